@@ -1,0 +1,98 @@
+# SPDX-License-Identifier: MIT
+# xsplice build. `make` builds the CLI; `make check` runs every test (also
+# under ASan/UBSan); `make demo` runs the live-patch demo; `make bench` measures.
+
+ARCH ?= $(shell uname -m)
+CC ?= gcc
+BUILD ?= build
+SAN_BUILD ?= build-san
+
+CFLAGS_BASE := -std=gnu11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE \
+	-Iinclude -Isrc -Isrc/arch/$(ARCH) -MMD -MP
+LDLIBS := -ldw -lelf
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+
+LIB_SRCS := $(sort $(wildcard src/*.c src/arch/$(ARCH)/*.c))
+CLI_SRCS := $(sort $(wildcard src/cli/*.c))
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+
+# $(call objs,BUILDDIR,SRCS)
+objs = $(patsubst %.c,$(1)/obj/%.o,$(2))
+
+all: deps-check $(BUILD)/bin/xsplice
+
+# --- dependencies: install what is missing (Debian 12) -------------------------
+DEB_PKGS := gcc make libelf-dev libdw-dev binutils patch
+deps:
+	@missing=""; \
+	[ -f /usr/include/libelf.h ] || missing="$$missing libelf-dev"; \
+	[ -f /usr/include/elfutils/libdwfl.h ] || missing="$$missing libdw-dev"; \
+	command -v gcc >/dev/null || missing="$$missing gcc"; \
+	command -v ld >/dev/null || missing="$$missing binutils"; \
+	command -v patch >/dev/null || missing="$$missing patch"; \
+	command -v timeout >/dev/null || missing="$$missing coreutils"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+deps-check:
+	@[ -f /usr/include/libelf.h ] && [ -f /usr/include/elfutils/libdwfl.h ] || $(MAKE) --no-print-directory deps
+
+# --- normal build ---------------------------------------------------------------
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/lib/libxsplice.a: $(call objs,$(BUILD),$(LIB_SRCS))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/bin/xsplice: $(call objs,$(BUILD),$(CLI_SRCS)) $(BUILD)/lib/libxsplice.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/lib/libxsplice.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+UNIT_BINS = $(patsubst tests/unit/%.c,$(1)/tests/%,$(UNIT_SRCS))
+
+# --- sanitizer build (same sources, separate tree) ------------------------------
+$(SAN_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -c $< -o $@
+
+$(SAN_BUILD)/lib/libxsplice.a: $(call objs,$(SAN_BUILD),$(LIB_SRCS))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(SAN_BUILD)/bin/xsplice: $(call objs,$(SAN_BUILD),$(CLI_SRCS)) $(SAN_BUILD)/lib/libxsplice.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
+
+$(SAN_BUILD)/tests/%: tests/unit/%.c $(SAN_BUILD)/lib/libxsplice.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
+
+build-all: all $(call UNIT_BINS,$(BUILD)) $(SAN_BUILD)/bin/xsplice $(call UNIT_BINS,$(SAN_BUILD))
+
+# --- the two commands ---------------------------------------------------------------
+check: deps-check
+	@$(MAKE) --no-print-directory build-all
+	@tests/run.sh
+
+demo: deps-check
+	@$(MAKE) --no-print-directory all
+	@demo/run.sh
+
+bench: deps-check
+	@$(MAKE) --no-print-directory all
+	@bench/run.sh
+
+clean:
+	rm -rf $(BUILD) $(SAN_BUILD)
+
+.PHONY: all deps deps-check build-all check demo bench clean
+-include $(shell find $(BUILD) $(SAN_BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * x86-64 relocation types: names, widths and how to apply them to payload
+ * bytes. One table, indexed by type; the formulas follow the psABI.
+ */
+#include "arch.h"
+#include "error.h"
+
+#include <elf.h>
+#include <errno.h>
+
+/* What a relocation computes (psABI notation; G is the slot's address here). */
+enum reloc_value {
+	V_UNSUPPORTED = 0, /* named for messages, but we do not apply it */
+	V_NOTHING,	   /* R_X86_64_NONE */
+	V_S_A,		   /* S + A */
+	V_S_A_P,	   /* S + A - P */
+	V_G_A_P,	   /* G + A - P */
+	V_S_A_GOT,	   /* S + A - GOT */
+	V_GOT_A_P,	   /* GOT + A - P */
+	V_G_GOT_A,	   /* (G - GOT) + A: the slot's offset in the GOT */
+};
+
+/* Which values fit the field. */
+enum reloc_check {
+	C_NONE = 0, /* 64-bit field: everything fits */
+	C_U32,	    /* zero-extended 32 bits */
+	C_S32,	    /* sign-extended 32 bits */
+};
+
+struct reloc_info {
+	const char *name;
+	unsigned char width;
+	unsigned char value; /* enum reloc_value */
+	unsigned char check; /* enum reloc_check */
+	bool needs_got;
+};
+
+#define RELOC(t, w, v, c, got) [t] = { .name = #t, .width = w, .value = v, .check = c, .needs_got = got }
+#define NAMED(t) [t] = { .name = #t, .value = V_UNSUPPORTED }
+
+static const struct reloc_info relocs[] = {
+	RELOC(R_X86_64_NONE, 0, V_NOTHING, C_NONE, false),
+	RELOC(R_X86_64_64, 8, V_S_A, C_NONE, false),
+	RELOC(R_X86_64_PC32, 4, V_S_A_P, C_S32, false),
+	/* The loader keeps payloads within +-2 GiB of what they call: no PLT needed. */
+	RELOC(R_X86_64_PLT32, 4, V_S_A_P, C_S32, false),
+	RELOC(R_X86_64_32, 4, V_S_A, C_U32, false),
+	RELOC(R_X86_64_32S, 4, V_S_A, C_S32, false),
+	RELOC(R_X86_64_PC64, 8, V_S_A_P, C_NONE, false),
+	/*
+	 * Not relaxed to lea/direct forms: the loader gives every such symbol a
+	 * GOT slot holding S, and the memory-load form stays correct as written.
+	 */
+	RELOC(R_X86_64_GOTPCREL, 4, V_G_A_P, C_S32, true),
+	RELOC(R_X86_64_GOTPCRELX, 4, V_G_A_P, C_S32, true),
+	RELOC(R_X86_64_REX_GOTPCRELX, 4, V_G_A_P, C_S32, true),
+	RELOC(R_X86_64_GOTPCREL64, 8, V_G_A_P, C_NONE, true),
+	RELOC(R_X86_64_GOT64, 8, V_G_GOT_A, C_NONE, true),
+	RELOC(R_X86_64_GOTOFF64, 8, V_S_A_GOT, C_NONE, false),
+	RELOC(R_X86_64_GOTPC32, 4, V_GOT_A_P, C_S32, false),
+	RELOC(R_X86_64_GOTPC64, 8, V_GOT_A_P, C_NONE, false),
+	NAMED(R_X86_64_GOT32),
+	NAMED(R_X86_64_COPY),
+	NAMED(R_X86_64_GLOB_DAT),
+	NAMED(R_X86_64_JUMP_SLOT),
+	NAMED(R_X86_64_RELATIVE),
+	NAMED(R_X86_64_16),
+	NAMED(R_X86_64_PC16),
+	NAMED(R_X86_64_8),
+	NAMED(R_X86_64_PC8),
+	NAMED(R_X86_64_DTPMOD64),
+	NAMED(R_X86_64_DTPOFF64),
+	NAMED(R_X86_64_TPOFF64),
+	NAMED(R_X86_64_TLSGD),
+	NAMED(R_X86_64_TLSLD),
+	NAMED(R_X86_64_DTPOFF32),
+	NAMED(R_X86_64_GOTTPOFF),
+	NAMED(R_X86_64_TPOFF32),
+	NAMED(R_X86_64_GOTPLT64),
+	NAMED(R_X86_64_PLTOFF64),
+	NAMED(R_X86_64_SIZE32),
+	NAMED(R_X86_64_SIZE64),
+	NAMED(R_X86_64_GOTPC32_TLSDESC),
+	NAMED(R_X86_64_TLSDESC_CALL),
+	NAMED(R_X86_64_TLSDESC),
+	NAMED(R_X86_64_IRELATIVE),
+	NAMED(R_X86_64_RELATIVE64),
+};
+
+/* NULL for types we know nothing about (gaps and numbers past the table). */
+static const struct reloc_info *lookup(uint32_t type)
+{
+	if (type >= XS_ARRAY_SIZE(relocs) || !relocs[type].name)
+		return NULL;
+	return &relocs[type];
+}
+
+static const struct reloc_info *lookup_supported(uint32_t type)
+{
+	const struct reloc_info *ri = lookup(type);
+
+	return ri && ri->value != V_UNSUPPORTED ? ri : NULL;
+}
+
+unsigned xs_arch_elf_machine(void)
+{
+	return EM_X86_64;
+}
+
+int xs_arch_reloc_width(uint32_t type)
+{
+	const struct reloc_info *ri = lookup_supported(type);
+
+	return ri ? ri->width : -EOPNOTSUPP;
+}
+
+/* Unknown numbers get one constant string: callers print the number next to it. */
+const char *xs_arch_reloc_name(uint32_t type)
+{
+	const struct reloc_info *ri = lookup(type);
+
+	return ri ? ri->name : "R_X86_64_<unknown>";
+}
+
+bool xs_arch_reloc_needs_got(uint32_t type)
+{
+	const struct reloc_info *ri = lookup_supported(type);
+
+	return ri && ri->needs_got;
+}
+
+bool xs_arch_reloc_is_abs_pointer(uint32_t type)
+{
+	return type == R_X86_64_64;
+}
+
+static uint64_t compute(enum reloc_value v, uint64_t P, uint64_t S, int64_t A, uint64_t G,
+			uint64_t GOT)
+{
+	/* Unsigned arithmetic wraps as the psABI's modular formulas expect. */
+	switch (v) {
+	case V_S_A:
+		return S + (uint64_t)A;
+	case V_S_A_P:
+		return S + (uint64_t)A - P;
+	case V_G_A_P:
+		return G + (uint64_t)A - P;
+	case V_S_A_GOT:
+		return S + (uint64_t)A - GOT;
+	case V_GOT_A_P:
+		return GOT + (uint64_t)A - P;
+	case V_G_GOT_A:
+		return G - GOT + (uint64_t)A;
+	default:
+		return 0;
+	}
+}
+
+static bool fits(enum reloc_check c, uint64_t val)
+{
+	switch (c) {
+	case C_U32:
+		return val <= UINT32_MAX;
+	case C_S32:
+		return (int64_t)val >= INT32_MIN && (int64_t)val <= INT32_MAX;
+	default:
+		return true;
+	}
+}
+
+int xs_arch_reloc_apply(uint32_t type, unsigned char *loc, uint64_t P, uint64_t S, int64_t A,
+			uint64_t G, uint64_t GOT)
+{
+	const struct reloc_info *ri = lookup_supported(type);
+	uint64_t val;
+
+	if (!ri)
+		return -EOPNOTSUPP;
+	if (ri->value == V_NOTHING)
+		return 0;
+	val = compute(ri->value, P, S, A, G, GOT);
+	if (!fits(ri->check, val))
+		return -ERANGE;
+	/* Byte by byte: loc need not be aligned, the field is little-endian. */
+	for (unsigned i = 0; i < ri->width; i++)
+		loc[i] = (unsigned char)(val >> (8 * i));
+	return 0;
+}

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/* `xsplice info FILE.xsp` and `xsplice build-id PID|FILE`: describing things. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "error.h"
+#include "objects.h"
+#include "payload.h"
+
+static const char *hex_of(const struct xs_build_id *id, char *buf)
+{
+	if (!id->len)
+		return NULL;
+	xs_hex(id->bytes, id->len, buf);
+	return buf;
+}
+
+static const char *new_name(const struct xs_payload *p, const struct xs_func_desc *f)
+{
+	const struct xs_symbol *sym = &p->syms[f->new_sym];
+
+	if (!f->new_sym)
+		return NULL;
+	return sym->name[0] ? sym->name : p->sections[sym->shndx].name;
+}
+
+static void info_text(const struct xs_payload *p)
+{
+	char hex[2 * XS_BUILD_ID_MAX + 1];
+	const char *h;
+
+	printf("payload: %s\n", p->name);
+	printf("build-id: %s\n", hex_of(&p->build_id, hex));
+	printf("target: %s\n", hex_of(&p->target_id, hex));
+	h = hex_of(&p->depends_id, hex);
+	printf("depends: %s\n", h ? h : "-");
+	printf("funcs: %zu\n", p->nfuncs);
+	for (size_t i = 0; i < p->nfuncs; i++) {
+		const struct xs_func_desc *f = &p->funcs[i];
+
+		if (f->new_sym)
+			printf("  replace %s -> %s\n", f->name, new_name(p, f));
+		else
+			printf("  nop %s (%u bytes)\n", f->name, f->new_size);
+	}
+	for (int k = 0; k < XS_HOOK_COUNT; k++)
+		if (p->hook_count[k])
+			printf("hook: %s x%zu\n", xs_hook_names[k], p->hook_count[k]);
+}
+
+static void info_json(const struct xs_payload *p)
+{
+	char hex[2 * XS_BUILD_ID_MAX + 1];
+	const char *h;
+
+	printf("{\"payload\":\"%s\",\"build_id\":\"%s\",", p->name, hex_of(&p->build_id, hex));
+	printf("\"target\":\"%s\",", hex_of(&p->target_id, hex));
+	h = hex_of(&p->depends_id, hex);
+	printf(h ? "\"depends\":\"%s\",\"funcs\":[" : "\"depends\":null,\"funcs\":[", h);
+	for (size_t i = 0; i < p->nfuncs; i++) {
+		const struct xs_func_desc *f = &p->funcs[i];
+		const char *nn = new_name(p, f);
+
+		printf("%s{\"old\":\"%s\",", i ? "," : "", f->name);
+		printf(nn ? "\"new\":\"%s\"}" : "\"new\":null}", nn);
+	}
+	printf("],\"hooks\":{");
+	for (int k = 0, first = 1; k < XS_HOOK_COUNT; k++)
+		if (p->hook_count[k]) {
+			printf("%s\"%s\":%zu", first ? "" : ",", xs_hook_names[k], p->hook_count[k]);
+			first = 0;
+		}
+	printf("}}\n");
+}
+
+int cmd_info(int argc, char **argv)
+{
+	bool json = cli_take_flag(&argc, argv, "--json");
+	struct xs_payload *p;
+	int rc;
+
+	if (argc != 2)
+		return xs_fail(-EINVAL, "usage: xsplice info FILE.xsp [--json]");
+	rc = xs_payload_open(argv[1], &p);
+	if (rc)
+		return rc;
+	if (json)
+		info_json(p);
+	else
+		info_text(p);
+	xs_payload_free(p);
+	return 0;
+}
+
+int cmd_build_id(int argc, char **argv)
+{
+	struct xs_build_id id = { 0 };
+	char hex[2 * XS_BUILD_ID_MAX + 1];
+	pid_t pid;
+	int rc;
+
+	if (argc != 2)
+		return xs_fail(-EINVAL, "usage: xsplice build-id PID|FILE");
+	if (access(argv[1], F_OK) != 0 && cli_parse_pid(argv[1], &pid) == 0) {
+		struct xs_objects *objs;
+
+		rc = xs_objects_scan(pid, &objs);
+		if (rc)
+			return rc;
+		for (size_t i = 0; i < objs->n; i++)
+			if (objs->v[i].is_main)
+				id = objs->v[i].build_id;
+		xs_objects_free(objs);
+		if (!id.len)
+			return xs_fail(-ENOENT, "pid %d: its executable has no build-id", pid);
+	} else {
+		xs_error_clear();
+		rc = xs_file_build_id(argv[1], &id);
+		if (rc)
+			return rc;
+		if (!id.len)
+			return xs_fail(-ENOENT, "%s: no build-id note", argv[1]);
+	}
+	printf("%s\n", hex_of(&id, hex));
+	return 0;
+}

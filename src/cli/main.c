@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xsplice: the toolstack side of live patching. One table of commands; each
+ * handler parses its arguments and calls the engine; errors are printed once,
+ * here, as "xsplice: <command>: <message>: <strerror>".
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "engine.h"
+#include "error.h"
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv); /* argv[0] is the command name */
+	const char *usage;
+};
+
+int cli_parse_pid(const char *arg, pid_t *pid)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || *end || v <= 0 || v > 0x3fffffff)
+		return xs_fail(-EINVAL, "'%s' is not a process id", arg);
+	*pid = (pid_t)v;
+	return 0;
+}
+
+const char *cli_take_option(int *argc, char **argv, const char *name)
+{
+	for (int i = 1; i + 1 < *argc; i++) {
+		if (strcmp(argv[i], name))
+			continue;
+		const char *v = argv[i + 1];
+
+		memmove(&argv[i], &argv[i + 2], (*argc - i - 2) * sizeof(*argv));
+		*argc -= 2;
+		return v;
+	}
+	return NULL;
+}
+
+bool cli_take_flag(int *argc, char **argv, const char *name)
+{
+	for (int i = 1; i < *argc; i++) {
+		if (strcmp(argv[i], name))
+			continue;
+		memmove(&argv[i], &argv[i + 1], (*argc - i - 1) * sizeof(*argv));
+		(*argc)--;
+		return true;
+	}
+	return false;
+}
+
+static int usage_error(const char *usage)
+{
+	return xs_fail(-EINVAL, "usage: xsplice %s", usage);
+}
+
+static int take_timeout(int *argc, char **argv, long *ms)
+{
+	const char *v = cli_take_option(argc, argv, "--timeout");
+	char *end;
+
+	*ms = XS_DEFAULT_TIMEOUT_MS;
+	if (!v)
+		return 0;
+	errno = 0;
+	*ms = strtol(v, &end, 10);
+	if (errno || *end || *ms <= 0)
+		return xs_fail(-EINVAL, "--timeout '%s': a number of milliseconds", v);
+	return 0;
+}
+
+static int cmd_upload(int argc, char **argv)
+{
+	pid_t pid;
+
+	if (argc != 4)
+		return usage_error("upload PID ID FILE.xsp");
+	return cli_parse_pid(argv[1], &pid) ?: xs_upload(pid, argv[2], argv[3]);
+}
+
+/* check and unload: PID ID */
+static int pid_id(int argc, char **argv, pid_t *pid, const char *usage)
+{
+	if (argc != 3)
+		return usage_error(usage);
+	return cli_parse_pid(argv[1], pid);
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	pid_t pid;
+
+	return pid_id(argc, argv, &pid, "check PID ID") ?: xs_check(pid, argv[2]);
+}
+
+static int cmd_unload(int argc, char **argv)
+{
+	pid_t pid;
+
+	return pid_id(argc, argv, &pid, "unload PID ID") ?: xs_unload(pid, argv[2]);
+}
+
+static int timed(int argc, char **argv, const char *usage, int (*fn)(pid_t, const char *, long))
+{
+	long ms;
+	pid_t pid;
+	int rc = take_timeout(&argc, argv, &ms);
+
+	if (!rc)
+		rc = pid_id(argc, argv, &pid, usage);
+	return rc ?: fn(pid, argv[2], ms);
+}
+
+static int cmd_apply(int argc, char **argv)
+{
+	return timed(argc, argv, "apply PID ID [--timeout MS]", xs_apply);
+}
+
+static int cmd_revert(int argc, char **argv)
+{
+	return timed(argc, argv, "revert PID ID [--timeout MS]", xs_revert);
+}
+
+static int cmd_replace(int argc, char **argv)
+{
+	return timed(argc, argv, "replace PID ID [--timeout MS]", xs_replace);
+}
+
+static int cmd_load(int argc, char **argv)
+{
+	const char *id = cli_take_option(&argc, argv, "--id");
+	char base[XS_ID_MAX + 8];
+	long ms;
+	pid_t pid;
+	int rc = take_timeout(&argc, argv, &ms);
+
+	if (!rc && argc != 3)
+		rc = usage_error("load PID FILE.xsp [--id ID] [--timeout MS]");
+	if (!rc)
+		rc = cli_parse_pid(argv[1], &pid);
+	if (rc)
+		return rc;
+	if (!id) { /* the file's base name without .xsp */
+		const char *slash = strrchr(argv[2], '/');
+		char *dot;
+
+		snprintf(base, sizeof(base), "%s", slash ? slash + 1 : argv[2]);
+		dot = strrchr(base, '.');
+		if (dot && !strcmp(dot, ".xsp"))
+			*dot = '\0';
+		id = base;
+	}
+	rc = xs_upload(pid, id, argv[2]);
+	if (!rc)
+		rc = xs_check(pid, id);
+	if (!rc)
+		rc = xs_apply(pid, id, ms);
+	if (!rc)
+		printf("%s: applied to pid %d\n", id, pid);
+	return rc;
+}
+
+static void print_hex_field(const char *key, const struct xs_build_id *id)
+{
+	char hex[2 * XS_BUILD_ID_MAX + 1];
+
+	xs_hex(id->bytes, id->len, hex);
+	printf("%s: %s\n", key, id->len ? hex : "-");
+}
+
+static int cmd_get(int argc, char **argv)
+{
+	struct xs_state *st = malloc(sizeof(*st));
+	char **names = NULL;
+	pid_t pid;
+	int rc = pid_id(argc, argv, &pid, "get PID ID");
+
+	if (!st)
+		return xs_fail(-ENOMEM, "no memory");
+	if (!rc)
+		rc = xs_snapshot(pid, st);
+	for (int i = 0; !rc && i < XS_STATE_MAX_PAYLOADS; i++) {
+		const struct xs_state_payload *p = &st->payloads[i];
+
+		if (!p->used || strcmp(p->id, argv[2]))
+			continue;
+		rc = xs_payload_func_names(pid, p, &names);
+		if (rc)
+			break;
+		printf("id: %s\nstatus: %s\nrc: %d\nfuncs: %u\n", p->id, xs_status_name(p->status),
+		       p->rc, p->nfuncs);
+		print_hex_field("target", &p->target_id);
+		printf("object: %s\n", p->object);
+		print_hex_field("build-id", &p->build_id);
+		print_hex_field("depends", &p->depends_id);
+		printf("address: 0x%llx-0x%llx\nversion: %u\n", (unsigned long long)p->base,
+		       (unsigned long long)(p->base + p->size), st->version);
+		for (uint32_t f = 0; f < p->nfuncs; f++) {
+			printf("func: %s\n", names[f]);
+			free(names[f]);
+		}
+		free(names);
+		free(st);
+		return 0;
+	}
+	if (!rc)
+		rc = xs_fail(-ENOENT, "pid %d: no payload '%s'", pid, argv[2]);
+	free(st);
+	return rc;
+}
+
+static void list_json(const struct xs_state *st)
+{
+	char hex[2 * XS_BUILD_ID_MAX + 1];
+	bool first = true;
+
+	printf("{\"version\":%u,\"payloads\":[", st->version);
+	for (int i = 0; i < XS_STATE_MAX_PAYLOADS; i++) {
+		const struct xs_state_payload *p = &st->payloads[i];
+
+		if (!p->used)
+			continue;
+		printf("%s{\"id\":\"%s\",\"status\":\"%s\",\"rc\":%d,\"funcs\":%u,", first ? "" : ",",
+		       p->id, xs_status_name(p->status), p->rc, p->nfuncs);
+		xs_hex(p->target_id.bytes, p->target_id.len, hex);
+		printf("\"target\":\"%s\",\"object\":\"%s\",", hex, p->object);
+		xs_hex(p->build_id.bytes, p->build_id.len, hex);
+		printf("\"build_id\":\"%s\",", hex);
+		xs_hex(p->depends_id.bytes, p->depends_id.len, hex);
+		printf(p->depends_id.len ? "\"depends\":\"%s\"}" : "\"depends\":null}", hex);
+		first = false;
+	}
+	printf("]}\n");
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	bool json = cli_take_flag(&argc, argv, "--json");
+	struct xs_state *st;
+	pid_t pid;
+	int rc;
+
+	if (argc != 2)
+		return usage_error("list PID [--json]");
+	rc = cli_parse_pid(argv[1], &pid);
+	if (rc)
+		return rc;
+	st = malloc(sizeof(*st));
+	if (!st)
+		return xs_fail(-ENOMEM, "no memory");
+	rc = xs_snapshot(pid, st);
+	if (!rc && json)
+		list_json(st);
+	else if (!rc) {
+		printf("%-20s %-9s %4s %6s %s\n", "ID", "STATUS", "RC", "FUNCS", "OBJECT");
+		for (int i = 0; i < XS_STATE_MAX_PAYLOADS; i++) {
+			const struct xs_state_payload *p = &st->payloads[i];
+
+			if (p->used)
+				printf("%-20s %-9s %4d %6u %s\n", p->id, xs_status_name(p->status),
+				       p->rc, p->nfuncs, p->object);
+		}
+	}
+	free(st);
+	return rc;
+}
+
+static const struct command commands[] = {
+	{ "cc", cmd_cc, "cc --target BIN -o OUT.xsp FILE.c [--depends DEP.xsp] [-- CFLAGS...]" },
+	{ "info", cmd_info, "info FILE.xsp [--json]" },
+	{ "upload", cmd_upload, "upload PID ID FILE.xsp" },
+	{ "list", cmd_list, "list PID [--json]" },
+	{ "get", cmd_get, "get PID ID" },
+	{ "check", cmd_check, "check PID ID" },
+	{ "apply", cmd_apply, "apply PID ID [--timeout MS]" },
+	{ "revert", cmd_revert, "revert PID ID [--timeout MS]" },
+	{ "unload", cmd_unload, "unload PID ID" },
+	{ "replace", cmd_replace, "replace PID ID [--timeout MS]" },
+	{ "load", cmd_load, "load PID FILE.xsp [--id ID] [--timeout MS]" },
+	{ "build-id", cmd_build_id, "build-id PID|FILE" },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage:\n");
+	for (size_t i = 0; i < XS_ARRAY_SIZE(commands); i++)
+		fprintf(out, "  xsplice %s\n", commands[i].usage);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	/* Ctrl-C waits for the action (bounded by its timeout) instead of leaving
+	 * threads with injected registers; SIGKILL is left to the journal. */
+	sigset_t hold;
+
+	sigemptyset(&hold);
+	sigaddset(&hold, SIGINT);
+	sigaddset(&hold, SIGTERM);
+	sigaddset(&hold, SIGHUP);
+	sigaddset(&hold, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &hold, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	for (size_t i = 0; i < XS_ARRAY_SIZE(commands); i++) {
+		int rc;
+
+		if (strcmp(argv[1], commands[i].name))
+			continue;
+		rc = commands[i].run(argc - 1, argv + 1);
+		if (rc) {
+			const char *msg = xs_error_message();
+
+			fprintf(stderr, "xsplice: %s: %s%s%s\n", commands[i].name, msg,
+				msg[0] ? ": " : "", strerror(-rc));
+			return 1;
+		}
+		return 0;
+	}
+	fprintf(stderr, "xsplice: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

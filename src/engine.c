@@ -1,0 +1,517 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The actions on loaded payloads: CHECK, APPLY, REVERT, REPLACE, UNLOAD, and
+ * the read-only views. Each action is a short pipeline: open a session (stop
+ * the process), check the state transition, check the payload, make the
+ * process quiescent, journal, patch, run hooks, commit, resume.
+ */
+#include "engine.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "arch.h"
+#include "engine_int.h"
+#include "error.h"
+#include "objects.h"
+#include "patch.h"
+
+enum op { OP_CHECK, OP_APPLY, OP_REVERT, OP_REPLACE, OP_UNLOAD };
+
+#define BIT(s) (1u << (s))
+/* The seed's transition table, plus REPLACE; UNLOAD never while applied. */
+static const struct {
+	const char *name;
+	unsigned from;
+	const char *from_text;
+} ops[] = {
+	[OP_CHECK] = { "check", BIT(XS_STATUS_LOADED) | BIT(XS_STATUS_CHECKED), "LOADED or CHECKED" },
+	[OP_APPLY] = { "apply", BIT(XS_STATUS_CHECKED) | BIT(XS_STATUS_REVERTED), "CHECKED or REVERTED" },
+	[OP_REVERT] = { "revert", BIT(XS_STATUS_APPLIED), "APPLIED" },
+	[OP_REPLACE] = { "replace with", BIT(XS_STATUS_CHECKED) | BIT(XS_STATUS_REVERTED), "CHECKED or REVERTED" },
+	[OP_UNLOAD] = { "unload", BIT(XS_STATUS_LOADED) | BIT(XS_STATUS_CHECKED) | BIT(XS_STATUS_REVERTED), "LOADED, CHECKED or REVERTED" },
+};
+
+int xs_id_check(const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n == 0 || n >= XS_ID_MAX)
+		return xs_fail(-EINVAL, "payload id '%s': must be 1 to %d characters", id, XS_ID_MAX - 1);
+	for (size_t i = 0; i < n; i++)
+		if (!isgraph((unsigned char)id[i]) || id[i] == '/')
+			return xs_fail(-EINVAL, "payload id '%s': only printable characters, no '/' or blanks", id);
+	return 0;
+}
+
+static int allowed(struct xs_session *s, int slot, enum op op)
+{
+	const struct xs_state_payload *p = &s->state->payloads[slot];
+
+	if (ops[op].from & BIT(p->status))
+		return 0;
+	return xs_fail(-EINVAL, "payload %s is %s: cannot %s it (allowed when %s)", p->id,
+		       xs_status_name(p->status), ops[op].name, ops[op].from_text);
+}
+
+int xs_funcs_read(struct xs_session *s, int slot, struct xsplice_func *funcs)
+{
+	const struct xs_state_payload *p = &s->state->payloads[slot];
+	size_t len = p->nfuncs * sizeof(*funcs);
+
+	return s->t ? xs_target_read(s->t, p->funcs_addr, funcs, len)
+		    : xs_proc_read(s->pid, p->funcs_addr, funcs, len);
+}
+
+static void read_name(struct xs_session *s, const struct xsplice_func *f, char *buf, size_t len)
+{
+	int rc = s->t ? xs_target_read(s->t, (uintptr_t)f->name, buf, len - 1)
+		      : xs_proc_read(s->pid, (uintptr_t)f->name, buf, len - 1);
+
+	buf[rc ? 0 : len - 1] = '\0';
+	if (rc) {
+		xs_error_clear();
+		snprintf(buf, len, "0x%llx", (unsigned long long)(uintptr_t)f->old_addr);
+	}
+}
+
+int xs_run_hooks(struct xs_session *s, int slot, int kind, bool veto)
+{
+	const struct xs_state_payload *p = &s->state->payloads[slot];
+
+	for (uint32_t i = 0; i < p->nhooks[kind]; i++) {
+		uint64_t fn, ret;
+		int rc = xs_target_read(s->t, p->hooks_addr[kind] + 8 * i, &fn, sizeof(fn));
+
+		if (!rc)
+			rc = xs_target_call(s->t, fn, NULL, 0, p->trap_addr, 5000, &ret);
+		if (rc)
+			return xs_fail(rc, "payload %s: %s hook %u failed", p->id, xs_hook_names[kind], i);
+		if (veto && (int)ret != 0)
+			return xs_fail(-ECANCELED, "payload %s: %s hook %u returned %d", p->id,
+				       xs_hook_names[kind], i, (int)ret);
+	}
+	return 0;
+}
+
+/* The payload this one depends on must be applied. */
+static int check_depends(struct xs_session *s, int slot)
+{
+	const struct xs_state_payload *p = &s->state->payloads[slot];
+	char hex[2 * XS_BUILD_ID_MAX + 1];
+
+	if (!p->depends_id.len)
+		return 0;
+	for (int i = 0; i < XS_STATE_MAX_PAYLOADS; i++) {
+		const struct xs_state_payload *q = &s->state->payloads[i];
+
+		if (q->used && q->status == XS_STATUS_APPLIED &&
+		    q->build_id.len == p->depends_id.len &&
+		    !memcmp(q->build_id.bytes, p->depends_id.bytes, q->build_id.len))
+			return 0;
+	}
+	xs_hex(p->depends_id.bytes, p->depends_id.len, hex);
+	return xs_fail(-EINVAL, "payload %s depends on payload build-id %s, which is not applied",
+		       p->id, hex);
+}
+
+static int check_func(struct xs_session *s, const struct xs_state_payload *p,
+		      const struct xsplice_func *f)
+{
+	unsigned char code[2 * XSPLICE_EXPECT_MAX], jump[XS_ARCH_PATCH_SIZE];
+	char name[128];
+	unsigned po, need;
+	int rc;
+
+	read_name(s, f, name, sizeof(name));
+	rc = xs_patch_original(s, (uintptr_t)f->old_addr, code, sizeof(code));
+	if (rc)
+		return xs_fail(rc, "payload %s: cannot read function %s", p->id, name);
+	po = xs_arch_patch_offset(code, sizeof(code));
+	need = f->new_addr ? XS_ARCH_PATCH_SIZE : f->new_size;
+	if (f->old_size < po + need)
+		return xs_fail(-EINVAL, "payload %s: function %s is %u bytes, too small for a %u-byte patch",
+			       p->id, name, f->old_size, po + need);
+	if (f->expect.enabled && memcmp(code + po, f->expect.data, f->expect.len))
+		return xs_fail(-EINVAL, "payload %s: function %s does not hold the expected bytes",
+			       p->id, name);
+	if (f->new_addr && xs_arch_encode_jump((uintptr_t)f->old_addr + po,
+					       (uintptr_t)f->new_addr, jump))
+		return xs_fail(-ERANGE, "payload %s: new code of %s out of jump reach", p->id, name);
+	return 0;
+}
+
+static int check_payload(struct xs_session *s, int slot)
+{
+	const struct xs_state_payload *p = &s->state->payloads[slot];
+	struct xsplice_func *funcs = calloc(p->nfuncs, sizeof(*funcs));
+	struct xs_objects *objs = NULL;
+	int rc;
+
+	if (!funcs)
+		return xs_fail(-ENOMEM, "payload %s: no memory", p->id);
+	rc = xs_objects_scan(s->pid, &objs);
+	if (!rc && !xs_objects_by_build_id(objs, &p->target_id))
+		rc = xs_fail(-ENOEXEC, "payload %s: the object it patches (%s) is no longer loaded",
+			     p->id, p->object);
+	if (!rc)
+		rc = xs_funcs_read(s, slot, funcs);
+	for (uint32_t i = 0; !rc && i < p->nfuncs; i++)
+		rc = check_func(s, p, &funcs[i]);
+	if (!rc)
+		rc = check_depends(s, slot);
+	xs_objects_free(objs);
+	free(funcs);
+	return rc;
+}
+
+/* Record the outcome of a failed action on the payload; the code is unchanged. */
+static int fail_action(struct xs_session *s, int slot, int rc)
+{
+	if (slot >= 0 && s && s->t) {
+		s->state->payloads[slot].rc = rc;
+		xs_session_commit(s);
+	}
+	return rc;
+}
+
+static int open_payload(pid_t pid, const char *id, enum op op, long timeout_ms,
+			struct xs_session **s, int *slot)
+{
+	int rc = xs_session_open(pid, true, timeout_ms, s);
+
+	*slot = -1;
+	if (rc)
+		return rc;
+	if (!(*s)->state_addr)
+		return xs_fail(-ENOENT, "pid %d: no payload '%s' (nothing loaded)", pid, id);
+	*slot = xs_session_find(*s, id);
+	if (*slot < 0)
+		return *slot;
+	return allowed(*s, *slot, op);
+}
+
+int xs_check(pid_t pid, const char *id)
+{
+	struct xs_session *s = NULL;
+	int slot, rc = open_payload(pid, id, OP_CHECK, XS_DEFAULT_TIMEOUT_MS, &s, &slot);
+
+	if (!rc)
+		rc = check_payload(s, slot);
+	if (!rc) {
+		s->state->payloads[slot].status = XS_STATUS_CHECKED;
+		s->state->payloads[slot].rc = 0;
+		rc = xs_session_commit(s);
+	} else {
+		fail_action(s, slot, rc);
+	}
+	xs_session_close(s);
+	return rc;
+}
+
+int xs_unwinder_add_payloads(struct xs_session *s, struct xs_unwinder *u)
+{
+	for (int i = 0; i < XS_STATE_MAX_PAYLOADS; i++) {
+		const struct xs_state_payload *p = &s->state->payloads[i];
+		unsigned char *eh;
+		int rc;
+
+		if (!p->used || !p->eh_frame_size)
+			continue;
+		eh = malloc(p->eh_frame_size);
+		if (!eh)
+			return xs_fail(-ENOMEM, "payload %s: no memory", p->id);
+		rc = xs_proc_read(s->pid, p->eh_frame_addr, eh, p->eh_frame_size);
+		if (!rc)
+			rc = xs_unwinder_add_code(u, p->text_start, p->text_end, p->eh_frame_addr, eh,
+						  p->eh_frame_size);
+		free(eh);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* What no thread may be running in: the old functions (apply) or the payload's code (revert). */
+static int add_ranges(struct xs_session *s, int slot, bool applying, struct xs_range **r,
+		      size_t *n)
+{
+	const struct xs_state_payload *p = &s->state->payloads[slot];
+	size_t need = applying ? p->nfuncs : 1;
+	struct xs_range *v = realloc(*r, (*n + need) * sizeof(*v));
+	struct xsplice_func *funcs;
+	int rc;
+
+	if (!v)
+		return xs_fail(-ENOMEM, "payload %s: no memory", p->id);
+	*r = v;
+	if (!applying) {
+		v[(*n)++] = (struct xs_range){ p->text_start, p->text_end, p->id };
+		return 0;
+	}
+	funcs = calloc(p->nfuncs, sizeof(*funcs));
+	if (!funcs)
+		return xs_fail(-ENOMEM, "payload %s: no memory", p->id);
+	rc = xs_funcs_read(s, slot, funcs);
+	for (uint32_t i = 0; !rc && i < p->nfuncs; i++)
+		v[(*n)++] = (struct xs_range){ (uintptr_t)funcs[i].old_addr,
+					      (uintptr_t)funcs[i].old_addr + funcs[i].old_size,
+					      "a function being patched" };
+	free(funcs);
+	return rc;
+}
+
+static void journal_add(struct xs_session *s, int slot)
+{
+	struct xs_journal *j = &s->state->journal;
+	const struct xs_state_payload *p = &s->state->payloads[slot];
+
+	j->entries[j->count].slot = slot;
+	j->entries[j->count].prev_status = p->status;
+	j->entries[j->count].prev_seq = p->apply_seq;
+	j->count++;
+}
+
+/* Patch (or unpatch) one payload's sites, with every thread stopped and safe. */
+static int switch_payload(struct xs_session *s, int slot, bool apply)
+{
+	struct xs_state_payload *p = &s->state->payloads[slot];
+	struct xs_fstate *fs = calloc(p->nfuncs, sizeof(*fs));
+	struct xsplice_func *funcs = calloc(p->nfuncs, sizeof(*funcs));
+	int rc = fs && funcs ? 0 : xs_fail(-ENOMEM, "payload %s: no memory", p->id);
+
+	if (!rc && apply) {
+		rc = xs_funcs_read(s, slot, funcs);
+		if (!rc)
+			rc = xs_patch_prepare(s, slot, funcs, fs);
+		if (!rc)
+			rc = xs_fstate_write(s, slot, fs);
+	} else if (!rc) {
+		rc = xs_fstate_read(s, slot, fs);
+	}
+	if (!rc) {
+		journal_add(s, slot);
+		rc = xs_session_commit(s);
+	}
+	if (!rc) {
+		xs_crash_point(apply ? "apply-after-journal" : "revert-after-journal");
+		rc = xs_patch_write(s, slot, fs, apply,
+				    apply ? "apply-after-first-write" : "revert-after-first-write");
+	}
+	if (!rc) {
+		p->status = apply ? XS_STATUS_APPLIED : XS_STATUS_REVERTED;
+		p->apply_seq = apply ? s->state->next_seq++ : 0;
+		p->rc = 0;
+	}
+	free(fs);
+	free(funcs);
+	return rc;
+}
+
+/* Applied payloads, most recent first. */
+static size_t applied_stack(struct xs_session *s, int *slots)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < XS_STATE_MAX_PAYLOADS; i++)
+		if (s->state->payloads[i].used && s->state->payloads[i].status == XS_STATUS_APPLIED)
+			slots[n++] = i;
+	for (size_t a = 1; a < n; a++) /* insertion sort by apply_seq, descending */
+		for (size_t b = a; b > 0 && s->state->payloads[slots[b]].apply_seq >
+						    s->state->payloads[slots[b - 1]].apply_seq; b--) {
+			int tmp = slots[b];
+
+			slots[b] = slots[b - 1];
+			slots[b - 1] = tmp;
+		}
+	return n;
+}
+
+struct plan {
+	int revert[XS_STATE_MAX_PAYLOADS]; /* in this order */
+	size_t nrevert;
+	int apply;                          /* -1: none */
+};
+
+static int run_plan(struct xs_session *s, const struct plan *pl, struct xs_unwinder *u,
+		    long long deadline)
+{
+	struct xs_range *ranges = NULL;
+	size_t n = 0;
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < pl->nrevert; i++)
+		rc = add_ranges(s, pl->revert[i], false, &ranges, &n);
+	if (!rc && pl->apply >= 0)
+		rc = add_ranges(s, pl->apply, true, &ranges, &n);
+	if (!rc)
+		rc = xs_quiesce(s, u, ranges, n, deadline);
+	free(ranges);
+	for (size_t i = 0; !rc && i < pl->nrevert; i++)
+		rc = xs_run_hooks(s, pl->revert[i], XS_HOOK_PRE_REVERT, true);
+	if (!rc && pl->apply >= 0)
+		rc = xs_run_hooks(s, pl->apply, XS_HOOK_PRE_APPLY, true);
+	if (rc)
+		return rc;
+
+	s->state->journal.action = pl->apply < 0 ? XS_ACTION_REVERT
+				   : pl->nrevert ? XS_ACTION_REPLACE : XS_ACTION_APPLY;
+	s->state->journal.owner = getpid();
+	for (size_t i = 0; !rc && i < pl->nrevert; i++)
+		rc = switch_payload(s, pl->revert[i], false);
+	if (!rc && pl->apply >= 0)
+		rc = switch_payload(s, pl->apply, true);
+	if (rc) {
+		/* Put back whatever was done, from the journal, as a later run would. */
+		int undo = xs_session_recover(s);
+
+		return undo ? undo : rc;
+	}
+	for (size_t i = 0; i < pl->nrevert; i++) {
+		xs_run_hooks(s, pl->revert[i], XS_HOOK_REVERT, false);
+		xs_run_hooks(s, pl->revert[i], XS_HOOK_POST_REVERT, false);
+	}
+	if (pl->apply >= 0) {
+		xs_run_hooks(s, pl->apply, XS_HOOK_APPLY, false);
+		xs_run_hooks(s, pl->apply, XS_HOOK_POST_APPLY, false);
+	}
+	xs_error_clear(); /* hook failures after the switch are not the action's */
+	memset(&s->state->journal, 0, sizeof(s->state->journal));
+	return xs_session_commit(s);
+}
+
+static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
+{
+	long long deadline = xs_now_ms() + (timeout_ms > 0 ? timeout_ms : XS_DEFAULT_TIMEOUT_MS);
+	struct xs_unwinder *u = NULL;
+	struct xs_session *s = NULL;
+	struct plan pl = { .apply = -1 };
+	int slot, stack[XS_STATE_MAX_PAYLOADS];
+	size_t depth;
+	int rc;
+
+	/* The slow part (reading every object's unwind tables) before stopping anything. */
+	rc = xs_unwinder_new(pid, &u);
+	if (!rc)
+		rc = open_payload(pid, id, op, timeout_ms, &s, &slot);
+	if (!rc)
+		rc = xs_unwinder_add_payloads(s, u);
+	if (rc)
+		goto out;
+	depth = applied_stack(s, stack);
+	if (op == OP_REVERT) {
+		if (stack[0] != slot) {
+			rc = xs_fail(-EBUSY, "payload %s: %s was applied after it: revert that first",
+				     id, s->state->payloads[stack[0]].id);
+			goto out;
+		}
+		pl.revert[pl.nrevert++] = slot;
+	} else {
+		if (op == OP_REPLACE)
+			for (size_t i = 0; i < depth; i++)
+				pl.revert[pl.nrevert++] = stack[i];
+		pl.apply = slot;
+		/* Replace checks the dependency as it will be after the reverts. */
+		for (size_t i = 0; i < pl.nrevert; i++)
+			s->state->payloads[pl.revert[i]].status = XS_STATUS_REVERTED;
+		rc = check_payload(s, slot);
+		for (size_t i = 0; i < pl.nrevert; i++)
+			s->state->payloads[pl.revert[i]].status = XS_STATUS_APPLIED;
+		if (rc)
+			goto out;
+	}
+	rc = run_plan(s, &pl, u, deadline);
+out:
+	if (rc)
+		fail_action(s, slot, rc);
+	xs_session_close(s);
+	xs_unwinder_free(u);
+	return rc;
+}
+
+int xs_apply(pid_t pid, const char *id, long timeout_ms)
+{
+	return act(pid, id, OP_APPLY, timeout_ms);
+}
+
+int xs_revert(pid_t pid, const char *id, long timeout_ms)
+{
+	return act(pid, id, OP_REVERT, timeout_ms);
+}
+
+int xs_replace(pid_t pid, const char *id, long timeout_ms)
+{
+	return act(pid, id, OP_REPLACE, timeout_ms);
+}
+
+int xs_unload(pid_t pid, const char *id)
+{
+	struct xs_session *s = NULL;
+	int slot, rc = open_payload(pid, id, OP_UNLOAD, XS_DEFAULT_TIMEOUT_MS, &s, &slot);
+
+	if (!rc)
+		rc = xs_run_hooks(s, slot, XS_HOOK_UNLOAD, false);
+	if (!rc) {
+		const struct xs_state_payload *p = &s->state->payloads[slot];
+		const uint64_t args[6] = { p->base, p->size };
+		long ret;
+
+		rc = xs_target_syscall(s->t, SYS_munmap, args, &ret);
+		if (!rc && ret)
+			rc = xs_fail((int)ret, "payload %s: munmap in pid %d failed", id, pid);
+	}
+	if (!rc) {
+		memset(&s->state->payloads[slot], 0, sizeof(s->state->payloads[slot]));
+		rc = xs_session_commit(s);
+	} else {
+		fail_action(s, slot, rc);
+	}
+	xs_session_close(s);
+	return rc;
+}
+
+int xs_snapshot(pid_t pid, struct xs_state *out)
+{
+	struct xs_session *s;
+	int rc = xs_session_open(pid, false, XS_DEFAULT_TIMEOUT_MS, &s);
+
+	if (rc)
+		return rc;
+	*out = *s->state;
+	xs_session_close(s);
+	return 0;
+}
+
+int xs_payload_func_names(pid_t pid, const struct xs_state_payload *p, char ***names)
+{
+	struct xsplice_func *funcs = calloc(p->nfuncs ? p->nfuncs : 1, sizeof(*funcs));
+	char **v = calloc(p->nfuncs ? p->nfuncs : 1, sizeof(*v));
+	struct xs_session s = { .pid = pid };
+	int rc = 0;
+
+	if (!funcs || !v)
+		rc = xs_fail(-ENOMEM, "payload %s: no memory", p->id);
+	if (!rc)
+		rc = xs_proc_read(pid, p->funcs_addr, funcs, p->nfuncs * sizeof(*funcs));
+	for (uint32_t i = 0; !rc && i < p->nfuncs; i++) {
+		char buf[256];
+
+		read_name(&s, &funcs[i], buf, sizeof(buf));
+		if (!(v[i] = strdup(buf)))
+			rc = xs_fail(-ENOMEM, "payload %s: no memory", p->id);
+	}
+	free(funcs);
+	if (rc) {
+		for (uint32_t i = 0; v && i < p->nfuncs; i++)
+			free(v[i]);
+		free(v);
+		return rc;
+	}
+	*names = v;
+	return 0;
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The engine: the actions of the seed design on one process. Each returns 0
+ * or -errno with a message naming the payload, symbol or section at fault;
+ * on error the process is left exactly as it was.
+ */
+#ifndef XS_ENGINE_H
+#define XS_ENGINE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "state.h"
+
+#define XS_DEFAULT_TIMEOUT_MS 1000
+
+int xs_upload(pid_t pid, const char *id, const char *path);
+int xs_check(pid_t pid, const char *id);
+int xs_apply(pid_t pid, const char *id, long timeout_ms);
+int xs_revert(pid_t pid, const char *id, long timeout_ms);
+int xs_replace(pid_t pid, const char *id, long timeout_ms);
+int xs_unload(pid_t pid, const char *id);
+
+/* A snapshot of the registry (all zero when the process has none). */
+int xs_snapshot(pid_t pid, struct xs_state *out);
+/* Names of a loaded payload's functions: names[i] malloc'd, caller frees. */
+int xs_payload_func_names(pid_t pid, const struct xs_state_payload *p, char ***names);
+
+/* Is id usable as a payload id (1..39 printable characters, no '/' or space)? */
+int xs_id_check(const char *id);
+
+#endif

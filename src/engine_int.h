@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/* Pieces shared by the engine's files; not for the CLI. */
+#ifndef XS_ENGINE_INT_H
+#define XS_ENGINE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "session.h"
+#include "target_poison.h"
+#include "unwind.h"
+
+/* Run a payload's hooks of one kind in the target (attached). With veto, a
+ * non-zero return stops and fails with -ECANCELED naming the hook. */
+int xs_run_hooks(struct xs_session *s, int slot, int kind, bool veto);
+
+/* A payload's read-only funcs table, read back from the target. */
+int xs_funcs_read(struct xs_session *s, int slot, struct xsplice_func *funcs);
+
+struct xs_range {
+	uint64_t start, end;
+	const char *what; /* for the message: "function compute", "payload fix" */
+};
+
+/*
+ * With every thread stopped: make sure no thread has a frame (its PC or a
+ * return address) in ranges. Retries by resuming briefly, then by running a
+ * parked thread until the unsafe frame returns, until deadline (xs_now_ms
+ * clock). Returns with every thread stopped; -EBUSY names thread and range.
+ */
+int xs_quiesce(struct xs_session *s, struct xs_unwinder *u, const struct xs_range *ranges,
+	       size_t n, long long deadline_ms);
+
+/* Register the code of every loaded payload with the unwinder. */
+int xs_unwinder_add_payloads(struct xs_session *s, struct xs_unwinder *u);
+
+#endif

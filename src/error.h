@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One error message per failed operation: set where the cause is known,
+ * printed once by the CLI together with strerror of the returned -errno.
+ */
+#ifndef XS_ERROR_H
+#define XS_ERROR_H
+
+#include <stddef.h>
+
+/* Record "fmt..." unless a message is already pending; returns err (a -errno). */
+int xs_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Same, but replaces any pending message (for a better-placed cause). */
+int xs_fail_override(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *xs_error_message(void); /* "" when none */
+void xs_error_clear(void);
+
+/* Debug trace to stderr when XSPLICE_DEBUG is set in the environment. */
+void xs_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#define XS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define XS_ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
+
+/* Monotonic clock in milliseconds / microseconds. */
+long long xs_now_ms(void);
+long long xs_now_us(void);
+
+/* Read a whole file into a malloc'd buffer (limit: max bytes). */
+int xs_read_file(const char *path, size_t max, unsigned char **buf, size_t *len);
+
+/* Hex <-> bytes for build-ids. hex must hold 2*len+1. */
+void xs_hex(const unsigned char *bytes, size_t len, char *hex);
+int xs_unhex(const char *hex, unsigned char *bytes, size_t max, size_t *len);
+
+#endif

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Quiescence: the user-space version of the seed's rendezvous. Every thread
+ * is stopped; each stack is unwound with DWARF CFI; patching may proceed only
+ * when no frame lies in code being replaced. Otherwise let the process run a
+ * little and look again, and for a thread that stays (sleeping in the
+ * function), run that one thread until the unsafe frame returns.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "engine_int.h"
+#include "error.h"
+
+#define MAX_FRAMES 256
+#define QUICK_RETRIES 3 /* resume-and-look-again rounds before running a thread out */
+
+struct conflict {
+	size_t thread;
+	size_t frame;          /* the outermost unsafe frame */
+	const struct xs_range *range;
+	uint64_t pc;
+	struct xs_frame frames[MAX_FRAMES];
+	size_t nframes;
+	int unwind_rc;         /* non-zero: the stack could not be unwound */
+};
+
+static const struct xs_range *in_ranges(uint64_t pc, const struct xs_range *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (pc >= r[i].start && pc < r[i].end)
+			return &r[i];
+	return NULL;
+}
+
+/* 1 and fills c when some thread is unsafe, 0 when all are safe. */
+static int find_conflict(struct xs_session *s, struct xs_unwinder *u, const struct xs_range *r,
+			 size_t n, struct conflict *c)
+{
+	for (size_t t = 0; t < s->t->nthreads; t++) {
+		size_t nf = 0;
+		int rc = xs_unwind_thread(u, s->t, t, c->frames, MAX_FRAMES, &nf);
+
+		c->thread = t;
+		c->nframes = nf;
+		c->range = NULL;
+		c->unwind_rc = rc;
+		if (rc) {
+			c->pc = nf ? c->frames[nf - 1].pc : 0;
+			return 1;
+		}
+		for (size_t k = 0; k < nf; k++) {
+			/* A return address may sit just past its call, at the next function. */
+			uint64_t pc = c->frames[k].pc - (k > 0);
+			const struct xs_range *hit = in_ranges(pc, r, n);
+
+			if (hit) {
+				c->frame = k;
+				c->range = hit;
+				c->pc = c->frames[k].pc;
+			}
+		}
+		if (c->range)
+			return 1;
+	}
+	return 0;
+}
+
+static int busy(struct xs_session *s, const struct conflict *c)
+{
+	pid_t tid = s->t->threads[c->thread].tid;
+
+	xs_error_clear();
+	if (c->unwind_rc)
+		return xs_fail(-EBUSY, "pid %d: thread %d could not be unwound (near 0x%llx), so it is not known to be safe",
+			       s->pid, tid, (unsigned long long)c->pc);
+	return xs_fail(-EBUSY, "pid %d: thread %d is still in %s (pc 0x%llx)", s->pid, tid,
+		       c->range->what, (unsigned long long)c->pc);
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+int xs_quiesce(struct xs_session *s, struct xs_unwinder *u, const struct xs_range *ranges,
+	       size_t n, long long deadline_ms)
+{
+	struct conflict *c = malloc(sizeof(*c));
+	int round = 0, rc = 0;
+
+	if (!c)
+		return xs_fail(-ENOMEM, "pid %d: no memory for the stack check", s->pid);
+	while (find_conflict(s, u, ranges, n, c)) {
+		long long left = deadline_ms - xs_now_ms();
+
+		if (left <= 0) {
+			rc = busy(s, c);
+			break;
+		}
+		round++;
+		if (round <= QUICK_RETRIES || c->unwind_rc || c->frame + 1 >= c->nframes) {
+			rc = xs_target_resume(s->t);
+			if (rc)
+				break;
+			sleep_ms(round < 2 ? 1 : round < 3 ? 5 : 10);
+			rc = xs_target_stop(s->t, left > 50 ? left : 50);
+		} else {
+			/* Parked in the function: let only this thread run until it returns. */
+			const struct xs_frame *caller = &c->frames[c->frame + 1];
+
+			xs_debug("pid %d: running thread %d out of %s", s->pid,
+				 s->t->threads[c->thread].tid, c->range->what);
+			rc = xs_target_run_until_return(s->t, c->thread, caller->pc, caller->sp, left);
+			if (rc == -ETIMEDOUT) {
+				xs_error_clear();
+				rc = 0; /* checked again; the deadline ends it */
+			}
+		}
+		if (rc)
+			break;
+	}
+	free(c);
+	return rc;
+}

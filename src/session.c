@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Sessions and the registry in the target (see session.h, state.h): finding
+ * it through /proc/<pid>/maps, creating it with injected system calls, and
+ * reading and writing it through the target door.
+ */
+#include "session.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "error.h"
+
+#define STATE_SIZE XS_ALIGN_UP(sizeof(struct xs_state), 4096)
+
+static const char *const status_names[] = {
+	[XS_STATUS_LOADED] = "LOADED",
+	[XS_STATUS_CHECKED] = "CHECKED",
+	[XS_STATUS_APPLIED] = "APPLIED",
+	[XS_STATUS_REVERTED] = "REVERTED",
+};
+
+const char *xs_status_name(int status)
+{
+	if (status >= 0 && (size_t)status < XS_ARRAY_SIZE(status_names) && status_names[status])
+		return status_names[status];
+	return "UNKNOWN";
+}
+
+void xs_crash_point(const char *name)
+{
+	const char *at = getenv("XSPLICE_TEST_CRASH_AT");
+
+	if (at && !strcmp(at, name))
+		raise(SIGKILL);
+}
+
+/* The registry mapping's address from /proc/<pid>/maps, 0 when none. */
+static int find_state(pid_t pid, uint64_t *addr)
+{
+	char path[64], line[512];
+	FILE *f;
+
+	*addr = 0;
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return xs_fail(errno == ENOENT ? -ESRCH : -errno, "pid %d: cannot read %s", pid, path);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long start;
+
+		if (strstr(line, "/memfd:" XS_STATE_NAME) && sscanf(line, "%llx-", &start) == 1) {
+			*addr = start;
+			break;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+static int read_state(struct xs_session *s)
+{
+	struct xs_state *st = s->state;
+	int rc;
+
+	if (!s->state_addr) {
+		memset(st, 0, sizeof(*st));
+		return 0;
+	}
+	rc = s->t ? xs_target_read(s->t, s->state_addr, st, sizeof(*st))
+		  : xs_proc_read(s->pid, s->state_addr, st, sizeof(*st));
+	if (rc)
+		return rc;
+	if (st->magic != XS_STATE_MAGIC || st->abi != XS_STATE_ABI)
+		return xs_fail(-EPROTO, "pid %d: registry at 0x%llx has magic 0x%llx abi %u, not ours",
+			       s->pid, (unsigned long long)s->state_addr,
+			       (unsigned long long)st->magic, st->abi);
+	return 0;
+}
+
+static bool owner_alive(pid_t owner)
+{
+	char path[32];
+
+	snprintf(path, sizeof(path), "/proc/%d", owner);
+	return owner > 0 && owner != getpid() && access(path, F_OK) == 0;
+}
+
+int xs_session_open(pid_t pid, bool attach, long timeout_ms, struct xs_session **out)
+{
+	struct xs_session *s = calloc(1, sizeof(*s));
+	int rc;
+
+	if (!s || !(s->state = calloc(1, sizeof(*s->state)))) {
+		free(s);
+		return xs_fail(-ENOMEM, "pid %d: no memory for a session", pid);
+	}
+	s->pid = pid;
+	rc = find_state(pid, &s->state_addr);
+	if (!rc && attach)
+		rc = xs_target_attach(pid, timeout_ms, &s->t);
+	if (!rc)
+		rc = read_state(s);
+	if (!rc && s->state->journal.action != XS_ACTION_NONE &&
+	    !owner_alive(s->state->journal.owner)) {
+		/* A killed run left an action half done: undo it before anything. */
+		if (!s->t)
+			rc = xs_target_attach(pid, timeout_ms, &s->t);
+		if (!rc)
+			rc = read_state(s);
+		if (!rc)
+			rc = xs_session_recover(s);
+		if (!attach && s->t) {
+			xs_target_detach(s->t);
+			s->t = NULL;
+		}
+	}
+	if (rc) {
+		xs_session_close(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+void xs_session_close(struct xs_session *s)
+{
+	if (!s)
+		return;
+	if (s->t)
+		xs_target_detach(s->t);
+	free(s->state);
+	free(s);
+}
+
+static int inject(struct xs_session *s, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
+		  uint64_t a3, uint64_t a4, uint64_t a5, long *ret)
+{
+	const uint64_t args[6] = { a0, a1, a2, a3, a4, a5 };
+	int rc = xs_target_syscall(s->t, nr, args, ret);
+
+	if (rc)
+		return rc;
+	if (*ret < 0 && *ret > -4096)
+		return xs_fail((int)*ret, "pid %d: system call %ld in the target failed", s->pid, nr);
+	return 0;
+}
+
+int xs_session_ensure_state(struct xs_session *s)
+{
+	static const char name[] = XS_STATE_NAME;
+	long scratch = 0, fd = -1, addr = 0, ignored;
+	int rc;
+
+	if (s->state_addr)
+		return 0;
+	rc = inject(s, SYS_mmap, 0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		    (uint64_t)-1, 0, &scratch);
+	if (!rc)
+		rc = xs_target_write(s->t, scratch, name, sizeof(name));
+	if (!rc)
+		rc = inject(s, SYS_memfd_create, scratch, MFD_CLOEXEC, 0, 0, 0, 0, &fd);
+	if (!rc)
+		rc = inject(s, SYS_ftruncate, fd, STATE_SIZE, 0, 0, 0, 0, &ignored);
+	if (!rc)
+		rc = inject(s, SYS_mmap, 0, STATE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0,
+			    &addr);
+	if (fd >= 0)
+		inject(s, SYS_close, fd, 0, 0, 0, 0, 0, &ignored);
+	if (scratch)
+		inject(s, SYS_munmap, scratch, 4096, 0, 0, 0, 0, &ignored);
+	if (rc)
+		return xs_fail(rc, "pid %d: cannot create the xsplice registry", s->pid);
+
+	memset(s->state, 0, sizeof(*s->state));
+	s->state->magic = XS_STATE_MAGIC;
+	s->state->abi = XS_STATE_ABI;
+	s->state->next_seq = 1;
+	s->state_addr = addr;
+	return xs_session_commit(s);
+}
+
+int xs_session_commit(struct xs_session *s)
+{
+	s->state->version++;
+	return xs_target_write(s->t, s->state_addr, s->state, sizeof(*s->state));
+}
+
+int xs_session_find(struct xs_session *s, const char *id)
+{
+	for (int i = 0; i < XS_STATE_MAX_PAYLOADS; i++)
+		if (s->state->payloads[i].used && !strcmp(s->state->payloads[i].id, id))
+			return i;
+	return xs_fail(-ENOENT, "pid %d: no payload '%s'", s->pid, id);
+}
+
+int xs_fstate_read(struct xs_session *s, int slot, struct xs_fstate *fs)
+{
+	const struct xs_state_payload *p = &s->state->payloads[slot];
+	size_t len = p->nfuncs * sizeof(*fs);
+
+	return s->t ? xs_target_read(s->t, p->fstate_addr, fs, len)
+		    : xs_proc_read(s->pid, p->fstate_addr, fs, len);
+}
+
+int xs_fstate_write(struct xs_session *s, int slot, const struct xs_fstate *fs)
+{
+	const struct xs_state_payload *p = &s->state->payloads[slot];
+
+	return xs_target_write(s->t, p->fstate_addr, fs, p->nfuncs * sizeof(*fs));
+}

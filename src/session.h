@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A session is one xsplice run against one process: the registry snapshot,
+ * and, for actions that change the process, every thread stopped. Opening an
+ * attached session first finishes or undoes any action a killed run left.
+ */
+#ifndef XS_SESSION_H
+#define XS_SESSION_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "state.h"
+#include "target.h"
+
+struct xs_session {
+	pid_t pid;
+	struct xs_target *t;   /* NULL when not attached */
+	uint64_t state_addr;   /* 0: the process has no registry yet */
+	struct xs_state *state;/* local copy; written back by xs_session_commit */
+};
+
+/* Read the registry, attaching (stopping every thread) when attach is set.
+ * A read-only open that finds an interrupted action attaches to undo it. */
+int xs_session_open(pid_t pid, bool attach, long timeout_ms, struct xs_session **out);
+void xs_session_close(struct xs_session *s);
+
+/* Create the registry in the target when it has none (attached only). */
+int xs_session_ensure_state(struct xs_session *s);
+/* Bump the version and write the registry back (attached only). */
+int xs_session_commit(struct xs_session *s);
+
+/* The slot of payload id, or -ENOENT with a message. */
+int xs_session_find(struct xs_session *s, const char *id);
+
+/* Per-function state of a payload: read or write the whole array. */
+int xs_fstate_read(struct xs_session *s, int slot, struct xs_fstate *fs);
+int xs_fstate_write(struct xs_session *s, int slot, const struct xs_fstate *fs);
+
+/* Undo an action a killed run left half done (attached only). */
+int xs_session_recover(struct xs_session *s);
+
+/* Test hook: raise SIGKILL when XSPLICE_TEST_CRASH_AT names this point. */
+void xs_crash_point(const char *name);
+
+#endif

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The one door to a target process: every ptrace call and every access to
+ * /proc/<pid>/mem goes through target.c (ptrace is poisoned elsewhere).
+ * Stopping uses PTRACE_SEIZE + PTRACE_INTERRUPT so the target sees no
+ * SIGSTOP, no EINTR, and its parent sees no stop.
+ */
+#ifndef XS_TARGET_H
+#define XS_TARGET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "arch.h"
+
+struct xs_thread {
+	pid_t tid;
+	xs_regs regs;       /* as found at the stop; restored on resume/detach */
+	bool stopped;       /* in a ptrace stop we caused */
+	int pending_signal; /* signal seen during our work, re-delivered at resume */
+};
+
+struct xs_target {
+	pid_t pid;
+	int mem_fd;             /* /proc/<pid>/mem, O_RDWR */
+	size_t nthreads;
+	struct xs_thread *threads;
+	uint64_t syscall_insn;  /* address of a syscall instruction in the target */
+	bool attached;
+};
+
+/* Read target memory without attaching (list/get): pread on /proc/<pid>/mem. */
+int xs_proc_read(pid_t pid, uint64_t addr, void *buf, size_t len);
+
+/*
+ * Seize every thread and stop them all within timeout_ms (threads created
+ * meanwhile are seized and stopped too). Errors: -ESRCH no such process,
+ * -EPERM not allowed (ptrace forbidden / already traced: message says which),
+ * -ETIMEDOUT.
+ */
+int xs_target_attach(pid_t pid, long timeout_ms, struct xs_target **out);
+/* Restore every thread's registers, re-deliver pending signals, detach, free. */
+void xs_target_detach(struct xs_target *t);
+
+/* Let all threads run (still attached), then stop them all again. */
+int xs_target_resume(struct xs_target *t);
+int xs_target_stop(struct xs_target *t, long timeout_ms);
+
+/* Memory through /proc/<pid>/mem: works on read-only text without mprotect. */
+int xs_target_read(struct xs_target *t, uint64_t addr, void *buf, size_t len);
+int xs_target_write(struct xs_target *t, uint64_t addr, const void *buf, size_t len);
+
+/* Run one system call in the target (in a stopped thread, registers restored
+ * after). *ret gets the raw result (a -errno on failure). */
+int xs_target_syscall(struct xs_target *t, long nr, const uint64_t args[6], long *ret);
+
+/* Call fn(args...) in the target in one thread, others stay stopped; returns
+ * through a trap instruction at trap_addr. -ETIMEDOUT after timeout_ms (the
+ * thread is then stopped and its registers restored). */
+int xs_target_call(struct xs_target *t, uint64_t fn, const uint64_t *args, unsigned nargs,
+		   uint64_t trap_addr, long timeout_ms, uint64_t *ret);
+
+/*
+ * Let one thread run, alone, until it returns to ret_addr with its stack
+ * pointer above sp (a breakpoint at ret_addr, removed after). Threads it
+ * creates meanwhile are seized and stopped. -ETIMEDOUT after timeout_ms, with
+ * the thread stopped and the code restored.
+ */
+int xs_target_run_until_return(struct xs_target *t, size_t thread_index, uint64_t ret_addr,
+			       uint64_t sp, long timeout_ms);
+
+#endif

@@ -1,0 +1,590 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Stack unwinding of stopped threads for the safety check, with DWARF CFI
+ * through elfutils libdwfl. File-backed code comes from /proc/<pid>/maps;
+ * payload code (anonymous memory) is a module backed by a small in-memory ELF
+ * that holds its relocated .eh_frame at the address it has in the target.
+ */
+#include "unwind.h"
+
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arch.h"
+#include "error.h"
+
+#define CODE_MAGIC 0x78736377u /* "xscw": marks our modules' userdata */
+#define MAX_EH_LEN (64u << 20)
+#define MAX_DWARF_REGS 64
+#define CACHE_PAGE 4096u
+#define CACHE_PAGES 8 /* a stack walk touches one to a few pages */
+
+/* Payload code registered by xs_unwinder_add_code. */
+struct xs_code {
+	uint32_t magic;
+	struct xs_code *next;
+	Dwfl_Module *mod;
+	uint64_t start, end;
+	unsigned char *image; /* the synthesized ELF; dwfl's Elf points into it */
+	size_t image_len;
+};
+
+struct page_cache {
+	uint64_t addr; /* page address; UINT64_MAX when empty */
+	unsigned char data[CACHE_PAGE];
+};
+
+struct xs_unwinder {
+	pid_t pid;
+	Dwfl *dwfl;
+	struct xs_code *code;
+	unsigned char ident[EI_NIDENT]; /* of the target's objects, for our ELF images */
+	uint16_t machine;
+
+	/* The walk in progress (set by xs_unwind_thread for the callbacks). */
+	struct xs_target *t;
+	size_t index;
+	pid_t tid;
+	struct xs_frame *frames;
+	size_t max, n;
+	char why[160];     /* first reason the walk cannot go on */
+	bool read_failed;  /* a stack read failed: CFI values are not trustworthy */
+
+	/* Target memory does not change while it is stopped: cache per walk. */
+	struct page_cache cache[CACHE_PAGES];
+	unsigned cache_next;
+};
+
+/* --- module callbacks ------------------------------------------------------------- */
+
+static struct xs_code *code_of(void **userdata, Dwfl_Module *mod)
+{
+	struct xs_code *c = *userdata;
+
+	return c && c->magic == CODE_MAGIC && c->mod == mod ? c : NULL;
+}
+
+static int find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base,
+		    char **file_name, Elf **elfp)
+{
+	struct xs_code *c = code_of(userdata, mod);
+
+	if (c) {
+		/* dwfl owns (and elf_ends) this Elf; the image stays ours. */
+		*elfp = elf_memory((char *)c->image, c->image_len);
+		return -1;
+	}
+	return dwfl_linux_proc_find_elf(mod, userdata, name, base, file_name, elfp);
+}
+
+static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base,
+			  const char *file_name, const char *debuglink, GElf_Word crc,
+			  char **debuginfo_file_name)
+{
+	if (code_of(userdata, mod))
+		return -1; /* payload code has its .eh_frame and nothing else */
+	return dwfl_standard_find_debuginfo(mod, userdata, name, base, file_name, debuglink, crc,
+					    debuginfo_file_name);
+}
+
+static const Dwfl_Callbacks module_callbacks = {
+	.find_elf = find_elf,
+	.find_debuginfo = find_debuginfo,
+};
+
+/* --- thread callbacks: one thread at a time, registers from the stop --------------- */
+
+static pid_t next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
+{
+	struct xs_unwinder *u = arg;
+
+	(void)dwfl;
+	if (*thread_argp || !u->t)
+		return 0;
+	*thread_argp = u;
+	return u->tid;
+}
+
+static bool get_thread(Dwfl *dwfl, pid_t tid, void *arg, void **thread_argp)
+{
+	struct xs_unwinder *u = arg;
+
+	(void)dwfl;
+	if (!u->t || tid != u->tid)
+		return false;
+	*thread_argp = u;
+	return true;
+}
+
+static struct page_cache *cache_page(struct xs_unwinder *u, uint64_t page)
+{
+	struct page_cache *p;
+
+	for (unsigned k = 0; k < CACHE_PAGES; k++)
+		if (u->cache[k].addr == page)
+			return &u->cache[k];
+	if (page > (uint64_t)INT64_MAX - CACHE_PAGE)
+		return NULL;
+	p = &u->cache[u->cache_next];
+	u->cache_next = (u->cache_next + 1) % CACHE_PAGES;
+	p->addr = UINT64_MAX;
+	if (pread(u->t->mem_fd, p->data, CACHE_PAGE, (off_t)page) != (ssize_t)CACHE_PAGE)
+		return NULL;
+	p->addr = page;
+	return p;
+}
+
+static int read_cached(struct xs_unwinder *u, uint64_t addr, void *buf, size_t len)
+{
+	unsigned char *out = buf;
+
+	while (len) {
+		uint64_t page = addr & ~(uint64_t)(CACHE_PAGE - 1);
+		size_t off = addr - page, take = CACHE_PAGE - off < len ? CACHE_PAGE - off : len;
+		struct page_cache *p = cache_page(u, page);
+
+		if (!p)
+			return -EIO;
+		memcpy(out, p->data + off, take);
+		out += take;
+		addr += take;
+		len -= take;
+	}
+	return 0;
+}
+
+static void set_why(struct xs_unwinder *u, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void set_why(struct xs_unwinder *u, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (u->why[0])
+		return;
+	va_start(ap, fmt);
+	vsnprintf(u->why, sizeof(u->why), fmt, ap);
+	va_end(ap);
+}
+
+static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *arg)
+{
+	struct xs_unwinder *u = arg;
+	uint64_t v;
+
+	(void)dwfl;
+	if (read_cached(u, addr, &v, sizeof(v))) {
+		/* libdwfl would take an unreadable return address for the end of
+		 * the stack; remember it so the walk fails instead. */
+		if (!u->read_failed)
+			set_why(u, "cannot read the stack at 0x%" PRIx64, (uint64_t)addr);
+		u->read_failed = true;
+		return false;
+	}
+	*result = v;
+	return true;
+}
+
+static bool set_initial_registers(Dwfl_Thread *thread, void *arg)
+{
+	struct xs_unwinder *u = arg;
+	const xs_regs *r = &u->t->threads[u->index].regs;
+	uint64_t dwarf[MAX_DWARF_REGS];
+	int n = xs_arch_dwarf_regs(r, dwarf, MAX_DWARF_REGS);
+
+	if (n <= 0 || !dwfl_thread_state_registers(thread, 0, (unsigned)n, dwarf)) {
+		set_why(u, "cannot set its registers");
+		return false;
+	}
+	dwfl_thread_state_register_pc(thread, xs_arch_pc(r));
+	return true;
+}
+
+static const Dwfl_Thread_Callbacks thread_callbacks = {
+	.next_thread = next_thread,
+	.get_thread = get_thread,
+	.memory_read = memory_read,
+	.set_initial_registers = set_initial_registers,
+};
+
+/* --- the walk ------------------------------------------------------------------ */
+
+static bool cfi_covers(Dwarf_CFI *cfi, Dwarf_Addr addr)
+{
+	Dwarf_Frame *frame;
+
+	if (!cfi || dwarf_cfi_addrframe(cfi, addr, &frame) != 0)
+		return false;
+	free(frame);
+	return true;
+}
+
+/*
+ * Whether CFI describes addr (the PC libdwfl looks up). Without it libdwfl
+ * falls back to following %rbp, which means nothing in code built without
+ * frame pointers: such a frame is refused, not guessed.
+ */
+static bool have_cfi(struct xs_unwinder *u, Dwarf_Addr addr)
+{
+	Dwfl_Module *mod = dwfl_addrmodule(u->dwfl, addr);
+	Dwarf_Addr bias;
+	Dwarf_CFI *cfi;
+
+	if (!mod) {
+		set_why(u, "not in any known object or payload");
+		return false;
+	}
+	cfi = dwfl_module_eh_cfi(mod, &bias);
+	if (cfi && cfi_covers(cfi, addr - bias))
+		return true;
+	cfi = dwfl_module_dwarf_cfi(mod, &bias);
+	if (cfi && cfi_covers(cfi, addr - bias))
+		return true;
+	set_why(u, "no CFI for it in %s", dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL));
+	return false;
+}
+
+static int frame_cb(Dwfl_Frame *state, void *arg)
+{
+	struct xs_unwinder *u = arg;
+	Dwarf_Addr pc;
+	Dwarf_Word sp;
+	bool activation;
+
+	if (u->read_failed) /* while unwinding the previous frame */
+		return DWARF_CB_ABORT;
+	if (!dwfl_frame_pc(state, &pc, NULL)) {
+		set_why(u, "no PC in the next frame");
+		return DWARF_CB_ABORT;
+	}
+	if (u->n == u->max) {
+		set_why(u, "more than %zu frames", u->max);
+		return DWARF_CB_ABORT;
+	}
+	if (dwfl_frame_reg(state, XS_ARCH_DWARF_SP, &sp) != 0) {
+		set_why(u, "its caller's stack pointer is not known");
+		return DWARF_CB_ABORT;
+	}
+	u->frames[u->n].pc = pc;
+	u->frames[u->n].sp = sp;
+	u->n++;
+	/* Return addresses are looked up at pc - 1 (the call), as libdwfl does. */
+	if (!dwfl_frame_pc(state, &pc, &activation) || !have_cfi(u, activation ? pc : pc - 1))
+		return DWARF_CB_ABORT;
+	return DWARF_CB_OK;
+}
+
+static void begin_walk(struct xs_unwinder *u, struct xs_target *t, size_t i,
+		       struct xs_frame *frames, size_t max)
+{
+	u->t = t;
+	u->index = i;
+	u->tid = t->threads[i].tid;
+	u->frames = frames;
+	u->max = max;
+	u->n = 0;
+	u->why[0] = '\0';
+	u->read_failed = false;
+	for (unsigned k = 0; k < CACHE_PAGES; k++)
+		u->cache[k].addr = UINT64_MAX;
+}
+
+int xs_unwind_thread(struct xs_unwinder *u, struct xs_target *t, size_t i,
+		     struct xs_frame *frames, size_t max, size_t *n)
+{
+	uint64_t pc;
+	int rc;
+
+	*n = 0;
+	if (!t || i >= t->nthreads || (!frames && max))
+		return xs_fail(-EINVAL, "pid %d: no thread %zu to unwind", t ? t->pid : 0, i);
+	if (t->pid != u->pid)
+		return xs_fail(-EINVAL, "pid %d: unwinder was set up for pid %d", t->pid, u->pid);
+	if (t->mem_fd < 0)
+		return xs_fail(-EBADF, "pid %d: target memory is not open", t->pid);
+	begin_walk(u, t, i, frames, max);
+	rc = dwfl_getthread_frames(u->dwfl, u->tid, frame_cb, u);
+	*n = u->n;
+	u->t = NULL;
+	if (rc == 0 && !u->read_failed)
+		return 0;
+	if (!u->why[0])
+		set_why(u, "%s", dwfl_errmsg(-1));
+	pc = u->n ? u->frames[u->n - 1].pc : xs_arch_pc(&t->threads[i].regs);
+	return xs_fail(-EIO, "thread %d: cannot unwind past PC 0x%" PRIx64 ": %s", (int)u->tid, pc,
+		       u->why);
+}
+
+/* --- setup ------------------------------------------------------------------------ */
+
+/*
+ * Open every object's ELF and CFI now, before the threads are stopped, so a
+ * walk only looks things up. Not the vDSO or deleted files: those are read
+ * from /proc/<pid>/mem, which may need the attach; dwfl reads them lazily.
+ */
+static int preload_module(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr start,
+			  void *arg)
+{
+	struct xs_unwinder *u = arg;
+	size_t len = strlen(name);
+	const char *deleted = " (deleted)";
+	Dwarf_Addr bias;
+	Elf *elf;
+
+	(void)userdata;
+	(void)start;
+	if (name[0] == '[' || (len >= strlen(deleted) && !strcmp(name + len - strlen(deleted), deleted)))
+		return DWARF_CB_OK;
+	elf = dwfl_module_getelf(mod, &bias);
+	if (!elf)
+		return DWARF_CB_OK; /* cached by dwfl: a frame in it fails to unwind */
+	if (!u->machine) {
+		GElf_Ehdr ehdr;
+
+		if (gelf_getehdr(elf, &ehdr)) {
+			memcpy(u->ident, ehdr.e_ident, EI_NIDENT);
+			u->machine = ehdr.e_machine;
+		}
+	}
+	dwfl_module_eh_cfi(mod, &bias);
+	return DWARF_CB_OK;
+}
+
+int xs_unwinder_new(pid_t pid, struct xs_unwinder **out)
+{
+	struct xs_unwinder *u;
+	int rc;
+
+	*out = NULL;
+	elf_version(EV_CURRENT);
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return xs_fail(-ENOMEM, "pid %d: no memory for the unwinder", pid);
+	u->pid = pid;
+	u->dwfl = dwfl_begin(&module_callbacks);
+	if (!u->dwfl) {
+		rc = xs_fail(-ENOMEM, "pid %d: cannot start libdwfl: %s", pid, dwfl_errmsg(-1));
+		goto fail;
+	}
+	dwfl_report_begin(u->dwfl);
+	rc = dwfl_linux_proc_report(u->dwfl, pid);
+	if (rc > 0) {
+		rc = rc == ENOENT ? xs_fail(-ESRCH, "pid %d: no such process", pid)
+				  : xs_fail(-rc, "pid %d: cannot read /proc/%d/maps", pid, pid);
+		goto fail;
+	}
+	if (rc < 0 || dwfl_report_end(u->dwfl, NULL, NULL) != 0) {
+		rc = xs_fail(-EIO, "pid %d: libdwfl cannot list the objects: %s", pid, dwfl_errmsg(-1));
+		goto fail;
+	}
+	dwfl_getmodules(u->dwfl, preload_module, u, 0);
+	if (!u->machine) {
+		rc = xs_fail(-ENOEXEC, "pid %d: no readable ELF object in the process", pid);
+		goto fail;
+	}
+	/* Once per unwinder: our callbacks serve whichever thread is being walked. */
+	if (!dwfl_attach_state(u->dwfl, NULL, pid, &thread_callbacks, u)) {
+		rc = xs_fail(-EIO, "pid %d: libdwfl cannot set up unwinding: %s", pid, dwfl_errmsg(-1));
+		goto fail;
+	}
+	*out = u;
+	return 0;
+fail:
+	xs_unwinder_free(u);
+	return rc;
+}
+
+/* --- payload code ------------------------------------------------------------------ */
+
+static const char shstrtab[] = "\0.eh_frame\0.shstrtab"; /* names at 1 and 11 */
+
+/*
+ * An ELF image for code at [start, end) whose .eh_frame lies at eh_addr:
+ * one PT_LOAD at start (so dwfl's load bias is 0) and an .eh_frame section at
+ * its target address (so pc-relative pointers in it decode as in the target).
+ */
+static unsigned char *code_image(const struct xs_unwinder *u, uint64_t start, uint64_t end,
+				 uint64_t eh_addr, const unsigned char *eh, size_t eh_len,
+				 size_t *len)
+{
+	size_t eh_off = sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr);
+	size_t str_off = eh_off + eh_len;
+	size_t sh_off = XS_ALIGN_UP(str_off + sizeof(shstrtab), 8);
+	unsigned char *img = calloc(1, sh_off + 3 * sizeof(Elf64_Shdr));
+	Elf64_Ehdr ehdr = {
+		.e_type = ET_DYN,
+		.e_machine = u->machine,
+		.e_version = EV_CURRENT,
+		.e_phoff = sizeof(Elf64_Ehdr),
+		.e_shoff = sh_off,
+		.e_ehsize = sizeof(Elf64_Ehdr),
+		.e_phentsize = sizeof(Elf64_Phdr),
+		.e_phnum = 1,
+		.e_shentsize = sizeof(Elf64_Shdr),
+		.e_shnum = 3,
+		.e_shstrndx = 2,
+	};
+	Elf64_Phdr phdr = {
+		.p_type = PT_LOAD,
+		.p_flags = PF_R | PF_X,
+		.p_vaddr = start,
+		.p_paddr = start,
+		.p_memsz = end - start,
+		.p_align = 1,
+	};
+	Elf64_Shdr shdr[3] = {
+		[1] = { .sh_name = 1, .sh_type = SHT_PROGBITS, .sh_flags = SHF_ALLOC,
+			.sh_addr = eh_addr, .sh_offset = eh_off, .sh_size = eh_len, .sh_addralign = 8 },
+		[2] = { .sh_name = 11, .sh_type = SHT_STRTAB, .sh_offset = str_off,
+			.sh_size = sizeof(shstrtab), .sh_addralign = 1 },
+	};
+
+	if (!img)
+		return NULL;
+	memcpy(ehdr.e_ident, u->ident, EI_NIDENT);
+	ehdr.e_ident[EI_OSABI] = ELFOSABI_NONE;
+	ehdr.e_ident[EI_ABIVERSION] = 0;
+	memcpy(img, &ehdr, sizeof(ehdr));
+	memcpy(img + sizeof(ehdr), &phdr, sizeof(phdr));
+	memcpy(img + eh_off, eh, eh_len);
+	memcpy(img + str_off, shstrtab, sizeof(shstrtab));
+	memcpy(img + sh_off, shdr, sizeof(shdr));
+	*len = sh_off + sizeof(shdr);
+	return img;
+}
+
+/* Let libdw parse the .eh_frame once: hostile or truncated bytes fail here. */
+static int check_eh_frame(const struct xs_code *c, uint64_t eh_addr)
+{
+	Elf *elf = elf_memory((char *)c->image, c->image_len);
+	Elf_Data *data;
+	Dwarf_CFI *cfi;
+	Dwarf_Off off = 0, next;
+	Dwarf_CFI_Entry entry;
+	size_t fdes = 0;
+	int r = 0, rc = 0;
+
+	if (!elf)
+		return xs_fail(-ENOMEM, "payload code 0x%" PRIx64 ": cannot build its ELF image: %s",
+			       c->start, elf_errmsg(-1));
+	data = elf_rawdata(elf_getscn(elf, 1), NULL);
+	while (data && (r = dwarf_next_cfi(c->image, data, true, off, &next, &entry)) == 0) {
+		fdes += !dwarf_cfi_cie_p(&entry);
+		off = next;
+	}
+	cfi = data ? dwarf_getcfi_elf(elf) : NULL;
+	if (!data || r < 0 || !cfi)
+		rc = xs_fail(-EINVAL, "payload code 0x%" PRIx64 ": .eh_frame at 0x%" PRIx64 " is malformed near offset %" PRIu64 ": %s",
+			     c->start, eh_addr, (uint64_t)off, dwarf_errmsg(-1));
+	else if (!fdes)
+		rc = xs_fail(-EINVAL, "payload code 0x%" PRIx64 ": .eh_frame at 0x%" PRIx64 " describes no function",
+			     c->start, eh_addr);
+	if (cfi)
+		dwarf_cfi_end(cfi);
+	elf_end(elf);
+	return rc;
+}
+
+struct overlap {
+	uint64_t start, end;
+	const char *name;
+};
+
+static int find_overlap(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr start,
+			void *arg)
+{
+	struct overlap *o = arg;
+	Dwarf_Addr lo, hi;
+
+	(void)userdata;
+	(void)start;
+	dwfl_module_info(mod, NULL, &lo, &hi, NULL, NULL, NULL, NULL);
+	if (lo < o->end && o->start < hi) {
+		o->name = name;
+		return DWARF_CB_ABORT;
+	}
+	return DWARF_CB_OK;
+}
+
+static int check_args(struct xs_unwinder *u, uint64_t start, uint64_t end, uint64_t eh_addr,
+		      const unsigned char *eh, size_t eh_len)
+{
+	struct overlap o = { start, end, NULL };
+
+	if (start >= end)
+		return xs_fail(-EINVAL, "payload code 0x%" PRIx64 "-0x%" PRIx64 ": empty range", start, end);
+	if (!eh || !eh_len || eh_len > MAX_EH_LEN || eh_addr + eh_len < eh_addr)
+		return xs_fail(-EINVAL, "payload code 0x%" PRIx64 ": .eh_frame at 0x%" PRIx64 " of %zu bytes is out of bounds",
+			       start, eh_addr, eh_len);
+	if (u->ident[EI_CLASS] != ELFCLASS64)
+		return xs_fail(-EOPNOTSUPP, "pid %d: payload code unwinding supports 64-bit targets only", u->pid);
+	dwfl_getmodules(u->dwfl, find_overlap, &o, 0);
+	if (o.name)
+		return xs_fail(-EEXIST, "payload code 0x%" PRIx64 "-0x%" PRIx64 ": overlaps %s", start, end, o.name);
+	return 0;
+}
+
+int xs_unwinder_add_code(struct xs_unwinder *u, uint64_t start, uint64_t end, uint64_t eh_addr,
+			 const unsigned char *eh, size_t eh_len)
+{
+	struct xs_code *c;
+	char name[64];
+	void **userdata;
+	int rc = check_args(u, start, end, eh_addr, eh, eh_len);
+
+	if (rc)
+		return rc;
+	c = calloc(1, sizeof(*c));
+	if (!c || !(c->image = code_image(u, start, end, eh_addr, eh, eh_len, &c->image_len))) {
+		free(c);
+		return xs_fail(-ENOMEM, "payload code 0x%" PRIx64 ": no memory for its %zu bytes of .eh_frame",
+			       start, eh_len);
+	}
+	c->magic = CODE_MAGIC;
+	c->start = start;
+	c->end = end;
+	rc = check_eh_frame(c, eh_addr);
+	if (rc)
+		goto fail;
+	snprintf(name, sizeof(name), "xsplice-code-0x%" PRIx64, start);
+	dwfl_report_begin_add(u->dwfl);
+	c->mod = dwfl_report_module(u->dwfl, name, start, end);
+	if (dwfl_report_end(u->dwfl, NULL, NULL) != 0 || !c->mod) {
+		rc = xs_fail(-ENOMEM, "payload code 0x%" PRIx64 ": libdwfl cannot add it: %s", start,
+			     dwfl_errmsg(-1));
+		goto fail;
+	}
+	dwfl_module_info(c->mod, &userdata, NULL, NULL, NULL, NULL, NULL, NULL);
+	*userdata = c;
+	c->next = u->code;
+	u->code = c;
+	return 0;
+fail:
+	free(c->image);
+	free(c);
+	return rc;
+}
+
+void xs_unwinder_free(struct xs_unwinder *u)
+{
+	if (!u)
+		return;
+	if (u->dwfl)
+		dwfl_end(u->dwfl); /* first: its Elf handles point into our images */
+	while (u->code) {
+		struct xs_code *next = u->code->next;
+
+		free(u->code->image);
+		free(u->code);
+		u->code = next;
+	}
+	free(u);
+}

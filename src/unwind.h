@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Stack unwinding of stopped threads with DWARF CFI (elfutils libdwfl), for
+ * the safety check. Payload code in the target has no file behind it: its
+ * relocated .eh_frame is registered with xs_unwinder_add_code.
+ */
+#ifndef XS_UNWIND_H
+#define XS_UNWIND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "target.h"
+
+struct xs_unwinder;
+
+/* Report the process's modules (before stopping it: that is the slow part). */
+int xs_unwinder_new(pid_t pid, struct xs_unwinder **out);
+
+/* Code loaded by us: [start, end) unwound with the .eh_frame bytes `eh`
+ * (already relocated) that live at eh_addr in the target. Bytes are copied. */
+int xs_unwinder_add_code(struct xs_unwinder *u, uint64_t start, uint64_t end, uint64_t eh_addr,
+			 const unsigned char *eh, size_t eh_len);
+
+struct xs_frame {
+	uint64_t pc; /* frame 0: the thread's PC; then return addresses */
+	uint64_t sp; /* stack pointer in that frame (after the return, for k > 0) */
+};
+
+/*
+ * Unwind a stopped thread (t->threads[i], registers as saved there), up to
+ * max frames. -EIO (message names tid and PC) when a frame cannot be
+ * unwound: callers treat that as unsafe rather than guess.
+ */
+int xs_unwind_thread(struct xs_unwinder *u, struct xs_target *t, size_t i,
+		     struct xs_frame *frames, size_t max, size_t *n);
+
+void xs_unwinder_free(struct xs_unwinder *u);
+
+#endif

@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * UPLOAD: read the payload, resolve what it references in the process,
+ * place it within jump reach of the object it patches, link it, write it,
+ * set protections (text r-x, rodata and funcs r--, data rw-), run its load
+ * hooks and register it. Any failure unmaps what was mapped.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#include "arch.h"
+#include "engine.h"
+#include "engine_int.h"
+#include "error.h"
+#include "loader.h"
+#include "objects.h"
+#include "payload.h"
+#include "placement.h"
+
+struct upload {
+	const char *id;
+	struct xs_payload *p;
+	struct xs_objects *objs;
+	struct xs_object *home;
+	struct xs_image img;
+	uint64_t *symval;
+	unsigned char *ifunc; /* by symbol: value is a resolver to call */
+	struct xs_session *s;
+	uint64_t base;        /* 0 until mapped */
+};
+
+static int resolve_funcs(struct upload *u, struct xsplice_func *out)
+{
+	for (size_t i = 0; i < u->p->nfuncs; i++) {
+		const struct xs_func_desc *fd = &u->p->funcs[i];
+		struct xs_symbol_info si;
+		int rc;
+
+		memset(&out[i], 0, sizeof(out[i]));
+		if (fd->old_addr) { /* given by the author as a link-time address */
+			out[i].old_addr = (void *)(uintptr_t)(fd->old_addr + u->home->bias);
+			out[i].old_size = fd->old_size;
+			continue;
+		}
+		rc = xs_object_lookup(u->home, fd->name, &si);
+		if (rc)
+			return xs_fail(rc, "payload %s: function to patch '%s' not found in %s", u->id,
+				       fd->name, u->home->path);
+		if (si.type == STT_GNU_IFUNC)
+			return xs_fail(-EOPNOTSUPP, "payload %s: '%s' is an IFUNC resolver: patch its implementation instead",
+				       u->id, fd->name);
+		if (si.type != STT_FUNC)
+			return xs_fail(-EINVAL, "payload %s: '%s' in %s is not a function", u->id,
+				       fd->name, u->home->path);
+		out[i].old_addr = (void *)(uintptr_t)si.addr;
+		out[i].old_size = fd->old_size ? fd->old_size : (uint32_t)si.size;
+	}
+	return 0;
+}
+
+static int resolve_symbols(struct upload *u)
+{
+	for (size_t i = 1; i < u->p->nsyms; i++) {
+		const struct xs_symbol *sym = &u->p->syms[i];
+		struct xs_symbol_info si;
+		int rc;
+
+		if (sym->shndx != SHN_UNDEF || !sym->name[0] ||
+		    !strcmp(sym->name, "_GLOBAL_OFFSET_TABLE_"))
+			continue;
+		rc = xs_objects_resolve(u->objs, u->home, sym->name, &si);
+		if (rc == -ENOENT && sym->bind == STB_WEAK)
+			continue; /* an unresolved weak reference is NULL */
+		if (rc)
+			return xs_fail(rc, "payload %s: undefined symbol '%s' not found in pid %d",
+				       u->id, sym->name, u->s->pid);
+		if (si.type == STT_TLS)
+			return xs_fail(-EOPNOTSUPP, "payload %s: symbol '%s' is thread-local: TLS access from a payload is not supported",
+				       u->id, sym->name);
+		u->symval[i] = si.addr;
+		u->ifunc[i] = si.type == STT_GNU_IFUNC;
+	}
+	return 0;
+}
+
+/* IFUNC: the dynamic linker's answer is what the resolver returns: ask it. */
+static int call_resolvers(struct upload *u)
+{
+	uint64_t trap = u->base + u->img.trap_off;
+
+	for (size_t i = 1; i < u->p->nsyms; i++) {
+		uint64_t impl;
+		int rc;
+
+		if (!u->ifunc[i])
+			continue;
+		rc = xs_target_call(u->s->t, u->symval[i], NULL, 0, trap, 1000, &impl);
+		if (rc)
+			return xs_fail(rc, "payload %s: IFUNC resolver of '%s' failed", u->id,
+				       u->p->syms[i].name);
+		u->symval[i] = impl;
+	}
+	return 0;
+}
+
+static int inject(struct xs_session *s, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
+		  uint64_t a3, long *ret)
+{
+	const uint64_t args[6] = { a0, a1, a2, a3, (uint64_t)-1, 0 };
+	int rc = xs_target_syscall(s->t, nr, args, ret);
+
+	if (!rc && *ret < 0 && *ret > -4096)
+		rc = (int)*ret;
+	return rc;
+}
+
+/* Map PROT_READ at a free place, then text r-x: never writable, written via /proc/pid/mem. */
+static int map_payload(struct upload *u)
+{
+	uint64_t hint;
+	long ret;
+	int rc = xs_find_gap(u->s->pid, u->home->start, u->home->end, u->img.size,
+			     xs_arch_jump_range(), &hint);
+
+	if (rc)
+		return xs_fail(rc, "payload %s: no room near %s", u->id, u->home->path);
+	rc = inject(u->s, SYS_mmap, hint, u->img.size, PROT_READ,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, &ret);
+	if (rc)
+		return xs_fail(rc, "payload %s: mmap of %zu bytes at 0x%llx in pid %d failed",
+			       u->id, u->img.size, (unsigned long long)hint, u->s->pid);
+	u->base = (uint64_t)ret;
+	if (u->base != hint)
+		return xs_fail(-ENOMEM, "payload %s: mmap placed it at 0x%llx, not 0x%llx", u->id,
+			       (unsigned long long)u->base, (unsigned long long)hint);
+	rc = inject(u->s, SYS_mprotect, u->base, u->img.text_size, PROT_READ | PROT_EXEC, 0, &ret);
+	if (!rc)
+		rc = xs_target_write(u->s->t, u->base + u->img.trap_off, xs_arch_trap_insn,
+				     XS_ARCH_TRAP_SIZE);
+	if (rc)
+		return xs_fail(rc, "payload %s: cannot make its text executable in pid %d", u->id,
+			       u->s->pid);
+	return 0;
+}
+
+static int write_payload(struct upload *u, const struct xsplice_func *resolved)
+{
+	uint64_t funcs_off = u->img.sec_off[u->p->funcs_shndx];
+	long ret;
+	int rc;
+
+	/* The loader fills old_addr/old_size; the table is read-only from here on. */
+	for (size_t i = 0; i < u->p->nfuncs; i++) {
+		struct xsplice_func *f = (void *)(u->img.bytes + funcs_off + i * sizeof(*f));
+
+		f->old_addr = resolved[i].old_addr;
+		f->old_size = resolved[i].old_size;
+	}
+	rc = xs_target_write(u->s->t, u->base, u->img.bytes, u->img.fstate_off);
+	if (!rc)
+		rc = inject(u->s, SYS_mprotect, u->base + u->img.rw_off,
+			    u->img.rw_size + u->img.fstate_size, PROT_READ | PROT_WRITE, 0, &ret);
+	if (rc)
+		return xs_fail(rc, "payload %s: cannot write it into pid %d", u->id, u->s->pid);
+	return 0;
+}
+
+static void fill_record(struct upload *u, struct xs_state_payload *rec)
+{
+	const struct xs_payload *p = u->p;
+
+	memset(rec, 0, sizeof(*rec));
+	snprintf(rec->id, sizeof(rec->id), "%s", u->id);
+	rec->used = 1;
+	rec->status = XS_STATUS_LOADED;
+	rec->nfuncs = p->nfuncs;
+	rec->build_id = p->build_id;
+	rec->target_id = p->target_id;
+	rec->depends_id = p->depends_id;
+	snprintf(rec->object, sizeof(rec->object), "%s", u->home->path);
+	rec->base = u->base;
+	rec->size = u->img.size;
+	rec->text_start = u->base;
+	rec->text_end = u->base + u->img.text_size;
+	rec->funcs_addr = xs_image_sec_addr(&u->img, p->funcs_shndx);
+	rec->fstate_addr = u->base + u->img.fstate_off;
+	rec->trap_addr = u->base + u->img.trap_off;
+	for (size_t s = 1; s < p->nsections; s++)
+		if (!strcmp(p->sections[s].name, ".eh_frame") && p->sections[s].kind != XS_SEC_SKIP) {
+			rec->eh_frame_addr = xs_image_sec_addr(&u->img, s);
+			rec->eh_frame_size = p->sections[s].shdr.sh_size;
+		}
+	for (int h = 0; h < XS_HOOK_COUNT; h++)
+		if (p->hook_shndx[h]) {
+			rec->hooks_addr[h] = xs_image_sec_addr(&u->img, p->hook_shndx[h]);
+			rec->nhooks[h] = p->hook_count[h];
+		}
+}
+
+static int free_slot(struct xs_session *s, const char *id)
+{
+	int slot = -1;
+
+	for (int i = 0; i < XS_STATE_MAX_PAYLOADS; i++) {
+		if (s->state->payloads[i].used && !strcmp(s->state->payloads[i].id, id))
+			return xs_fail(-EEXIST, "pid %d: payload '%s' is already loaded", s->pid, id);
+		if (!s->state->payloads[i].used && slot < 0)
+			slot = i;
+	}
+	if (slot < 0)
+		return xs_fail(-ENOSPC, "pid %d: already %d payloads loaded", s->pid,
+			       XS_STATE_MAX_PAYLOADS);
+	return slot;
+}
+
+static int prepare(struct upload *u, const char *path, pid_t pid)
+{
+	int rc = xs_payload_open(path, &u->p);
+
+	if (!rc)
+		rc = xs_objects_scan(pid, &u->objs);
+	if (rc)
+		return rc;
+	u->home = xs_objects_by_build_id(u->objs, &u->p->target_id);
+	if (!u->home) {
+		char want[2 * XS_BUILD_ID_MAX + 1];
+
+		xs_hex(u->p->target_id.bytes, u->p->target_id.len, want);
+		return xs_fail(-ENOEXEC, "payload %s: built for build-id %s, which no object in pid %d has",
+			       u->id, want, pid);
+	}
+	u->symval = calloc(u->p->nsyms, sizeof(*u->symval));
+	u->ifunc = calloc(u->p->nsyms, 1);
+	if (!u->symval || !u->ifunc)
+		return xs_fail(-ENOMEM, "payload %s: no memory", u->id);
+	rc = resolve_symbols(u);
+	if (!rc)
+		rc = xs_image_layout(u->p, &u->img);
+	return rc;
+}
+
+int xs_upload(pid_t pid, const char *id, const char *path)
+{
+	struct upload u = { .id = id };
+	struct xsplice_func *resolved = NULL;
+	int rc, slot = -1;
+
+	rc = xs_id_check(id);
+	if (!rc)
+		rc = prepare(&u, path, pid);
+	if (!rc && !(resolved = calloc(u.p->nfuncs, sizeof(*resolved))))
+		rc = xs_fail(-ENOMEM, "payload %s: no memory", id);
+	if (!rc)
+		rc = resolve_funcs(&u, resolved);
+	if (!rc)
+		rc = xs_session_open(pid, true, XS_DEFAULT_TIMEOUT_MS, &u.s);
+	if (rc)
+		goto out;
+	slot = free_slot(u.s, id);
+	rc = slot < 0 ? slot : xs_session_ensure_state(u.s);
+	if (!rc)
+		rc = map_payload(&u);
+	if (!rc)
+		rc = call_resolvers(&u);
+	if (!rc)
+		rc = xs_image_link(u.p, &u.img, u.base, u.symval);
+	if (!rc)
+		rc = write_payload(&u, resolved);
+	if (!rc) {
+		fill_record(&u, &u.s->state->payloads[slot]);
+		rc = xs_run_hooks(u.s, slot, XS_HOOK_LOAD, true);
+	}
+	if (!rc)
+		rc = xs_session_commit(u.s);
+	if (rc) {
+		if (slot >= 0)
+			memset(&u.s->state->payloads[slot], 0, sizeof(u.s->state->payloads[slot]));
+		if (u.base) {
+			long ignored;
+
+			inject(u.s, SYS_munmap, u.base, u.img.size, 0, 0, &ignored);
+		}
+	}
+out:
+	xs_session_close(u.s);
+	free(resolved);
+	free(u.symval);
+	free(u.ifunc);
+	xs_image_free(&u.img);
+	xs_objects_free(u.objs);
+	xs_payload_free(u.p);
+	return rc;
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# pie: load / revert / unload on a target built -fPIE -pie.
+. "${XSPLICE_ROOT:-$(cd "$(dirname "$0")/../../.." && pwd)}/tests/lib.sh"
+
+build_target "$T/compute" "$TARGETS_DIR/compute.c" -- -fPIE -pie
+readelf -h "$T/compute" | grep -q 'DYN' || fail "target is not PIE"
+build_payload "$T/fix.xsp" "$CASE_DIR/fix.c" "$T/compute"
+start_ready "$T/compute" 4
+pid=$TPID out=$TOUT
+wait_workers "$out" 4 14 0
+addr=$(addr_of "$out" compute)
+orig=$(read_code "$pid" "$addr" 16)
+
+mark=$(fsize "$out")
+xs_ok load "$pid" "$T/fix.xsp"
+wait_workers "$out" 4 1007 "$mark"
+expect_tick "$out" 'compute\(7\)=1007$'
+assert_status "$pid" fix APPLIED
+code=$(read_code "$pid" "$addr" 16)
+assert_eq "${code:0:2}" e9 "first byte at compute after apply"
+
+mark=$(fsize "$out")
+xs_ok revert "$pid" fix
+wait_workers "$out" 4 14 "$mark"
+expect_tick "$out" 'compute\(7\)=14$'
+assert_eq "$(read_code "$pid" "$addr" 16)" "$orig" "code after revert"
+xs_ok unload "$pid" fix
+assert_eq "$(list_ids "$pid")" "" "payloads after unload"
+steady_ticks "$out" 'compute\(7\)=14$'

@@ -1,0 +1,411 @@
+# SPDX-License-Identifier: MIT
+# Shared helpers for the integration cases (tests/cases/<name>/case.sh): a
+# per-case temp dir, targets that never outlive the case, bounded waits, the
+# CLI wrapper with its one-line error contract, and "process unchanged" checks.
+#
+# Usage at the top of a case.sh:
+#   . "${XSPLICE_ROOT:-$(dirname "$0")/../../..}/tests/lib.sh"
+# Env: XSPLICE (the CLI, default build/bin/xsplice), XSPLICE_ROOT (repo root),
+# XSPLICE_KEEP=1 keeps the temp dir of a failed case, XSPLICE_VERBOSE=1 shows
+# every CLI output in full.
+
+set -euo pipefail
+set -E
+
+XSPLICE_ROOT=${XSPLICE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+XSPLICE=${XSPLICE:-$XSPLICE_ROOT/build/bin/xsplice}
+CASE_DIR=$(cd "$(dirname "${BASH_SOURCE[1]}")" && pwd)
+CASE_NAME=$(basename "$CASE_DIR")
+TARGETS_DIR=$XSPLICE_ROOT/tests/targets
+T=$(mktemp -d "${TMPDIR:-/tmp}/xs-$CASE_NAME.XXXXXX")
+XS_OUT=$T/xs.out
+XS_ERR=$T/xs.err
+XS_RC=0
+TPID=
+TOUT=
+TERR=
+HAVE_PYTHON=0
+command -v python3 >/dev/null 2>&1 && python3 -c 'import json' 2>/dev/null && HAVE_PYTHON=1
+
+_XS_PIDS=()     # every background process we started: killed on exit
+_XS_CLEANUPS=() # extra shell commands run on exit (before the kills)
+_XS_NTARGET=0
+
+# Log lines go to fd 3 (the case's stdout) so that $(...) captures only data.
+exec 3>&1
+say() { printf '%s\n' "$*" >&3; }
+
+fail() {
+	printf 'FAIL: %s: %s\n' "$CASE_NAME" "$*" >&2
+	exit 1
+}
+
+_xs_on_err() {
+	printf 'FAIL: %s: command failed at line %s: %s\n' "$CASE_NAME" "$1" "$2" >&2
+}
+trap '_xs_on_err "$LINENO" "$BASH_COMMAND"' ERR
+
+# State letter of PID from /proc (empty when gone).
+proc_state() {
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	s=${s##*) }
+	printf '%s' "${s%% *}"
+}
+
+# True while PID exists and is neither a zombie nor dead.
+alive() {
+	local st
+	st=$(proc_state "$1")
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
+# Kill PID (SIGKILL) and reap it, waiting at most 5 s.
+_xs_kill_reap() {
+	local pid=$1 i
+	kill -9 "$pid" 2>/dev/null || true
+	for ((i = 0; i < 100; i++)); do
+		alive "$pid" || break
+		sleep 0.05
+	done
+	{ wait "$pid"; } 2>/dev/null || true
+}
+
+_xs_cleanup() {
+	local rc=$? c p
+	set +e
+	trap - ERR
+	for c in "${_XS_CLEANUPS[@]}"; do eval "$c" >/dev/null 2>&1; done
+	for p in "${_XS_PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	for p in "${_XS_PIDS[@]}"; do _xs_kill_reap "$p"; done
+	for p in "${_XS_PIDS[@]}"; do
+		alive "$p" && echo "WARNING: pid $p survived the case" >&2 && rc=1
+	done
+	if [ "$rc" != 0 ] && [ -n "${XSPLICE_KEEP:-}" ]; then
+		echo "temp dir kept: $T" >&2
+	else
+		rm -rf "$T"
+	fi
+	if [ "$rc" = 0 ]; then echo "PASS: $CASE_NAME"; fi
+	exit "$rc"
+}
+trap _xs_cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
+
+at_exit() { _XS_CLEANUPS+=("$*"); }
+track_pid() { _XS_PIDS+=("$1"); }
+
+# ---------------------------------------------------------------------------
+# asserts
+
+assert_eq() { # ACTUAL EXPECTED [WHAT]
+	[ "$1" = "$2" ] || fail "${3:-value}: expected '$2', got '$1'"
+}
+
+assert_ne() { # ACTUAL UNEXPECTED [WHAT]
+	[ "$1" != "$2" ] || fail "${3:-value}: must differ from '$2'"
+}
+
+assert_contains() { # HAYSTACK NEEDLE [WHAT]   (fixed string)
+	case "$1" in
+	*"$2"*) ;;
+	*) fail "${3:-text} does not contain '$2': $1" ;;
+	esac
+}
+
+assert_match() { # STRING ERE [WHAT]
+	printf '%s\n' "$1" | grep -Eq -- "$2" || fail "${3:-text} does not match /$2/: $1"
+}
+
+assert_file_match() { # FILE ERE [WHAT]
+	grep -Eq -- "$2" "$1" || fail "${3:-$1} has no line matching /$2/"
+}
+
+assert_no_file_match() { # FILE ERE [WHAT]
+	if grep -Eq -- "$2" "$1"; then
+		fail "${3:-$1} has a line matching /$2/: $(grep -E -- "$2" "$1" | head -3)"
+	fi
+}
+
+assert_alive() { # PID [WHAT]
+	alive "$1" || fail "${2:-process $1} is not running (state '$(proc_state "$1")')"
+	case "$(proc_state "$1")" in
+	T | t) fail "${2:-process $1} is stopped (state $(proc_state "$1"))" ;;
+	esac
+}
+
+# ---------------------------------------------------------------------------
+# building
+
+# build_target OUT SRC... [-- CFLAGS...]: gcc -O2 -g -pthread, tests/targets/ on
+# the include path; the case adds -fPIE -pie, -no-pie, -shared -fPIC, ...
+build_target() {
+	local out=$1 srcs=() log=$T/gcc.log
+	shift
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do srcs+=("$1"); shift; done
+	[ $# -gt 0 ] && shift
+	gcc -O2 -g -pthread -Wall -I"$TARGETS_DIR" "${srcs[@]}" -o "$out" "$@" >"$log" 2>&1 ||
+		fail "building $out failed: $(cat "$log")"
+}
+
+# build_payload OUT.xsp SRC.c TARGET [MORE cc ARGS...]: `xsplice cc`, must work.
+build_payload() {
+	local out=$1 src=$2 target=$3
+	shift 3
+	xs_ok cc --target "$target" -o "$out" "$src" "$@"
+	[ -s "$out" ] || fail "xsplice cc did not write $out"
+}
+
+# ---------------------------------------------------------------------------
+# the CLI
+
+_xs_show() { # FILE LABEL: show (part of) a captured output in the log
+	[ -s "$1" ] || return 0
+	if [ -n "${XSPLICE_VERBOSE:-}" ]; then
+		sed "s/^/    $2| /" "$1" >&3
+	else
+		head -n 12 "$1" | sed "s/^/    $2| /" >&3
+	fi
+}
+
+# xs ARGS...: run the CLI (30 s bound), stdout in $XS_OUT, stderr in $XS_ERR,
+# exit code in XS_RC and returned.
+xs() {
+	XS_RC=0
+	timeout -k 2 30 "$XSPLICE" "$@" >"$XS_OUT" 2>"$XS_ERR" </dev/null || XS_RC=$?
+	say "+ xsplice $* -> $XS_RC"
+	_xs_show "$XS_OUT" out
+	_xs_show "$XS_ERR" err
+	[ "$XS_RC" = 124 ] && say "    (timed out after 30 s)"
+	return "$XS_RC"
+}
+
+xs_ok() {
+	xs "$@" && return 0
+	fail "xsplice $* failed (exit $XS_RC): $(head -c 2000 "$XS_ERR")"
+}
+
+# xs_fail ERE ARGS...: must exit 1 with exactly one stderr line that starts
+# with "xsplice: " and matches ERE (an errno text such as "No such process",
+# or alternatives "Invalid argument|Operation not permitted"; "." = any).
+xs_fail() {
+	local re=$1 lines
+	shift
+	if xs "$@"; then
+		fail "xsplice $* succeeded but must be refused"
+	fi
+	[ "$XS_RC" = 1 ] || fail "xsplice $*: exit code $XS_RC, expected 1; stderr: $(head -c 2000 "$XS_ERR")"
+	lines=$(wc -l <"$XS_ERR")
+	[ "$lines" = 1 ] && [ "$(tail -c 1 "$XS_ERR" | od -An -c | tr -d ' ')" = '\n' ] ||
+		fail "xsplice $*: stderr must be exactly one line, got $lines: $(head -c 2000 "$XS_ERR")"
+	[ "$(head -c 9 "$XS_ERR")" = "xsplice: " ] ||
+		fail "xsplice $*: stderr does not start with 'xsplice: ': $(cat "$XS_ERR")"
+	grep -Eq -- "$re" "$XS_ERR" ||
+		fail "xsplice $*: stderr does not match /$re/: $(cat "$XS_ERR")"
+}
+
+# The refusal message of the last xs_fail (one line).
+xs_err() { cat "$XS_ERR"; }
+
+# get_field PID ID KEY: value of "KEY: value" in `xsplice get PID ID`.
+get_field() {
+	xs_ok get "$1" "$2"
+	sed -n "s/^$3: //p" "$XS_OUT" | head -n 1
+}
+
+status_of() { get_field "$1" "$2" status; }
+
+assert_status() { # PID ID STATUS
+	local st
+	st=$(status_of "$1" "$2")
+	assert_eq "$st" "$3" "status of payload $2"
+}
+
+# IDs in `xsplice list PID` (text form: header line, then one row each).
+list_ids() {
+	xs_ok list "$1"
+	tail -n +2 "$XS_OUT" | awk 'NF { print $1 }'
+}
+
+# STATUS of ID in the text `list` (checks the table agrees with `get`).
+list_status() {
+	xs_ok list "$1"
+	head -n 1 "$XS_OUT" | grep -q '^ID  *STATUS' || fail "list header is not 'ID STATUS ...': $(head -n 1 "$XS_OUT")"
+	awk -v id="$2" 'NR > 1 && $1 == id { print $2 }' "$XS_OUT"
+}
+
+# json_eval FILE PYEXPR: print PYEXPR evaluated with d = the parsed JSON
+# (python3 only; callers check HAVE_PYTHON).
+json_eval() {
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+print(eval(sys.argv[2]))' "$1" "$2" || fail "invalid JSON or expression: $2: $(head -c 500 "$1")"
+}
+
+# list --json: checks it parses and prints its version.
+list_json_version() {
+	xs_ok list "$1" --json
+	if [ "$HAVE_PYTHON" = 1 ]; then
+		json_eval "$XS_OUT" 'd["version"]'
+	else
+		grep -o '"version": *[0-9]*' "$XS_OUT" | grep -o '[0-9]*$' || fail "no version in list --json"
+	fi
+}
+
+# ---------------------------------------------------------------------------
+# targets
+
+# start_target BIN ARGS...: start in the background, stdout appended to a
+# fresh file; sets TPID, TOUT (stdout), TERR (stderr).
+start_target() {
+	_XS_NTARGET=$((_XS_NTARGET + 1))
+	TOUT=$T/target$_XS_NTARGET.out
+	TERR=$T/target$_XS_NTARGET.err
+	: >"$TOUT"
+	: >"$TERR"
+	"$@" >>"$TOUT" 2>>"$TERR" </dev/null 3>&- &
+	TPID=$!
+	_XS_PIDS+=("$TPID")
+	say "started target pid $TPID: $*"
+}
+
+# start_ready BIN ARGS...: start_target, then wait for its "ready" line.
+start_ready() {
+	start_target "$@"
+	wait_for_line "$TOUT" '^ready$' 10 || fail "target $* never printed 'ready'; stderr: $(head -c 1000 "$TERR"); stdout: $(head -c 1000 "$TOUT")"
+}
+
+# Byte size of FILE: a mark for wait_for_line's FROM.
+fsize() { stat -c %s "$1"; }
+
+# wait_for_line FILE ERE TIMEOUT_S [FROM_BYTE]: poll (every 50 ms, bounded)
+# until a line after byte FROM matches. Returns 1 on timeout.
+wait_for_line() {
+	local file=$1 re=$2 limit=$3 from=${4:-0} i n
+	n=$((limit * 20))
+	for ((i = 0; i <= n; i++)); do
+		if tail -c +$((from + 1)) "$file" 2>/dev/null | grep -Eq -- "$re"; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	say "timeout (${limit}s) waiting for /$re/ in $file"
+	return 1
+}
+
+# count_lines FILE ERE [FROM]: distinct matching lines after FROM.
+count_lines() {
+	tail -c +$((${3:-0} + 1)) "$1" 2>/dev/null | grep -E -- "$2" | sort -u | wc -l
+}
+
+# wait_count FILE ERE N TIMEOUT_S [FROM]: until N distinct lines match.
+wait_count() {
+	local file=$1 re=$2 want=$3 limit=$4 from=${5:-0} i n c=0
+	n=$((limit * 20))
+	for ((i = 0; i <= n; i++)); do
+		c=$(count_lines "$file" "$re" "$from")
+		[ "$c" -ge "$want" ] && return 0
+		sleep 0.05
+	done
+	say "timeout (${limit}s): $c of $want lines /$re/ in $file"
+	return 1
+}
+
+# expect_tick FILE ERE [TIMEOUT_S]: a "tick" line printed from now on matches
+# (the target prints "tick N ..." every 200 ms): the new behaviour is seen.
+expect_tick() {
+	local from
+	from=$(fsize "$1")
+	wait_for_line "$1" "^tick .*$2" "${3:-5}" "$from" ||
+		fail "no fresh tick matching /$2/; last ticks: $(grep '^tick' "$1" | tail -n 3 | tr '\n' '|')"
+}
+
+# steady_ticks FILE ERE: the next two ticks both match (behaviour stable,
+# target alive and not stopped). The second was computed after the mark.
+steady_ticks() {
+	local from bad
+	from=$(fsize "$1")
+	wait_count "$1" '^tick ' 2 5 "$from" ||
+		fail "target stopped printing ticks: $(tail -n 3 "$1" | tr '\n' '|')"
+	bad=$(tail -c +$((from + 1)) "$1" | grep '^tick ' | grep -Ev -- "$2" | head -n 1 || true)
+	[ -z "$bad" ] || fail "tick does not match /$2/: $bad"
+}
+
+# addr_of FILE NAME: the address the target printed as "addr NAME 0x...".
+addr_of() {
+	local a
+	a=$(sed -n "s/^addr $2 \(0x[0-9a-fA-F]*\)$/\1/p" "$1" | tail -n 1)
+	[ -n "$a" ] || fail "target printed no 'addr $2' line"
+	printf '%s' "$a"
+}
+
+# read_code PID ADDR LEN: LEN bytes of the target's memory, as "f3 0f 1e fa".
+read_code() {
+	local out
+	out=$(dd if="/proc/$1/mem" bs="$3" count=1 skip=$(($2)) iflag=skip_bytes status=none 2>/dev/null |
+		od -An -tx1 -v | tr -s ' \n' ' ' | sed 's/^ //; s/ $//') || true
+	[ -n "$out" ] || fail "cannot read $3 bytes at $2 in pid $1"
+	printf '%s' "$out"
+}
+
+# Maps of PID, without the lines that move on their own.
+maps_of() {
+	grep -Ev '\[(vsyscall|vvar|vvar_vclock|vdso)\]' "/proc/$1/maps" ||
+		fail "cannot read /proc/$1/maps"
+}
+
+# Executable mappings (addresses + perms + name) of PID.
+exec_maps_of() {
+	awk '$2 ~ /x/ { print $1, $2, $6 }' "/proc/$1/maps"
+}
+
+# snapshot TAG PID ADDR LEN: remember maps and LEN code bytes at ADDR.
+snapshot() {
+	local tag=$1 pid=$2 addr=$3 len=$4
+	maps_of "$pid" >"$T/snap.$tag.maps"
+	read_code "$pid" "$addr" "$len" >"$T/snap.$tag.code"
+	printf '%s %s %s\n' "$pid" "$addr" "$len" >"$T/snap.$tag.meta"
+}
+
+# assert_unchanged TAG [WHAT]: same maps, same code bytes, still running.
+assert_unchanged() {
+	local tag=$1 what=${2:-} pid addr len
+	read -r pid addr len <"$T/snap.$tag.meta"
+	assert_alive "$pid" "target (after $what)"
+	maps_of "$pid" >"$T/snap.$tag.maps.now"
+	if ! cmp -s "$T/snap.$tag.maps" "$T/snap.$tag.maps.now"; then
+		diff "$T/snap.$tag.maps" "$T/snap.$tag.maps.now" | head -n 20 >&3 || true
+		fail "maps of pid $pid changed ($what)"
+	fi
+	assert_eq "$(read_code "$pid" "$addr" "$len")" "$(cat "$T/snap.$tag.code")" "code at $addr ($what)"
+}
+
+# Signal masks of every thread: "tid SigBlk SigCgt" lines.
+sigmasks_of() {
+	local s
+	for s in /proc/"$1"/task/*/status; do
+		awk -v t="${s%/status}" '/^SigBlk|^SigCgt/ { v = v " " $2 } END { sub(".*/", "", t); print t v }' "$s"
+	done | sort
+}
+
+nthreads_of() { ls "/proc/$1/task" | wc -l; }
+
+# A pid that no process has (a child we started and reaped).
+dead_pid() {
+	local p
+	sleep 0 &
+	p=$!
+	wait "$p" || true
+	printf '%s' "$p"
+}
+
+# wait_workers FILE NTHREADS VALUE FROM [TIMEOUT_S]: every worker of the
+# compute target printed "tI compute(7)=VALUE" after byte FROM.
+wait_workers() {
+	wait_count "$1" "^t[0-9]+ compute\(7\)=$3$" "$2" "${5:-5}" "$4" ||
+		fail "only $(count_lines "$1" "^t[0-9]+ compute\(7\)=$3$" "$4") of $2 workers saw compute(7)=$3"
+}
+
+# new_lines A B: lines of file B that are not in file A.
+new_lines() { grep -vxF -f "$1" "$2" || true; }

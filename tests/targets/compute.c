@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Common target: NTHREADS workers call compute(input) in a loop and print
+ * "tI compute(7)=V" whenever the value they see changes; worker 0 spins, the
+ * others sleep 2 ms every 64 calls; the main thread prints
+ * "tick N compute(7)=V" every 200 ms. Usage: compute [NTHREADS]
+ */
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "tgt.h"
+
+volatile int scale = 2;
+volatile int input = 7;
+
+/* Not inlined, not cloned: every call goes through the patched entry. */
+__attribute__((noinline, noipa)) int compute(int x)
+{
+	return x * scale;
+}
+
+static void *worker(void *arg)
+{
+	long id = (long)arg;
+	int last = -1;
+	unsigned long n = 0;
+
+	for (;;) {
+		int x = input, v = compute(x);
+
+		if (v != last) {
+			say("t%ld compute(%d)=%d\n", id, x, v);
+			last = v;
+		}
+		n++;
+		if (id == 0 ? n % 1000000 == 0 : n % 64 == 0)
+			sleep_ms(id == 0 ? 1 : 2);
+	}
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	int n = argc > 1 ? atoi(argv[1]) : 4;
+
+	say("pid %d\n", (int)getpid());
+	say("addr compute %p\n", (void *)compute);
+	for (long i = 0; i < n; i++) {
+		pthread_t t;
+
+		if (pthread_create(&t, NULL, worker, (void *)i)) {
+			say("pthread_create failed\n");
+			return 1;
+		}
+	}
+	say("ready\n");
+	for (unsigned long tick = 0;; tick++) {
+		sleep_ms(200);
+		say("tick %lu compute(%d)=%d\n", tick, input, compute(input));
+	}
+}
