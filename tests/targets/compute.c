@@ -4,20 +4,30 @@
  * "tI compute(7)=V" whenever the value they see changes; worker 0 spins, the
  * others sleep 2 ms every 64 calls; the main thread prints
  * "tick N compute(7)=V" every 200 ms. Usage: compute [NTHREADS]
+ * Built with -DCOMPUTE_IN_LIB, compute() comes from a shared library that
+ * also provides calc_compute_addr().
  */
 #include <pthread.h>
 #include <stdlib.h>
 
 #include "tgt.h"
 
-volatile int scale = 2;
 volatile int input = 7;
+
+#ifdef COMPUTE_IN_LIB
+int compute(int x);
+void *calc_compute_addr(void);
+#define COMPUTE_ADDR calc_compute_addr()
+#else
+volatile int scale = 2;
 
 /* Not inlined, not cloned: every call goes through the patched entry. */
 __attribute__((noinline, noipa)) int compute(int x)
 {
 	return x * scale;
 }
+#define COMPUTE_ADDR ((void *)compute)
+#endif
 
 static void *worker(void *arg)
 {
@@ -44,7 +54,7 @@ int main(int argc, char **argv)
 	int n = argc > 1 ? atoi(argv[1]) : 4;
 
 	say("pid %d\n", (int)getpid());
-	say("addr compute %p\n", (void *)compute);
+	say("addr compute %p\n", COMPUTE_ADDR);
 	for (long i = 0; i < n; i++) {
 		pthread_t t;
 

@@ -1,0 +1,647 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Symbols of target objects: .dynsym, and .symtab of the file or of its
+ * separate debug file (found by build-id), each sorted by name for binary
+ * search; and resolution of payload references as the dynamic linker does it.
+ */
+#include <elf.h>
+#include <errno.h>
+#include <gelf.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "objects.h"
+#include "objects_priv.h"
+
+#define MAX_SYMS (16u << 20) /* entries in one symbol table */
+#define MAX_VERSIONS 0x7fff  /* versym indexes are 15 bits */
+#define DEBUG_ROOT_DEFAULT "/usr/lib/debug"
+
+enum {
+	SYM_ABS = 1,        /* SHN_ABS: the value is not relocated */
+	SYM_HIDDEN_VER = 2, /* "sym@VER" (not "@@"): never the answer for a plain name */
+	SYM_CUT = 4,        /* name carried "@VER" in the string table: cut at the '@' */
+};
+
+struct xs_sym {
+	const char *name; /* without "@VER" */
+	const char *ver;  /* version name, or NULL */
+	const char *file; /* locals of .symtab: the STT_FILE before it, or NULL */
+	uint64_t value, size;
+	unsigned char type, bind, flags;
+};
+
+struct symset {
+	struct xs_sym *v; /* sorted by name, then value */
+	size_t n;
+	char *strs;       /* our copy of the string table the names point into */
+	char *from;       /* file read, for messages; NULL when there was none */
+	bool loaded;
+	int rc;           /* result of loading, returned again on every later use */
+};
+
+struct xs_symtab {
+	pid_t pid;          /* for debug files under /proc/<pid>/root; 0: none */
+	struct symset dyn;  /* .dynsym: what the object exports */
+	struct symset full; /* .symtab of the file or of its debug file */
+	char *debug_tried;  /* debug file looked for, for "not found" messages */
+};
+
+struct xs_symtab *xs_symtab_new(pid_t pid)
+{
+	struct xs_symtab *st = calloc(1, sizeof(*st));
+
+	if (st)
+		st->pid = pid;
+	return st;
+}
+
+static void symset_free(struct symset *set)
+{
+	free(set->v);
+	free(set->strs);
+	free(set->from);
+	memset(set, 0, sizeof(*set));
+}
+
+void xs_symtab_free(struct xs_symtab *st)
+{
+	if (!st)
+		return;
+	symset_free(&st->dyn);
+	symset_free(&st->full);
+	free(st->debug_tried);
+	free(st);
+}
+
+/* --- reading one symbol table ------------------------------------------------------- */
+
+/* Version names by versym index, from SHT_GNU_verdef (pointing into set->strs). */
+struct versions {
+	Elf_Data *versym;
+	const char **names;
+	size_t n;
+};
+
+static int copy_strtab(Elf *elf, size_t link, struct symset *set, size_t *len)
+{
+	Elf_Scn *scn = link ? elf_getscn(elf, link) : NULL;
+	Elf_Data *d = NULL;
+	GElf_Shdr sh;
+
+	if (!scn || !gelf_getshdr(scn, &sh) || sh.sh_type != SHT_STRTAB ||
+	    !(d = elf_getdata(scn, NULL)))
+		return -EINVAL;
+	set->strs = malloc(d->d_size + 1);
+	if (!set->strs)
+		return -ENOMEM;
+	if (d->d_size)
+		memcpy(set->strs, d->d_buf, d->d_size);
+	set->strs[d->d_size] = '\0'; /* a last name without its NUL stays in bounds */
+	*len = d->d_size;
+	return 0;
+}
+
+static int read_verdef(Elf_Scn *scn, const char *strs, size_t strsz, struct versions *vs)
+{
+	Elf_Data *d = elf_getdata(scn, NULL);
+	size_t off = 0;
+	GElf_Shdr sh;
+
+	if (!d || !gelf_getshdr(scn, &sh))
+		return 0; /* no version names: plain names still work */
+	for (size_t i = 0; i < sh.sh_info && off < d->d_size; i++) {
+		GElf_Verdef vd;
+		GElf_Verdaux va;
+
+		if (!gelf_getverdef(d, off, &vd))
+			break;
+		if (vd.vd_cnt && vd.vd_ndx <= MAX_VERSIONS &&
+		    gelf_getverdaux(d, off + vd.vd_aux, &va) && va.vda_name < strsz) {
+			if (vd.vd_ndx >= vs->n) {
+				const char **v = realloc(vs->names, (vd.vd_ndx + 1) * sizeof(*v));
+
+				if (!v)
+					return -ENOMEM;
+				memset(v + vs->n, 0, (vd.vd_ndx + 1 - vs->n) * sizeof(*v));
+				vs->names = v;
+				vs->n = vd.vd_ndx + 1;
+			}
+			vs->names[vd.vd_ndx] = strs + va.vda_name;
+		}
+		if (!vd.vd_next)
+			break;
+		off += vd.vd_next;
+	}
+	return 0;
+}
+
+/* Version of dynamic symbol i (versym), or of a .symtab name "sym@VER"/"sym@@VER". */
+static void set_version(struct xs_sym *e, size_t i, const struct versions *vs)
+{
+	GElf_Versym v;
+	char *at;
+
+	if (vs && vs->versym) {
+		if (!gelf_getversym(vs->versym, (int)i, &v))
+			return;
+		if (v & 0x8000)
+			e->flags |= SYM_HIDDEN_VER;
+		if ((v & 0x7fff) >= 2 && (size_t)(v & 0x7fff) < vs->n)
+			e->ver = vs->names[v & 0x7fff];
+		return;
+	}
+	at = strchr(e->name, '@');
+	if (!at || at == e->name)
+		return;
+	e->flags |= SYM_CUT;
+	if (at[1] == '@') {
+		e->ver = at + 2;
+	} else {
+		e->ver = at + 1;
+		e->flags |= SYM_HIDDEN_VER;
+	}
+}
+
+/* 1: keep entry e for symbol i; 0: not a definition we index. */
+static int fill_entry(struct xs_sym *e, const GElf_Sym *s, size_t i, char *strs, size_t strsz,
+		      const char **file, const struct versions *vs)
+{
+	unsigned type = GELF_ST_TYPE(s->st_info), bind = GELF_ST_BIND(s->st_info);
+
+	if (s->st_name >= strsz)
+		return 0;
+	if (type == STT_FILE) { /* the locals that follow come from this file */
+		*file = strs[s->st_name] ? strs + s->st_name : NULL;
+		return 0;
+	}
+	if (type == STT_SECTION || s->st_shndx == SHN_UNDEF || !strs[s->st_name])
+		return 0;
+	memset(e, 0, sizeof(*e));
+	e->name = strs + s->st_name;
+	e->file = bind == STB_LOCAL ? *file : NULL;
+	e->value = s->st_value;
+	e->size = s->st_size;
+	e->type = (unsigned char)type;
+	e->bind = (unsigned char)bind;
+	if (s->st_shndx == SHN_ABS)
+		e->flags |= SYM_ABS;
+	set_version(e, i, vs);
+	return 1;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	const struct xs_sym *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : (x->value > y->value) - (x->value < y->value);
+}
+
+/*
+ * Read symbol section scn into set. Names are cut at their '@' only after
+ * every entry is read: the string table shares strings between symbols.
+ */
+static int read_symbols(Elf *elf, Elf_Scn *scn, Elf_Scn *versym, Elf_Scn *verdef,
+			struct symset *set)
+{
+	size_t entsz = gelf_fsize(elf, ELF_T_SYM, 1, EV_CURRENT), strsz = 0, n, k = 0;
+	struct versions vs = { 0 };
+	const char *file = NULL;
+	Elf_Data *d = NULL;
+	GElf_Shdr sh;
+	int rc;
+
+	if (!entsz || !gelf_getshdr(scn, &sh) || !(d = elf_getdata(scn, NULL)))
+		return -EINVAL;
+	n = d->d_size / entsz;
+	if (n > MAX_SYMS)
+		return -EFBIG;
+	rc = copy_strtab(elf, sh.sh_link, set, &strsz);
+	if (rc)
+		return rc;
+	if (versym && (vs.versym = elf_getdata(versym, NULL)) && verdef) {
+		GElf_Shdr vsh;
+
+		if (gelf_getshdr(verdef, &vsh) && vsh.sh_link == sh.sh_link)
+			rc = read_verdef(verdef, set->strs, strsz, &vs);
+	}
+	set->v = malloc((n ? n : 1) * sizeof(*set->v));
+	if (rc || !set->v) {
+		free(vs.names);
+		return -ENOMEM;
+	}
+	for (size_t i = 1; i < n; i++) {
+		GElf_Sym s;
+
+		if (gelf_getsym(d, (int)i, &s) &&
+		    fill_entry(&set->v[k], &s, i, set->strs, strsz, &file, versym ? &vs : NULL))
+			k++;
+	}
+	free(vs.names);
+	for (size_t i = 0; i < k; i++)
+		if (set->v[i].flags & SYM_CUT)
+			((char *)set->v[i].ver)[(set->v[i].flags & SYM_HIDDEN_VER) ? -1 : -2] = '\0';
+	set->n = k;
+	qsort(set->v, k, sizeof(*set->v), by_name);
+	return 0;
+}
+
+static void find_sections(Elf *elf, Elf_Scn **symtab, Elf_Scn **dynsym, Elf_Scn **versym,
+			  Elf_Scn **verdef)
+{
+	Elf_Scn *scn = NULL;
+
+	*symtab = *dynsym = *versym = *verdef = NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		if (sh.sh_type == SHT_SYMTAB && !*symtab)
+			*symtab = scn;
+		else if (sh.sh_type == SHT_DYNSYM && !*dynsym)
+			*dynsym = scn;
+		else if (sh.sh_type == SHT_GNU_versym && !*versym)
+			*versym = scn;
+		else if (sh.sh_type == SHT_GNU_verdef && !*verdef)
+			*verdef = scn;
+	}
+}
+
+/* --- loading an object's tables ------------------------------------------------------ */
+
+static struct xs_symtab *symtab_of(struct xs_object *obj)
+{
+	if (!obj->symtab)
+		obj->symtab = xs_symtab_new(0);
+	return obj->symtab;
+}
+
+static int load_dyn(struct xs_object *obj, struct xs_symtab *st)
+{
+	Elf_Scn *symtab, *dynsym, *versym, *verdef;
+	Elf *elf;
+	int fd, rc;
+
+	if (st->dyn.loaded)
+		return st->dyn.rc;
+	st->dyn.loaded = true;
+	rc = xs_obj_elf_open(obj->open_path, &fd, &elf);
+	if (rc)
+		return st->dyn.rc = xs_fail(rc, "%s: cannot read its symbols from %s", obj->path,
+					    obj->open_path);
+	find_sections(elf, &symtab, &dynsym, &versym, &verdef);
+	if (dynsym) /* a static executable has none */
+		rc = read_symbols(elf, dynsym, versym, verdef, &st->dyn);
+	if (rc)
+		xs_fail(rc, "%s: malformed .dynsym", obj->path);
+	xs_obj_elf_close(fd, elf);
+	return st->dyn.rc = rc;
+}
+
+/* 0: read the .symtab of a matching debug file; -ENOENT: none there. */
+static int try_debug_file(struct xs_object *obj, const char *path, struct symset *set)
+{
+	Elf_Scn *symtab, *dynsym, *versym, *verdef;
+	struct xs_build_id id;
+	Elf *elf;
+	int fd, rc;
+
+	if (xs_obj_elf_open(path, &fd, &elf))
+		return -ENOENT;
+	rc = -ENOENT;
+	find_sections(elf, &symtab, &dynsym, &versym, &verdef);
+	if (symtab && !xs_obj_elf_build_id(elf, &id) && id.len == obj->build_id.len &&
+	    !memcmp(id.bytes, obj->build_id.bytes, id.len)) {
+		rc = read_symbols(elf, symtab, NULL, NULL, set);
+		if (rc)
+			xs_fail(rc, "%s: malformed .symtab in its debug file %s", obj->path, path);
+		else if (!(set->from = strdup(path)))
+			rc = xs_fail(-ENOMEM, "%s: out of memory reading %s", obj->path, path);
+	} else {
+		xs_debug("%s: %s is not its debug file (no .symtab or another build-id)", obj->path,
+			 path);
+	}
+	xs_obj_elf_close(fd, elf);
+	return rc;
+}
+
+/*
+ * A stripped object: its .symtab is in <root>/.build-id/xx/rest.debug, looked
+ * for in our root and then in the target's (containers). The debug file keeps
+ * the link-time addresses, so its values take the same bias.
+ */
+static int load_debug_file(struct xs_object *obj, struct xs_symtab *st)
+{
+	const char *root = getenv("XSPLICE_DEBUG_ROOT");
+	char hex[2 * XS_BUILD_ID_MAX + 1], *path = NULL;
+	int rc = -ENOENT;
+
+	if (obj->build_id.len < 2)
+		return 0;
+	if (!root || !root[0])
+		root = DEBUG_ROOT_DEFAULT;
+	xs_hex(obj->build_id.bytes, obj->build_id.len, hex);
+	for (int i = 0; i < 2 && rc == -ENOENT; i++) {
+		if (i == 1 && !st->pid)
+			break;
+		if ((i == 0 ? asprintf(&path, "%s/.build-id/%.2s/%s.debug", root, hex, hex + 2)
+			    : asprintf(&path, "/proc/%d/root%s/.build-id/%.2s/%s.debug", (int)st->pid,
+				       root, hex, hex + 2)) < 0)
+			return xs_fail(-ENOMEM, "%s: out of memory looking for its debug file", obj->path);
+		rc = try_debug_file(obj, path, &st->full);
+		if (i == 0) { /* named in "not found" messages */
+			free(st->debug_tried);
+			st->debug_tried = path;
+		} else {
+			free(path);
+		}
+		path = NULL;
+	}
+	return rc == -ENOENT ? 0 : rc;
+}
+
+static int load_full(struct xs_object *obj, struct xs_symtab *st)
+{
+	Elf_Scn *symtab, *dynsym, *versym, *verdef;
+	Elf *elf;
+	int fd, rc;
+
+	if (st->full.loaded)
+		return st->full.rc;
+	st->full.loaded = true;
+	rc = xs_obj_elf_open(obj->open_path, &fd, &elf);
+	if (rc)
+		return st->full.rc = xs_fail(rc, "%s: cannot read its symbols from %s", obj->path,
+					     obj->open_path);
+	find_sections(elf, &symtab, &dynsym, &versym, &verdef);
+	if (symtab) {
+		rc = read_symbols(elf, symtab, NULL, NULL, &st->full);
+		if (rc)
+			xs_fail(rc, "%s: malformed .symtab", obj->path);
+		else if (!(st->full.from = strdup(obj->open_path)))
+			rc = xs_fail(-ENOMEM, "%s: out of memory reading its symbols", obj->path);
+	}
+	xs_obj_elf_close(fd, elf);
+	if (!symtab)
+		rc = load_debug_file(obj, st);
+	return st->full.rc = rc;
+}
+
+/* --- lookup ------------------------------------------------------------------------- */
+
+struct query {
+	char *buf;         /* owned copy the fields point into */
+	const char *file;  /* "file.c" of "file.c#sym", or NULL */
+	const char *sym;
+	const char *ver;   /* "VER" of "sym@VER" or "sym@@VER", or NULL */
+	bool want_default; /* "@@" */
+};
+
+static int parse_query(const char *name, struct query *q)
+{
+	char *hash, *at;
+
+	memset(q, 0, sizeof(*q));
+	if (!name || !(q->buf = strdup(name)))
+		return xs_fail(name ? -ENOMEM : -EINVAL, "symbol '%s': cannot look it up",
+			       name ? name : "(null)");
+	q->sym = q->buf;
+	hash = strrchr(q->buf, '#'); /* file names may hold '#', symbols do not */
+	if (hash) {
+		*hash = '\0';
+		q->file = q->buf;
+		q->sym = hash + 1;
+	}
+	at = strchr(q->sym, '@');
+	if (at) {
+		*at = '\0';
+		q->want_default = at[1] == '@';
+		q->ver = at + 1 + q->want_default;
+	}
+	if (!q->sym[0] || (q->file && !q->file[0]) || (q->ver && !q->ver[0])) {
+		free(q->buf);
+		q->buf = NULL;
+		return xs_fail(-EINVAL, "symbol '%s': malformed name (expected sym, file.c#sym or sym@VERSION)",
+			       name);
+	}
+	return 0;
+}
+
+/* [*lo, return) holds the entries called name. */
+static const struct xs_sym *named(const struct symset *set, const char *name,
+				  const struct xs_sym **lo)
+{
+	size_t a = 0, b = set->n;
+
+	while (a < b) {
+		size_t mid = a + (b - a) / 2;
+
+		if (strcmp(set->v[mid].name, name) < 0)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	*lo = set->v + a;
+	while (b < set->n && !strcmp(set->v[b].name, name))
+		b++;
+	return set->v + b;
+}
+
+static bool version_ok(const struct xs_sym *s, const struct query *q)
+{
+	if (!q->ver)
+		return !(s->flags & SYM_HIDDEN_VER);
+	return s->ver && !strcmp(s->ver, q->ver) &&
+	       !(q->want_default && (s->flags & SYM_HIDDEN_VER));
+}
+
+/* A defined global/weak/unique symbol; a strong one wins over a weak one. */
+static const struct xs_sym *find_global(const struct symset *set, const struct query *q)
+{
+	const struct xs_sym *s, *end, *best = NULL;
+
+	for (end = named(set, q->sym, &s); s < end; s++) {
+		if (s->bind != STB_GLOBAL && s->bind != STB_WEAK && s->bind != STB_GNU_UNIQUE)
+			continue;
+		if (version_ok(s, q) && (!best || (best->bind == STB_WEAK && s->bind != STB_WEAK)))
+			best = s;
+	}
+	return best;
+}
+
+static bool file_matches(const char *file, const char *want)
+{
+	const char *base;
+
+	if (!file)
+		return false;
+	base = strrchr(file, '/');
+	return !strcmp(file, want) || (base && !strcmp(base + 1, want));
+}
+
+static uint64_t runtime_addr(const struct xs_object *obj, const struct xs_sym *s)
+{
+	/* TLS values are offsets in the module's TLS block, not addresses. */
+	if ((s->flags & SYM_ABS) || s->type == STT_TLS)
+		return s->value;
+	return s->value + obj->bias;
+}
+
+/* A unique local (under q->file if given): 0, -ENOENT (no message), -ENOTUNIQ. */
+static int find_local(const struct xs_object *obj, const struct symset *set,
+		      const struct query *q, const char *name, const struct xs_sym **out)
+{
+	const struct xs_sym *s, *end, *first = NULL, *other = NULL;
+
+	for (end = named(set, q->sym, &s); s < end && !q->ver; s++) {
+		if (s->bind != STB_LOCAL || (q->file && !file_matches(s->file, q->file)))
+			continue;
+		if (!first)
+			first = s;
+		else if (s->value != first->value && !other)
+			other = s;
+	}
+	if (!first)
+		return -ENOENT;
+	if (other)
+		return xs_fail(-ENOTUNIQ, "symbol '%s' is ambiguous in %s: a local one in %s at %#llx, another in %s at %#llx; name one as '%s#%s'",
+			       name, obj->path, first->file ? first->file : "(no file)",
+			       (unsigned long long)runtime_addr(obj, first),
+			       other->file ? other->file : "(no file)",
+			       (unsigned long long)runtime_addr(obj, other),
+			       first->file ? first->file : "FILE", q->sym);
+	*out = first;
+	return 0;
+}
+
+/* Everything xs_object_lookup finds, without a message for -ENOENT. */
+static int lookup_in(struct xs_object *obj, const struct query *q, const char *name,
+		     const struct xs_sym **out)
+{
+	struct xs_symtab *st = symtab_of(obj);
+	int rc;
+
+	if (!st)
+		return xs_fail(-ENOMEM, "%s: out of memory reading its symbols", obj->path);
+	if (!q->file) {
+		rc = load_dyn(obj, st);
+		if (rc)
+			return rc;
+		*out = find_global(&st->dyn, q);
+		if (*out)
+			return 0;
+	}
+	rc = load_full(obj, st);
+	if (rc)
+		return rc;
+	if (!q->file && (*out = find_global(&st->full, q)))
+		return 0;
+	return find_local(obj, &st->full, q, name, out);
+}
+
+static int not_found(struct xs_object *obj, const char *name)
+{
+	struct xs_symtab *st = obj->symtab;
+
+	if (st && st->full.loaded && !st->full.from)
+		return xs_fail(-ENOENT, "symbol '%s' not found in %s (stripped: no .symtab, and no debug file %s)",
+			       name, obj->path,
+			       st->debug_tried ? st->debug_tried : "(it has no build-id)");
+	return xs_fail(-ENOENT, "symbol '%s' not found in %s", name, obj->path);
+}
+
+static void fill(struct xs_object *obj, const struct xs_sym *s, struct xs_symbol_info *out)
+{
+	out->addr = runtime_addr(obj, s);
+	out->size = s->size;
+	out->type = s->type;
+	out->bind = s->bind;
+	out->obj = obj;
+}
+
+int xs_object_lookup(struct xs_object *obj, const char *name, struct xs_symbol_info *out)
+{
+	const struct xs_sym *s = NULL;
+	struct query q;
+	int rc;
+
+	if (!obj)
+		return xs_fail(-EINVAL, "symbol '%s': no object to look in", name ? name : "(null)");
+	rc = parse_query(name, &q);
+	if (rc)
+		return rc;
+	rc = lookup_in(obj, &q, name, &s);
+	if (rc == -ENOENT)
+		rc = not_found(obj, name);
+	if (!rc)
+		fill(obj, s, out);
+	free(q.buf);
+	return rc;
+}
+
+/*
+ * What obj offers to the global scope: its exported (.dynsym) definitions;
+ * for the executable also its .symtab globals (a non-PIE executable exports
+ * little). NULL in *out when it has none.
+ */
+static int scope_definition(struct xs_object *obj, const struct query *q,
+			    const struct xs_sym **out)
+{
+	struct xs_symtab *st = symtab_of(obj);
+	int rc;
+
+	*out = NULL;
+	if (!st)
+		return xs_fail(-ENOMEM, "%s: out of memory reading its symbols", obj->path);
+	rc = load_dyn(obj, st);
+	if (rc || (*out = find_global(&st->dyn, q)) || !obj->is_main)
+		return rc;
+	rc = load_full(obj, st);
+	if (!rc)
+		*out = find_global(&st->full, q);
+	return rc;
+}
+
+int xs_objects_resolve(struct xs_objects *objs, struct xs_object *home, const char *name,
+		       struct xs_symbol_info *out)
+{
+	const struct xs_sym *s = NULL;
+	struct query q;
+	int rc;
+
+	rc = parse_query(name, &q);
+	if (rc)
+		return rc;
+	if (q.file) {
+		rc = home ? xs_object_lookup(home, name, out)
+			  : xs_fail(-EINVAL, "symbol '%s': a file-qualified name needs the object it is in",
+				    name);
+		goto out;
+	}
+	/* First definition in scope order wins, as for the dynamic linker:
+	 * this finds the executable's copy of a copy-relocated variable. */
+	for (size_t i = 0; objs && i < objs->n; i++) {
+		rc = scope_definition(&objs->v[i], &q, &s);
+		if (rc)
+			goto out;
+		if (s) {
+			fill(&objs->v[i], s, out);
+			goto out;
+		}
+	}
+	rc = home ? lookup_in(home, &q, name, &s) : -ENOENT;
+	if (!rc)
+		fill(home, s, out);
+	else if (rc == -ENOENT)
+		rc = xs_fail(-ENOENT, "symbol '%s' not found in pid %d: none of its %zu objects exports it%s%s",
+			     name, objs ? (int)objs->pid : 0, objs ? objs->n : 0,
+			     home ? " and it is not defined in " : "", home ? home->path : "");
+out:
+	free(q.buf);
+	return rc;
+}
