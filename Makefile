@@ -51,11 +51,11 @@ $(BUILD)/lib/libxsplice.a: $(call objs,$(BUILD),$(LIB_SRCS))
 
 $(BUILD)/bin/xsplice: $(call objs,$(BUILD),$(CLI_SRCS)) $(BUILD)/lib/libxsplice.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/lib/libxsplice.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
 
 UNIT_BINS = $(patsubst tests/unit/%.c,$(1)/tests/%,$(UNIT_SRCS))
 
@@ -70,11 +70,11 @@ $(SAN_BUILD)/lib/libxsplice.a: $(call objs,$(SAN_BUILD),$(LIB_SRCS))
 
 $(SAN_BUILD)/bin/xsplice: $(call objs,$(SAN_BUILD),$(CLI_SRCS)) $(SAN_BUILD)/lib/libxsplice.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
 
 $(SAN_BUILD)/tests/%: tests/unit/%.c $(SAN_BUILD)/lib/libxsplice.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
 
 build-all: all $(call UNIT_BINS,$(BUILD)) $(SAN_BUILD)/bin/xsplice $(call UNIT_BINS,$(SAN_BUILD))
 

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -122,6 +123,9 @@ static int run_cmd(char **argv)
 	sigprocmask(SIG_BLOCK, &set, &old);
 	pid = fork();
 	if (pid == 0) {
+		/* The command runs as any program would: nice 0, SCHED_OTHER
+		 * (the latter through SCHED_RESET_ON_FORK, see main). */
+		setpriority(PRIO_PROCESS, 0, 0);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		execvp(argv[0], argv);
 		fprintf(stderr, "measure: running %s: %s\n", argv[0], strerror(errno));
@@ -248,12 +252,8 @@ static int report(const uint64_t *n0, uint64_t t0, uint64_t t1, int rc)
 /* Run argv (or sleep idle_ms when argv is NULL) and report the window. */
 static int measure(char **argv, long idle_ms)
 {
-	struct sched_param rt = { .sched_priority = 40 };
 	uint64_t n0[BENCH_MAX_THREADS], t0, t1;
 	int rc = 0;
-
-	/* Silently without when not permitted: timestamps only get noisier. */
-	sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &rt);
 
 	for (unsigned i = 0; i < shm->nthreads; i++)
 		n0[i] = __atomic_load_n(&shm->slot[i].ngaps, __ATOMIC_ACQUIRE);
@@ -268,6 +268,10 @@ static int measure(char **argv, long idle_ms)
 
 int main(int argc, char **argv)
 {
+	struct sched_param rt = { .sched_priority = 40 };
+
+	/* Silently without when not permitted: timestamps only get noisier. */
+	sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &rt);
 	/* "ready" may come before busy has created the file. */
 	if (argc < 3 || map_shm(argv[2], !strcmp(argv[1], "ready")))
 		goto usage;

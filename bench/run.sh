@@ -22,6 +22,15 @@ log=$out/bench.log
 CFLAGS="-std=gnu11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE"
 busy_pid=
 shm=
+ok=1
+busy_nice=0
+# The harness's own helpers run at nice -10 so that, next to 128 spinning
+# threads, they do not take seconds each; busy is started back at nice 0 and
+# measure gives the measured commands nice 0 and SCHED_OTHER.
+if [ "$(id -u)" = 0 ] && [ "$(nice)" = 0 ] && [ -z "${BENCH_NICED:-}" ]; then
+	BENCH_NICED=1 exec nice -n -10 "$0" "$@"
+fi
+[ "$(nice)" = -10 ] && busy_nice=10
 
 say() { echo "bench: $*" >&2; }
 
@@ -65,72 +74,106 @@ build_payloads() {
 start_busy() { # threads
 	cleanup
 	shm=$shm_dir/xsplice-bench-$$-$1
-	"$out/busy" "$1" "$shm" 900 & # bounded life even if we die
+	# Back to nice 0 (see main); bounded life even if we die.
+	nice -n "$busy_nice" "$out/busy" "$1" "$shm" 900 &
 	busy_pid=$!
-	"$out/measure" ready "$shm" || return 1
-	read -r _ f0 < <("$out/measure" info "$shm")
+	if ! "$out/measure" ready "$shm" || ! "$out/measure" info "$shm" >"$out/info.out"; then
+		cleanup
+		return 1
+	fi
+	read -r _ f0 <"$out/info.out"
 	sleep 0.2 # let the threads settle into the scheduler
 }
 
 # record T F ACTION REP CMD...: run CMD under measure, append one raw line.
+# Nothing else runs meanwhile (no pipeline): on 2 cores a concurrent tee or
+# grep would take a CPU from the busy threads and show up as pause. Parsed
+# with shell builtins: each extra process costs ~0.4 s next to 128 spinners.
 record() {
-	local t=$1 f=$2 action=$3 rep=$4 line extra=
+	local t=$1 f=$2 action=$3 rep=$4 line m= fl=
 	shift 4
-	line=$("$out/measure" run "$shm" -- "$@" 2>>"$log" | tee -a "$log" | grep -E '^(MEASURE|FLOOR)')
-	local m fl
-	m=$(grep '^MEASURE' <<<"$line")
-	fl=$(grep '^FLOOR' <<<"$line")
-	[ -n "$fl" ] && extra=$(sed 's/^FLOOR //; s/ threads=[0-9]*//; s/ /,/g' <<<"$fl")
-	if [ -z "$m" ]; then
-		echo "$t $f $action $rep rc=-1 wall_ms=0 stall_ms=0 stall_total_ms=0 gap_max_ms=0 gap_med_ms=0 late=0 overflow=0 ${extra:-x=0}" >>"$raw"
-		return 1
-	fi
-	echo "$t $f $action $rep $(sed 's/^MEASURE //; s/ threads=[0-9]*//' <<<"$m") ${extra:-x=0}" >>"$raw"
-	grep -q 'rc=0 ' <<<"$m"
+	"$out/measure" run "$shm" -- "$@" >"$out/last.out" 2>>"$log"
+	while IFS= read -r line; do
+		case $line in
+		MEASURE\ *) m=${line#MEASURE } ;;
+		FLOOR\ *) fl=${line#FLOOR } ;;
+		esac
+		printf '%s\n' "$line" >>"$log"
+	done <"$out/last.out"
+	[ -n "$m" ] || m="rc=-1 wall_ms=0 stall_ms=0 stall_total_ms=0 gap_max_ms=0 gap_med_ms=0 late=0 overflow=0"
+	fl=${fl// /,}
+	echo "$t $f $action $rep $m ${fl:-x=0}" >>"$raw"
+	# A thread still not running 5 s after the command is a failure too.
+	[[ $m == "rc=0 "* && $m == *" late=0 "* ]]
 }
 
 sum_is() { # expected: the sum of f0(1)..f999(1) in busy
-	local s
-	s=$("$out/measure" check "$shm") && [ "$s" = "$1" ]
+	local s=
+	"$out/measure" check "$shm" >"$out/sum.out" && read -r s <"$out/sum.out"
+	[ "$s" = "$1" ]
 }
 
-# One rep of upload/check/apply/revert/unload of p$f; restarts busy on failure.
+# step T F ACTION REP ARGS...: one measured xsplice command (sets ok=0 on
+# failure and then does nothing more until ok is reset).
+step() {
+	[ "$ok" = 1 ] || return 1
+	local t=$1 f=$2 action=$3 rep=$4
+	shift 4
+	record "$t" "$f" "$action" "$rep" "$XSPLICE" "$@" || ok=0
+	[ "$ok" = 1 ]
+}
+
+verify() { # T F WHAT REP EXPECTED_SUM: did the patch take (or go) in busy?
+	[ "$ok" = 1 ] || return 1
+	sum_is "$5" && return 0
+	echo "$1 $2 verify-$3 $4 rc=1" >>"$raw"
+	ok=0
+	return 1
+}
+
+# One rep for payload p$f: "load" (upload+check+apply in one command), then
+# the same as separate upload/check/apply; each followed by revert and unload.
+# Restarts busy after any failure so the next rep starts clean.
 xsplice_rep() { # T F REP BASESUM
-	local t=$1 f=$2 rep=$3 base=$4 id=p$2 ok=1
+	local t=$1 f=$2 rep=$3 base=$4 id=p$2 pid=$busy_pid
+	ok=1
 	echo "--- $t threads, p$f, rep $rep" >>"$log"
-	record "$t" "$f" upload "$rep" "$XSPLICE" upload "$busy_pid" "$id" "$out/p$f.xsp" &&
-		record "$t" "$f" check "$rep" "$XSPLICE" check "$busy_pid" "$id" &&
-		record "$t" "$f" apply "$rep" "$XSPLICE" apply "$busy_pid" "$id" || ok=0
-	if [ $ok = 1 ] && ! sum_is $((base + f)); then
-		echo "$t $f verify-apply $rep rc=1" >>"$raw"
-		ok=0
-	fi
-	[ $ok = 1 ] && { record "$t" "$f" revert "$rep" "$XSPLICE" revert "$busy_pid" "$id" || ok=0; }
-	if [ $ok = 1 ] && ! sum_is "$base"; then
-		echo "$t $f verify-revert $rep rc=1" >>"$raw"
-		ok=0
-	fi
-	[ $ok = 1 ] && { record "$t" "$f" unload "$rep" "$XSPLICE" unload "$busy_pid" "$id" || ok=0; }
-	if [ $ok = 0 ]; then
+	step "$t" "$f" load "$rep" load "$pid" "$out/p$f.xsp" --id "$id"
+	verify "$t" "$f" load "$rep" $((base + f))
+	step "$t" "$f" revert "$rep" revert "$pid" "$id"
+	verify "$t" "$f" revert "$rep" "$base"
+	step "$t" "$f" unload "$rep" unload "$pid" "$id"
+	step "$t" "$f" upload "$rep" upload "$pid" "$id" "$out/p$f.xsp"
+	step "$t" "$f" check "$rep" check "$pid" "$id"
+	step "$t" "$f" apply "$rep" apply "$pid" "$id"
+	verify "$t" "$f" apply "$rep" $((base + f))
+	step "$t" "$f" revert "$rep" revert "$pid" "$id"
+	verify "$t" "$f" revert "$rep" "$base"
+	step "$t" "$f" unload "$rep" unload "$pid" "$id"
+	if [ "$ok" = 0 ]; then
 		say "xsplice failed at $t threads, p$f, rep $rep (see $log); restarting busy"
 		start_busy "$t"
 	fi
 }
 
 bench_threads() { # T
-	local t=$1 base
+	local t=$1 base start=$SECONDS
 	say "$t threads"
 	start_busy "$t" || { say "busy did not start"; return 1; }
-	base=$("$out/measure" check "$shm") || return 1
+	"$out/measure" check "$shm" >"$out/sum.out" && read -r base <"$out/sum.out" || return 1
 	for ((rep = 1; rep <= REPS; rep++)); do
 		# The floor is interleaved with xsplice so both see the same machine.
-		record "$t" - exec "$rep" true
+		record "$t" - baseline "$rep" true
 		record "$t" - floor-rt "$rep" "$out/floor" --rt "$busy_pid" "$f0"
 		record "$t" - floor-nort "$rep" "$out/floor" --no-rt "$busy_pid" "$f0"
 		[ "$xs_ok" = 1 ] || continue
-		for f in $FUNCS; do xsplice_rep "$t" "$f" "$rep" "$base"; done
+		for f in $FUNCS; do
+			xsplice_rep "$t" "$f" "$rep" "$base"
+			[ -n "$busy_pid" ] || return 1 # busy did not restart
+		done
 	done
 	cleanup
+	say "$t threads took $((SECONDS - start)) s"
 }
 
 machine() {

@@ -6,7 +6,7 @@
 function median(g, key,    n, i, j, v, a) {
 	n = cnt[g]
 	if (n == 0) return -1
-	for (i = 1; i <= n; i++) a[i] = val[g, key, i]
+	for (i = 1; i <= n; i++) a[i] = val[g, key, i] + 0
 	for (i = 2; i <= n; i++) {
 		v = a[i]
 		for (j = i - 1; j >= 1 && a[j] > v; j--) a[j + 1] = a[j]
@@ -19,6 +19,13 @@ function maxof(g, key,    n, i, m) {
 	n = cnt[g]
 	m = -1
 	for (i = 1; i <= n; i++) if (val[g, key, i] + 0 > m) m = val[g, key, i] + 0
+	return m
+}
+
+function minof(g, key,    n, i, m) {
+	n = cnt[g]
+	m = -1
+	for (i = 1; i <= n; i++) if (m < 0 || val[g, key, i] + 0 < m) m = val[g, key, i] + 0
 	return m
 }
 
@@ -55,14 +62,14 @@ function add_group(g) {
 	}
 	g = t SUBSEP f SUBSEP action
 	add_group(g)
-	if (kv["rc"] != "0") { fails[g]++; next }
+	if (kv["rc"] != "0" || kv["late"] + 0 > 0) { fails[g]++; suspect[g] += kv["late"] > 0; next }
 	n = ++cnt[g]
 	val[g, "wall", n] = kv["wall_ms"]
 	val[g, "stall", n] = kv["stall_ms"]
 	val[g, "gap", n] = kv["gap_max_ms"]
 	if ("stop_us" in kv) val[g, "stop", n] = kv["stop_us"] / 1000
 	if ("rt" in kv && kv["rt"] == "0" && action == "floor-rt") rt_refused = 1
-	if (kv["overflow"] + 0 > 0 || kv["late"] + 0 > 0) suspect[g]++
+	if (kv["overflow"] + 0 > 0) suspect[g]++
 }
 
 END {
@@ -75,10 +82,11 @@ END {
 	printf "thr gap = largest gap one thread saw (includes its waits for a CPU);\n"
 	printf "floor = bench/floor.c at SCHED_FIFO%s; ratio = pause / floor (same threads).\n",
 		rt_refused ? " (REFUSED: ran without RT)" : ""
-	printf "%7s %5s %-10s %9s %9s %9s %9s %6s %9s %9s %5s\n", "threads", "funcs", "action",
-		"wall ms", "pause ms", "pause ms", "floor ms", "ratio", "thr gap", "tracer", "ok"
-	printf "%7s %5s %-10s %9s %9s %9s %9s %6s %9s %9s %5s\n", "", "", "", "median", "median",
-		"max", "median", "", "ms med", "stop ms", ""
+	printf "%7s %5s %-10s %9s %8s %8s %8s %9s %6s %8s %8s %5s\n", "threads", "funcs",
+		"action", "wall ms", "pause ms", "pause ms", "pause ms", "floor ms", "ratio", "thr gap",
+		"tracer", "ok"
+	printf "%7s %5s %-10s %9s %8s %8s %8s %9s %6s %8s %8s %5s\n", "", "", "", "median",
+		"median", "min", "max", "median", "", "ms med", "stop ms", ""
 	for (k = 1; k <= ngroups; k++) {
 		g = order[k]
 		split(g, key, SUBSEP)
@@ -88,13 +96,14 @@ END {
 		okcol = (cnt[g] - badverify[g]) "/" (cnt[g] + fails[g])
 		if (badverify[g]) okcol = okcol "!"
 		if (suspect[g]) okcol = okcol "?"
-		printf "%7s %5s %-10s %9s %9s %9s %9s %6s %9s %9s %5s\n", key[1], key[2], key[3],
-			num(median(g, "wall"), 2), num(pm, 3), num(maxof(g, "stall"), 3), num(fm, 3),
+		printf "%7s %5s %-10s %9s %8s %8s %8s %9s %6s %8s %8s %5s\n", key[1], key[2], key[3],
+			num(median(g, "wall"), 2), num(pm, 3), num(minof(g, "stall"), 3),
+			num(maxof(g, "stall"), 3), num(fm, 3),
 			num(ratio, 2), num(median(g, "gap"), 2),
 			(((g, "stop", 1) in val) ? num(median(g, "stop"), 3) : "-"), okcol
 	}
 	printf "ok = successful/attempted; ! = the patch's effect was not seen in busy;\n"
-	printf "? = a thread did not run again within 5 s or its gap log overflowed.\n"
+	printf "? = a thread did not run again within 5 s (counted failed) or a gap log overflowed.\n"
 }
 
 function json(    k, g, key, fm, pm, line, sep, i) {
@@ -114,12 +123,13 @@ function json(    k, g, key, fm, pm, line, sep, i) {
 		pm = median(g, "stall")
 		printf "%s\n    {\"threads\": %d, \"funcs\": %s, \"action\": %s, \"ok\": %d, " \
 			"\"failed\": %d, \"effect_not_seen\": %d, \"wall_ms_median\": %s, " \
-			"\"wall_ms_max\": %s, \"pause_ms_median\": %s, \"pause_ms_max\": %s, " \
+			"\"wall_ms_max\": %s, \"pause_ms_median\": %s, \"pause_ms_min\": %s, " \
+			"\"pause_ms_max\": %s, " \
 			"\"floor_pause_ms_median\": %s, \"ratio\": %s, \"thread_gap_ms_median\": %s, " \
 			"\"tracer_stop_ms_median\": %s}",
 			(k > 1 ? "," : ""), key[1], key[2] == "-" ? "null" : key[2], jstr(key[3]),
 			cnt[g], fails[g], badverify[g], jnum(median(g, "wall")), jnum(maxof(g, "wall")),
-			jnum(pm), jnum(maxof(g, "stall")), jnum(fm),
+			jnum(pm), jnum(minof(g, "stall")), jnum(maxof(g, "stall")), jnum(fm),
 			(pm >= 0 && fm > 0) ? jnum(pm / fm) : "null", jnum(median(g, "gap")),
 			(((g, "stop", 1) in val) ? jnum(median(g, "stop")) : "null")
 	}

@@ -146,7 +146,8 @@ static int check_func(struct xs_session *s, const struct xs_state_payload *p,
 	return 0;
 }
 
-static int check_payload(struct xs_session *s, int slot)
+/* Everything CHECK verifies but the dependency. */
+static int check_code(struct xs_session *s, int slot)
 {
 	const struct xs_state_payload *p = &s->state->payloads[slot];
 	struct xsplice_func *funcs = calloc(p->nfuncs, sizeof(*funcs));
@@ -163,8 +164,6 @@ static int check_payload(struct xs_session *s, int slot)
 		rc = xs_funcs_read(s, slot, funcs);
 	for (uint32_t i = 0; !rc && i < p->nfuncs; i++)
 		rc = check_func(s, p, &funcs[i]);
-	if (!rc)
-		rc = check_depends(s, slot);
 	xs_objects_free(objs);
 	free(funcs);
 	return rc;
@@ -202,7 +201,9 @@ int xs_check(pid_t pid, const char *id)
 	int slot, rc = open_payload(pid, id, OP_CHECK, XS_DEFAULT_TIMEOUT_MS, &s, &slot);
 
 	if (!rc)
-		rc = check_payload(s, slot);
+		rc = check_code(s, slot);
+	if (!rc)
+		rc = check_depends(s, slot);
 	if (!rc) {
 		s->state->payloads[slot].status = XS_STATUS_CHECKED;
 		s->state->payloads[slot].rc = 0;
@@ -391,7 +392,7 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 	struct xs_unwinder *u = NULL;
 	struct xs_session *s = NULL;
 	struct plan pl = { .apply = -1 };
-	int slot, stack[XS_STATE_MAX_PAYLOADS];
+	int slot = -1, stack[XS_STATE_MAX_PAYLOADS];
 	size_t depth;
 	int rc;
 
@@ -416,10 +417,12 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 			for (size_t i = 0; i < depth; i++)
 				pl.revert[pl.nrevert++] = stack[i];
 		pl.apply = slot;
+		rc = check_code(s, slot);
 		/* Replace checks the dependency as it will be after the reverts. */
 		for (size_t i = 0; i < pl.nrevert; i++)
 			s->state->payloads[pl.revert[i]].status = XS_STATUS_REVERTED;
-		rc = check_payload(s, slot);
+		if (!rc)
+			rc = check_depends(s, slot);
 		for (size_t i = 0; i < pl.nrevert; i++)
 			s->state->payloads[pl.revert[i]].status = XS_STATUS_APPLIED;
 		if (rc)

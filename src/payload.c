@@ -166,10 +166,18 @@ static int check_section(struct xs_pl_ctx *c, unsigned i)
 	const GElf_Shdr *sh = &s->shdr;
 	uint64_t align = sh->sh_addralign;
 
+	/* Section 0 is never used: e_shnum and e_shstrndx are not extended. */
+	if (i == 0) {
+		/* "" inside .shstrtab, as for every name: its last byte is NUL. */
+		s->name = (const char *)p->image + shstr->sh_offset + shstr->sh_size - 1;
+		return 0;
+	}
 	if (sh->sh_name >= shstr->sh_size)
 		return xs_fail(-EINVAL, "%s: section [%u]: name offset %u is outside the section name table (%llu bytes)",
 			       p->name, i, sh->sh_name, (unsigned long long)shstr->sh_size);
 	s->name = (const char *)p->image + shstr->sh_offset + sh->sh_name;
+	if (!xs_pl_printable(s->name))
+		return xs_fail(-EINVAL, "%s: section [%u]: name contains control characters", p->name, i);
 	if (has_file_data(sh)) {
 		if (!range_ok(p, sh))
 			return xs_fail(-EINVAL, "%s: section [%u] %s: data at offset 0x%llx size 0x%llx is outside the file (%zu bytes)",
@@ -186,6 +194,12 @@ static int check_section(struct xs_pl_ctx *c, unsigned i)
 	/* Here, not when classifying: before its relocations (in .debug_info too) fail as unsupported types. */
 	if (sh->sh_flags & SHF_TLS)
 		return xs_fail(-EOPNOTSUPP, "%s: section [%u] %s: thread-local data in a payload is not supported",
+			       p->name, i, s->name);
+	/* Tables we read ourselves must be stored plain. */
+	if ((sh->sh_flags & SHF_COMPRESSED) &&
+	    (sh->sh_type == SHT_SYMTAB || sh->sh_type == SHT_RELA || sh->sh_type == SHT_STRTAB ||
+	     sh->sh_type == SHT_NOTE))
+		return xs_fail(-EINVAL, "%s: section [%u] %s: compressed, which this kind of section cannot be",
 			       p->name, i, s->name);
 	if (sh->sh_type == SHT_STRTAB && (sh->sh_size == 0 || s->data[sh->sh_size - 1] != '\0'))
 		return xs_fail(-EINVAL, "%s: section [%u] %s: string table does not end with NUL",
@@ -268,9 +282,6 @@ static int check_symtab_header(struct xs_pl_ctx *c, unsigned i)
 	const GElf_Shdr *sh = &p->sections[i].shdr;
 	const char *name = p->sections[i].name;
 
-	if (c->symtab)
-		return xs_fail(-EINVAL, "%s: section [%u] %s: a second symbol table (the first is [%u] %s)",
-			       p->name, i, name, c->symtab, xs_pl_secname(p, c->symtab));
 	if (sh->sh_entsize != sizeof(Elf64_Sym) || sh->sh_size % sizeof(Elf64_Sym) ||
 	    sh->sh_size == 0)
 		return xs_fail(-EINVAL, "%s: section [%u] %s: entry size %llu and size %llu do not make an array of %zu-byte symbols",
@@ -289,19 +300,26 @@ static int check_symtab_header(struct xs_pl_ctx *c, unsigned i)
 static int check_sections(struct xs_pl_ctx *c, const Elf64_Ehdr *eh)
 {
 	struct xs_payload *p = c->p;
+	unsigned symtab = 0;
 	int rc = check_shstrtab(c);
 
 	for (unsigned i = 0; i < p->nsections && !rc; i++)
 		rc = check_section(c, i);
 	if (!rc)
 		rc = check_overlaps(c, eh);
-	for (unsigned i = 1; i < p->nsections && !rc; i++) {
-		if (p->sections[i].shdr.sh_type == SHT_SYMTAB)
-			rc = check_symtab_header(c, i);
+	if (rc)
+		return rc;
+	for (unsigned i = 1; i < p->nsections; i++) {
+		if (p->sections[i].shdr.sh_type != SHT_SYMTAB)
+			continue;
+		if (symtab)
+			return xs_fail(-EINVAL, "%s: section [%u] %s: a second symbol table (the first is [%u] %s)",
+				       p->name, i, xs_pl_secname(p, i), symtab, xs_pl_secname(p, symtab));
+		symtab = i;
 	}
-	if (!rc && !c->symtab)
-		rc = xs_fail(-EINVAL, "%s: no symbol table (SHT_SYMTAB section)", p->name);
-	return rc;
+	if (!symtab)
+		return xs_fail(-EINVAL, "%s: no symbol table (SHT_SYMTAB section)", p->name);
+	return check_symtab_header(c, symtab);
 }
 
 static bool is_xsplice_table(const char *name)

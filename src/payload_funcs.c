@@ -160,7 +160,8 @@ static int next_note(const struct xs_payload *p, unsigned i, uint64_t *off, stru
 	left -= sizeof(hdr);
 	namepad = XS_ALIGN_UP((uint64_t)hdr[0], NOTE_ALIGN);
 	descpad = XS_ALIGN_UP((uint64_t)hdr[1], NOTE_ALIGN);
-	if (namepad > left || descpad > left - namepad)
+	/* ld leaves the last descriptor unpadded (a 70-byte build-id ends the section): pad only between notes. */
+	if (namepad > left || hdr[1] > left - namepad)
 		return xs_fail(-EINVAL, "%s: section [%u] %s: note at offset 0x%llx: name size %u and descriptor size %u run past the section end",
 			       p->name, i, s->name, (unsigned long long)*off, hdr[0], hdr[1]);
 	n->name = (const char *)s->data + *off + sizeof(hdr);
@@ -172,7 +173,7 @@ static int next_note(const struct xs_payload *p, unsigned i, uint64_t *off, stru
 	n->type = hdr[2];
 	n->desc = s->data + *off + sizeof(hdr) + namepad;
 	n->descsz = hdr[1];
-	*off += sizeof(hdr) + namepad + descpad;
+	*off += sizeof(hdr) + namepad + (descpad < left - namepad ? descpad : left - namepad);
 	return 0;
 }
 
@@ -233,7 +234,9 @@ static int read_xsplice_notes(struct xs_payload *p)
 			break;
 		if (strcmp(n.name, XSPLICE_NOTE_NAME))
 			rc = xs_fail(-EINVAL, "%s: section [%u] %s: note named \"%s\", expected \"%s\"",
-				     p->name, i, XSPLICE_NOTE_SECTION, n.name, XSPLICE_NOTE_NAME);
+				     p->name, i, XSPLICE_NOTE_SECTION,
+				     xs_pl_printable(n.name) ? n.name : "(control characters)",
+				     XSPLICE_NOTE_NAME);
 		else if (n.type == XSPLICE_NOTE_TARGET)
 			rc = store_id(p, i, "target build-id", &n, &p->target_id);
 		else if (n.type == XSPLICE_NOTE_DEPENDS)
@@ -277,6 +280,8 @@ static const char *string_at(const struct xs_payload *p, uint32_t sym, int64_t a
 		return "is not NUL-terminated inside its section";
 	if (sec->data[off] == '\0')
 		return "is an empty string";
+	if (!xs_pl_printable((const char *)sec->data + off))
+		return "contains control characters";
 	*out = (const char *)sec->data + off;
 	return NULL;
 }

@@ -22,6 +22,16 @@ static inline const char *xs_pl_secname(const struct xs_payload *p, unsigned i)
 	return p->sections && i < p->nsections && p->sections[i].name ? p->sections[i].name : "";
 }
 
+/* Names end up in messages: no control characters (terminal escapes) in them. */
+static inline bool xs_pl_printable(const char *s)
+{
+	for (; *s; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	}
+	return true;
+}
+
 /* payload_syms.c: step 3 (symbols) and 4 (relocations). */
 int xs_pl_read_symbols(struct xs_pl_ctx *c);
 int xs_pl_read_relocs(struct xs_pl_ctx *c);

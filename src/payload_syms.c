@@ -53,6 +53,8 @@ static int check_symbol(struct xs_pl_ctx *c, size_t i, const GElf_Sym *sym)
 			       (unsigned long long)str->shdr.sh_size);
 	/* The string table ends with NUL (checked), so the name is terminated. */
 	s->name = (const char *)str->data + sym->st_name;
+	if (!xs_pl_printable(s->name))
+		return xs_fail(-EINVAL, "%s: symbol [%zu]: name contains control characters", p->name, i);
 	s->value = sym->st_value;
 	s->size = sym->st_size;
 	s->type = GELF_ST_TYPE(sym->st_info);
@@ -71,11 +73,12 @@ static int check_symbol(struct xs_pl_ctx *c, size_t i, const GElf_Sym *sym)
 }
 
 /* libelf's view of a section's entries; its size must be what we checked. */
-static Elf_Data *section_entries(const struct xs_payload *p, unsigned i)
+static Elf_Data *section_entries(const struct xs_payload *p, unsigned i, Elf_Type type)
 {
 	Elf_Data *d = elf_getdata(elf_getscn(p->elf, i), NULL);
 
-	if (!d || d->d_size != p->sections[i].shdr.sh_size || (d->d_size && !d->d_buf)) {
+	if (!d || d->d_type != type || d->d_size != p->sections[i].shdr.sh_size ||
+	    (d->d_size && !d->d_buf)) {
 		xs_fail(-EINVAL, "%s: section [%u] %s: libelf cannot read its entries: %s", p->name, i,
 			p->sections[i].name, elf_errmsg(-1));
 		return NULL;
@@ -87,7 +90,7 @@ int xs_pl_read_symbols(struct xs_pl_ctx *c)
 {
 	struct xs_payload *p = c->p;
 	size_t n = p->sections[c->symtab].shdr.sh_size / sizeof(Elf64_Sym);
-	Elf_Data *d = section_entries(p, c->symtab);
+	Elf_Data *d = section_entries(p, c->symtab, ELF_T_SYM);
 	int rc = 0;
 
 	if (!d)
@@ -198,7 +201,7 @@ static int read_rela(struct xs_pl_ctx *c, unsigned i)
 
 	if (rc)
 		return rc;
-	d = section_entries(p, i);
+	d = section_entries(p, i, ELF_T_RELA);
 	if (!d)
 		return -EINVAL;
 	to = &p->sections[p->sections[i].shdr.sh_info];

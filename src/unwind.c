@@ -9,6 +9,7 @@
 
 #include <elfutils/libdwfl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <gelf.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -20,8 +21,10 @@
 
 #include "arch.h"
 #include "error.h"
+#include "target_poison.h" /* target memory is only read here, through t->mem_fd */
 
-#define CODE_MAGIC 0x78736377u /* "xscw": marks our modules' userdata */
+#define CODE_MAGIC 0x78736377u  /* "xscw": userdata of payload code modules */
+#define FILES_MAGIC 0x78736677u /* "xsfw": userdata of the process's file modules */
 #define MAX_EH_LEN (64u << 20)
 #define MAX_DWARF_REGS 64
 #define CACHE_PAGE 4096u
@@ -37,6 +40,19 @@ struct xs_code {
 	size_t image_len;
 };
 
+/* The target's file mappings, to open its objects through /proc/<pid>. */
+struct vma {
+	uint64_t start, end;
+	char *path; /* as in /proc/<pid>/maps, " (deleted)" included */
+};
+
+struct proc_files {
+	uint32_t magic;
+	pid_t pid;
+	struct vma *v;
+	size_t n;
+};
+
 struct page_cache {
 	uint64_t addr; /* page address; UINT64_MAX when empty */
 	unsigned char data[CACHE_PAGE];
@@ -46,6 +62,7 @@ struct xs_unwinder {
 	pid_t pid;
 	Dwfl *dwfl;
 	struct xs_code *code;
+	struct proc_files files;
 	unsigned char ident[EI_NIDENT]; /* of the target's objects, for our ELF images */
 	uint16_t machine;
 
@@ -57,6 +74,7 @@ struct xs_unwinder {
 	size_t max, n;
 	char why[160];     /* first reason the walk cannot go on */
 	bool read_failed;  /* a stack read failed: CFI values are not trustworthy */
+	bool exact_pc;     /* the next frame's PC is exact (initial or after a signal frame) */
 
 	/* Target memory does not change while it is stopped: cache per walk. */
 	struct page_cache cache[CACHE_PAGES];
@@ -72,16 +90,52 @@ static struct xs_code *code_of(void **userdata, Dwfl_Module *mod)
 	return c && c->magic == CODE_MAGIC && c->mod == mod ? c : NULL;
 }
 
+/*
+ * Open a file the target maps through the target itself: the exact inode
+ * through map_files (deleted files too), else the path under its root. Paths
+ * in its maps need not exist, or be the same file, in our mount namespace.
+ */
+static int open_through_proc(const struct proc_files *pf, const char *name, uint64_t base,
+			     char **file_name)
+{
+	char path[4200];
+	int fd = -1;
+
+	for (size_t i = 0; i < pf->n; i++) {
+		if (pf->v[i].start < base || strcmp(pf->v[i].path, name))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pf->pid,
+			 pf->v[i].start, pf->v[i].end);
+		fd = open(path, O_RDONLY | O_CLOEXEC); /* needs CAP_SYS_ADMIN on older kernels */
+		break;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/root%s", pf->pid, name);
+	if (fd < 0 && !strstr(name, " (deleted)"))
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		*file_name = strdup(path); /* dwfl's; its directory is searched for debug files */
+	return fd;
+}
+
 static int find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base,
 		    char **file_name, Elf **elfp)
 {
 	struct xs_code *c = code_of(userdata, mod);
+	struct proc_files *pf = *userdata;
+	int fd;
 
 	if (c) {
 		/* dwfl owns (and elf_ends) this Elf; the image stays ours. */
 		*elfp = elf_memory((char *)c->image, c->image_len);
 		return -1;
 	}
+	if (pf && pf->magic == FILES_MAGIC && name[0] == '/') {
+		fd = open_through_proc(pf, name, base, file_name);
+		/* Never a file of the same name in our own namespace. */
+		if (fd >= 0 || !strstr(name, " (deleted)"))
+			return fd;
+	}
+	/* The vDSO, and deleted files we could not open: read from memory. */
 	return dwfl_linux_proc_find_elf(mod, userdata, name, base, file_name, elfp);
 }
 
@@ -217,12 +271,13 @@ static const Dwfl_Thread_Callbacks thread_callbacks = {
 
 /* --- the walk ------------------------------------------------------------------ */
 
-static bool cfi_covers(Dwarf_CFI *cfi, Dwarf_Addr addr)
+static bool cfi_covers(Dwarf_CFI *cfi, Dwarf_Addr addr, bool *signal)
 {
 	Dwarf_Frame *frame;
 
 	if (!cfi || dwarf_cfi_addrframe(cfi, addr, &frame) != 0)
 		return false;
+	dwarf_frame_info(frame, NULL, NULL, signal);
 	free(frame);
 	return true;
 }
@@ -232,7 +287,7 @@ static bool cfi_covers(Dwarf_CFI *cfi, Dwarf_Addr addr)
  * falls back to following %rbp, which means nothing in code built without
  * frame pointers: such a frame is refused, not guessed.
  */
-static bool have_cfi(struct xs_unwinder *u, Dwarf_Addr addr)
+static bool have_cfi(struct xs_unwinder *u, Dwarf_Addr addr, bool *signal)
 {
 	Dwfl_Module *mod = dwfl_addrmodule(u->dwfl, addr);
 	Dwarf_Addr bias;
@@ -243,10 +298,10 @@ static bool have_cfi(struct xs_unwinder *u, Dwarf_Addr addr)
 		return false;
 	}
 	cfi = dwfl_module_eh_cfi(mod, &bias);
-	if (cfi && cfi_covers(cfi, addr - bias))
+	if (cfi && cfi_covers(cfi, addr - bias, signal))
 		return true;
 	cfi = dwfl_module_dwarf_cfi(mod, &bias);
-	if (cfi && cfi_covers(cfi, addr - bias))
+	if (cfi && cfi_covers(cfi, addr - bias, signal))
 		return true;
 	set_why(u, "no CFI for it in %s", dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL));
 	return false;
@@ -257,7 +312,6 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 	struct xs_unwinder *u = arg;
 	Dwarf_Addr pc;
 	Dwarf_Word sp;
-	bool activation;
 
 	if (u->read_failed) /* while unwinding the previous frame */
 		return DWARF_CB_ABORT;
@@ -270,14 +324,18 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 		return DWARF_CB_ABORT;
 	}
 	if (dwfl_frame_reg(state, XS_ARCH_DWARF_SP, &sp) != 0) {
-		set_why(u, "its caller's stack pointer is not known");
+		set_why(u, "the stack pointer of frame %zu is not known", u->n);
 		return DWARF_CB_ABORT;
 	}
 	u->frames[u->n].pc = pc;
 	u->frames[u->n].sp = sp;
 	u->n++;
-	/* Return addresses are looked up at pc - 1 (the call), as libdwfl does. */
-	if (!dwfl_frame_pc(state, &pc, &activation) || !have_cfi(u, activation ? pc : pc - 1))
+	/*
+	 * Checked before libdwfl steps from this frame, with the address it
+	 * will look up: a return address at pc - 1 (the call), an exact PC as
+	 * is. (dwfl_frame_pc's isactivation would make it step first.)
+	 */
+	if (!have_cfi(u, u->exact_pc ? pc : pc - 1, &u->exact_pc))
 		return DWARF_CB_ABORT;
 	return DWARF_CB_OK;
 }
@@ -293,6 +351,7 @@ static void begin_walk(struct xs_unwinder *u, struct xs_target *t, size_t i,
 	u->n = 0;
 	u->why[0] = '\0';
 	u->read_failed = false;
+	u->exact_pc = true;
 	for (unsigned k = 0; k < CACHE_PAGES; k++)
 		u->cache[k].addr = UINT64_MAX;
 }
@@ -308,6 +367,9 @@ int xs_unwind_thread(struct xs_unwinder *u, struct xs_target *t, size_t i,
 		return xs_fail(-EINVAL, "pid %d: no thread %zu to unwind", t ? t->pid : 0, i);
 	if (t->pid != u->pid)
 		return xs_fail(-EINVAL, "pid %d: unwinder was set up for pid %d", t->pid, u->pid);
+	if (!t->threads[i].stopped)
+		return xs_fail(-EINVAL, "thread %d: not stopped, its saved registers are stale",
+			       (int)t->threads[i].tid);
 	if (t->mem_fd < 0)
 		return xs_fail(-EBADF, "pid %d: target memory is not open", t->pid);
 	begin_walk(u, t, i, frames, max);
@@ -327,21 +389,20 @@ int xs_unwind_thread(struct xs_unwinder *u, struct xs_target *t, size_t i,
 
 /*
  * Open every object's ELF and CFI now, before the threads are stopped, so a
- * walk only looks things up. Not the vDSO or deleted files: those are read
- * from /proc/<pid>/mem, which may need the attach; dwfl reads them lazily.
+ * walk only looks things up. Not the vDSO, nor deleted files map_files may
+ * not open: they are read from /proc/<pid>/mem, which may need the attach
+ * (a failure here would be cached by dwfl); they load when first needed.
  */
 static int preload_module(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr start,
 			  void *arg)
 {
 	struct xs_unwinder *u = arg;
-	size_t len = strlen(name);
-	const char *deleted = " (deleted)";
 	Dwarf_Addr bias;
 	Elf *elf;
 
-	(void)userdata;
 	(void)start;
-	if (name[0] == '[' || (len >= strlen(deleted) && !strcmp(name + len - strlen(deleted), deleted)))
+	*userdata = &u->files;
+	if (name[0] != '/' || strstr(name, " (deleted)"))
 		return DWARF_CB_OK;
 	elf = dwfl_module_getelf(mod, &bias);
 	if (!elf)
@@ -358,6 +419,47 @@ static int preload_module(Dwfl_Module *mod, void **userdata, const char *name, D
 	return DWARF_CB_OK;
 }
 
+static int read_maps(struct xs_unwinder *u)
+{
+	char path[64], *line = NULL;
+	size_t cap = 0, alloc = 0;
+	FILE *f;
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", u->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? xs_fail(-ESRCH, "pid %d: no such process", u->pid)
+				       : xs_fail(-errno, "pid %d: cannot read %s", u->pid, path);
+	while (!rc && getline(&line, &cap, f) > 0) {
+		uint64_t start, end;
+		int at = 0;
+		char *p;
+
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %*s %*s %*s %n", &start, &end, &at) < 2 ||
+		    !at || line[at] != '/')
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		if (u->files.n == alloc) {
+			struct vma *v = realloc(u->files.v, (alloc = alloc ? 2 * alloc : 32) * sizeof(*v));
+
+			if (!v) {
+				rc = xs_fail(-ENOMEM, "pid %d: no memory for its mappings", u->pid);
+				break;
+			}
+			u->files.v = v;
+		}
+		p = strdup(line + at);
+		if (!p)
+			rc = xs_fail(-ENOMEM, "pid %d: no memory for its mappings", u->pid);
+		else
+			u->files.v[u->files.n++] = (struct vma){ start, end, p };
+	}
+	free(line);
+	fclose(f);
+	return rc;
+}
+
 int xs_unwinder_new(pid_t pid, struct xs_unwinder **out)
 {
 	struct xs_unwinder *u;
@@ -369,6 +471,11 @@ int xs_unwinder_new(pid_t pid, struct xs_unwinder **out)
 	if (!u)
 		return xs_fail(-ENOMEM, "pid %d: no memory for the unwinder", pid);
 	u->pid = pid;
+	u->files.magic = FILES_MAGIC;
+	u->files.pid = pid;
+	rc = read_maps(u);
+	if (rc)
+		goto fail;
 	u->dwfl = dwfl_begin(&module_callbacks);
 	if (!u->dwfl) {
 		rc = xs_fail(-ENOMEM, "pid %d: cannot start libdwfl: %s", pid, dwfl_errmsg(-1));
@@ -386,6 +493,7 @@ int xs_unwinder_new(pid_t pid, struct xs_unwinder **out)
 		goto fail;
 	}
 	dwfl_getmodules(u->dwfl, preload_module, u, 0);
+	dwfl_addrmodule(u->dwfl, 0); /* builds the address lookup table now */
 	if (!u->machine) {
 		rc = xs_fail(-ENOEXEC, "pid %d: no readable ELF object in the process", pid);
 		goto fail;
@@ -538,6 +646,7 @@ int xs_unwinder_add_code(struct xs_unwinder *u, uint64_t start, uint64_t end, ui
 	struct xs_code *c;
 	char name[64];
 	void **userdata;
+	Dwarf_Addr bias;
 	int rc = check_args(u, start, end, eh_addr, eh, eh_len);
 
 	if (rc)
@@ -566,6 +675,11 @@ int xs_unwinder_add_code(struct xs_unwinder *u, uint64_t start, uint64_t end, ui
 	*userdata = c;
 	c->next = u->code;
 	u->code = c;
+	/* Load it now rather than during a walk (this may run while stopped). */
+	if (!dwfl_module_eh_cfi(c->mod, &bias))
+		return xs_fail(-EIO, "payload code 0x%" PRIx64 ": libdwfl cannot use its .eh_frame: %s",
+			       start, dwfl_errmsg(-1));
+	dwfl_addrmodule(u->dwfl, start);
 	return 0;
 fail:
 	free(c->image);
@@ -586,5 +700,8 @@ void xs_unwinder_free(struct xs_unwinder *u)
 		free(u->code);
 		u->code = next;
 	}
+	for (size_t i = 0; i < u->files.n; i++)
+		free(u->files.v[i].path);
+	free(u->files.v);
 	free(u);
 }

@@ -73,8 +73,10 @@ static int resolve_symbols(struct upload *u)
 		    !strcmp(sym->name, "_GLOBAL_OFFSET_TABLE_"))
 			continue;
 		rc = xs_objects_resolve(u->objs, u->home, sym->name, &si);
-		if (rc == -ENOENT && sym->bind == STB_WEAK)
-			continue; /* an unresolved weak reference is NULL */
+		if (rc == -ENOENT && sym->bind == STB_WEAK) {
+			xs_error_clear(); /* an unresolved weak reference is NULL, not an error */
+			continue;
+		}
 		if (rc)
 			return xs_fail(rc, "payload %s: undefined symbol '%s' not found in pid %d",
 				       u->id, sym->name, u->s->pid);

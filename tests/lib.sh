@@ -190,19 +190,26 @@ xs_ok() {
 # with "xsplice: " and matches ERE (an errno text such as "No such process",
 # or alternatives "Invalid argument|Operation not permitted"; "." = any).
 xs_fail() {
-	local re=$1 lines
+	local re=$1
 	shift
 	if xs "$@"; then
 		fail "xsplice $* succeeded but must be refused"
 	fi
-	[ "$XS_RC" = 1 ] || fail "xsplice $*: exit code $XS_RC, expected 1; stderr: $(head -c 2000 "$XS_ERR")"
+	xs_refused "$re" "$*"
+}
+
+# xs_refused ERE WHAT: the last xs run was a proper refusal (exit 1, one
+# stderr line "xsplice: ..." matching ERE).
+xs_refused() {
+	local re=$1 what=$2 lines
+	[ "$XS_RC" = 1 ] || fail "xsplice $what: exit code $XS_RC, expected 1; stderr: $(head -c 2000 "$XS_ERR")"
 	lines=$(wc -l <"$XS_ERR")
 	[ "$lines" = 1 ] && [ "$(tail -c 1 "$XS_ERR" | od -An -c | tr -d ' ')" = '\n' ] ||
-		fail "xsplice $*: stderr must be exactly one line, got $lines: $(head -c 2000 "$XS_ERR")"
+		fail "xsplice $what: stderr must be exactly one line, got $lines: $(head -c 2000 "$XS_ERR")"
 	[ "$(head -c 9 "$XS_ERR")" = "xsplice: " ] ||
-		fail "xsplice $*: stderr does not start with 'xsplice: ': $(cat "$XS_ERR")"
+		fail "xsplice $what: stderr does not start with 'xsplice: ': $(cat "$XS_ERR")"
 	grep -Eq -- "$re" "$XS_ERR" ||
-		fail "xsplice $*: stderr does not match /$re/: $(cat "$XS_ERR")"
+		fail "xsplice $what: stderr does not match /$re/: $(cat "$XS_ERR")"
 }
 
 # The refusal message of the last xs_fail (one line).
@@ -409,3 +416,26 @@ wait_workers() {
 
 # new_lines A B: lines of file B that are not in file A.
 new_lines() { grep -vxF -f "$1" "$2" || true; }
+
+# patch_bytes FILE OFFSET HEXBYTE...: overwrite bytes in place.
+patch_bytes() {
+	local file=$1 off=$2 esc=
+	shift 2
+	for b in "$@"; do esc="$esc\\x$b"; done
+	printf "$esc" | dd of="$file" bs=1 seek="$off" conv=notrunc status=none ||
+		fail "cannot patch $file at $off"
+}
+
+# patch_u64 FILE OFFSET VALUE: a little-endian 64-bit value.
+patch_u64() {
+	local v=$3 bytes=() i
+	for ((i = 0; i < 8; i++)); do
+		bytes+=("$(printf '%02x' $(((v >> (8 * i)) & 255)))")
+	done
+	patch_bytes "$1" "$2" "${bytes[@]}"
+}
+
+# read_uint FILE OFFSET SIZE(1|2|4|8): a little-endian unsigned value.
+read_uint() {
+	od -An -tu"$3" -j "$2" -N "$3" "$1" | tr -d ' '
+}

@@ -86,6 +86,7 @@ static int write_notes(const char *path, const struct xs_build_id *target,
 
 	if (!f)
 		return xs_fail(-errno, "cannot create %s", path);
+	fprintf(f, ".section .note.GNU-stack,\"\",@progbits\n"); /* no executable stack */
 	fprintf(f, ".section " XSPLICE_NOTE_SECTION ",\"a\",@note\n");
 	emit_note(f, XSPLICE_NOTE_TARGET, target);
 	if (depends->len)

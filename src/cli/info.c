@@ -25,7 +25,14 @@ static const char *new_name(const struct xs_payload *p, const struct xs_func_des
 
 	if (!f->new_sym)
 		return NULL;
-	return sym->name[0] ? sym->name : p->sections[sym->shndx].name;
+	if (sym->name[0])
+		return sym->name;
+	/* A static function is reached through its section symbol plus an addend. */
+	for (size_t i = 1; i < p->nsyms; i++)
+		if (p->syms[i].type == STT_FUNC && p->syms[i].shndx == sym->shndx &&
+		    (int64_t)p->syms[i].value == f->new_addend && p->syms[i].name[0])
+			return p->syms[i].name;
+	return p->sections[sym->shndx].name;
 }
 
 static void info_text(const struct xs_payload *p)

@@ -314,6 +314,8 @@ int main(int argc, char **argv)
 	sigaddset(&hold, SIGQUIT);
 	sigprocmask(SIG_BLOCK, &hold, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* Unwinding runs while the target is stopped: never wait on the network. */
+	unsetenv("DEBUGINFOD_URLS");
 	for (size_t i = 0; i < XS_ARRAY_SIZE(commands); i++) {
 		int rc;
 

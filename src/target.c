@@ -1,0 +1,504 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Attach, stop, resume and detach. PTRACE_SEIZE every thread and stop them
+ * with PTRACE_INTERRUPT: the target sees no SIGSTOP and no EINTR, its parent
+ * sees no stop, and detaching puts every thread back exactly as found.
+ */
+#include "target_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "error.h"
+
+/*
+ * Never PTRACE_O_EXITKILL: if we die, the target must live on. TRACECLONE
+ * makes threads created while we hold the process start traced and stopped;
+ * TRACESYSGOOD tells our syscall stops from a real SIGTRAP.
+ */
+#define SEIZE_OPTIONS (PTRACE_O_TRACECLONE | PTRACE_O_TRACESYSGOOD)
+
+#define PF_IO_WORKER 0x00000010   /* io_uring worker: cannot be traced, runs no user code */
+#define PF_USER_WORKER 0x00004000 /* vhost and similar kernel-side workers */
+#define PF_KTHREAD 0x00200000
+
+/* --- the thread table ---------------------------------------------------------- */
+
+ssize_t xs_tgt_find(struct xs_tgt *g, pid_t tid)
+{
+	size_t n = g->pub.nthreads;
+
+	/* Listings come in table order, so starting after the last match is O(1). */
+	for (size_t k = 0; k < n; k++) {
+		size_t i = (g->cursor + k) % n;
+
+		if (g->pub.threads[i].tid == tid) {
+			g->cursor = i + 1;
+			return (ssize_t)i;
+		}
+	}
+	return -1;
+}
+
+int xs_tgt_add(struct xs_tgt *g, pid_t tid, bool awaiting)
+{
+	size_t n = g->pub.nthreads;
+
+	if (n == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 16;
+		struct xs_thread *th = realloc(g->pub.threads, cap * sizeof(*th));
+		struct xs_tstate *ts;
+
+		if (!th)
+			return xs_fail(-ENOMEM, "pid %d: no memory for %zu threads", g->pub.pid, cap);
+		g->pub.threads = th;
+		ts = realloc(g->ts, cap * sizeof(*ts));
+		if (!ts)
+			return xs_fail(-ENOMEM, "pid %d: no memory for %zu threads", g->pub.pid, cap);
+		g->ts = ts;
+		g->cap = cap;
+	}
+	memset(&g->pub.threads[n], 0, sizeof(g->pub.threads[n]));
+	memset(&g->ts[n], 0, sizeof(g->ts[n]));
+	g->pub.threads[n].tid = tid;
+	g->ts[n].awaiting = awaiting;
+	g->ts[n].stop = XS_RUNNING;
+	g->pub.nthreads = n + 1;
+	return (int)n;
+}
+
+void xs_tgt_drop(struct xs_tgt *g, size_t i)
+{
+	size_t rest = g->pub.nthreads - i - 1;
+
+	memmove(&g->pub.threads[i], &g->pub.threads[i + 1], rest * sizeof(g->pub.threads[0]));
+	memmove(&g->ts[i], &g->ts[i + 1], rest * sizeof(g->ts[0]));
+	g->pub.nthreads--;
+}
+
+int xs_tgt_ignore(struct xs_tgt *g, pid_t tid)
+{
+	pid_t *n = realloc(g->ignored, (g->nignored + 1) * sizeof(*n));
+
+	if (!n)
+		return xs_fail(-ENOMEM, "pid %d: no memory", g->pub.pid);
+	g->ignored = n;
+	g->ignored[g->nignored++] = tid;
+	return 0;
+}
+
+static bool ignored(struct xs_tgt *g, pid_t tid)
+{
+	for (size_t i = 0; i < g->nignored; i++)
+		if (g->ignored[i] == tid)
+			return true;
+	return false;
+}
+
+/* --- seizing -------------------------------------------------------------------- */
+
+static int already_traced(pid_t pid, pid_t tid, pid_t tracer)
+{
+	if (tid == pid)
+		return xs_fail(-EBUSY, "pid %d is already traced by pid %d (a debugger?)", pid, tracer);
+	return xs_fail(-EBUSY, "pid %d: thread %d is already traced by pid %d (a debugger?)", pid,
+		       tid, tracer);
+}
+
+static int not_permitted(pid_t pid)
+{
+	char val[16] = "", why[128];
+	int scope = -1, fd = open("/proc/sys/kernel/yama/ptrace_scope", O_RDONLY | O_CLOEXEC);
+	char path[32];
+	struct stat st;
+
+	if (fd >= 0) {
+		if (read(fd, val, sizeof(val) - 1) > 0)
+			scope = atoi(val);
+		close(fd);
+	}
+	snprintf(path, sizeof(path), "/proc/%d", pid);
+	if (scope == 3)
+		snprintf(why, sizeof(why), "kernel.yama.ptrace_scope is 3: attaching is disabled until reboot");
+	else if (geteuid() && stat(path, &st) == 0 && st.st_uid != geteuid())
+		snprintf(why, sizeof(why), "it belongs to uid %u: run as that user or as root",
+			 (unsigned)st.st_uid);
+	else if (geteuid() && scope > 0)
+		snprintf(why, sizeof(why), "kernel.yama.ptrace_scope is %d: run as root or set it to 0",
+			 scope);
+	else
+		snprintf(why, sizeof(why), "no CAP_SYS_PTRACE over it, or it is not dumpable: run as root");
+	return xs_fail(-EPERM, "pid %d: ptrace not permitted (%s)", pid, why);
+}
+
+/* PTRACE_SEIZE said EPERM: find out why, or decide the thread does not matter. */
+static int seize_refused(struct xs_tgt *g, pid_t tid)
+{
+	pid_t pid = g->pub.pid, tracer = 0;
+	unsigned flags = 0;
+	char val[32], state = 0;
+
+	if (!xs_tgt_status_field(pid, tid, "TracerPid", val, sizeof(val)))
+		tracer = atoi(val);
+	if (tracer == getpid()) {
+		/* Made by a thread we hold, before its clone event reached us: on its way to a stop. */
+		return xs_tgt_add(g, tid, true) < 0 ? -ENOMEM : 1;
+	}
+	if (tracer > 0)
+		return already_traced(pid, tid, tracer);
+	if (xs_tgt_proc_stat(pid, tid, &state, &flags) || state == 'Z' || state == 'X') {
+		/* Exiting; a leader that called pthread_exit stays a zombie meanwhile. */
+		return tid == pid ? xs_tgt_ignore(g, tid) : 0;
+	}
+	if (flags & (PF_IO_WORKER | PF_USER_WORKER))
+		return xs_tgt_ignore(g, tid);
+	return not_permitted(pid);
+}
+
+/* 1 when tid is now seized and interrupted, 0 when skipped, or -errno. */
+static int seize_one(struct xs_tgt *g, pid_t tid)
+{
+	int idx = xs_tgt_add(g, tid, false), err;
+
+	if (idx < 0)
+		return idx;
+	if (ptrace(PTRACE_SEIZE, tid, 0, (void *)(long)SEIZE_OPTIONS) == 0) {
+		g->ts[idx].awaiting = true;
+		if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0 && errno != ESRCH)
+			return xs_fail(-errno, "pid %d: cannot interrupt thread %d", g->pub.pid, tid);
+		return 1;
+	}
+	err = errno;
+	xs_tgt_drop(g, (size_t)idx);
+	if (err == ESRCH)
+		return 0; /* exited meanwhile */
+	if (err == EPERM)
+		return seize_refused(g, tid);
+	errno = err;
+	return xs_fail(-err, "pid %d: cannot seize thread %d", g->pub.pid, tid);
+}
+
+/* Seize what /proc/<pid>/task lists and we do not hold yet; how many were added. */
+static int seize_new(struct xs_tgt *g)
+{
+	char buf[8192] __attribute__((aligned(8)));
+	int added = 0;
+
+	if (lseek(g->task_fd, 0, SEEK_SET) < 0)
+		return xs_fail(-errno, "pid %d: cannot list its threads", g->pub.pid);
+	for (;;) {
+		ssize_t n = getdents64(g->task_fd, buf, sizeof(buf));
+
+		if (n < 0)
+			return xs_fail(-errno, "pid %d: cannot list its threads", g->pub.pid);
+		if (n == 0)
+			break;
+		for (ssize_t off = 0; off < n;) {
+			struct dirent64 *d = (struct dirent64 *)(buf + off);
+			pid_t tid = (pid_t)atoi(d->d_name);
+			int rc;
+
+			off += d->d_reclen;
+			if (tid <= 0 || xs_tgt_find(g, tid) >= 0 || ignored(g, tid))
+				continue;
+			rc = seize_one(g, tid);
+			if (rc < 0)
+				return rc;
+			added += rc;
+		}
+	}
+	return added;
+}
+
+/*
+ * Collect every stop due, then list the threads again: one made between the
+ * last listing and the seizing of its creator was not traced at birth. Done
+ * when a listing brings nothing new (a stopped process cannot add threads).
+ */
+static int settle(struct xs_tgt *g, long long deadline, long timeout_ms)
+{
+	for (;;) {
+		int rc = xs_tgt_collect(g, deadline, timeout_ms, false);
+
+		if (!rc && g->gone)
+			rc = xs_fail(-ESRCH, "pid %d exited while being stopped", g->pub.pid);
+		if (rc)
+			return rc;
+		rc = seize_new(g);
+		if (rc <= 0)
+			return rc;
+	}
+}
+
+/* --- attach ---------------------------------------------------------------------- */
+
+static int precheck(pid_t pid)
+{
+	char path[64], *text, *p;
+	long tgid = -1, tracer = 0, threads = 1;
+	unsigned flags = 0;
+	char state = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	if (xs_tgt_read_text(path, &text, NULL))
+		return xs_fail(-ESRCH, "pid %d: no such process", pid);
+	if ((p = strstr(text, "\nTgid:")))
+		tgid = strtol(p + 6, NULL, 10);
+	if ((p = strstr(text, "\nTracerPid:")))
+		tracer = strtol(p + 11, NULL, 10);
+	if ((p = strstr(text, "\nThreads:")))
+		threads = strtol(p + 9, NULL, 10);
+	free(text);
+	if (xs_tgt_proc_stat(pid, 0, &state, &flags))
+		return xs_fail(-ESRCH, "pid %d: no such process", pid);
+	if (flags & PF_KTHREAD)
+		return xs_fail(-EINVAL, "pid %d is a kernel thread", pid);
+	if (tgid != pid)
+		return xs_fail(-EINVAL, "pid %d is a thread of process %ld: attach to %ld instead", pid,
+			       tgid, tgid);
+	if ((state == 'Z' || state == 'X') && threads <= 1)
+		return xs_fail(-ESRCH, "pid %d: process is exiting (zombie)", pid);
+	if (tracer)
+		return already_traced(pid, pid, (pid_t)tracer);
+	return 0;
+}
+
+static int open_mem(struct xs_tgt *g, pid_t tid)
+{
+	char path[64];
+
+	/* Through a live thread: the mm of a leader that called pthread_exit is gone. */
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/mem", g->pub.pid, tid);
+	g->pub.mem_fd = open(path, O_RDWR | O_CLOEXEC);
+	if (g->pub.mem_fd >= 0)
+		return 0;
+	if (errno == ENOENT || errno == ESRCH)
+		return xs_fail(-ESRCH, "pid %d: no such process", g->pub.pid);
+	return xs_fail(errno == EACCES ? -EPERM : -errno, "pid %d: cannot open %s for writing", g->pub.pid,
+		       path);
+}
+
+static bool sigchld_ignored(void)
+{
+	struct sigaction sa;
+
+	/* Then stops raise no SIGCHLD here and waiting has to poll. */
+	return sigaction(SIGCHLD, NULL, &sa) == 0 &&
+	       (sa.sa_handler == SIG_IGN || (sa.sa_flags & SA_NOCLDSTOP));
+}
+
+static void release_all(struct xs_tgt *g);
+
+int xs_target_attach(pid_t pid, long timeout_ms, struct xs_target **out)
+{
+	long long deadline = xs_tgt_deadline(timeout_ms);
+	char path[64];
+	struct xs_tgt *g;
+	int rc;
+
+	*out = NULL;
+	if (pid <= 0)
+		return xs_fail(-ESRCH, "pid %d: no such process", pid);
+	if (pid == getpid())
+		return xs_fail(-EINVAL, "pid %d: cannot attach to ourselves", pid);
+	rc = precheck(pid);
+	if (rc)
+		return rc;
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return xs_fail(-ENOMEM, "pid %d: no memory", pid);
+	g->pub.pid = pid;
+	g->pub.mem_fd = -1;
+	g->poll_wait = sigchld_ignored();
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	g->task_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* Everything slow comes before the first stop: the mem file, the syscall search. */
+	rc = g->task_fd < 0 ? xs_fail(-ESRCH, "pid %d: no such process", pid) : open_mem(g, pid);
+	if (rc == -ESRCH && g->task_fd >= 0) {
+		xs_error_clear(); /* leader gone: opened through another thread below */
+		rc = 0;
+	}
+	if (!rc)
+		xs_tgt_find_syscall(g); /* a miss is reported when a syscall is needed */
+	if (!rc)
+		rc = settle(g, deadline, timeout_ms);
+	if (!rc && !g->pub.nthreads)
+		rc = xs_fail(-ESRCH, "pid %d exited while being attached", pid);
+	if (!rc && g->pub.mem_fd < 0)
+		rc = open_mem(g, g->pub.threads[0].tid);
+	if (rc) {
+		release_all(g);
+		xs_tgt_unblock();
+		return rc;
+	}
+	g->pub.attached = true;
+	xs_tgt_unblock();
+	*out = &g->pub;
+	return 0;
+}
+
+/* --- stop and resume ---------------------------------------------------------- */
+
+int xs_target_stop(struct xs_target *t, long timeout_ms)
+{
+	struct xs_tgt *g = xs_tgt(t);
+	long long deadline = xs_tgt_deadline(timeout_ms);
+	int rc = 0;
+
+	if (g->gone)
+		return xs_fail(-ESRCH, "pid %d has exited", t->pid);
+	xs_tgt_take_unsolicited(g);
+	/* Interrupt all first, then wait: the threads stop in parallel. */
+	for (size_t i = 0; i < t->nthreads && !rc; i++)
+		if (!t->threads[i].stopped && !g->ts[i].awaiting)
+			rc = xs_tgt_interrupt(g, i);
+	if (!rc)
+		rc = settle(g, deadline, timeout_ms);
+	xs_tgt_unblock();
+	return rc;
+}
+
+/*
+ * Two passes, so that releasing is one tight loop of PTRACE_CONT: everything
+ * slow (registers put back, signals re-queued) happens first, while all
+ * threads are still stopped. Threads go in the order they were stopped, so
+ * each sees about the same pause; the first stopped is the first let go.
+ */
+int xs_target_resume(struct xs_target *t)
+{
+	struct xs_tgt *g = xs_tgt(t);
+	long long deadline = xs_tgt_deadline(XS_TGT_STEP_MS);
+	int rc = 0;
+
+	if (g->gone)
+		return xs_fail(-ESRCH, "pid %d has exited", t->pid);
+	for (size_t i = 0; i < t->nthreads && !rc; i++) {
+		int sig;
+
+		if (t->threads[i].stopped)
+			rc = xs_tgt_prepare_release(g, i, deadline, &sig);
+	}
+	xs_tgt_unblock();
+	if (rc)
+		return rc;
+	xs_seccomp_forget(g); /* running threads may add filters */
+	for (size_t i = 0; i < t->nthreads; i++) {
+		struct xs_thread *th = &t->threads[i];
+		struct xs_tstate *ts = &g->ts[i];
+		int sig = ts->stop == XS_STOP_SIGNAL ? th->pending_signal : 0;
+
+		if (!th->stopped)
+			continue;
+		/* Group-stopped by someone's SIGSTOP: stays stopped, but we hear of SIGCONT. */
+		if (ts->stop == XS_STOP_GROUP && !th->pending_signal &&
+		    xs_tgt_resume_one(g, i, PTRACE_LISTEN, 0) == 0) {
+			ts->listening = true;
+			continue;
+		}
+		if (xs_tgt_resume_one(g, i, PTRACE_CONT, sig) == 0 && sig) {
+			th->pending_signal = 0;
+			ts->si_valid = false;
+		}
+	}
+	return 0;
+}
+
+/* --- detach ---------------------------------------------------------------------- */
+
+static void reap(pid_t tid)
+{
+	int st;
+
+	/* A thread that died while traced is a zombie only we can collect. */
+	waitpid(tid, &st, __WALL | WNOHANG);
+}
+
+static void detach_one(struct xs_tgt *g, size_t i)
+{
+	struct xs_thread *th = &g->pub.threads[i];
+	struct xs_tstate *ts = &g->ts[i];
+	int sig = ts->stop == XS_STOP_SIGNAL ? th->pending_signal : 0;
+
+	if (ptrace(PTRACE_DETACH, th->tid, 0, (void *)(long)sig) < 0) {
+		if (errno == ESRCH)
+			reap(th->tid);
+		return;
+	}
+	/* Signals held beyond the first, and one we could not inject, go the plain way. */
+	if (th->pending_signal && !sig)
+		syscall(SYS_tgkill, g->pub.pid, th->tid, th->pending_signal);
+	for (unsigned k = 0; k < ts->nextra; k++)
+		syscall(SYS_tgkill, g->pub.pid, th->tid, ts->extra[k]);
+}
+
+/*
+ * Stop what still runs (a thread can only be detached from a stop), prepare
+ * every thread, then detach them in one loop. Safe on a half-attached target
+ * and on a dead one (everything answers ESRCH then).
+ */
+static void release_all(struct xs_tgt *g)
+{
+	long long deadline = xs_tgt_deadline(XS_TGT_DETACH_MS);
+	size_t i;
+
+	if (!g->gone) {
+		xs_tgt_take_unsolicited(g);
+		for (i = 0; i < g->pub.nthreads; i++)
+			if (!g->pub.threads[i].stopped && !g->ts[i].awaiting)
+				xs_tgt_interrupt(g, i);
+		if (xs_tgt_collect(g, deadline, XS_TGT_DETACH_MS, true))
+			xs_debug("pid %d: %s", g->pub.pid, xs_error_message());
+	}
+	for (i = 0; i < g->pub.nthreads; i++) {
+		if (g->pub.threads[i].stopped)
+			continue;
+		if (g->ts[i].awaiting)
+			xs_debug("pid %d: thread %d never stopped; it stays traced until we exit",
+				 g->pub.pid, g->pub.threads[i].tid);
+		else
+			reap(g->pub.threads[i].tid);
+	}
+	/* Prepare all (registers, signals), then let go in one loop. */
+	for (i = 0; i < g->pub.nthreads; i++) {
+		int sig;
+
+		if (g->pub.threads[i].stopped && xs_tgt_prepare_release(g, i, deadline, &sig))
+			xs_debug("pid %d: thread %d: %s", g->pub.pid, g->pub.threads[i].tid,
+				 xs_error_message());
+	}
+	for (i = 0; i < g->pub.nthreads; i++)
+		if (g->pub.threads[i].stopped)
+			detach_one(g, i);
+	for (i = 0; i < g->nignored; i++)
+		reap(g->ignored[i]);
+}
+
+void xs_target_detach(struct xs_target *t)
+{
+	struct xs_tgt *g;
+
+	if (!t)
+		return;
+	g = xs_tgt(t);
+	release_all(g);
+	xs_tgt_unblock();
+	xs_seccomp_forget(g);
+	if (t->mem_fd >= 0)
+		close(t->mem_fd);
+	if (g->task_fd >= 0)
+		close(g->task_fd);
+	free(t->threads);
+	free(g->ts);
+	free(g->ignored);
+	free(g);
+}

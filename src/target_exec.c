@@ -1,0 +1,487 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Running code inside the stopped target: one system call (between the
+ * PTRACE_SYSCALL stops around it), a function call that returns onto a trap,
+ * and one thread let run until it returns from a frame. Everything bounded.
+ */
+#include "target_int.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+
+#include "error.h"
+
+#define KSIGSET_SIZE 8    /* the kernel's sigset: 64 signals */
+#define SIGACT_BYTES 64   /* >= any arch's kernel struct sigaction, kept as a blob */
+#define SCRATCH_BELOW 512 /* our scratch bytes: this far below the red zone */
+#define MAX_FORCED 12     /* highest signal number in FORCED_SIGS, plus one */
+
+static inline uint64_t bit(int sig)
+{
+	return 1ull << (sig - 1);
+}
+
+/* Signals the kernel forces on a trap or fault (force_sig_fault). */
+#define FORCED_SIGS (bit(SIGTRAP) | bit(SIGSEGV) | bit(SIGBUS) | bit(SIGILL) | bit(SIGFPE))
+
+static int need_stopped(struct xs_tgt *g, size_t i)
+{
+	if (g->gone)
+		return xs_fail(-ESRCH, "pid %d has exited", g->pub.pid);
+	if (i >= g->pub.nthreads)
+		return xs_fail(-EINVAL, "pid %d: no thread #%zu (it has %zu)", g->pub.pid, i,
+			       g->pub.nthreads);
+	if (!g->pub.attached || !g->pub.threads[i].stopped)
+		return xs_fail(-EINVAL, "pid %d: thread %d is not stopped", g->pub.pid,
+			       g->pub.threads[i].tid);
+	return 0;
+}
+
+/* A step that should take microseconds did not end: stop the thread again. */
+static int give_up(struct xs_tgt *g, size_t i, const char *what, long ms)
+{
+	enum xs_ev ev;
+	siginfo_t si;
+	int sig;
+
+	memset(&si, 0, sizeof(si));
+	/* A signal sent to the thread is kept; a trap or fault of our code is dropped. */
+	if (!xs_tgt_interrupt(g, i) &&
+	    !xs_tgt_wait_stop(g, i, xs_tgt_deadline(XS_TGT_STEP_MS), &ev, &sig) &&
+	    ev == XS_EV_SIGNAL && !ptrace(PTRACE_GETSIGINFO, g->pub.threads[i].tid, 0, &si) &&
+	    si.si_code <= 0)
+		xs_tgt_record_signal(g, i, sig, &si);
+	return xs_fail(-ETIMEDOUT, "pid %d: %s in thread %d did not finish within %ld ms", g->pub.pid,
+		       what, g->pub.threads[i].tid, ms);
+}
+
+/*
+ * Why PTRACE_SYSCALL and not a single-step: a step ends in a SIGTRAP the
+ * kernel forces, which unblocks SIGTRAP and resets its handler when the
+ * thread had it blocked. Syscall stops are no signals. The thread is left in
+ * the exit stop; xs_tgt_prepare_release() takes it back into the signal path
+ * before it runs its own code again.
+ */
+int xs_tgt_inject(struct xs_tgt *g, size_t i, long nr, const uint64_t args[6], long *ret)
+{
+	long long deadline = xs_tgt_deadline(XS_TGT_STEP_MS);
+	pid_t pid = g->pub.pid, tid = g->pub.threads[i].tid;
+	uint64_t insn = g->pub.syscall_insn;
+	int rc, sig, stops = 0;
+	enum xs_ev ev;
+	xs_regs r;
+
+	rc = xs_tgt_make_clean(g, i);
+	if (rc)
+		return rc;
+	r = g->pub.threads[i].regs;
+	xs_arch_setup_syscall(&r, insn, nr, args);
+	rc = xs_tgt_setregs(g, i, &r);
+	while (!rc && stops < 2) { /* entry stop, then exit stop */
+		if (xs_tgt_resume_one(g, i, PTRACE_SYSCALL, 0))
+			return xs_fail(-errno, "pid %d: cannot run system call %ld in thread %d", pid, nr, tid);
+		rc = xs_tgt_wait_stop(g, i, deadline, &ev, &sig);
+		if (rc == -ETIMEDOUT)
+			return give_up(g, i, "an injected system call", XS_TGT_STEP_MS);
+		if (!rc && ev == XS_EV_GONE)
+			rc = xs_fail(-ESRCH, "pid %d: thread %d exited during system call %ld", pid, tid, nr);
+		else if (!rc && ev == XS_EV_SYSCALL)
+			stops++;
+		else if (!rc && ev == XS_EV_SIGNAL)
+			xs_tgt_record_signal(g, i, sig, NULL); /* not now: re-delivered later */
+	}
+	if (!rc)
+		rc = xs_tgt_getregs(g, i, &r);
+	if (rc)
+		return rc;
+	if (xs_arch_pc(&r) != insn + XS_ARCH_SYSCALL_SIZE)
+		return xs_fail(-EIO, "pid %d: system call %ld in thread %d ended at 0x%llx, not after 0x%llx",
+			       pid, nr, tid, (unsigned long long)xs_arch_pc(&r), (unsigned long long)insn);
+	*ret = xs_arch_syscall_result(&r);
+	return 0;
+}
+
+static int checked_inject(struct xs_tgt *g, size_t i, long nr, const uint64_t args[6], long *ret)
+{
+	int rc = g->pub.syscall_insn ? 0 : xs_tgt_find_syscall(g);
+
+	if (rc)
+		return xs_fail(rc, "pid %d: no syscall instruction found in its executable mappings",
+			       g->pub.pid);
+	rc = xs_seccomp_permits(g, i, nr, args);
+	return rc ? rc : xs_tgt_inject(g, i, nr, args, ret);
+}
+
+int xs_target_syscall(struct xs_target *t, long nr, const uint64_t args[6], long *ret)
+{
+	struct xs_tgt *g = xs_tgt(t);
+	int rc = need_stopped(g, 0);
+
+	if (!rc)
+		rc = checked_inject(g, 0, nr, args, ret);
+	xs_tgt_unblock();
+	return rc;
+}
+
+/* --- forced signals ------------------------------------------------------------ */
+
+/*
+ * A trap or fault in the thread makes the kernel force its signal: if the
+ * thread blocks it, it is unblocked, and if it was blocked or ignored, its
+ * action is reset to SIG_DFL (for the whole process). Save what a forced
+ * signal would destroy before running code, put it back after.
+ */
+struct guard {
+	uint64_t blocked; /* candidates the thread blocks */
+	uint64_t saved;   /* candidates whose action we saved */
+	uint64_t scratch; /* below the thread's red zone */
+	unsigned char act[MAX_FORCED][SIGACT_BYTES];
+};
+
+static int guard_syscall(struct xs_tgt *g, size_t i, long nr, uint64_t a0, uint64_t a1, uint64_t a2)
+{
+	const uint64_t args[6] = { a0, a1, a2, KSIGSET_SIZE, 0, 0 };
+	long ret;
+	int rc = checked_inject(g, i, nr, args, &ret);
+
+	if (!rc && ret)
+		rc = xs_fail(-EIO, "pid %d: saving signal state of thread %d: system call %ld returned %ld",
+			     g->pub.pid, g->pub.threads[i].tid, nr, ret);
+	return rc;
+}
+
+static int guard_begin(struct xs_tgt *g, size_t i, uint64_t sigs, struct guard *gd)
+{
+	uint64_t blk, ign, cgt, need;
+	int rc;
+
+	gd->blocked = gd->saved = 0;
+	if (xs_tgt_sigmasks(g->pub.pid, g->pub.threads[i].tid, &blk, &ign, &cgt))
+		return xs_fail(-ESRCH, "pid %d: thread %d is gone", g->pub.pid, g->pub.threads[i].tid);
+	gd->blocked = sigs & blk;
+	/* Blocked with SIG_DFL needs no saved action: the reset changes nothing. */
+	need = sigs & (blk | ign) & (cgt | ign);
+	gd->scratch = (xs_arch_sp(&g->pub.threads[i].regs) - XS_ARCH_RED_ZONE - SCRATCH_BELOW) & ~63ull;
+	for (int s = 1; s < MAX_FORCED; s++) {
+		if (!(need & bit(s)))
+			continue;
+		rc = guard_syscall(g, i, SYS_rt_sigaction, (uint64_t)s, 0, gd->scratch);
+		if (!rc)
+			rc = xs_target_read(&g->pub, gd->scratch, gd->act[s], SIGACT_BYTES);
+		if (rc)
+			return rc;
+		gd->saved |= bit(s);
+	}
+	return 0;
+}
+
+static int guard_end(struct xs_tgt *g, size_t i, uint64_t forced, struct guard *gd)
+{
+	uint64_t mask = forced & gd->blocked;
+	int rc = 0;
+
+	for (int s = 1; s < MAX_FORCED && !rc; s++) {
+		if (!(forced & gd->saved & bit(s)))
+			continue;
+		rc = xs_target_write(&g->pub, gd->scratch, gd->act[s], SIGACT_BYTES);
+		if (!rc)
+			rc = guard_syscall(g, i, SYS_rt_sigaction, (uint64_t)s, gd->scratch, 0);
+	}
+	if (!rc && mask) {
+		rc = xs_target_write(&g->pub, gd->scratch, &mask, sizeof(mask));
+		if (!rc)
+			rc = guard_syscall(g, i, SYS_rt_sigprocmask, SIG_BLOCK, gd->scratch, 0);
+	}
+	return rc;
+}
+
+/* --- calls ------------------------------------------------------------------------ */
+
+/* 1: returned onto the trap, *ret set; 0: keep going; -EFAULT: the callee crashed. */
+static int call_signal(struct xs_tgt *g, uint64_t fn, uint64_t trap, int s, uint64_t *ret,
+		       uint64_t *forced)
+{
+	pid_t pid = g->pub.pid, tid = g->pub.threads[0].tid;
+	siginfo_t si;
+	bool by_kernel;
+	xs_regs r;
+	int rc;
+
+	memset(&si, 0, sizeof(si));
+	by_kernel = ptrace(PTRACE_GETSIGINFO, tid, 0, &si) == 0 && si.si_code > 0;
+	if (!by_kernel || !(FORCED_SIGS & bit(s))) {
+		xs_tgt_record_signal(g, 0, s, &si); /* for the thread, later */
+		return 0;
+	}
+	*forced |= bit(s);
+	rc = xs_tgt_getregs(g, 0, &r);
+	if (rc)
+		return rc;
+	if (s == SIGTRAP && xs_arch_pc(&r) == xs_arch_pc_after_trap(trap)) {
+		*ret = xs_arch_call_result(&r);
+		return 1;
+	}
+	return xs_fail(-EFAULT, "pid %d: call to 0x%llx crashed with SIG%s at 0x%llx (address 0x%llx)",
+		       pid, (unsigned long long)fn, sigabbrev_np(s),
+		       (unsigned long long)xs_arch_pc(&r), (unsigned long long)(uintptr_t)si.si_addr);
+}
+
+static int run_call(struct xs_tgt *g, uint64_t fn, uint64_t trap, long timeout_ms, uint64_t *ret,
+		    uint64_t *forced)
+{
+	long long deadline = xs_tgt_deadline(timeout_ms);
+	pid_t pid = g->pub.pid, tid = g->pub.threads[0].tid;
+	enum xs_ev ev;
+	int rc, sig;
+
+	for (;;) {
+		/* A signal pending for the thread waits: it is not its own code running. */
+		if (xs_tgt_resume_one(g, 0, PTRACE_CONT, 0))
+			return xs_fail(-errno, "pid %d: cannot run thread %d", pid, tid);
+		rc = xs_tgt_wait_stop(g, 0, deadline, &ev, &sig);
+		if (rc == -ETIMEDOUT) {
+			give_up(g, 0, "a function call", timeout_ms);
+			return xs_fail_override(-ETIMEDOUT, "pid %d: call to 0x%llx did not return within %ld ms",
+						pid, (unsigned long long)fn, timeout_ms);
+		}
+		if (rc)
+			return rc;
+		if (ev == XS_EV_GONE)
+			return xs_fail(-ESRCH, "pid %d: thread %d exited during the call to 0x%llx", pid,
+				       tid, (unsigned long long)fn);
+		if (ev == XS_EV_SIGNAL) {
+			rc = call_signal(g, fn, trap, sig, ret, forced);
+			if (rc)
+				return rc < 0 ? rc : 0;
+		}
+	}
+}
+
+/*
+ * Threads made meanwhile were seized at birth (PTRACE_O_TRACECLONE) and are
+ * in the table awaiting their first stop: collect it, they stay stopped.
+ */
+static int settle_children(struct xs_tgt *g)
+{
+	return xs_tgt_collect(g, xs_tgt_deadline(XS_TGT_STEP_MS), XS_TGT_STEP_MS, true);
+}
+
+int xs_target_call(struct xs_target *t, uint64_t fn, const uint64_t *args, unsigned nargs,
+		   uint64_t trap_addr, long timeout_ms, uint64_t *ret)
+{
+	struct xs_tgt *g = xs_tgt(t);
+	uint64_t slot, forced = 0;
+	struct guard gd;
+	xs_regs r;
+	int rc, rc2;
+
+	rc = need_stopped(g, 0);
+	if (!rc)
+		rc = xs_tgt_make_clean(g, 0);
+	if (!rc)
+		rc = guard_begin(g, 0, FORCED_SIGS, &gd);
+	if (rc)
+		goto out;
+	r = t->threads[0].regs;
+	rc = xs_arch_setup_call(&r, fn, args, nargs, &slot);
+	if (rc) {
+		rc = xs_fail(rc, "pid %d: cannot set up a call to 0x%llx with %u arguments", t->pid,
+			     (unsigned long long)fn, nargs);
+		goto out;
+	}
+	rc = xs_target_write(t, slot, &trap_addr, XS_ARCH_PTR_SIZE);
+	if (!rc)
+		rc = xs_tgt_setregs(g, 0, &r);
+	if (!rc)
+		rc = run_call(g, fn, trap_addr, timeout_ms, ret, &forced);
+	/* The registers go back when the thread is released (threads[0].regs is untouched). */
+	rc2 = t->threads[0].stopped ? guard_end(g, 0, forced, &gd) : 0;
+	rc = rc ? rc : rc2;
+	rc2 = settle_children(g);
+	rc = rc ? rc : rc2;
+out:
+	xs_tgt_unblock();
+	return rc;
+}
+
+/* --- run until return ------------------------------------------------------------ */
+
+struct until {
+	size_t i;
+	uint64_t ret_addr, sp;
+	unsigned char orig[XS_ARCH_TRAP_SIZE];
+	uint64_t forced;
+	int deliver; /* signal to hand the thread at the next continue */
+	siginfo_t si;
+	bool si_set; /* si must be put back first (we are in another stop by then) */
+};
+
+/* Our trap hit in a deeper frame: run the real instruction once, then re-arm. */
+static int step_over(struct xs_tgt *g, struct until *u, xs_regs *r, long long deadline)
+{
+	pid_t tid = g->pub.threads[u->i].tid;
+	enum xs_ev ev;
+	int rc, sig;
+
+	xs_arch_set_pc(r, u->ret_addr);
+	rc = xs_tgt_setregs(g, u->i, r);
+	if (!rc)
+		rc = xs_target_write(&g->pub, u->ret_addr, u->orig, sizeof(u->orig));
+	while (!rc) {
+		if (xs_tgt_resume_one(g, u->i, PTRACE_SINGLESTEP, 0))
+			return xs_fail(-errno, "pid %d: cannot step thread %d", g->pub.pid, tid);
+		rc = xs_tgt_wait_stop(g, u->i, deadline, &ev, &sig);
+		if (rc || ev == XS_EV_GONE)
+			return rc ? rc : xs_fail(-ESRCH, "pid %d: thread %d exited", g->pub.pid, tid);
+		if (ev == XS_EV_SIGNAL && sig == SIGTRAP) {
+			u->forced |= bit(SIGTRAP);
+			break;
+		}
+		if (ev == XS_EV_SIGNAL && !u->deliver) { /* before the step: hand it over after */
+			u->deliver = sig;
+			u->si_set = ptrace(PTRACE_GETSIGINFO, tid, 0, &u->si) == 0;
+		} else if (ev == XS_EV_SIGNAL) {
+			xs_tgt_record_signal(g, u->i, sig, NULL);
+		}
+	}
+	return rc ? rc : xs_target_write(&g->pub, u->ret_addr, xs_arch_trap_insn, XS_ARCH_TRAP_SIZE);
+}
+
+/* 1: returned for good (regs saved); 0: keep going; <0: error. */
+static int until_trap(struct xs_tgt *g, struct until *u, long long deadline)
+{
+	size_t i = u->i;
+	siginfo_t si;
+	xs_regs r;
+	int rc = xs_tgt_getregs(g, i, &r);
+
+	memset(&si, 0, sizeof(si));
+	if (rc)
+		return rc;
+	if (xs_arch_pc(&r) != xs_arch_pc_after_trap(u->ret_addr) ||
+	    ptrace(PTRACE_GETSIGINFO, g->pub.threads[i].tid, 0, &si) || si.si_code <= 0) {
+		u->deliver = SIGTRAP; /* the thread's own SIGTRAP */
+		return 0;
+	}
+	u->forced |= bit(SIGTRAP);
+	if (xs_arch_sp(&r) < u->sp)
+		return step_over(g, u, &r, deadline);
+	xs_arch_set_pc(&r, u->ret_addr);
+	g->pub.threads[i].regs = r; /* the kernel still has pc after the trap: fixed at release */
+	return 1;
+}
+
+static bool stop_signal(int sig)
+{
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+static int run_until(struct xs_tgt *g, struct until *u, long timeout_ms)
+{
+	long long deadline = xs_tgt_deadline(timeout_ms);
+	struct xs_thread *th = &g->pub.threads[u->i];
+	pid_t pid = g->pub.pid, tid = th->tid;
+	enum xs_ev ev;
+	int rc, sig;
+
+	for (;;) {
+		if (u->si_set)
+			ptrace(PTRACE_SETSIGINFO, tid, 0, &u->si);
+		if (xs_tgt_resume_one(g, u->i, PTRACE_CONT, u->deliver))
+			return xs_fail(-errno, "pid %d: cannot run thread %d", pid, tid);
+		u->deliver = 0;
+		u->si_set = false;
+		rc = xs_tgt_wait_stop(g, u->i, deadline, &ev, &sig);
+		if (rc == -ETIMEDOUT)
+			return -ETIMEDOUT;
+		if (rc)
+			return rc;
+		if (ev == XS_EV_GONE)
+			return xs_fail(-ESRCH, "pid %d: thread %d exited before returning to 0x%llx", pid,
+				       tid, (unsigned long long)u->ret_addr);
+		if (ev != XS_EV_SIGNAL)
+			continue;
+		if (sig == SIGTRAP) {
+			rc = until_trap(g, u, deadline);
+			if (rc)
+				return rc < 0 ? rc : 0;
+		} else if (stop_signal(sig)) {
+			xs_tgt_record_signal(g, u->i, sig, NULL); /* stopping now would hang us: at resume */
+		} else {
+			u->deliver = sig; /* its own code runs: its signals are delivered */
+		}
+	}
+}
+
+/* Deadline passed: stop the thread where it is; a trap hit just now still counts. */
+static int until_timeout(struct xs_tgt *g, struct until *u, long timeout_ms)
+{
+	size_t i = u->i;
+	enum xs_ev ev;
+	int sig, rc;
+
+	rc = xs_tgt_interrupt(g, i);
+	if (!rc)
+		rc = xs_tgt_wait_stop(g, i, xs_tgt_deadline(XS_TGT_STEP_MS), &ev, &sig);
+	if (!rc && ev == XS_EV_SIGNAL && sig == SIGTRAP &&
+	    until_trap(g, u, xs_tgt_deadline(XS_TGT_STEP_MS)) == 1)
+		return 0;
+	if (!rc && ev == XS_EV_SIGNAL && sig != SIGTRAP)
+		xs_tgt_record_signal(g, i, sig, NULL);
+	if (u->deliver) /* taken from the thread but not handed over yet */
+		xs_tgt_record_signal(g, i, u->deliver, u->si_set ? &u->si : NULL);
+	if (!rc && g->pub.threads[i].stopped)
+		rc = xs_tgt_getregs(g, i, &g->pub.threads[i].regs);
+	if (rc)
+		return rc;
+	return xs_fail(-ETIMEDOUT, "pid %d: thread %d did not return to 0x%llx within %ld ms",
+		       g->pub.pid, g->pub.threads[i].tid, (unsigned long long)u->ret_addr, timeout_ms);
+}
+
+int xs_target_run_until_return(struct xs_target *t, size_t i, uint64_t ret_addr, uint64_t sp,
+			       long timeout_ms)
+{
+	struct xs_tgt *g = xs_tgt(t);
+	struct until u = { .i = i, .ret_addr = ret_addr, .sp = sp };
+	bool armed = false;
+	struct guard gd;
+	int rc, rc2;
+
+	rc = need_stopped(g, i);
+	if (!rc)
+		rc = xs_tgt_make_clean(g, i);
+	if (!rc)
+		rc = guard_begin(g, i, bit(SIGTRAP), &gd);
+	if (!rc) /* registers back, pending signal ready: it runs its own code */
+		rc = xs_tgt_prepare_release(g, i, xs_tgt_deadline(XS_TGT_STEP_MS), &u.deliver);
+	if (!rc)
+		rc = xs_target_read(t, ret_addr, u.orig, sizeof(u.orig));
+	if (!rc)
+		rc = xs_target_write(t, ret_addr, xs_arch_trap_insn, XS_ARCH_TRAP_SIZE);
+	if (rc)
+		goto out;
+	armed = true;
+	if (u.deliver) { /* handed over below: no longer ours to keep */
+		t->threads[i].pending_signal = 0;
+		g->ts[i].si_valid = false;
+	}
+	rc = run_until(g, &u, timeout_ms);
+	if (rc == -ETIMEDOUT)
+		rc = until_timeout(g, &u, timeout_ms);
+out:
+	if (armed && !g->gone) {
+		rc2 = xs_target_write(t, ret_addr, u.orig, sizeof(u.orig));
+		rc = rc ? rc : rc2;
+	}
+	if (armed && i < t->nthreads && t->threads[i].stopped) {
+		rc2 = guard_end(g, i, u.forced, &gd);
+		rc = rc ? rc : rc2;
+	}
+	rc2 = settle_children(g);
+	rc = rc ? rc : rc2;
+	xs_tgt_unblock();
+	return rc;
+}

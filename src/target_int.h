@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to the target door (src/target*.c, src/seccomp.c): the ptrace state
+ * of each thread that struct xs_thread does not carry, the bounded wait on
+ * ptrace reports, and the helpers the stop, memory and exec parts share.
+ */
+#ifndef XS_TARGET_INT_H
+#define XS_TARGET_INT_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "target.h"
+
+#define XS_TGT_STEP_MS 2000   /* bound for one injected syscall, step or re-entry */
+#define XS_TGT_DETACH_MS 2000 /* bound for stopping running threads in detach */
+#define XS_TGT_EXTRA_SIGS 4   /* signals kept beyond pending_signal (rare) */
+
+/*
+ * Which ptrace stop a thread is in. It decides how the thread may leave it:
+ * only a signal-delivery-stop re-injects a signal with PTRACE_CONT, and only
+ * a stop inside the kernel's signal path (TRAP, GROUP, SIGNAL) runs the
+ * syscall-restart logic on the way out.
+ */
+enum xs_stop {
+	XS_RUNNING,      /* not in a stop we have collected */
+	XS_STOP_TRAP,    /* PTRACE_EVENT_STOP, SIGTRAP: our interrupt, or a new thread */
+	XS_STOP_GROUP,   /* group-stop (someone's SIGSTOP): left with PTRACE_LISTEN */
+	XS_STOP_SIGNAL,  /* signal-delivery-stop */
+	XS_STOP_EVENT,   /* PTRACE_EVENT_CLONE or another event inside a syscall */
+	XS_STOP_SYSCALL, /* syscall stop of a system call we injected */
+};
+
+/* Per thread, same index as xs_target.threads (filled by target*.c only). */
+struct xs_tstate {
+	xs_regs live;         /* what the kernel holds now, when live_ok */
+	bool live_ok;
+	enum xs_stop stop;
+	bool awaiting;        /* a stop report is due: interrupted, or new thread */
+	bool listening;       /* left group-stopped with PTRACE_LISTEN */
+	bool si_valid;        /* si describes pending_signal */
+	bool si_current;      /* ... and is the signal of the stop we are in now */
+	siginfo_t si;
+	int extra[XS_TGT_EXTRA_SIGS]; /* more dequeued signals; re-sent at detach */
+	unsigned nextra;
+};
+
+struct xs_seccomp; /* seccomp.c */
+
+/* The allocation behind every struct xs_target handed out (pub first). */
+struct xs_tgt {
+	struct xs_target pub;
+	struct xs_tstate *ts;
+	size_t cap;
+	int task_fd;           /* /proc/<pid>/task, re-read at every stop */
+	pid_t *ignored;        /* tids we cannot trace: io_uring workers, zombie leader */
+	size_t nignored;
+	size_t cursor;         /* where the last tid lookup matched */
+	bool poll_wait;        /* SIGCHLD is ignored here: poll instead of sigtimedwait */
+	bool gone;             /* the process exited under us */
+	struct xs_seccomp *sc; /* seccomp view of threads[0]; NULL until needed */
+};
+
+static inline struct xs_tgt *xs_tgt(struct xs_target *t)
+{
+	return (struct xs_tgt *)t; /* pub is the first member */
+}
+
+/* What a wait status reported, after xs_tgt_event() booked it. */
+enum xs_ev {
+	XS_EV_GONE,    /* exited or killed: the caller drops the thread */
+	XS_EV_TRAP,    /* PTRACE_EVENT_STOP with SIGTRAP */
+	XS_EV_GROUP,   /* group-stop */
+	XS_EV_CLONE,   /* a new thread (added to the table, awaiting its stop) */
+	XS_EV_SYSCALL, /* syscall-entry or -exit stop */
+	XS_EV_SIGNAL,  /* signal-delivery-stop, the signal in *sig */
+	XS_EV_OTHER,   /* another ptrace event */
+};
+
+/* target.c: the thread table */
+ssize_t xs_tgt_find(struct xs_tgt *g, pid_t tid);
+int xs_tgt_add(struct xs_tgt *g, pid_t tid, bool awaiting);
+void xs_tgt_drop(struct xs_tgt *g, size_t i);
+int xs_tgt_ignore(struct xs_tgt *g, pid_t tid);
+
+/* target_wait.c: reports, stops, registers and signals */
+long long xs_tgt_deadline(long timeout_ms);
+int xs_tgt_wait(struct xs_tgt *g, pid_t tid, int *status, long long deadline_us);
+void xs_tgt_unblock(void);
+enum xs_ev xs_tgt_event(struct xs_tgt *g, size_t i, int status, int *sig);
+int xs_tgt_wait_stop(struct xs_tgt *g, size_t i, long long deadline_us, enum xs_ev *ev, int *sig);
+int xs_tgt_getregs(struct xs_tgt *g, size_t i, xs_regs *r);
+int xs_tgt_setregs(struct xs_tgt *g, size_t i, const xs_regs *r);
+int xs_tgt_restore_regs(struct xs_tgt *g, size_t i);
+void xs_tgt_record_signal(struct xs_tgt *g, size_t i, int sig, const siginfo_t *si);
+int xs_tgt_resume_one(struct xs_tgt *g, size_t i, int req, int sig);
+int xs_tgt_interrupt(struct xs_tgt *g, size_t i);
+int xs_tgt_reenter(struct xs_tgt *g, size_t i);
+int xs_tgt_make_clean(struct xs_tgt *g, size_t i);
+int xs_tgt_prepare_release(struct xs_tgt *g, size_t i, long long deadline_us, int *sig);
+int xs_tgt_collect(struct xs_tgt *g, long long deadline_us, long timeout_ms, bool all);
+void xs_tgt_take_unsolicited(struct xs_tgt *g);
+
+/* target_mem.c */
+int xs_tgt_read_text(const char *path, char **out, size_t *len);
+int xs_tgt_status_field(pid_t pid, pid_t tid, const char *key, char *val, size_t len);
+int xs_tgt_sigmasks(pid_t pid, pid_t tid, uint64_t *blk, uint64_t *ign, uint64_t *cgt);
+int xs_tgt_proc_stat(pid_t pid, pid_t tid, char *state, unsigned *flags);
+char xs_tgt_thread_state(pid_t pid, pid_t tid);
+int xs_tgt_find_syscall(struct xs_tgt *g);
+
+/* seccomp.c: would running system call nr in thread i be allowed? */
+struct sock_filter;
+struct seccomp_data;
+int xs_seccomp_run(const struct sock_filter *prog, size_t len, const struct seccomp_data *d,
+		   uint32_t *verdict);
+int xs_seccomp_permits(struct xs_tgt *g, size_t i, long nr, const uint64_t args[6]);
+void xs_seccomp_forget(struct xs_tgt *g);
+
+/* target_exec.c: run system call nr in stopped thread i (no seccomp check) */
+int xs_tgt_inject(struct xs_tgt *g, size_t i, long nr, const uint64_t args[6], long *ret);
+
+#endif

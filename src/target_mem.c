@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Target memory through /proc/<pid>/mem (as tracer this also writes read-only
+ * text: the kernel breaks COW with FOLL_FORCE, no mprotect needed), small
+ * /proc readers, and the search for a syscall instruction to borrow.
+ */
+#include "target_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "error.h"
+
+#define PROC_TEXT_MAX (64u << 20) /* /proc/<pid>/maps of a huge process */
+#define SCAN_CHUNK 16384
+
+/* Whole /proc text file, NUL-terminated (st_size is 0 there: read to EOF). */
+int xs_tgt_read_text(const char *path, char **out, size_t *len)
+{
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || !buf) {
+		int err = fd < 0 ? -errno : -ENOMEM;
+
+		if (fd >= 0)
+			close(fd);
+		free(buf);
+		return err;
+	}
+	for (;;) {
+		ssize_t r;
+
+		if (cap - n < 2) {
+			char *nb = cap < PROC_TEXT_MAX ? realloc(buf, cap * 2) : NULL;
+
+			if (!nb) {
+				free(buf);
+				close(fd);
+				return -ENOMEM;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		r = read(fd, buf + n, cap - n - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			int err = r < 0 ? -errno : 0;
+
+			close(fd);
+			if (err) {
+				free(buf);
+				return err;
+			}
+			break;
+		}
+		n += r;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	if (len)
+		*len = n;
+	return 0;
+}
+
+/* Small /proc file (stat, status) into buf without allocating; -errno. */
+static int read_small(const char *path, char *buf, size_t size)
+{
+	size_t n = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	while (n < size - 1) {
+		ssize_t r = read(fd, buf + n, size - 1 - n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += r;
+	}
+	close(fd);
+	buf[n] = '\0';
+	return n ? 0 : -ESRCH;
+}
+
+static void task_path(char *path, size_t size, pid_t pid, pid_t tid, const char *file)
+{
+	if (tid)
+		snprintf(path, size, "/proc/%d/task/%d/%s", pid, tid, file);
+	else
+		snprintf(path, size, "/proc/%d/%s", pid, file);
+}
+
+static int find_field(const char *text, const char *key, char *val, size_t len)
+{
+	size_t klen = strlen(key);
+
+	for (const char *line = text; *line;) {
+		const char *nl = strchr(line, '\n');
+
+		if (!strncmp(line, key, klen) && line[klen] == ':') {
+			const char *v = line + klen + 1;
+			size_t n;
+
+			v += strspn(v, " \t");
+			n = strcspn(v, "\n");
+			if (n >= len)
+				n = len - 1;
+			memcpy(val, v, n);
+			val[n] = '\0';
+			return 0;
+		}
+		if (!nl)
+			break;
+		line = nl + 1;
+	}
+	return -ENOENT;
+}
+
+/* One "Key:\tvalue" line of /proc/<pid>[/task/<tid>]/status (tid 0: the process). */
+int xs_tgt_status_field(pid_t pid, pid_t tid, const char *key, char *val, size_t len)
+{
+	char path[64], buf[8192];
+	int rc;
+
+	task_path(path, sizeof(path), pid, tid, "status");
+	rc = read_small(path, buf, sizeof(buf));
+	return rc ? rc : find_field(buf, key, val, len);
+}
+
+/* Blocked (per thread), ignored and caught (per process) signals, one read. */
+int xs_tgt_sigmasks(pid_t pid, pid_t tid, uint64_t *blk, uint64_t *ign, uint64_t *cgt)
+{
+	char path[64], buf[8192], val[32];
+	static const char *const keys[] = { "SigBlk", "SigIgn", "SigCgt" };
+	uint64_t *out[] = { blk, ign, cgt };
+	int rc;
+
+	task_path(path, sizeof(path), pid, tid, "status");
+	rc = read_small(path, buf, sizeof(buf));
+	for (size_t k = 0; !rc && k < XS_ARRAY_SIZE(keys); k++) {
+		rc = find_field(buf, keys[k], val, sizeof(val));
+		*out[k] = rc ? 0 : strtoull(val, NULL, 16);
+	}
+	return rc;
+}
+
+/* State letter and PF_* flags from /proc/<pid>[/task/<tid>]/stat. */
+int xs_tgt_proc_stat(pid_t pid, pid_t tid, char *state, unsigned *flags)
+{
+	char path[64], buf[1024], *p;
+	unsigned f = 0;
+	char s = 0;
+	int rc;
+
+	task_path(path, sizeof(path), pid, tid, "stat");
+	rc = read_small(path, buf, sizeof(buf));
+	if (rc)
+		return rc;
+	p = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
+	if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %u", &s, &f) != 2)
+		return -EINVAL;
+	if (state)
+		*state = s;
+	if (flags)
+		*flags = f;
+	return 0;
+}
+
+/* State letter of one thread; 0 when it is gone. */
+char xs_tgt_thread_state(pid_t pid, pid_t tid)
+{
+	char s = 0;
+
+	return xs_tgt_proc_stat(pid, tid, &s, NULL) ? 0 : s;
+}
+
+static int mem_rw(int fd, pid_t pid, uint64_t addr, void *buf, size_t len, bool write)
+{
+	unsigned long long a = addr, end = addr + len;
+	size_t done = 0;
+
+	if (len && end < a)
+		return xs_fail(-EFAULT, "pid %d: address range 0x%llx+%zu wraps around", pid, a, len);
+	while (done < len) {
+		/* The offset is the address: /proc/<pid>/mem takes "negative" ones too. */
+		off_t off = (off_t)(addr + done);
+		ssize_t n = write ? pwrite(fd, (const char *)buf + done, len - done, off)
+				  : pread(fd, (char *)buf + done, len - done, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0)
+			return xs_fail(-ESRCH, "pid %d: process has exited (%s 0x%llx-0x%llx)", pid,
+				       write ? "writing" : "reading", a, end);
+		if (n < 0)
+			return xs_fail(-EFAULT, "pid %d: cannot %s memory at 0x%llx-0x%llx (fails at 0x%llx)",
+				       pid, write ? "write" : "read", a, end, a + done);
+		done += n;
+	}
+	return 0;
+}
+
+int xs_proc_read(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+	char path[64];
+	int fd, rc;
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT || errno == ESRCH)
+			return xs_fail(-ESRCH, "pid %d: no such process", pid);
+		return xs_fail(errno == EACCES ? -EPERM : -errno,
+			       "pid %d: cannot open /proc/%d/mem (not allowed to read its memory)", pid, pid);
+	}
+	rc = mem_rw(fd, pid, addr, buf, len, false);
+	close(fd);
+	return rc;
+}
+
+int xs_target_read(struct xs_target *t, uint64_t addr, void *buf, size_t len)
+{
+	if (!t || t->mem_fd < 0)
+		return xs_fail(-EINVAL, "pid %d: target memory is not open", t ? t->pid : 0);
+	return mem_rw(t->mem_fd, t->pid, addr, buf, len, false);
+}
+
+int xs_target_write(struct xs_target *t, uint64_t addr, const void *buf, size_t len)
+{
+	if (!t || t->mem_fd < 0)
+		return xs_fail(-EINVAL, "pid %d: target memory is not open", t ? t->pid : 0);
+	return mem_rw(t->mem_fd, t->pid, addr, (void *)buf, len, true);
+}
+
+/* First occurrence of the syscall instruction in [lo, hi), or 0. */
+static uint64_t scan_range(int fd, uint64_t lo, uint64_t hi)
+{
+	static const size_t over = XS_ARCH_SYSCALL_SIZE - 1;
+	unsigned char buf[SCAN_CHUNK + XS_ARCH_SYSCALL_SIZE];
+
+	for (uint64_t a = lo; a < hi; a += SCAN_CHUNK) {
+		size_t want = hi - a < SCAN_CHUNK + over ? hi - a : SCAN_CHUNK + over;
+		ssize_t n = pread(fd, buf, want, (off_t)a);
+		unsigned char *p;
+
+		if (n <= 0)
+			return 0; /* unreadable (vsyscall, guard pages): try another mapping */
+		p = memmem(buf, n, xs_arch_syscall_insn, XS_ARCH_SYSCALL_SIZE);
+		if (p)
+			return a + (uint64_t)(p - buf);
+	}
+	return 0;
+}
+
+/*
+ * Any occurrence of the instruction bytes will do, even inside another
+ * instruction, since we jump right to it. The vdso comes first: it is a page
+ * or two and always there. No xs_fail here: attach calls this early and a
+ * miss is only reported when a system call is actually needed.
+ */
+int xs_tgt_find_syscall(struct xs_tgt *g)
+{
+	char path[64], *maps;
+	int rc;
+
+	if (g->pub.syscall_insn)
+		return 0;
+	if (g->pub.mem_fd < 0)
+		return -EBADF;
+	snprintf(path, sizeof(path), "/proc/%d/maps", g->pub.pid);
+	rc = xs_tgt_read_text(path, &maps, NULL);
+	if (rc)
+		return rc;
+	for (int pass = 0; pass < 2 && !g->pub.syscall_insn; pass++) {
+		for (char *line = maps; *line;) {
+			char *nl = strchr(line, '\n');
+			unsigned long long lo, hi;
+			char perms[8];
+			bool vdso;
+
+			if (nl)
+				*nl = '\0';
+			vdso = strstr(line, "[vdso]") != NULL;
+			if (sscanf(line, "%llx-%llx %7s", &lo, &hi, perms) == 3 && perms[0] == 'r' &&
+			    perms[2] == 'x' && vdso == (pass == 0))
+				g->pub.syscall_insn = scan_range(g->pub.mem_fd, lo, hi);
+			if (nl)
+				*nl = '\n';
+			if (g->pub.syscall_insn || !nl)
+				break;
+			line = nl + 1;
+		}
+	}
+	free(maps);
+	return g->pub.syscall_insn ? 0 : -ENOENT;
+}

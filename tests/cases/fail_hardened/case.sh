@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# fail_hardened: no such process, already traced, seccomp forbids PROT_EXEC.
+. "${XSPLICE_ROOT:-$(cd "$(dirname "$0")/../../.." && pwd)}/tests/lib.sh"
+
+build_target "$T/compute" "$TARGETS_DIR/compute.c"
+build_target "$T/sec" "$CASE_DIR/sec.c"
+build_target "$T/xs_tracer" "$CASE_DIR/tracer.c"
+build_payload "$T/fix.xsp" "$CASE_DIR/fix.c" "$T/compute"
+build_payload "$T/secfix.xsp" "$CASE_DIR/fix.c" "$T/sec"
+
+# 1. no such process
+dead=$(dead_pid)
+for cmd in "list $dead" "list $dead --json" "get $dead fix" "upload $dead fix $T/fix.xsp" \
+	"check $dead fix" "apply $dead fix" "revert $dead fix" "unload $dead fix" \
+	"replace $dead fix" "load $dead $T/fix.xsp"; do
+	# shellcheck disable=SC2086
+	xs_fail 'No such process' $cmd
+	grep -q "$dead" "$XS_ERR" || fail "message does not name pid $dead: $(xs_err)"
+done
+
+# 2. already traced by another process
+start_ready "$T/compute" 2
+pid=$TPID out=$TOUT
+addr=$(addr_of "$out" compute)
+snapshot traced "$pid" "$addr" 16
+start_target "$T/xs_tracer" "$pid"
+tracer=$TPID
+wait_for_line "$TOUT" '^seized$' 5 || fail "the tracer could not seize the target: $(cat "$TERR")"
+assert_eq "$(awk '/^TracerPid/ { print $2 }' "/proc/$pid/status")" "$tracer" "TracerPid of the target"
+for cmd in "upload $pid fix $T/fix.xsp" "load $pid $T/fix.xsp"; do
+	# shellcheck disable=SC2086
+	xs_fail 'Operation not permitted|Device or resource busy' $cmd
+	grep -Eq "$tracer|xs_tracer" "$XS_ERR" || fail "message does not name the tracer ($tracer): $(xs_err)"
+done
+assert_unchanged traced "refused while traced"
+steady_ticks "$out" 'compute\(7\)=14$'
+_xs_kill_reap "$tracer"
+mark=$(fsize "$out")
+xs_ok load "$pid" "$T/fix.xsp"
+wait_workers "$out" 2 1007 "$mark"
+xs_ok revert "$pid" fix
+xs_ok unload "$pid" fix
+steady_ticks "$out" 'compute\(7\)=14$'
+
+# 3. seccomp forbids executable mappings
+start_ready "$T/sec"
+pid=$TPID out=$TOUT
+grep -q '^seccomp on$' "$out" || fail "the seccomp target did not install its filter"
+addr=$(addr_of "$out" compute)
+snapshot sec "$pid" "$addr" 16
+xs_fail 'Operation not permitted' upload "$pid" fix "$T/secfix.xsp"
+assert_unchanged sec "upload refused by seccomp"
+xs_fail 'Operation not permitted' load "$pid" "$T/secfix.xsp"
+assert_unchanged sec "load refused by seccomp"
+assert_eq "$(list_ids "$pid")" "" "payloads in the seccomp target"
+steady_ticks "$out" 'compute\(7\)=14$'
+assert_no_file_match "$TERR" . "the seccomp target's stderr"
