@@ -148,14 +148,15 @@ static int check_rela(struct xs_pl_ctx *c, unsigned i, size_t k, const GElf_Rela
 	uint64_t sym = GELF_R_SYM(r->r_info);
 	int width = xs_arch_reloc_width(type);
 
-	if (width < 0)
-		return xs_fail(-EOPNOTSUPP, "%s: section [%u] %s: relocation %zu at offset 0x%llx of %s: unsupported type %s (%u)",
-			       p->name, i, s->name, k, (unsigned long long)r->r_offset, to->name,
-			       xs_arch_reloc_name(type), type);
 	if (sym >= p->nsyms)
 		return xs_fail(-EINVAL, "%s: section [%u] %s: relocation %zu at offset 0x%llx: symbol index %llu out of range (%zu symbols)",
 			       p->name, i, s->name, k, (unsigned long long)r->r_offset,
 			       (unsigned long long)sym, p->nsyms);
+	if (width < 0) /* name the symbol: "tls_counter" says more than TLSGD */
+		return xs_fail(-EOPNOTSUPP, "%s: section [%u] %s: relocation %zu at offset 0x%llx of %s against '%s': unsupported type %s (%u)",
+			       p->name, i, s->name, k, (unsigned long long)r->r_offset, to->name,
+			       p->syms && p->syms[sym].name ? p->syms[sym].name : "?",
+			       xs_arch_reloc_name(type), type);
 	if (r->r_offset > to->shdr.sh_size || (uint64_t)width > to->shdr.sh_size - r->r_offset)
 		return xs_fail(-EINVAL, "%s: section [%u] %s: relocation %zu (%s) at offset 0x%llx + %d bytes is outside [%u] %s (size 0x%llx)",
 			       p->name, i, s->name, k, xs_arch_reloc_name(type),

@@ -184,7 +184,22 @@ int xs_session_ensure_state(struct xs_session *s)
 	s->state->abi = XS_STATE_ABI;
 	s->state->next_seq = 1;
 	s->state_addr = addr;
+	s->created_state = true;
 	return xs_session_commit(s);
+}
+
+void xs_session_drop_empty_state(struct xs_session *s)
+{
+	long ignored;
+
+	if (!s || !s->created_state)
+		return;
+	for (int i = 0; i < XS_STATE_MAX_PAYLOADS; i++)
+		if (s->state->payloads[i].used)
+			return;
+	inject(s, SYS_munmap, s->state_addr, STATE_SIZE, 0, 0, 0, 0, &ignored);
+	s->state_addr = 0;
+	s->created_state = false;
 }
 
 int xs_session_commit(struct xs_session *s)

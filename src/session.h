@@ -18,6 +18,7 @@ struct xs_session {
 	struct xs_target *t;   /* NULL when not attached */
 	uint64_t state_addr;   /* 0: the process has no registry yet */
 	struct xs_state *state;/* local copy; written back by xs_session_commit */
+	bool created_state;    /* this session made the registry */
 };
 
 /* Read the registry, attaching (stopping every thread) when attach is set.
@@ -27,6 +28,8 @@ void xs_session_close(struct xs_session *s);
 
 /* Create the registry in the target when it has none (attached only). */
 int xs_session_ensure_state(struct xs_session *s);
+/* Remove a registry this session created that holds no payload. */
+void xs_session_drop_empty_state(struct xs_session *s);
 /* Bump the version and write the registry back (attached only). */
 int xs_session_commit(struct xs_session *s);
 

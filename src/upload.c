@@ -23,6 +23,7 @@
 
 struct upload {
 	const char *id;
+	pid_t pid;
 	struct xs_payload *p;
 	struct xs_objects *objs;
 	struct xs_object *home;
@@ -79,7 +80,7 @@ static int resolve_symbols(struct upload *u)
 		}
 		if (rc)
 			return xs_fail(rc, "payload %s: undefined symbol '%s' not found in pid %d",
-				       u->id, sym->name, u->s->pid);
+				       u->id, sym->name, u->pid);
 		if (si.type == STT_TLS)
 			return xs_fail(-EOPNOTSUPP, "payload %s: symbol '%s' is thread-local: TLS access from a payload is not supported",
 				       u->id, sym->name);
@@ -247,7 +248,7 @@ static int prepare(struct upload *u, const char *path, pid_t pid)
 
 int xs_upload(pid_t pid, const char *id, const char *path)
 {
-	struct upload u = { .id = id };
+	struct upload u = { .id = id, .pid = pid };
 	struct xsplice_func *resolved = NULL;
 	int rc, slot = -1;
 
@@ -263,15 +264,16 @@ int xs_upload(pid_t pid, const char *id, const char *path)
 	if (rc)
 		goto out;
 	slot = free_slot(u.s, id);
-	rc = slot < 0 ? slot : xs_session_ensure_state(u.s);
-	if (!rc)
-		rc = map_payload(&u);
+	rc = slot < 0 ? slot : map_payload(&u);
 	if (!rc)
 		rc = call_resolvers(&u);
 	if (!rc)
 		rc = xs_image_link(u.p, &u.img, u.base, u.symval);
 	if (!rc)
 		rc = write_payload(&u, resolved);
+	/* The registry comes last: a refused upload leaves the maps as they were. */
+	if (!rc)
+		rc = xs_session_ensure_state(u.s);
 	if (!rc) {
 		fill_record(&u, &u.s->state->payloads[slot]);
 		rc = xs_run_hooks(u.s, slot, XS_HOOK_LOAD, true);
@@ -286,6 +288,7 @@ int xs_upload(pid_t pid, const char *id, const char *path)
 
 			inject(u.s, SYS_munmap, u.base, u.img.size, 0, 0, &ignored);
 		}
+		xs_session_drop_empty_state(u.s);
 	}
 out:
 	xs_session_close(u.s);
