@@ -21,11 +21,13 @@ xs_ok check "$pid" fix1
 # fix2 needs fix1 applied: refused at check or at apply, nothing changes
 if xs check "$pid" fix2; then
 	xs_fail . apply "$pid" fix2
+	cp "$XS_ERR" "$T/refusal"
 	assert_status "$pid" fix2 CHECKED
 else
+	cp "$XS_ERR" "$T/refusal"
 	assert_status "$pid" fix2 LOADED
 fi
-grep -Eqi 'depend|fix1|build.?id' "$XS_ERR" || fail "refusal does not name the dependency: $(cat "$XS_ERR")"
+grep -Eqi 'depend|fix1|build.?id' "$T/refusal" || fail "refusal does not name the dependency: $(cat "$T/refusal")"
 steady_ticks "$out" 'compute\(7\)=14$'
 assert_eq "$(read_code "$pid" "$addr" 16)" "$orig" "code after the refused fix2"
 

@@ -4,9 +4,9 @@
 # (EBUSY, nothing changed); a thread that is nearly always inside it does not.
 . "${XSPLICE_ROOT:-$(cd "$(dirname "$0")/../../.." && pwd)}/tests/lib.sh"
 
-build_target "$T/park" "$CASE_DIR/park.c"
-build_payload "$T/fix.xsp" "$CASE_DIR/fix.c" "$T/park"
-start_ready "$T/park" "$T"
+build_target "$T/park.bin" "$CASE_DIR/park.c"
+build_payload "$T/fix.xsp" "$CASE_DIR/fix.c" "$T/park.bin"
+start_ready "$T/park.bin" "$T"
 pid=$TPID out=$TOUT
 addr=$(addr_of "$out" compute)
 orig=$(read_code "$pid" "$addr" 16)
