@@ -461,12 +461,9 @@ int xs_unload(pid_t pid, const char *id)
 		rc = xs_run_hooks(s, slot, XS_HOOK_UNLOAD, false);
 	if (!rc) {
 		const struct xs_state_payload *p = &s->state->payloads[slot];
-		const uint64_t args[6] = { p->base, p->size };
 		long ret;
 
-		rc = xs_target_syscall(s->t, SYS_munmap, args, &ret);
-		if (!rc && ret)
-			rc = xs_fail((int)ret, "payload %s: munmap in pid %d failed", id, pid);
+		rc = xs_session_syscall(s, SYS_munmap, p->base, p->size, 0, 0, 0, 0, &ret);
 	}
 	if (!rc) {
 		memset(&s->state->payloads[slot], 0, sizeof(s->state->payloads[slot]));

@@ -140,8 +140,8 @@ void xs_session_close(struct xs_session *s)
 	free(s);
 }
 
-static int inject(struct xs_session *s, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
-		  uint64_t a3, uint64_t a4, uint64_t a5, long *ret)
+int xs_session_syscall(struct xs_session *s, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
+		       uint64_t a3, uint64_t a4, uint64_t a5, long *ret)
 {
 	const uint64_t args[6] = { a0, a1, a2, a3, a4, a5 };
 	int rc = xs_target_syscall(s->t, nr, args, ret);
@@ -161,21 +161,21 @@ int xs_session_ensure_state(struct xs_session *s)
 
 	if (s->state_addr)
 		return 0;
-	rc = inject(s, SYS_mmap, 0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+	rc = xs_session_syscall(s, SYS_mmap, 0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 		    (uint64_t)-1, 0, &scratch);
 	if (!rc)
 		rc = xs_target_write(s->t, scratch, name, sizeof(name));
 	if (!rc)
-		rc = inject(s, SYS_memfd_create, scratch, MFD_CLOEXEC, 0, 0, 0, 0, &fd);
+		rc = xs_session_syscall(s, SYS_memfd_create, scratch, MFD_CLOEXEC, 0, 0, 0, 0, &fd);
 	if (!rc)
-		rc = inject(s, SYS_ftruncate, fd, STATE_SIZE, 0, 0, 0, 0, &ignored);
+		rc = xs_session_syscall(s, SYS_ftruncate, fd, STATE_SIZE, 0, 0, 0, 0, &ignored);
 	if (!rc)
-		rc = inject(s, SYS_mmap, 0, STATE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0,
+		rc = xs_session_syscall(s, SYS_mmap, 0, STATE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0,
 			    &addr);
 	if (fd >= 0)
-		inject(s, SYS_close, fd, 0, 0, 0, 0, 0, &ignored);
+		xs_session_syscall(s, SYS_close, fd, 0, 0, 0, 0, 0, &ignored);
 	if (scratch)
-		inject(s, SYS_munmap, scratch, 4096, 0, 0, 0, 0, &ignored);
+		xs_session_syscall(s, SYS_munmap, scratch, 4096, 0, 0, 0, 0, &ignored);
 	if (rc)
 		return xs_fail(rc, "pid %d: cannot create the xsplice registry", s->pid);
 
@@ -197,7 +197,7 @@ void xs_session_drop_empty_state(struct xs_session *s)
 	for (int i = 0; i < XS_STATE_MAX_PAYLOADS; i++)
 		if (s->state->payloads[i].used)
 			return;
-	inject(s, SYS_munmap, s->state_addr, STATE_SIZE, 0, 0, 0, 0, &ignored);
+	xs_session_syscall(s, SYS_munmap, s->state_addr, STATE_SIZE, 0, 0, 0, 0, &ignored);
 	s->state_addr = 0;
 	s->created_state = false;
 }

@@ -28,6 +28,9 @@ void xs_session_close(struct xs_session *s);
 
 /* Create the registry in the target when it has none (attached only). */
 int xs_session_ensure_state(struct xs_session *s);
+/* Run a system call in the target (attached); a -errno result is an error. */
+int xs_session_syscall(struct xs_session *s, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
+		       uint64_t a3, uint64_t a4, uint64_t a5, long *ret);
 /* Remove a registry this session created that holds no payload. */
 void xs_session_drop_empty_state(struct xs_session *s);
 /* Bump the version and write the registry back (attached only). */

@@ -110,17 +110,6 @@ static int call_resolvers(struct upload *u)
 	return 0;
 }
 
-static int inject(struct xs_session *s, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
-		  uint64_t a3, long *ret)
-{
-	const uint64_t args[6] = { a0, a1, a2, a3, (uint64_t)-1, 0 };
-	int rc = xs_target_syscall(s->t, nr, args, ret);
-
-	if (!rc && *ret < 0 && *ret > -4096)
-		rc = (int)*ret;
-	return rc;
-}
-
 /* Map PROT_READ at a free place, then text r-x: never writable, written via /proc/pid/mem. */
 static int map_payload(struct upload *u)
 {
@@ -131,8 +120,9 @@ static int map_payload(struct upload *u)
 
 	if (rc)
 		return xs_fail(rc, "payload %s: no room near %s", u->id, u->home->path);
-	rc = inject(u->s, SYS_mmap, hint, u->img.size, PROT_READ,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, &ret);
+	rc = xs_session_syscall(u->s, SYS_mmap, hint, u->img.size, PROT_READ,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, (uint64_t)-1, 0,
+				&ret);
 	if (rc)
 		return xs_fail(rc, "payload %s: mmap of %zu bytes at 0x%llx in pid %d failed",
 			       u->id, u->img.size, (unsigned long long)hint, u->s->pid);
@@ -140,7 +130,8 @@ static int map_payload(struct upload *u)
 	if (u->base != hint)
 		return xs_fail(-ENOMEM, "payload %s: mmap placed it at 0x%llx, not 0x%llx", u->id,
 			       (unsigned long long)u->base, (unsigned long long)hint);
-	rc = inject(u->s, SYS_mprotect, u->base, u->img.text_size, PROT_READ | PROT_EXEC, 0, &ret);
+	rc = xs_session_syscall(u->s, SYS_mprotect, u->base, u->img.text_size,
+				PROT_READ | PROT_EXEC, 0, 0, 0, &ret);
 	if (!rc)
 		rc = xs_target_write(u->s->t, u->base + u->img.trap_off, xs_arch_trap_insn,
 				     XS_ARCH_TRAP_SIZE);
@@ -165,8 +156,9 @@ static int write_payload(struct upload *u, const struct xsplice_func *resolved)
 	}
 	rc = xs_target_write(u->s->t, u->base, u->img.bytes, u->img.fstate_off);
 	if (!rc)
-		rc = inject(u->s, SYS_mprotect, u->base + u->img.rw_off,
-			    u->img.rw_size + u->img.fstate_size, PROT_READ | PROT_WRITE, 0, &ret);
+		rc = xs_session_syscall(u->s, SYS_mprotect, u->base + u->img.rw_off,
+					u->img.rw_size + u->img.fstate_size,
+					PROT_READ | PROT_WRITE, 0, 0, 0, &ret);
 	if (rc)
 		return xs_fail(rc, "payload %s: cannot write it into pid %d", u->id, u->s->pid);
 	return 0;
@@ -286,7 +278,7 @@ int xs_upload(pid_t pid, const char *id, const char *path)
 		if (u.base) {
 			long ignored;
 
-			inject(u.s, SYS_munmap, u.base, u.img.size, 0, 0, &ignored);
+			xs_session_syscall(u.s, SYS_munmap, u.base, u.img.size, 0, 0, 0, 0, &ignored);
 		}
 		xs_session_drop_empty_state(u.s);
 	}
