@@ -44,8 +44,8 @@ struct xb_sec {
 	enum xb_state state;       /* text sections of the patched object: set by the diff */
 	unsigned func;             /* symbol of the function it holds (value 0), 0: none */
 	unsigned parent;           /* .cold fragment: the section of its function */
-	bool include;              /* emitted into the payload */
-	unsigned out;              /* its index in the payload object */
+	bool include;              /* emitted into the payload (patched object) */
+	unsigned out;              /* its writer handle in the payload object */
 };
 
 struct xb_sym {
@@ -72,6 +72,7 @@ struct xb_obj {
 int xb_obj_open(const char *path, struct xb_obj **out);
 void xb_obj_free(struct xb_obj *o);
 bool xb_sec_is_text(const struct xb_sec *s);
+bool xb_sec_is_rodata(const struct xb_sec *s);
 /* Width in bytes of the field a relocation writes (0: unknown type). */
 unsigned xb_rel_width(uint32_t type);
 bool xb_rel_pcrel(uint32_t type);
@@ -153,9 +154,12 @@ int xb_tree_prepare(const struct xb_opts *o, struct xb_work *w);
 int xb_tree_build(const struct xb_opts *o, struct xb_work *w, bool patched);
 int xb_tree_patch(const struct xb_opts *o, struct xb_work *w);
 void xb_tree_free(struct xb_work *w, bool remove);
-/* Run argv (NULL-terminated) in dir (NULL: here), stdout+stderr to log (NULL: inherit). */
+/* Run argv (NULL-terminated) in dir (NULL: here), stdout+stderr to log (NULL:
+ * inherit). 0, or -ECHILD when it exits non-zero (no message: the caller
+ * names what failed). */
 int xb_run(char *const argv[], const char *dir, const char *log);
 
+/* The whole pipeline; prints the payload's functions and the timings. */
 int xb_build(const struct xb_opts *o);
 
 #endif

@@ -25,7 +25,9 @@ TPID=
 TOUT=
 TERR=
 HAVE_PYTHON=0
-command -v python3 >/dev/null 2>&1 && python3 -c 'import json' 2>/dev/null && HAVE_PYTHON=1
+PYTHON=/usr/bin/python3 # not a pyenv shim: those take 0.5 s to start
+[ -x "$PYTHON" ] || PYTHON=$(command -v python3 || true)
+[ -n "$PYTHON" ] && "$PYTHON" -c 'import json' 2>/dev/null && HAVE_PYTHON=1
 
 _XS_PIDS=()     # every background process we started: killed on exit
 _XS_CLEANUPS=() # extra shell commands run on exit (before the kills)
@@ -172,10 +174,14 @@ _xs_show() { # FILE LABEL: show (part of) a captured output in the log
 # xs ARGS...: run the CLI (30 s bound), stdout in $XS_OUT, stderr in $XS_ERR,
 # exit code in XS_RC and returned.
 xs() {
+	local start
+	start=$(date +%s%N)
 	XS_RC=0
 	timeout -k 2 30 "$XSPLICE" "$@" >"$XS_OUT" 2>"$XS_ERR" </dev/null || XS_RC=$?
-	say "+ xsplice $* -> $XS_RC"
-	_xs_show "$XS_OUT" out
+	say "+ xsplice $* -> $XS_RC ($((($(date +%s%N) - start) / 1000000)) ms)"
+	if [ -n "${XSPLICE_VERBOSE:-}" ] || ! [[ $1 =~ ^(get|list|build-id)$ ]]; then
+		_xs_show "$XS_OUT" out
+	fi
 	_xs_show "$XS_ERR" err
 	[ "$XS_RC" = 124 ] && say "    (timed out after 30 s)"
 	return "$XS_RC"
@@ -245,7 +251,7 @@ list_status() {
 # json_eval FILE PYEXPR: print PYEXPR evaluated with d = the parsed JSON
 # (python3 only; callers check HAVE_PYTHON).
 json_eval() {
-	python3 -c 'import json, sys
+	"$PYTHON" -c 'import json, sys
 d = json.load(open(sys.argv[1]))
 print(eval(sys.argv[2]))' "$1" "$2" || fail "invalid JSON or expression: $2: $(head -c 500 "$1")"
 }

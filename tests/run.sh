@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Runs every test: unit tests (normal and ASan/UBSan builds), then each
-# integration case in tests/cases/<name>/case.sh (against both CLIs where
-# XSPLICE_BOTH_BUILDS=1, else the sanitizer CLI). Every test has a time bound.
+# integration case in tests/cases/<name>/case.sh and each builder case in
+# tests/builder/<name>/case.sh, against the ASan/UBSan CLI. Every test has a
+# time bound.
 # Last line: "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
@@ -41,10 +42,10 @@ for build in build build-san; do
 	done
 done
 
-for case_dir in tests/cases/*/; do
+for case_dir in tests/cases/*/ tests/builder/*/; do
 	[ -f "$case_dir/case.sh" ] || continue
-	name=$(basename "$case_dir")
-	run_one "case/$name" 120 env XSPLICE="$root/build-san/bin/xsplice" \
+	name=$(basename "$(dirname "$case_dir")")/$(basename "$case_dir")
+	run_one "${name/cases\//case/}" 180 env XSPLICE="$root/build-san/bin/xsplice" \
 		XSPLICE_ROOT="$root" bash "$case_dir/case.sh"
 done
 

@@ -11,6 +11,7 @@ int cli_parse_pid(const char *arg, pid_t *pid);
 const char *cli_take_option(int *argc, char **argv, const char *name);
 bool cli_take_flag(int *argc, char **argv, const char *name);
 
+int cmd_build(int argc, char **argv);
 int cmd_cc(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_build_id(int argc, char **argv);

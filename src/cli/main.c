@@ -276,6 +276,7 @@ static int cmd_list(int argc, char **argv)
 }
 
 static const struct command commands[] = {
+	{ "build", cmd_build, "build --src DIR --patch FIX.diff --target BIN (-o OUT.xsp | --id NAME) [--build CMD] [--work DIR] [--keep]" },
 	{ "cc", cmd_cc, "cc --target BIN -o OUT.xsp FILE.c [--depends DEP.xsp] [-- CFLAGS...]" },
 	{ "info", cmd_info, "info FILE.xsp [--json]" },
 	{ "upload", cmd_upload, "upload PID ID FILE.xsp" },

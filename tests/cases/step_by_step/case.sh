@@ -15,7 +15,7 @@ grep -q compute "$XS_OUT" || fail "info does not name the patched function compu
 grep -q "$bid" "$XS_OUT" || fail "info does not show the target build-id $bid"
 xs_ok info "$T/fix.xsp" --json
 if [ "$HAVE_PYTHON" = 1 ]; then
-	python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$XS_OUT" || fail "info --json is not JSON"
+	"$PYTHON" -c 'import json,sys; json.load(open(sys.argv[1]))' "$XS_OUT" || fail "info --json is not JSON"
 fi
 
 start_ready "$T/compute" 4
@@ -38,14 +38,8 @@ step() {
 	nv=$(list_json_version "$pid")
 	[ "$nv" -gt "$v" ] || fail "list --json version did not increase after $action: $v -> $nv"
 	if [ "$HAVE_PYTHON" = 1 ]; then
-		assert_eq "$(json_eval "$XS_OUT" 'len(d["payloads"])')" 1 "payloads in list --json"
-		assert_eq "$(json_eval "$XS_OUT" 'd["payloads"][0]["id"]')" fix "json id"
-		assert_eq "$(json_eval "$XS_OUT" 'd["payloads"][0]["status"]')" "$want" "json status"
-		assert_eq "$(json_eval "$XS_OUT" 'd["payloads"][0]["rc"]')" 0 "json rc"
-		assert_eq "$(json_eval "$XS_OUT" 'd["payloads"][0]["funcs"]')" 1 "json funcs"
-		assert_eq "$(json_eval "$XS_OUT" 'd["payloads"][0]["target"]')" "$bid" "json target"
-		assert_eq "$(json_eval "$XS_OUT" 'd["payloads"][0]["object"]')" "$T/compute" "json object"
-		assert_eq "$(json_eval "$XS_OUT" 'd["payloads"][0]["depends"]')" None "json depends"
+		assert_eq "$(json_eval "$XS_OUT" '"|".join(str(x) for x in [len(d["payloads"])] + [d["payloads"][0][k] for k in ("id", "status", "rc", "funcs", "target", "object", "depends")])')" \
+			"1|fix|$want|0|1|$bid|$T/compute|None" "list --json: count|id|status|rc|funcs|target|object|depends"
 		assert_match "$(json_eval "$XS_OUT" 'd["payloads"][0]["build_id"]')" '^[0-9a-f]{8,}$' "json build_id"
 	else
 		grep -q "\"status\": *\"$want\"" "$XS_OUT" || fail "list --json has no status $want"

@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Patch builder: correlate an object built from the original tree with the
+ * same object built from the patched one (symbols, then sections), compare
+ * every function with relocated fields masked, classify it SAME / CHANGED /
+ * NEW, and refuse changes to existing data the running process already holds.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "build.h"
+#include "error.h"
+
+static bool is_named(const struct xb_sym *s)
+{
+	return (s->type == STT_FUNC || s->type == STT_OBJECT || s->type == STT_TLS) &&
+	       s->s.st_shndx != SHN_UNDEF && s->s.st_shndx < SHN_LORESERVE && s->name[0];
+}
+
+static bool has_suffix(const char *name)
+{
+	return xb_stem_len(name) != strlen(name);
+}
+
+/* Which function first refers to each data symbol: tells apart the many
+ * "counter.N" a file's functions may have. */
+static void find_owners(struct xb_obj *o)
+{
+	for (size_t i = 1; i < o->nsec; i++) {
+		if (!xb_sec_is_text(&o->sec[i]) || !o->sec[i].func)
+			continue;
+		for (size_t k = 0; k < o->sec[i].nrel; k++) {
+			struct xb_target t;
+
+			xb_rel_target(o, &o->sec[i].rel[k], &t);
+			if (t.kind == XB_T_NAMED && o->sym[t.sym].type != STT_FUNC && !o->sym[t.sym].owner)
+				o->sym[t.sym].owner = (unsigned)i;
+		}
+	}
+}
+
+static const char *owner_name(const struct xb_obj *o, const struct xb_sym *s)
+{
+	return s->owner ? o->sym[o->sec[s->owner].func].name : "";
+}
+
+/* Can orig's symbol j be patched's symbol i? strict: same full name. */
+static bool sym_fits(const struct xb_obj *o, const struct xb_sym *a, const struct xb_obj *p,
+		     const struct xb_sym *b, bool strict)
+{
+	if (a->twin || !is_named(a) || a->type != b->type || (a->bind == STB_LOCAL) != (b->bind == STB_LOCAL))
+		return false;
+	if (strict)
+		return !strcmp(a->name, b->name);
+	if (!xb_same_stem(a->name, b->name))
+		return false;
+	/* Renamed function-scope statics: the same stem in the same function. */
+	if (b->type != STT_FUNC && has_suffix(b->name))
+		return xb_same_stem(owner_name(o, a), owner_name(p, b));
+	return true;
+}
+
+static void match_symbols(struct xb_obj *o, struct xb_obj *p)
+{
+	for (int strict = 1; strict >= 0; strict--) {
+		for (size_t i = 1; i < p->nsym; i++) {
+			struct xb_sym *b = &p->sym[i];
+
+			if (b->twin || !is_named(b))
+				continue;
+			/* A suffixed static matches by stem and owner only: counter.0
+			 * may well be another function's counter now. */
+			if (strict && b->bind == STB_LOCAL && b->type != STT_FUNC && has_suffix(b->name))
+				continue;
+			for (size_t j = 1; j < o->nsym; j++) {
+				if (!sym_fits(o, &o->sym[j], p, b, strict))
+					continue;
+				b->twin = (unsigned)j;
+				o->sym[j].twin = (unsigned)i;
+				break;
+			}
+		}
+	}
+}
+
+static void twin_secs(struct xb_obj *o, unsigned a, struct xb_obj *p, unsigned b)
+{
+	if (!a || !b || a >= o->nsec || b >= p->nsec || o->sec[a].twin || p->sec[b].twin)
+		return;
+	o->sec[a].twin = b;
+	p->sec[b].twin = a;
+}
+
+/* Sections follow their symbols; anonymous ones (strings, constants, jump
+ * tables) go by name. */
+static void match_sections(struct xb_obj *o, struct xb_obj *p)
+{
+	for (size_t i = 1; i < p->nsym; i++) {
+		struct xb_sym *b = &p->sym[i];
+
+		if (is_named(b) && b->twin && b->s.st_value == 0)
+			twin_secs(o, o->sym[b->twin].s.st_shndx, p, b->s.st_shndx);
+	}
+	for (int strict = 1; strict >= 0; strict--) {
+		for (size_t i = 1; i < p->nsec; i++) {
+			if (p->sec[i].twin || !(p->sec[i].sh.sh_flags & SHF_ALLOC) || p->sec[i].func)
+				continue;
+			for (size_t j = 1; j < o->nsec; j++) {
+				const char *an = o->sec[j].name, *bn = p->sec[i].name;
+
+				if (o->sec[j].twin || o->sec[j].func ||
+				    (strict ? strcmp(an, bn) : !xb_same_stem(an, bn)))
+					continue;
+				twin_secs(o, (unsigned)j, p, (unsigned)i);
+				break;
+			}
+		}
+	}
+}
+
+/* len bytes at off of section s, relocated fields zeroed, into buf. */
+static void masked(const struct xb_sec *s, uint64_t off, uint64_t len, unsigned char *buf)
+{
+	if (s->data && off + len <= s->sh.sh_size)
+		memcpy(buf, s->data + off, len);
+	else
+		memset(buf, 0, len);
+	for (size_t k = 0; k < s->nrel; k++) {
+		uint64_t r = s->rel[k].off, w = xb_rel_width(s->rel[k].type);
+
+		for (uint64_t x = r; x < r + w; x++)
+			if (x >= off && x < off + len)
+				buf[x - off] = 0;
+	}
+}
+
+static bool bytes_equal(const struct xb_sec *a, uint64_t oa, const struct xb_sec *b, uint64_t ob,
+			uint64_t len)
+{
+	unsigned char *x, *y;
+	bool eq;
+
+	if (!len)
+		return true;
+	x = malloc(len);
+	y = malloc(len);
+	if (!x || !y) {
+		free(x);
+		free(y);
+		return false; /* "changed" is the safe answer */
+	}
+	masked(a, oa, len, x);
+	masked(b, ob, len, y);
+	eq = !memcmp(x, y, len);
+	free(x);
+	free(y);
+	return eq;
+}
+
+static bool rels_equal(const struct xb_obj *o, const struct xb_sec *a, uint64_t oa,
+		       const struct xb_obj *p, const struct xb_sec *b, uint64_t ob, uint64_t len,
+		       bool deep);
+
+/* A string (or constant) in a merged section, by content: its offset moves
+ * whenever another literal of the file changes. */
+static bool merged_equal(const struct xb_obj *o, const struct xb_target *ta, const struct xb_rel *ra,
+			 const struct xb_obj *p, const struct xb_target *tb, const struct xb_rel *rb)
+{
+	const struct xb_sec *a = &o->sec[ta->sec], *b = &p->sec[tb->sec];
+	int64_t fa = ta->addend + (xb_rel_pcrel(ra->type) ? 4 : 0);
+	int64_t fb = tb->addend + (xb_rel_pcrel(rb->type) ? 4 : 0);
+
+	if (!a->data || !b->data || fa < 0 || fb < 0 || (uint64_t)fa >= a->sh.sh_size ||
+	    (uint64_t)fb >= b->sh.sh_size)
+		return ta->addend == tb->addend && a->sh.sh_size == b->sh.sh_size;
+	if (a->sh.sh_flags & SHF_STRINGS) {
+		size_t ma = a->sh.sh_size - (uint64_t)fa, mb = b->sh.sh_size - (uint64_t)fb;
+		size_t la = strnlen((const char *)a->data + fa, ma), lb = strnlen((const char *)b->data + fb, mb);
+
+		return la == lb && !memcmp(a->data + fa, b->data + fb, la);
+	}
+	uint64_t e = a->sh.sh_entsize ? a->sh.sh_entsize : 1;
+
+	return (uint64_t)fa + e <= a->sh.sh_size && (uint64_t)fb + e <= b->sh.sh_size &&
+	       !memcmp(a->data + fa, b->data + fb, e);
+}
+
+static bool target_equal(const struct xb_obj *o, const struct xb_rel *ra, const struct xb_obj *p,
+			 const struct xb_rel *rb, bool deep)
+{
+	struct xb_target ta, tb;
+
+	xb_rel_target(o, ra, &ta);
+	xb_rel_target(p, rb, &tb);
+	if (ta.kind != tb.kind)
+		return false;
+	switch (ta.kind) {
+	case XB_T_UNDEF:
+		return !strcmp(o->sym[ta.sym].name, p->sym[tb.sym].name) && ta.addend == tb.addend;
+	case XB_T_NAMED: {
+		const struct xb_sym *sa = &o->sym[ta.sym], *sb = &p->sym[tb.sym];
+		const struct xb_sec *xa = &o->sec[ta.sec], *xb = &p->sec[tb.sec];
+
+		if (sa->twin != tb.sym || ta.addend != tb.addend)
+			return false;
+		/* Read-only data is copied with the code that uses it: a change
+		 * in it is a change of that code. */
+		if (!deep || !xb_sec_is_rodata(xa))
+			return true;
+		return sa->s.st_size == sb->s.st_size &&
+		       bytes_equal(xa, sa->s.st_value, xb, sb->s.st_value, sa->s.st_size) &&
+		       rels_equal(o, xa, sa->s.st_value, p, xb, sb->s.st_value, sa->s.st_size, false);
+	}
+	case XB_T_SECTION:
+		if (o->sec[ta.sec].twin != tb.sec)
+			return false;
+		if (o->sec[ta.sec].sh.sh_flags & SHF_MERGE)
+			return merged_equal(o, &ta, ra, p, &tb, rb);
+		if (ta.addend != tb.addend)
+			return false;
+		if (!deep)
+			return true;
+		return o->sec[ta.sec].sh.sh_size == p->sec[tb.sec].sh.sh_size &&
+		       bytes_equal(&o->sec[ta.sec], 0, &p->sec[tb.sec], 0, o->sec[ta.sec].sh.sh_size) &&
+		       rels_equal(o, &o->sec[ta.sec], 0, p, &p->sec[tb.sec], 0,
+				  o->sec[ta.sec].sh.sh_size, false);
+	}
+	return false;
+}
+
+/* First relocation at or after off. */
+static size_t rel_from(const struct xb_sec *s, uint64_t off)
+{
+	size_t k = 0;
+
+	while (k < s->nrel && s->rel[k].off < off)
+		k++;
+	return k;
+}
+
+static bool rels_equal(const struct xb_obj *o, const struct xb_sec *a, uint64_t oa,
+		       const struct xb_obj *p, const struct xb_sec *b, uint64_t ob, uint64_t len,
+		       bool deep)
+{
+	size_t i = rel_from(a, oa), j = rel_from(b, ob);
+
+	for (;; i++, j++) {
+		bool ea = i >= a->nrel || a->rel[i].off >= oa + len;
+		bool eb = j >= b->nrel || b->rel[j].off >= ob + len;
+
+		if (ea || eb)
+			return ea && eb;
+		if (a->rel[i].off - oa != b->rel[j].off - ob || a->rel[i].type != b->rel[j].type ||
+		    !target_equal(o, &a->rel[i], p, &b->rel[j], deep))
+			return false;
+	}
+}
+
+static bool section_same(const struct xb_obj *o, unsigned a, const struct xb_obj *p, unsigned b)
+{
+	const struct xb_sec *x = &o->sec[a], *y = &p->sec[b];
+
+	return x->sh.sh_size == y->sh.sh_size && bytes_equal(x, 0, y, 0, x->sh.sh_size) &&
+	       rels_equal(o, x, 0, p, y, 0, x->sh.sh_size, true);
+}
+
+int xb_ref_name(const struct xb_obj *o, unsigned i, char *buf, size_t len)
+{
+	const struct xb_sym *s = &o->sym[i];
+	int n;
+
+	if (s->bind != STB_LOCAL)
+		n = snprintf(buf, len, "%s", s->name);
+	else if (o->file[0])
+		n = snprintf(buf, len, "%s#%s", o->file, s->name);
+	else
+		return xs_fail(-EINVAL, "%s: file-local symbol %s, but no STT_FILE symbol names the file",
+			       o->path, s->name);
+	if (n < 0 || (size_t)n >= len)
+		return xs_fail(-ENAMETOOLONG, "%s: symbol name %s too long", o->path, s->name);
+	return 0;
+}
+
+/* Existing data keeps its place and value in the running process. */
+static int check_data(struct xb_pair *pr)
+{
+	const struct xb_obj *o = pr->orig, *p = pr->patched;
+
+	for (size_t i = 1; i < p->nsym; i++) {
+		const struct xb_sym *b = &p->sym[i], *a;
+		const struct xb_sec *sb, *sa;
+
+		if (!is_named(b) || b->type == STT_FUNC || !b->twin)
+			continue;
+		a = &o->sym[b->twin];
+		sa = &o->sec[a->s.st_shndx];
+		sb = &p->sec[b->s.st_shndx];
+		if (xb_sec_is_rodata(sb) || !(sb->sh.sh_flags & SHF_ALLOC))
+			continue; /* read-only: copied with the code that uses it */
+		if (a->s.st_size != b->s.st_size)
+			return xs_fail(-EOPNOTSUPP, "%s: %s: existing data changes size (%llu -> %llu bytes); the running process keeps the old layout",
+				       p->file, b->name, (unsigned long long)a->s.st_size,
+				       (unsigned long long)b->s.st_size);
+		if (!bytes_equal(sa, a->s.st_value, sb, b->s.st_value, a->s.st_size) ||
+		    !rels_equal(o, sa, a->s.st_value, p, sb, b->s.st_value, a->s.st_size, false))
+			return xs_fail(-EOPNOTSUPP, "%s: %s: initial value of existing data changes; the running process keeps its current value (set it from a load hook instead)",
+				       p->file, b->name);
+	}
+	return 0;
+}
+
+static bool starts_endbr(const struct xb_sec *s)
+{
+	static const unsigned char endbr64[] = { 0xf3, 0x0f, 0x1e, 0xfa };
+
+	return s->data && s->sh.sh_size >= 4 && !memcmp(s->data, endbr64, 4);
+}
+
+/* Compare every function; a changed .cold fragment changes its function. */
+static int classify(struct xb_pair *pr)
+{
+	struct xb_obj *o = pr->orig, *p = pr->patched;
+
+	for (size_t i = 1; i < p->nsec; i++) {
+		struct xb_sec *s = &p->sec[i];
+
+		if (!xb_sec_is_text(s) || !s->sh.sh_size)
+			continue;
+		if (!s->func)
+			return xs_fail(-EOPNOTSUPP, "%s: section %s holds code but no function symbol",
+				       pr->rel_path, s->name);
+		if (!s->twin)
+			s->state = XB_NEW;
+		else if (!section_same(o, s->twin, p, (unsigned)i))
+			s->state = XB_CHANGED;
+	}
+	for (size_t i = 1; i < p->nsec; i++) {
+		struct xb_sec *s = &p->sec[i];
+
+		if (s->parent && s->state != XB_SAME && p->sec[s->parent].state == XB_SAME)
+			p->sec[s->parent].state = XB_CHANGED;
+	}
+	for (size_t i = 1; i < p->nsec; i++) {
+		struct xb_sec *s = &p->sec[i];
+		const struct xb_sec *a;
+		uint64_t room;
+
+		if (s->state == XB_NEW)
+			pr->nnew++;
+		if (s->state != XB_CHANGED || s->parent)
+			continue;
+		pr->nchanged++;
+		a = &o->sec[s->twin];
+		room = a->sh.sh_size - (starts_endbr(a) ? 4 : 0);
+		if (room < 5)
+			return xs_fail(-EOPNOTSUPP, "%s: %s: function of %llu bytes is too small for a 5-byte jump",
+				       p->file, p->sym[s->func].name, (unsigned long long)a->sh.sh_size);
+	}
+	return 0;
+}
+
+int xb_diff(struct xb_pair *pr)
+{
+	int rc;
+
+	if (strcmp(pr->orig->file, pr->patched->file))
+		return xs_fail(-EINVAL, "%s: built from %s before the patch but from %s after",
+			       pr->rel_path, pr->orig->file, pr->patched->file);
+	find_owners(pr->orig);
+	find_owners(pr->patched);
+	match_symbols(pr->orig, pr->patched);
+	match_sections(pr->orig, pr->patched);
+	rc = check_data(pr);
+	if (!rc)
+		rc = classify(pr);
+	for (size_t i = 1; !rc && i < pr->patched->nsec; i++) {
+		const struct xb_sec *s = &pr->patched->sec[i];
+
+		if (s->state != XB_SAME)
+			xs_debug("build: %s: %s %s", pr->rel_path, s->name,
+				 s->state == XB_NEW ? "new" : "changed");
+	}
+	return rc;
+}

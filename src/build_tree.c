@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Patch builder: the two trees. Copy the project to orig/, build it through a
+ * compiler wrapper that adds one section per function and per variable and
+ * logs every compile; copy orig/ to patched/, apply the diff, rebuild: what
+ * the wrapper logs the second time are the objects the diff changed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "build.h"
+#include "error.h"
+
+/* Adds the section flags after the project's own (last wins), logs
+ * "cwd<TAB>object" for every compile (-c), runs the real compiler. */
+static const char wrapper_text[] =
+	"#!/bin/sh\n"
+	"# written by xsplice build: one section per function and variable, logged\n"
+	"out= prev= compile=0 src=\n"
+	"for a in \"$@\"; do\n"
+	"\tcase \"$prev\" in -o) out=$a ;; esac\n"
+	"\tcase \"$a\" in -c) compile=1 ;; *.c) src=$a ;; esac\n"
+	"\tprev=$a\n"
+	"done\n"
+	"if [ $compile = 1 ] && [ -n \"$XSPLICE_BUILD_LOG\" ]; then\n"
+	"\t[ -n \"$out\" ] || { out=${src##*/}; out=${out%.c}.o; }\n"
+	"\tprintf '%s\\t%s\\n' \"$PWD\" \"$out\" >>\"$XSPLICE_BUILD_LOG\"\n"
+	"fi\n"
+	"exec ${XSPLICE_REAL_CC:-gcc} \"$@\" -ffunction-sections -fdata-sections\n";
+
+int xb_run(char *const argv[], const char *dir, const char *log)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		return xs_fail(-errno, "cannot start %s", argv[0]);
+	if (pid == 0) {
+		if (log) {
+			int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+			if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+				_exit(126);
+			close(fd);
+		}
+		if (dir && chdir(dir))
+			_exit(126);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		return xs_fail(-errno, "waiting for %s", argv[0]);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		return -ECHILD; /* callers name what failed */
+	return 0;
+}
+
+static char *join(const char *a, const char *b)
+{
+	char *s;
+
+	return asprintf(&s, "%s/%s", a, b) < 0 ? NULL : s;
+}
+
+/* An ELF file left over from a build in the source tree: removed so make
+ * rebuilds (and logs) everything. */
+static int drop_elf(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	char magic[4];
+	int fd;
+
+	(void)ftw;
+	if (flag != FTW_F || !S_ISREG(st->st_mode))
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (read(fd, magic, 4) == 4 && !memcmp(magic, "\177ELF", 4))
+		unlink(path);
+	close(fd);
+	return 0;
+}
+
+static int write_wrapper(struct xb_work *w)
+{
+	FILE *f = fopen(w->wrapper, "we");
+
+	if (!f)
+		return xs_fail(-errno, "cannot create %s", w->wrapper);
+	fputs(wrapper_text, f);
+	if (fclose(f) || chmod(w->wrapper, 0755))
+		return xs_fail(-errno, "cannot write %s", w->wrapper);
+	return 0;
+}
+
+int xb_tree_prepare(const struct xb_opts *o, struct xb_work *w)
+{
+	char src[PATH_MAX];
+	int rc;
+
+	if (!realpath(o->src, src))
+		return xs_fail(-errno, "source tree %s", o->src);
+	if (o->work) {
+		if (mkdir(o->work, 0700) && errno != EEXIST)
+			return xs_fail(-errno, "cannot create work directory %s", o->work);
+		w->dir = realpath(o->work, NULL);
+	} else {
+		char tmpl[] = "/tmp/xsplice-build.XXXXXX";
+
+		w->dir = mkdtemp(tmpl) ? strdup(tmpl) : NULL;
+	}
+	if (!w->dir)
+		return xs_fail(-errno, "cannot create a work directory");
+	w->orig = join(w->dir, "orig");
+	w->patched = join(w->dir, "patched");
+	w->wrapper = join(w->dir, "cc-wrapper");
+	if (!w->orig || !w->patched || !w->wrapper)
+		return -ENOMEM;
+	rc = write_wrapper(w);
+	if (rc)
+		return rc;
+	/* The wrapper stands in for the compiler the environment names. */
+	if (getenv("CC") && !getenv("XSPLICE_REAL_CC"))
+		setenv("XSPLICE_REAL_CC", getenv("CC"), 1);
+	xb_run((char *const[]){ "rm", "-rf", w->orig, w->patched, NULL }, NULL, NULL);
+	if (mkdir(w->orig, 0755))
+		return xs_fail(-errno, "cannot create %s", w->orig);
+	strcat(src, "/.");
+	if (xb_run((char *const[]){ "cp", "-a", src, w->orig, NULL }, NULL, NULL))
+		return xs_fail(-EIO, "cannot copy %s to %s", o->src, w->orig);
+	nftw(w->orig, drop_elf, 16, FTW_PHYS);
+	return 0;
+}
+
+/* "cwd<TAB>object" lines -> object paths relative to the tree. */
+static int read_log(struct xb_work *w, const char *log, const char *tree)
+{
+	FILE *f = fopen(log, "re");
+	char line[PATH_MAX * 2 + 2];
+	size_t tl = strlen(tree);
+	int rc = 0;
+
+	if (!f)
+		return 0; /* nothing compiled */
+	while (!rc && fgets(line, sizeof(line), f)) {
+		char *tab = strchr(line, '\t'), *obj, *rel, **v;
+
+		line[strcspn(line, "\n")] = '\0';
+		if (!tab)
+			continue;
+		*tab = '\0';
+		if (tab[1] == '/')
+			obj = strdup(tab + 1);
+		else if (asprintf(&obj, "%s/%s", line, tab + 1) < 0)
+			obj = NULL;
+		if (!obj) {
+			rc = -ENOMEM;
+			break;
+		}
+		rel = !strncmp(obj, tree, tl) && obj[tl] == '/' ? obj + tl + 1 : NULL;
+		v = rel ? realloc(w->objs, (w->nobjs + 1) * sizeof(*v)) : NULL;
+		if (rel && v) {
+			w->objs = v;
+			w->objs[w->nobjs] = strdup(rel);
+			rc = w->objs[w->nobjs++] ? 0 : -ENOMEM;
+		} else if (!rel) {
+			rc = xs_fail(-EINVAL, "the build wrote %s outside its tree %s", obj, tree);
+		} else {
+			rc = -ENOMEM;
+		}
+		free(obj);
+	}
+	fclose(f);
+	return rc;
+}
+
+int xb_tree_build(const struct xb_opts *o, struct xb_work *w, bool patched)
+{
+	const char *tree = patched ? w->patched : w->orig, *what = patched ? "patched" : "orig";
+	char *log = NULL, *out = NULL, *cmd = NULL;
+	int rc = -ENOMEM;
+
+	if (asprintf(&log, "%s/%s.compiles", w->dir, what) < 0 ||
+	    asprintf(&out, "%s/%s.build.log", w->dir, what) < 0)
+		goto done;
+	/* make takes CC from its command line over the Makefile's; other
+	 * build commands may read it from the environment. */
+	if (asprintf(&cmd, "%s CC='%s'", o->build, w->wrapper) < 0)
+		goto done;
+	unlink(log);
+	unlink(out);
+	setenv("XSPLICE_BUILD_LOG", log, 1);
+	setenv("CC", w->wrapper, 1);
+	rc = xb_run((char *const[]){ "sh", "-c", strncmp(o->build, "make", 4) ? (char *)o->build : cmd,
+				     NULL },
+		    tree, out);
+	unsetenv("XSPLICE_BUILD_LOG");
+	if (rc) {
+		rc = xs_fail(-EINVAL, "building the %s tree failed (%s): see %s", what, o->build, out);
+		goto done;
+	}
+	/* Nothing logged at all: the build did not go through our CC. */
+	if (!patched && access(log, F_OK))
+		rc = xs_fail(-EINVAL, "building the orig tree with '%s' compiled nothing through $CC (does the build use CC?): see %s",
+			     o->build, out);
+	if (patched)
+		rc = read_log(w, log, tree);
+	if (patched && !rc && !w->nobjs)
+		rc = xs_fail(-ENODATA, "the patched build compiled nothing: the diff %s touches no source file the build uses (see %s)",
+			     o->patch, out);
+done:
+	free(log);
+	free(out);
+	free(cmd);
+	return rc;
+}
+
+int xb_tree_patch(const struct xb_opts *o, struct xb_work *w)
+{
+	char diff[PATH_MAX], *log = NULL;
+	static const char *const levels[] = { "-p1", "-p0" };
+	int rc = -ENOENT;
+
+	if (!realpath(o->patch, diff))
+		return xs_fail(-errno, "patch %s", o->patch);
+	if (xb_run((char *const[]){ "cp", "-a", w->orig, w->patched, NULL }, NULL, NULL))
+		return xs_fail(-EIO, "cannot copy %s to %s", w->orig, w->patched);
+	if (asprintf(&log, "%s/patch.log", w->dir) < 0)
+		return -ENOMEM;
+	/* A dry run first: a half-applied diff at -p1 would spoil the -p0 try. */
+	for (size_t i = 0; i < XS_ARRAY_SIZE(levels) && rc; i++) {
+		char *p = (char *)levels[i];
+
+		if (!xb_run((char *const[]){ "patch", p, "--batch", "--forward", "--dry-run", "-s", "-i",
+					     diff, NULL },
+			    w->patched, log))
+			rc = xb_run((char *const[]){ "patch", p, "--batch", "--forward", "-s", "-i", diff,
+						     NULL },
+				    w->patched, log);
+	}
+	if (rc)
+		rc = xs_fail(-EINVAL, "the diff %s does not apply to %s with -p1 or -p0: see %s", o->patch,
+			     o->src, log);
+	free(log);
+	return rc;
+}
+
+void xb_tree_free(struct xb_work *w, bool remove)
+{
+	if (remove && w->dir)
+		xb_run((char *const[]){ "rm", "-rf", w->dir, NULL }, NULL, NULL);
+	for (size_t i = 0; i < w->nobjs; i++)
+		free(w->objs[i]);
+	free(w->objs);
+	free(w->dir);
+	free(w->orig);
+	free(w->patched);
+	free(w->wrapper);
+}
