@@ -7,6 +7,7 @@
 #ifndef XS_SESSION_H
 #define XS_SESSION_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -19,6 +20,8 @@ struct xs_session {
 	uint64_t state_addr;   /* 0: the process has no registry yet */
 	struct xs_state *state;/* local copy; written back by xs_session_commit */
 	bool created_state;    /* this session made the registry */
+	int saved_policy;      /* scheduling policy to restore, -1: unchanged */
+	struct sched_param saved_param;
 };
 
 /* Read the registry, attaching (stopping every thread) when attach is set.
