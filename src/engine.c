@@ -44,8 +44,8 @@ int xs_id_check(const char *id)
 	if (n == 0 || n >= XS_ID_MAX)
 		return xs_fail(-EINVAL, "payload id '%s': must be 1 to %d characters", id, XS_ID_MAX - 1);
 	for (size_t i = 0; i < n; i++)
-		if (!isgraph((unsigned char)id[i]) || id[i] == '/')
-			return xs_fail(-EINVAL, "payload id '%s': only printable characters, no '/' or blanks", id);
+		if (!isgraph((unsigned char)id[i]) || strchr("/\"\\", id[i]))
+			return xs_fail(-EINVAL, "payload id '%s': only printable characters, no blanks, '/', '\"' or '\\'", id);
 	return 0;
 }
 

@@ -64,7 +64,9 @@ static void info_json(const struct xs_payload *p)
 	char hex[2 * XS_BUILD_ID_MAX + 1];
 	const char *h;
 
-	printf("{\"payload\":\"%s\",\"build_id\":\"%s\",", p->name, hex_of(&p->build_id, hex));
+	putchar('{');
+	cli_json_str("payload", p->name);
+	printf(",\"build_id\":\"%s\",", hex_of(&p->build_id, hex));
 	printf("\"target\":\"%s\",", hex_of(&p->target_id, hex));
 	h = hex_of(&p->depends_id, hex);
 	printf(h ? "\"depends\":\"%s\",\"funcs\":[" : "\"depends\":null,\"funcs\":[", h);
@@ -72,8 +74,15 @@ static void info_json(const struct xs_payload *p)
 		const struct xs_func_desc *f = &p->funcs[i];
 		const char *nn = new_name(p, f);
 
-		printf("%s{\"old\":\"%s\",", i ? "," : "", f->name);
-		printf(nn ? "\"new\":\"%s\"}" : "\"new\":null}", nn);
+		printf("%s{", i ? "," : "");
+		cli_json_str("old", f->name);
+		if (nn) {
+			putchar(',');
+			cli_json_str("new", nn);
+			putchar('}');
+		} else {
+			printf(",\"new\":null}");
+		}
 	}
 	printf("],\"hooks\":{");
 	for (int k = 0, first = 1; k < XS_HOOK_COUNT; k++)

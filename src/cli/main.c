@@ -219,6 +219,23 @@ static int cmd_get(int argc, char **argv)
 	return rc;
 }
 
+/* A JSON string: paths may hold quotes, backslashes or control characters. */
+void cli_json_str(const char *key, const char *v)
+{
+	printf("\"%s\":\"", key);
+	for (; *v; v++) {
+		unsigned char c = (unsigned char)*v;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
 static void list_json(const struct xs_state *st)
 {
 	char hex[2 * XS_BUILD_ID_MAX + 1];
@@ -233,7 +250,9 @@ static void list_json(const struct xs_state *st)
 		printf("%s{\"id\":\"%s\",\"status\":\"%s\",\"rc\":%d,\"funcs\":%u,", first ? "" : ",",
 		       p->id, xs_status_name(p->status), p->rc, p->nfuncs);
 		xs_hex(p->target_id.bytes, p->target_id.len, hex);
-		printf("\"target\":\"%s\",\"object\":\"%s\",", hex, p->object);
+		printf("\"target\":\"%s\",", hex);
+		cli_json_str("object", p->object);
+		putchar(',');
 		xs_hex(p->build_id.bytes, p->build_id.len, hex);
 		printf("\"build_id\":\"%s\",", hex);
 		xs_hex(p->depends_id.bytes, p->depends_id.len, hex);
