@@ -79,13 +79,21 @@ static int take_timeout(int *argc, char **argv, long *ms)
 	return 0;
 }
 
+/* One line on success, so a log of commands reads as what happened. */
+static int done(int rc, const char *id, const char *what, pid_t pid)
+{
+	if (!rc)
+		printf("%s: %s pid %d\n", id, what, pid);
+	return rc;
+}
+
 static int cmd_upload(int argc, char **argv)
 {
 	pid_t pid;
 
 	if (argc != 4)
 		return usage_error("upload PID ID FILE.xsp");
-	return cli_parse_pid(argv[1], &pid) ?: xs_upload(pid, argv[2], argv[3]);
+	return cli_parse_pid(argv[1], &pid) ?: done(xs_upload(pid, argv[2], argv[3]), argv[2], "uploaded to", pid);
 }
 
 /* check and unload: PID ID */
@@ -100,17 +108,18 @@ static int cmd_check(int argc, char **argv)
 {
 	pid_t pid;
 
-	return pid_id(argc, argv, &pid, "check PID ID") ?: xs_check(pid, argv[2]);
+	return pid_id(argc, argv, &pid, "check PID ID") ?: done(xs_check(pid, argv[2]), argv[2], "checked in", pid);
 }
 
 static int cmd_unload(int argc, char **argv)
 {
 	pid_t pid;
 
-	return pid_id(argc, argv, &pid, "unload PID ID") ?: xs_unload(pid, argv[2]);
+	return pid_id(argc, argv, &pid, "unload PID ID") ?: done(xs_unload(pid, argv[2]), argv[2], "unloaded from", pid);
 }
 
-static int timed(int argc, char **argv, const char *usage, int (*fn)(pid_t, const char *, long))
+static int timed(int argc, char **argv, const char *usage, int (*fn)(pid_t, const char *, long),
+		 const char *what)
 {
 	long ms;
 	pid_t pid;
@@ -118,22 +127,23 @@ static int timed(int argc, char **argv, const char *usage, int (*fn)(pid_t, cons
 
 	if (!rc)
 		rc = pid_id(argc, argv, &pid, usage);
-	return rc ?: fn(pid, argv[2], ms);
+	return rc ?: done(fn(pid, argv[2], ms), argv[2], what, pid);
 }
 
 static int cmd_apply(int argc, char **argv)
 {
-	return timed(argc, argv, "apply PID ID [--timeout MS]", xs_apply);
+	return timed(argc, argv, "apply PID ID [--timeout MS]", xs_apply, "applied to");
 }
 
 static int cmd_revert(int argc, char **argv)
 {
-	return timed(argc, argv, "revert PID ID [--timeout MS]", xs_revert);
+	return timed(argc, argv, "revert PID ID [--timeout MS]", xs_revert, "reverted in");
 }
 
 static int cmd_replace(int argc, char **argv)
 {
-	return timed(argc, argv, "replace PID ID [--timeout MS]", xs_replace);
+	return timed(argc, argv, "replace PID ID [--timeout MS]", xs_replace,
+		     "replaced every applied payload in");
 }
 
 static int cmd_load(int argc, char **argv)
@@ -165,9 +175,7 @@ static int cmd_load(int argc, char **argv)
 		rc = xs_check(pid, id);
 	if (!rc)
 		rc = xs_apply(pid, id, ms);
-	if (!rc)
-		printf("%s: applied to pid %d\n", id, pid);
-	return rc;
+	return done(rc, id, "applied to", pid);
 }
 
 static void print_hex_field(const char *key, const struct xs_build_id *id)
