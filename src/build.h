@@ -97,6 +97,8 @@ struct xb_pair {
 	char *rel_path;          /* object path relative to the tree */
 	struct xb_obj *orig, *patched;
 	size_t nchanged, nnew;   /* text sections (functions) */
+	char *lib;               /* -shared output linking it, relative to the tree;
+				  * NULL: the executable (--target) */
 };
 
 /* Correlate, compare, classify every function; refuse data changes. */
@@ -158,6 +160,9 @@ void xb_tree_free(struct xb_work *w, bool remove);
  * inherit). 0, or -ECHILD when it exits non-zero (no message: the caller
  * names what failed). */
 int xb_run(char *const argv[], const char *dir, const char *log);
+
+/* Set pairs[i].lib from the orig build's link log (build_link.c). */
+int xb_link_assign(const struct xb_work *w, struct xb_pair *pairs, size_t n);
 
 /* The whole pipeline; prints the payload's functions and the timings. */
 int xb_build(const struct xb_opts *o);

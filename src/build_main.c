@@ -13,6 +13,7 @@
 
 #include "build.h"
 #include "error.h"
+#include "engine.h"
 #include "objects.h"
 
 struct run {
@@ -21,6 +22,7 @@ struct run {
 	struct xb_pair *pairs;
 	size_t npairs;
 	struct xs_build_id target;
+	size_t ngroups; /* payloads emitted so far */
 	long long ms[5]; /* orig build, patched build, diff, check, emit */
 };
 
@@ -71,61 +73,172 @@ static int diff_all(struct run *r)
 	return 0;
 }
 
-/* One partial object per changed object, linked into one payload with its
- * own build-id, validated as the loader will before it is written out. */
-static int emit_all(struct run *r)
+/* The changed pairs of one linked output (lib NULL: the executable). */
+static size_t group(const struct run *r, const char *lib, struct xb_pair *sel)
 {
-	char *argv[r->npairs + 8], *out = NULL;
+	size_t k = 0;
+
+	for (size_t i = 0; i < r->npairs; i++) {
+		const struct xb_pair *p = &r->pairs[i];
+
+		if ((p->nchanged || p->nnew) && (lib ? p->lib && !strcmp(p->lib, lib) : !p->lib))
+			sel[k++] = *p;
+	}
+	return k;
+}
+
+/* One partial object per changed object of the group, linked into one
+ * payload with its own build-id, validated as the loader will before it is
+ * written to out. */
+static int emit_group(struct run *r, struct xb_pair *sel, size_t k, const char *out,
+		      const struct xs_build_id *id)
+{
+	char *argv[k + 8], *tmp = NULL;
 	struct xs_payload *check = NULL;
-	size_t n = 0, k = 0;
+	size_t n = 0;
 	int rc = 0;
 
 	argv[n++] = "ld";
 	argv[n++] = "-r";
 	argv[n++] = "--build-id=sha1";
 	argv[n++] = "-o";
-	if (asprintf(&out, "%s/payload.xsp", r->w.dir) < 0)
+	if (asprintf(&tmp, "%s/payload%zu.xsp", r->w.dir, r->ngroups) < 0)
 		return -ENOMEM;
-	argv[n++] = out;
-	for (size_t i = 0; i < r->npairs && !rc; i++) {
-		if (!r->pairs[i].nchanged && !r->pairs[i].nnew)
-			continue;
-		if (asprintf(&argv[n], "%s/part%zu.o", r->w.dir, k++) < 0) {
+	argv[n++] = tmp;
+	for (size_t i = 0; i < k && !rc; i++) {
+		if (asprintf(&argv[n], "%s/part%zu-%zu.o", r->w.dir, r->ngroups, i) < 0) {
 			rc = -ENOMEM;
 			break;
 		}
-		rc = xb_emit_object(&r->pairs[i], argv[n], n == 5 ? &r->target : NULL);
+		rc = xb_emit_object(&sel[i], argv[n], n == 5 ? id : NULL);
 		n++;
 	}
 	argv[n] = NULL;
 	if (!rc && xb_run(argv, NULL, NULL))
 		rc = xs_fail(-EINVAL, "ld -r failed on the partial payloads in %s", r->w.dir);
 	if (!rc)
-		rc = xs_payload_open(out, &check);
-	if (!rc && xb_run((char *const[]){ "cp", out, (char *)r->o->out, NULL }, NULL, NULL))
-		rc = xs_fail(-EIO, "cannot write %s", r->o->out);
+		rc = xs_payload_open(tmp, &check);
+	if (!rc && xb_run((char *const[]){ "cp", tmp, (char *)out, NULL }, NULL, NULL))
+		rc = xs_fail(-EIO, "cannot write %s", out);
 	xs_payload_free(check);
 	for (size_t i = 5; i < n; i++)
 		free(argv[i]);
+	free(tmp);
+	return rc;
+}
+
+/* -o fix.xsp: the executable's payload is fix.xsp, libcalc.so's is
+ * fix-libcalc.so.xsp; `load` takes the id from the file name, so it must
+ * be a valid payload name. */
+static int out_name(const struct run *r, const char *lib, char **out)
+{
+	const char *o = r->o->out, *base, *slash;
+	size_t stem = strlen(o), idlen;
+	char *id;
+	int rc;
+
+	if (stem > 4 && !strcmp(o + stem - 4, ".xsp"))
+		stem -= 4;
+	if (!lib)
+		*out = strdup(o);
+	else if (asprintf(out, "%.*s-%s.xsp", (int)stem, o, strrchr(lib, '/') ? strrchr(lib, '/') + 1 : lib) < 0)
+		*out = NULL;
+	if (!*out)
+		return -ENOMEM;
+	slash = strrchr(*out, '/');
+	base = slash ? slash + 1 : *out;
+	idlen = strlen(base);
+	if (idlen > 4 && !strcmp(base + idlen - 4, ".xsp"))
+		idlen -= 4;
+	id = strndup(base, idlen);
+	rc = id ? xs_id_check(id) : -ENOMEM;
+	free(id);
+	return rc;
+}
+
+static void report_group(const struct xb_pair *sel, size_t k, const char *out, const char *object,
+			 const struct xs_build_id *id)
+{
+	char hex[2 * XS_BUILD_ID_MAX + 1];
+
+	printf("%s:", out);
+	for (size_t i = 0; i < k; i++) {
+		const struct xb_obj *p = sel[i].patched;
+
+		for (size_t s = 1; s < p->nsec; s++)
+			if (p->sec[s].state != XB_SAME && !p->sec[s].parent)
+				printf(" %s%s", p->sec[s].state == XB_NEW ? "+" : "",
+				       p->sym[p->sec[s].func].name);
+	}
+	xs_hex(id->bytes, id->len, hex);
+	printf(" (for %s, build-id %s)\n", object, hex);
+}
+
+/* Check and emit the payload of one linked output: the executable is
+ * --target; a library is the one in --src (the build the process loads). */
+static int do_group(struct run *r, const char *lib)
+{
+	struct xb_pair *sel = calloc(r->npairs + 1, sizeof(*sel));
+	struct xs_build_id libid, *id = &r->target;
+	char *path = NULL, *out = NULL;
+	size_t k;
+	long long t = xs_now_ms();
+	int rc = -ENOMEM;
+
+	if (!sel)
+		return -ENOMEM;
+	k = group(r, lib, sel);
+	if (!k) {
+		free(sel);
+		return 0;
+	}
+	if (lib && asprintf(&path, "%s/%s", r->o->src, lib) < 0)
+		goto done;
+	rc = lib ? xs_file_build_id(path, &libid) : 0;
+	if (lib && rc == -ENOENT)
+		rc = xs_fail(rc, "%s: the shared library with the changed code of %s is not in %s: build the project there first",
+			     lib, sel[0].rel_path, r->o->src);
+	if (lib)
+		id = &libid;
+	if (!rc)
+		rc = xb_match_target(lib ? path : r->o->target, sel, k);
+	r->ms[3] += xs_now_ms() - t;
+	t = xs_now_ms();
+	if (!rc)
+		rc = out_name(r, lib, &out);
+	if (!rc)
+		rc = emit_group(r, sel, k, out, id);
+	r->ms[4] += xs_now_ms() - t;
+	r->ngroups++;
+	if (!rc)
+		report_group(sel, k, out, lib ? path : r->o->target, id);
+done:
+	free(sel);
+	free(path);
 	free(out);
+	return rc;
+}
+
+/* The executable's payload, then one per shared library, in link order of
+ * the first changed object of each. */
+static int emit_all(struct run *r)
+{
+	int rc = do_group(r, NULL);
+
+	for (size_t i = 0; i < r->npairs && !rc; i++) {
+		const char *lib = r->pairs[i].lib;
+		bool seen = false;
+
+		for (size_t j = 0; lib && j < i; j++)
+			seen |= r->pairs[j].lib && !strcmp(r->pairs[j].lib, lib);
+		if (lib && !seen)
+			rc = do_group(r, lib);
+	}
 	return rc;
 }
 
 static void report(const struct run *r)
 {
-	char hex[2 * XS_BUILD_ID_MAX + 1];
-
-	printf("%s:", r->o->out);
-	for (size_t i = 0; i < r->npairs; i++) {
-		const struct xb_obj *p = r->pairs[i].patched;
-
-		for (size_t k = 1; k < p->nsec; k++)
-			if (p->sec[k].state != XB_SAME && !p->sec[k].parent)
-				printf(" %s%s", p->sec[k].state == XB_NEW ? "+" : "",
-				       p->sym[p->sec[k].func].name);
-	}
-	xs_hex(r->target.bytes, r->target.len, hex);
-	printf(" (for build-id %s)\n", hex);
 	printf("timings: orig build %lld ms, patched build %lld ms, diff %lld ms, check %lld ms, emit %lld ms\n",
 	       r->ms[0], r->ms[1], r->ms[2], r->ms[3], r->ms[4]);
 }
@@ -134,6 +247,7 @@ static void free_run(struct run *r, bool remove)
 {
 	for (size_t i = 0; i < r->npairs; i++) {
 		free(r->pairs[i].rel_path);
+		free(r->pairs[i].lib);
 		xb_obj_free(r->pairs[i].orig);
 		xb_obj_free(r->pairs[i].patched);
 	}
@@ -166,15 +280,11 @@ int xb_build(const struct xb_opts *o)
 		rc = open_pairs(&r);
 	if (!rc)
 		rc = diff_all(&r);
+	if (!rc)
+		rc = xb_link_assign(&r.w, r.pairs, r.npairs);
 	r.ms[2] = xs_now_ms() - t;
-	t = xs_now_ms();
 	if (!rc)
-		rc = xb_match_target(o->target, r.pairs, r.npairs);
-	r.ms[3] = xs_now_ms() - t;
-	t = xs_now_ms();
-	if (!rc)
-		rc = emit_all(&r);
-	r.ms[4] = xs_now_ms() - t;
+		rc = emit_all(&r); /* times check (ms[3]) and emit (ms[4]) */
 	if (!rc)
 		report(&r);
 	if (o->keep || keep_logs)

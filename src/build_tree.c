@@ -24,15 +24,19 @@
 static const char wrapper_text[] =
 	"#!/bin/sh\n"
 	"# written by xsplice build: one section per function and variable, logged\n"
-	"out= prev= compile=0 src=\n"
+	"out= prev= compile=0 src= shared=0 ins=\n"
 	"for a in \"$@\"; do\n"
-	"\tcase \"$prev\" in -o) out=$a ;; esac\n"
-	"\tcase \"$a\" in -c) compile=1 ;; *.c) src=$a ;; esac\n"
+	"\tcase \"$prev\" in -o) out=$a ;; *) case \"$a\" in *.o) ins=\"$ins\t$a\" ;; esac ;; esac\n"
+	"\tcase \"$a\" in -c) compile=1 ;; -shared) shared=1 ;; *.c) src=$a ;; esac\n"
 	"\tprev=$a\n"
 	"done\n"
 	"if [ $compile = 1 ] && [ -n \"$XSPLICE_BUILD_LOG\" ]; then\n"
 	"\t[ -n \"$out\" ] || { out=${src##*/}; out=${out%.c}.o; }\n"
 	"\tprintf '%s\\t%s\\n' \"$PWD\" \"$out\" >>\"$XSPLICE_BUILD_LOG\"\n"
+	"fi\n"
+	"# a link: cwd, output, 1 if -shared, the objects it links\n"
+	"if [ $compile = 0 ] && [ -n \"$out\" ] && [ -n \"$XSPLICE_LINK_LOG\" ]; then\n"
+	"\tprintf '%s\\t%s\\t%s%s\\n' \"$PWD\" \"$out\" $shared \"$ins\" >>\"$XSPLICE_LINK_LOG\"\n"
 	"fi\n"
 	"exec ${XSPLICE_REAL_CC:-gcc} \"$@\" -ffunction-sections -fdata-sections\n";
 
@@ -185,7 +189,7 @@ static int read_log(struct xb_work *w, const char *log, const char *tree)
 int xb_tree_build(const struct xb_opts *o, struct xb_work *w, bool patched)
 {
 	const char *tree = patched ? w->patched : w->orig, *what = patched ? "patched" : "orig";
-	char *log = NULL, *out = NULL, *cmd = NULL;
+	char *log = NULL, *out = NULL, *cmd = NULL, *links = NULL;
 	int rc = -ENOMEM;
 
 	if (asprintf(&log, "%s/%s.compiles", w->dir, what) < 0 ||
@@ -197,12 +201,19 @@ int xb_tree_build(const struct xb_opts *o, struct xb_work *w, bool patched)
 		goto done;
 	unlink(log);
 	unlink(out);
+	if (asprintf(&links, "%s/%s.links", w->dir, what) < 0) {
+		rc = -ENOMEM;
+		goto done;
+	}
+	unlink(links);
+	setenv("XSPLICE_LINK_LOG", links, 1);
 	setenv("XSPLICE_BUILD_LOG", log, 1);
 	setenv("CC", w->wrapper, 1);
 	rc = xb_run((char *const[]){ "sh", "-c", strncmp(o->build, "make", 4) ? (char *)o->build : cmd,
 				     NULL },
 		    tree, out);
 	unsetenv("XSPLICE_BUILD_LOG");
+	unsetenv("XSPLICE_LINK_LOG");
 	if (rc) {
 		rc = xs_fail(-EINVAL, "building the %s tree failed (%s): see %s", what, o->build, out);
 		goto done;
@@ -220,6 +231,7 @@ done:
 	free(log);
 	free(out);
 	free(cmd);
+	free(links);
 	return rc;
 }
 

@@ -19,20 +19,6 @@
 
 #include "error.h"
 
-/*
- * The seccomp_data.arch a filter sees. Proposed for arch_defs.h as
- * XS_ARCH_AUDIT; until it is there, the compiler's own target names it.
- */
-#ifndef XS_ARCH_AUDIT
-#if defined(__x86_64__)
-#define XS_ARCH_AUDIT AUDIT_ARCH_X86_64
-#elif defined(__aarch64__)
-#define XS_ARCH_AUDIT AUDIT_ARCH_AARCH64
-#else
-#error "XS_ARCH_AUDIT: define the audit arch in arch_defs.h"
-#endif
-#endif
-
 #define MAX_FILTERS 1024 /* the kernel caps the total at 32768 instructions anyway */
 
 struct xs_seccomp {

@@ -216,6 +216,13 @@ static int seize_new(struct xs_tgt *g)
 				return rc;
 			added += rc;
 		}
+		/*
+		 * procfs fills the buffer until the next entry does not fit, so
+		 * room for one more (a tid entry is under 40 bytes) means the end:
+		 * saves the empty getdents64 on the path that stops the target.
+		 */
+		if (sizeof(buf) - (size_t)n >= 256)
+			break;
 	}
 	return added;
 }
@@ -297,8 +304,6 @@ static bool sigchld_ignored(void)
 	       (sa.sa_handler == SIG_IGN || (sa.sa_flags & SA_NOCLDSTOP));
 }
 
-static void release_all(struct xs_tgt *g);
-
 int xs_target_attach(pid_t pid, long timeout_ms, struct xs_target **out)
 {
 	long long deadline = xs_tgt_deadline(timeout_ms);
@@ -322,12 +327,16 @@ int xs_target_attach(pid_t pid, long timeout_ms, struct xs_target **out)
 	g->poll_wait = sigchld_ignored();
 	snprintf(path, sizeof(path), "/proc/%d/task", pid);
 	g->task_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	/* Everything slow comes before the first stop: the mem file, the syscall search. */
-	rc = g->task_fd < 0 ? xs_fail(-ESRCH, "pid %d: no such process", pid) : open_mem(g, pid);
-	if (rc == -ESRCH && g->task_fd >= 0) {
-		xs_error_clear(); /* leader gone: opened through another thread below */
-		rc = 0;
-	}
+	/*
+	 * Everything slow comes before the first stop: the mem file, the syscall
+	 * search. If the leader is gone, mem is opened through a live thread later.
+	 */
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	g->pub.mem_fd = open(path, O_RDWR | O_CLOEXEC);
+	if (g->pub.mem_fd < 0 && errno != ENOENT && errno != ESRCH)
+		rc = open_mem(g, pid); /* to report why */
+	if (g->task_fd < 0)
+		rc = xs_fail(-ESRCH, "pid %d: no such process", pid);
 	if (!rc)
 		xs_tgt_find_syscall(g); /* a miss is reported when a syscall is needed */
 	if (!rc)
@@ -337,8 +346,7 @@ int xs_target_attach(pid_t pid, long timeout_ms, struct xs_target **out)
 	if (!rc && g->pub.mem_fd < 0)
 		rc = open_mem(g, g->pub.threads[0].tid);
 	if (rc) {
-		release_all(g);
-		xs_tgt_unblock();
+		xs_target_detach(&g->pub); /* nothing stays stopped or traced */
 		return rc;
 	}
 	g->pub.attached = true;
@@ -405,7 +413,10 @@ int xs_target_resume(struct xs_target *t)
 			ts->listening = true;
 			continue;
 		}
-		if (xs_tgt_resume_one(g, i, PTRACE_CONT, sig) == 0 && sig) {
+		if (xs_tgt_resume_one(g, i, PTRACE_CONT, sig)) {
+			th->stopped = false; /* killed meanwhile: its exit is collected at the next stop */
+			ts->awaiting = true;
+		} else if (sig) {
 			th->pending_signal = 0;
 			ts->si_valid = false;
 		}

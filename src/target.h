@@ -37,8 +37,8 @@ int xs_proc_read(pid_t pid, uint64_t addr, void *buf, size_t len);
 /*
  * Seize every thread and stop them all within timeout_ms (threads created
  * meanwhile are seized and stopped too). Errors: -ESRCH no such process,
- * -EPERM not allowed (ptrace forbidden / already traced: message says which),
- * -ETIMEDOUT.
+ * -EBUSY already traced (the message names the tracer), -EPERM ptrace not
+ * allowed, -ETIMEDOUT.
  */
 int xs_target_attach(pid_t pid, long timeout_ms, struct xs_target **out);
 /* Restore every thread's registers, re-deliver pending signals, detach, free. */

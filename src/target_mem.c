@@ -276,7 +276,11 @@ int xs_tgt_find_syscall(struct xs_tgt *g)
 		return 0;
 	if (g->pub.mem_fd < 0)
 		return -EBADF;
-	snprintf(path, sizeof(path), "/proc/%d/maps", g->pub.pid);
+	/* Through a live thread: a leader that called pthread_exit shows no maps. */
+	if (g->pub.nthreads)
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/maps", g->pub.pid, g->pub.threads[0].tid);
+	else
+		snprintf(path, sizeof(path), "/proc/%d/maps", g->pub.pid);
 	rc = xs_tgt_read_text(path, &maps, NULL);
 	if (rc)
 		return rc;

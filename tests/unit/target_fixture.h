@@ -60,7 +60,7 @@ static pid_t children[64];
 static int nchildren;
 
 static void check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void check(bool ok, const char *fmt, ...)
+static __attribute__((unused)) void check(bool ok, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -78,7 +78,7 @@ static void check(bool ok, const char *fmt, ...)
 	fflush(stdout);
 }
 
-static long long now_us(void)
+static __attribute__((unused)) long long now_us(void)
 {
 	struct timespec ts;
 
@@ -86,7 +86,7 @@ static long long now_us(void)
 	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static void sleep_us(long us)
+static __attribute__((unused)) void sleep_us(long us)
 {
 	struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
 
@@ -104,7 +104,7 @@ static void sleep_us(long us)
 		_ok;                                                               \
 	})
 
-static pid_t spawn(void (*fn)(void))
+static __attribute__((unused)) pid_t spawn(void (*fn)(void))
 {
 	pid_t pid;
 
@@ -121,7 +121,7 @@ static pid_t spawn(void (*fn)(void))
 }
 
 /* SIGKILL and reap, bounded; also reaps a child we may still be tracing. */
-static void finish(pid_t pid)
+static __attribute__((unused)) void finish(pid_t pid)
 {
 	long long end = now_us() + 3000000;
 	int st;
@@ -139,13 +139,13 @@ static void finish(pid_t pid)
 			children[i] = children[--nchildren];
 }
 
-static void finish_all(void)
+static __attribute__((unused)) void finish_all(void)
 {
 	while (nchildren)
 		finish(children[0]);
 }
 
-static int read_proc(pid_t pid, pid_t tid, const char *file, char *buf, size_t size)
+static __attribute__((unused)) int read_proc(pid_t pid, pid_t tid, const char *file, char *buf, size_t size)
 {
 	char path[96];
 	FILE *f;
@@ -164,7 +164,7 @@ static int read_proc(pid_t pid, pid_t tid, const char *file, char *buf, size_t s
 	return 0;
 }
 
-static char proc_state(pid_t pid, pid_t tid)
+static __attribute__((unused)) char proc_state(pid_t pid, pid_t tid)
 {
 	char buf[1024], *p;
 
@@ -174,7 +174,7 @@ static char proc_state(pid_t pid, pid_t tid)
 }
 
 /* Hex masks (SigBlk...) or decimal fields (TracerPid) of /proc/.../status. */
-static unsigned long long status_num(pid_t pid, pid_t tid, const char *key, int base)
+static __attribute__((unused)) unsigned long long status_num(pid_t pid, pid_t tid, const char *key, int base)
 {
 	char buf[8192], *p;
 	size_t klen = strlen(key);
@@ -187,14 +187,14 @@ static unsigned long long status_num(pid_t pid, pid_t tid, const char *key, int 
 	return 0;
 }
 
-static bool alive(pid_t pid)
+static __attribute__((unused)) bool alive(pid_t pid)
 {
 	char s = proc_state(pid, 0);
 
 	return s && s != 'Z' && s != 'X';
 }
 
-static ssize_t thread_index(struct xs_target *t, pid_t tid)
+static __attribute__((unused)) ssize_t thread_index(struct xs_target *t, pid_t tid)
 {
 	for (size_t i = 0; i < t->nthreads; i++)
 		if (t->threads[i].tid == tid)
@@ -202,20 +202,20 @@ static ssize_t thread_index(struct xs_target *t, pid_t tid)
 	return -1;
 }
 
-static int cmp_ll(const void *a, const void *b)
+static __attribute__((unused)) int cmp_ll(const void *a, const void *b)
 {
 	long long x = *(const long long *)a, y = *(const long long *)b;
 
 	return x < y ? -1 : x > y;
 }
 
-static long long median(long long *v, int n)
+static __attribute__((unused)) long long median(long long *v, int n)
 {
 	qsort(v, n, sizeof(*v), cmp_ll);
 	return v[n / 2];
 }
 
-static void fixture_init(void)
+static __attribute__((unused)) void fixture_init(void)
 {
 	pthread_mutexattr_t ma;
 	pthread_condattr_t ca;
@@ -235,7 +235,7 @@ static void fixture_init(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-static void reset_shared(void)
+static __attribute__((unused)) void reset_shared(void)
 {
 	size_t off = offsetof(struct shared, futex_word);
 
@@ -246,7 +246,7 @@ static void reset_shared(void)
 	       sizeof(*sh) - offsetof(struct shared, sig_count));
 }
 
-static int fixture_done(void)
+static __attribute__((unused)) int fixture_done(void)
 {
 	finish_all();
 	printf("%d checks, %d failed\n", checks, failures);

@@ -3,11 +3,13 @@
 #ifndef XS_ARCH_DEFS_H
 #define XS_ARCH_DEFS_H
 
+#include <linux/audit.h>
 #include <sys/user.h>
 
 typedef struct user_regs_struct xs_regs;
 
 #define XS_ARCH_NAME "x86_64"
+#define XS_ARCH_AUDIT AUDIT_ARCH_X86_64 /* seccomp_data.arch */
 #define XS_ARCH_PATCH_SIZE 5    /* jmp rel32 */
 #define XS_ARCH_TRAP_SIZE 1     /* int3 */
 #define XS_ARCH_SYSCALL_SIZE 2  /* syscall */
