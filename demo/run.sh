@@ -179,7 +179,10 @@ done
 wait "$server_pid" 2>/dev/null
 server_pid=
 tail -n 1 "$OUT/server.log" | sed 's/^/  /'
-echo "  (the server's refusal counter is a static of server.c the fix updates too)"
+server_refused=$(sed -n 's/.* \([0-9]*\) bad records refused.*/\1/p' "$OUT/server.log")
+client_refused=$(sed -n 's/^client: totals:.* refused=\([0-9]*\).*/\1/p' "$OUT/client.log")
+claim "the server's refusal counter, a static of server.c the fix updates, matches the client's ${client_refused:-?} refusals" \
+	test -n "$server_refused" -a "$server_refused" = "$client_refused"
 
 say "summary"
 if [ ${#failures[@]} = 0 ]; then
