@@ -292,16 +292,16 @@ start_ready() {
 # Byte size of FILE: a mark for wait_for_line's FROM.
 fsize() { stat -c %s "$1"; }
 
-# wait_for_line FILE ERE TIMEOUT_S [FROM_BYTE]: poll (every 50 ms, bounded)
+# wait_for_line FILE ERE TIMEOUT_S [FROM_BYTE]: poll (every 25 ms, bounded)
 # until a line after byte FROM matches. Returns 1 on timeout.
 wait_for_line() {
 	local file=$1 re=$2 limit=$3 from=${4:-0} i n
-	n=$((limit * 20))
+	n=$((limit * 40))
 	for ((i = 0; i <= n; i++)); do
 		if tail -c +$((from + 1)) "$file" 2>/dev/null | grep -Eq -- "$re"; then
 			return 0
 		fi
-		sleep 0.05
+		sleep 0.025
 	done
 	say "timeout (${limit}s) waiting for /$re/ in $file"
 	return 1
@@ -309,24 +309,24 @@ wait_for_line() {
 
 # count_lines FILE ERE [FROM]: distinct matching lines after FROM.
 count_lines() {
-	tail -c +$((${3:-0} + 1)) "$1" 2>/dev/null | grep -E -- "$2" | sort -u | wc -l
+	{ tail -c +$((${3:-0} + 1)) "$1" 2>/dev/null | grep -E -- "$2" || true; } | sort -u | wc -l
 }
 
 # wait_count FILE ERE N TIMEOUT_S [FROM]: until N distinct lines match.
 wait_count() {
 	local file=$1 re=$2 want=$3 limit=$4 from=${5:-0} i n c=0
-	n=$((limit * 20))
+	n=$((limit * 40))
 	for ((i = 0; i <= n; i++)); do
 		c=$(count_lines "$file" "$re" "$from")
 		[ "$c" -ge "$want" ] && return 0
-		sleep 0.05
+		sleep 0.025
 	done
 	say "timeout (${limit}s): $c of $want lines /$re/ in $file"
 	return 1
 }
 
 # expect_tick FILE ERE [TIMEOUT_S]: a "tick" line printed from now on matches
-# (the target prints "tick N ..." every 200 ms): the new behaviour is seen.
+# (the target prints "tick N ..." every 100-200 ms): the new behaviour is seen.
 expect_tick() {
 	local from
 	from=$(fsize "$1")

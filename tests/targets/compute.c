@@ -3,7 +3,7 @@
  * Common target: NTHREADS workers call compute(input) in a loop and print
  * "tI compute(7)=V" whenever the value they see changes; worker 0 spins, the
  * others sleep 2 ms every 64 calls; the main thread prints
- * "tick N compute(7)=V" every 200 ms. Usage: compute [NTHREADS]
+ * "tick N compute(7)=V" every 100 ms. Usage: compute [NTHREADS]
  * Built with -DCOMPUTE_IN_LIB, compute() comes from a shared library that
  * also provides calc_compute_addr().
  */
@@ -65,7 +65,7 @@ int main(int argc, char **argv)
 	}
 	say("ready\n");
 	for (unsigned long tick = 0;; tick++) {
-		sleep_ms(200);
+		sleep_ms(100);
 		say("tick %lu compute(%d)=%d\n", tick, input, compute(input));
 	}
 }

@@ -52,6 +52,21 @@ for point in apply-after-journal apply-after-first-write revert-after-first-writ
 	XSPLICE_TEST_CRASH_AT=$point xs "$action" "$pid" fix || rc=$?
 	[ "$rc" = 0 ] && fail "XSPLICE_TEST_CRASH_AT=$point: $action finished: crash point not implemented"
 	[ "$rc" = 137 ] || fail "XSPLICE_TEST_CRASH_AT=$point: expected death by SIGKILL (137), got $rc"
+	# before any other run repairs it: after the first write exactly one of
+	# the two sites has changed (the crash point is really half way)
+	if [ "$point" != apply-after-journal ]; then
+		ca=$(read_code "$pid" "$addr_a" 16)
+		cb=$(read_code "$pid" "$addr_b" 16)
+		if [ "$action" = apply ]; then
+			[ "$ca" = "$orig_a" ] && na=0 || na=1
+			[ "$cb" = "$orig_b" ] && nb=0 || nb=1
+		else
+			[ "${ca:0:2}" = e9 ] && na=0 || na=1
+			[ "${cb:0:2}" = e9 ] && nb=0 || nb=1
+		fi
+		say "sites changed before recovery: compute_a $na, compute_b $nb"
+		[ $((na + nb)) = 1 ] || fail "$point: $((na + nb)) of 2 sites changed when the CLI died, expected 1"
+	fi
 	assert_alive "$pid" "target after the CLI died at $point"
 	st=$(consistent "$pid" "$out")
 	say "status after $point: $st"

@@ -34,6 +34,7 @@ if xs cc --target "$T/parse" -o "$T/amb.xsp" "$CASE_DIR/ambiguous.c"; then
 		assert_status "$pid" amb LOADED
 		xs_ok unload "$pid" amb
 	else
+		xs_refused . "upload amb"
 		grep -q parse_len "$XS_ERR" || fail "refusal does not name parse_len: $(xs_err)"
 	fi
 else
