@@ -30,11 +30,14 @@ static const struct {
 	unsigned from;
 	const char *from_text;
 } ops[] = {
-	[OP_CHECK] = { "check", BIT(XS_STATUS_LOADED) | BIT(XS_STATUS_CHECKED), "LOADED or CHECKED" },
-	[OP_APPLY] = { "apply", BIT(XS_STATUS_CHECKED) | BIT(XS_STATUS_REVERTED), "CHECKED or REVERTED" },
-	[OP_REVERT] = { "revert", BIT(XS_STATUS_APPLIED), "APPLIED" },
-	[OP_REPLACE] = { "replace with", BIT(XS_STATUS_CHECKED) | BIT(XS_STATUS_REVERTED), "CHECKED or REVERTED" },
-	[OP_UNLOAD] = { "unload", BIT(XS_STATUS_LOADED) | BIT(XS_STATUS_CHECKED) | BIT(XS_STATUS_REVERTED), "LOADED, CHECKED or REVERTED" },
+    [OP_CHECK] = {"check", BIT(XS_STATUS_LOADED) | BIT(XS_STATUS_CHECKED), "LOADED or CHECKED"},
+    [OP_APPLY] = {"apply", BIT(XS_STATUS_CHECKED) | BIT(XS_STATUS_REVERTED), "CHECKED or REVERTED"},
+    [OP_REVERT] = {"revert", BIT(XS_STATUS_APPLIED), "APPLIED"},
+    [OP_REPLACE] = {"replace with", BIT(XS_STATUS_CHECKED) | BIT(XS_STATUS_REVERTED),
+		    "CHECKED or REVERTED"},
+    [OP_UNLOAD] = {"unload",
+		   BIT(XS_STATUS_LOADED) | BIT(XS_STATUS_CHECKED) | BIT(XS_STATUS_REVERTED),
+		   "LOADED, CHECKED or REVERTED"},
 };
 
 int xs_id_check(const char *id)
@@ -42,10 +45,14 @@ int xs_id_check(const char *id)
 	size_t n = strlen(id);
 
 	if (n == 0 || n >= XS_ID_MAX)
-		return xs_fail(-EINVAL, "payload id '%s': must be 1 to %d characters", id, XS_ID_MAX - 1);
+		return xs_fail(-EINVAL, "payload id '%s': must be 1 to %d characters", id,
+			       XS_ID_MAX - 1);
 	for (size_t i = 0; i < n; i++)
 		if (!isgraph((unsigned char)id[i]) || strchr("/\"\\", id[i]))
-			return xs_fail(-EINVAL, "payload id '%s': only printable characters, no blanks, '/', '\"' or '\\'", id);
+			return xs_fail(
+			    -EINVAL,
+			    "payload id '%s': only printable characters, no blanks, '/', '\"' or '\\'",
+			    id);
 	return 0;
 }
 
@@ -91,7 +98,8 @@ int xs_run_hooks(struct xs_session *s, int slot, int kind, bool veto)
 		if (!rc)
 			rc = xs_target_call(s->t, fn, NULL, 0, p->trap_addr, 5000, &ret);
 		if (rc)
-			return xs_fail(rc, "payload %s: %s hook %u failed", p->id, xs_hook_names[kind], i);
+			return xs_fail(rc, "payload %s: %s hook %u failed", p->id,
+				       xs_hook_names[kind], i);
 		if (veto && (int)ret != 0)
 			return xs_fail(-ECANCELED, "payload %s: %s hook %u returned %d", p->id,
 				       xs_hook_names[kind], i, (int)ret);
@@ -135,14 +143,16 @@ static int check_func(struct xs_session *s, const struct xs_state_payload *p,
 	po = xs_arch_patch_offset(code, sizeof(code));
 	need = f->new_addr ? XS_ARCH_PATCH_SIZE : f->new_size;
 	if (f->old_size < po + need)
-		return xs_fail(-EINVAL, "payload %s: function %s is %u bytes, too small for a %u-byte patch",
+		return xs_fail(-EINVAL,
+			       "payload %s: function %s is %u bytes, too small for a %u-byte patch",
 			       p->id, name, f->old_size, po + need);
 	if (f->expect.enabled && memcmp(code + po, f->expect.data, f->expect.len))
 		return xs_fail(-EINVAL, "payload %s: function %s does not hold the expected bytes",
 			       p->id, name);
-	if (f->new_addr && xs_arch_encode_jump((uintptr_t)f->old_addr + po,
-					       (uintptr_t)f->new_addr, jump))
-		return xs_fail(-ERANGE, "payload %s: new code of %s out of jump reach", p->id, name);
+	if (f->new_addr &&
+	    xs_arch_encode_jump((uintptr_t)f->old_addr + po, (uintptr_t)f->new_addr, jump))
+		return xs_fail(-ERANGE, "payload %s: new code of %s out of jump reach", p->id,
+			       name);
 	return 0;
 }
 
@@ -229,8 +239,8 @@ int xs_unwinder_add_payloads(struct xs_session *s, struct xs_unwinder *u)
 			return xs_fail(-ENOMEM, "payload %s: no memory", p->id);
 		rc = xs_proc_read(s->pid, p->eh_frame_addr, eh, p->eh_frame_size);
 		if (!rc)
-			rc = xs_unwinder_add_code(u, p->text_start, p->text_end, p->eh_frame_addr, eh,
-						  p->eh_frame_size);
+			rc = xs_unwinder_add_code(u, p->text_start, p->text_end, p->eh_frame_addr,
+						  eh, p->eh_frame_size);
 		free(eh);
 		if (rc)
 			return rc;
@@ -239,8 +249,7 @@ int xs_unwinder_add_payloads(struct xs_session *s, struct xs_unwinder *u)
 }
 
 /* What no thread may be running in: the old functions (apply) or the payload's code (revert). */
-static int add_ranges(struct xs_session *s, int slot, bool applying, struct xs_range **r,
-		      size_t *n)
+static int add_ranges(struct xs_session *s, int slot, bool applying, struct xs_range **r, size_t *n)
 {
 	const struct xs_state_payload *p = &s->state->payloads[slot];
 	size_t need = applying ? p->nfuncs : 1;
@@ -252,7 +261,7 @@ static int add_ranges(struct xs_session *s, int slot, bool applying, struct xs_r
 		return xs_fail(-ENOMEM, "payload %s: no memory", p->id);
 	*r = v;
 	if (!applying) {
-		v[(*n)++] = (struct xs_range){ p->text_start, p->text_end, p->id };
+		v[(*n)++] = (struct xs_range){p->text_start, p->text_end, p->id};
 		return 0;
 	}
 	funcs = calloc(p->nfuncs, sizeof(*funcs));
@@ -260,9 +269,9 @@ static int add_ranges(struct xs_session *s, int slot, bool applying, struct xs_r
 		return xs_fail(-ENOMEM, "payload %s: no memory", p->id);
 	rc = xs_funcs_read(s, slot, funcs);
 	for (uint32_t i = 0; !rc && i < p->nfuncs; i++)
-		v[(*n)++] = (struct xs_range){ (uintptr_t)funcs[i].old_addr,
+		v[(*n)++] = (struct xs_range){(uintptr_t)funcs[i].old_addr,
 					      (uintptr_t)funcs[i].old_addr + funcs[i].old_size,
-					      "a function being patched" };
+					      "a function being patched"};
 	free(funcs);
 	return rc;
 }
@@ -324,7 +333,8 @@ static size_t applied_stack(struct xs_session *s, int *slots)
 			slots[n++] = i;
 	for (size_t a = 1; a < n; a++) /* insertion sort by apply_seq, descending */
 		for (size_t b = a; b > 0 && s->state->payloads[slots[b]].apply_seq >
-						    s->state->payloads[slots[b - 1]].apply_seq; b--) {
+						s->state->payloads[slots[b - 1]].apply_seq;
+		     b--) {
 			int tmp = slots[b];
 
 			slots[b] = slots[b - 1];
@@ -336,7 +346,7 @@ static size_t applied_stack(struct xs_session *s, int *slots)
 struct plan {
 	int revert[XS_STATE_MAX_PAYLOADS]; /* in this order */
 	size_t nrevert;
-	int apply;                          /* -1: none */
+	int apply; /* -1: none */
 };
 
 static int run_plan(struct xs_session *s, const struct plan *pl, struct xs_unwinder *u,
@@ -361,7 +371,8 @@ static int run_plan(struct xs_session *s, const struct plan *pl, struct xs_unwin
 		return rc;
 
 	s->state->journal.action = pl->apply < 0 ? XS_ACTION_REVERT
-				   : pl->nrevert ? XS_ACTION_REPLACE : XS_ACTION_APPLY;
+				   : pl->nrevert ? XS_ACTION_REPLACE
+						 : XS_ACTION_APPLY;
 	s->state->journal.owner = getpid();
 	for (size_t i = 0; !rc && i < pl->nrevert; i++)
 		rc = switch_payload(s, pl->revert[i], false);
@@ -391,7 +402,7 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 	long long deadline = xs_now_ms() + (timeout_ms > 0 ? timeout_ms : XS_DEFAULT_TIMEOUT_MS);
 	struct xs_unwinder *u = NULL;
 	struct xs_session *s = NULL;
-	struct plan pl = { .apply = -1 };
+	struct plan pl = {.apply = -1};
 	int slot = -1, stack[XS_STATE_MAX_PAYLOADS];
 	size_t depth;
 	int rc;
@@ -407,8 +418,9 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 	depth = applied_stack(s, stack);
 	if (op == OP_REVERT) {
 		if (stack[0] != slot) {
-			rc = xs_fail(-EBUSY, "payload %s: %s was applied after it: revert that first",
-				     id, s->state->payloads[stack[0]].id);
+			rc = xs_fail(-EBUSY,
+				     "payload %s: %s was applied after it: revert that first", id,
+				     s->state->payloads[stack[0]].id);
 			goto out;
 		}
 		pl.revert[pl.nrevert++] = slot;
@@ -491,7 +503,7 @@ int xs_payload_func_names(pid_t pid, const struct xs_state_payload *p, char ***n
 {
 	struct xsplice_func *funcs = calloc(p->nfuncs ? p->nfuncs : 1, sizeof(*funcs));
 	char **v = calloc(p->nfuncs ? p->nfuncs : 1, sizeof(*v));
-	struct xs_session s = { .pid = pid };
+	struct xs_session s = {.pid = pid};
 	int rc = 0;
 
 	if (!funcs || !v)

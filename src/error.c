@@ -105,7 +105,8 @@ int xs_read_file(const char *path, size_t max, unsigned char **buf, size_t *len)
 	}
 	data = malloc(st.st_size ? st.st_size : 1);
 	if (!data) {
-		rc = xs_fail(-ENOMEM, "%s: cannot allocate %lld bytes", path, (long long)st.st_size);
+		rc =
+		    xs_fail(-ENOMEM, "%s: cannot allocate %lld bytes", path, (long long)st.st_size);
 		goto out;
 	}
 	while (done < (size_t)st.st_size) {

@@ -100,8 +100,7 @@ uint64_t xs_image_sec_addr(const struct xs_image *img, unsigned shndx)
 	return img->base + img->sec_off[shndx];
 }
 
-static int symbol_values(const struct xs_payload *p, const struct xs_image *img,
-			 uint64_t *symval)
+static int symbol_values(const struct xs_payload *p, const struct xs_image *img, uint64_t *symval)
 {
 	for (size_t i = 1; i < p->nsyms; i++) {
 		const struct xs_symbol *sym = &p->syms[i];
@@ -141,9 +140,11 @@ static int link_section(const struct xs_payload *p, struct xs_image *img, unsign
 
 		if (sym->shndx != SHN_UNDEF && sym->shndx != SHN_ABS &&
 		    img->sec_off[sym->shndx] == SIZE_MAX)
-			return xs_fail(-EINVAL, "%s: section %s+0x%llx: relocation against '%s' in unloaded section %s",
-				       p->name, sec->name, (unsigned long long)rel->offset,
-				       sym->name, p->sections[sym->shndx].name);
+			return xs_fail(
+			    -EINVAL,
+			    "%s: section %s+0x%llx: relocation against '%s' in unloaded section %s",
+			    p->name, sec->name, (unsigned long long)rel->offset, sym->name,
+			    p->sections[sym->shndx].name);
 		rc = xs_arch_reloc_apply(rel->type, loc, P, S, rel->addend, G, got);
 		if (rc == -ERANGE && img->sym_stub[rel->sym]) {
 			uint64_t stub = img->base + img->stub_off +
@@ -152,17 +153,17 @@ static int link_section(const struct xs_payload *p, struct xs_image *img, unsign
 			rc = xs_arch_reloc_apply(rel->type, loc, P, stub, rel->addend, G, got);
 		}
 		if (rc)
-			return xs_fail(rc, "%s: section %s+0x%llx: %s against '%s' (0x%llx) does not fit",
-				       p->name, sec->name, (unsigned long long)rel->offset,
-				       xs_arch_reloc_name(rel->type),
-				       sym->name[0] ? sym->name : p->sections[sym->shndx].name,
-				       (unsigned long long)S);
+			return xs_fail(
+			    rc, "%s: section %s+0x%llx: %s against '%s' (0x%llx) does not fit",
+			    p->name, sec->name, (unsigned long long)rel->offset,
+			    xs_arch_reloc_name(rel->type),
+			    sym->name[0] ? sym->name : p->sections[sym->shndx].name,
+			    (unsigned long long)S);
 	}
 	return 0;
 }
 
-int xs_image_link(const struct xs_payload *p, struct xs_image *img, uint64_t base,
-		  uint64_t *symval)
+int xs_image_link(const struct xs_payload *p, struct xs_image *img, uint64_t base, uint64_t *symval)
 {
 	int rc;
 
@@ -181,10 +182,12 @@ int xs_image_link(const struct xs_payload *p, struct xs_image *img, uint64_t bas
 	}
 	for (size_t i = 1; i < p->nsyms; i++) {
 		if (img->sym_got[i])
-			memcpy(img->bytes + img->got_off + 8 * (img->sym_got[i] - 1), &symval[i], 8);
+			memcpy(img->bytes + img->got_off + 8 * (img->sym_got[i] - 1), &symval[i],
+			       8);
 		if (img->sym_stub[i])
-			xs_arch_encode_stub(symval[i], img->bytes + img->stub_off +
-							   XS_ARCH_STUB_SIZE * (img->sym_stub[i] - 1));
+			xs_arch_encode_stub(symval[i],
+					    img->bytes + img->stub_off +
+						XS_ARCH_STUB_SIZE * (img->sym_stub[i] - 1));
 	}
 	memcpy(img->bytes + img->trap_off, xs_arch_trap_insn, XS_ARCH_TRAP_SIZE);
 

@@ -45,9 +45,11 @@ int xs_patch_prepare(struct xs_session *s, int slot, const struct xsplice_func *
 		else
 			xs_arch_encode_nops(st->written, st->len);
 		if (rc)
-			return xs_fail(rc, "payload %s: func %u at 0x%llx: new code at 0x%llx out of jump reach",
-				       p->id, i, (unsigned long long)st->old_addr,
-				       (unsigned long long)st->new_addr);
+			return xs_fail(
+			    rc,
+			    "payload %s: func %u at 0x%llx: new code at 0x%llx out of jump reach",
+			    p->id, i, (unsigned long long)st->old_addr,
+			    (unsigned long long)st->new_addr);
 	}
 	return 0;
 }
@@ -75,8 +77,9 @@ int xs_patch_write(struct xs_session *s, int slot, struct xs_fstate *fs, bool ap
 		if (rc < 0)
 			return rc;
 		if (!rc)
-			return xs_fail(-EIO, "payload %s: code at 0x%llx changed behind xsplice's back",
-				       p->id, (unsigned long long)(fs[i].old_addr + fs[i].patch_offset));
+			return xs_fail(
+			    -EIO, "payload %s: code at 0x%llx changed behind xsplice's back", p->id,
+			    (unsigned long long)(fs[i].old_addr + fs[i].patch_offset));
 	}
 	for (uint32_t k = 0; k < n; k++) {
 		/* Revert in reverse order, so a function patched twice unwinds cleanly. */

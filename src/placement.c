@@ -12,10 +12,10 @@
 
 #include "error.h"
 
-#define PAGE 4096ull
-#define GUARD PAGE                 /* keep one free page on each side */
-#define LOW_LIMIT 0x10000ull        /* vm.mmap_min_addr default */
-#define HEAP_ROOM (256ull << 20)   /* leave the brk heap room to grow */
+#define PAGE	  4096ull
+#define GUARD	  PAGE		 /* keep one free page on each side */
+#define LOW_LIMIT 0x10000ull	 /* vm.mmap_min_addr default */
+#define HEAP_ROOM (256ull << 20) /* leave the brk heap room to grow */
 
 struct span {
 	uint64_t start, end;
@@ -48,7 +48,7 @@ static int read_maps(pid_t pid, struct span **out, size_t *n, uint64_t *heap_end
 			}
 			v = nv;
 		}
-		v[cnt++] = (struct span){ a, b };
+		v[cnt++] = (struct span){a, b};
 		if (strstr(line, "[heap]"))
 			*heap_end = b;
 	}
@@ -104,8 +104,9 @@ int xs_find_gap(pid_t pid, uint64_t obj_start, uint64_t obj_end, size_t size, ui
 	}
 	free(m);
 	if (!best)
-		return xs_fail(-ENOMEM, "pid %d: no free %zu bytes within jump reach of 0x%llx-0x%llx",
-			       pid, size, (unsigned long long)obj_start, (unsigned long long)obj_end);
+		return xs_fail(-ENOMEM,
+			       "pid %d: no free %zu bytes within jump reach of 0x%llx-0x%llx", pid,
+			       size, (unsigned long long)obj_start, (unsigned long long)obj_end);
 	*addr = best;
 	return 0;
 }

@@ -13,17 +13,17 @@
 #include "engine_int.h"
 #include "error.h"
 
-#define MAX_FRAMES 256
+#define MAX_FRAMES    256
 #define QUICK_RETRIES 3 /* resume-and-look-again rounds before running a thread out */
 
 struct conflict {
 	size_t thread;
-	size_t frame;          /* the outermost unsafe frame */
+	size_t frame; /* the outermost unsafe frame */
 	const struct xs_range *range;
 	uint64_t pc;
 	struct xs_frame frames[MAX_FRAMES];
 	size_t nframes;
-	int unwind_rc;         /* non-zero: the stack could not be unwound */
+	int unwind_rc; /* non-zero: the stack could not be unwound */
 };
 
 static const struct xs_range *in_ranges(uint64_t pc, const struct xs_range *r, size_t n)
@@ -73,21 +73,23 @@ static int busy(struct xs_session *s, const struct conflict *c)
 
 	xs_error_clear();
 	if (c->unwind_rc)
-		return xs_fail(-EBUSY, "pid %d: thread %d could not be unwound (near 0x%llx), so it is not known to be safe",
-			       s->pid, tid, (unsigned long long)c->pc);
+		return xs_fail(
+		    -EBUSY,
+		    "pid %d: thread %d could not be unwound (near 0x%llx), so it is not known to be safe",
+		    s->pid, tid, (unsigned long long)c->pc);
 	return xs_fail(-EBUSY, "pid %d: thread %d is still in %s (pc 0x%llx)", s->pid, tid,
 		       c->range->what, (unsigned long long)c->pc);
 }
 
 static void sleep_ms(long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
 	nanosleep(&ts, NULL);
 }
 
-int xs_quiesce(struct xs_session *s, struct xs_unwinder *u, const struct xs_range *ranges,
-	       size_t n, long long deadline_ms)
+int xs_quiesce(struct xs_session *s, struct xs_unwinder *u, const struct xs_range *ranges, size_t n,
+	       long long deadline_ms)
 {
 	struct conflict *c = malloc(sizeof(*c));
 	int round = 0, rc = 0;
@@ -114,7 +116,8 @@ int xs_quiesce(struct xs_session *s, struct xs_unwinder *u, const struct xs_rang
 
 			xs_debug("pid %d: running thread %d out of %s", s->pid,
 				 s->t->threads[c->thread].tid, c->range->what);
-			rc = xs_target_run_until_return(s->t, c->thread, caller->pc, caller->sp, left);
+			rc = xs_target_run_until_return(s->t, c->thread, caller->pc, caller->sp,
+							left);
 			if (rc == -ETIMEDOUT) {
 				xs_error_clear();
 				rc = 0; /* checked again; the deadline ends it */

@@ -22,10 +22,10 @@
 #define STATE_SIZE XS_ALIGN_UP(sizeof(struct xs_state), 4096)
 
 static const char *const status_names[] = {
-	[XS_STATUS_LOADED] = "LOADED",
-	[XS_STATUS_CHECKED] = "CHECKED",
-	[XS_STATUS_APPLIED] = "APPLIED",
-	[XS_STATUS_REVERTED] = "REVERTED",
+    [XS_STATUS_LOADED] = "LOADED",
+    [XS_STATUS_CHECKED] = "CHECKED",
+    [XS_STATUS_APPLIED] = "APPLIED",
+    [XS_STATUS_REVERTED] = "REVERTED",
 };
 
 const char *xs_status_name(int status)
@@ -53,7 +53,8 @@ static int find_state(pid_t pid, uint64_t *addr)
 	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
 	f = fopen(path, "re");
 	if (!f)
-		return xs_fail(errno == ENOENT ? -ESRCH : -errno, "pid %d: cannot read %s", pid, path);
+		return xs_fail(errno == ENOENT ? -ESRCH : -errno, "pid %d: cannot read %s", pid,
+			       path);
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long long start;
 
@@ -80,9 +81,9 @@ static int read_state(struct xs_session *s)
 	if (rc)
 		return rc;
 	if (st->magic != XS_STATE_MAGIC || st->abi != XS_STATE_ABI)
-		return xs_fail(-EPROTO, "pid %d: registry at 0x%llx has magic 0x%llx abi %u, not ours",
-			       s->pid, (unsigned long long)s->state_addr,
-			       (unsigned long long)st->magic, st->abi);
+		return xs_fail(
+		    -EPROTO, "pid %d: registry at 0x%llx has magic 0x%llx abi %u, not ours", s->pid,
+		    (unsigned long long)s->state_addr, (unsigned long long)st->magic, st->abi);
 	return 0;
 }
 
@@ -102,7 +103,7 @@ static bool owner_alive(pid_t owner)
  */
 static void raise_priority(struct xs_session *s)
 {
-	struct sched_param rt = { .sched_priority = 10 };
+	struct sched_param rt = {.sched_priority = 10};
 
 	s->saved_policy = sched_getscheduler(0);
 	if (s->saved_policy < 0 || sched_getparam(0, &s->saved_param) ||
@@ -171,13 +172,14 @@ void xs_session_close(struct xs_session *s)
 int xs_session_syscall(struct xs_session *s, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
 		       uint64_t a3, uint64_t a4, uint64_t a5, long *ret)
 {
-	const uint64_t args[6] = { a0, a1, a2, a3, a4, a5 };
+	const uint64_t args[6] = {a0, a1, a2, a3, a4, a5};
 	int rc = xs_target_syscall(s->t, nr, args, ret);
 
 	if (rc)
 		return rc;
 	if (*ret < 0 && *ret > -4096)
-		return xs_fail((int)*ret, "pid %d: system call %ld in the target failed", s->pid, nr);
+		return xs_fail((int)*ret, "pid %d: system call %ld in the target failed", s->pid,
+			       nr);
 	return 0;
 }
 
@@ -189,8 +191,8 @@ int xs_session_ensure_state(struct xs_session *s)
 
 	if (s->state_addr)
 		return 0;
-	rc = xs_session_syscall(s, SYS_mmap, 0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		    (uint64_t)-1, 0, &scratch);
+	rc = xs_session_syscall(s, SYS_mmap, 0, 4096, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0, &scratch);
 	if (!rc)
 		rc = xs_target_write(s->t, scratch, name, sizeof(name));
 	if (!rc)
@@ -198,8 +200,8 @@ int xs_session_ensure_state(struct xs_session *s)
 	if (!rc)
 		rc = xs_session_syscall(s, SYS_ftruncate, fd, STATE_SIZE, 0, 0, 0, 0, &ignored);
 	if (!rc)
-		rc = xs_session_syscall(s, SYS_mmap, 0, STATE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0,
-			    &addr);
+		rc = xs_session_syscall(s, SYS_mmap, 0, STATE_SIZE, PROT_READ | PROT_WRITE,
+					MAP_SHARED, fd, 0, &addr);
 	if (fd >= 0)
 		xs_session_syscall(s, SYS_close, fd, 0, 0, 0, 0, 0, &ignored);
 	if (scratch)

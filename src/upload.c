@@ -31,7 +31,7 @@ struct upload {
 	uint64_t *symval;
 	unsigned char *ifunc; /* by symbol: value is a resolver to call */
 	struct xs_session *s;
-	uint64_t base;        /* 0 until mapped */
+	uint64_t base; /* 0 until mapped */
 };
 
 static int resolve_funcs(struct upload *u, struct xsplice_func *out)
@@ -49,11 +49,13 @@ static int resolve_funcs(struct upload *u, struct xsplice_func *out)
 		}
 		rc = xs_object_lookup(u->home, fd->name, &si);
 		if (rc)
-			return xs_fail(rc, "payload %s: function to patch '%s' not found in %s", u->id,
-				       fd->name, u->home->path);
+			return xs_fail(rc, "payload %s: function to patch '%s' not found in %s",
+				       u->id, fd->name, u->home->path);
 		if (si.type == STT_GNU_IFUNC)
-			return xs_fail(-EOPNOTSUPP, "payload %s: '%s' is an IFUNC resolver: patch its implementation instead",
-				       u->id, fd->name);
+			return xs_fail(
+			    -EOPNOTSUPP,
+			    "payload %s: '%s' is an IFUNC resolver: patch its implementation instead",
+			    u->id, fd->name);
 		if (si.type != STT_FUNC)
 			return xs_fail(-EINVAL, "payload %s: '%s' in %s is not a function", u->id,
 				       fd->name, u->home->path);
@@ -82,8 +84,10 @@ static int resolve_symbols(struct upload *u)
 			return xs_fail(rc, "payload %s: undefined symbol '%s' not found in pid %d",
 				       u->id, sym->name, u->pid);
 		if (si.type == STT_TLS)
-			return xs_fail(-EOPNOTSUPP, "payload %s: symbol '%s' is thread-local: TLS access from a payload is not supported",
-				       u->id, sym->name);
+			return xs_fail(
+			    -EOPNOTSUPP,
+			    "payload %s: symbol '%s' is thread-local: TLS access from a payload is not supported",
+			    u->id, sym->name);
 		u->symval[i] = si.addr;
 		u->ifunc[i] = si.type == STT_GNU_IFUNC;
 	}
@@ -157,8 +161,8 @@ static int write_payload(struct upload *u, const struct xsplice_func *resolved)
 	rc = xs_target_write(u->s->t, u->base, u->img.bytes, u->img.fstate_off);
 	if (!rc)
 		rc = xs_session_syscall(u->s, SYS_mprotect, u->base + u->img.rw_off,
-					u->img.rw_size + u->img.fstate_size,
-					PROT_READ | PROT_WRITE, 0, 0, 0, &ret);
+					u->img.rw_size + u->img.fstate_size, PROT_READ | PROT_WRITE,
+					0, 0, 0, &ret);
 	if (rc)
 		return xs_fail(rc, "payload %s: cannot write it into pid %d", u->id, u->s->pid);
 	return 0;
@@ -185,7 +189,8 @@ static void fill_record(struct upload *u, struct xs_state_payload *rec)
 	rec->fstate_addr = u->base + u->img.fstate_off;
 	rec->trap_addr = u->base + u->img.trap_off;
 	for (size_t s = 1; s < p->nsections; s++)
-		if (!strcmp(p->sections[s].name, ".eh_frame") && p->sections[s].kind != XS_SEC_SKIP) {
+		if (!strcmp(p->sections[s].name, ".eh_frame") &&
+		    p->sections[s].kind != XS_SEC_SKIP) {
 			rec->eh_frame_addr = xs_image_sec_addr(&u->img, s);
 			rec->eh_frame_size = p->sections[s].shdr.sh_size;
 		}
@@ -202,7 +207,8 @@ static int free_slot(struct xs_session *s, const char *id)
 
 	for (int i = 0; i < XS_STATE_MAX_PAYLOADS; i++) {
 		if (s->state->payloads[i].used && !strcmp(s->state->payloads[i].id, id))
-			return xs_fail(-EEXIST, "pid %d: payload '%s' is already loaded", s->pid, id);
+			return xs_fail(-EEXIST, "pid %d: payload '%s' is already loaded", s->pid,
+				       id);
 		if (!s->state->payloads[i].used && slot < 0)
 			slot = i;
 	}
@@ -225,7 +231,8 @@ static int prepare(struct upload *u, const char *path, pid_t pid)
 		char want[2 * XS_BUILD_ID_MAX + 1];
 
 		xs_hex(u->p->target_id.bytes, u->p->target_id.len, want);
-		return xs_fail(-ENOEXEC, "payload %s: built for build-id %s, which no object in pid %d has",
+		return xs_fail(-ENOEXEC,
+			       "payload %s: built for build-id %s, which no object in pid %d has",
 			       u->id, want, pid);
 	}
 	u->symval = calloc(u->p->nsyms, sizeof(*u->symval));
@@ -240,7 +247,7 @@ static int prepare(struct upload *u, const char *path, pid_t pid)
 
 int xs_upload(pid_t pid, const char *id, const char *path)
 {
-	struct upload u = { .id = id, .pid = pid };
+	struct upload u = {.id = id, .pid = pid};
 	struct xsplice_func *resolved = NULL;
 	int rc, slot = -1;
 
@@ -278,7 +285,8 @@ int xs_upload(pid_t pid, const char *id, const char *path)
 		if (u.base) {
 			long ignored;
 
-			xs_session_syscall(u.s, SYS_munmap, u.base, u.img.size, 0, 0, 0, 0, &ignored);
+			xs_session_syscall(u.s, SYS_munmap, u.base, u.img.size, 0, 0, 0, 0,
+					   &ignored);
 		}
 		xs_session_drop_empty_state(u.s);
 	}

@@ -21,8 +21,14 @@
 /* Flags every payload object needs: position independent (GOT for far data),
  * one section per function, unwind tables so stacks unwind through it. */
 static const char *const payload_cflags[] = {
-	"-O2", "-g", "-fPIC", "-fno-common", "-ffunction-sections", "-fdata-sections",
-	"-fasynchronous-unwind-tables", "-std=gnu11",
+    "-O2",
+    "-g",
+    "-fPIC",
+    "-fno-common",
+    "-ffunction-sections",
+    "-fdata-sections",
+    "-fasynchronous-unwind-tables",
+    "-std=gnu11",
 };
 
 static int run(char *const argv[])
@@ -105,7 +111,8 @@ struct cc_args {
 static int compile(const struct cc_args *a, const char *dir, const struct xs_build_id *tid,
 		   const struct xs_build_id *did)
 {
-	char inc[PATH_MAX], incflag[PATH_MAX + 4], obj[PATH_MAX], note_s[PATH_MAX], note_o[PATH_MAX];
+	char inc[PATH_MAX], incflag[PATH_MAX + 4], obj[PATH_MAX], note_s[PATH_MAX],
+	    note_o[PATH_MAX];
 	const char *argv[64];
 	int n = 0, rc;
 
@@ -131,10 +138,11 @@ static int compile(const struct cc_args *a, const char *dir, const struct xs_bui
 		return xs_fail(rc, "compiling %s", a->src);
 	rc = write_notes(note_s, tid, did);
 	if (!rc)
-		rc = run((char *const[]){ "gcc", "-c", "-x", "assembler", note_s, "-o", note_o, NULL });
+		rc = run(
+		    (char *const[]){"gcc", "-c", "-x", "assembler", note_s, "-o", note_o, NULL});
 	if (!rc)
-		rc = run((char *const[]){ "ld", "-r", "--build-id=sha1", obj, note_o, "-o",
-					  (char *)a->out, NULL });
+		rc = run((char *const[]){"ld", "-r", "--build-id=sha1", obj, note_o, "-o",
+					 (char *)a->out, NULL});
 	return rc;
 }
 
@@ -160,14 +168,16 @@ static int parse_cc(int argc, char **argv, struct cc_args *a)
 			return xs_fail(-EINVAL, "cc: unexpected argument '%s'", argv[i]);
 	}
 	if (!a->src || !a->out || (!a->target == !a->target_hex))
-		return xs_fail(-EINVAL, "usage: xsplice cc --target BIN|--target-build-id HEX -o OUT.xsp FILE.c [--depends DEP.xsp] [-- CFLAGS...]");
+		return xs_fail(
+		    -EINVAL,
+		    "usage: xsplice cc --target BIN|--target-build-id HEX -o OUT.xsp FILE.c [--depends DEP.xsp] [-- CFLAGS...]");
 	return 0;
 }
 
 int cmd_cc(int argc, char **argv)
 {
-	struct cc_args a = { 0 };
-	struct xs_build_id tid = { 0 }, did = { 0 };
+	struct cc_args a = {0};
+	struct xs_build_id tid = {0}, did = {0};
 	struct xs_payload *check = NULL;
 	char dir[] = "/tmp/xsplice-cc.XXXXXX";
 	int rc = parse_cc(argc, argv, &a);
@@ -192,7 +202,7 @@ int cmd_cc(int argc, char **argv)
 	if (!mkdtemp(dir))
 		return xs_fail(-errno, "cannot create a temporary directory");
 	rc = compile(&a, dir, &tid, &did);
-	run((char *const[]){ "rm", "-rf", dir, NULL });
+	run((char *const[]){"rm", "-rf", dir, NULL});
 	if (!rc)
 		rc = xs_payload_open(a.out, &check); /* refuse to leave a payload we would refuse */
 	if (rc) {

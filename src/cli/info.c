@@ -87,7 +87,8 @@ static void info_json(const struct xs_payload *p)
 	printf("],\"hooks\":{");
 	for (int k = 0, first = 1; k < XS_HOOK_COUNT; k++)
 		if (p->hook_count[k]) {
-			printf("%s\"%s\":%zu", first ? "" : ",", xs_hook_names[k], p->hook_count[k]);
+			printf("%s\"%s\":%zu", first ? "" : ",", xs_hook_names[k],
+			       p->hook_count[k]);
 			first = 0;
 		}
 	printf("}}\n");
@@ -114,7 +115,7 @@ int cmd_info(int argc, char **argv)
 
 int cmd_build_id(int argc, char **argv)
 {
-	struct xs_build_id id = { 0 };
+	struct xs_build_id id = {0};
 	char hex[2 * XS_BUILD_ID_MAX + 1];
 	pid_t pid;
 	int rc;

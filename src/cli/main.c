@@ -93,7 +93,8 @@ static int cmd_upload(int argc, char **argv)
 
 	if (argc != 4)
 		return usage_error("upload PID ID FILE.xsp");
-	return cli_parse_pid(argv[1], &pid) ?: done(xs_upload(pid, argv[2], argv[3]), argv[2], "uploaded to", pid);
+	return cli_parse_pid(argv[1], &pid)
+		   ?: done(xs_upload(pid, argv[2], argv[3]), argv[2], "uploaded to", pid);
 }
 
 /* check and unload: PID ID */
@@ -108,14 +109,16 @@ static int cmd_check(int argc, char **argv)
 {
 	pid_t pid;
 
-	return pid_id(argc, argv, &pid, "check PID ID") ?: done(xs_check(pid, argv[2]), argv[2], "checked in", pid);
+	return pid_id(argc, argv, &pid, "check PID ID")
+		   ?: done(xs_check(pid, argv[2]), argv[2], "checked in", pid);
 }
 
 static int cmd_unload(int argc, char **argv)
 {
 	pid_t pid;
 
-	return pid_id(argc, argv, &pid, "unload PID ID") ?: done(xs_unload(pid, argv[2]), argv[2], "unloaded from", pid);
+	return pid_id(argc, argv, &pid, "unload PID ID")
+		   ?: done(xs_unload(pid, argv[2]), argv[2], "unloaded from", pid);
 }
 
 static int timed(int argc, char **argv, const char *usage, int (*fn)(pid_t, const char *, long),
@@ -255,8 +258,8 @@ static void list_json(const struct xs_state *st)
 
 		if (!p->used)
 			continue;
-		printf("%s{\"id\":\"%s\",\"status\":\"%s\",\"rc\":%d,\"funcs\":%u,", first ? "" : ",",
-		       p->id, xs_status_name(p->status), p->rc, p->nfuncs);
+		printf("%s{\"id\":\"%s\",\"status\":\"%s\",\"rc\":%d,\"funcs\":%u,",
+		       first ? "" : ",", p->id, xs_status_name(p->status), p->rc, p->nfuncs);
 		xs_hex(p->target_id.bytes, p->target_id.len, hex);
 		printf("\"target\":\"%s\",", hex);
 		cli_json_str("object", p->object);
@@ -303,19 +306,20 @@ static int cmd_list(int argc, char **argv)
 }
 
 static const struct command commands[] = {
-	{ "build", cmd_build, "build --src DIR --patch FIX.diff --target BIN (-o OUT.xsp | --id NAME) [--build CMD] [--work DIR] [--keep]" },
-	{ "cc", cmd_cc, "cc --target BIN -o OUT.xsp FILE.c [--depends DEP.xsp] [-- CFLAGS...]" },
-	{ "info", cmd_info, "info FILE.xsp [--json]" },
-	{ "upload", cmd_upload, "upload PID ID FILE.xsp" },
-	{ "list", cmd_list, "list PID [--json]" },
-	{ "get", cmd_get, "get PID ID" },
-	{ "check", cmd_check, "check PID ID" },
-	{ "apply", cmd_apply, "apply PID ID [--timeout MS]" },
-	{ "revert", cmd_revert, "revert PID ID [--timeout MS]" },
-	{ "unload", cmd_unload, "unload PID ID" },
-	{ "replace", cmd_replace, "replace PID ID [--timeout MS]" },
-	{ "load", cmd_load, "load PID FILE.xsp [--id ID] [--timeout MS]" },
-	{ "build-id", cmd_build_id, "build-id PID|FILE" },
+    {"build", cmd_build,
+     "build --src DIR --patch FIX.diff --target BIN (-o OUT.xsp | --id NAME) [--build CMD] [--work DIR] [--keep]"},
+    {"cc", cmd_cc, "cc --target BIN -o OUT.xsp FILE.c [--depends DEP.xsp] [-- CFLAGS...]"},
+    {"info", cmd_info, "info FILE.xsp [--json]"},
+    {"upload", cmd_upload, "upload PID ID FILE.xsp"},
+    {"list", cmd_list, "list PID [--json]"},
+    {"get", cmd_get, "get PID ID"},
+    {"check", cmd_check, "check PID ID"},
+    {"apply", cmd_apply, "apply PID ID [--timeout MS]"},
+    {"revert", cmd_revert, "revert PID ID [--timeout MS]"},
+    {"unload", cmd_unload, "unload PID ID"},
+    {"replace", cmd_replace, "replace PID ID [--timeout MS]"},
+    {"load", cmd_load, "load PID FILE.xsp [--id ID] [--timeout MS]"},
+    {"build-id", cmd_build_id, "build-id PID|FILE"},
 };
 
 static void usage(FILE *out)
