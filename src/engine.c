@@ -71,14 +71,12 @@ int xs_funcs_read(struct xs_session *s, int slot, struct xsplice_func *funcs)
 	const struct xs_state_payload *p = &s->state->payloads[slot];
 	size_t len = p->nfuncs * sizeof(*funcs);
 
-	return s->t ? xs_target_read(s->t, p->funcs_addr, funcs, len)
-		    : xs_proc_read(s->pid, p->funcs_addr, funcs, len);
+	return xs_session_read(s, p->funcs_addr, funcs, len);
 }
 
 static void read_name(struct xs_session *s, const struct xsplice_func *f, char *buf, size_t len)
 {
-	int rc = s->t ? xs_target_read(s->t, (uintptr_t)f->name, buf, len - 1)
-		      : xs_proc_read(s->pid, (uintptr_t)f->name, buf, len - 1);
+	int rc = xs_session_read(s, (uintptr_t)f->name, buf, len - 1);
 
 	buf[rc ? 0 : len - 1] = '\0';
 	if (rc) {
@@ -189,10 +187,10 @@ static int fail_action(struct xs_session *s, int slot, int rc)
 	return rc;
 }
 
-static int open_payload(pid_t pid, const char *id, enum op op, long timeout_ms,
+static int open_payload(pid_t pid, const char *id, enum op op, bool attach, long timeout_ms,
 			struct xs_session **s, int *slot)
 {
-	int rc = xs_session_open(pid, true, timeout_ms, s);
+	int rc = xs_session_open(pid, attach, timeout_ms, s);
 
 	*slot = -1;
 	if (rc)
@@ -205,15 +203,42 @@ static int open_payload(pid_t pid, const char *id, enum op op, long timeout_ms,
 	return allowed(*s, *slot, op);
 }
 
+/* A failure found before stopping the process still goes on record (rc). */
+static int record_failure(pid_t pid, const char *id, int slot, int rc)
+{
+	struct xs_session *s = NULL;
+	char msg[512];
+
+	if (slot < 0)
+		return rc;
+	snprintf(msg, sizeof(msg), "%s", xs_error_message());
+	if (xs_session_open(pid, true, XS_DEFAULT_TIMEOUT_MS, &s) == 0 && s->state_addr &&
+	    (slot = xs_session_find(s, id)) >= 0)
+		fail_action(s, slot, rc);
+	xs_session_close(s);
+	return xs_fail_override(rc, "%s", msg); /* the cause, not the bookkeeping */
+}
+
 int xs_check(pid_t pid, const char *id)
 {
 	struct xs_session *s = NULL;
-	int slot, rc = open_payload(pid, id, OP_CHECK, XS_DEFAULT_TIMEOUT_MS, &s, &slot);
+	uint32_t version = 0;
+	int slot, rc = open_payload(pid, id, OP_CHECK, false, XS_DEFAULT_TIMEOUT_MS, &s, &slot);
 
+	/* The checks only read: the process keeps running while they do. */
 	if (!rc)
 		rc = check_code(s, slot);
 	if (!rc)
 		rc = check_depends(s, slot);
+	if (!rc)
+		version = s->state->version;
+	xs_session_close(s);
+	s = NULL;
+	if (rc)
+		return record_failure(pid, id, slot, rc);
+	rc = open_payload(pid, id, OP_CHECK, true, XS_DEFAULT_TIMEOUT_MS, &s, &slot);
+	if (!rc && s->state->version != version)
+		rc = check_code(s, slot) ?: check_depends(s, slot);
 	if (!rc) {
 		s->state->payloads[slot].status = XS_STATUS_CHECKED;
 		s->state->payloads[slot].rc = 0;
@@ -397,53 +422,72 @@ static int run_plan(struct xs_session *s, const struct plan *pl, struct xs_unwin
 	return xs_session_commit(s);
 }
 
+/* Which payloads to revert and apply, checked without stopping the process. */
+static int prepare_plan(struct xs_session *s, const char *id, enum op op, int slot, struct plan *pl)
+{
+	int stack[XS_STATE_MAX_PAYLOADS];
+	size_t depth = applied_stack(s, stack);
+	int rc;
+
+	memset(pl, 0, sizeof(*pl));
+	pl->apply = -1;
+	if (op == OP_REVERT) {
+		if (stack[0] != slot)
+			return xs_fail(-EBUSY,
+				       "payload %s: %s was applied after it: revert that first", id,
+				       s->state->payloads[stack[0]].id);
+		pl->revert[pl->nrevert++] = slot;
+		return 0;
+	}
+	if (op == OP_REPLACE)
+		for (size_t i = 0; i < depth; i++)
+			pl->revert[pl->nrevert++] = stack[i];
+	pl->apply = slot;
+	rc = check_code(s, slot);
+	/* Replace checks the dependency as it will be after the reverts. */
+	for (size_t i = 0; i < pl->nrevert; i++)
+		s->state->payloads[pl->revert[i]].status = XS_STATUS_REVERTED;
+	if (!rc)
+		rc = check_depends(s, slot);
+	for (size_t i = 0; i < pl->nrevert; i++)
+		s->state->payloads[pl->revert[i]].status = XS_STATUS_APPLIED;
+	return rc;
+}
+
 static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 {
 	long long deadline = xs_now_ms() + (timeout_ms > 0 ? timeout_ms : XS_DEFAULT_TIMEOUT_MS);
 	struct xs_unwinder *u = NULL;
 	struct xs_session *s = NULL;
-	struct plan pl = {.apply = -1};
-	int slot = -1, stack[XS_STATE_MAX_PAYLOADS];
-	size_t depth;
-	int rc;
+	struct plan pl;
+	uint32_t version = 0;
+	int slot = -1, rc;
 
-	/* The slow part (reading every object's unwind tables) before stopping anything. */
+	/* Everything slow while the process runs: unwind tables, symbols, checks. */
 	rc = xs_unwinder_new(pid, &u);
 	if (!rc)
-		rc = open_payload(pid, id, op, timeout_ms, &s, &slot);
+		rc = open_payload(pid, id, op, false, timeout_ms, &s, &slot);
 	if (!rc)
 		rc = xs_unwinder_add_payloads(s, u);
-	if (rc)
+	if (!rc)
+		rc = prepare_plan(s, id, op, slot, &pl);
+	if (!rc)
+		version = s->state->version;
+	xs_session_close(s);
+	s = NULL;
+	if (rc) {
+		rc = record_failure(pid, id, slot, rc);
 		goto out;
-	depth = applied_stack(s, stack);
-	if (op == OP_REVERT) {
-		if (stack[0] != slot) {
-			rc = xs_fail(-EBUSY,
-				     "payload %s: %s was applied after it: revert that first", id,
-				     s->state->payloads[stack[0]].id);
-			goto out;
-		}
-		pl.revert[pl.nrevert++] = slot;
-	} else {
-		if (op == OP_REPLACE)
-			for (size_t i = 0; i < depth; i++)
-				pl.revert[pl.nrevert++] = stack[i];
-		pl.apply = slot;
-		rc = check_code(s, slot);
-		/* Replace checks the dependency as it will be after the reverts. */
-		for (size_t i = 0; i < pl.nrevert; i++)
-			s->state->payloads[pl.revert[i]].status = XS_STATUS_REVERTED;
-		if (!rc)
-			rc = check_depends(s, slot);
-		for (size_t i = 0; i < pl.nrevert; i++)
-			s->state->payloads[pl.revert[i]].status = XS_STATUS_APPLIED;
-		if (rc)
-			goto out;
 	}
-	rc = run_plan(s, &pl, u, deadline);
-out:
+	/* Stopped from here on; plan again only if another run changed the registry. */
+	rc = open_payload(pid, id, op, true, timeout_ms, &s, &slot);
+	if (!rc && s->state->version != version)
+		rc = prepare_plan(s, id, op, slot, &pl);
+	if (!rc)
+		rc = run_plan(s, &pl, u, deadline);
 	if (rc)
 		fail_action(s, slot, rc);
+out:
 	xs_session_close(s);
 	xs_unwinder_free(u);
 	return rc;
@@ -467,7 +511,7 @@ int xs_replace(pid_t pid, const char *id, long timeout_ms)
 int xs_unload(pid_t pid, const char *id)
 {
 	struct xs_session *s = NULL;
-	int slot, rc = open_payload(pid, id, OP_UNLOAD, XS_DEFAULT_TIMEOUT_MS, &s, &slot);
+	int slot, rc = open_payload(pid, id, OP_UNLOAD, true, XS_DEFAULT_TIMEOUT_MS, &s, &slot);
 
 	if (!rc)
 		rc = xs_run_hooks(s, slot, XS_HOOK_UNLOAD, false);

@@ -98,7 +98,7 @@ int xs_patch_write(struct xs_session *s, int slot, struct xs_fstate *fs, bool ap
 
 int xs_patch_original(struct xs_session *s, uint64_t old_addr, unsigned char *buf, size_t len)
 {
-	int rc = xs_target_read(s->t, old_addr, buf, len);
+	int rc = xs_session_read(s, old_addr, buf, len);
 	uint64_t lowest = UINT64_MAX;
 
 	/* The first payload applied at this address saved the original bytes. */

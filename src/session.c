@@ -76,8 +76,7 @@ static int read_state(struct xs_session *s)
 		memset(st, 0, sizeof(*st));
 		return 0;
 	}
-	rc = s->t ? xs_target_read(s->t, s->state_addr, st, sizeof(*st))
-		  : xs_proc_read(s->pid, s->state_addr, st, sizeof(*st));
+	rc = xs_session_read(s, s->state_addr, st, sizeof(*st));
 	if (rc)
 		return rc;
 	if (st->magic != XS_STATE_MAGIC || st->abi != XS_STATE_ABI)
@@ -246,13 +245,17 @@ int xs_session_find(struct xs_session *s, const char *id)
 	return xs_fail(-ENOENT, "pid %d: no payload '%s'", s->pid, id);
 }
 
+int xs_session_read(struct xs_session *s, uint64_t addr, void *buf, size_t len)
+{
+	return s->t ? xs_target_read(s->t, addr, buf, len) : xs_proc_read(s->pid, addr, buf, len);
+}
+
 int xs_fstate_read(struct xs_session *s, int slot, struct xs_fstate *fs)
 {
 	const struct xs_state_payload *p = &s->state->payloads[slot];
 	size_t len = p->nfuncs * sizeof(*fs);
 
-	return s->t ? xs_target_read(s->t, p->fstate_addr, fs, len)
-		    : xs_proc_read(s->pid, p->fstate_addr, fs, len);
+	return xs_session_read(s, p->fstate_addr, fs, len);
 }
 
 int xs_fstate_write(struct xs_session *s, int slot, const struct xs_fstate *fs)

@@ -42,6 +42,9 @@ int xs_session_commit(struct xs_session *s);
 /* The slot of payload id, or -ENOENT with a message. */
 int xs_session_find(struct xs_session *s, const char *id);
 
+/* Read target memory, through the door when attached. */
+int xs_session_read(struct xs_session *s, uint64_t addr, void *buf, size_t len);
+
 /* Per-function state of a payload: read or write the whole array. */
 int xs_fstate_read(struct xs_session *s, int slot, struct xs_fstate *fs);
 int xs_fstate_write(struct xs_session *s, int slot, const struct xs_fstate *fs);
