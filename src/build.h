@@ -57,6 +57,8 @@ struct xb_sym {
 	unsigned out;   /* its index in the payload's .symtab, 0: none yet */
 };
 
+struct xb_lines;
+
 struct xb_obj {
 	char *path;
 	unsigned char *image;
@@ -67,6 +69,7 @@ struct xb_obj {
 	size_t nsym;
 	struct xb_sym *sym; /* by symbol index */
 	char *file;         /* base name of the STT_FILE symbol ("main.c") */
+	const struct xb_lines *lines; /* orig: the diff's line moves, for xb_diff */
 };
 
 int xb_obj_open(const char *path, struct xb_obj **out);
@@ -97,9 +100,27 @@ struct xb_pair {
 	char *rel_path;          /* object path relative to the tree */
 	struct xb_obj *orig, *patched;
 	size_t nchanged, nnew;   /* text sections (functions) */
+	const struct xb_lines *lines; /* line moves of the diff's files, NULL: none */
 	char *lib;               /* -shared output linking it, relative to the tree;
 				  * NULL: the executable (--target) */
 };
+
+/* Line-number noise (build_lines.c): where the unchanged lines of each file
+ * the diff touches moved to, from `diff -U0` of the two trees. */
+struct xb_lines;
+struct xb_work;
+int xb_lines_load(const char *diff, const struct xb_work *w, struct xb_lines **out);
+void xb_lines_free(struct xb_lines *l);
+/* x and y (len bytes of a function, before and after, relocated fields
+ * masked) differ only in 4-byte immediates: line numbers of file (a base
+ * name) equal to where their line moved. */
+bool xb_lines_noise(const struct xb_lines *l, const char *file, const unsigned char *x,
+		    const unsigned char *y, size_t len);
+
+/* Strings a (la bytes, before) and b (lb, after) differ only in numbers that
+ * are line numbers of file equal to where their line moved ("f.c:123"). */
+bool xb_lines_text_noise(const struct xb_lines *l, const char *file, const char *a, size_t la,
+			 const char *b, size_t lb);
 
 /* Correlate, compare, classify every function; refuse data changes. */
 int xb_diff(struct xb_pair *p);

@@ -179,7 +179,15 @@ static bool merged_equal(const struct xb_obj *o, const struct xb_target *ta, con
 		size_t ma = a->sh.sh_size - (uint64_t)fa, mb = b->sh.sh_size - (uint64_t)fb;
 		size_t la = strnlen((const char *)a->data + fa, ma), lb = strnlen((const char *)b->data + fb, mb);
 
-		return la == lb && !memcmp(a->data + fa, b->data + fb, la);
+		if (la == lb && !memcmp(a->data + fa, b->data + fb, la))
+			return true;
+		/* "f.c:123" (a stringized __LINE__) that only moved with its line */
+		if (!xb_lines_text_noise(o->lines, o->file, (const char *)a->data + fa, la,
+					 (const char *)b->data + fb, lb))
+			return false;
+		xs_debug("build: %s: string \"%.*s\" differs only in line numbers", o->file, (int)la,
+			 (const char *)a->data + fa);
+		return true;
 	}
 	uint64_t e = a->sh.sh_entsize ? a->sh.sh_entsize : 1;
 
@@ -266,6 +274,31 @@ static bool section_same(const struct xb_obj *o, unsigned a, const struct xb_obj
 	       rels_equal(o, x, 0, p, y, 0, x->sh.sh_size, true);
 }
 
+/* Differs only in __LINE__ constants that moved with their line: the same
+ * relocations, and bytes that differ only there. */
+static bool line_noise(const struct xb_pair *pr, unsigned a, unsigned b)
+{
+	const struct xb_sec *x = &pr->orig->sec[a], *y = &pr->patched->sec[b];
+	uint64_t len = x->sh.sh_size;
+	unsigned char *bx, *by;
+	bool same;
+
+	if (!pr->lines || len != y->sh.sh_size || !len ||
+	    !rels_equal(pr->orig, x, 0, pr->patched, y, 0, len, true))
+		return false;
+	bx = malloc(len);
+	by = malloc(len);
+	same = bx && by;
+	if (same) {
+		masked(x, 0, len, bx);
+		masked(y, 0, len, by);
+		same = xb_lines_noise(pr->lines, pr->orig->file, bx, by, len);
+	}
+	free(bx);
+	free(by);
+	return same;
+}
+
 int xb_ref_name(const struct xb_obj *o, unsigned i, char *buf, size_t len)
 {
 	const struct xb_sym *s = &o->sym[i];
@@ -333,8 +366,11 @@ static int classify(struct xb_pair *pr)
 				       pr->rel_path, s->name);
 		if (!s->twin)
 			s->state = XB_NEW;
-		else if (!section_same(o, s->twin, p, (unsigned)i))
+		else if (!section_same(o, s->twin, p, (unsigned)i) &&
+			 !line_noise(pr, s->twin, (unsigned)i))
 			s->state = XB_CHANGED;
+		else if (!section_same(o, s->twin, p, (unsigned)i))
+			xs_debug("build: %s: %s differs only in line numbers: unchanged", pr->rel_path, s->name);
 	}
 	for (size_t i = 1; i < p->nsec; i++) {
 		struct xb_sec *s = &p->sec[i];
@@ -368,6 +404,7 @@ int xb_diff(struct xb_pair *pr)
 	if (strcmp(pr->orig->file, pr->patched->file))
 		return xs_fail(-EINVAL, "%s: built from %s before the patch but from %s after",
 			       pr->rel_path, pr->orig->file, pr->patched->file);
+	pr->orig->lines = pr->lines;
 	find_owners(pr->orig);
 	find_owners(pr->patched);
 	match_symbols(pr->orig, pr->patched);

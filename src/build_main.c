@@ -2,8 +2,8 @@
 /*
  * Patch builder pipeline (`xsplice build`), top to bottom: build the original
  * tree, patch and rebuild it, diff every object the rebuild compiled, check
- * the replaced functions against the running binary, emit and validate one
- * payload.
+ * the replaced functions against the running binary or shared library that
+ * holds them, emit and validate one payload per such object.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,6 +21,7 @@ struct run {
 	struct xb_work w;
 	struct xb_pair *pairs;
 	size_t npairs;
+	struct xb_lines *lines;
 	struct xs_build_id target;
 	size_t ngroups; /* payloads emitted so far */
 	long long ms[5]; /* orig build, patched build, diff, check, emit */
@@ -37,6 +38,7 @@ static int open_pairs(struct run *r)
 		char *a = NULL, *b = NULL;
 		int rc = -ENOMEM;
 
+		p->lines = r->lines;
 		p->rel_path = strdup(r->w.objs[i]);
 		if (p->rel_path && asprintf(&a, "%s/%s", r->w.orig, p->rel_path) >= 0 &&
 		    asprintf(&b, "%s/%s", r->w.patched, p->rel_path) >= 0) {
@@ -223,16 +225,24 @@ done:
  * the first changed object of each. */
 static int emit_all(struct run *r)
 {
-	int rc = do_group(r, NULL);
+	int rc = 0;
 
-	for (size_t i = 0; i < r->npairs && !rc; i++) {
-		const char *lib = r->pairs[i].lib;
-		bool seen = false;
+	/* Every payload's name first: a refusal must leave no file behind. */
+	for (int pass = 0; pass < 2 && !rc; pass++) {
+		if (pass)
+			rc = do_group(r, NULL);
+		for (size_t i = 0; i < r->npairs && !rc; i++) {
+			const char *lib = r->pairs[i].lib;
+			char *out = NULL;
+			bool seen = false;
 
-		for (size_t j = 0; lib && j < i; j++)
-			seen |= r->pairs[j].lib && !strcmp(r->pairs[j].lib, lib);
-		if (lib && !seen)
-			rc = do_group(r, lib);
+			for (size_t j = 0; lib && j < i; j++)
+				seen |= r->pairs[j].lib && !strcmp(r->pairs[j].lib, lib);
+			if (!lib || seen)
+				continue;
+			rc = pass ? do_group(r, lib) : out_name(r, lib, &out);
+			free(out);
+		}
 	}
 	return rc;
 }
@@ -252,6 +262,7 @@ static void free_run(struct run *r, bool remove)
 		xb_obj_free(r->pairs[i].patched);
 	}
 	free(r->pairs);
+	xb_lines_free(r->lines);
 	xb_tree_free(&r->w, remove);
 }
 
@@ -276,6 +287,8 @@ int xb_build(const struct xb_opts *o)
 	r.ms[1] = xs_now_ms() - t;
 	keep_logs = rc != 0; /* the message names a log in the work directory */
 	t = xs_now_ms();
+	if (!rc)
+		rc = xb_lines_load(o->patch, &r.w, &r.lines);
 	if (!rc)
 		rc = open_pairs(&r);
 	if (!rc)

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Times `xsplice build` on a generated project: N C files (default 60) of 8
+# functions each, one executable, a one-function fix. Prints the builder's own
+# step timings (orig build, patched build, diff, check, emit) for RUNS runs
+# and writes them to bench/results/builder-<host>-<date>.txt.
+#   bench/builder/run.sh [N_FILES] [RUNS]
+set -eu
+cd "$(dirname "$0")/../.."
+root=$PWD
+xsplice=${XSPLICE:-$root/build/bin/xsplice}
+nfiles=${1:-60}
+runs=${2:-3}
+jobs=$(nproc)
+[ -x "$xsplice" ] || { echo "build $xsplice first (make build/bin/xsplice)" >&2; exit 1; }
+tmp=$(mktemp -d /tmp/xsplice-bench-builder.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+# The project: fN.c with fN_0..fN_7 (a loop, a table, a string each), main.c
+# calls them all once a second.
+gen() {
+	local dir=$1 i k
+	mkdir -p "$dir"
+	for ((i = 0; i < nfiles; i++)); do
+		{
+			echo "/* generated */"
+			echo "#include <stdio.h>"
+			echo "static const int tab$i[8] = { 1, 2, 3, 4, 5, 6, 7, $i };"
+			for ((k = 0; k < 8; k++)); do
+				echo "__attribute__((noinline)) int f${i}_$k(int x)"
+				echo "{"
+				echo "	int s = 0;"
+				echo "	for (int j = 0; j < x % 16; j++)"
+				echo "		s += tab$i[j % 8] * $k;"
+				echo "	if (s < 0)"
+				echo "		fprintf(stderr, \"f${i}_$k: %d\\n\", s);"
+				echo "	return s + $k;"
+				echo "}"
+			done
+		} >"$dir/f$i.c"
+	done
+	{
+		echo "#include <stdio.h>"
+		echo "#include <unistd.h>"
+		for ((i = 0; i < nfiles; i++)); do
+			for ((k = 0; k < 8; k++)); do echo "int f${i}_$k(int x);"; done
+		done
+		echo "int main(void) { for (int n = 0;; n++) { long t = 0;"
+		for ((i = 0; i < nfiles; i++)); do
+			for ((k = 0; k < 8; k++)); do echo "t += f${i}_$k(n);"; done
+		done
+		echo "printf(\"tick %d %ld\\n\", n, t); fflush(stdout); sleep(1); } }"
+	} >"$dir/main.c"
+	{
+		echo "CC ?= gcc"
+		echo "CFLAGS ?= -O2 -g"
+		printf 'OBJS := main.o'
+		for ((i = 0; i < nfiles; i++)); do printf ' f%d.o' "$i"; done
+		echo
+		echo "prog: \$(OBJS)"
+		printf '\t$(CC) $(CFLAGS) -o $@ $(OBJS)\n'
+		echo "%.o: %.c"
+		printf '\t$(CC) $(CFLAGS) -c $< -o $@\n'
+	} >"$dir/Makefile"
+}
+
+gen "$tmp/a"
+(cd "$tmp/a" && make -s -j"$jobs") >/dev/null
+cp -r "$tmp/a" "$tmp/b"
+rm -f "$tmp/b"/*.o "$tmp/b/prog"
+sed -i 's/return s + 3;/return s + 3 + (x > 1000);/' "$tmp/b/f7.c"
+(cd "$tmp" && diff -ru a b | grep -v '^Only in' >"$tmp/fix.diff") || true
+grep -q '^+++ ' "$tmp/fix.diff" || { echo "generating the diff failed" >&2; exit 1; }
+
+host=$(hostname -s 2>/dev/null || echo host)
+out=$root/bench/results/builder-$host-$(date +%Y-%m-%d).txt
+mkdir -p "$root/bench/results"
+{
+	echo "# xsplice build: $nfiles C files + main.c, 8 functions each, one-function fix (f7_3)"
+	echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC') $(uname -srm), $(nproc) cpus, $(gcc --version | head -n1), build: make -j$jobs"
+	echo "# run  orig_build_ms  patched_build_ms  diff_ms  check_ms  emit_ms  payloads  funcs"
+} >"$out"
+for ((r = 1; r <= runs; r++)); do
+	rm -f "$tmp/fix.xsp"
+	"$xsplice" build --src "$tmp/a" --patch "$tmp/fix.diff" --target "$tmp/a/prog" -o "$tmp/fix.xsp" \
+		--build "make -j$jobs" >"$tmp/out" 2>"$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
+	# "timings: orig build A ms, patched build B ms, diff C ms, check D ms, emit E ms"
+	read -r a b c d e < <(sed -n 's/^timings: orig build \([0-9]*\) ms, patched build \([0-9]*\) ms, diff \([0-9]*\) ms, check \([0-9]*\) ms, emit \([0-9]*\) ms$/\1 \2 \3 \4 \5/p' "$tmp/out")
+	objs=$(grep -c '\.xsp: ' "$tmp/out")
+	funcs=$(grep '\.xsp: ' "$tmp/out" | sed 's/ (for .*//; s/^[^:]*://' | wc -w)
+	printf '%-4s %13s %17s %8s %9s %8s %9s %6s\n' "$r" "$a" "$b" "$c" "$d" "$e" "$objs" "$funcs" >>"$out"
+done
+awk '!/^#/ { n++; de += $4 + $6 } END { if (n) printf "# diff + emit: %.0f ms per run on average (target: < 1000 ms per changed object)\n", de / n }' "$out" >>"$out"
+cat "$out"
+echo "written: $out"
