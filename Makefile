@@ -22,7 +22,6 @@ objs = $(patsubst %.c,$(1)/obj/%.o,$(2))
 all: deps-check $(BUILD)/bin/xsplice
 
 # --- dependencies: install what is missing (Debian 12) -------------------------
-DEB_PKGS := gcc make libelf-dev libdw-dev binutils patch
 deps:
 	@missing=""; \
 	[ -f /usr/include/libelf.h ] || missing="$$missing libelf-dev"; \
@@ -30,6 +29,8 @@ deps:
 	command -v gcc >/dev/null || missing="$$missing gcc"; \
 	command -v ld >/dev/null || missing="$$missing binutils"; \
 	command -v patch >/dev/null || missing="$$missing patch"; \
+	command -v cmake >/dev/null || missing="$$missing cmake"; \
+	[ -x /usr/bin/python3 ] || missing="$$missing python3"; \
 	command -v timeout >/dev/null || missing="$$missing coreutils"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
@@ -38,7 +39,9 @@ deps:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 deps-check:
-	@[ -f /usr/include/libelf.h ] && [ -f /usr/include/elfutils/libdwfl.h ] || $(MAKE) --no-print-directory deps
+	@[ -f /usr/include/libelf.h ] && [ -f /usr/include/elfutils/libdwfl.h ] && \
+		command -v patch >/dev/null && command -v cmake >/dev/null && [ -x /usr/bin/python3 ] || \
+		$(MAKE) --no-print-directory deps
 
 # --- normal build ---------------------------------------------------------------
 $(BUILD)/obj/%.o: %.c
