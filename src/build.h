@@ -106,7 +106,7 @@ struct xb_pair {
 };
 
 /* Line-number noise (build_lines.c): where the unchanged lines of each file
- * the diff touches moved to, from `diff -U0` of the two trees. */
+ * the diff touches moved to, from `diff -U0` of orig/ and tree/. */
 struct xb_lines;
 struct xb_work;
 int xb_lines_load(const char *diff, const struct xb_work *w, struct xb_lines **out);
@@ -166,8 +166,9 @@ int xb_emit_rel_sym(struct xb_pair *p, struct xb_writer *w, const struct xb_rel 
 
 struct xb_work {
 	char *dir;       /* work directory */
-	char *orig;      /* dir/orig */
-	char *patched;   /* dir/patched */
+	char *orig;      /* dir/orig: snapshot of tree after the orig build */
+	char *tree;      /* dir/tree: both builds run here, at one absolute path
+			  * (CMake's cache keeps it); patched after xb_tree_patch */
 	char *wrapper;   /* dir/cc-wrapper */
 	char **objs;     /* objects the patched build compiled, relative to the tree */
 	size_t nobjs;

@@ -88,7 +88,7 @@ static int add_file(struct xb_lines *l, const struct xb_work *w, const char *nam
 		free(p);
 		p = NULL;
 		if (asprintf(&o, "%s/%s", w->orig, cands[i]) < 0 ||
-		    asprintf(&p, "%s/%s", w->patched, cands[i]) < 0) {
+		    asprintf(&p, "%s/%s", w->tree, cands[i]) < 0) {
 			rc = -ENOMEM;
 			break;
 		}

@@ -69,7 +69,9 @@ static int assign_line(char *line, const char *tree, struct xb_pair *pairs, size
 
 int xb_link_assign(const struct xb_work *w, struct xb_pair *pairs, size_t n)
 {
-	char *links = NULL, **real = calloc(n + 1, sizeof(*real)), *tree = realpath(w->orig, NULL);
+	/* The log names paths in tree/, where the orig build ran; the objects
+	 * and libraries are still there (patched, at the same paths). */
+	char *links = NULL, **real = calloc(n + 1, sizeof(*real)), *tree = realpath(w->tree, NULL);
 	char line[PATH_MAX * 4];
 	FILE *f = NULL;
 	int rc = -ENOMEM;

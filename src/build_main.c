@@ -41,7 +41,7 @@ static int open_pairs(struct run *r)
 		p->lines = r->lines;
 		p->rel_path = strdup(r->w.objs[i]);
 		if (p->rel_path && asprintf(&a, "%s/%s", r->w.orig, p->rel_path) >= 0 &&
-		    asprintf(&b, "%s/%s", r->w.patched, p->rel_path) >= 0) {
+		    asprintf(&b, "%s/%s", r->w.tree, p->rel_path) >= 0) {
 			if (access(a, F_OK))
 				rc = xs_fail(-EOPNOTSUPP, "%s: a new object (new source file): not supported yet; put new code in an existing file",
 					     p->rel_path);

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Patch builder: the two trees. Copy the project to orig/, build it through a
+ * Patch builder: the two trees. Copy the project to tree/, build it through a
  * compiler wrapper that adds one section per function and per variable and
- * logs every compile; copy orig/ to patched/, apply the diff, rebuild: what
- * the wrapper logs the second time are the objects the diff changed.
+ * logs every compile; snapshot tree/ to orig/, apply the diff in tree/,
+ * rebuild there (same absolute path: CMake's cache stays valid): what the
+ * wrapper logs the second time are the objects the diff changed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -93,6 +94,33 @@ static int drop_elf(const char *path, const struct stat *st, int flag, struct FT
 	return 0;
 }
 
+/* A CMake build directory in the source tree (the operator's own build):
+ * its cache names the source tree's absolute path, which makes cmake refuse
+ * the copy; the --build command makes its own. In the top directory (an
+ * in-source build) only the cache goes. */
+static int drop_cmake(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	char *cache = NULL;
+	int rc = FTW_CONTINUE;
+
+	(void)st;
+	if (flag != FTW_D || asprintf(&cache, "%s/CMakeCache.txt", path) < 0)
+		return FTW_CONTINUE;
+	if (!access(cache, F_OK)) {
+		char *files = NULL;
+
+		xs_debug("build: dropping CMake build directory %s from the copy", path);
+		if (ftw->level == 0 && asprintf(&files, "%s/CMakeFiles", path) >= 0)
+			xb_run((char *const[]){ "rm", "-rf", cache, files, NULL }, NULL, NULL);
+		else if (ftw->level > 0)
+			xb_run((char *const[]){ "rm", "-rf", (char *)path, NULL }, NULL, NULL);
+		free(files);
+		rc = ftw->level ? FTW_SKIP_SUBTREE : FTW_CONTINUE;
+	}
+	free(cache);
+	return rc;
+}
+
 static int write_wrapper(struct xb_work *w)
 {
 	FILE *f = fopen(w->wrapper, "we");
@@ -124,9 +152,9 @@ int xb_tree_prepare(const struct xb_opts *o, struct xb_work *w)
 	if (!w->dir)
 		return xs_fail(-errno, "cannot create a work directory");
 	w->orig = join(w->dir, "orig");
-	w->patched = join(w->dir, "patched");
+	w->tree = join(w->dir, "tree");
 	w->wrapper = join(w->dir, "cc-wrapper");
-	if (!w->orig || !w->patched || !w->wrapper)
+	if (!w->orig || !w->tree || !w->wrapper)
 		return -ENOMEM;
 	rc = write_wrapper(w);
 	if (rc)
@@ -134,13 +162,14 @@ int xb_tree_prepare(const struct xb_opts *o, struct xb_work *w)
 	/* The wrapper stands in for the compiler the environment names. */
 	if (getenv("CC") && !getenv("XSPLICE_REAL_CC"))
 		setenv("XSPLICE_REAL_CC", getenv("CC"), 1);
-	xb_run((char *const[]){ "rm", "-rf", w->orig, w->patched, NULL }, NULL, NULL);
-	if (mkdir(w->orig, 0755))
-		return xs_fail(-errno, "cannot create %s", w->orig);
+	xb_run((char *const[]){ "rm", "-rf", w->orig, w->tree, NULL }, NULL, NULL);
+	if (mkdir(w->tree, 0755))
+		return xs_fail(-errno, "cannot create %s", w->tree);
 	strcat(src, "/.");
-	if (xb_run((char *const[]){ "cp", "-a", src, w->orig, NULL }, NULL, NULL))
-		return xs_fail(-EIO, "cannot copy %s to %s", o->src, w->orig);
-	nftw(w->orig, drop_elf, 16, FTW_PHYS);
+	if (xb_run((char *const[]){ "cp", "-a", src, w->tree, NULL }, NULL, NULL))
+		return xs_fail(-EIO, "cannot copy %s to %s", o->src, w->tree);
+	nftw(w->tree, drop_cmake, 16, FTW_PHYS | FTW_ACTIONRETVAL);
+	nftw(w->tree, drop_elf, 16, FTW_PHYS);
 	return 0;
 }
 
@@ -188,7 +217,7 @@ static int read_log(struct xb_work *w, const char *log, const char *tree)
 
 int xb_tree_build(const struct xb_opts *o, struct xb_work *w, bool patched)
 {
-	const char *tree = patched ? w->patched : w->orig, *what = patched ? "patched" : "orig";
+	const char *tree = w->tree, *what = patched ? "patched" : "orig";
 	char *log = NULL, *out = NULL, *cmd = NULL, *links = NULL;
 	int rc = -ENOMEM;
 
@@ -243,8 +272,10 @@ int xb_tree_patch(const struct xb_opts *o, struct xb_work *w)
 
 	if (!realpath(o->patch, diff))
 		return xs_fail(-errno, "patch %s", o->patch);
-	if (xb_run((char *const[]){ "cp", "-a", w->orig, w->patched, NULL }, NULL, NULL))
-		return xs_fail(-EIO, "cannot copy %s to %s", w->orig, w->patched);
+	/* orig/ keeps the original objects and sources; tree/ is patched and
+	 * rebuilt in place, times preserved, so make redoes only the diff's. */
+	if (xb_run((char *const[]){ "cp", "-a", w->tree, w->orig, NULL }, NULL, NULL))
+		return xs_fail(-EIO, "cannot copy %s to %s", w->tree, w->orig);
 	if (asprintf(&log, "%s/patch.log", w->dir) < 0)
 		return -ENOMEM;
 	/* A dry run first: a half-applied diff at -p1 would spoil the -p0 try. */
@@ -253,10 +284,10 @@ int xb_tree_patch(const struct xb_opts *o, struct xb_work *w)
 
 		if (!xb_run((char *const[]){ "patch", p, "--batch", "--forward", "--dry-run", "-s", "-i",
 					     diff, NULL },
-			    w->patched, log))
+			    w->tree, log))
 			rc = xb_run((char *const[]){ "patch", p, "--batch", "--forward", "-s", "-i", diff,
 						     NULL },
-				    w->patched, log);
+				    w->tree, log);
 	}
 	if (rc)
 		rc = xs_fail(-EINVAL, "the diff %s does not apply to %s with -p1 or -p0: see %s", o->patch,
@@ -274,6 +305,6 @@ void xb_tree_free(struct xb_work *w, bool remove)
 	free(w->objs);
 	free(w->dir);
 	free(w->orig);
-	free(w->patched);
+	free(w->tree);
 	free(w->wrapper);
 }
