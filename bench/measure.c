@@ -28,7 +28,7 @@
 #include "bench_shm.h"
 
 #define CMD_TIMEOUT_S 60
-#define RESUME_TIMEOUT_NS 5000000000ull
+#define RESUME_TIMEOUT_NS 10000000000ull
 
 struct ival {
 	uint64_t t;
@@ -99,7 +99,7 @@ static int check_sum(void)
 		fprintf(stderr, "measure: signalling busy pid %d: %s\n", shm->pid, strerror(errno));
 		return -1;
 	}
-	for (int i = 0; i < 5000; i++) {
+	for (int i = 0; i < 10000; i++) {
 		if (__atomic_load_n(&shm->check_gen, __ATOMIC_ACQUIRE) != gen) {
 			printf("%lld\n", (long long)shm->check_sum);
 			return 0;

@@ -4,12 +4,16 @@
 # payload of 1, 100 and 1000 functions, at 1, 16 and 128 threads, next to the
 # bare-tracer floor (bench/floor.c) measured in the same run. See bench/README.md.
 # Writes bench/results/<host>-<date>.txt and .json. Knobs (environment):
-# BENCH_REPS (5), BENCH_THREADS ("1 16 128"), BENCH_FUNCS ("1 100 1000"), XSPLICE.
+# BENCH_REPS (5), BENCH_REPS_BIG (3, for 64 threads and more: each command
+# then takes seconds), BENCH_THREADS ("1 16 128"), BENCH_FUNCS ("1 100 1000"),
+# BENCH_LOAD (0; 1 also measures `xsplice load`), XSPLICE.
 set -u
-cd "$(dirname "$0")/.."
+self=$(readlink -f "$0")
+cd "$(dirname "$self")/.."
 root=$PWD
 XSPLICE=${XSPLICE:-$root/build/bin/xsplice}
 REPS=${BENCH_REPS:-5}
+REPS_BIG=${BENCH_REPS_BIG:-3}
 THREADS=${BENCH_THREADS:-"1 16 128"}
 FUNCS=${BENCH_FUNCS:-"1 100 1000"}
 out=$root/build/bench
@@ -28,7 +32,7 @@ busy_nice=0
 # threads, they do not take seconds each; busy is started back at nice 0 and
 # measure gives the measured commands nice 0 and SCHED_OTHER.
 if [ "$(id -u)" = 0 ] && [ "$(nice)" = 0 ] && [ -z "${BENCH_NICED:-}" ]; then
-	BENCH_NICED=1 exec nice -n -10 "$0" "$@"
+	BENCH_NICED=1 exec nice -n -10 "$self" "$@"
 fi
 [ "$(nice)" = -10 ] && busy_nice=10
 
@@ -131,18 +135,14 @@ verify() { # T F WHAT REP EXPECTED_SUM: did the patch take (or go) in busy?
 	return 1
 }
 
-# One rep for payload p$f: "load" (upload+check+apply in one command), then
-# the same as separate upload/check/apply; each followed by revert and unload.
-# Restarts busy after any failure so the next rep starts clean.
+# One rep for payload p$f: upload, check, apply (what `xsplice load` does in
+# one command, measured apart so each stop is seen on its own), revert,
+# unload; with BENCH_LOAD=1 also load/revert/unload. Restarts busy after any
+# failure so the next rep starts clean.
 xsplice_rep() { # T F REP BASESUM
 	local t=$1 f=$2 rep=$3 base=$4 id=p$2 pid=$busy_pid
 	ok=1
 	echo "--- $t threads, p$f, rep $rep" >>"$log"
-	step "$t" "$f" load "$rep" load "$pid" "$out/p$f.xsp" --id "$id"
-	verify "$t" "$f" load "$rep" $((base + f))
-	step "$t" "$f" revert "$rep" revert "$pid" "$id"
-	verify "$t" "$f" revert "$rep" "$base"
-	step "$t" "$f" unload "$rep" unload "$pid" "$id"
 	step "$t" "$f" upload "$rep" upload "$pid" "$id" "$out/p$f.xsp"
 	step "$t" "$f" check "$rep" check "$pid" "$id"
 	step "$t" "$f" apply "$rep" apply "$pid" "$id"
@@ -150,6 +150,12 @@ xsplice_rep() { # T F REP BASESUM
 	step "$t" "$f" revert "$rep" revert "$pid" "$id"
 	verify "$t" "$f" revert "$rep" "$base"
 	step "$t" "$f" unload "$rep" unload "$pid" "$id"
+	if [ "${BENCH_LOAD:-0}" = 1 ]; then
+		step "$t" "$f" load "$rep" load "$pid" "$out/p$f.xsp" --id "$id"
+		verify "$t" "$f" load "$rep" $((base + f))
+		step "$t" "$f" revert "$rep" revert "$pid" "$id"
+		step "$t" "$f" unload "$rep" unload "$pid" "$id"
+	fi
 	if [ "$ok" = 0 ]; then
 		say "xsplice failed at $t threads, p$f, rep $rep (see $log); restarting busy"
 		start_busy "$t"
@@ -157,16 +163,18 @@ xsplice_rep() { # T F REP BASESUM
 }
 
 bench_threads() { # T
-	local t=$1 base start=$SECONDS
-	say "$t threads"
+	local t=$1 base start=$SECONDS reps=$REPS
+	[ "$t" -ge 64 ] && reps=$REPS_BIG
+	say "$t threads, $reps reps"
 	start_busy "$t" || { say "busy did not start"; return 1; }
 	"$out/measure" check "$shm" >"$out/sum.out" && read -r base <"$out/sum.out" || return 1
-	for ((rep = 1; rep <= REPS; rep++)); do
+	for ((rep = 1; rep <= reps; rep++)); do
 		# The floor is interleaved with xsplice so both see the same machine.
 		record "$t" - baseline "$rep" true
 		record "$t" - floor-rt "$rep" "$out/floor" --rt "$busy_pid" "$f0"
 		record "$t" - floor-nort "$rep" "$out/floor" --no-rt "$busy_pid" "$f0"
 		[ "$xs_ok" = 1 ] || continue
+		echo "$(date +%T) rep $rep" >>"$log"
 		for f in $FUNCS; do
 			xsplice_rep "$t" "$f" "$rep" "$base"
 			[ -n "$busy_pid" ] || return 1 # busy did not restart
@@ -174,6 +182,7 @@ bench_threads() { # T
 	done
 	cleanup
 	say "$t threads took $((SECONDS - start)) s"
+	echo "$t threads took $((SECONDS - start)) s" >>"$log"
 }
 
 machine() {
@@ -184,7 +193,7 @@ machine() {
 	echo "date: $(date -Is)"
 	echo "load_at_start: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo none)"
-	echo "reps: $REPS"
+	echo "reps: $REPS ($REPS_BIG from 64 threads)"
 	echo "xsplice: $([ "$xs_ok" = 1 ] && echo measured || echo "not measured: $xs_why")"
 }
 

@@ -103,7 +103,7 @@ END {
 			(((g, "stop", 1) in val) ? num(median(g, "stop"), 3) : "-"), okcol
 	}
 	printf "ok = successful/attempted; ! = the patch's effect was not seen in busy;\n"
-	printf "? = a thread did not run again within 5 s (counted failed) or a gap log overflowed.\n"
+	printf "? = a thread did not run again within 10 s (counted failed) or a gap log overflowed.\n"
 }
 
 function json(    k, g, key, fm, pm, line, sep, i) {
