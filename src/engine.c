@@ -387,6 +387,7 @@ static int run_plan(struct xs_session *s, const struct plan *pl, struct xs_unwin
 		rc = add_ranges(s, pl->apply, true, &ranges, &n);
 	if (!rc)
 		rc = xs_quiesce(s, u, ranges, n, deadline);
+	xs_debug("no thread in the code being changed");
 	free(ranges);
 	for (size_t i = 0; !rc && i < pl->nrevert; i++)
 		rc = xs_run_hooks(s, pl->revert[i], XS_HOOK_PRE_REVERT, true);
@@ -480,13 +481,19 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 		goto out;
 	}
 	/* Stopped from here on; plan again only if another run changed the registry. */
+	long long t0 = xs_now_us();
 	rc = open_payload(pid, id, op, true, timeout_ms, &s, &slot);
+	xs_debug("%s %s: all threads stopped in %lld us", ops[op].name, id, xs_now_us() - t0);
 	if (!rc && s->state->version != version)
 		rc = prepare_plan(s, id, op, slot, &pl);
 	if (!rc)
 		rc = run_plan(s, &pl, u, deadline);
 	if (rc)
 		fail_action(s, slot, rc);
+	xs_debug("%s %s: patched at %lld us", ops[op].name, id, xs_now_us() - t0);
+	xs_session_close(s);
+	s = NULL;
+	xs_debug("%s %s: released at %lld us", ops[op].name, id, xs_now_us() - t0);
 out:
 	xs_session_close(s);
 	xs_unwinder_free(u);
