@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -67,6 +68,17 @@ static int find_state(pid_t pid, uint64_t *addr)
 	return 0;
 }
 
+/* Slots in use, counting from the first: what a commit must cover. */
+static size_t used_span(const struct xs_state *st)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < XS_STATE_MAX_PAYLOADS; i++)
+		if (st->payloads[i].used)
+			n = i + 1;
+	return n;
+}
+
 static int read_state(struct xs_session *s)
 {
 	struct xs_state *st = s->state;
@@ -83,6 +95,7 @@ static int read_state(struct xs_session *s)
 		return xs_fail(
 		    -EPROTO, "pid %d: registry at 0x%llx has magic 0x%llx abi %u, not ours", s->pid,
 		    (unsigned long long)s->state_addr, (unsigned long long)st->magic, st->abi);
+	s->span = used_span(st); /* slots a later commit must cover */
 	return 0;
 }
 
@@ -231,10 +244,22 @@ void xs_session_drop_empty_state(struct xs_session *s)
 	s->created_state = false;
 }
 
+/*
+ * Write back the header, the journal and every slot that is or was in use
+ * during this session: one write of a few KiB instead of the whole registry,
+ * since this runs while every thread is stopped.
+ */
 int xs_session_commit(struct xs_session *s)
 {
+	size_t span = used_span(s->state);
+
+	if (span < s->span)
+		span = s->span;
+	s->span = span;
 	s->state->version++;
-	return xs_target_write(s->t, s->state_addr, s->state, sizeof(*s->state));
+	return xs_target_write(s->t, s->state_addr, s->state,
+			       offsetof(struct xs_state, payloads) +
+				       span * sizeof(s->state->payloads[0]));
 }
 
 int xs_session_find(struct xs_session *s, const char *id)

@@ -20,6 +20,7 @@ struct xs_session {
 	uint64_t state_addr;   /* 0: the process has no registry yet */
 	struct xs_state *state;/* local copy; written back by xs_session_commit */
 	bool created_state;    /* this session made the registry */
+	size_t span;           /* slots in use when read: commits write at least these */
 	int saved_policy;      /* scheduling policy to restore, -1: unchanged */
 	struct sched_param saved_param;
 };
