@@ -71,9 +71,12 @@ int xs_patch_write(struct xs_session *s, int slot, struct xs_fstate *fs, bool ap
 	uint32_t n = p->nfuncs;
 	int rc;
 
-	/* Verify every site first: nothing written if any is not as recorded. */
-	for (uint32_t i = 0; i < n; i++) {
-		rc = site_holds(s, &fs[i], apply ? fs[i].saved : fs[i].written);
+	/*
+	 * Verify every site first: nothing written if any is not as recorded.
+	 * An apply's saved bytes were read in this same stop (xs_patch_prepare).
+	 */
+	for (uint32_t i = 0; !apply && i < n; i++) {
+		rc = site_holds(s, &fs[i], fs[i].written);
 		if (rc < 0)
 			return rc;
 		if (!rc)
