@@ -34,10 +34,10 @@ bool xs_arch_reloc_is_abs_pointer(uint32_t type);
 int xs_arch_reloc_apply(uint32_t type, unsigned char *loc, uint64_t P, uint64_t S, int64_t A,
 			uint64_t G, uint64_t GOT);
 
-/* Branch relocation (PLT32) that may go through a stub when out of reach. */
+/* Branch relocation (PLT32) that may go through a veneer when out of reach. */
 bool xs_arch_reloc_is_branch(uint32_t type);
-/* Write an XS_ARCH_STUB_SIZE-byte stub that jumps to `to` from anywhere. */
-void xs_arch_encode_stub(uint64_t to, unsigned char stub[XS_ARCH_STUB_SIZE]);
+/* Write an XS_ARCH_VENEER_SIZE-byte veneer that jumps to `to` from anywhere. */
+void xs_arch_encode_veneer(uint64_t to, unsigned char veneer[XS_ARCH_VENEER_SIZE]);
 
 /* --- patching ------------------------------------------------------------------- */
 /* Bytes to skip at a function entry before the patch (endbr64 on x86-64). */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Payload layout and linking (see loader.h). The mapping is, in order:
- * text (sections, far-call stubs, a trap byte), rodata (sections, GOT),
+ * text (sections, far-call veneers, a trap byte), rodata (sections, GOT),
  * data (data and bss), per-function state. Each region starts on a page.
  */
 #include "loader.h"
@@ -25,7 +25,7 @@ static size_t place(size_t *cursor, const GElf_Shdr *sh)
 	return off;
 }
 
-/* GOT slots and stubs: one per symbol that a relocation needs them for. */
+/* GOT slots and veneers: one per symbol that a relocation needs them for. */
 static void count_slots(const struct xs_payload *p, struct xs_image *img)
 {
 	for (size_t s = 1; s < p->nsections; s++) {
@@ -39,8 +39,8 @@ static void count_slots(const struct xs_payload *p, struct xs_image *img)
 			if (xs_arch_reloc_needs_got(rel->type) && !img->sym_got[rel->sym])
 				img->sym_got[rel->sym] = ++img->ngot;
 			if (xs_arch_reloc_is_branch(rel->type) &&
-			    p->syms[rel->sym].shndx == SHN_UNDEF && !img->sym_stub[rel->sym])
-				img->sym_stub[rel->sym] = ++img->nstubs;
+			    p->syms[rel->sym].shndx == SHN_UNDEF && !img->sym_veneer[rel->sym])
+				img->sym_veneer[rel->sym] = ++img->nveneers;
 		}
 	}
 }
@@ -60,8 +60,8 @@ int xs_image_layout(const struct xs_payload *p, struct xs_image *img)
 	memset(img, 0, sizeof(*img));
 	img->sec_off = malloc(p->nsections * sizeof(*img->sec_off));
 	img->sym_got = calloc(p->nsyms, sizeof(*img->sym_got));
-	img->sym_stub = calloc(p->nsyms, sizeof(*img->sym_stub));
-	if (!img->sec_off || !img->sym_got || !img->sym_stub) {
+	img->sym_veneer = calloc(p->nsyms, sizeof(*img->sym_veneer));
+	if (!img->sec_off || !img->sym_got || !img->sym_veneer) {
 		xs_image_free(img);
 		return xs_fail(-ENOMEM, "%s: no memory for the layout", p->name);
 	}
@@ -70,8 +70,8 @@ int xs_image_layout(const struct xs_payload *p, struct xs_image *img)
 	count_slots(p, img);
 
 	layout_kind(p, img, &cursor, XS_SEC_TEXT);
-	img->stub_off = cursor = XS_ALIGN_UP(cursor, 16);
-	cursor += img->nstubs * XS_ARCH_STUB_SIZE;
+	img->veneer_off = cursor = XS_ALIGN_UP(cursor, 16);
+	cursor += img->nveneers * XS_ARCH_VENEER_SIZE;
 	img->trap_off = cursor;
 	cursor += XS_ARCH_TRAP_SIZE;
 	img->text_size = XS_ALIGN_UP(cursor, PAGE);
@@ -146,11 +146,11 @@ static int link_section(const struct xs_payload *p, struct xs_image *img, unsign
 			    p->name, sec->name, (unsigned long long)rel->offset, sym->name,
 			    p->sections[sym->shndx].name);
 		rc = xs_arch_reloc_apply(rel->type, loc, P, S, rel->addend, G, got);
-		if (rc == -ERANGE && img->sym_stub[rel->sym]) {
-			uint64_t stub = img->base + img->stub_off +
-					XS_ARCH_STUB_SIZE * (img->sym_stub[rel->sym] - 1);
+		if (rc == -ERANGE && img->sym_veneer[rel->sym]) {
+			uint64_t veneer = img->base + img->veneer_off +
+					XS_ARCH_VENEER_SIZE * (img->sym_veneer[rel->sym] - 1);
 
-			rc = xs_arch_reloc_apply(rel->type, loc, P, stub, rel->addend, G, got);
+			rc = xs_arch_reloc_apply(rel->type, loc, P, veneer, rel->addend, G, got);
 		}
 		if (rc)
 			return xs_fail(
@@ -184,10 +184,10 @@ int xs_image_link(const struct xs_payload *p, struct xs_image *img, uint64_t bas
 		if (img->sym_got[i])
 			memcpy(img->bytes + img->got_off + 8 * (img->sym_got[i] - 1), &symval[i],
 			       8);
-		if (img->sym_stub[i])
-			xs_arch_encode_stub(symval[i],
-					    img->bytes + img->stub_off +
-						XS_ARCH_STUB_SIZE * (img->sym_stub[i] - 1));
+		if (img->sym_veneer[i])
+			xs_arch_encode_veneer(symval[i],
+					    img->bytes + img->veneer_off +
+						XS_ARCH_VENEER_SIZE * (img->sym_veneer[i] - 1));
 	}
 	memcpy(img->bytes + img->trap_off, xs_arch_trap_insn, XS_ARCH_TRAP_SIZE);
 
@@ -205,7 +205,7 @@ void xs_image_free(struct xs_image *img)
 {
 	free(img->sec_off);
 	free(img->sym_got);
-	free(img->sym_stub);
+	free(img->sym_veneer);
 	free(img->bytes);
 	memset(img, 0, sizeof(*img));
 }

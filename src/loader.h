@@ -22,10 +22,10 @@ struct xs_image {
 	size_t fstate_off, fstate_size;
 	size_t *sec_off;             /* by section index; SIZE_MAX when not loaded */
 	size_t got_off, ngot;        /* GOT slots (in rodata, read-only once linked) */
-	size_t stub_off, nstubs;     /* far-call stubs (in text) */
+	size_t veneer_off, nveneers;     /* far-call veneers (in text) */
 	size_t trap_off;             /* an int3 in text */
 	uint32_t *sym_got;           /* by symbol index: GOT slot + 1, 0 when none */
-	uint32_t *sym_stub;          /* by symbol index: stub + 1, 0 when none */
+	uint32_t *sym_veneer;          /* by symbol index: veneer + 1, 0 when none */
 	/* Filled by xs_image_link. */
 	uint64_t base;
 	unsigned char *bytes;        /* size bytes: what the target gets */

@@ -14,7 +14,7 @@ typedef struct user_regs_struct xs_regs;
 #define XS_ARCH_TRAP_SIZE 1     /* int3 */
 #define XS_ARCH_SYSCALL_SIZE 2  /* syscall */
 #define XS_ARCH_PTR_SIZE 8
-#define XS_ARCH_STUB_SIZE 16    /* jmp *0(%rip); .quad target; pad */
+#define XS_ARCH_VENEER_SIZE 16    /* jmp *0(%rip); .quad target; pad */
 #define XS_ARCH_RED_ZONE 128
 #define XS_ARCH_DWARF_SP 7      /* %rsp in the DWARF register numbering */
 #define XS_ARCH_DWARF_PC 16     /* return address column */
