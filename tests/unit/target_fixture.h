@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "error.h"
 #include "target.h"
 
@@ -55,28 +56,9 @@ struct shared {
 };
 
 static struct shared *sh;
-static int failures, checks;
 static pid_t children[64];
 static int nchildren;
 
-static void check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static __attribute__((unused)) void check(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	checks++;
-	printf("%s - ", ok ? "ok  " : "FAIL");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	if (!ok) {
-		failures++;
-		if (xs_error_message()[0])
-			printf(" [last error: %s]", xs_error_message());
-	}
-	printf("\n");
-	fflush(stdout);
-}
 
 static __attribute__((unused)) long long now_us(void)
 {

@@ -3,6 +3,7 @@
  * Unit test of the x86-64 arch hooks: jump and NOP encodings (decoded here
  * and executed), endbr64, every relocation type, and call/syscall setup.
  */
+#include "check.h"
 #include "arch.h"
 
 #include <elf.h>
@@ -16,23 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int failures;
-static int checks;
 
-static void check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void check(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	checks++;
-	if (!ok)
-		failures++;
-	printf("%s: ", ok ? "ok" : "FAIL");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
 
 /* --- executable scratch memory ----------------------------------------------------- */
 #define CODE_SIZE 8192

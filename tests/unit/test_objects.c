@@ -19,28 +19,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "error.h"
 #include "objects.h"
 
 extern char **environ;
 
-static int failures;
 static char dir[64];
 
-static void check(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void check(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s - ", ok ? "ok" : "FAIL");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-	if (!ok)
-		failures++;
-}
 
 /* --- the programs ------------------------------------------------------------------ */
 

@@ -10,24 +10,11 @@
 #include <stddef.h>
 #include <sys/mman.h>
 
+#include "check.h"
 #include "payload.h"
 #include "payload_fixture.h"
 
-static int failures;
 
-static void check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void check(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s ", ok ? "ok  " : "FAIL");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-	failures += !ok;
-}
 
 /* --- reading and writing a raw image (memcpy: nothing need be aligned) ---------- */
 

@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "error.h"
 #include "unwind.h"
 #include "unwind_targets.h"
@@ -27,24 +28,8 @@
 #define MAX_FRAMES 64
 #define MAX_THREADS 256
 
-static int failures;
 static char dir[] = "/tmp/xs-unwind-XXXXXX";
 
-static void check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void check(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s: ", ok ? "ok" : "FAIL");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-	if (!ok)
-		failures++;
-}
 
 /* --- target programs (sources in unwind_targets.h) --------------------------------------- */
 
