@@ -9,7 +9,7 @@ SAN_BUILD ?= build-san
 
 CFLAGS_BASE := -std=gnu11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE \
 	-Iinclude -Isrc -Isrc/arch/$(ARCH) -MMD -MP
-LDLIBS := -ldw -lelf
+LDLIBS := -ldw -lelf -Wl,-z,now
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
 LIB_SRCS := $(sort $(wildcard src/*.c src/arch/$(ARCH)/*.c))

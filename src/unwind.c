@@ -7,6 +7,7 @@
  */
 #include "unwind.h"
 
+#include <dwarf.h>
 #include <elfutils/libdwfl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +30,8 @@
 #define MAX_DWARF_REGS 64
 #define CACHE_PAGE 4096u
 #define CACHE_PAGES 8 /* a stack walk touches one to a few pages */
+#define CFI_MEMO 512  /* addresses known to have CFI: threads share most of their PCs */
+#define WARM_FDES_MAX 200000 /* FDEs parsed ahead, over all objects (~0.5 us each) */
 
 /* Payload code registered by xs_unwinder_add_code. */
 struct xs_code {
@@ -51,6 +54,8 @@ struct proc_files {
 	pid_t pid;
 	struct vma *v;
 	size_t n;
+	uint64_t vdso_start, vdso_end; /* 0, 0: none */
+	unsigned char *vdso;           /* its image, read before the stop; NULL: not read */
 };
 
 struct page_cache {
@@ -75,6 +80,14 @@ struct xs_unwinder {
 	char why[160];     /* first reason the walk cannot go on */
 	bool read_failed;  /* a stack read failed: CFI values are not trustworthy */
 	bool exact_pc;     /* the next frame's PC is exact (initial or after a signal frame) */
+
+	size_t warm_budget; /* FDEs warm_fdes may still parse */
+
+	/* have_cfi's answers, kept for every walk (objects do not move): 0 is empty. */
+	struct {
+		uint64_t addr;
+		bool signal;
+	} cfi_memo[CFI_MEMO];
 
 	/* Target memory does not change while it is stopped: cache per walk. */
 	struct page_cache cache[CACHE_PAGES];
@@ -135,7 +148,11 @@ static int find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_A
 		if (fd >= 0 || !strstr(name, " (deleted)"))
 			return fd;
 	}
-	/* The vDSO, and deleted files we could not open: read from memory. */
+	if (pf && pf->magic == FILES_MAGIC && pf->vdso && base == pf->vdso_start) {
+		*elfp = elf_memory((char *)pf->vdso, pf->vdso_end - pf->vdso_start);
+		return -1;
+	}
+	/* The vDSO if not read yet, and deleted files we could not open: from memory. */
 	return dwfl_linux_proc_find_elf(mod, userdata, name, base, file_name, elfp);
 }
 
@@ -287,7 +304,7 @@ static bool cfi_covers(Dwarf_CFI *cfi, Dwarf_Addr addr, bool *signal)
  * falls back to following %rbp, which means nothing in code built without
  * frame pointers: such a frame is refused, not guessed.
  */
-static bool have_cfi(struct xs_unwinder *u, Dwarf_Addr addr, bool *signal)
+static bool lookup_cfi(struct xs_unwinder *u, Dwarf_Addr addr, bool *signal)
 {
 	Dwfl_Module *mod = dwfl_addrmodule(u->dwfl, addr);
 	Dwarf_Addr bias;
@@ -305,6 +322,22 @@ static bool have_cfi(struct xs_unwinder *u, Dwarf_Addr addr, bool *signal)
 		return true;
 	set_why(u, "no CFI for it in %s", dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL));
 	return false;
+}
+
+/* lookup_cfi, remembered: the same few PCs come up in thread after thread. */
+static bool have_cfi(struct xs_unwinder *u, Dwarf_Addr addr, bool *signal)
+{
+	size_t slot = (size_t)((addr * 0x9e3779b97f4a7c15ull) >> 55) % CFI_MEMO;
+
+	if (addr && u->cfi_memo[slot].addr == addr) {
+		*signal = u->cfi_memo[slot].signal;
+		return true;
+	}
+	if (!lookup_cfi(u, addr, signal))
+		return false;
+	u->cfi_memo[slot].addr = addr;
+	u->cfi_memo[slot].signal = *signal;
+	return true;
 }
 
 static int frame_cb(Dwfl_Frame *state, void *arg)
@@ -415,11 +448,90 @@ static void touch_unwind_tables(Elf *elf)
 	(void)sink;
 }
 
+static Elf_Scn *section_named(Elf *elf, const char *want, GElf_Shdr *sh)
+{
+	size_t shstrndx;
+	Elf_Scn *scn = NULL;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *name;
+
+		if (gelf_getshdr(scn, sh) && (name = elf_strptr(elf, shstrndx, sh->sh_name)) &&
+		    !strcmp(name, want))
+			return scn;
+	}
+	return NULL;
+}
+
+/*
+ * Parse every FDE of an object now, while the process runs: libdw parses an
+ * FDE (and its CIE) the first time a lookup lands in it, and the first walk
+ * after the stop would pay ~0.1 ms for that while every thread waits. The
+ * .eh_frame_hdr search table lists each FDE's first address; looking that
+ * address up interns the FDE in the CFI's cache. Only the encoding every
+ * toolchain emits (datarel sdata4 table, udata4 count) is read.
+ */
+static void warm_fdes(struct xs_unwinder *u, Elf *elf, Dwarf_CFI *cfi)
+{
+	const unsigned char *p;
+	GElf_Shdr sh;
+	Elf_Scn *scn = section_named(elf, ".eh_frame_hdr", &sh);
+	Elf_Data *d = scn ? elf_getdata(scn, NULL) : NULL;
+	uint32_t count;
+
+	if (!cfi || !d || !d->d_buf || d->d_size < 12)
+		return;
+	p = d->d_buf;
+	if (p[0] != 1 || p[2] != (DW_EH_PE_udata4) ||
+	    p[3] != (DW_EH_PE_datarel | DW_EH_PE_sdata4) || (p[1] & 0x0f) != DW_EH_PE_sdata4)
+		return;
+	memcpy(&count, p + 8, sizeof(count));
+	if (count > (d->d_size - 12) / 8)
+		return;
+	for (uint32_t k = 0; k < count && u->warm_budget; k++, u->warm_budget--) {
+		int32_t rel;
+		Dwarf_Frame *frame;
+
+		memcpy(&rel, p + 12 + 8 * k, sizeof(rel));
+		if (dwarf_cfi_addrframe(cfi, sh.sh_addr + (int64_t)rel, &frame) == 0)
+			free(frame);
+	}
+}
+
+/*
+ * The vDSO's image, for preload_module: every thread spinning on the clock
+ * has a frame in it, and libdwfl would otherwise read it from the target on
+ * the first walk, while all threads wait (~80 us). Reading /proc/<pid>/mem
+ * may be refused before the attach (yama); then it loads on first use.
+ */
+static void read_vdso(struct proc_files *pf)
+{
+	size_t len = pf->vdso_end - pf->vdso_start;
+	char path[64];
+	int fd;
+
+	if (!len || len > (1u << 20))
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/mem", pf->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	pf->vdso = malloc(len);
+	if (pf->vdso && pread(fd, pf->vdso, len, (off_t)pf->vdso_start) != (ssize_t)len) {
+		free(pf->vdso);
+		pf->vdso = NULL;
+	}
+	close(fd);
+}
+
 /*
  * Open every object's ELF and CFI now, before the threads are stopped, so a
- * walk only looks things up. Not the vDSO, nor deleted files map_files may
- * not open: they are read from /proc/<pid>/mem, which may need the attach
- * (a failure here would be cached by dwfl); they load when first needed.
+ * walk only looks things up. Not deleted files map_files may not open, nor
+ * the vDSO if read_vdso could not: they are read from /proc/<pid>/mem, which
+ * may need the attach (a failure here would be cached by dwfl); they load
+ * when first needed.
  */
 static int preload_module(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr start,
 			  void *arg)
@@ -430,7 +542,8 @@ static int preload_module(Dwfl_Module *mod, void **userdata, const char *name, D
 
 	(void)start;
 	*userdata = &u->files;
-	if (name[0] != '/' || strstr(name, " (deleted)"))
+	if (!(name[0] == '/' || (u->files.vdso && start == u->files.vdso_start)) ||
+	    strstr(name, " (deleted)"))
 		return DWARF_CB_OK;
 	elf = dwfl_module_getelf(mod, &bias);
 	if (!elf)
@@ -443,8 +556,8 @@ static int preload_module(Dwfl_Module *mod, void **userdata, const char *name, D
 			u->machine = ehdr.e_machine;
 		}
 	}
-	dwfl_module_eh_cfi(mod, &bias);
 	touch_unwind_tables(elf);
+	warm_fdes(u, elf, dwfl_module_eh_cfi(mod, &bias));
 	return DWARF_CB_OK;
 }
 
@@ -466,7 +579,13 @@ static int read_maps(struct xs_unwinder *u)
 		char *p;
 
 		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %*s %*s %*s %n", &start, &end, &at) < 2 ||
-		    !at || line[at] != '/')
+		    !at)
+			continue;
+		if (!strncmp(line + at, "[vdso]", 6)) {
+			u->files.vdso_start = start;
+			u->files.vdso_end = end;
+		}
+		if (line[at] != '/')
 			continue;
 		line[strcspn(line, "\n")] = '\0';
 		if (u->files.n == alloc) {
@@ -502,9 +621,12 @@ int xs_unwinder_new(pid_t pid, struct xs_unwinder **out)
 	u->pid = pid;
 	u->files.magic = FILES_MAGIC;
 	u->files.pid = pid;
+	u->warm_budget = WARM_FDES_MAX;
+	memset(u->cache, 0xff, sizeof(u->cache)); /* fault the walk's pages in now, not in the stop */
 	rc = read_maps(u);
 	if (rc)
 		goto fail;
+	read_vdso(&u->files);
 	u->dwfl = dwfl_begin(&module_callbacks);
 	if (!u->dwfl) {
 		rc = xs_fail(-ENOMEM, "pid %d: cannot start libdwfl: %s", pid, dwfl_errmsg(-1));
@@ -732,5 +854,6 @@ void xs_unwinder_free(struct xs_unwinder *u)
 	for (size_t i = 0; i < u->files.n; i++)
 		free(u->files.v[i].path);
 	free(u->files.v);
+	free(u->files.vdso);
 	free(u);
 }
