@@ -39,6 +39,8 @@ struct xs_tstate {
 	bool live_ok;
 	enum xs_stop stop;
 	bool awaiting;        /* a stop report is due: interrupted, or new thread */
+	bool fresh;           /* seized, not interrupted yet */
+	bool need_regs;       /* stopped, registers not read yet (xs_tgt_collect) */
 	bool listening;       /* left group-stopped with PTRACE_LISTEN */
 	bool si_valid;        /* si describes pending_signal */
 	bool si_current;      /* ... and is the signal of the stop we are in now */
@@ -61,6 +63,7 @@ struct xs_tgt {
 	bool poll_wait;        /* SIGCHLD is ignored here: poll instead of sigtimedwait */
 	bool gone;             /* the process exited under us */
 	struct xs_seccomp *sc; /* seccomp view of threads[0]; NULL until needed */
+	bool block_wait;       /* xs_tgt_wait may block in waitpid (xs_tgt_collect) */
 };
 
 static inline struct xs_tgt *xs_tgt(struct xs_target *t)
@@ -78,6 +81,10 @@ enum xs_ev {
 	XS_EV_SIGNAL,  /* signal-delivery-stop, the signal in *sig */
 	XS_EV_OTHER,   /* another ptrace event */
 };
+
+/* target_alarm.c: a deadline for a blocking waitpid (false: not available, poll instead) */
+bool xs_tgt_alarm_arm(long long deadline_us);
+void xs_tgt_alarm_disarm(void);
 
 /* target.c: the thread table */
 ssize_t xs_tgt_find(struct xs_tgt *g, pid_t tid);

@@ -77,16 +77,20 @@ static void sleep_for_report(struct xs_tgt *g, long long us)
 /* Next report of tid: 0 with *status, -ETIMEDOUT, or -ECHILD (not ours any more). */
 int xs_tgt_wait(struct xs_tgt *g, pid_t tid, int *status, long long deadline_us)
 {
+	bool block = g->block_wait && xs_tgt_alarm_arm(deadline_us);
+
 	for (;;) {
-		pid_t r = waitpid(tid, status, __WALL | WNOHANG);
+		pid_t r = waitpid(tid, status, __WALL | (block ? 0 : WNOHANG));
 		long long left;
 
 		if (r == tid)
 			return 0;
 		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
+			if (errno != EINTR)
+				return -errno;
+			if (block && xs_now_us() >= deadline_us)
+				return -ETIMEDOUT;
+			continue;
 		}
 		if (!chld_blocked && !g->poll_wait) {
 			block_sigchld(); /* and poll once more: a stop just before is not signalled */
@@ -108,10 +112,18 @@ static void release_foreign(struct xs_tgt *g, pid_t child)
 		ptrace(PTRACE_DETACH, child, 0, 0);
 }
 
+/* Whether tid is a thread of the target (listed under /proc/<pid>/task). */
+static bool thread_of(struct xs_tgt *g, pid_t tid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d", g->pub.pid, tid);
+	return access(path, F_OK) == 0;
+}
+
 static void new_thread(struct xs_tgt *g, size_t i)
 {
 	unsigned long msg = 0;
-	char path[64];
 	pid_t child;
 
 	if (ptrace(PTRACE_GETEVENTMSG, g->pub.threads[i].tid, 0, &msg) < 0 || !msg)
@@ -119,8 +131,7 @@ static void new_thread(struct xs_tgt *g, size_t i)
 	child = (pid_t)msg;
 	if (xs_tgt_find(g, child) >= 0)
 		return; /* seen in /proc/<pid>/task before its parent reported */
-	snprintf(path, sizeof(path), "/proc/%d/task/%d", g->pub.pid, child);
-	if (access(path, F_OK) == 0 && xs_tgt_add(g, child, true) >= 0)
+	if (thread_of(g, child) && xs_tgt_add(g, child, true) >= 0)
 		return;
 	release_foreign(g, child);
 }
@@ -271,6 +282,7 @@ int xs_tgt_resume_one(struct xs_tgt *g, size_t i, int req, int sig)
 		return -errno;
 	g->pub.threads[i].stopped = false;
 	g->ts[i].stop = XS_RUNNING;
+	g->ts[i].need_regs = false;
 	g->ts[i].live_ok = false;
 	g->ts[i].si_current = false;
 	return 0;
@@ -449,6 +461,82 @@ static int stop_timeout(struct xs_tgt *g, size_t i, long timeout_ms)
 		       s == 'D' ? ", uninterruptible sleep" : "");
 }
 
+/* Book the report wait_thread brought for thread i; false when it is gone (dropped). */
+static bool book_stop(struct xs_tgt *g, size_t i, enum xs_ev ev, int sig)
+{
+	if (ev == XS_EV_GONE) {
+		xs_tgt_drop(g, i);
+		return false;
+	}
+	if (ev == XS_EV_SIGNAL)
+		xs_tgt_record_signal(g, i, sig, NULL);
+	g->ts[i].need_regs = true;
+	return true;
+}
+
+
+/* Registers of every thread booked by a wait; *again when one died meanwhile. */
+static int read_booked_regs(struct xs_tgt *g, bool *again)
+{
+	for (size_t i = 0; i < g->pub.nthreads; i++) {
+		int rc;
+
+		if (!g->ts[i].need_regs)
+			continue;
+		g->ts[i].need_regs = false;
+		rc = read_regs(g, i, &g->pub.threads[i].regs);
+		if (rc == -ESRCH) { /* killed right now: its exit report follows */
+			g->ts[i].awaiting = true;
+			*again = true;
+			continue;
+		}
+		if (rc)
+			return xs_fail(rc, "pid %d: cannot read the registers of thread %d",
+				       g->pub.pid, g->pub.threads[i].tid);
+	}
+	return 0;
+}
+
+static int collect(struct xs_tgt *g, long long deadline_us, long timeout_ms, bool all)
+{
+	int first = 0, rc;
+	bool again = true;
+
+	while (again) {
+		again = false;
+		/*
+		 * Every stop first, registers after: reading them as each thread
+		 * stops would keep our CPU from the threads still on their way.
+		 */
+		for (size_t i = 0; i < g->pub.nthreads;) {
+			enum xs_ev ev;
+			int sig;
+
+			if (!g->ts[i].awaiting) {
+				i++;
+				continue;
+			}
+			rc = wait_thread(g, i, deadline_us, &ev, &sig);
+			if (rc == -ETIMEDOUT) {
+				rc = stop_timeout(g, i, timeout_ms);
+				if (!all)
+					return rc;
+				first = first ? first : rc;
+				i++;
+				continue;
+			}
+			if (rc)
+				return rc;
+			if (book_stop(g, i, ev, sig))
+				i++;
+		}
+		rc = read_booked_regs(g, &again);
+		if (rc)
+			return rc;
+	}
+	return first;
+}
+
 /*
  * Wait until every thread with a stop due has reported it: book signals, drop
  * threads that exited, read the registers of each thread now stopped. With
@@ -457,44 +545,13 @@ static int stop_timeout(struct xs_tgt *g, size_t i, long timeout_ms)
  */
 int xs_tgt_collect(struct xs_tgt *g, long long deadline_us, long timeout_ms, bool all)
 {
-	int first = 0;
+	int rc;
 
-	for (size_t i = 0; i < g->pub.nthreads;) {
-		enum xs_ev ev;
-		int sig, rc;
-
-		if (!g->ts[i].awaiting) {
-			i++;
-			continue;
-		}
-		rc = wait_thread(g, i, deadline_us, &ev, &sig);
-		if (rc == -ETIMEDOUT) {
-			rc = stop_timeout(g, i, timeout_ms);
-			if (!all)
-				return rc;
-			first = first ? first : rc;
-			i++;
-			continue;
-		}
-		if (rc)
-			return rc;
-		if (ev == XS_EV_GONE) {
-			xs_tgt_drop(g, i);
-			continue;
-		}
-		if (ev == XS_EV_SIGNAL)
-			xs_tgt_record_signal(g, i, sig, NULL);
-		rc = read_regs(g, i, &g->pub.threads[i].regs);
-		if (rc == -ESRCH) { /* killed right now: its exit report follows */
-			g->ts[i].awaiting = true;
-			continue;
-		}
-		if (rc)
-			return xs_fail(rc, "pid %d: cannot read the registers of thread %d",
-				       g->pub.pid, g->pub.threads[i].tid);
-		i++;
-	}
-	return first;
+	g->block_wait = true; /* every wait here is for a stop that is due */
+	rc = collect(g, deadline_us, timeout_ms, all);
+	g->block_wait = false;
+	xs_tgt_alarm_disarm();
+	return rc;
 }
 
 /*
