@@ -54,14 +54,17 @@ void xs_error_clear(void)
 void xs_debug(const char *fmt, ...)
 {
 	static int enabled = -1;
+	static long long t0;
 	va_list ap;
 
-	if (enabled < 0)
+	if (enabled < 0) {
 		enabled = getenv("XSPLICE_DEBUG") != NULL;
+		t0 = xs_now_us();
+	}
 	if (!enabled)
 		return;
 	va_start(ap, fmt);
-	fputs("xsplice: debug: ", stderr);
+	fprintf(stderr, "xsplice: debug: %7lld us: ", xs_now_us() - t0);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
