@@ -11,33 +11,48 @@
 #include <string.h>
 
 #include "arch.h"
+#include "code_runs.h"
 #include "engine_int.h"
 #include "error.h"
+
+/* One span per function: its entry (prepare) or its patch site (write). */
+static struct xs_span *spans_of(const struct xs_fstate *fs, const struct xsplice_func *funcs,
+				uint32_t n)
+{
+	struct xs_span *v = malloc((n ? n : 1) * sizeof(*v));
+
+	for (uint32_t i = 0; v && i < n; i++)
+		v[i] = funcs ? (struct xs_span){(uintptr_t)funcs[i].old_addr, XSPLICE_EXPECT_MAX * 2}
+			     : (struct xs_span){fs[i].old_addr + fs[i].patch_offset, fs[i].len};
+	return v;
+}
 
 int xs_patch_prepare(struct xs_session *s, int slot, const struct xsplice_func *funcs,
 		     struct xs_fstate *fs)
 {
 	const struct xs_state_payload *p = &s->state->payloads[slot];
+	struct xs_span *spans = spans_of(NULL, funcs, p->nfuncs);
+	struct xs_runs *code = NULL;
+	int rc = spans ? xs_runs_read(s->t, spans, p->nfuncs, &code)
+		       : xs_fail(-ENOMEM, "payload %s: no memory", p->id);
 
-	for (uint32_t i = 0; i < p->nfuncs; i++) {
+	for (uint32_t i = 0; !rc && i < p->nfuncs; i++) {
 		const struct xsplice_func *f = &funcs[i];
 		struct xs_fstate *st = &fs[i];
-		unsigned char entry[XSPLICE_EXPECT_MAX * 2];
-		int rc;
+		const unsigned char *entry = xs_runs_at(code, spans[i].addr, spans[i].len);
 
 		memset(st, 0, sizeof(*st));
 		st->old_addr = (uintptr_t)f->old_addr;
 		st->new_addr = (uintptr_t)f->new_addr;
 		st->old_size = f->old_size;
 		st->new_size = f->new_size;
-		rc = xs_target_read(s->t, st->old_addr, entry, sizeof(entry));
-		if (rc)
-			return rc;
-		st->patch_offset = xs_arch_patch_offset(entry, sizeof(entry));
+		st->patch_offset = xs_arch_patch_offset(entry, spans[i].len);
 		st->len = st->new_addr ? XS_ARCH_PATCH_SIZE : st->new_size;
-		if (st->len > XSPLICE_EXPECT_MAX || st->patch_offset + st->len > sizeof(entry))
-			return xs_fail(-EINVAL, "payload %s: func %u: patch of %u bytes too long",
-				       p->id, i, st->len);
+		if (st->len > XSPLICE_EXPECT_MAX || st->patch_offset + st->len > spans[i].len) {
+			rc = xs_fail(-EINVAL, "payload %s: func %u: patch of %u bytes too long",
+				     p->id, i, st->len);
+			break;
+		}
 		memcpy(st->saved, entry + st->patch_offset, st->len);
 		if (st->new_addr)
 			rc = xs_arch_encode_jump(st->old_addr + st->patch_offset, st->new_addr,
@@ -45,13 +60,15 @@ int xs_patch_prepare(struct xs_session *s, int slot, const struct xsplice_func *
 		else
 			xs_arch_encode_nops(st->written, st->len);
 		if (rc)
-			return xs_fail(
+			rc = xs_fail(
 			    rc,
 			    "payload %s: func %u at 0x%llx: new code at 0x%llx out of jump reach",
 			    p->id, i, (unsigned long long)st->old_addr,
 			    (unsigned long long)st->new_addr);
 	}
-	return 0;
+	xs_runs_free(code);
+	free(spans);
+	return rc;
 }
 
 static int site_holds(struct xs_session *s, const struct xs_fstate *st, const uint8_t *want)
@@ -64,39 +81,43 @@ static int site_holds(struct xs_session *s, const struct xs_fstate *st, const ui
 	return memcmp(now, want, st->len) == 0;
 }
 
+/*
+ * Every site is read, changed in our copy and written back in runs (one
+ * pread and one pwrite per run of nearby sites). A crash between two runs
+ * leaves some sites done, which the journal's byte-by-byte recovery undoes.
+ */
 int xs_patch_write(struct xs_session *s, int slot, struct xs_fstate *fs, bool apply,
 		   const char *crash_point)
 {
 	const struct xs_state_payload *p = &s->state->payloads[slot];
 	uint32_t n = p->nfuncs;
-	int rc;
+	struct xs_span *spans = spans_of(fs, NULL, n);
+	struct xs_runs *code = NULL;
+	int rc = spans ? xs_runs_read(s->t, spans, n, &code)
+		       : xs_fail(-ENOMEM, "payload %s: no memory", p->id);
 
 	/*
 	 * Verify every site first: nothing written if any is not as recorded.
 	 * An apply's saved bytes were read in this same stop (xs_patch_prepare).
 	 */
-	for (uint32_t i = 0; !apply && i < n; i++) {
-		rc = site_holds(s, &fs[i], fs[i].written);
-		if (rc < 0)
-			return rc;
-		if (!rc)
-			return xs_fail(
+	for (uint32_t i = 0; !rc && !apply && i < n; i++)
+		if (memcmp(xs_runs_at(code, spans[i].addr, spans[i].len), fs[i].written, fs[i].len))
+			rc = xs_fail(
 			    -EIO, "payload %s: code at 0x%llx changed behind xsplice's back", p->id,
-			    (unsigned long long)(fs[i].old_addr + fs[i].patch_offset));
-	}
-	for (uint32_t k = 0; k < n; k++) {
+			    (unsigned long long)spans[i].addr);
+	for (uint32_t k = 0; !rc && k < n; k++) {
 		/* Revert in reverse order, so a function patched twice unwinds cleanly. */
-		struct xs_fstate *st = &fs[apply ? k : n - 1 - k];
+		uint32_t i = apply ? k : n - 1 - k;
 
-		rc = xs_target_write(s->t, st->old_addr + st->patch_offset,
-				     apply ? st->written : st->saved, st->len);
-		if (rc)
-			return rc; /* the journal lets the next run put it back */
-		st->applied = apply;
-		if (k == 0)
-			xs_crash_point(crash_point);
+		memcpy(xs_runs_at(code, spans[i].addr, spans[i].len),
+		       apply ? fs[i].written : fs[i].saved, fs[i].len);
+		fs[i].applied = apply;
 	}
-	return xs_fstate_write(s, slot, fs);
+	if (!rc) /* on failure the journal lets the next run put it back */
+		rc = xs_runs_write(s->t, code, xs_crash_point, crash_point);
+	xs_runs_free(code);
+	free(spans);
+	return rc ? rc : xs_fstate_write(s, slot, fs);
 }
 
 int xs_patch_original(struct xs_session *s, uint64_t old_addr, unsigned char *buf, size_t len)

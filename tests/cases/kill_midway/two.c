@@ -2,7 +2,9 @@
 /*
  * kill_midway target: two functions, compute_a(x) = 2x and compute_b(x) =
  * 3x; a worker calls both in a loop, the main thread prints
- * "tick N a=A b=B" (for x = 7) every 100 ms.
+ * "tick N a=A b=B" (for x = 7) every 100 ms. Both are 8 KiB-aligned, so
+ * they are far apart: xsplice writes nearby sites in one go (code_runs.c),
+ * and this case needs a crash between two writes.
  */
 #include <pthread.h>
 
@@ -10,12 +12,12 @@
 
 volatile int scale_a = 2, scale_b = 3;
 
-__attribute__((noinline, noipa)) int compute_a(int x)
+__attribute__((noinline, noipa, aligned(8192))) int compute_a(int x)
 {
 	return x * scale_a;
 }
 
-__attribute__((noinline, noipa)) int compute_b(int x)
+__attribute__((noinline, noipa, aligned(8192))) int compute_b(int x)
 {
 	return x * scale_b;
 }

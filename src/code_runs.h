@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Many small pieces of target memory (patch sites, function entries) read
+ * and written in few system calls: pieces close together share one run, so
+ * 1000 sites cost a few dozen preads and pwrites while every thread waits,
+ * not 2000 of each.
+ */
+#ifndef XS_CODE_RUNS_H
+#define XS_CODE_RUNS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "target.h"
+
+struct xs_span {
+	uint64_t addr;
+	size_t len;
+};
+
+struct xs_runs;
+
+/* Read runs of target memory covering every span (any order, overlaps allowed). */
+int xs_runs_read(struct xs_target *t, const struct xs_span *spans, size_t n, struct xs_runs **out);
+/* Our copy of target bytes [addr, addr + len): inside one run, or NULL. */
+unsigned char *xs_runs_at(struct xs_runs *r, uint64_t addr, size_t len);
+/* Write every run back, in address order; after_first(arg) runs after the first. */
+int xs_runs_write(struct xs_target *t, const struct xs_runs *r, void (*after_first)(const char *),
+		  const char *arg);
+void xs_runs_free(struct xs_runs *r);
+
+#endif
