@@ -41,6 +41,15 @@ static void *busy_worker(void *arg)
 	return NULL;
 }
 
+/* Every worker has published its tid (they start in any order). */
+static bool all_tids(void)
+{
+	for (int k = 0; k < NT; k++)
+		if (!sh->tid[k])
+			return false;
+	return true;
+}
+
 static void child_busy(void)
 {
 	pthread_t th;
@@ -238,7 +247,7 @@ static void test_pause(void)
 
 	reset_shared();
 	pid = spawn(child_busy);
-	check(WAIT_FOR(sh->tid[NT - 1] && sh->counter[NT - 1] > 2, 10000), "busy target: %d threads running", NT);
+	check(WAIT_FOR(all_tids() && sh->counter[NT - 1] > 2, 10000), "busy target: %d threads running", NT);
 	sh->gap_gen++;
 	sleep_us(20000);
 	for (int k = 0; k < 50; k++) {
@@ -605,7 +614,7 @@ static void test_refusals(void)
 
 	reset_shared();
 	pid = spawn(child_busy);
-	check(WAIT_FOR(sh->tid[NT - 1] != 0, 10000), "busy target for refusals");
+	check(WAIT_FOR(all_tids(), 10000), "busy target for refusals");
 	rc = xs_target_attach(sh->tid[3], 500, &t);
 	check(rc == -EINVAL && strstr(xs_error_message(), "is a thread of process"),
 	      "thread id instead of pid: -EINVAL \"%s\"", xs_error_message());
@@ -652,7 +661,7 @@ static void test_no_sigchld(void)
 
 	reset_shared();
 	pid = spawn(child_busy);
-	check(WAIT_FOR(sh->tid[NT - 1] != 0, 10000), "busy target for the polling wait");
+	check(WAIT_FOR(all_tids(), 10000), "busy target for the polling wait");
 	sigaction(SIGCHLD, &sa, &old);
 	for (int k = 0; k < 10 && ok; k++) {
 		t0 = now_us();
