@@ -256,11 +256,6 @@ static int seize_new(struct xs_tgt *g)
 }
 
 /*
- * Collect every stop due, then list the threads again: one made between the
- * last listing and the seizing of its creator was not traced at birth. Done
- * when a listing brings nothing new (a stopped process cannot add threads).
- */
-/*
  * Whether the kernel counts exactly the threads we hold: /proc/<pid>/task's
  * link count is the thread count plus two. Saves listing the directory
  * again while every thread waits (~0.1 ms at 128 threads). Not trusted with
@@ -274,6 +269,11 @@ static bool holding_all(struct xs_tgt *g)
 	       st.st_nlink == g->pub.nthreads + 2;
 }
 
+/*
+ * Collect every stop due, then list the threads again: one made between the
+ * last listing and the seizing of its creator was not traced at birth. Done
+ * when a listing brings nothing new (a stopped process cannot add threads).
+ */
 static int settle(struct xs_tgt *g, long long deadline, long timeout_ms)
 {
 	for (;;) {

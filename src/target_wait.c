@@ -474,7 +474,6 @@ static bool book_stop(struct xs_tgt *g, size_t i, enum xs_ev ev, int sig)
 	return true;
 }
 
-
 /* Registers of every thread booked by a wait; *again when one died meanwhile. */
 static int read_booked_regs(struct xs_tgt *g, bool *again)
 {

@@ -22,7 +22,7 @@
 
 #include "arch.h"
 #include "error.h"
-#include "target_poison.h" /* target memory is only read here, through t->mem_fd */
+#include "target_poison.h" /* target memory is only read, through the door (mem_fd, xs_proc_read) */
 
 #define CODE_MAGIC 0x78736377u  /* "xscw": userdata of payload code modules */
 #define FILES_MAGIC 0x78736677u /* "xsfw": userdata of the process's file modules */
@@ -425,29 +425,6 @@ int xs_unwind_thread(struct xs_unwinder *u, struct xs_target *t, size_t i,
  * tables would take its page faults while the target is stopped (~0.1 ms
  * per object). Touch every page of them now.
  */
-static void touch_unwind_tables(Elf *elf)
-{
-	size_t shstrndx;
-	Elf_Scn *scn = NULL;
-	volatile unsigned char sink = 0;
-
-	if (elf_getshdrstrndx(elf, &shstrndx))
-		return;
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		const char *name;
-		Elf_Data *d;
-
-		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(elf, shstrndx, sh.sh_name)) ||
-		    (strcmp(name, ".eh_frame_hdr") && strcmp(name, ".eh_frame")))
-			continue;
-		d = elf_getdata(scn, NULL);
-		for (size_t off = 0; d && d->d_buf && off < d->d_size; off += 4096)
-			sink ^= ((const unsigned char *)d->d_buf)[off];
-	}
-	(void)sink;
-}
-
 static Elf_Scn *section_named(Elf *elf, const char *want, GElf_Shdr *sh)
 {
 	size_t shstrndx;
@@ -463,6 +440,22 @@ static Elf_Scn *section_named(Elf *elf, const char *want, GElf_Shdr *sh)
 			return scn;
 	}
 	return NULL;
+}
+
+static void touch_unwind_tables(Elf *elf)
+{
+	static const char *const names[] = {".eh_frame_hdr", ".eh_frame"};
+	volatile unsigned char sink = 0;
+
+	for (size_t k = 0; k < XS_ARRAY_SIZE(names); k++) {
+		GElf_Shdr sh;
+		Elf_Scn *scn = section_named(elf, names[k], &sh);
+		Elf_Data *d = scn ? elf_getdata(scn, NULL) : NULL;
+
+		for (size_t off = 0; d && d->d_buf && off < d->d_size; off += 4096)
+			sink ^= ((const unsigned char *)d->d_buf)[off];
+	}
+	(void)sink;
 }
 
 /*
@@ -509,21 +502,14 @@ static void warm_fdes(struct xs_unwinder *u, Elf *elf, Dwarf_CFI *cfi)
 static void read_vdso(struct proc_files *pf)
 {
 	size_t len = pf->vdso_end - pf->vdso_start;
-	char path[64];
-	int fd;
 
-	if (!len || len > (1u << 20))
+	if (!len || len > (1u << 20) || !(pf->vdso = malloc(len)))
 		return;
-	snprintf(path, sizeof(path), "/proc/%d/mem", pf->pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	pf->vdso = malloc(len);
-	if (pf->vdso && pread(fd, pf->vdso, len, (off_t)pf->vdso_start) != (ssize_t)len) {
+	if (xs_proc_read(pf->pid, pf->vdso_start, pf->vdso, len)) {
+		xs_error_clear(); /* not an error: libdwfl reads it after the attach */
 		free(pf->vdso);
 		pf->vdso = NULL;
 	}
-	close(fd);
 }
 
 /*
@@ -540,7 +526,6 @@ static int preload_module(Dwfl_Module *mod, void **userdata, const char *name, D
 	Dwarf_Addr bias;
 	Elf *elf;
 
-	(void)start;
 	*userdata = &u->files;
 	if (!(name[0] == '/' || (u->files.vdso && start == u->files.vdso_start)) ||
 	    strstr(name, " (deleted)"))
