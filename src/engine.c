@@ -494,6 +494,13 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 	xs_session_close(s);
 	s = NULL;
 	xs_debug("%s %s: released at %lld us", ops[op].name, id, xs_now_us() - t0);
+	if (u) {
+		size_t by_rules, by_dwfl;
+
+		xs_unwinder_counts(u, &by_rules, &by_dwfl);
+		xs_debug("%s %s: stacks walked: %zu by frame rules, %zu by libdwfl", ops[op].name, id,
+			 by_rules, by_dwfl);
+	}
 out:
 	xs_session_close(s);
 	xs_unwinder_free(u);

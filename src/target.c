@@ -34,6 +34,13 @@
 
 /* --- the thread table ---------------------------------------------------------- */
 
+void xs_target_new_era(struct xs_target *t)
+{
+	static unsigned long last;
+
+	t->era = ++last;
+}
+
 ssize_t xs_tgt_find(struct xs_tgt *g, pid_t tid)
 {
 	size_t n = g->pub.nthreads;
@@ -71,6 +78,7 @@ int xs_tgt_add(struct xs_tgt *g, pid_t tid, bool awaiting)
 	memset(&g->pub.threads[n], 0, sizeof(g->pub.threads[n]));
 	memset(&g->ts[n], 0, sizeof(g->ts[n]));
 	g->pub.threads[n].tid = tid;
+	xs_target_new_era(&g->pub);
 	g->ts[n].awaiting = awaiting;
 	g->ts[n].stop = XS_RUNNING;
 	g->pub.nthreads = n + 1;
@@ -84,6 +92,7 @@ void xs_tgt_drop(struct xs_tgt *g, size_t i)
 	memmove(&g->pub.threads[i], &g->pub.threads[i + 1], rest * sizeof(g->pub.threads[0]));
 	memmove(&g->ts[i], &g->ts[i + 1], rest * sizeof(g->ts[0]));
 	g->pub.nthreads--;
+	xs_target_new_era(&g->pub);
 }
 
 int xs_tgt_ignore(struct xs_tgt *g, pid_t tid)

@@ -29,7 +29,13 @@ struct xs_target {
 	struct xs_thread *threads;
 	uint64_t syscall_insn;  /* address of a syscall instruction in the target */
 	bool attached;
+	/* New whenever a thread runs, the thread list changes or we write
+	 * target memory: what was read of it in another era may be stale.
+	 * Unique in this process, across targets. */
+	unsigned long era;
 };
+
+void xs_target_new_era(struct xs_target *t);
 
 /* Read target memory without attaching (list/get): pread on /proc/<pid>/mem. */
 int xs_proc_read(pid_t pid, uint64_t addr, void *buf, size_t len);

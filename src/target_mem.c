@@ -238,6 +238,7 @@ int xs_target_write(struct xs_target *t, uint64_t addr, const void *buf, size_t 
 {
 	if (!t || t->mem_fd < 0)
 		return xs_fail(-EINVAL, "pid %d: target memory is not open", t ? t->pid : 0);
+	xs_target_new_era(t);
 	return mem_rw(t->mem_fd, t->pid, addr, (void *)buf, len, true);
 }
 

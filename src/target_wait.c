@@ -278,6 +278,7 @@ void xs_tgt_record_signal(struct xs_tgt *g, size_t i, int sig, const siginfo_t *
 /* Leave a stop with req (PTRACE_CONT, _SYSCALL, _SINGLESTEP, _LISTEN). */
 int xs_tgt_resume_one(struct xs_tgt *g, size_t i, int req, int sig)
 {
+	xs_target_new_era(&g->pub);
 	if (ptrace(req, g->pub.threads[i].tid, 0, (void *)(long)sig) < 0)
 		return -errno;
 	g->pub.threads[i].stopped = false;

@@ -18,10 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "arch.h"
 #include "error.h"
+#include "frame_rule.h"
 #include "target_poison.h" /* target memory is only read, through the door (mem_fd, xs_proc_read) */
 
 #define CODE_MAGIC 0x78736377u  /* "xscw": userdata of payload code modules */
@@ -30,8 +33,10 @@
 #define MAX_DWARF_REGS 64
 #define CACHE_PAGE 4096u
 #define CACHE_PAGES 8 /* a stack walk touches one to a few pages */
-#define CFI_MEMO 512  /* addresses known to have CFI: threads share most of their PCs */
+#define RULE_MEMO 512 /* frame rules by PC: threads share most of their PCs */
 #define WARM_FDES_MAX 200000 /* FDEs parsed ahead, over all objects (~0.5 us each) */
+#define STACK_TOP 2048       /* bytes above each thread's SP read for all threads at once */
+#define STACK_BATCH 64       /* iovecs per process_vm_readv */
 
 /* Payload code registered by xs_unwinder_add_code. */
 struct xs_code {
@@ -63,6 +68,13 @@ struct page_cache {
 	unsigned char data[CACHE_PAGE];
 };
 
+/* A thread's stack from (about) its SP up: most walks read nothing else. */
+struct stack_top {
+	uint64_t addr;
+	size_t len; /* 0: not read */
+	unsigned char data[STACK_TOP];
+};
+
 struct xs_unwinder {
 	pid_t pid;
 	Dwfl *dwfl;
@@ -82,16 +94,31 @@ struct xs_unwinder {
 	bool exact_pc;     /* the next frame's PC is exact (initial or after a signal frame) */
 
 	size_t warm_budget; /* FDEs warm_fdes may still parse */
+	unsigned nregs;     /* the architecture's frame registers (DWARF numbering) */
+	size_t by_rules, by_dwfl; /* stacks walked each way */
+	enum { WALK_RULES, WALK_DWFL, WALK_BOTH } how; /* XSPLICE_UNWIND: (unset), dwfl, check */
 
-	/* have_cfi's answers, kept for every walk (objects do not move): 0 is empty. */
+	/* Rows of CFI by the PC looked up, kept for every walk (objects do not
+	 * move): addr 0 is an empty slot. */
 	struct {
 		uint64_t addr;
-		bool signal;
-	} cfi_memo[CFI_MEMO];
+		struct xs_frame_rule rule;
+	} memo[RULE_MEMO];
 
 	/* Target memory does not change while it is stopped: cache per walk. */
 	struct page_cache cache[CACHE_PAGES];
 	unsigned cache_next;
+
+	/*
+	 * Every thread's stack top, read in one process_vm_readv per 64
+	 * threads on the first walk after the threads last ran (the target's
+	 * era): one pread per thread costs ~2 us on a VM, most of a walk.
+	 */
+	struct stack_top *tops;
+	size_t ntops;                 /* allocated */
+	const struct xs_target *tops_of;
+	unsigned long tops_era;
+	const struct stack_top *top;  /* the walked thread's, or NULL */
 };
 
 /* --- module callbacks ------------------------------------------------------------- */
@@ -215,7 +242,14 @@ static struct page_cache *cache_page(struct xs_unwinder *u, uint64_t page)
 
 static int read_cached(struct xs_unwinder *u, uint64_t addr, void *buf, size_t len)
 {
+	const struct stack_top *top = u->top;
 	unsigned char *out = buf;
+
+	if (top && addr >= top->addr && addr - top->addr <= top->len &&
+	    len <= top->len - (addr - top->addr)) {
+		memcpy(buf, top->data + (addr - top->addr), len);
+		return 0;
+	}
 
 	while (len) {
 		uint64_t page = addr & ~(uint64_t)(CACHE_PAGE - 1);
@@ -288,23 +322,25 @@ static const Dwfl_Thread_Callbacks thread_callbacks = {
 
 /* --- the walk ------------------------------------------------------------------ */
 
-static bool cfi_covers(Dwarf_CFI *cfi, Dwarf_Addr addr, bool *signal)
+static bool cfi_rule(Dwarf_CFI *cfi, Dwarf_Addr addr, unsigned nregs,
+		     struct xs_frame_rule *rule)
 {
 	Dwarf_Frame *frame;
 
 	if (!cfi || dwarf_cfi_addrframe(cfi, addr, &frame) != 0)
 		return false;
-	dwarf_frame_info(frame, NULL, NULL, signal);
+	xs_frame_rule_from(frame, nregs, rule);
 	free(frame);
 	return true;
 }
 
 /*
- * Whether CFI describes addr (the PC libdwfl looks up). Without it libdwfl
+ * The CFI row for addr (the PC libdwfl looks up), from the object's
+ * .eh_frame, else its .debug_frame, as libdwfl does. Without CFI libdwfl
  * falls back to following %rbp, which means nothing in code built without
  * frame pointers: such a frame is refused, not guessed.
  */
-static bool lookup_cfi(struct xs_unwinder *u, Dwarf_Addr addr, bool *signal)
+static bool lookup_rule(struct xs_unwinder *u, Dwarf_Addr addr, struct xs_frame_rule *rule)
 {
 	Dwfl_Module *mod = dwfl_addrmodule(u->dwfl, addr);
 	Dwarf_Addr bias;
@@ -315,29 +351,36 @@ static bool lookup_cfi(struct xs_unwinder *u, Dwarf_Addr addr, bool *signal)
 		return false;
 	}
 	cfi = dwfl_module_eh_cfi(mod, &bias);
-	if (cfi && cfi_covers(cfi, addr - bias, signal))
+	if (cfi_rule(cfi, addr - bias, u->nregs, rule))
 		return true;
 	cfi = dwfl_module_dwarf_cfi(mod, &bias);
-	if (cfi && cfi_covers(cfi, addr - bias, signal))
+	if (cfi_rule(cfi, addr - bias, u->nregs, rule))
 		return true;
 	set_why(u, "no CFI for it in %s", dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL));
 	return false;
 }
 
-/* lookup_cfi, remembered: the same few PCs come up in thread after thread. */
+/* lookup_rule, remembered: the same few PCs come up in thread after thread. NULL: no CFI. */
+static const struct xs_frame_rule *rule_at(struct xs_unwinder *u, Dwarf_Addr addr)
+{
+	size_t slot = (size_t)((addr * 0x9e3779b97f4a7c15ull) >> 55) % RULE_MEMO;
+
+	if (addr && u->memo[slot].addr == addr)
+		return &u->memo[slot].rule;
+	u->memo[slot].addr = 0;
+	if (!lookup_rule(u, addr, &u->memo[slot].rule))
+		return NULL;
+	u->memo[slot].addr = addr;
+	return &u->memo[slot].rule;
+}
+
 static bool have_cfi(struct xs_unwinder *u, Dwarf_Addr addr, bool *signal)
 {
-	size_t slot = (size_t)((addr * 0x9e3779b97f4a7c15ull) >> 55) % CFI_MEMO;
+	const struct xs_frame_rule *rule = rule_at(u, addr);
 
-	if (addr && u->cfi_memo[slot].addr == addr) {
-		*signal = u->cfi_memo[slot].signal;
-		return true;
-	}
-	if (!lookup_cfi(u, addr, signal))
-		return false;
-	u->cfi_memo[slot].addr = addr;
-	u->cfi_memo[slot].signal = *signal;
-	return true;
+	if (rule)
+		*signal = rule->signal;
+	return rule;
 }
 
 static int frame_cb(Dwfl_Frame *state, void *arg)
@@ -373,9 +416,65 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 	return DWARF_CB_OK;
 }
 
+static bool grow_tops(struct xs_unwinder *u, size_t n)
+{
+	struct stack_top *tops = realloc(u->tops, n * sizeof(*tops));
+
+	if (!tops)
+		return false;
+	memset(tops + u->ntops, 0, (n - u->ntops) * sizeof(*tops)); /* faulted in now */
+	u->tops = tops;
+	u->ntops = n;
+	return true;
+}
+
+/*
+ * Read every stopped thread's stack top. process_vm_readv stops at the first
+ * remote range it cannot read: that thread's top stays unread (its walk
+ * reads page by page and reports the failure) and the batch goes on after it.
+ */
+static void read_tops(struct xs_unwinder *u, struct xs_target *t)
+{
+	struct iovec local[STACK_BATCH], remote[STACK_BATCH];
+	size_t idx[STACK_BATCH];
+
+	u->tops_of = t;
+	u->tops_era = t->era;
+	if (t->nthreads > u->ntops && !grow_tops(u, t->nthreads + 16)) {
+		u->tops_of = NULL;
+		return;
+	}
+	for (size_t i = 0; i < t->nthreads;) {
+		size_t k = 0;
+		ssize_t got;
+
+		for (; i < t->nthreads && k < STACK_BATCH; i++) {
+			struct stack_top *top = &u->tops[i];
+
+			top->len = 0;
+			top->addr = xs_arch_sp(&t->threads[i].regs) & ~(uint64_t)63;
+			if (!t->threads[i].stopped || top->addr > UINT64_MAX - STACK_TOP)
+				continue;
+			local[k] = (struct iovec){ top->data, STACK_TOP };
+			remote[k] = (struct iovec){ (void *)(uintptr_t)top->addr, STACK_TOP };
+			idx[k++] = i;
+		}
+		for (size_t from = 0; from < k; from++) {
+			got = process_vm_readv(t->pid, local + from, k - from, remote + from, k - from, 0);
+			for (; got >= STACK_TOP; got -= STACK_TOP)
+				u->tops[idx[from++]].len = STACK_TOP;
+			if (got < 0 && errno != EFAULT)
+				break; /* not allowed at all: every walk reads page by page */
+		}
+	}
+}
+
 static void begin_walk(struct xs_unwinder *u, struct xs_target *t, size_t i,
 		       struct xs_frame *frames, size_t max)
 {
+	if (u->tops_of != t || u->tops_era != t->era)
+		read_tops(u, t);
+	u->top = u->tops_of == t && i < u->ntops && u->tops[i].len ? &u->tops[i] : NULL;
 	u->t = t;
 	u->index = i;
 	u->tid = t->threads[i].tid;
@@ -389,9 +488,93 @@ static void begin_walk(struct xs_unwinder *u, struct xs_target *t, size_t i,
 		u->cache[k].addr = UINT64_MAX;
 }
 
+static bool read_word(void *arg, uint64_t addr, uint64_t *val)
+{
+	return read_cached(arg, addr, val, sizeof(*val)) == 0;
+}
+
+/*
+ * The walk with frame rules: 0 when it reached the outermost frame, 1 when
+ * some frame needs libdwfl (no rule, a rule that is not simple, an unreadable
+ * stack, too many frames); libdwfl then walks the whole stack again and
+ * reports what stopped it.
+ */
+static int walk_rules(struct xs_unwinder *u)
+{
+	const xs_regs *r = &u->t->threads[u->index].regs;
+	struct xs_regset regs[2];
+	int nregs = xs_arch_dwarf_regs(r, regs[0].v, XS_RULE_REGS);
+	uint64_t pc = xs_arch_pc(r);
+	bool exact = true; /* the initial PC, and one after a signal frame */
+	unsigned cur = 0;
+
+	if (nregs <= 0 || (unsigned)nregs != u->nregs)
+		return 1;
+	regs[0].known = nregs == XS_RULE_REGS ? ~0ull : (1ull << nregs) - 1;
+	for (;;) {
+		const struct xs_frame_rule *rule;
+
+		if (u->n == u->max || !(regs[cur].known >> XS_ARCH_DWARF_SP & 1))
+			return 1;
+		u->frames[u->n].pc = pc;
+		u->frames[u->n].sp = regs[cur].v[XS_ARCH_DWARF_SP];
+		u->n++;
+		rule = rule_at(u, exact ? pc : pc - 1);
+		if (!rule)
+			return 1;
+		switch (xs_frame_rule_step(rule, &regs[cur], &regs[cur ^ 1], read_word, u)) {
+		case XS_STEP_NEXT:
+			break;
+		case XS_STEP_END:
+			return 0;
+		case XS_STEP_SLOW:
+			return 1;
+		}
+		cur ^= 1;
+		pc = regs[cur].v[rule->ra];
+		exact = rule->signal;
+	}
+}
+
+static int walk_dwfl(struct xs_unwinder *u)
+{
+	int rc = dwfl_getthread_frames(u->dwfl, u->tid, frame_cb, u);
+
+	return rc == 0 && !u->read_failed ? 0 : -1;
+}
+
+/* XSPLICE_UNWIND=check: the rules' frames must be libdwfl's, frame for frame. */
+static int check_rules(struct xs_unwinder *u, struct xs_target *t, size_t i,
+		       struct xs_frame *frames, size_t max)
+{
+	size_t n = u->n, k;
+	struct xs_frame *mine = malloc(n * sizeof(*mine) + 1);
+	int rc;
+
+	if (!mine)
+		return xs_fail(-ENOMEM, "thread %d: no memory to check its stack", (int)u->tid);
+	memcpy(mine, frames, n * sizeof(*mine));
+	begin_walk(u, t, i, frames, max);
+	u->top = NULL; /* libdwfl reads the stack afresh: a stale stack top shows too */
+	rc = walk_dwfl(u);
+	for (k = 0; !rc && k < n && k < u->n; k++)
+		if (mine[k].pc != frames[k].pc || mine[k].sp != frames[k].sp)
+			break;
+	if (!rc && (k < n || k < u->n))
+		rc = xs_fail(-EIO, "thread %d: frame rules and libdwfl disagree at frame %zu of %zu/%zu: pc 0x%" PRIx64 " sp 0x%" PRIx64 " vs pc 0x%" PRIx64 " sp 0x%" PRIx64,
+			     (int)u->tid, k, n, u->n, k < n ? mine[k].pc : 0, k < n ? mine[k].sp : 0,
+			     k < u->n ? frames[k].pc : 0, k < u->n ? frames[k].sp : 0);
+	else if (rc)
+		rc = xs_fail(-EIO, "thread %d: frame rules walked %zu frames where libdwfl fails: %s",
+			     (int)u->tid, n, u->why[0] ? u->why : dwfl_errmsg(-1));
+	free(mine);
+	return rc;
+}
+
 int xs_unwind_thread(struct xs_unwinder *u, struct xs_target *t, size_t i,
 		     struct xs_frame *frames, size_t max, size_t *n)
 {
+	bool by_rules;
 	uint64_t pc;
 	int rc;
 
@@ -406,10 +589,24 @@ int xs_unwind_thread(struct xs_unwinder *u, struct xs_target *t, size_t i,
 	if (t->mem_fd < 0)
 		return xs_fail(-EBADF, "pid %d: target memory is not open", t->pid);
 	begin_walk(u, t, i, frames, max);
-	rc = dwfl_getthread_frames(u->dwfl, u->tid, frame_cb, u);
+	by_rules = u->how != WALK_DWFL && walk_rules(u) == 0;
+	u->by_rules += by_rules;
+	u->by_dwfl += !by_rules || u->how == WALK_BOTH;
+	if (by_rules && u->how == WALK_BOTH) {
+		rc = check_rules(u, t, i, frames, max);
+		*n = u->n;
+		u->t = NULL;
+		return rc;
+	}
+	if (!by_rules) {
+		begin_walk(u, t, i, frames, max);
+		rc = walk_dwfl(u);
+	} else {
+		rc = 0;
+	}
 	*n = u->n;
 	u->t = NULL;
-	if (rc == 0 && !u->read_failed)
+	if (rc == 0)
 		return 0;
 	if (!u->why[0])
 		set_why(u, "%s", dwfl_errmsg(-1));
@@ -593,6 +790,38 @@ static int read_maps(struct xs_unwinder *u)
 	return rc;
 }
 
+/* The process's thread count from /proc/<pid>/task's link count, 0 if unknown. */
+static size_t count_threads(pid_t pid)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	return stat(path, &st) == 0 && st.st_nlink > 2 ? (size_t)st.st_nlink - 2 : 0;
+}
+
+static unsigned frame_regs(void)
+{
+	xs_regs none = { 0 };
+	uint64_t dwarf[MAX_DWARF_REGS];
+	int n = xs_arch_dwarf_regs(&none, dwarf, MAX_DWARF_REGS);
+
+	return n > 0 ? (unsigned)n : 0;
+}
+
+/* XSPLICE_UNWIND=dwfl walks every stack with libdwfl alone; =check walks with
+ * both and fails on any difference (make check sets it). */
+static int walk_how(void)
+{
+	const char *how = getenv("XSPLICE_UNWIND");
+
+	if (how && !strcmp(how, "dwfl"))
+		return WALK_DWFL;
+	if (how && !strcmp(how, "check"))
+		return WALK_BOTH;
+	return WALK_RULES;
+}
+
 int xs_unwinder_new(pid_t pid, struct xs_unwinder **out)
 {
 	struct xs_unwinder *u;
@@ -607,7 +836,17 @@ int xs_unwinder_new(pid_t pid, struct xs_unwinder **out)
 	u->files.magic = FILES_MAGIC;
 	u->files.pid = pid;
 	u->warm_budget = WARM_FDES_MAX;
-	memset(u->cache, 0xff, sizeof(u->cache)); /* fault the walk's pages in now, not in the stop */
+	/* Fault the walk's pages in now, not in the stop. */
+	memset(u->cache, 0xff, sizeof(u->cache));
+	for (size_t k = 0; k < RULE_MEMO; k++)
+		u->memo[k].addr = UINT64_MAX;
+	memset(u->memo, 0, sizeof(u->memo));
+	u->nregs = frame_regs();
+	u->how = walk_how();
+	if (!grow_tops(u, count_threads(pid) + 16)) {
+		rc = xs_fail(-ENOMEM, "pid %d: no memory for the unwinder", pid);
+		goto fail;
+	}
 	rc = read_maps(u);
 	if (rc)
 		goto fail;
@@ -823,6 +1062,12 @@ fail:
 	return rc;
 }
 
+void xs_unwinder_counts(const struct xs_unwinder *u, size_t *by_rules, size_t *by_dwfl)
+{
+	*by_rules = u->by_rules;
+	*by_dwfl = u->by_dwfl;
+}
+
 void xs_unwinder_free(struct xs_unwinder *u)
 {
 	if (!u)
@@ -840,5 +1085,6 @@ void xs_unwinder_free(struct xs_unwinder *u)
 		free(u->files.v[i].path);
 	free(u->files.v);
 	free(u->files.vdso);
+	free(u->tops);
 	free(u);
 }

@@ -35,6 +35,9 @@ struct xs_frame {
 int xs_unwind_thread(struct xs_unwinder *u, struct xs_target *t, size_t i,
 		     struct xs_frame *frames, size_t max, size_t *n);
 
+/* Stacks walked so far by frame rules alone, and by libdwfl (see frame_rule.h). */
+void xs_unwinder_counts(const struct xs_unwinder *u, size_t *by_rules, size_t *by_dwfl);
+
 void xs_unwinder_free(struct xs_unwinder *u);
 
 #endif

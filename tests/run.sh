@@ -34,6 +34,9 @@ run_one() { # name timeout_s command...
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# Every stack the cases walk by frame rules is walked again by libdwfl, from
+# fresh reads of the target, and must match (src/frame_rule.h).
+export XSPLICE_UNWIND=${XSPLICE_UNWIND:-check}
 
 for build in build build-san; do
 	for t in "$build"/tests/test_*; do

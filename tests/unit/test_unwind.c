@@ -263,6 +263,7 @@ static int stop_all(struct child *c)
 			return -errno;
 		th->stopped = true;
 	}
+	xs_target_new_era(&c->t); /* what the unwinder read before is stale */
 	return 0;
 }
 
@@ -437,6 +438,29 @@ static void check_chain_errors(struct child *c, struct xs_unwinder *u)
 	      xs_error_message());
 }
 
+/*
+ * Plain stacks (no signal frame, no expressions) are walked by frame rules:
+ * libdwfl walks none of them unless asked to (XSPLICE_UNWIND=dwfl, check).
+ * A signal frame's CFI is an expression: those stacks go to libdwfl.
+ */
+static void check_walk_counts(struct xs_unwinder *u, const char *what, bool signal_frames)
+{
+	const char *how = getenv("XSPLICE_UNWIND");
+	size_t rules, dwfl;
+
+	xs_unwinder_counts(u, &rules, &dwfl);
+	if (how && !strcmp(how, "dwfl"))
+		check(rules == 0 && dwfl > 0, "%s: %zu stacks walked by libdwfl only", what, dwfl);
+	else if (signal_frames)
+		check(dwfl > 0, "%s: %zu stacks (with a signal frame) walked by libdwfl", what, dwfl);
+	else if (how && !strcmp(how, "check"))
+		check(rules > 0 && dwfl >= rules, "%s: %zu stacks walked by rules, each checked by libdwfl (%zu)",
+		      what, rules, dwfl);
+	else
+		check(rules > 0 && dwfl == 0, "%s: %zu stacks walked by rules, %zu by libdwfl", what,
+		      rules, dwfl);
+}
+
 static void test_chain(enum chain_mode mode)
 {
 	const char *name = chain_modes[mode].name;
@@ -501,6 +525,8 @@ static void test_chain(enum chain_mode mode)
 	check(good == rounds, "%s: %d of %d stops at random points unwind correctly", name, good, rounds);
 	if (mode == VDSO_MODE)
 		check(in_vdso > 0, "%s: %d stops had the PC in the vDSO", name, in_vdso);
+	if (mode == PLAIN || mode == SIG)
+		check_walk_counts(u, name, mode == SIG);
 	if (mode == PLAIN) {
 		printf("  unwind time, 1 thread: %.1f us per thread (mean of %d stops)\n",
 		       (double)total / rounds, rounds);
@@ -602,6 +628,7 @@ static void test_threads(int nthreads)
 	printf("  unwind time, %zu threads: first stop %.1f us per thread, then %.1f us per thread (mean of %d passes)\n",
 	       c.t.nthreads, (double)first / c.t.nthreads,
 	       (double)rest / passes / c.t.nthreads, passes);
+	check_walk_counts(u, "threads", false);
 out:
 	xs_unwinder_free(u);
 	child_end(&c);
@@ -758,14 +785,21 @@ int main(void)
 	if (build_all()) {
 		check(false, "build the test programs in %s", dir);
 	} else {
-		test_chain(PLAIN);
-		test_chain(SIG);
-		test_chain(VDSO_MODE);
-	test_chain(MOUNT_NS);
-	test_chain(DELETED);
-		test_threads(4);
-		test_threads(128);
-		test_payload();
+		/* Frame rules checked frame by frame against libdwfl; each alone. */
+		static const char *const walks[] = { "check", "dwfl", "rules" };
+
+		for (size_t w = 0; w < sizeof(walks) / sizeof(walks[0]); w++) {
+			printf("# XSPLICE_UNWIND=%s\n", walks[w]);
+			setenv("XSPLICE_UNWIND", walks[w], 1);
+			test_chain(PLAIN);
+			test_chain(SIG);
+			test_chain(VDSO_MODE);
+			test_chain(MOUNT_NS);
+			test_chain(DELETED);
+			test_threads(4);
+			test_threads(128);
+			test_payload();
+		}
 	}
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd))
