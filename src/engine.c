@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -188,9 +189,10 @@ static int fail_action(struct xs_session *s, int slot, int rc)
 }
 
 static int open_payload(pid_t pid, const char *id, enum op op, bool attach, long timeout_ms,
-			struct xs_session **s, int *slot)
+			struct xs_session *before, struct xs_session **s, int *slot)
 {
-	int rc = xs_session_open(pid, attach, timeout_ms, s);
+	int rc = before ? xs_session_open_again(pid, timeout_ms, before, s)
+			: xs_session_open(pid, attach, timeout_ms, s);
 
 	*slot = -1;
 	if (rc)
@@ -221,9 +223,9 @@ static int record_failure(pid_t pid, const char *id, int slot, int rc)
 
 int xs_check(pid_t pid, const char *id)
 {
-	struct xs_session *s = NULL;
+	struct xs_session *s = NULL, *before;
 	uint32_t version = 0;
-	int slot, rc = open_payload(pid, id, OP_CHECK, false, XS_DEFAULT_TIMEOUT_MS, &s, &slot);
+	int slot, rc = open_payload(pid, id, OP_CHECK, false, XS_DEFAULT_TIMEOUT_MS, NULL, &s, &slot);
 
 	/* The checks only read: the process keeps running while they do. */
 	if (!rc)
@@ -232,11 +234,14 @@ int xs_check(pid_t pid, const char *id)
 		rc = check_depends(s, slot);
 	if (!rc)
 		version = s->state->version;
-	xs_session_close(s);
+	before = s;
 	s = NULL;
-	if (rc)
+	if (rc) {
+		xs_session_close(before);
 		return record_failure(pid, id, slot, rc);
-	rc = open_payload(pid, id, OP_CHECK, true, XS_DEFAULT_TIMEOUT_MS, &s, &slot);
+	}
+	rc = open_payload(pid, id, OP_CHECK, true, XS_DEFAULT_TIMEOUT_MS, before, &s, &slot);
+	xs_session_close(before);
 	if (!rc && s->state->version != version)
 		rc = check_code(s, slot) ?: check_depends(s, slot);
 	if (!rc) {
@@ -455,11 +460,19 @@ static int prepare_plan(struct xs_session *s, const char *id, enum op op, int sl
 	return rc;
 }
 
+/* Each costs microseconds on a VM: none should happen while threads wait. */
+static long long minor_faults(void)
+{
+	struct rusage ru;
+
+	return getrusage(RUSAGE_SELF, &ru) ? 0 : ru.ru_minflt;
+}
+
 static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 {
 	long long deadline = xs_now_ms() + (timeout_ms > 0 ? timeout_ms : XS_DEFAULT_TIMEOUT_MS);
 	struct xs_unwinder *u = NULL;
-	struct xs_session *s = NULL;
+	struct xs_session *s = NULL, *before = NULL;
 	struct plan pl;
 	uint32_t version = 0;
 	int slot = -1, rc;
@@ -467,23 +480,25 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 	/* Everything slow while the process runs: unwind tables, symbols, checks. */
 	rc = xs_unwinder_new(pid, &u);
 	if (!rc)
-		rc = open_payload(pid, id, op, false, timeout_ms, &s, &slot);
+		rc = open_payload(pid, id, op, false, timeout_ms, NULL, &s, &slot);
 	if (!rc)
 		rc = xs_unwinder_add_payloads(s, u);
 	if (!rc)
 		rc = prepare_plan(s, id, op, slot, &pl);
 	if (!rc)
 		version = s->state->version;
-	xs_session_close(s);
+	before = s; /* what the stop need not read again */
 	s = NULL;
 	if (rc) {
 		rc = record_failure(pid, id, slot, rc);
 		goto out;
 	}
 	/* Stopped from here on; plan again only if another run changed the registry. */
-	long long t0 = xs_now_us();
-	rc = open_payload(pid, id, op, true, timeout_ms, &s, &slot);
-	xs_debug("%s %s: all threads stopped in %lld us", ops[op].name, id, xs_now_us() - t0);
+	xs_pause_point("before-stop");
+	long long t0 = xs_now_us(), faults = minor_faults();
+	rc = open_payload(pid, id, op, true, timeout_ms, before, &s, &slot);
+	xs_debug("%s %s: all threads stopped in %lld us, after %lld page faults of ours",
+		 ops[op].name, id, xs_now_us() - t0, minor_faults() - faults);
 	if (!rc && s->state->version != version)
 		rc = prepare_plan(s, id, op, slot, &pl);
 	if (!rc)
@@ -493,7 +508,8 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 	xs_debug("%s %s: patched at %lld us", ops[op].name, id, xs_now_us() - t0);
 	xs_session_close(s);
 	s = NULL;
-	xs_debug("%s %s: released at %lld us", ops[op].name, id, xs_now_us() - t0);
+	xs_debug("%s %s: released at %lld us, after %lld page faults of ours", ops[op].name, id,
+		 xs_now_us() - t0, minor_faults() - faults);
 	if (u) {
 		size_t by_rules, by_dwfl;
 
@@ -503,6 +519,7 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 	}
 out:
 	xs_session_close(s);
+	xs_session_close(before);
 	xs_unwinder_free(u);
 	return rc;
 }
@@ -525,7 +542,7 @@ int xs_replace(pid_t pid, const char *id, long timeout_ms)
 int xs_unload(pid_t pid, const char *id)
 {
 	struct xs_session *s = NULL;
-	int slot, rc = open_payload(pid, id, OP_UNLOAD, true, XS_DEFAULT_TIMEOUT_MS, &s, &slot);
+	int slot, rc = open_payload(pid, id, OP_UNLOAD, true, XS_DEFAULT_TIMEOUT_MS, NULL, &s, &slot);
 
 	if (!rc)
 		rc = xs_run_hooks(s, slot, XS_HOOK_UNLOAD, false);

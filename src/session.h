@@ -28,6 +28,10 @@ struct xs_session {
 /* Read the registry, attaching (stopping every thread) when attach is set.
  * A read-only open that finds an interrupted action attaches to undo it. */
 int xs_session_open(pid_t pid, bool attach, long timeout_ms, struct xs_session **out);
+/* Attach, taking over the registry an unattached session (before) read
+ * moments ago: only its header is read again unless its version changed. */
+int xs_session_open_again(pid_t pid, long timeout_ms, struct xs_session *before,
+			  struct xs_session **out);
 void xs_session_close(struct xs_session *s);
 
 /* Create the registry in the target when it has none (attached only). */
@@ -52,6 +56,11 @@ int xs_fstate_write(struct xs_session *s, int slot, const struct xs_fstate *fs);
 
 /* Undo an action a killed run left half done (attached only). */
 int xs_session_recover(struct xs_session *s);
+
+/* Test hook: when XSPLICE_TEST_PAUSE_AT names this point, create
+ * $XSPLICE_TEST_PAUSE_FILE.ready and wait (20 s at most) for
+ * $XSPLICE_TEST_PAUSE_FILE to exist, so that a test can act meanwhile. */
+void xs_pause_point(const char *name);
 
 /* Test hook: raise SIGKILL when XSPLICE_TEST_CRASH_AT names this point. */
 void xs_crash_point(const char *name);

@@ -88,7 +88,8 @@ struct xs_journal {
 struct xs_state {
 	uint64_t magic;
 	uint32_t abi;
-	uint32_t version;       /* bumped on every change: tells a stale snapshot */
+	uint32_t version;       /* bumped on every change: tells a stale snapshot;
+				 * starts at random when the registry is made */
 	uint64_t next_seq;      /* next apply_seq */
 	struct xs_journal journal;
 	struct xs_state_payload payloads[XS_STATE_MAX_PAYLOADS];

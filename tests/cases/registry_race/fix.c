@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: MIT */
+/* compute(x) = x * 2 becomes x + 1000. */
+#include <xsplice/payload.h>
+
+static int new_compute(int x)
+{
+	return x + 1000;
+}
+
+XSPLICE_REPLACE(compute, new_compute);
