@@ -67,40 +67,48 @@ static int plan_runs(const struct xs_span *s, size_t n, struct xs_runs *r)
 	return 0;
 }
 
-int xs_runs_read(struct xs_target *t, const struct xs_span *spans, size_t n, struct xs_runs **out)
+int xs_runs_new(const struct xs_span *spans, size_t n, struct xs_runs **out)
 {
 	struct xs_span *sorted = malloc((n ? n : 1) * sizeof(*sorted));
 	struct xs_runs *r = calloc(1, sizeof(*r));
 	int rc = 0;
 
 	*out = NULL;
-	if (!sorted || !r) {
-		rc = xs_fail(-ENOMEM, "pid %d: no memory for %zu code pieces", t->pid, n);
-		goto out;
+	if (sorted && r) {
+		memcpy(sorted, spans, n * sizeof(*sorted));
+		qsort(sorted, n, sizeof(*sorted), by_addr);
 	}
-	memcpy(sorted, spans, n * sizeof(*sorted));
-	qsort(sorted, n, sizeof(*sorted), by_addr);
-	if (plan_runs(sorted, n, r)) {
-		rc = xs_fail(-ENOMEM, "pid %d: no memory for %zu code pieces", t->pid, n);
-		goto out;
-	}
+	if (!sorted || !r || plan_runs(sorted, n, r))
+		rc = xs_fail(-ENOMEM, "no memory for %zu code pieces", n);
 	for (size_t i = 0; !rc && i < r->n; i++) {
 		struct run *run = &r->v[i];
 
+		/* Written now: its pages are not faulted in while threads wait. */
 		run->buf = malloc(run->len);
-		if (!run->buf)
-			rc = xs_fail(-ENOMEM, "pid %d: no memory for %zu code bytes", t->pid,
-				     run->len);
+		if (run->buf)
+			memset(run->buf, 0, run->len);
 		else
-			rc = xs_target_read(t, run->start, run->buf, run->len);
+			rc = xs_fail(-ENOMEM, "no memory for %zu code bytes", run->len);
 	}
-out:
 	free(sorted);
 	if (rc) {
 		xs_runs_free(r);
 		return rc;
 	}
 	*out = r;
+	return 0;
+}
+
+int xs_runs_fill(struct xs_runs *r, pid_t pid, struct xs_target *t)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		const struct run *run = &r->v[i];
+		int rc = t ? xs_target_read(t, run->start, run->buf, run->len)
+			   : xs_proc_read(pid, run->start, run->buf, run->len);
+
+		if (rc)
+			return rc;
+	}
 	return 0;
 }
 

@@ -20,8 +20,11 @@ struct xs_span {
 
 struct xs_runs;
 
-/* Read runs of target memory covering every span (any order, overlaps allowed). */
-int xs_runs_read(struct xs_target *t, const struct xs_span *spans, size_t n, struct xs_runs **out);
+/* Runs of target memory covering every span (any order, overlaps allowed),
+ * their buffers allocated and faulted in, not read yet. */
+int xs_runs_new(const struct xs_span *spans, size_t n, struct xs_runs **out);
+/* Read every run: through t when attached (t non-NULL), else from pid's memory. */
+int xs_runs_fill(struct xs_runs *r, pid_t pid, struct xs_target *t);
 /* Our copy of target bytes [addr, addr + len): inside one run, or NULL. */
 unsigned char *xs_runs_at(struct xs_runs *r, uint64_t addr, size_t len);
 /* Write every run back, in address order; after_first(arg) runs after the first. */

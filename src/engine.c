@@ -279,29 +279,35 @@ int xs_unwinder_add_payloads(struct xs_session *s, struct xs_unwinder *u)
 }
 
 /* What no thread may be running in: the old functions (apply) or the payload's code (revert). */
-static int add_ranges(struct xs_session *s, int slot, bool applying, struct xs_range **r, size_t *n)
+/* Code no thread may be in: a revert's payload code; an apply's old functions
+ * (from its prepared sites when there are, else from its funcs table). */
+static int add_ranges(struct xs_session *s, int slot, bool applying, const struct xs_sites *x,
+		      struct xs_range **r, size_t *n)
 {
 	const struct xs_state_payload *p = &s->state->payloads[slot];
 	size_t need = applying ? p->nfuncs : 1;
 	struct xs_range *v = realloc(*r, (*n + need) * sizeof(*v));
-	struct xsplice_func *funcs;
-	int rc;
+	struct xsplice_func *funcs = NULL;
+	int rc = 0;
 
 	if (!v)
 		return xs_fail(-ENOMEM, "payload %s: no memory", p->id);
 	*r = v;
 	if (!applying) {
-		v[(*n)++] = (struct xs_range){p->text_start, p->text_end, p->id};
+		v[(*n)++] = (struct xs_range){p->text_start, p->text_end, p->id, 0};
 		return 0;
 	}
-	funcs = calloc(p->nfuncs, sizeof(*funcs));
-	if (!funcs)
-		return xs_fail(-ENOMEM, "payload %s: no memory", p->id);
-	rc = xs_funcs_read(s, slot, funcs);
-	for (uint32_t i = 0; !rc && i < p->nfuncs; i++)
-		v[(*n)++] = (struct xs_range){(uintptr_t)funcs[i].old_addr,
-					      (uintptr_t)funcs[i].old_addr + funcs[i].old_size,
-					      "a function being patched"};
+	if (!x) {
+		funcs = calloc(p->nfuncs ? p->nfuncs : 1, sizeof(*funcs));
+		rc = funcs ? xs_funcs_read(s, slot, funcs)
+			   : xs_fail(-ENOMEM, "payload %s: no memory", p->id);
+	}
+	for (uint32_t i = 0; !rc && i < p->nfuncs; i++) {
+		uint64_t at = x ? x->fs[i].old_addr : (uintptr_t)funcs[i].old_addr;
+		uint64_t size = x ? x->fs[i].old_size : funcs[i].old_size;
+
+		v[(*n)++] = (struct xs_range){at, at + size, "a function being patched", 0};
+	}
 	free(funcs);
 	return rc;
 }
@@ -317,30 +323,25 @@ static void journal_add(struct xs_session *s, int slot)
 	j->count++;
 }
 
-/* Patch (or unpatch) one payload's sites, with every thread stopped and safe. */
-static int switch_payload(struct xs_session *s, int slot, bool apply)
+/*
+ * Patch (or unpatch) one payload's sites, with every thread stopped and safe:
+ * with the sites made ready before the stop (ready), or made here.
+ */
+static int switch_payload(struct xs_session *s, int slot, bool apply, struct xs_sites *ready)
 {
 	struct xs_state_payload *p = &s->state->payloads[slot];
-	struct xs_fstate *fs = calloc(p->nfuncs, sizeof(*fs));
-	struct xsplice_func *funcs = calloc(p->nfuncs, sizeof(*funcs));
-	int rc = fs && funcs ? 0 : xs_fail(-ENOMEM, "payload %s: no memory", p->id);
+	struct xs_sites mine = { 0 }, *x = ready ? ready : &mine;
+	int rc = ready ? 0 : xs_sites_prepare(s, slot, apply, &mine);
 
-	if (!rc && apply) {
-		rc = xs_funcs_read(s, slot, funcs);
-		if (!rc)
-			rc = xs_patch_prepare(s, slot, funcs, fs);
-		if (!rc)
-			rc = xs_fstate_write(s, slot, fs);
-	} else if (!rc) {
-		rc = xs_fstate_read(s, slot, fs);
-	}
+	if (!rc && apply)
+		rc = xs_fstate_write(s, slot, x->fs);
 	if (!rc) {
 		journal_add(s, slot);
 		rc = xs_session_commit(s);
 	}
 	if (!rc) {
 		xs_crash_point(apply ? "apply-after-journal" : "revert-after-journal");
-		rc = xs_patch_write(s, slot, fs, apply,
+		rc = xs_patch_write(s, slot, x, apply,
 				    apply ? "apply-after-first-write" : "revert-after-first-write");
 	}
 	if (!rc) {
@@ -348,8 +349,7 @@ static int switch_payload(struct xs_session *s, int slot, bool apply)
 		p->apply_seq = apply ? s->state->next_seq++ : 0;
 		p->rc = 0;
 	}
-	free(fs);
-	free(funcs);
+	xs_sites_free(&mine);
 	return rc;
 }
 
@@ -373,27 +373,60 @@ static size_t applied_stack(struct xs_session *s, int *slots)
 	return n;
 }
 
+/* What an action will do, worked out while the process runs where it can be. */
 struct plan {
 	int revert[XS_STATE_MAX_PAYLOADS]; /* in this order */
 	size_t nrevert;
 	int apply; /* -1: none */
+	struct xs_range *ranges; /* code no thread may be in, sorted */
+	size_t nranges;
+	/* A lone apply's or revert's sites, made ready (nothing else in the
+	 * stop changes them first); for a replace they are made in the stop. */
+	int sites_slot; /* -1: none */
+	struct xs_sites sites;
 };
 
-static int run_plan(struct xs_session *s, const struct plan *pl, struct xs_unwinder *u,
-		    long long deadline)
+static void plan_free(struct plan *pl)
 {
-	struct xs_range *ranges = NULL;
-	size_t n = 0;
+	free(pl->ranges);
+	xs_sites_free(&pl->sites);
+	memset(pl, 0, sizeof(*pl));
+	pl->apply = -1;
+	pl->sites_slot = -1;
+}
+
+/* The sites and the ranges, from what prepare_plan decided. */
+static int plan_ahead(struct xs_session *s, struct plan *pl)
+{
 	int rc = 0;
 
+	if (pl->nrevert + (pl->apply >= 0) == 1) {
+		pl->sites_slot = pl->apply >= 0 ? pl->apply : pl->revert[0];
+		rc = xs_sites_prepare(s, pl->sites_slot, pl->apply >= 0, &pl->sites);
+		if (rc)
+			pl->sites_slot = -1;
+	}
 	for (size_t i = 0; !rc && i < pl->nrevert; i++)
-		rc = add_ranges(s, pl->revert[i], false, &ranges, &n);
+		rc = add_ranges(s, pl->revert[i], false, NULL, &pl->ranges, &pl->nranges);
 	if (!rc && pl->apply >= 0)
-		rc = add_ranges(s, pl->apply, true, &ranges, &n);
+		rc = add_ranges(s, pl->apply, true, pl->apply == pl->sites_slot ? &pl->sites : NULL,
+				&pl->ranges, &pl->nranges);
 	if (!rc)
-		rc = xs_quiesce(s, u, ranges, n, deadline);
+		xs_ranges_sort(pl->ranges, pl->nranges);
+	return rc;
+}
+
+static struct xs_sites *ready_sites(struct plan *pl, int slot)
+{
+	return slot == pl->sites_slot ? &pl->sites : NULL;
+}
+
+static int run_plan(struct xs_session *s, struct plan *pl, struct xs_unwinder *u,
+		    long long deadline)
+{
+	int rc = xs_quiesce(s, u, pl->ranges, pl->nranges, deadline);
+
 	xs_debug("no thread in the code being changed");
-	free(ranges);
 	for (size_t i = 0; !rc && i < pl->nrevert; i++)
 		rc = xs_run_hooks(s, pl->revert[i], XS_HOOK_PRE_REVERT, true);
 	if (!rc && pl->apply >= 0)
@@ -406,9 +439,9 @@ static int run_plan(struct xs_session *s, const struct plan *pl, struct xs_unwin
 						 : XS_ACTION_APPLY;
 	s->state->journal.owner = getpid();
 	for (size_t i = 0; !rc && i < pl->nrevert; i++)
-		rc = switch_payload(s, pl->revert[i], false);
+		rc = switch_payload(s, pl->revert[i], false, ready_sites(pl, pl->revert[i]));
 	if (!rc && pl->apply >= 0)
-		rc = switch_payload(s, pl->apply, true);
+		rc = switch_payload(s, pl->apply, true, ready_sites(pl, pl->apply));
 	if (rc) {
 		/* Put back whatever was done, from the journal, as a later run would. */
 		int undo = xs_session_recover(s);
@@ -435,15 +468,14 @@ static int prepare_plan(struct xs_session *s, const char *id, enum op op, int sl
 	size_t depth = applied_stack(s, stack);
 	int rc;
 
-	memset(pl, 0, sizeof(*pl));
-	pl->apply = -1;
+	plan_free(pl);
 	if (op == OP_REVERT) {
 		if (stack[0] != slot)
 			return xs_fail(-EBUSY,
 				       "payload %s: %s was applied after it: revert that first", id,
 				       s->state->payloads[stack[0]].id);
 		pl->revert[pl->nrevert++] = slot;
-		return 0;
+		return plan_ahead(s, pl);
 	}
 	if (op == OP_REPLACE)
 		for (size_t i = 0; i < depth; i++)
@@ -457,7 +489,7 @@ static int prepare_plan(struct xs_session *s, const char *id, enum op op, int sl
 		rc = check_depends(s, slot);
 	for (size_t i = 0; i < pl->nrevert; i++)
 		s->state->payloads[pl->revert[i]].status = XS_STATUS_APPLIED;
-	return rc;
+	return rc ? rc : plan_ahead(s, pl);
 }
 
 /* Each costs microseconds on a VM: none should happen while threads wait. */
@@ -473,7 +505,7 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 	long long deadline = xs_now_ms() + (timeout_ms > 0 ? timeout_ms : XS_DEFAULT_TIMEOUT_MS);
 	struct xs_unwinder *u = NULL;
 	struct xs_session *s = NULL, *before = NULL;
-	struct plan pl;
+	struct plan pl = { .apply = -1, .sites_slot = -1 };
 	uint32_t version = 0;
 	int slot = -1, rc;
 
@@ -518,6 +550,7 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 			 by_rules, by_dwfl);
 	}
 out:
+	plan_free(&pl);
 	xs_session_close(s);
 	xs_session_close(before);
 	xs_unwinder_free(u);

@@ -21,11 +21,15 @@ int xs_funcs_read(struct xs_session *s, int slot, struct xsplice_func *funcs);
 struct xs_range {
 	uint64_t start, end;
 	const char *what; /* for the message: "function compute", "payload fix" */
+	uint64_t reach;   /* set by xs_ranges_sort: the highest end up to this one */
 };
+
+/* Sort by start, for xs_quiesce's binary search (1000 functions, 128 threads). */
+void xs_ranges_sort(struct xs_range *r, size_t n);
 
 /*
  * With every thread stopped: make sure no thread has a frame (its PC or a
- * return address) in ranges. Retries by resuming briefly, then by running a
+ * return address) in ranges (sorted by xs_ranges_sort). Retries by resuming briefly, then by running a
  * parked thread until the unsafe frame returns, until deadline (xs_now_ms
  * clock). Returns with every thread stopped; -EBUSY names thread and range.
  */

@@ -27,15 +27,18 @@ static struct xs_span *spans_of(const struct xs_fstate *fs, const struct xsplice
 	return v;
 }
 
-int xs_patch_prepare(struct xs_session *s, int slot, const struct xsplice_func *funcs,
-		     struct xs_fstate *fs)
+/* fs[] for applying payload slot, from its functions and their entries. */
+static int prepare_apply(struct xs_session *s, int slot, const struct xsplice_func *funcs,
+			 struct xs_fstate *fs)
 {
 	const struct xs_state_payload *p = &s->state->payloads[slot];
 	struct xs_span *spans = spans_of(NULL, funcs, p->nfuncs);
 	struct xs_runs *code = NULL;
-	int rc = spans ? xs_runs_read(s->t, spans, p->nfuncs, &code)
+	int rc = spans ? xs_runs_new(spans, p->nfuncs, &code)
 		       : xs_fail(-ENOMEM, "payload %s: no memory", p->id);
 
+	if (!rc)
+		rc = xs_runs_fill(code, s->pid, s->t);
 	for (uint32_t i = 0; !rc && i < p->nfuncs; i++) {
 		const struct xsplice_func *f = &funcs[i];
 		struct xs_fstate *st = &fs[i];
@@ -71,6 +74,39 @@ int xs_patch_prepare(struct xs_session *s, int slot, const struct xsplice_func *
 	return rc;
 }
 
+int xs_sites_prepare(struct xs_session *s, int slot, bool apply, struct xs_sites *x)
+{
+	const struct xs_state_payload *p = &s->state->payloads[slot];
+	struct xsplice_func *funcs = apply ? calloc(p->nfuncs ? p->nfuncs : 1, sizeof(*funcs)) : NULL;
+	struct xs_span *spans = NULL;
+	int rc;
+
+	memset(x, 0, sizeof(*x));
+	x->n = p->nfuncs;
+	x->fs = calloc(p->nfuncs ? p->nfuncs : 1, sizeof(*x->fs));
+	rc = x->fs && (funcs || !apply) ? 0 : xs_fail(-ENOMEM, "payload %s: no memory", p->id);
+	if (!rc && apply)
+		rc = xs_funcs_read(s, slot, funcs);
+	if (!rc)
+		rc = apply ? prepare_apply(s, slot, funcs, x->fs) : xs_fstate_read(s, slot, x->fs);
+	if (!rc && !(spans = spans_of(x->fs, NULL, x->n)))
+		rc = xs_fail(-ENOMEM, "payload %s: no memory", p->id);
+	if (!rc)
+		rc = xs_runs_new(spans, x->n, &x->code);
+	free(spans);
+	free(funcs);
+	if (rc)
+		xs_sites_free(x);
+	return rc;
+}
+
+void xs_sites_free(struct xs_sites *x)
+{
+	free(x->fs);
+	xs_runs_free(x->code);
+	memset(x, 0, sizeof(*x));
+}
+
 static int site_holds(struct xs_session *s, const struct xs_fstate *st, const uint8_t *want)
 {
 	unsigned char now[XSPLICE_EXPECT_MAX];
@@ -86,37 +122,33 @@ static int site_holds(struct xs_session *s, const struct xs_fstate *st, const ui
  * pread and one pwrite per run of nearby sites). A crash between two runs
  * leaves some sites done, which the journal's byte-by-byte recovery undoes.
  */
-int xs_patch_write(struct xs_session *s, int slot, struct xs_fstate *fs, bool apply,
+int xs_patch_write(struct xs_session *s, int slot, struct xs_sites *x, bool apply,
 		   const char *crash_point)
 {
 	const struct xs_state_payload *p = &s->state->payloads[slot];
-	uint32_t n = p->nfuncs;
-	struct xs_span *spans = spans_of(fs, NULL, n);
-	struct xs_runs *code = NULL;
-	int rc = spans ? xs_runs_read(s->t, spans, n, &code)
-		       : xs_fail(-ENOMEM, "payload %s: no memory", p->id);
+	struct xs_fstate *fs = x->fs;
+	uint32_t n = x->n;
+	int rc = xs_runs_fill(x->code, s->pid, s->t);
 
-	/*
-	 * Verify every site first: nothing written if any is not as recorded.
-	 * An apply's saved bytes were read in this same stop (xs_patch_prepare).
-	 */
-	for (uint32_t i = 0; !rc && !apply && i < n; i++)
-		if (memcmp(xs_runs_at(code, spans[i].addr, spans[i].len), fs[i].written, fs[i].len))
-			rc = xs_fail(
-			    -EIO, "payload %s: code at 0x%llx changed behind xsplice's back", p->id,
-			    (unsigned long long)spans[i].addr);
+	/* Verify every site first: nothing written if any is not as expected. */
+	for (uint32_t i = 0; !rc && i < n; i++) {
+		uint64_t at = fs[i].old_addr + fs[i].patch_offset;
+
+		if (memcmp(xs_runs_at(x->code, at, fs[i].len), apply ? fs[i].saved : fs[i].written,
+			   fs[i].len))
+			rc = xs_fail(-EIO, "payload %s: code at 0x%llx changed behind xsplice's back",
+				     p->id, (unsigned long long)at);
+	}
 	for (uint32_t k = 0; !rc && k < n; k++) {
 		/* Revert in reverse order, so a function patched twice unwinds cleanly. */
 		uint32_t i = apply ? k : n - 1 - k;
 
-		memcpy(xs_runs_at(code, spans[i].addr, spans[i].len),
+		memcpy(xs_runs_at(x->code, fs[i].old_addr + fs[i].patch_offset, fs[i].len),
 		       apply ? fs[i].written : fs[i].saved, fs[i].len);
 		fs[i].applied = apply;
 	}
 	if (!rc) /* on failure the journal lets the next run put it back */
-		rc = xs_runs_write(s->t, code, xs_crash_point, crash_point);
-	xs_runs_free(code);
-	free(spans);
+		rc = xs_runs_write(s->t, x->code, xs_crash_point, crash_point);
 	return rc ? rc : xs_fstate_write(s, slot, fs);
 }
 

@@ -8,14 +8,30 @@
 
 #include <stdbool.h>
 
+#include "code_runs.h"
 #include "session.h"
 
-/* Fill fs[] for applying payload slot (reads each entry: endbr64, saved bytes). */
-int xs_patch_prepare(struct xs_session *s, int slot, const struct xsplice_func *funcs,
-		     struct xs_fstate *fs);
-/* Write every site: apply writes fs.written, revert puts fs.saved back.
- * Refuses (-EIO) when a site holds neither what it expects, before any write. */
-int xs_patch_write(struct xs_session *s, int slot, struct xs_fstate *fs, bool apply,
+/*
+ * One payload's sites, ready to switch: its per-function records (to apply:
+ * made from its functions and the entries they patch, endbr64 and the bytes
+ * to save; to revert: read back) and the runs of code around the sites,
+ * allocated. Made while the process runs when nothing before it in the stop
+ * changes those sites (a plain apply or revert), else in the stop.
+ */
+struct xs_sites {
+	uint32_t n;
+	struct xs_fstate *fs;
+	struct xs_runs *code;
+};
+
+/* Attached or not (reads go through the session). */
+int xs_sites_prepare(struct xs_session *s, int slot, bool apply, struct xs_sites *x);
+void xs_sites_free(struct xs_sites *x);
+/* In the stop: read every site, which must hold what the switch expects (to
+ * apply, the bytes prepare saw; to revert, the bytes written), else -EIO
+ * before any write; then write apply's fs.written or revert's fs.saved, and
+ * the records. */
+int xs_patch_write(struct xs_session *s, int slot, struct xs_sites *x, bool apply,
 		   const char *crash_point);
 /* The bytes the running code had before any payload patched this site. */
 int xs_patch_original(struct xs_session *s, uint64_t old_addr, unsigned char *buf, size_t len);

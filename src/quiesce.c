@@ -26,11 +26,36 @@ struct conflict {
 	int unwind_rc; /* non-zero: the stack could not be unwound */
 };
 
+static int by_start(const void *a, const void *b)
+{
+	const struct xs_range *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+void xs_ranges_sort(struct xs_range *r, size_t n)
+{
+	qsort(r, n, sizeof(*r), by_start);
+	for (size_t i = 0; i < n; i++)
+		r[i].reach = i && r[i - 1].reach > r[i].end ? r[i - 1].reach : r[i].end;
+}
+
+/* The last range starting at or below pc, then back while one may still reach it. */
 static const struct xs_range *in_ranges(uint64_t pc, const struct xs_range *r, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (pc >= r[i].start && pc < r[i].end)
-			return &r[i];
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (r[mid].start <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t k = lo; k-- > 0 && r[k].reach > pc;)
+		if (pc < r[k].end)
+			return &r[k];
 	return NULL;
 }
 
