@@ -3,7 +3,9 @@
  * The bare-tracer floor: the least any ptrace-based patcher must do to a
  * process. Seize every thread, interrupt all, wait all, read registers, write
  * 5 bytes (the same bytes that are there) through /proc/PID/mem, detach all.
- * Usage: floor [--rt|--no-rt] PID ADDR   (ADDR in hex: a function of PID)
+ * With --stacks it also reads 2 KiB at every thread's SP (one process_vm_readv
+ * per 64 threads, as xsplice's unwinder does): the least a stack check costs.
+ * Usage: floor [--rt|--no-rt] [--stacks] PID ADDR   (ADDR in hex: a function of PID)
  * Prints one line: "FLOOR rt=0|1 threads=N stop_us=... total_us=..."
  */
 #include <dirent.h>
@@ -17,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -24,9 +27,13 @@
 
 #define MAX_TIDS 4096
 #define WAIT_TIMEOUT_S 2
+#define STACK_TOP 2048
+#define STACK_BATCH 64
 
 static pid_t tids[MAX_TIDS];
 static size_t ntids;
+static bool read_stacks;
+static unsigned char (*tops)[STACK_TOP]; /* written before the stop: no page faults in it */
 
 static double now_us(void)
 {
@@ -79,6 +86,23 @@ static int wait_all(void)
 	return rc;
 }
 
+/* Queue thread i's stack top; SIZE_MAX (or a full batch) reads what is queued. */
+static void read_stack_top(pid_t pid, size_t i, uint64_t sp)
+{
+	static struct iovec local[STACK_BATCH], remote[STACK_BATCH];
+	static size_t queued;
+
+	if (i != SIZE_MAX) {
+		local[queued] = (struct iovec){ tops[i], STACK_TOP };
+		remote[queued++] = (struct iovec){ (void *)(uintptr_t)(sp & ~(uint64_t)63), STACK_TOP };
+	}
+	if (queued && (i == SIZE_MAX || queued == STACK_BATCH)) {
+		if (process_vm_readv(pid, local, queued, remote, queued, 0) < 0)
+			fprintf(stderr, "floor: stacks of pid %d: %s\n", pid, strerror(errno));
+		queued = 0;
+	}
+}
+
 /* Stop, touch, release. Returns 0 or -1; *stop_us gets first interrupt to
  * last detach. */
 static int stop_touch_release(pid_t pid, uint64_t addr, double *stop_us)
@@ -106,9 +130,13 @@ static int stop_touch_release(pid_t pid, uint64_t addr, double *stop_us)
 		ptrace(PTRACE_INTERRUPT, tids[i], 0, 0);
 	if (wait_all())
 		goto out;
-	for (size_t i = 0; i < ntids; i++)
+	for (size_t i = 0; i < ntids; i++) {
 		if (ptrace(PTRACE_GETREGS, tids[i], 0, &regs) < 0)
 			fprintf(stderr, "floor: registers of tid %d: %s\n", tids[i], strerror(errno));
+		if (read_stacks)
+			read_stack_top(pid, i, regs.rsp);
+	}
+	read_stack_top(pid, SIZE_MAX, 0);
 	if (pread(fd, insn, sizeof(insn), (off_t)addr) != (ssize_t)sizeof(insn) ||
 	    pwrite(fd, insn, sizeof(insn), (off_t)addr) != (ssize_t)sizeof(insn)) {
 		fprintf(stderr, "floor: 5 bytes at 0x%lx in pid %d: %s\n", (unsigned long)addr, pid,
@@ -140,8 +168,10 @@ int main(int argc, char **argv)
 		a++;
 	else if (a < argc && !strcmp(argv[a], "--no-rt"))
 		want_rt = false, a++;
+	if (a < argc && !strcmp(argv[a], "--stacks"))
+		read_stacks = true, a++;
 	if (argc - a != 2) {
-		fprintf(stderr, "usage: floor [--rt|--no-rt] PID ADDR\n");
+		fprintf(stderr, "usage: floor [--rt|--no-rt] [--stacks] PID ADDR\n");
 		return 2;
 	}
 	pid = atoi(argv[a]);
@@ -151,8 +181,14 @@ int main(int argc, char **argv)
 	 * the tracer while the target is stopped; silently without if refused. */
 	if (want_rt && sched_setscheduler(0, SCHED_FIFO, &rt) == 0)
 		rt_used = true;
-	if (list_threads(pid) || stop_touch_release(pid, addr, &stop_us))
+	if (list_threads(pid))
 		return 1;
+	if (read_stacks && (!(tops = malloc(ntids * sizeof(*tops))) ||
+			    !memset(tops, 1, ntids * sizeof(*tops))))
+		return 1;
+	if (stop_touch_release(pid, addr, &stop_us))
+		return 1;
+	free(tops);
 	if (rt_used)
 		sched_setscheduler(0, SCHED_OTHER, &normal);
 	printf("FLOOR rt=%d threads=%zu stop_us=%.1f total_us=%.1f\n", rt_used, ntids, stop_us,

@@ -173,6 +173,7 @@ bench_threads() { # T
 		record "$t" - baseline "$rep" true
 		record "$t" - floor-rt "$rep" "$out/floor" --rt "$busy_pid" "$f0"
 		record "$t" - floor-nort "$rep" "$out/floor" --no-rt "$busy_pid" "$f0"
+		record "$t" - floor-stacks "$rep" "$out/floor" --rt --stacks "$busy_pid" "$f0"
 		[ "$xs_ok" = 1 ] || continue
 		echo "$(date +%T) rep $rep" >>"$log"
 		for f in $FUNCS; do

@@ -80,12 +80,13 @@ END {
 	if (fmt == "json") { json(); exit }
 	printf "pause = longest time in which no busy thread made progress (all stopped);\n"
 	printf "thr gap = largest gap one thread saw (includes its waits for a CPU);\n"
+	printf "floor-stacks = the floor that also reads 2 KiB at every SP: what a stack check costs at least;\n"
 	printf "floor = bench/floor.c at SCHED_FIFO%s; ratio = pause / floor (same threads).\n",
 		rt_refused ? " (REFUSED: ran without RT)" : ""
-	printf "%7s %5s %-10s %9s %8s %8s %8s %9s %6s %8s %8s %5s\n", "threads", "funcs",
+	printf "%7s %5s %-12s %9s %8s %8s %8s %9s %6s %8s %8s %5s\n", "threads", "funcs",
 		"action", "wall ms", "pause ms", "pause ms", "pause ms", "floor ms", "ratio", "thr gap",
 		"tracer", "ok"
-	printf "%7s %5s %-10s %9s %8s %8s %8s %9s %6s %8s %8s %5s\n", "", "", "", "median",
+	printf "%7s %5s %-12s %9s %8s %8s %8s %9s %6s %8s %8s %5s\n", "", "", "", "median",
 		"median", "min", "max", "median", "", "ms med", "stop ms", ""
 	for (k = 1; k <= ngroups; k++) {
 		g = order[k]
@@ -96,7 +97,7 @@ END {
 		okcol = (cnt[g] - badverify[g]) "/" (cnt[g] + fails[g])
 		if (badverify[g]) okcol = okcol "!"
 		if (suspect[g]) okcol = okcol "?"
-		printf "%7s %5s %-10s %9s %8s %8s %8s %9s %6s %8s %8s %5s\n", key[1], key[2], key[3],
+		printf "%7s %5s %-12s %9s %8s %8s %8s %9s %6s %8s %8s %5s\n", key[1], key[2], key[3],
 			num(median(g, "wall"), 2), num(pm, 3), num(minof(g, "stall"), 3),
 			num(maxof(g, "stall"), 3), num(fm, 3),
 			num(ratio, 2), num(median(g, "gap"), 2),
