@@ -26,6 +26,8 @@ struct xs_range {
 
 /* Sort by start, for xs_quiesce's binary search (1000 functions, 128 threads). */
 void xs_ranges_sort(struct xs_range *r, size_t n);
+/* A range of r (sorted by xs_ranges_sort) holding pc, or NULL. */
+const struct xs_range *xs_ranges_find(uint64_t pc, const struct xs_range *r, size_t n);
 
 /*
  * With every thread stopped: make sure no thread has a frame (its PC or a

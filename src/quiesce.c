@@ -41,7 +41,7 @@ void xs_ranges_sort(struct xs_range *r, size_t n)
 }
 
 /* The last range starting at or below pc, then back while one may still reach it. */
-static const struct xs_range *in_ranges(uint64_t pc, const struct xs_range *r, size_t n)
+const struct xs_range *xs_ranges_find(uint64_t pc, const struct xs_range *r, size_t n)
 {
 	size_t lo = 0, hi = n;
 
@@ -78,7 +78,7 @@ static int find_conflict(struct xs_session *s, struct xs_unwinder *u, const stru
 		for (size_t k = 0; k < nf; k++) {
 			/* A return address may sit just past its call, at the next function. */
 			uint64_t pc = c->frames[k].pc - (k > 0);
-			const struct xs_range *hit = in_ranges(pc, r, n);
+			const struct xs_range *hit = xs_ranges_find(pc, r, n);
 
 			if (hit) {
 				c->frame = k;
