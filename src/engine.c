@@ -333,6 +333,11 @@ static int switch_payload(struct xs_session *s, int slot, bool apply, struct xs_
 	struct xs_sites mine = { 0 }, *x = ready ? ready : &mine;
 	int rc = ready ? 0 : xs_sites_prepare(s, slot, apply, &mine);
 
+	/* An apply's records (saved bytes first of all) go before the journal,
+	 * already marked applied: should the action not finish, the journal's
+	 * undo rewrites them from what the code then holds. */
+	for (uint32_t i = 0; !rc && apply && i < x->n; i++)
+		x->fs[i].applied = 1;
 	if (!rc && apply)
 		rc = xs_fstate_write(s, slot, x->fs);
 	if (!rc) {

@@ -149,7 +149,8 @@ int xs_patch_write(struct xs_session *s, int slot, struct xs_sites *x, bool appl
 	}
 	if (!rc) /* on failure the journal lets the next run put it back */
 		rc = xs_runs_write(s->t, x->code, xs_crash_point, crash_point);
-	return rc ? rc : xs_fstate_write(s, slot, fs);
+	/* An apply's records were written, as applied, before the journal. */
+	return rc || apply ? rc : xs_fstate_write(s, slot, fs);
 }
 
 int xs_patch_original(struct xs_session *s, uint64_t old_addr, unsigned char *buf, size_t len)
