@@ -278,7 +278,6 @@ int xs_unwinder_add_payloads(struct xs_session *s, struct xs_unwinder *u)
 	return 0;
 }
 
-/* What no thread may be running in: the old functions (apply) or the payload's code (revert). */
 /* Code no thread may be in: a revert's payload code; an apply's old functions
  * (from its prepared sites when there are, else from its funcs table). */
 static int add_ranges(struct xs_session *s, int slot, bool applying, const struct xs_sites *x,
