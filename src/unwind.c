@@ -790,6 +790,22 @@ static int read_maps(struct xs_unwinder *u)
 	return rc;
 }
 
+/*
+ * Write a zero into every page of a fresh, zeroed object: calloc may hand out
+ * pages never touched, and the walk's first writes to them (rule memo, page
+ * cache) would fault while every thread waits. Volatile, so that no store is
+ * dropped as redundant with calloc's zeroes.
+ */
+static void fault_in(void *p, size_t len)
+{
+	volatile unsigned char *b = p;
+
+	for (size_t off = 0; off < len; off += 4096)
+		b[off] = 0;
+	if (len)
+		b[len - 1] = 0;
+}
+
 /* The process's thread count from /proc/<pid>/task's link count, 0 if unknown. */
 static size_t count_threads(pid_t pid)
 {
@@ -832,15 +848,11 @@ int xs_unwinder_new(pid_t pid, struct xs_unwinder **out)
 	u = calloc(1, sizeof(*u));
 	if (!u)
 		return xs_fail(-ENOMEM, "pid %d: no memory for the unwinder", pid);
+	fault_in(u, sizeof(*u));
 	u->pid = pid;
 	u->files.magic = FILES_MAGIC;
 	u->files.pid = pid;
 	u->warm_budget = WARM_FDES_MAX;
-	/* Fault the walk's pages in now, not in the stop. */
-	memset(u->cache, 0xff, sizeof(u->cache));
-	for (size_t k = 0; k < RULE_MEMO; k++)
-		u->memo[k].addr = UINT64_MAX;
-	memset(u->memo, 0, sizeof(u->memo));
 	u->nregs = frame_regs();
 	u->how = walk_how();
 	if (!grow_tops(u, count_threads(pid) + 16)) {
