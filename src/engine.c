@@ -521,8 +521,13 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 		rc = xs_unwinder_add_payloads(s, u);
 	if (!rc)
 		rc = prepare_plan(s, id, op, slot, &pl);
-	if (!rc)
+	if (!rc) {
+		const char *warm = getenv("XSPLICE_WARM");
+
 		version = s->state->version;
+		if (!warm || strcmp(warm, "0"))
+			xs_stack_pages(pid, &s->warm); /* read just before the stop */
+	}
 	before = s; /* what the stop need not read again */
 	s = NULL;
 	if (rc) {

@@ -185,7 +185,7 @@ static int open_session(pid_t pid, bool attach, long timeout_ms, struct xs_sessi
 		raise_priority(s);
 	rc = find_state(pid, &s->state_addr);
 	if (!rc && attach)
-		rc = xs_target_attach(pid, timeout_ms, &s->t);
+		rc = xs_target_attach_warm(pid, timeout_ms, before ? &before->warm : NULL, &s->t);
 	if (!rc)
 		rc = read_state(s, known_addr);
 	if (!rc && s->state->journal.action != XS_ACTION_NONE &&
@@ -228,6 +228,7 @@ void xs_session_close(struct xs_session *s)
 	if (s->t)
 		xs_target_detach(s->t);
 	restore_priority(s);
+	xs_pages_free(&s->warm);
 	free(s->state);
 	free(s);
 }

@@ -203,6 +203,12 @@ static int seize_one(struct xs_tgt *g, pid_t tid)
  */
 static int interrupt_fresh(struct xs_tgt *g)
 {
+	bool first = true;
+
+	for (size_t i = 0; i < g->pub.nthreads && first; i++)
+		first = !g->pub.threads[i].stopped && !g->ts[i].awaiting;
+	if (first) /* not when threads found late would make the stopped ones wait */
+		xs_pages_touch(g->pub.pid, &g->warm);
 	xs_tgt_take_unsolicited(g);
 	for (size_t i = 0; i < g->pub.nthreads; i++) {
 		int rc;
@@ -357,6 +363,12 @@ static bool sigchld_ignored(void)
 
 int xs_target_attach(pid_t pid, long timeout_ms, struct xs_target **out)
 {
+	return xs_target_attach_warm(pid, timeout_ms, NULL, out);
+}
+
+int xs_target_attach_warm(pid_t pid, long timeout_ms, const struct xs_pages *warm,
+			  struct xs_target **out)
+{
 	long long deadline = xs_tgt_deadline(timeout_ms);
 	char path[64];
 	struct xs_tgt *g;
@@ -375,6 +387,10 @@ int xs_target_attach(pid_t pid, long timeout_ms, struct xs_target **out)
 		return xs_fail(-ENOMEM, "pid %d: no memory", pid);
 	g->pub.pid = pid;
 	g->pub.mem_fd = -1;
+	if (warm && warm->n && (g->warm.addr = malloc(warm->n * sizeof(*warm->addr)))) {
+		memcpy(g->warm.addr, warm->addr, warm->n * sizeof(*warm->addr));
+		g->warm.n = warm->n;
+	}
 	g->poll_wait = sigchld_ignored();
 	snprintf(path, sizeof(path), "/proc/%d/task", pid);
 	g->task_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -416,6 +432,7 @@ int xs_target_stop(struct xs_target *t, long timeout_ms)
 
 	if (g->gone)
 		return xs_fail(-ESRCH, "pid %d has exited", t->pid);
+	xs_pages_touch(t->pid, &g->warm);
 	xs_tgt_take_unsolicited(g);
 	/* Interrupt all first, then wait: the threads stop in parallel. */
 	for (size_t i = 0; i < t->nthreads && !rc; i++)
@@ -562,5 +579,6 @@ void xs_target_detach(struct xs_target *t)
 	free(t->threads);
 	free(g->ts);
 	free(g->ignored);
+	xs_pages_free(&g->warm);
 	free(g);
 }

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "stack_pages.h"
 #include "target.h"
 
 #define XS_TGT_STEP_MS 2000   /* bound for one injected syscall, step or re-entry */
@@ -57,6 +58,7 @@ struct xs_tgt {
 	struct xs_tstate *ts;
 	size_t cap;
 	int task_fd;           /* /proc/<pid>/task, re-read at every stop */
+	struct xs_pages warm;  /* read just before interrupting running threads */
 	pid_t *ignored;        /* tids we cannot trace: io_uring workers, zombie leader */
 	size_t nignored;
 	size_t cursor;         /* where the last tid lookup matched */

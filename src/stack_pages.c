@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+#include "stack_pages.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define PAGE 4096u
+#define TOP_PAGES 4       /* per stack: a busy thread's frames rarely go deeper */
+#define MAX_PAGES 8192    /* 2048 threads' worth; the rest are read cold */
+#define TOUCH_BATCH 512   /* iovecs per process_vm_readv (IOV_MAX is 1024) */
+#define PRESENT (1ull << 63) /* /proc/pid/pagemap: page in memory */
+
+static bool add_page(struct xs_pages *p, size_t *cap, uint64_t addr)
+{
+	if (p->n == *cap) {
+		size_t want = *cap ? 2 * *cap : 256;
+		uint64_t *a = want <= MAX_PAGES ? realloc(p->addr, want * sizeof(*a)) : NULL;
+
+		if (!a)
+			return false;
+		p->addr = a;
+		*cap = want;
+	}
+	p->addr[p->n++] = addr;
+	return true;
+}
+
+/* The resident ones among the top pages of [start, end). */
+static bool add_top(struct xs_pages *p, size_t *cap, int pagemap, uint64_t start, uint64_t end)
+{
+	uint64_t first = end / PAGE >= start / PAGE + TOP_PAGES ? end / PAGE - TOP_PAGES
+								  : start / PAGE;
+	uint64_t entry[TOP_PAGES];
+	size_t n = end / PAGE - first;
+	ssize_t got = pread(pagemap, entry, n * sizeof(entry[0]), (off_t)(first * sizeof(entry[0])));
+
+	for (size_t k = 0; got > 0 && k < (size_t)got / sizeof(entry[0]); k++)
+		if ((entry[k] & PRESENT) && !add_page(p, cap, (first + k) * PAGE))
+			return false;
+	return true;
+}
+
+void xs_stack_pages(pid_t pid, struct xs_pages *out)
+{
+	char path[64], *line = NULL;
+	uint64_t guard_end = 0;
+	size_t len = 0, cap = 0;
+	int pagemap;
+	FILE *maps;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	pagemap = open(path, O_RDONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	maps = pagemap >= 0 ? fopen(path, "re") : NULL;
+	while (maps && getline(&line, &len, maps) > 0) {
+		uint64_t start, end, inode;
+		char perms[8];
+		int at = 0;
+		bool stack;
+
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %*s %*s %" SCNu64 " %n", &start, &end,
+			   perms, &inode, &at) < 4 || !at || end <= start)
+			continue;
+		stack = strstr(line + at, "[stack]") == line + at ||
+			(guard_end == start && !strcmp(perms, "rw-p") && !inode && line[at] != '/' &&
+			 line[at] != '[');
+		if (stack && !add_top(out, &cap, pagemap, start, end))
+			break;
+		guard_end = !strcmp(perms, "---p") && !inode ? end : 0;
+	}
+	free(line);
+	if (maps)
+		fclose(maps);
+	if (pagemap >= 0)
+		close(pagemap);
+}
+
+size_t xs_pages_touch(pid_t pid, const struct xs_pages *p)
+{
+	static uint64_t sink;
+	struct iovec local[TOUCH_BATCH], remote[TOUCH_BATCH];
+	size_t read = 0;
+
+	for (size_t i = 0; i < p->n;) {
+		size_t k = 0;
+		ssize_t got;
+
+		for (; i < p->n && k < TOUCH_BATCH; i++, k++) {
+			local[k] = (struct iovec){ &sink, sizeof(sink) };
+			remote[k] = (struct iovec){ (void *)(uintptr_t)p->addr[i], sizeof(sink) };
+		}
+		/* It stops at the first page gone meanwhile: go on after that one. */
+		for (size_t from = 0; from < k; from++) {
+			got = process_vm_readv(pid, local + from, k - from, remote + from, k - from, 0);
+			if (got < 0 && errno != EFAULT)
+				return read;
+			from += got > 0 ? (size_t)got / sizeof(sink) : 0;
+			read += got > 0 ? (size_t)got / sizeof(sink) : 0;
+		}
+	}
+	return read;
+}
+
+void xs_pages_free(struct xs_pages *p)
+{
+	free(p->addr);
+	memset(p, 0, sizeof(*p));
+}

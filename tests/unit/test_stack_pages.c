@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit test for the pages read just before a stop (src/stack_pages.c): run
+ * on this process, every parked thread's frame must be among the pages
+ * found, each stack gives at most its top four, and a missing process or a
+ * vanished page is no error.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "stack_pages.h"
+
+#define THREADS 8
+#define PAGE 4096u
+
+static pthread_barrier_t parked, done;
+static uint64_t frame_page[THREADS];
+
+static void *park(void *arg)
+{
+	uint64_t *page = arg;
+
+	*page = (uint64_t)(uintptr_t)__builtin_frame_address(0) & ~(uint64_t)(PAGE - 1);
+	pthread_barrier_wait(&parked);
+	pthread_barrier_wait(&done);
+	return NULL;
+}
+
+static bool listed(const struct xs_pages *p, uint64_t page)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->addr[i] == page)
+			return true;
+	return false;
+}
+
+int main(void)
+{
+	pthread_t th[THREADS];
+	struct xs_pages p, none;
+	size_t found = 0;
+	int n = 0;
+
+	pthread_barrier_init(&parked, NULL, THREADS + 1);
+	pthread_barrier_init(&done, NULL, THREADS + 1);
+	for (; n < THREADS; n++)
+		if (pthread_create(&th[n], NULL, park, &frame_page[n]))
+			break;
+	check(n == THREADS, "%d threads started", n);
+	if (n == THREADS)
+		pthread_barrier_wait(&parked);
+
+	xs_stack_pages(getpid(), &p);
+	for (int i = 0; i < n; i++)
+		found += listed(&p, frame_page[i]);
+	check(found == (size_t)n, "each parked thread's frame page is listed (%zu of %d)", found, n);
+	check(xs_pages_touch(getpid(), &p) == p.n, "every listed page can be read");
+	check(p.n >= (size_t)n && p.n <= 4u * (THREADS + 1) + 16,
+	      "a few pages per stack, not whole stacks (%zu pages)", p.n);
+	for (size_t i = 0; i < p.n; i++)
+		if (p.addr[i] % PAGE) {
+			check(false, "page 0x%llx is not page-aligned", (unsigned long long)p.addr[i]);
+			break;
+		}
+
+	/* A page unmapped since it was listed: the touch goes on past it. */
+	{
+		void *gone = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		uint64_t list[3] = { p.n ? p.addr[0] : 0, (uint64_t)(uintptr_t)gone,
+				     p.n ? p.addr[p.n - 1] : 0 };
+		struct xs_pages some = { list, 3 };
+
+		munmap(gone, PAGE);
+		check(p.n >= 2 && xs_pages_touch(getpid(), &some) == 2,
+		      "the touch goes on past a page unmapped since it was listed");
+	}
+
+	xs_stack_pages(999999999, &none);
+	check(none.n == 0 && !none.addr, "no such process: an empty list");
+	check(xs_pages_touch(999999999, &p) == 0, "no such process: nothing touched");
+	xs_pages_free(&none);
+
+	if (n == THREADS)
+		pthread_barrier_wait(&done);
+	for (int i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+	xs_pages_free(&p);
+	check(p.n == 0 && !p.addr, "freed list is empty");
+	printf("%s: %d failure(s)\n", failures ? "FAIL" : "PASS", failures);
+	return failures ? 1 : 0;
+}
