@@ -17,6 +17,7 @@ XSPLICE=${XSPLICE:-$XSPLICE_ROOT/build/bin/xsplice}
 CASE_DIR=$(cd "$(dirname "${BASH_SOURCE[1]}")" && pwd)
 CASE_NAME=$(basename "$CASE_DIR")
 TARGETS_DIR=$XSPLICE_ROOT/tests/targets
+PAYLOADS_DIR=$XSPLICE_ROOT/tests/payloads
 T=$(mktemp -d "${TMPDIR:-/tmp}/xs-$CASE_NAME.XXXXXX")
 XS_OUT=$T/xs.out
 XS_ERR=$T/xs.err
@@ -411,6 +412,17 @@ dead_pid() {
 	p=$!
 	wait "$p" || true
 	printf '%s' "$p"
+}
+
+# start_compute BIN: start BIN (built from tests/targets/compute.c) with 4
+# workers and wait until each has computed 14; sets pid, out, addr (compute's
+# address) and orig (its first 16 bytes), as most cases begin.
+start_compute() {
+	start_ready "$1" 4
+	pid=$TPID out=$TOUT
+	wait_workers "$out" 4 14 0
+	addr=$(addr_of "$out" compute)
+	orig=$(read_code "$pid" "$addr" 16)
 }
 
 # wait_workers FILE NTHREADS VALUE FROM [TIMEOUT_S]: every worker of the

@@ -8,12 +8,8 @@ build_target "$T/compute" "$TARGETS_DIR/compute.c" -- -fcf-protection=full
 first=$(objdump -d --no-show-raw-insn --disassemble=compute "$T/compute" |
 	awk '/<compute>:/ { getline; print $2; exit }')
 assert_eq "$first" endbr64 "first instruction of compute in the file"
-build_payload "$T/fix.xsp" "$CASE_DIR/fix.c" "$T/compute"
-start_ready "$T/compute" 4
-pid=$TPID out=$TOUT
-wait_workers "$out" 4 14 0
-addr=$(addr_of "$out" compute)
-orig=$(read_code "$pid" "$addr" 16)
+build_payload "$T/fix.xsp" "$PAYLOADS_DIR/compute_1000.c" "$T/compute"
+start_compute "$T/compute"
 assert_eq "${orig:0:11}" "f3 0f 1e fa" "endbr64 at compute in memory"
 
 mark=$(fsize "$out")

@@ -6,8 +6,8 @@
 build_target "$T/compute" "$TARGETS_DIR/compute.c"
 build_target "$T/sec" "$CASE_DIR/sec.c"
 build_target "$T/xs_tracer" "$CASE_DIR/tracer.c"
-build_payload "$T/fix.xsp" "$CASE_DIR/fix.c" "$T/compute"
-build_payload "$T/secfix.xsp" "$CASE_DIR/fix.c" "$T/sec"
+build_payload "$T/fix.xsp" "$PAYLOADS_DIR/compute_1000.c" "$T/compute"
+build_payload "$T/secfix.xsp" "$PAYLOADS_DIR/compute_1000.c" "$T/sec"
 
 # 1. no such process
 dead=$(dead_pid)

@@ -5,7 +5,7 @@
 . "${XSPLICE_ROOT:-$(cd "$(dirname "$0")/../../.." && pwd)}/tests/lib.sh"
 
 build_target "$T/compute" "$TARGETS_DIR/compute.c"
-build_payload "$T/fix.xsp" "$CASE_DIR/fix.c" "$T/compute"
+build_payload "$T/fix.xsp" "$PAYLOADS_DIR/compute_1000.c" "$T/compute"
 
 cycle() { # PID OUT: load, revert, unload with the behaviour checked
 	local pid=$1 out=$2 mark

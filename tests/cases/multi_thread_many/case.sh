@@ -5,7 +5,7 @@
 
 N=64 ROUNDS=20
 build_target "$T/compute" "$TARGETS_DIR/compute.c"
-build_payload "$T/fix.xsp" "$CASE_DIR/fix.c" "$T/compute"
+build_payload "$T/fix.xsp" "$PAYLOADS_DIR/compute_1000.c" "$T/compute"
 start_ready "$T/compute" "$N"
 pid=$TPID out=$TOUT
 wait_workers "$out" "$N" 14 0 10

@@ -5,12 +5,8 @@
 
 build_target "$T/compute" "$TARGETS_DIR/compute.c" -- -no-pie -fno-pie
 readelf -h "$T/compute" | grep -q 'EXEC' || fail "target is not ET_EXEC"
-build_payload "$T/fix.xsp" "$CASE_DIR/fix.c" "$T/compute"
-start_ready "$T/compute" 4
-pid=$TPID out=$TOUT
-wait_workers "$out" 4 14 0
-addr=$(addr_of "$out" compute)
-orig=$(read_code "$pid" "$addr" 16)
+build_payload "$T/fix.xsp" "$PAYLOADS_DIR/compute_1000.c" "$T/compute"
+start_compute "$T/compute"
 
 mark=$(fsize "$out")
 xs_ok load "$pid" "$T/fix.xsp"

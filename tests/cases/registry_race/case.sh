@@ -7,12 +7,8 @@
 . "${XSPLICE_ROOT:-$(cd "$(dirname "$0")/../../.." && pwd)}/tests/lib.sh"
 
 build_target "$T/compute" "$TARGETS_DIR/compute.c"
-build_payload "$T/fix.xsp" "$CASE_DIR/fix.c" "$T/compute"
-start_ready "$T/compute" 4
-pid=$TPID out=$TOUT
-wait_workers "$out" 4 14 0
-addr=$(addr_of "$out" compute)
-orig=$(read_code "$pid" "$addr" 16)
+build_payload "$T/fix.xsp" "$PAYLOADS_DIR/compute_1000.c" "$T/compute"
+start_compute "$T/compute"
 
 # paused_apply ID: start `apply ID` held just before its stop; returns once held.
 paused_apply() {

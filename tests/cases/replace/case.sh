@@ -7,11 +7,7 @@ build_target "$T/compute" "$TARGETS_DIR/compute.c"
 for n in 1 2 3; do
 	build_payload "$T/fix$n.xsp" "$CASE_DIR/fix$n.c" "$T/compute"
 done
-start_ready "$T/compute" 4
-pid=$TPID out=$TOUT
-wait_workers "$out" 4 14 0
-addr=$(addr_of "$out" compute)
-orig=$(read_code "$pid" "$addr" 16)
+start_compute "$T/compute"
 
 mark=$(fsize "$out")
 xs_ok load "$pid" "$T/fix1.xsp"

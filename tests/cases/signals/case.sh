@@ -6,7 +6,7 @@
 
 build_target "$T/sig" "$CASE_DIR/sig.c"
 build_target "$T/watch_parent" "$TARGETS_DIR/watch_parent.c"
-build_payload "$T/fix.xsp" "$CASE_DIR/fix.c" "$T/sig"
+build_payload "$T/fix.xsp" "$PAYLOADS_DIR/compute_1000.c" "$T/sig"
 start_ready "$T/watch_parent" "$T/sig"
 out=$TOUT perr=$TERR
 pid=$(sed -n 's/^pid //p' "$out")

@@ -6,11 +6,7 @@
 build_target "$T/compute" "$TARGETS_DIR/compute.c"
 build_payload "$T/fix1.xsp" "$CASE_DIR/fix1.c" "$T/compute"
 build_payload "$T/fix2.xsp" "$CASE_DIR/fix2.c" "$T/compute" --depends "$T/fix1.xsp"
-start_ready "$T/compute" 4
-pid=$TPID out=$TOUT
-wait_workers "$out" 4 14 0
-addr=$(addr_of "$out" compute)
-orig=$(read_code "$pid" "$addr" 16)
+start_compute "$T/compute"
 
 xs_ok upload "$pid" fix1 "$T/fix1.xsp"
 xs_ok upload "$pid" fix2 "$T/fix2.xsp"

@@ -5,7 +5,7 @@
 . "${XSPLICE_ROOT:-$(cd "$(dirname "$0")/../../.." && pwd)}/tests/lib.sh"
 
 build_target "$T/compute" "$TARGETS_DIR/compute.c"
-build_payload "$T/fix.xsp" "$CASE_DIR/fix.c" "$T/compute"
+build_payload "$T/fix.xsp" "$PAYLOADS_DIR/compute_1000.c" "$T/compute"
 xs_ok build-id "$T/compute"
 bid=$(tr -d '[:space:]' <"$XS_OUT")
 
@@ -18,11 +18,7 @@ if [ "$HAVE_PYTHON" = 1 ]; then
 	"$PYTHON" -c 'import json,sys; json.load(open(sys.argv[1]))' "$XS_OUT" || fail "info --json is not JSON"
 fi
 
-start_ready "$T/compute" 4
-pid=$TPID out=$TOUT
-wait_workers "$out" 4 14 0
-addr=$(addr_of "$out" compute)
-orig=$(read_code "$pid" "$addr" 16)
+start_compute "$T/compute"
 v=$(list_json_version "$pid")
 assert_match "$v" '^[0-9]+$' "list --json version"
 
