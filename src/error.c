@@ -51,20 +51,26 @@ void xs_error_clear(void)
 	message[0] = '\0';
 }
 
+static int debug_enabled = -1;
+static long long debug_t0;
+
+bool xs_debug_on(void)
+{
+	if (debug_enabled < 0) {
+		debug_enabled = getenv("XSPLICE_DEBUG") != NULL;
+		debug_t0 = xs_now_us();
+	}
+	return debug_enabled;
+}
+
 void xs_debug(const char *fmt, ...)
 {
-	static int enabled = -1;
-	static long long t0;
 	va_list ap;
 
-	if (enabled < 0) {
-		enabled = getenv("XSPLICE_DEBUG") != NULL;
-		t0 = xs_now_us();
-	}
-	if (!enabled)
+	if (!xs_debug_on())
 		return;
 	va_start(ap, fmt);
-	fprintf(stderr, "xsplice: debug: %7lld us: ", xs_now_us() - t0);
+	fprintf(stderr, "xsplice: debug: %7lld us: ", xs_now_us() - debug_t0);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);

@@ -6,6 +6,7 @@
 #ifndef XS_ERROR_H
 #define XS_ERROR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Record "fmt..." unless a message is already pending; returns err (a -errno). */
@@ -17,6 +18,8 @@ void xs_error_clear(void);
 
 /* Debug trace to stderr when XSPLICE_DEBUG is set in the environment. */
 void xs_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Whether XSPLICE_DEBUG is set: for debug output that costs work to gather. */
+bool xs_debug_on(void);
 
 #define XS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define XS_ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
