@@ -8,6 +8,7 @@
 #include "engine.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -496,6 +497,33 @@ static int prepare_plan(struct xs_session *s, const char *id, enum op op, int sl
 	return rc ? rc : plan_ahead(s, pl);
 }
 
+static void warm_records(struct xs_session *s, int slot)
+{
+	const struct xs_state_payload *p = &s->state->payloads[slot];
+
+	xs_pages_add_range(&s->warm, p->fstate_addr, p->nfuncs * sizeof(struct xs_fstate));
+}
+
+/* What the stop will read and write, read just before it (warm_pages.h). */
+static void list_warm_pages(struct xs_session *s, const struct plan *pl)
+{
+	const char *env = getenv("XSPLICE_WARM");
+	const struct xs_fstate *fs = pl->sites.fs;
+
+	if (env && !strcmp(env, "0"))
+		return;
+	xs_pages_add_stacks(s->pid, &s->warm);
+	/* The header and the slots a commit writes. */
+	xs_pages_add_range(&s->warm, s->state_addr,
+			   offsetof(struct xs_state, payloads) + s->span * sizeof(s->state->payloads[0]));
+	for (size_t i = 0; i < pl->nrevert; i++)
+		warm_records(s, pl->revert[i]);
+	if (pl->apply >= 0)
+		warm_records(s, pl->apply);
+	for (uint32_t i = 0; pl->sites_slot >= 0 && i < pl->sites.n; i++)
+		xs_pages_add_range(&s->warm, fs[i].old_addr + fs[i].patch_offset, fs[i].len);
+}
+
 /* Each costs microseconds on a VM: none should happen while threads wait. */
 static long long minor_faults(void)
 {
@@ -525,11 +553,8 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 	if (!rc)
 		rc = prepare_plan(s, id, op, slot, &pl);
 	if (!rc) {
-		const char *warm = getenv("XSPLICE_WARM");
-
 		version = s->state->version;
-		if (!warm || strcmp(warm, "0"))
-			xs_stack_pages(pid, &s->warm); /* read just before the stop */
+		list_warm_pages(s, &pl);
 	}
 	before = s; /* what the stop need not read again */
 	s = NULL;

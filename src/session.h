@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "stack_pages.h"
+#include "warm_pages.h"
 #include "state.h"
 #include "target.h"
 
@@ -22,7 +22,7 @@ struct xs_session {
 	struct xs_state *state;/* local copy; written back by xs_session_commit */
 	bool created_state;    /* this session made the registry */
 	size_t span;           /* slots in use when read: commits write at least these */
-	struct xs_pages warm;  /* for the stop a later session makes: stack_pages.h */
+	struct xs_pages warm;  /* for the stop a later session makes: warm_pages.h */
 	int saved_policy;      /* scheduling policy to restore, -1: unchanged */
 	struct sched_param saved_param;
 };

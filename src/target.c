@@ -389,7 +389,7 @@ int xs_target_attach_warm(pid_t pid, long timeout_ms, const struct xs_pages *war
 	g->pub.mem_fd = -1;
 	if (warm && warm->n && (g->warm.addr = malloc(warm->n * sizeof(*warm->addr)))) {
 		memcpy(g->warm.addr, warm->addr, warm->n * sizeof(*warm->addr));
-		g->warm.n = warm->n;
+		g->warm.n = g->warm.cap = warm->n;
 	}
 	g->poll_wait = sigchld_ignored();
 	snprintf(path, sizeof(path), "/proc/%d/task", pid);

@@ -48,7 +48,7 @@ int xs_proc_read(pid_t pid, uint64_t addr, void *buf, size_t len);
  */
 int xs_target_attach(pid_t pid, long timeout_ms, struct xs_target **out);
 /* The same, reading the pages in warm (a copy is kept) just before every
- * stop of running threads: see stack_pages.h. */
+ * stop of running threads: see warm_pages.h. */
 struct xs_pages;
 int xs_target_attach_warm(pid_t pid, long timeout_ms, const struct xs_pages *warm,
 			  struct xs_target **out);

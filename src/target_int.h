@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "stack_pages.h"
+#include "warm_pages.h"
 #include "target.h"
 
 #define XS_TGT_STEP_MS 2000   /* bound for one injected syscall, step or re-entry */

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit test for the pages read just before a stop (src/stack_pages.c): run
- * on this process, every parked thread's frame must be among the pages
- * found, each stack gives at most its top four, and a missing process or a
- * vanished page is no error.
+ * Unit test for the pages read just before a stop (src/warm_pages.c): run
+ * on this process, every parked thread's frame must be among the stack
+ * pages found, each stack gives at most its top four; ranges add each page
+ * they touch once; a missing process or a vanished page is no error.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "stack_pages.h"
+#include "warm_pages.h"
 
 #define THREADS 8
 #define PAGE 4096u
@@ -41,7 +41,7 @@ static bool listed(const struct xs_pages *p, uint64_t page)
 int main(void)
 {
 	pthread_t th[THREADS];
-	struct xs_pages p, none;
+	struct xs_pages p = { 0 }, none = { 0 };
 	size_t found = 0;
 	int n = 0;
 
@@ -54,7 +54,7 @@ int main(void)
 	if (n == THREADS)
 		pthread_barrier_wait(&parked);
 
-	xs_stack_pages(getpid(), &p);
+	xs_pages_add_stacks(getpid(), &p);
 	for (int i = 0; i < n; i++)
 		found += listed(&p, frame_page[i]);
 	check(found == (size_t)n, "each parked thread's frame page is listed (%zu of %d)", found, n);
@@ -72,14 +72,24 @@ int main(void)
 		void *gone = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		uint64_t list[3] = { p.n ? p.addr[0] : 0, (uint64_t)(uintptr_t)gone,
 				     p.n ? p.addr[p.n - 1] : 0 };
-		struct xs_pages some = { list, 3 };
+		struct xs_pages some = { list, 3, 3 };
 
 		munmap(gone, PAGE);
 		check(p.n >= 2 && xs_pages_touch(getpid(), &some) == 2,
 		      "the touch goes on past a page unmapped since it was listed");
 	}
 
-	xs_stack_pages(999999999, &none);
+	{
+		struct xs_pages r = { 0 };
+		bool ok = xs_pages_add_range(&r, 0x1ff8, 16) && xs_pages_add_range(&r, 0x2000, 8) &&
+			  xs_pages_add_range(&r, 0x5000, 0) && xs_pages_add_range(&r, UINT64_MAX - 8, 64);
+
+		check(ok && r.n == 2 && r.addr[0] == 0x1000 && r.addr[1] == 0x2000,
+		      "ranges: each page once, empty and wrapping ranges add nothing (%zu pages)", r.n);
+		xs_pages_free(&r);
+	}
+
+	xs_pages_add_stacks(999999999, &none);
 	check(none.n == 0 && !none.addr, "no such process: an empty list");
 	check(xs_pages_touch(999999999, &p) == 0, "no such process: nothing touched");
 	xs_pages_free(&none);

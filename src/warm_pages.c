@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "stack_pages.h"
+#include "warm_pages.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,27 +13,37 @@
 
 #define PAGE 4096u
 #define TOP_PAGES 4       /* per stack: a busy thread's frames rarely go deeper */
-#define MAX_PAGES 8192    /* 2048 threads' worth; the rest are read cold */
+#define MAX_PAGES 16384   /* 2048 threads' worth and 4000 records; the rest are read cold */
 #define TOUCH_BATCH 512   /* iovecs per process_vm_readv (IOV_MAX is 1024) */
 #define PRESENT (1ull << 63) /* /proc/pid/pagemap: page in memory */
 
-static bool add_page(struct xs_pages *p, size_t *cap, uint64_t addr)
+static bool add_page(struct xs_pages *p, uint64_t addr)
 {
-	if (p->n == *cap) {
-		size_t want = *cap ? 2 * *cap : 256;
+	if (p->n == p->cap) {
+		size_t want = p->cap ? 2 * p->cap : 256;
 		uint64_t *a = want <= MAX_PAGES ? realloc(p->addr, want * sizeof(*a)) : NULL;
 
 		if (!a)
 			return false;
 		p->addr = a;
-		*cap = want;
+		p->cap = want;
 	}
 	p->addr[p->n++] = addr;
 	return true;
 }
 
+bool xs_pages_add_range(struct xs_pages *p, uint64_t addr, size_t len)
+{
+	if (!len || addr + len < addr)
+		return true;
+	for (uint64_t page = addr / PAGE; page <= (addr + len - 1) / PAGE; page++)
+		if ((!p->n || p->addr[p->n - 1] != page * PAGE) && !add_page(p, page * PAGE))
+			return false;
+	return true;
+}
+
 /* The resident ones among the top pages of [start, end). */
-static bool add_top(struct xs_pages *p, size_t *cap, int pagemap, uint64_t start, uint64_t end)
+static bool add_top(struct xs_pages *p, int pagemap, uint64_t start, uint64_t end)
 {
 	uint64_t first = end / PAGE >= start / PAGE + TOP_PAGES ? end / PAGE - TOP_PAGES
 								  : start / PAGE;
@@ -42,20 +52,19 @@ static bool add_top(struct xs_pages *p, size_t *cap, int pagemap, uint64_t start
 	ssize_t got = pread(pagemap, entry, n * sizeof(entry[0]), (off_t)(first * sizeof(entry[0])));
 
 	for (size_t k = 0; got > 0 && k < (size_t)got / sizeof(entry[0]); k++)
-		if ((entry[k] & PRESENT) && !add_page(p, cap, (first + k) * PAGE))
+		if ((entry[k] & PRESENT) && !add_page(p, (first + k) * PAGE))
 			return false;
 	return true;
 }
 
-void xs_stack_pages(pid_t pid, struct xs_pages *out)
+void xs_pages_add_stacks(pid_t pid, struct xs_pages *out)
 {
 	char path[64], *line = NULL;
 	uint64_t guard_end = 0;
-	size_t len = 0, cap = 0;
+	size_t len = 0;
 	int pagemap;
 	FILE *maps;
 
-	memset(out, 0, sizeof(*out));
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
 	pagemap = open(path, O_RDONLY | O_CLOEXEC);
 	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
@@ -72,7 +81,7 @@ void xs_stack_pages(pid_t pid, struct xs_pages *out)
 		stack = strstr(line + at, "[stack]") == line + at ||
 			(guard_end == start && !strcmp(perms, "rw-p") && !inode && line[at] != '/' &&
 			 line[at] != '[');
-		if (stack && !add_top(out, &cap, pagemap, start, end))
+		if (stack && !add_top(out, pagemap, start, end))
 			break;
 		guard_end = !strcmp(perms, "---p") && !inode ? end : 0;
 	}
