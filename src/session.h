@@ -11,9 +11,9 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "warm_pages.h"
 #include "state.h"
 #include "target.h"
+#include "warm_pages.h"
 
 struct xs_session {
 	pid_t pid;

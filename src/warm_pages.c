@@ -13,7 +13,7 @@
 
 #define PAGE 4096u
 #define TOP_PAGES 4       /* per stack: a busy thread's frames rarely go deeper */
-#define MAX_PAGES 16384   /* 2048 threads' worth and 4000 records; the rest are read cold */
+#define MAX_PAGES 16384   /* a bound (4096 threads' stacks); pages past it are read cold */
 #define TOUCH_BATCH 512   /* iovecs per process_vm_readv (IOV_MAX is 1024) */
 #define PRESENT (1ull << 63) /* /proc/pid/pagemap: page in memory */
 
@@ -96,7 +96,7 @@ size_t xs_pages_touch(pid_t pid, const struct xs_pages *p)
 {
 	static uint64_t sink;
 	struct iovec local[TOUCH_BATCH], remote[TOUCH_BATCH];
-	size_t read = 0;
+	size_t done = 0;
 
 	for (size_t i = 0; i < p->n;) {
 		size_t k = 0;
@@ -110,12 +110,12 @@ size_t xs_pages_touch(pid_t pid, const struct xs_pages *p)
 		for (size_t from = 0; from < k; from++) {
 			got = process_vm_readv(pid, local + from, k - from, remote + from, k - from, 0);
 			if (got < 0 && errno != EFAULT)
-				return read;
+				return done;
 			from += got > 0 ? (size_t)got / sizeof(sink) : 0;
-			read += got > 0 ? (size_t)got / sizeof(sink) : 0;
+			done += got > 0 ? (size_t)got / sizeof(sink) : 0;
 		}
 	}
-	return read;
+	return done;
 }
 
 void xs_pages_free(struct xs_pages *p)
