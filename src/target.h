@@ -39,6 +39,17 @@ void xs_target_new_era(struct xs_target *t);
 
 /* Read target memory without attaching (list/get): pread on /proc/<pid>/mem. */
 int xs_proc_read(pid_t pid, uint64_t addr, void *buf, size_t len);
+/*
+ * Read n pieces of pid's memory (local[i] from remote[i]) in few
+ * process_vm_readv calls. A call stops at the first remote piece it cannot
+ * read; the next call goes on after that piece. ok[i] (ok may be NULL) says
+ * whether piece i was read whole. Returns how many were, or -errno when
+ * pid's memory cannot be read at all. Silent: for reads that are a hint or
+ * have a slower way.
+ */
+struct iovec;
+long xs_proc_readv(pid_t pid, const struct iovec *local, const struct iovec *remote, size_t n,
+		   bool *ok);
 
 /*
  * Seize every thread and stop them all within timeout_ms (threads created

@@ -8,9 +8,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -225,6 +227,31 @@ int xs_proc_read(pid_t pid, uint64_t addr, void *buf, size_t len)
 	rc = mem_rw(fd, pid, addr, buf, len, false);
 	close(fd);
 	return rc;
+}
+
+long xs_proc_readv(pid_t pid, const struct iovec *local, const struct iovec *remote, size_t n,
+		   bool *ok)
+{
+	long whole = 0;
+
+	for (size_t i = 0; i < n;) {
+		size_t end = i + (n - i < IOV_MAX ? n - i : IOV_MAX);
+		ssize_t got = process_vm_readv(pid, local + i, end - i, remote + i, end - i, 0);
+
+		if (got < 0 && errno != EFAULT)
+			return -errno;
+		for (; i < end && got >= 0 && (size_t)got >= remote[i].iov_len; i++, whole++) {
+			got -= (ssize_t)remote[i].iov_len;
+			if (ok)
+				ok[i] = true;
+		}
+		if (i < end) { /* where it stopped (maybe read in part): skipped */
+			if (ok)
+				ok[i] = false;
+			i++;
+		}
+	}
+	return whole;
 }
 
 int xs_target_read(struct xs_target *t, uint64_t addr, void *buf, size_t len)

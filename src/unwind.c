@@ -429,9 +429,8 @@ static bool grow_tops(struct xs_unwinder *u, size_t n)
 }
 
 /*
- * Read every stopped thread's stack top. process_vm_readv stops at the first
- * remote range it cannot read: that thread's top stays unread (its walk
- * reads page by page and reports the failure) and the batch goes on after it.
+ * Read every stopped thread's stack top. One that cannot be read stays
+ * unread: its walk reads page by page and reports the failure.
  */
 static void read_tops(struct xs_unwinder *u, struct xs_target *t)
 {
@@ -445,8 +444,8 @@ static void read_tops(struct xs_unwinder *u, struct xs_target *t)
 		return;
 	}
 	for (size_t i = 0; i < t->nthreads;) {
+		bool ok[STACK_BATCH];
 		size_t k = 0;
-		ssize_t got;
 
 		for (; i < t->nthreads && k < STACK_BATCH; i++) {
 			struct stack_top *top = &u->tops[i];
@@ -459,13 +458,11 @@ static void read_tops(struct xs_unwinder *u, struct xs_target *t)
 			remote[k] = (struct iovec){ (void *)(uintptr_t)top->addr, STACK_TOP };
 			idx[k++] = i;
 		}
-		for (size_t from = 0; from < k; from++) {
-			got = process_vm_readv(t->pid, local + from, k - from, remote + from, k - from, 0);
-			for (; got >= STACK_TOP; got -= STACK_TOP)
-				u->tops[idx[from++]].len = STACK_TOP;
-			if (got < 0 && errno != EFAULT)
-				break; /* not allowed at all: every walk reads page by page */
-		}
+		if (xs_proc_readv(t->pid, local, remote, k, ok) < 0)
+			continue; /* not allowed at all: every walk reads page by page */
+		for (size_t j = 0; j < k; j++)
+			if (ok[j])
+				u->tops[idx[j]].len = STACK_TOP;
 	}
 }
 

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "warm_pages.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -11,10 +10,12 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "target.h"
+
 #define PAGE 4096u
 #define TOP_PAGES 4       /* per stack: a busy thread's frames rarely go deeper */
 #define MAX_PAGES 16384   /* a bound (4096 threads' stacks); pages past it are read cold */
-#define TOUCH_BATCH 512   /* iovecs per process_vm_readv (IOV_MAX is 1024) */
+#define TOUCH_BATCH 512   /* pages per xs_proc_readv */
 #define PRESENT (1ull << 63) /* /proc/pid/pagemap: page in memory */
 
 static bool add_page(struct xs_pages *p, uint64_t addr)
@@ -100,20 +101,16 @@ size_t xs_pages_touch(pid_t pid, const struct xs_pages *p)
 
 	for (size_t i = 0; i < p->n;) {
 		size_t k = 0;
-		ssize_t got;
+		long got;
 
 		for (; i < p->n && k < TOUCH_BATCH; i++, k++) {
 			local[k] = (struct iovec){ &sink, sizeof(sink) };
 			remote[k] = (struct iovec){ (void *)(uintptr_t)p->addr[i], sizeof(sink) };
 		}
-		/* It stops at the first page gone meanwhile: go on after that one. */
-		for (size_t from = 0; from < k; from++) {
-			got = process_vm_readv(pid, local + from, k - from, remote + from, k - from, 0);
-			if (got < 0 && errno != EFAULT)
-				return done;
-			from += got > 0 ? (size_t)got / sizeof(sink) : 0;
-			done += got > 0 ? (size_t)got / sizeof(sink) : 0;
-		}
+		got = xs_proc_readv(pid, local, remote, k, NULL);
+		if (got < 0)
+			return done;
+		done += (size_t)got;
 	}
 	return done;
 }

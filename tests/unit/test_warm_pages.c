@@ -3,15 +3,21 @@
  * Unit test for the pages read just before a stop (src/warm_pages.c): run
  * on this process, every parked thread's frame must be among the stack
  * pages found, each stack gives at most its top four; ranges add each page
- * they touch once; a missing process or a vanished page is no error.
+ * they touch once; a missing process or a vanished page is no error. Also
+ * the batched read both the touch and the unwinder's stack tops use
+ * (xs_proc_readv): which pieces it reports read.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "target.h"
 #include "warm_pages.h"
 
 #define THREADS 8
@@ -87,6 +93,48 @@ int main(void)
 		check(ok && r.n == 2 && r.addr[0] == 0x1000 && r.addr[1] == 0x2000,
 		      "ranges: each page once, empty and wrapping ranges add nothing (%zu pages)", r.n);
 		xs_pages_free(&r);
+	}
+
+	/* Pieces of several sizes; one in an unmapped page, one running into it. */
+	{
+		unsigned char *two = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
+					  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		unsigned char buf[5][64];
+		struct iovec local[5], remote[5];
+		bool ok[5];
+		long got;
+
+		memset(two, 7, PAGE);
+		munmap(two + PAGE, PAGE);
+		for (int i = 0; i < 5; i++)
+			local[i] = (struct iovec){ buf[i], 16 + 8 * i };
+		remote[0] = (struct iovec){ two, 16 };
+		remote[1] = (struct iovec){ two + PAGE + 8, 24 };       /* unmapped */
+		remote[2] = (struct iovec){ two + 100, 32 };
+		remote[3] = (struct iovec){ two + PAGE - 8, 40 };       /* runs into it */
+		remote[4] = (struct iovec){ two + 200, 48 };
+		memset(buf, 0, sizeof(buf));
+		got = xs_proc_readv(getpid(), local, remote, 5, ok);
+		check(got == 3 && ok[0] && !ok[1] && ok[2] && !ok[3] && ok[4] && buf[4][47] == 7,
+		      "batched read: pieces 0, 2, 4 read, the unmapped and the straddling one not (%ld)",
+		      got);
+		{
+			enum { MANY = 1100 }; /* more than one call's IOV_MAX */
+			struct iovec *l = calloc(MANY, sizeof(*l)), *r = calloc(MANY, sizeof(*r));
+			uint64_t word;
+
+			for (int i = 0; l && r && i < MANY; i++) {
+				l[i] = (struct iovec){ &word, sizeof(word) };
+				r[i] = (struct iovec){ two + 8 * (i % 500), sizeof(word) };
+			}
+			check(l && r && xs_proc_readv(getpid(), l, r, MANY, NULL) == MANY,
+			      "batched read: %d pieces over two calls, none skipped", MANY);
+			free(l);
+			free(r);
+		}
+		check(xs_proc_readv(999999999, local, remote, 5, ok) == -ESRCH,
+		      "batched read: no such process is -ESRCH");
+		munmap(two, PAGE);
 	}
 
 	xs_pages_add_stacks(999999999, &none);
