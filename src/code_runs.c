@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "warm_pages.h"
 
 /*
  * Spans at most RUN_GAP apart share a run. Writing a run back rewrites the
@@ -85,9 +86,10 @@ int xs_runs_new(const struct xs_span *spans, size_t n, struct xs_runs **out)
 
 		/* Written now: its pages are not faulted in while threads wait. */
 		run->buf = malloc(run->len);
-		if (run->buf)
+		if (run->buf) {
 			memset(run->buf, 0, run->len);
-		else
+			xs_pages_touch_ours(run->buf, run->len); /* and by the kernel */
+		} else
 			rc = xs_fail(-ENOMEM, "no memory for %zu code bytes", run->len);
 	}
 	free(sorted);

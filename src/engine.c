@@ -427,9 +427,9 @@ static struct xs_sites *ready_sites(struct plan *pl, int slot)
 }
 
 static int run_plan(struct xs_session *s, struct plan *pl, struct xs_unwinder *u,
-		    long long deadline)
+		    struct xs_conflict *c, long long deadline)
 {
-	int rc = xs_quiesce(s, u, pl->ranges, pl->nranges, deadline);
+	int rc = xs_quiesce(s, u, c, pl->ranges, pl->nranges, deadline);
 
 	xs_debug("no thread in the code being changed");
 	for (size_t i = 0; !rc && i < pl->nrevert; i++)
@@ -539,6 +539,7 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 {
 	long long deadline = xs_now_ms() + (timeout_ms > 0 ? timeout_ms : XS_DEFAULT_TIMEOUT_MS);
 	struct xs_unwinder *u = NULL;
+	struct xs_conflict *conflict = xs_conflict_new();
 	struct xs_session *s = NULL, *before = NULL;
 	struct plan pl = { .apply = -1, .sites_slot = -1 };
 	uint32_t version = 0;
@@ -571,7 +572,7 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 	if (!rc && s->state->version != version)
 		rc = prepare_plan(s, id, op, slot, &pl);
 	if (!rc)
-		rc = run_plan(s, &pl, u, deadline);
+		rc = run_plan(s, &pl, u, conflict, deadline);
 	if (rc)
 		fail_action(s, slot, rc);
 	xs_debug("%s %s: patched at %lld us", ops[op].name, id, xs_now_us() - t0);
@@ -591,6 +592,7 @@ out:
 	xs_session_close(s);
 	xs_session_close(before);
 	xs_unwinder_free(u);
+	xs_conflict_free(conflict);
 	return rc;
 }
 

@@ -29,14 +29,20 @@ void xs_ranges_sort(struct xs_range *r, size_t n);
 /* A range of r (sorted by xs_ranges_sort) holding pc, or NULL. */
 const struct xs_range *xs_ranges_find(uint64_t pc, const struct xs_range *r, size_t n);
 
+/* xs_quiesce's working memory (one thread's frames), made while the
+ * process runs: fresh memory first touched in the stop costs ~10 us a page
+ * on a VM. NULL when out of memory. */
+struct xs_conflict *xs_conflict_new(void);
+void xs_conflict_free(struct xs_conflict *c);
+
 /*
  * With every thread stopped: make sure no thread has a frame (its PC or a
  * return address) in ranges (sorted by xs_ranges_sort). Retries by resuming briefly, then by running a
  * parked thread until the unsafe frame returns, until deadline (xs_now_ms
  * clock). Returns with every thread stopped; -EBUSY names thread and range.
  */
-int xs_quiesce(struct xs_session *s, struct xs_unwinder *u, const struct xs_range *ranges,
-	       size_t n, long long deadline_ms);
+int xs_quiesce(struct xs_session *s, struct xs_unwinder *u, struct xs_conflict *c,
+	       const struct xs_range *ranges, size_t n, long long deadline_ms);
 
 /* Register the code of every loaded payload with the unwinder. */
 int xs_unwinder_add_payloads(struct xs_session *s, struct xs_unwinder *u);

@@ -97,6 +97,8 @@ int xs_sites_prepare(struct xs_session *s, int slot, bool apply, struct xs_sites
 	free(funcs);
 	if (rc)
 		xs_sites_free(x);
+	else /* the records are written from here in the stop */
+		xs_pages_touch_ours(x->fs, x->n * sizeof(*x->fs));
 	return rc;
 }
 

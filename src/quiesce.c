@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "engine_int.h"
@@ -16,7 +17,7 @@
 #define MAX_FRAMES    256
 #define QUICK_RETRIES 3 /* resume-and-look-again rounds before running a thread out */
 
-struct conflict {
+struct xs_conflict {
 	size_t thread;
 	size_t frame; /* the outermost unsafe frame */
 	const struct xs_range *range;
@@ -25,6 +26,20 @@ struct conflict {
 	size_t nframes;
 	int unwind_rc; /* non-zero: the stack could not be unwound */
 };
+
+struct xs_conflict *xs_conflict_new(void)
+{
+	struct xs_conflict *c = malloc(sizeof(*c));
+
+	if (c)
+		memset(c, 0, sizeof(*c)); /* faulted in now */
+	return c;
+}
+
+void xs_conflict_free(struct xs_conflict *c)
+{
+	free(c);
+}
 
 static int by_start(const void *a, const void *b)
 {
@@ -61,7 +76,7 @@ const struct xs_range *xs_ranges_find(uint64_t pc, const struct xs_range *r, siz
 
 /* 1 and fills c when some thread is unsafe, 0 when all are safe. */
 static int find_conflict(struct xs_session *s, struct xs_unwinder *u, const struct xs_range *r,
-			 size_t n, struct conflict *c)
+			 size_t n, struct xs_conflict *c)
 {
 	for (size_t t = 0; t < s->t->nthreads; t++) {
 		size_t nf = 0;
@@ -92,7 +107,7 @@ static int find_conflict(struct xs_session *s, struct xs_unwinder *u, const stru
 	return 0;
 }
 
-static int busy(struct xs_session *s, const struct conflict *c)
+static int busy(struct xs_session *s, const struct xs_conflict *c)
 {
 	pid_t tid = s->t->threads[c->thread].tid;
 
@@ -113,10 +128,9 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-int xs_quiesce(struct xs_session *s, struct xs_unwinder *u, const struct xs_range *ranges, size_t n,
-	       long long deadline_ms)
+int xs_quiesce(struct xs_session *s, struct xs_unwinder *u, struct xs_conflict *c,
+	       const struct xs_range *ranges, size_t n, long long deadline_ms)
 {
-	struct conflict *c = malloc(sizeof(*c));
 	int round = 0, rc = 0;
 
 	if (!c)
@@ -151,6 +165,5 @@ int xs_quiesce(struct xs_session *s, struct xs_unwinder *u, const struct xs_rang
 		if (rc)
 			break;
 	}
-	free(c);
 	return rc;
 }

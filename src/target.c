@@ -74,6 +74,9 @@ int xs_tgt_add(struct xs_tgt *g, pid_t tid, bool awaiting)
 			return xs_fail(-ENOMEM, "pid %d: no memory for %zu threads", g->pub.pid, cap);
 		g->ts = ts;
 		g->cap = cap;
+		/* The kernel writes registers and signal details here in the stop. */
+		xs_pages_touch_ours(th, cap * sizeof(*th));
+		xs_pages_touch_ours(ts, cap * sizeof(*ts));
 	}
 	memset(&g->pub.threads[n], 0, sizeof(g->pub.threads[n]));
 	memset(&g->ts[n], 0, sizeof(g->ts[n]));

@@ -26,6 +26,7 @@
 #include "error.h"
 #include "frame_rule.h"
 #include "target_poison.h" /* target memory is only read, through the door (mem_fd, xs_proc_read) */
+#include "warm_pages.h"
 
 #define CODE_MAGIC 0x78736377u  /* "xscw": userdata of payload code modules */
 #define FILES_MAGIC 0x78736677u /* "xsfw": userdata of the process's file modules */
@@ -423,6 +424,7 @@ static bool grow_tops(struct xs_unwinder *u, size_t n)
 	if (!tops)
 		return false;
 	memset(tops + u->ntops, 0, (n - u->ntops) * sizeof(*tops)); /* faulted in now */
+	xs_pages_touch_ours(tops, n * sizeof(*tops)); /* and in the kernel's view: read into */
 	u->tops = tops;
 	u->ntops = n;
 	return true;
@@ -846,6 +848,7 @@ int xs_unwinder_new(pid_t pid, struct xs_unwinder **out)
 	if (!u)
 		return xs_fail(-ENOMEM, "pid %d: no memory for the unwinder", pid);
 	fault_in(u, sizeof(*u));
+	xs_pages_touch_ours(u->cache, sizeof(u->cache)); /* stack pages are read into it */
 	u->pid = pid;
 	u->files.magic = FILES_MAGIC;
 	u->files.pid = pid;

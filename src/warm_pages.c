@@ -115,6 +115,22 @@ size_t xs_pages_touch(pid_t pid, const struct xs_pages *p)
 	return done;
 }
 
+void xs_pages_touch_ours(const void *buf, size_t len)
+{
+	struct iovec v[TOUCH_BATCH];
+	uintptr_t at = (uintptr_t)buf, end = at + len;
+	size_t k = 0;
+
+	while (at < end && end > (uintptr_t)buf) {
+		v[k++] = (struct iovec){ (void *)at, 1 }; /* in the buffer, not just its page */
+		at = (at / PAGE + 1) * PAGE;
+		if (k == TOUCH_BATCH || at >= end) {
+			xs_proc_readv(getpid(), v, v, k, NULL);
+			k = 0;
+		}
+	}
+}
+
 void xs_pages_free(struct xs_pages *p)
 {
 	free(p->addr);

@@ -137,6 +137,28 @@ int main(void)
 		munmap(two, PAGE);
 	}
 
+	/* Our own memory: every page of the range reached, its bytes unchanged. */
+	{
+		unsigned char *fresh = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE,
+					    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		unsigned char in[4] = { 0 };
+		unsigned char *pat = malloc(3 * PAGE);
+		bool same = pat != NULL;
+
+		xs_pages_touch_ours(fresh + 100, 2 * PAGE + 50); /* pages 0-2, not 3 */
+		check(mincore(fresh, 4 * PAGE, in) == 0 && (in[0] & in[1] & in[2] & 1) && !(in[3] & 1),
+		      "own range: the kernel reached each of its pages and none past it");
+		for (size_t i = 0; pat && i < 3 * PAGE; i++)
+			pat[i] = (unsigned char)(i * 7 + 3);
+		xs_pages_touch_ours(pat ? pat + 1 : NULL, pat ? 3 * PAGE - 2 : 0);
+		xs_pages_touch_ours(pat, 0);
+		for (size_t i = 0; pat && i < 3 * PAGE; i++)
+			same &= pat[i] == (unsigned char)(i * 7 + 3);
+		check(same, "own range: its bytes are unchanged");
+		free(pat);
+		munmap(fresh, 4 * PAGE);
+	}
+
 	xs_pages_add_stacks(999999999, &none);
 	check(none.n == 0 && !none.addr, "no such process: an empty list");
 	check(xs_pages_touch(999999999, &p) == 0, "no such process: nothing touched");
