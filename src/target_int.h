@@ -66,6 +66,7 @@ struct xs_tgt {
 	bool gone;             /* the process exited under us */
 	struct xs_seccomp *sc; /* seccomp view of threads[0]; NULL until needed */
 	bool block_wait;       /* xs_tgt_wait may block in waitpid (xs_tgt_collect) */
+	long long spin_until;  /* xs_now_us: before then, watch for a due stop, do not sleep */
 };
 
 static inline struct xs_tgt *xs_tgt(struct xs_target *t)

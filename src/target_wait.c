@@ -25,6 +25,7 @@
 #define SLICE_US 5000 /* longest sleep between waitpid polls when SIGCHLD works */
 #define POLL_US 20    /* sleep between polls when SIGCHLD is ignored here */
 #define LEADER_CHECK_US 10000
+#define STOP_SPIN_US 50 /* a thread on another CPU stops ~25 us after its interrupt */
 
 /*
  * Ptrace stops reach us as SIGCHLD. It is blocked lazily, by the first wait
@@ -77,7 +78,17 @@ static void sleep_for_report(struct xs_tgt *g, long long us)
 /* Next report of tid: 0 with *status, -ETIMEDOUT, or -ECHILD (not ours any more). */
 int xs_tgt_wait(struct xs_tgt *g, pid_t tid, int *status, long long deadline_us)
 {
-	bool block = g->block_wait && xs_tgt_alarm_arm(deadline_us);
+	bool block;
+
+	while (g->block_wait && xs_now_us() < g->spin_until && xs_now_us() < deadline_us) {
+		pid_t r = waitpid(tid, status, __WALL | WNOHANG);
+
+		if (r == tid)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			break; /* reported below */
+	}
+	block = g->block_wait && xs_tgt_alarm_arm(deadline_us);
 
 	for (;;) {
 		pid_t r = waitpid(tid, status, __WALL | (block ? 0 : WNOHANG));
@@ -497,11 +508,30 @@ static int read_booked_regs(struct xs_tgt *g, bool *again)
 	return 0;
 }
 
+/*
+ * Fewer threads to stop than CPUs: they can stop on the other CPUs within
+ * tens of microseconds, well before a tracer asleep in waitpid is woken
+ * (50-140 us on a VM), so watch for them a little first. With more, a
+ * spinning real-time tracer would keep them off the CPU they need.
+ */
+static void maybe_spin(struct xs_tgt *g)
+{
+	static long cpus;
+	size_t due = 0;
+
+	if (!cpus)
+		cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	for (size_t i = 0; i < g->pub.nthreads; i++)
+		due += g->ts[i].awaiting;
+	g->spin_until = due && (long)due < cpus ? xs_now_us() + STOP_SPIN_US : 0;
+}
+
 static int collect(struct xs_tgt *g, long long deadline_us, long timeout_ms, bool all)
 {
 	int first = 0, rc;
 	bool again = true;
 
+	maybe_spin(g);
 	while (again) {
 		again = false;
 		/*
