@@ -33,6 +33,7 @@
 static pid_t tids[MAX_TIDS];
 static size_t ntids;
 static bool read_stacks;
+static unsigned char (*tops)[STACK_TOP]; /* written before the stop: no page faults in it */
 
 /*
  * The kernel's first access to a page of ours costs 5-15 us on a VM with
@@ -47,7 +48,6 @@ static void touch_from_kernel(void *buf, size_t len)
 		process_vm_readv(getpid(), &v, 1, &v, 1, 0);
 	}
 }
-static unsigned char (*tops)[STACK_TOP]; /* written before the stop: no page faults in it */
 
 static double now_us(void)
 {

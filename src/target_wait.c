@@ -78,9 +78,10 @@ static void sleep_for_report(struct xs_tgt *g, long long us)
 /* Next report of tid: 0 with *status, -ETIMEDOUT, or -ECHILD (not ours any more). */
 int xs_tgt_wait(struct xs_tgt *g, pid_t tid, int *status, long long deadline_us)
 {
+	long long spin_end = g->spin_until < deadline_us ? g->spin_until : deadline_us;
 	bool block;
 
-	while (g->block_wait && xs_now_us() < g->spin_until && xs_now_us() < deadline_us) {
+	while (g->block_wait && xs_now_us() < spin_end) { /* see maybe_spin */
 		pid_t r = waitpid(tid, status, __WALL | WNOHANG);
 
 		if (r == tid)
