@@ -569,6 +569,8 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 	rc = open_payload(pid, id, op, true, timeout_ms, before, &s, &slot);
 	xs_debug("%s %s: all threads stopped in %lld us, after %lld page faults of ours",
 		 ops[op].name, id, xs_now_us() - t0, minor_faults() - faults);
+	if (!rc)
+		xs_pause_point("in-stop"); /* tests: the process held by this run */
 	if (!rc && s->state->version != version)
 		rc = prepare_plan(s, id, op, slot, &pl);
 	if (!rc)

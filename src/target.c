@@ -309,7 +309,7 @@ static int settle(struct xs_tgt *g, long long deadline, long timeout_ms)
 
 /* --- attach ---------------------------------------------------------------------- */
 
-static int precheck(pid_t pid)
+static int precheck(pid_t pid, pid_t *tracer_out)
 {
 	char path[64], *text, *p;
 	long tgid = -1, tracer = 0, threads = 1;
@@ -335,9 +335,54 @@ static int precheck(pid_t pid)
 			       tgid, tgid);
 	if ((state == 'Z' || state == 'X') && threads <= 1)
 		return xs_fail(-ESRCH, "pid %d: process is exiting (zombie)", pid);
+	*tracer_out = (pid_t)tracer;
 	if (tracer)
 		return already_traced(pid, pid, (pid_t)tracer);
 	return 0;
+}
+
+static bool read_comm(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, len - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return true;
+}
+
+/* Whether pid runs the same program as we do (by command name): another xsplice. */
+static bool same_program(pid_t pid)
+{
+	char path[32], mine[32], theirs[32];
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	return pid > 0 && read_comm("/proc/self/comm", mine, sizeof(mine)) &&
+	       read_comm(path, theirs, sizeof(theirs)) && !strcmp(mine, theirs);
+}
+
+/*
+ * Another xsplice run holding the process (in its stop, for at most its own
+ * time bound) is waited for, within ours; a debugger is refused at once.
+ */
+static int precheck_wait(pid_t pid, long long deadline, long timeout_ms)
+{
+	pid_t tracer = 0;
+	int rc = precheck(pid, &tracer);
+
+	while (rc == -EBUSY && same_program(tracer) && xs_now_us() < deadline) {
+		usleep(1000);
+		xs_error_clear();
+		tracer = 0;
+		rc = precheck(pid, &tracer);
+	}
+	if (rc == -EBUSY && same_program(tracer))
+		rc = xs_fail_override(rc, "pid %d: another xsplice run (pid %d) still holds it after %ld ms",
+				      pid, tracer, timeout_ms);
+	return rc;
 }
 
 static int open_mem(struct xs_tgt *g, pid_t tid)
@@ -382,7 +427,7 @@ int xs_target_attach_warm(pid_t pid, long timeout_ms, const struct xs_pages *war
 		return xs_fail(-ESRCH, "pid %d: no such process", pid);
 	if (pid == getpid())
 		return xs_fail(-EINVAL, "pid %d: cannot attach to ourselves", pid);
-	rc = precheck(pid);
+	rc = precheck_wait(pid, deadline, timeout_ms);
 	if (rc)
 		return rc;
 	g = calloc(1, sizeof(*g));

@@ -216,8 +216,11 @@ static void child_exit(void)
 
 static pid_t tracer_target;
 
+/* A debugger: named apart from us, so refused at once (a tracer running a
+ * program of our name is another xsplice run, waited for: tests/cases/concurrent). */
 static void child_tracer(void)
 {
+	prctl(PR_SET_NAME, "debugger");
 	if (ptrace(PTRACE_SEIZE, tracer_target, 0, 0) == 0)
 		sh->worker = getpid();
 	else
