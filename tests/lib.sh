@@ -457,3 +457,30 @@ patch_u64() {
 read_uint() {
 	od -An -tu"$3" -j "$2" -N "$3" "$1" | tr -d ' '
 }
+
+# hold_run POINT ARGS...: start `xsplice ARGS...` in the background, held at
+# its test pause point POINT (XSPLICE_TEST_PAUSE_AT: before-stop, in-stop);
+# returns once it is held, its pid in HELD_PID. release_held lets it go.
+hold_run() {
+	local point=$1
+	shift
+	rm -f "$T/go" "$T/go.ready"
+	XSPLICE_TEST_PAUSE_AT=$point XSPLICE_TEST_PAUSE_FILE="$T/go" \
+		timeout -k 2 60 "$XSPLICE" "$@" >"$T/held.out" 2>"$T/held.err" </dev/null &
+	HELD_PID=$!
+	track_pid "$HELD_PID"
+	for _ in $(seq 600); do
+		[ -e "$T/go.ready" ] && return 0
+		alive "$HELD_PID" || break
+		sleep 0.05
+	done
+	fail "xsplice $* never reached $point: $(cat "$T/held.err")"
+}
+
+# release_held: let the held run go; its exit code in HELD_RC, stderr in $T/held.err.
+release_held() {
+	touch "$T/go"
+	HELD_RC=0
+	wait "$HELD_PID" || HELD_RC=$?
+	say "+ held run -> $HELD_RC: $(cat "$T/held.out" "$T/held.err")"
+}

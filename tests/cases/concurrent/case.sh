@@ -9,36 +9,13 @@ build_target "$T/compute" "$TARGETS_DIR/compute.c"
 build_payload "$T/fix.xsp" "$PAYLOADS_DIR/compute_1000.c" "$T/compute"
 start_compute "$T/compute"
 
-# held CMD...: start `xsplice CMD...` held in its stop; returns once held.
-held() {
-	rm -f "$T/go" "$T/go.ready"
-	XSPLICE_TEST_PAUSE_AT=in-stop XSPLICE_TEST_PAUSE_FILE="$T/go" \
-		timeout -k 2 60 "$XSPLICE" "$@" >"$T/held.out" 2>"$T/held.err" </dev/null &
-	held_pid=$!
-	track_pid "$held_pid"
-	for _ in $(seq 600); do
-		[ -e "$T/go.ready" ] && return 0
-		alive "$held_pid" || break
-		sleep 0.05
-	done
-	fail "xsplice $* never reached its stop: $(cat "$T/held.err")"
-}
-
-# release: let the held run go; its exit code in HELD_RC.
-release() {
-	touch "$T/go"
-	HELD_RC=0
-	wait "$held_pid" || HELD_RC=$?
-	say "+ held run -> $HELD_RC: $(cat "$T/held.out" "$T/held.err")"
-}
-
 xs_ok upload "$pid" a "$T/fix.xsp"
 xs_ok upload "$pid" b "$T/fix.xsp"
 xs_ok check "$pid" a
 xs_ok check "$pid" b
 
 say "=== apply b while apply a holds the process"
-held apply "$pid" a
+hold_run in-stop apply "$pid" a
 tracer=$(awk '/^TracerPid/ { print $2 }' "/proc/$pid/status")
 assert_eq "$(cat "/proc/$tracer/comm")" xsplice "the tracer while a is held"
 timeout -k 2 30 "$XSPLICE" apply "$pid" b --timeout 10000 >"$T/b.out" 2>"$T/b.err" </dev/null &
@@ -47,7 +24,7 @@ track_pid "$b_pid"
 sleep 0.5
 alive "$b_pid" || fail "apply b did not wait for the held run: $(cat "$T/b.out" "$T/b.err")"
 mark=$(fsize "$out")
-release
+release_held
 assert_eq "$HELD_RC" 0 "apply a"
 B_RC=0
 wait "$b_pid" || B_RC=$?
@@ -58,11 +35,11 @@ assert_status "$pid" b APPLIED
 wait_workers "$out" 4 1007 "$mark"
 
 say "=== a run that waits past its time bound"
-held revert "$pid" b
+hold_run in-stop revert "$pid" b
 tracer=$(awk '/^TracerPid/ { print $2 }' "/proc/$pid/status")
 xs_fail 'Device or resource busy' upload "$pid" c "$T/fix.xsp"
 assert_contains "$(cat "$XS_ERR")" "another xsplice run (pid $tracer)" "the refusal names the other run"
-release
+release_held
 assert_eq "$HELD_RC" 0 "revert b"
 assert_status "$pid" b REVERTED
 assert_eq "$(list_ids "$pid" | tr '\n' ' ')" "a b " "payloads after the refused upload"
