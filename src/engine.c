@@ -335,10 +335,11 @@ static int switch_payload(struct xs_session *s, int slot, bool apply, struct xs_
 
 	/* An apply's records (saved bytes first of all) go before the journal,
 	 * already marked applied: should the action not finish, the journal's
-	 * undo rewrites them from what the code then holds. */
+	 * undo rewrites them from what the code then holds. A lone apply's went
+	 * out just before the stop (prewrite_records). */
 	for (uint32_t i = 0; !rc && apply && i < x->n; i++)
 		x->fs[i].applied = 1;
-	if (!rc && apply)
+	if (!rc && apply && !x->records_written)
 		rc = xs_fstate_write(s, slot, x->fs);
 	if (!rc) {
 		journal_add(s, slot);
@@ -524,6 +525,45 @@ static void list_warm_pages(struct xs_session *s, const struct plan *pl)
 		xs_pages_add_range(&s->warm, fs[i].old_addr + fs[i].patch_offset, fs[i].len);
 }
 
+/* What the moment before the stop needs to write a lone apply's records. */
+struct ahead {
+	struct xs_sites *sites;
+	uint64_t state_addr, fstate_addr;
+	uint32_t version;
+};
+
+/*
+ * Called once every thread is seized and before any is interrupted: no other
+ * run can change the registry now. If it is still as planned (same version,
+ * no journal), the apply's records go out here instead of in the stop
+ * (104 KiB with 1000 functions: ~18 us of the pause). Records of a payload
+ * that is not APPLIED are read by no one, so a run killed after this has
+ * changed nothing that matters.
+ */
+static void prewrite_records(struct xs_target *t, void *arg)
+{
+	const struct ahead *a = arg;
+	struct xs_sites *x = a->sites;
+	unsigned char head[offsetof(struct xs_state, payloads)];
+	uint32_t version, action;
+
+	if (xs_target_read(t, a->state_addr, head, sizeof(head))) {
+		xs_error_clear(); /* the stop reads it again and says why */
+		return;
+	}
+	memcpy(&version, head + offsetof(struct xs_state, version), sizeof(version));
+	memcpy(&action, head + offsetof(struct xs_state, journal.action), sizeof(action));
+	if (version != a->version || action != XS_ACTION_NONE)
+		return;
+	for (uint32_t i = 0; i < x->n; i++)
+		x->fs[i].applied = 1;
+	if (xs_target_write(t, a->fstate_addr, x->fs, x->n * sizeof(*x->fs)))
+		xs_error_clear(); /* written in the stop then */
+	else
+		x->records_written = true;
+	xs_crash_point("apply-after-prewrite");
+}
+
 /* Each costs microseconds on a VM: none should happen while threads wait. */
 static long long minor_faults(void)
 {
@@ -542,6 +582,7 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 	struct xs_conflict *conflict = xs_conflict_new();
 	struct xs_session *s = NULL, *before = NULL;
 	struct plan pl = { .apply = -1, .sites_slot = -1 };
+	struct ahead ahead = { 0 };
 	uint32_t version = 0;
 	int slot = -1, rc;
 
@@ -556,6 +597,12 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 	if (!rc) {
 		version = s->state->version;
 		list_warm_pages(s, &pl);
+	}
+	if (!rc && pl.apply >= 0 && !pl.nrevert && pl.sites_slot == pl.apply) {
+		ahead = (struct ahead){ &pl.sites, s->state_addr,
+					s->state->payloads[pl.apply].fstate_addr, version };
+		s->before_stop = prewrite_records;
+		s->before_arg = &ahead;
 	}
 	before = s; /* what the stop need not read again */
 	s = NULL;

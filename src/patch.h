@@ -22,6 +22,7 @@ struct xs_sites {
 	uint32_t n;
 	struct xs_fstate *fs;
 	struct xs_runs *code;
+	bool records_written; /* an apply's records, written before the stop */
 };
 
 /* Attached or not (reads go through the session). */

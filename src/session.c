@@ -185,7 +185,9 @@ static int open_session(pid_t pid, bool attach, long timeout_ms, struct xs_sessi
 		raise_priority(s);
 	rc = find_state(pid, &s->state_addr);
 	if (!rc && attach)
-		rc = xs_target_attach_warm(pid, timeout_ms, before ? &before->warm : NULL, &s->t);
+		rc = xs_target_attach_warm(pid, timeout_ms, before ? &before->warm : NULL,
+					   before ? before->before_stop : NULL,
+					   before ? before->before_arg : NULL, &s->t);
 	if (!rc)
 		rc = read_state(s, known_addr);
 	if (!rc && s->state->journal.action != XS_ACTION_NONE &&

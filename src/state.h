@@ -30,7 +30,9 @@ enum xs_status {
 };
 const char *xs_status_name(int status);
 
-/* Per function, written by the engine; rw; apart from the read-only funcs. */
+/* Per function, written by the engine; rw; apart from the read-only funcs.
+ * Trusted only while the payload is APPLIED or named in the journal: a lone
+ * apply writes them just before its stop, which may never come. */
 struct xs_fstate {
 	uint64_t old_addr;      /* resolved old function */
 	uint64_t new_addr;      /* replacement, 0 for a NOP patch */

@@ -210,8 +210,12 @@ static int interrupt_fresh(struct xs_tgt *g)
 
 	for (size_t i = 0; i < g->pub.nthreads && first; i++)
 		first = !g->pub.threads[i].stopped && !g->ts[i].awaiting;
-	if (first) /* not when threads found late would make the stopped ones wait */
+	if (first) { /* not when threads found late would make the stopped ones wait */
 		xs_pages_touch(g->pub.pid, &g->warm);
+		if (g->before_stop)
+			g->before_stop(&g->pub, g->before_arg);
+		g->before_stop = NULL; /* once */
+	}
 	xs_tgt_take_unsolicited(g);
 	for (size_t i = 0; i < g->pub.nthreads; i++) {
 		int rc;
@@ -411,11 +415,11 @@ static bool sigchld_ignored(void)
 
 int xs_target_attach(pid_t pid, long timeout_ms, struct xs_target **out)
 {
-	return xs_target_attach_warm(pid, timeout_ms, NULL, out);
+	return xs_target_attach_warm(pid, timeout_ms, NULL, NULL, NULL, out);
 }
 
 int xs_target_attach_warm(pid_t pid, long timeout_ms, const struct xs_pages *warm,
-			  struct xs_target **out)
+			  xs_before_stop_fn *before_stop, void *arg, struct xs_target **out)
 {
 	long long deadline = xs_tgt_deadline(timeout_ms);
 	char path[64];
@@ -439,6 +443,8 @@ int xs_target_attach_warm(pid_t pid, long timeout_ms, const struct xs_pages *war
 		memcpy(g->warm.addr, warm->addr, warm->n * sizeof(*warm->addr));
 		g->warm.n = g->warm.cap = warm->n;
 	}
+	g->before_stop = before_stop;
+	g->before_arg = arg;
 	g->poll_wait = sigchld_ignored();
 	snprintf(path, sizeof(path), "/proc/%d/task", pid);
 	g->task_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -58,11 +58,17 @@ long xs_proc_readv(pid_t pid, const struct iovec *local, const struct iovec *rem
  * allowed, -ETIMEDOUT.
  */
 int xs_target_attach(pid_t pid, long timeout_ms, struct xs_target **out);
-/* The same, reading the pages in warm (a copy is kept) just before every
- * stop of running threads: see warm_pages.h. */
+/*
+ * The same, reading the pages in warm (a copy is kept) just before every
+ * stop of running threads (see warm_pages.h), and calling before_stop (when
+ * not NULL) once every thread is seized and none interrupted yet: the
+ * process still runs, but no other tracer, another xsplice run included,
+ * can take it until we let go.
+ */
 struct xs_pages;
+typedef void xs_before_stop_fn(struct xs_target *t, void *arg);
 int xs_target_attach_warm(pid_t pid, long timeout_ms, const struct xs_pages *warm,
-			  struct xs_target **out);
+			  xs_before_stop_fn *before_stop, void *arg, struct xs_target **out);
 /* Restore every thread's registers, re-deliver pending signals, detach, free. */
 void xs_target_detach(struct xs_target *t);
 

@@ -59,6 +59,8 @@ struct xs_tgt {
 	size_t cap;
 	int task_fd;           /* /proc/<pid>/task, re-read at every stop */
 	struct xs_pages warm;  /* read just before interrupting running threads */
+	xs_before_stop_fn *before_stop; /* called once, before the first interrupt */
+	void *before_arg;
 	pid_t *ignored;        /* tids we cannot trace: io_uring workers, zombie leader */
 	size_t nignored;
 	size_t cursor;         /* where the last tid lookup matched */

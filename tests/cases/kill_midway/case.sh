@@ -32,7 +32,7 @@ consistent() {
 	printf '%s' "$st"
 }
 
-for point in apply-after-journal apply-after-first-write revert-after-first-write; do
+for point in apply-after-prewrite apply-after-journal apply-after-first-write revert-after-first-write; do
 	say "=== $point"
 	start_ready "$T/two"
 	pid=$TPID out=$TOUT
@@ -54,7 +54,7 @@ for point in apply-after-journal apply-after-first-write revert-after-first-writ
 	[ "$rc" = 137 ] || fail "XSPLICE_TEST_CRASH_AT=$point: expected death by SIGKILL (137), got $rc"
 	# before any other run repairs it: after the first write exactly one of
 	# the two sites has changed (the crash point is really half way)
-	if [ "$point" != apply-after-journal ]; then
+	if [[ $point == *-after-first-write ]]; then
 		ca=$(read_code "$pid" "$addr_a" 16)
 		cb=$(read_code "$pid" "$addr_b" 16)
 		if [ "$action" = apply ]; then
@@ -70,6 +70,10 @@ for point in apply-after-journal apply-after-first-write revert-after-first-writ
 	assert_alive "$pid" "target after the CLI died at $point"
 	st=$(consistent "$pid" "$out")
 	say "status after $point: $st"
+	if [ "$point" = apply-after-prewrite ]; then
+		# it died before the stop, its records written ahead: nothing happened
+		assert_eq "$st" CHECKED "status after a death before the stop"
+	fi
 	# and the payload still works from there
 	case "$st" in
 	APPLIED)
