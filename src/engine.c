@@ -344,6 +344,7 @@ static int switch_payload(struct xs_session *s, int slot, bool apply, struct xs_
 	if (!rc) {
 		journal_add(s, slot);
 		rc = xs_session_commit(s);
+		xs_mark("journal");
 	}
 	if (!rc) {
 		xs_crash_point(apply ? "apply-after-journal" : "revert-after-journal");
@@ -432,6 +433,7 @@ static int run_plan(struct xs_session *s, struct plan *pl, struct xs_unwinder *u
 {
 	int rc = xs_quiesce(s, u, c, pl->ranges, pl->nranges, deadline);
 
+	xs_mark("walked");
 	xs_debug("no thread in the code being changed");
 	for (size_t i = 0; !rc && i < pl->nrevert; i++)
 		rc = xs_run_hooks(s, pl->revert[i], XS_HOOK_PRE_REVERT, true);
@@ -464,7 +466,9 @@ static int run_plan(struct xs_session *s, struct plan *pl, struct xs_unwinder *u
 	}
 	xs_error_clear(); /* hook failures after the switch are not the action's */
 	memset(&s->state->journal, 0, sizeof(s->state->journal));
-	return xs_session_commit(s);
+	rc = xs_session_commit(s);
+	xs_mark("committed");
+	return rc;
 }
 
 /* Which payloads to revert and apply, checked without stopping the process. */
@@ -506,14 +510,16 @@ static void warm_records(struct xs_session *s, int slot)
 }
 
 /* What the stop will read and write, read just before it (warm_pages.h). */
-static void list_warm_pages(struct xs_session *s, const struct plan *pl)
+static void list_warm_pages(struct xs_session *s, const struct plan *pl,
+			    const struct xs_pages *stacks)
 {
 	const char *env = getenv("XSPLICE_WARM");
 	const struct xs_fstate *fs = pl->sites.fs;
 
 	if (env && !strcmp(env, "0"))
 		return;
-	xs_pages_add_stacks(s->pid, &s->warm);
+	for (size_t i = 0; i < stacks->n; i++)
+		xs_pages_add_range(&s->warm, stacks->addr[i], 1);
 	/* The header and the slots a commit writes. */
 	xs_pages_add_range(&s->warm, s->state_addr,
 			   offsetof(struct xs_state, payloads) + s->span * sizeof(s->state->payloads[0]));
@@ -595,8 +601,13 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 	if (!rc)
 		rc = prepare_plan(s, id, op, slot, &pl);
 	if (!rc) {
+		struct xs_pages stacks = { 0 };
+
 		version = s->state->version;
-		list_warm_pages(s, &pl);
+		xs_pages_add_stacks(pid, &stacks);
+		xs_unwind_ahead(u, pid, &stacks);
+		list_warm_pages(s, &pl, &stacks);
+		xs_pages_free(&stacks);
 	}
 	if (!rc && pl.apply >= 0 && !pl.nrevert && pl.sites_slot == pl.apply) {
 		ahead = (struct ahead){ &pl.sites, s->state_addr,
@@ -614,6 +625,7 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 	xs_pause_point("before-stop");
 	long long t0 = xs_now_us(), faults = minor_faults();
 	rc = open_payload(pid, id, op, true, timeout_ms, before, &s, &slot);
+	xs_mark("registry");
 	xs_debug("%s %s: all threads stopped in %lld us, after %lld page faults of ours",
 		 ops[op].name, id, xs_now_us() - t0, minor_faults() - faults);
 	if (!rc)
@@ -629,12 +641,13 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 	s = NULL;
 	xs_debug("%s %s: released at %lld us, after %lld page faults of ours", ops[op].name, id,
 		 xs_now_us() - t0, minor_faults() - faults);
+	xs_marks_print("stop timeline, us");
 	if (u) {
 		size_t by_rules, by_dwfl;
 
 		xs_unwinder_counts(u, &by_rules, &by_dwfl);
-		xs_debug("%s %s: stacks walked: %zu by frame rules, %zu by libdwfl", ops[op].name, id,
-			 by_rules, by_dwfl);
+		xs_debug("%s %s: stacks walked: %zu by frame rules, %zu by libdwfl; %zu CFI rows looked up in all",
+			 ops[op].name, id, by_rules, by_dwfl, xs_unwinder_lookups(u));
 	}
 out:
 	plan_free(&pl);

@@ -76,6 +76,34 @@ void xs_debug(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The stop's timeline: marks kept in memory while threads wait, printed after. */
+static struct {
+	long long us;
+	const char *what;
+} marks[48];
+static size_t nmarks;
+
+void xs_mark(const char *what)
+{
+	if (xs_debug_on() && nmarks < XS_ARRAY_SIZE(marks)) {
+		marks[nmarks].us = xs_now_us();
+		marks[nmarks++].what = what;
+	}
+}
+
+void xs_marks_print(const char *title)
+{
+	char line[2048];
+	size_t len = 0;
+
+	for (size_t i = 0; i < nmarks && len < sizeof(line); i++)
+		len += (size_t)snprintf(line + len, sizeof(line) - len, " %s +%lld", marks[i].what,
+					marks[i].us - marks[0].us);
+	if (nmarks)
+		xs_debug("%s:%s", title, line);
+	nmarks = 0;
+}
+
 long long xs_now_us(void)
 {
 	struct timespec ts;

@@ -20,6 +20,10 @@ void xs_error_clear(void);
 void xs_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Whether XSPLICE_DEBUG is set: for debug output that costs work to gather. */
 bool xs_debug_on(void);
+/* With XSPLICE_DEBUG: note the time of a step (kept in memory, no system
+ * call), and print the steps noted so far as one line, in us after the first. */
+void xs_mark(const char *what);
+void xs_marks_print(const char *title);
 
 #define XS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define XS_ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))

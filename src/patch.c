@@ -132,6 +132,7 @@ int xs_patch_write(struct xs_session *s, int slot, struct xs_sites *x, bool appl
 	uint32_t n = x->n;
 	int rc = xs_runs_fill(x->code, s->pid, s->t);
 
+	xs_mark("code read");
 	/* Verify every site first: nothing written if any is not as expected. */
 	for (uint32_t i = 0; !rc && i < n; i++) {
 		uint64_t at = fs[i].old_addr + fs[i].patch_offset;
@@ -151,6 +152,7 @@ int xs_patch_write(struct xs_session *s, int slot, struct xs_sites *x, bool appl
 	}
 	if (!rc) /* on failure the journal lets the next run put it back */
 		rc = xs_runs_write(s->t, x->code, xs_crash_point, crash_point);
+	xs_mark("code written");
 	/* An apply's records were written, as applied, before the journal. */
 	return rc || apply ? rc : xs_fstate_write(s, slot, fs);
 }

@@ -561,7 +561,9 @@ static int collect(struct xs_tgt *g, long long deadline_us, long timeout_ms, boo
 			if (book_stop(g, i, ev, sig))
 				i++;
 		}
+		xs_mark("stopped");
 		rc = read_booked_regs(g, &again);
+		xs_mark("regs");
 		if (rc)
 			return rc;
 	}

@@ -25,6 +25,7 @@
 #include "arch.h"
 #include "error.h"
 #include "frame_rule.h"
+#include "rule_rows.h"
 #include "target_poison.h" /* target memory is only read, through the door (mem_fd, xs_proc_read) */
 #include "warm_pages.h"
 
@@ -34,7 +35,10 @@
 #define MAX_DWARF_REGS 64
 #define CACHE_PAGE 4096u
 #define CACHE_PAGES 8 /* a stack walk touches one to a few pages */
-#define RULE_MEMO 512 /* frame rules by PC: threads share most of their PCs */
+#define ROWS_FREE 512 /* rows the stop may add without allocating */
+#define AROUND_ROWS 8  /* rows learnt ahead on each side of a likely one */
+#define VDSO_ROWS 64   /* rows after each FDE start of the vDSO, at most */
+#define AHEAD_LOOKUPS 4096 /* libdw lookups made ahead, at most (~1-3 us each) */
 #define WARM_FDES_MAX 200000 /* FDEs parsed ahead, over all objects (~0.5 us each) */
 #define STACK_TOP 2048       /* bytes above each thread's SP read for all threads at once */
 #define STACK_BATCH 64       /* iovecs per process_vm_readv */
@@ -60,6 +64,8 @@ struct proc_files {
 	pid_t pid;
 	struct vma *v;
 	size_t n;
+	struct vma *exec; /* every executable mapping, in address order; no paths */
+	size_t nexec;
 	uint64_t vdso_start, vdso_end; /* 0, 0: none */
 	unsigned char *vdso;           /* its image, read before the stop; NULL: not read */
 };
@@ -99,12 +105,11 @@ struct xs_unwinder {
 	size_t by_rules, by_dwfl; /* stacks walked each way */
 	enum { WALK_RULES, WALK_DWFL, WALK_BOTH } how; /* XSPLICE_UNWIND: (unset), dwfl, check */
 
-	/* Rows of CFI by the PC looked up, kept for every walk (objects do not
-	 * move): addr 0 is an empty slot. */
-	struct {
-		uint64_t addr;
-		struct xs_frame_rule rule;
-	} memo[RULE_MEMO];
+	/* Rows of CFI met or learnt ahead, kept for every walk (objects do not
+	 * move); spare holds a row the table could not keep. */
+	struct xs_rule_rows rows;
+	struct xs_rule_row spare;
+	size_t lookups; /* in libdw, all told */
 
 	/* Target memory does not change while it is stopped: cache per walk. */
 	struct page_cache cache[CACHE_PAGES];
@@ -323,14 +328,24 @@ static const Dwfl_Thread_Callbacks thread_callbacks = {
 
 /* --- the walk ------------------------------------------------------------------ */
 
-static bool cfi_rule(Dwarf_CFI *cfi, Dwarf_Addr addr, unsigned nregs,
-		     struct xs_frame_rule *rule)
+static bool cfi_rule(Dwarf_CFI *cfi, Dwarf_Addr addr, Dwarf_Addr bias, unsigned nregs,
+		     struct xs_rule_row *row)
 {
+	Dwarf_Addr start, end;
 	Dwarf_Frame *frame;
+	bool signal;
 
 	if (!cfi || dwarf_cfi_addrframe(cfi, addr, &frame) != 0)
 		return false;
-	xs_frame_rule_from(frame, nregs, rule);
+	xs_frame_rule_from(frame, nregs, &row->rule);
+	/* dwarf_frame_info answers the return address column, or -1. */
+	if (dwarf_frame_info(frame, &start, &end, &signal) >= 0 && start <= addr && addr < end) {
+		row->start = start + bias;
+		row->end = end + bias;
+	} else { /* no range: good for this address only */
+		row->start = addr + bias;
+		row->end = addr + bias + 1;
+	}
 	free(frame);
 	return true;
 }
@@ -341,7 +356,8 @@ static bool cfi_rule(Dwarf_CFI *cfi, Dwarf_Addr addr, unsigned nregs,
  * falls back to following %rbp, which means nothing in code built without
  * frame pointers: such a frame is refused, not guessed.
  */
-static bool lookup_rule(struct xs_unwinder *u, Dwarf_Addr addr, struct xs_frame_rule *rule)
+static bool lookup_rule(struct xs_unwinder *u, Dwarf_Addr addr, bool ahead,
+			struct xs_rule_row *row)
 {
 	Dwfl_Module *mod = dwfl_addrmodule(u->dwfl, addr);
 	Dwarf_Addr bias;
@@ -351,28 +367,91 @@ static bool lookup_rule(struct xs_unwinder *u, Dwarf_Addr addr, struct xs_frame_
 		set_why(u, "not in any known object or payload");
 		return false;
 	}
+	u->lookups++;
 	cfi = dwfl_module_eh_cfi(mod, &bias);
-	if (cfi_rule(cfi, addr - bias, u->nregs, rule))
+	if (cfi_rule(cfi, addr - bias, bias, u->nregs, row))
 		return true;
+	if (ahead) /* a guess: not worth reading (and inflating) debug information for */
+		return false;
 	cfi = dwfl_module_dwarf_cfi(mod, &bias);
-	if (cfi_rule(cfi, addr - bias, u->nregs, rule))
+	if (cfi_rule(cfi, addr - bias, bias, u->nregs, row))
 		return true;
 	set_why(u, "no CFI for it in %s", dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL));
 	return false;
 }
 
-/* lookup_rule, remembered: the same few PCs come up in thread after thread. NULL: no CFI. */
+/* The row for addr, remembered by its range: the same few rows come up in
+ * thread after thread. NULL: no CFI. */
+static const struct xs_rule_row *row_at(struct xs_unwinder *u, Dwarf_Addr addr, bool ahead)
+{
+	const struct xs_rule_row *kept = xs_rows_find(&u->rows, addr);
+
+	if (kept)
+		return kept;
+	if (!lookup_rule(u, addr, ahead, &u->spare))
+		return NULL;
+	kept = xs_rows_add(&u->rows, &u->spare);
+	return kept ? kept : &u->spare;
+}
+
 static const struct xs_frame_rule *rule_at(struct xs_unwinder *u, Dwarf_Addr addr)
 {
-	size_t slot = (size_t)((addr * 0x9e3779b97f4a7c15ull) >> 55) % RULE_MEMO;
+	const struct xs_rule_row *row = row_at(u, addr, false);
 
-	if (addr && u->memo[slot].addr == addr)
-		return &u->memo[slot].rule;
-	u->memo[slot].addr = 0;
-	if (!lookup_rule(u, addr, &u->memo[slot].rule))
-		return NULL;
-	u->memo[slot].addr = addr;
-	return &u->memo[slot].rule;
+	return row ? &row->rule : NULL;
+}
+
+/* The row at addr and up to `around` rows on each side, until a gap in the CFI. */
+static void learn_around(struct xs_unwinder *u, uint64_t addr, unsigned around)
+{
+	const struct xs_rule_row *row;
+	uint64_t lo, hi;
+
+	if (u->lookups >= AHEAD_LOOKUPS || xs_rows_find(&u->rows, addr))
+		return; /* learnt already, with its neighbours */
+	if (!(row = row_at(u, addr, true)))
+		return;
+	lo = row->start;
+	hi = row->end;
+	for (unsigned k = 0; k < around && u->lookups < AHEAD_LOOKUPS && (row = row_at(u, hi, true)); k++)
+		hi = row->end;
+	for (unsigned k = 0; k < around && lo && u->lookups < AHEAD_LOOKUPS &&
+			     (row = row_at(u, lo - 1, true));
+	     k++)
+		lo = row->start;
+	xs_rows_reserve(&u->rows, ROWS_FREE);
+}
+
+static bool in_code(const struct proc_files *pf, uint64_t addr)
+{
+	size_t lo = 0, hi = pf->nexec;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (pf->exec[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < pf->nexec && pf->exec[lo].start <= addr;
+}
+
+void xs_unwinder_learn_pc(struct xs_unwinder *u, uint64_t pc)
+{
+	learn_around(u, pc, AROUND_ROWS);
+}
+
+void xs_unwinder_learn_words(struct xs_unwinder *u, const uint64_t *words, size_t n)
+{
+	for (size_t i = 0; i < n && u->lookups < AHEAD_LOOKUPS; i++)
+		if (words[i] && in_code(&u->files, words[i]))
+			learn_around(u, words[i] - 1, AROUND_ROWS); /* the call before it */
+}
+
+size_t xs_unwinder_lookups(const struct xs_unwinder *u)
+{
+	return u->lookups;
 }
 
 static bool have_cfi(struct xs_unwinder *u, Dwarf_Addr addr, bool *signal)
@@ -439,6 +518,7 @@ static void read_tops(struct xs_unwinder *u, struct xs_target *t)
 	struct iovec local[STACK_BATCH], remote[STACK_BATCH];
 	size_t idx[STACK_BATCH];
 
+	xs_mark("read tops");
 	u->tops_of = t;
 	u->tops_era = t->era;
 	if (t->nthreads > u->ntops && !grow_tops(u, t->nthreads + 16)) {
@@ -466,6 +546,7 @@ static void read_tops(struct xs_unwinder *u, struct xs_target *t)
 			if (ok[j])
 				u->tops[idx[j]].len = STACK_TOP;
 	}
+	xs_mark("tops read");
 }
 
 static void begin_walk(struct xs_unwinder *u, struct xs_target *t, size_t i,
@@ -660,9 +741,11 @@ static void touch_unwind_tables(Elf *elf)
  * after the stop would pay ~0.1 ms for that while every thread waits. The
  * .eh_frame_hdr search table lists each FDE's first address; looking that
  * address up interns the FDE in the CFI's cache. Only the encoding every
- * toolchain emits (datarel sdata4 table, udata4 count) is read.
+ * toolchain emits (datarel sdata4 table, udata4 count) is read. With rows,
+ * every row of every FDE is learnt (for the vDSO: small, and where every
+ * thread that spins on the clock is stopped).
  */
-static void warm_fdes(struct xs_unwinder *u, Elf *elf, Dwarf_CFI *cfi)
+static void warm_fdes(struct xs_unwinder *u, Elf *elf, Dwarf_CFI *cfi, Dwarf_Addr bias, bool rows)
 {
 	const unsigned char *p;
 	GElf_Shdr sh;
@@ -684,7 +767,9 @@ static void warm_fdes(struct xs_unwinder *u, Elf *elf, Dwarf_CFI *cfi)
 		Dwarf_Frame *frame;
 
 		memcpy(&rel, p + 12 + 8 * k, sizeof(rel));
-		if (dwarf_cfi_addrframe(cfi, sh.sh_addr + (int64_t)rel, &frame) == 0)
+		if (rows)
+			learn_around(u, sh.sh_addr + (int64_t)rel + bias, VDSO_ROWS);
+		else if (dwarf_cfi_addrframe(cfi, sh.sh_addr + (int64_t)rel, &frame) == 0)
 			free(frame);
 	}
 }
@@ -738,8 +823,20 @@ static int preload_module(Dwfl_Module *mod, void **userdata, const char *name, D
 		}
 	}
 	touch_unwind_tables(elf);
-	warm_fdes(u, elf, dwfl_module_eh_cfi(mod, &bias));
+	warm_fdes(u, elf, dwfl_module_eh_cfi(mod, &bias), bias,
+		  u->files.vdso && start == u->files.vdso_start);
 	return DWARF_CB_OK;
+}
+
+static bool add_exec(struct proc_files *pf, uint64_t start, uint64_t end)
+{
+	struct vma *v = realloc(pf->exec, (pf->nexec + 1) * sizeof(*v));
+
+	if (!v)
+		return false;
+	pf->exec = v;
+	pf->exec[pf->nexec++] = (struct vma){ start, end, NULL };
+	return true;
 }
 
 static int read_maps(struct xs_unwinder *u)
@@ -756,12 +853,18 @@ static int read_maps(struct xs_unwinder *u)
 				       : xs_fail(-errno, "pid %d: cannot read %s", u->pid, path);
 	while (!rc && getline(&line, &cap, f) > 0) {
 		uint64_t start, end;
+		char perms[8];
 		int at = 0;
 		char *p;
 
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %*s %*s %*s %n", &start, &end, &at) < 2 ||
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %*s %*s %*s %n", &start, &end, perms,
+			   &at) < 3 ||
 		    !at)
 			continue;
+		if (strchr(perms, 'x') && !add_exec(&u->files, start, end)) {
+			rc = xs_fail(-ENOMEM, "pid %d: no memory for its mappings", u->pid);
+			break;
+		}
 		if (!strncmp(line + at, "[vdso]", 6)) {
 			u->files.vdso_start = start;
 			u->files.vdso_end = end;
@@ -855,6 +958,10 @@ int xs_unwinder_new(pid_t pid, struct xs_unwinder **out)
 	u->warm_budget = WARM_FDES_MAX;
 	u->nregs = frame_regs();
 	u->how = walk_how();
+	if (!xs_rows_reserve(&u->rows, ROWS_FREE)) {
+		rc = xs_fail(-ENOMEM, "pid %d: no memory for the unwinder", pid);
+		goto fail;
+	}
 	if (!grow_tops(u, count_threads(pid) + 16)) {
 		rc = xs_fail(-ENOMEM, "pid %d: no memory for the unwinder", pid);
 		goto fail;
@@ -1096,7 +1203,9 @@ void xs_unwinder_free(struct xs_unwinder *u)
 	for (size_t i = 0; i < u->files.n; i++)
 		free(u->files.v[i].path);
 	free(u->files.v);
+	free(u->files.exec);
 	free(u->files.vdso);
 	free(u->tops);
+	xs_rows_free(&u->rows);
 	free(u);
 }

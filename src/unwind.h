@@ -35,6 +35,24 @@ struct xs_frame {
 int xs_unwind_thread(struct xs_unwinder *u, struct xs_target *t, size_t i,
 		     struct xs_frame *frames, size_t max, size_t *n);
 
+/*
+ * Before the stop: look up now the CFI rows the walks in it will likely
+ * need, so that they find them kept (a lookup in libdw costs microseconds,
+ * while every thread waits). learn_pc: a thread's PC known ahead (one
+ * blocked in a system call), and the rows around it. learn_words: words of
+ * a stack; each that points into code may be a return address, so the row
+ * of its call and the rows around it (a thread may stop in that function
+ * itself). Bounded; best effort.
+ */
+void xs_unwinder_learn_pc(struct xs_unwinder *u, uint64_t pc);
+void xs_unwinder_learn_words(struct xs_unwinder *u, const uint64_t *words, size_t n);
+/* Both, for pid's blocked threads and for the stack pages listed (see
+ * xs_pages_add_stacks): unwind_ahead.c. */
+struct xs_pages;
+void xs_unwind_ahead(struct xs_unwinder *u, pid_t pid, const struct xs_pages *stacks);
+/* Lookups made in libdw so far (ahead and in walks). */
+size_t xs_unwinder_lookups(const struct xs_unwinder *u);
+
 /* Stacks walked so far by frame rules alone, and by libdwfl (see frame_rule.h). */
 void xs_unwinder_counts(const struct xs_unwinder *u, size_t *by_rules, size_t *by_dwfl);
 
