@@ -2,13 +2,16 @@
 /*
  * One row of DWARF CFI reduced to what stepping over a frame needs, when the
  * row has the shape compilers emit: CFA = register + offset, and each
- * register undefined, unchanged, saved at CFA + n, or equal to CFA + n.
+ * register undefined, unchanged, saved at CFA + n, or equal to CFA + n; or
+ * the CFA computed by a short expression of registers, constants and
+ * arithmetic (the PLT's: rsp + 8, plus 8 past the push in each entry).
  *
  * Threads of one process share most of their frames (the same loop, the same
  * libc wait, the same thread start), so the unwinder asks libdw for a PC's
  * row once and steps every later frame at that PC with this rule: a few loads
  * instead of libdwfl interpreting the row anew per frame. Anything else
- * (CFA or register expressions, register-to-register rules) is not simple:
+ * (register expressions, register-to-register rules, a CFA expression with
+ * other operations or over XS_RULE_OPS of them) is not simple:
  * such stacks are left to libdwfl. The step follows libdwfl's own semantics
  * (frame_unwind.c) so that both walks give the same frames.
  */
@@ -21,6 +24,7 @@
 
 #define XS_RULE_REGS 64  /* DWARF registers a rule may name (one bit each) */
 #define XS_RULE_SAVED 16 /* registers a rule may restore from the CFA */
+#define XS_RULE_OPS 12   /* operations of a CFA expression (the x86-64 PLT's has 9) */
 
 enum { XS_RULE_AT = 1, XS_RULE_IS };
 
@@ -28,9 +32,15 @@ struct xs_frame_rule {
 	bool simple;     /* false: step this frame with libdwfl */
 	bool signal;     /* a signal frame: the caller's PC is exact, not a return address */
 	uint8_t ra;      /* the return address column */
-	uint8_t cfa_reg; /* CFA = regs[cfa_reg] + cfa_off */
+	uint8_t cfa_reg; /* CFA = regs[cfa_reg] + cfa_off ... */
 	uint8_t nsaved;
+	uint8_t ncfa_ops; /* ... unless the CFA is this expression's value */
 	int64_t cfa_off;
+	struct {
+		uint8_t atom; /* DW_OP_* */
+		uint8_t reg;  /* of DW_OP_breg* */
+		int32_t num;  /* its offset, constant or operand */
+	} cfa_ops[XS_RULE_OPS];
 	uint64_t same; /* registers the caller sees unchanged; all others are undefined ... */
 	struct {
 		uint8_t reg;

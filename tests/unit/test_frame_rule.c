@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit test for src/frame_rule.c: stepping a frame with hand-made rules (the
- * libdwfl semantics each case mirrors is named), and a rule read from this
- * program's own .eh_frame at a function's entry.
+ * libdwfl semantics each case mirrors is named), a CFA expression (the
+ * x86-64 PLT's), and rules read from this program's own .eh_frame: at a
+ * function's entry, and over its .plt.
  */
 #include <dwarf.h>
 #include <fcntl.h>
@@ -110,6 +111,52 @@ static void test_steps(void)
 	      "step: a rule that is not simple is never stepped");
 }
 
+/* The x86-64 PLT's CFA: rsp + 8, and 8 more once an entry's push ran (rip & 15 >= 11). */
+static struct xs_frame_rule plt_rule(void)
+{
+	struct xs_frame_rule r = {
+		.simple = true, .ra = RA, .nsaved = 1, .ncfa_ops = 9,
+		.saved = { { RA, XS_RULE_AT, -8 } },
+		.cfa_ops = { { DW_OP_breg7, SP, 8 }, { DW_OP_breg16, RA, 0 }, { DW_OP_lit15, 0, 0 },
+			     { DW_OP_and, 0, 0 }, { DW_OP_lit11, 0, 0 }, { DW_OP_ge, 0, 0 },
+			     { DW_OP_lit3, 0, 0 }, { DW_OP_shl, 0, 0 }, { DW_OP_plus, 0, 0 } },
+	};
+	return r;
+}
+
+static void test_expression(void)
+{
+	struct xs_frame_rule r = plt_rule();
+	struct xs_regset in = regs_at(STACK_AT), out = { .known = 0 };
+
+	enum xs_step st;
+
+	in.v[RA] = 0x1036; /* entry at 0x1030, before its push: CFA = rsp + 8 */
+	st = xs_frame_rule_step(&r, &in, &out, read_stack, NULL);
+	check(st == XS_STEP_NEXT && out.v[RA] == 0x1111,
+	      "expression: before the push, RA read at rsp (0x%llx)", (unsigned long long)out.v[RA]);
+	in.v[RA] = 0x103b; /* after it: CFA = rsp + 16 */
+	st = xs_frame_rule_step(&r, &in, &out, read_stack, NULL);
+	check(st == XS_STEP_NEXT && out.v[RA] == 0x401234,
+	      "expression: after the push, RA read at rsp + 8 (0x%llx)",
+	      (unsigned long long)out.v[RA]);
+	in.known &= ~(1ull << RA);
+	check(xs_frame_rule_step(&r, &in, &out, read_stack, NULL) == XS_STEP_SLOW,
+	      "expression: a register it reads is unknown -> libdwfl");
+	r.ncfa_ops = 8; /* the final plus dropped: two values left, the top one taken */
+	in = regs_at(STACK_AT);
+	in.v[RA] = 0x103b;
+	check(xs_frame_rule_step(&r, &in, &out, read_stack, NULL) == XS_STEP_SLOW,
+	      "expression: CFA 8 (the shifted flag) is unreadable -> libdwfl");
+	r = plt_rule();
+	r.cfa_ops[5].atom = DW_OP_lit0 + 31;
+	r.cfa_ops[6].atom = DW_OP_const1u;
+	r.cfa_ops[6].num = 64; /* 31 << 64 */
+	r.ncfa_ops = 8;
+	check(xs_frame_rule_step(&r, &in, &out, read_stack, NULL) == XS_STEP_SLOW,
+	      "expression: a shift by 64 or more is not decided here");
+}
+
 /* The row at a function's first instruction, from this program's .eh_frame. */
 __attribute__((noinline)) int rule_probe(int x)
 {
@@ -135,6 +182,51 @@ static uint64_t symbol_value(Elf *elf, const char *name)
 			}
 		}
 	return 0;
+}
+
+static bool section(Elf *elf, const char *want, GElf_Shdr *out)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	const char *name;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return false;
+	while ((scn = elf_nextscn(elf, scn)))
+		if (gelf_getshdr(scn, out) && (name = elf_strptr(elf, shstrndx, out->sh_name)) &&
+		    !strcmp(name, want))
+			return true;
+	return false;
+}
+
+/* Every address of the first PLT entry: the rule libdw gives steps as the psABI says. */
+static void test_plt(Elf *elf, Dwarf_CFI *cfi)
+{
+	GElf_Shdr plt;
+	int simple = 0, right = 0;
+
+	if (!section(elf, ".plt", &plt) || plt.sh_size < 32) {
+		check(false, "this program has a .plt with an entry");
+		return;
+	}
+	for (uint64_t pc = plt.sh_addr + 16; pc < plt.sh_addr + 32; pc++) {
+		struct xs_regset in = regs_at(STACK_AT), out;
+		Dwarf_Frame *frame;
+		struct xs_frame_rule r;
+		uint64_t want = (pc & 15) >= 11 ? 0x401234 : 0x1111;
+
+		if (dwarf_cfi_addrframe(cfi, pc, &frame) != 0)
+			continue;
+		xs_frame_rule_from(frame, 17, &r);
+		free(frame);
+		in.v[RA] = pc;
+		simple += r.simple;
+		right += r.simple && xs_frame_rule_step(&r, &in, &out, read_stack, NULL) ==
+					     XS_STEP_NEXT && out.v[RA] == want;
+	}
+	check(simple == 16 && right == 16,
+	      ".plt entry: all 16 addresses have simple rules (%d) that find the return address (%d)",
+	      simple, right);
 }
 
 static void test_from_cfi(void)
@@ -164,6 +256,9 @@ static void test_from_cfi(void)
 #endif
 		xs_frame_rule_from(frame = NULL, 17, &r);
 		check(!r.simple, "no row (libdw error): not simple");
+#if defined(__x86_64__)
+		test_plt(elf, cfi);
+#endif
 	} else {
 		check(false, "a CFI row for rule_probe at 0x%llx", (unsigned long long)at);
 	}
@@ -178,6 +273,7 @@ int main(void)
 {
 	elf_version(EV_CURRENT);
 	test_steps();
+	test_expression();
 	test_from_cfi();
 	printf("%s: %d failure(s)\n", failures ? "FAIL" : "PASS", failures);
 	return failures ? 1 : 0;
