@@ -215,6 +215,7 @@ static int interrupt_fresh(struct xs_tgt *g)
 		if (g->before_stop)
 			g->before_stop(&g->pub, g->before_arg);
 		g->before_stop = NULL; /* once */
+		xs_mark("interrupt");
 	}
 	xs_tgt_take_unsolicited(g);
 	for (size_t i = 0; i < g->pub.nthreads; i++) {
@@ -574,6 +575,15 @@ static void detach_one(struct xs_tgt *g, size_t i)
 		syscall(SYS_tgkill, g->pub.pid, th->tid, ts->extra[k]);
 }
 
+/* Every thread in a stop we hold, none on its way to one: nothing to collect. */
+static bool all_held(const struct xs_tgt *g)
+{
+	for (size_t i = 0; i < g->pub.nthreads; i++)
+		if (!g->pub.threads[i].stopped || g->ts[i].awaiting)
+			return false;
+	return true;
+}
+
 /*
  * Stop what still runs (a thread can only be detached from a stop), prepare
  * every thread, then detach them in one loop. Safe on a half-attached target
@@ -584,7 +594,10 @@ static void release_all(struct xs_tgt *g)
 	long long deadline = xs_tgt_deadline(XS_TGT_DETACH_MS);
 	size_t i;
 
-	if (!g->gone) {
+	/* The usual way out of a stop: every thread held. Then the peek for
+	 * unsolicited stops and the collection would find nothing, and cost
+	 * ~5 us at 16 threads, ~20 at 128, before the first thread goes. */
+	if (!g->gone && !all_held(g)) {
 		xs_tgt_take_unsolicited(g);
 		for (i = 0; i < g->pub.nthreads; i++)
 			if (!g->pub.threads[i].stopped && !g->ts[i].awaiting)
@@ -609,9 +622,14 @@ static void release_all(struct xs_tgt *g)
 			xs_debug("pid %d: thread %d: %s", g->pub.pid, g->pub.threads[i].tid,
 				 xs_error_message());
 	}
+	xs_mark("prepared");
 	for (i = 0; i < g->pub.nthreads; i++)
-		if (g->pub.threads[i].stopped)
+		if (g->pub.threads[i].stopped) {
 			detach_one(g, i);
+			if (i == 0)
+				xs_mark("first detached");
+		}
+	xs_mark("detached");
 	for (i = 0; i < g->nignored; i++)
 		reap(g->ignored[i]);
 }
