@@ -646,8 +646,9 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 		size_t by_rules, by_dwfl;
 
 		xs_unwinder_counts(u, &by_rules, &by_dwfl);
-		xs_debug("%s %s: stacks walked: %zu by frame rules, %zu by libdwfl; %zu CFI rows looked up in all",
-			 ops[op].name, id, by_rules, by_dwfl, xs_unwinder_lookups(u));
+		xs_debug("%s %s: stacks walked: %zu by frame rules, %zu by libdwfl; %zu CFI rows looked up in all, %zu stack pages read past the tops",
+			 ops[op].name, id, by_rules, by_dwfl, xs_unwinder_lookups(u),
+			 xs_unwinder_page_reads(u));
 	}
 out:
 	plan_free(&pl);

@@ -153,8 +153,13 @@ int xs_patch_write(struct xs_session *s, int slot, struct xs_sites *x, bool appl
 	if (!rc) /* on failure the journal lets the next run put it back */
 		rc = xs_runs_write(s->t, x->code, xs_crash_point, crash_point);
 	xs_mark("code written");
-	/* An apply's records were written, as applied, before the journal. */
-	return rc || apply ? rc : xs_fstate_write(s, slot, fs);
+	/*
+	 * An apply's records were written, as applied, before the journal. A
+	 * revert's are not written at all: once the payload is REVERTED they
+	 * are read by no one (state.h), and the next apply makes them anew.
+	 * With 1000 functions that is 104 KiB less in the stop (~25 us).
+	 */
+	return rc;
 }
 
 int xs_patch_original(struct xs_session *s, uint64_t old_addr, unsigned char *buf, size_t len)

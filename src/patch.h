@@ -30,8 +30,9 @@ int xs_sites_prepare(struct xs_session *s, int slot, bool apply, struct xs_sites
 void xs_sites_free(struct xs_sites *x);
 /* In the stop: read every site, which must hold what the switch expects (to
  * apply, the bytes prepare saw; to revert, the bytes written), else -EIO
- * before any write; then write apply's fs.written or revert's fs.saved, and
- * a revert's records (an apply's were written before its journal). */
+ * before any write; then write apply's fs.written or revert's fs.saved (an
+ * apply's records were written before its journal; a revert's stay as they
+ * were: a REVERTED payload's records are read by no one). */
 int xs_patch_write(struct xs_session *s, int slot, struct xs_sites *x, bool apply,
 		   const char *crash_point);
 /* The bytes the running code had before any payload patched this site. */

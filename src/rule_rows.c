@@ -13,7 +13,7 @@ static size_t first_ending_above(const struct xs_rule_rows *r, uint64_t addr)
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (r->row[mid].end <= addr)
+		if (r->end[mid] <= addr)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -38,7 +38,9 @@ const struct xs_rule_row *xs_rows_add(struct xs_rule_rows *r, const struct xs_ru
 	if (i < r->n && r->row[i].start < row->end)
 		return NULL; /* overlaps row i (rows before i end at or below start) */
 	memmove(&r->row[i + 1], &r->row[i], (r->n - i) * sizeof(*r->row));
+	memmove(&r->end[i + 1], &r->end[i], (r->n - i) * sizeof(*r->end));
 	r->row[i] = *row;
+	r->end[i] = row->end;
 	r->n++;
 	return &r->row[i];
 }
@@ -46,6 +48,7 @@ const struct xs_rule_row *xs_rows_add(struct xs_rule_rows *r, const struct xs_ru
 bool xs_rows_reserve(struct xs_rule_rows *r, size_t more)
 {
 	struct xs_rule_row *row;
+	uint64_t *end;
 	size_t cap = r->n + more;
 
 	if (cap <= r->cap)
@@ -53,9 +56,14 @@ bool xs_rows_reserve(struct xs_rule_rows *r, size_t more)
 	row = realloc(r->row, cap * sizeof(*row));
 	if (!row)
 		return false;
+	r->row = row;
+	end = realloc(r->end, cap * sizeof(*end));
+	if (!end)
+		return false;
+	r->end = end;
 	/* Written once now: the stop's inserts take no page fault. */
 	memset(row + r->cap, 0, (cap - r->cap) * sizeof(*row));
-	r->row = row;
+	memset(end + r->cap, 0, (cap - r->cap) * sizeof(*end));
 	r->cap = cap;
 	return true;
 }
@@ -63,5 +71,6 @@ bool xs_rows_reserve(struct xs_rule_rows *r, size_t more)
 void xs_rows_free(struct xs_rule_rows *r)
 {
 	free(r->row);
+	free(r->end);
 	memset(r, 0, sizeof(*r));
 }

@@ -23,6 +23,7 @@ struct xs_rule_row {
 
 struct xs_rule_rows {
 	struct xs_rule_row *row;
+	uint64_t *end; /* row[i].end, packed: the search touches a few cache lines */
 	size_t n, cap;
 };
 

@@ -32,7 +32,9 @@ const char *xs_status_name(int status);
 
 /* Per function, written by the engine; rw; apart from the read-only funcs.
  * Trusted only while the payload is APPLIED or named in the journal: a lone
- * apply writes them just before its stop, which may never come. */
+ * apply writes them just before its stop, which may never come, and a
+ * revert leaves them as they were (applied still set); the next apply makes
+ * them anew. */
 struct xs_fstate {
 	uint64_t old_addr;      /* resolved old function */
 	uint64_t new_addr;      /* replacement, 0 for a NOP patch */

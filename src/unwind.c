@@ -110,6 +110,7 @@ struct xs_unwinder {
 	struct xs_rule_rows rows;
 	struct xs_rule_row spare;
 	size_t lookups; /* in libdw, all told */
+	size_t page_reads; /* stack pages read past the stack tops */
 
 	/* Target memory does not change while it is stopped: cache per walk. */
 	struct page_cache cache[CACHE_PAGES];
@@ -240,6 +241,7 @@ static struct page_cache *cache_page(struct xs_unwinder *u, uint64_t page)
 	p = &u->cache[u->cache_next];
 	u->cache_next = (u->cache_next + 1) % CACHE_PAGES;
 	p->addr = UINT64_MAX;
+	u->page_reads++;
 	if (pread(u->t->mem_fd, p->data, CACHE_PAGE, (off_t)page) != (ssize_t)CACHE_PAGE)
 		return NULL;
 	p->addr = page;
@@ -452,6 +454,11 @@ void xs_unwinder_learn_words(struct xs_unwinder *u, const uint64_t *words, size_
 size_t xs_unwinder_lookups(const struct xs_unwinder *u)
 {
 	return u->lookups;
+}
+
+size_t xs_unwinder_page_reads(const struct xs_unwinder *u)
+{
+	return u->page_reads;
 }
 
 static bool have_cfi(struct xs_unwinder *u, Dwarf_Addr addr, bool *signal)

@@ -52,6 +52,8 @@ struct xs_pages;
 void xs_unwind_ahead(struct xs_unwinder *u, pid_t pid, const struct xs_pages *stacks);
 /* Lookups made in libdw so far (ahead and in walks). */
 size_t xs_unwinder_lookups(const struct xs_unwinder *u);
+/* Stack pages read one by one, past what the stack tops held. */
+size_t xs_unwinder_page_reads(const struct xs_unwinder *u);
 
 /* Stacks walked so far by frame rules alone, and by libdwfl (see frame_rule.h). */
 void xs_unwinder_counts(const struct xs_unwinder *u, size_t *by_rules, size_t *by_dwfl);
