@@ -376,8 +376,13 @@ static bool lookup_rule(struct xs_unwinder *u, Dwarf_Addr addr, bool ahead,
 	if (ahead) /* a guess: not worth reading (and inflating) debug information for */
 		return false;
 	cfi = dwfl_module_dwarf_cfi(mod, &bias);
-	if (cfi_rule(cfi, addr - bias, bias, u->nregs, row))
+	if (cfi_rule(cfi, addr - bias, bias, u->nregs, row)) {
+		/* Kept for this address alone: within the row's range .eh_frame
+		 * may still answer for another, and it comes first. */
+		row->start = addr;
+		row->end = addr + 1;
 		return true;
+	}
 	set_why(u, "no CFI for it in %s", dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL));
 	return false;
 }
