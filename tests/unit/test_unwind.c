@@ -24,6 +24,7 @@
 #include "error.h"
 #include "unwind.h"
 #include "unwind_targets.h"
+#include "warm_pages.h"
 
 #define MAX_FRAMES 64
 #define MAX_THREADS 256
@@ -634,6 +635,89 @@ out:
 	child_end(&c);
 }
 
+/* Walk every thread; how many reached the end of its stack inside sleeper (workers). */
+static int walk_all(struct xs_unwinder *u, struct child *c, const struct range *sleeper, int *ok)
+{
+	static struct xs_frame f[MAX_FRAMES];
+	int in_sleep = 0;
+	size_t n;
+
+	*ok = 0;
+	for (size_t i = 0; i < c->t.nthreads; i++) {
+		int rc = unwind(u, c, i, f, MAX_FRAMES, &n);
+
+		*ok += rc == 0;
+		in_sleep += rc == 0 && find(f, n, sleeper, 1) > 0;
+	}
+	return in_sleep;
+}
+
+/*
+ * Rows learnt while the process runs (xs_unwind_ahead): the PC and stack of
+ * each thread blocked in a system call. A stop then walks those threads
+ * with no lookup in libdw; an unwinder that did not learn ahead makes some.
+ */
+static void test_ahead(void)
+{
+	struct child c;
+	struct xs_unwinder *u = NULL, *cold = NULL;
+	struct xs_pages no_pages = { 0 };
+	struct range sleeper;
+	uint64_t bias, ready;
+	size_t before, learnt, in_stop = 0, cold_lookups = 0;
+	int in_sleep = 0, ok = 0, cold_ok = 0;
+
+	setenv("XSPLICE_UNWIND", "rules", 1);
+	if (child_start(&c, "exec ./threads 4") || child_wait(&c, "main", &bias) ||
+	    child_wait(&c, "ready", &ready) || seize_all(&c)) {
+		check(false, "ahead: target started and seized");
+		child_end(&c);
+		return;
+	}
+	bias -= elf_range("threads", "main", 0).lo;
+	sleeper = elf_range("threads", "sleeper", bias);
+	/* Until every worker sits in nanosleep, looked at with a throwaway unwinder. */
+	for (int tries = 0; tries < 100 && in_sleep < 4; tries++) {
+		struct xs_unwinder *probe = NULL;
+
+		if (xs_unwinder_new(c.pid, &probe) || stop_all(&c)) {
+			xs_unwinder_free(probe);
+			break;
+		}
+		in_sleep = walk_all(probe, &c, &sleeper, &ok);
+		xs_unwinder_free(probe);
+		cont_all(&c);
+		if (in_sleep < 4)
+			usleep(20000);
+	}
+	check(in_sleep == 4, "ahead: 4 workers asleep in nanosleep (%d)", in_sleep);
+	if (xs_unwinder_new(c.pid, &u) || xs_unwinder_new(c.pid, &cold)) {
+		check(false, "ahead: unwinders made (%s)", xs_error_message());
+		goto out;
+	}
+	before = xs_unwinder_lookups(u);
+	xs_unwind_ahead(u, c.pid, &no_pages);
+	learnt = xs_unwinder_lookups(u) - before;
+	cold_lookups = xs_unwinder_lookups(cold);
+	if (!stop_all(&c)) {
+		size_t at_stop = xs_unwinder_lookups(u);
+
+		walk_all(u, &c, &sleeper, &ok);
+		in_stop = xs_unwinder_lookups(u) - at_stop;
+		walk_all(cold, &c, &sleeper, &cold_ok);
+		cold_lookups = xs_unwinder_lookups(cold) - cold_lookups;
+	}
+	check(learnt > 0 && ok == 5 && in_stop == 0,
+	      "ahead: %zu rows learnt while running; the stop walked %d of 5 threads with %zu lookups",
+	      learnt, ok, in_stop);
+	check(cold_ok == 5 && cold_lookups > 0,
+	      "ahead: without it the same walks made %zu lookups", cold_lookups);
+out:
+	xs_unwinder_free(u);
+	xs_unwinder_free(cold);
+	child_end(&c);
+}
+
 /* --- (3) and (4): code in anonymous memory, with and without its .eh_frame --------------- */
 
 struct pl_ranges {
@@ -800,6 +884,7 @@ int main(void)
 			test_threads(128);
 			test_payload();
 		}
+		test_ahead();
 	}
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd))
