@@ -15,7 +15,10 @@ xs_ok check "$pid" a
 xs_ok check "$pid" b
 
 say "=== apply b while apply a holds the process"
-hold_run in-stop apply "$pid" a
+# The held runs get a time bound longer than they are held: their stack
+# check runs after the hold, and a worker found in the code must leave time
+# to retry (the default 1 s is spent by the hold below).
+hold_run in-stop apply "$pid" a --timeout 10000
 tracer=$(awk '/^TracerPid/ { print $2 }' "/proc/$pid/status")
 assert_eq "$(cat "/proc/$tracer/comm")" xsplice "the tracer while a is held"
 timeout -k 2 30 "$XSPLICE" apply "$pid" b --timeout 10000 >"$T/b.out" 2>"$T/b.err" </dev/null &
@@ -35,7 +38,7 @@ assert_status "$pid" b APPLIED
 wait_workers "$out" 4 1007 "$mark"
 
 say "=== a run that waits past its time bound"
-hold_run in-stop revert "$pid" b
+hold_run in-stop revert "$pid" b --timeout 10000
 tracer=$(awk '/^TracerPid/ { print $2 }' "/proc/$pid/status")
 xs_fail 'Device or resource busy' upload "$pid" c "$T/fix.xsp"
 assert_contains "$(cat "$XS_ERR")" "another xsplice run (pid $tracer)" "the refusal names the other run"
