@@ -531,9 +531,10 @@ static void list_warm_pages(struct xs_session *s, const struct plan *pl,
 		xs_pages_add_range(&s->warm, fs[i].old_addr + fs[i].patch_offset, fs[i].len);
 }
 
-/* What the moment before the stop needs to write a lone apply's records. */
+/* What the moment before the stop needs: the plan's registry, a lone apply's records. */
 struct ahead {
-	struct xs_sites *sites;
+	struct xs_session *planned; /* its registry copy is the one the stop takes over */
+	struct xs_sites *sites;     /* NULL: not a lone apply */
 	uint64_t state_addr, fstate_addr;
 	uint32_t version;
 };
@@ -541,12 +542,13 @@ struct ahead {
 /*
  * Called once every thread is seized and before any is interrupted: no other
  * run can change the registry now. If it is still as planned (same version,
- * no journal), the apply's records go out here instead of in the stop
- * (104 KiB with 1000 functions: ~18 us of the pause). Records of a payload
- * that is not APPLIED are read by no one, so a run killed after this has
- * changed nothing that matters.
+ * no journal), the stop need not read its header again (~4 us), and a lone
+ * apply's records go out here instead of in the stop (104 KiB with 1000
+ * functions: ~18 us of the pause). Records of a payload that is not APPLIED
+ * are read by no one, so a run killed after this has changed nothing that
+ * matters.
  */
-static void prewrite_records(struct xs_target *t, void *arg)
+static void check_before_stop(struct xs_target *t, void *arg)
 {
 	const struct ahead *a = arg;
 	struct xs_sites *x = a->sites;
@@ -560,6 +562,9 @@ static void prewrite_records(struct xs_target *t, void *arg)
 	memcpy(&version, head + offsetof(struct xs_state, version), sizeof(version));
 	memcpy(&action, head + offsetof(struct xs_state, journal.action), sizeof(action));
 	if (version != a->version || action != XS_ACTION_NONE)
+		return;
+	a->planned->head_unchanged = true;
+	if (!x)
 		return;
 	for (uint32_t i = 0; i < x->n; i++)
 		x->fs[i].applied = 1;
@@ -609,10 +614,13 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 		list_warm_pages(s, &pl, &stacks);
 		xs_pages_free(&stacks);
 	}
-	if (!rc && pl.apply >= 0 && !pl.nrevert && pl.sites_slot == pl.apply) {
-		ahead = (struct ahead){ &pl.sites, s->state_addr,
-					s->state->payloads[pl.apply].fstate_addr, version };
-		s->before_stop = prewrite_records;
+	if (!rc && s->state_addr) {
+		bool lone_apply = pl.apply >= 0 && !pl.nrevert && pl.sites_slot == pl.apply;
+
+		ahead = (struct ahead){ s, lone_apply ? &pl.sites : NULL, s->state_addr,
+					lone_apply ? s->state->payloads[pl.apply].fstate_addr : 0,
+					version };
+		s->before_stop = check_before_stop;
 		s->before_arg = &ahead;
 	}
 	before = s; /* what the stop need not read again */

@@ -25,6 +25,7 @@ struct xs_session {
 	struct xs_pages warm;  /* for the stop a later session makes: warm_pages.h */
 	xs_before_stop_fn *before_stop; /* for it too: see xs_target_attach_warm */
 	void *before_arg;
+	bool head_unchanged;   /* before_stop saw the registry as this session read it */
 	int saved_policy;      /* scheduling policy to restore, -1: unchanged */
 	struct sched_param saved_param;
 };
