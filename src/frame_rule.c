@@ -35,9 +35,11 @@ static bool cfa_op(const Dwarf_Op *op, unsigned *reg, int64_t *num)
 		return true;
 	switch (a) {
 	case DW_OP_bregx:
-		*reg = op->number < XS_RULE_REGS ? (unsigned)op->number : XS_RULE_REGS;
+		if (!fits_reg(op->number))
+			return false;
+		*reg = (unsigned)op->number;
 		*num = (int64_t)op->number2;
-		return *reg < XS_RULE_REGS && fits_int32(*num);
+		return fits_int32(*num);
 	case DW_OP_const1u: case DW_OP_const1s: case DW_OP_const2u: case DW_OP_const2s:
 	case DW_OP_const4s: case DW_OP_plus_uconst:
 		*num = (int64_t)op->number;

@@ -330,7 +330,8 @@ static const Dwfl_Thread_Callbacks thread_callbacks = {
 
 /* --- the walk ------------------------------------------------------------------ */
 
-static bool cfi_rule(Dwarf_CFI *cfi, Dwarf_Addr addr, Dwarf_Addr bias, unsigned nregs,
+/* The row at addr; with ranged, for every address libdw says it covers. */
+static bool cfi_rule(Dwarf_CFI *cfi, Dwarf_Addr addr, Dwarf_Addr bias, unsigned nregs, bool ranged,
 		     struct xs_rule_row *row)
 {
 	Dwarf_Addr start, end;
@@ -341,10 +342,11 @@ static bool cfi_rule(Dwarf_CFI *cfi, Dwarf_Addr addr, Dwarf_Addr bias, unsigned 
 		return false;
 	xs_frame_rule_from(frame, nregs, &row->rule);
 	/* dwarf_frame_info answers the return address column, or -1. */
-	if (dwarf_frame_info(frame, &start, &end, &signal) >= 0 && start <= addr && addr < end) {
+	if (ranged && dwarf_frame_info(frame, &start, &end, &signal) >= 0 && start <= addr &&
+	    addr < end) {
 		row->start = start + bias;
 		row->end = end + bias;
-	} else { /* no range: good for this address only */
+	} else { /* this address only */
 		row->start = addr + bias;
 		row->end = addr + bias + 1;
 	}
@@ -371,18 +373,15 @@ static bool lookup_rule(struct xs_unwinder *u, Dwarf_Addr addr, bool ahead,
 	}
 	u->lookups++;
 	cfi = dwfl_module_eh_cfi(mod, &bias);
-	if (cfi_rule(cfi, addr - bias, bias, u->nregs, row))
+	if (cfi_rule(cfi, addr - bias, bias, u->nregs, true, row))
 		return true;
 	if (ahead) /* a guess: not worth reading (and inflating) debug information for */
 		return false;
+	/* A .debug_frame row is kept for this address alone: within its range
+	 * .eh_frame may still answer for another, and it comes first. */
 	cfi = dwfl_module_dwarf_cfi(mod, &bias);
-	if (cfi_rule(cfi, addr - bias, bias, u->nregs, row)) {
-		/* Kept for this address alone: within the row's range .eh_frame
-		 * may still answer for another, and it comes first. */
-		row->start = addr;
-		row->end = addr + 1;
+	if (cfi_rule(cfi, addr - bias, bias, u->nregs, false, row))
 		return true;
-	}
 	set_why(u, "no CFI for it in %s", dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL));
 	return false;
 }
