@@ -74,4 +74,8 @@ int xs_arch_setup_call(xs_regs *r, uint64_t fn, const uint64_t *args, unsigned n
 uint64_t xs_arch_call_result(const xs_regs *r);
 int xs_arch_dwarf_regs(const xs_regs *r, uint64_t *dwarf, unsigned max); /* DWARF-numbered regs: count or -ENOSPC */
 
+/* --- this CPU ------------------------------------------------------------------- */
+/* One step of a spin-wait: tell the CPU we are waiting for another one. */
+void xs_arch_relax(void);
+
 #endif

@@ -620,8 +620,12 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 		ahead = (struct ahead){ s, lone_apply ? &pl.sites : NULL, s->state_addr,
 					lone_apply ? s->state->payloads[pl.apply].fstate_addr : 0,
 					version };
-		s->before_stop = check_before_stop;
-		s->before_arg = &ahead;
+		s->hooks.before_stop = check_before_stop;
+		s->hooks.before_arg = &ahead;
+	}
+	if (!rc) {
+		s->hooks.regs_read = xs_unwinder_regs_read;
+		s->hooks.regs_arg = u;
 	}
 	before = s; /* what the stop need not read again */
 	s = NULL;
@@ -644,6 +648,7 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 		rc = run_plan(s, &pl, u, conflict, deadline);
 	if (rc)
 		fail_action(s, slot, rc);
+	xs_unwinder_stop_walked(u); /* when the stop ended before any walk */
 	xs_debug("%s %s: patched at %lld us", ops[op].name, id, xs_now_us() - t0);
 	xs_session_close(s);
 	s = NULL;
@@ -651,12 +656,13 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 		 xs_now_us() - t0, minor_faults() - faults);
 	xs_marks_print("stop timeline, us");
 	if (u) {
-		size_t by_rules, by_dwfl;
+		size_t by_rules, by_dwfl, tops_helper, tops_us;
 
 		xs_unwinder_counts(u, &by_rules, &by_dwfl);
-		xs_debug("%s %s: stacks walked: %zu by frame rules, %zu by libdwfl; %zu CFI rows looked up in all, %zu stack pages read past the tops",
+		xs_unwinder_tops_counts(u, &tops_helper, &tops_us);
+		xs_debug("%s %s: stacks walked: %zu by frame rules, %zu by libdwfl; %zu CFI rows looked up in all, %zu stack pages read past the tops; %zu tops read ahead by the helper, %zu by us",
 			 ops[op].name, id, by_rules, by_dwfl, xs_unwinder_lookups(u),
-			 xs_unwinder_page_reads(u));
+			 xs_unwinder_page_reads(u), tops_helper, tops_us);
 	}
 out:
 	plan_free(&pl);

@@ -135,9 +135,14 @@ int xs_quiesce(struct xs_session *s, struct xs_unwinder *u, struct xs_conflict *
 
 	if (!c)
 		return xs_fail(-ENOMEM, "pid %d: no memory for the stack check", s->pid);
-	while (find_conflict(s, u, ranges, n, c)) {
-		long long left = deadline_ms - xs_now_ms();
+	for (;;) {
+		int conflict = find_conflict(s, u, ranges, n, c);
+		long long left;
 
+		xs_unwinder_stop_walked(u); /* later stops read the tops themselves */
+		if (!conflict)
+			break;
+		left = deadline_ms - xs_now_ms();
 		if (left <= 0) {
 			rc = busy(s, c);
 			break;

@@ -191,10 +191,12 @@ static int open_session(pid_t pid, bool attach, long timeout_ms, struct xs_sessi
 	if (attach)
 		raise_priority(s);
 	rc = find_state(pid, &s->state_addr);
-	if (!rc && attach)
-		rc = xs_target_attach_warm(pid, timeout_ms, before ? &before->warm : NULL,
-					   before ? before->before_stop : NULL,
-					   before ? before->before_arg : NULL, &s->t);
+	if (!rc && attach && before) {
+		before->hooks.warm = &before->warm;
+		rc = xs_target_attach_hooked(pid, timeout_ms, &before->hooks, &s->t);
+	} else if (!rc && attach) {
+		rc = xs_target_attach(pid, timeout_ms, &s->t);
+	}
 	if (!rc)
 		rc = read_state(s, known_addr, before && before->head_unchanged);
 	if (!rc && s->state->journal.action != XS_ACTION_NONE &&

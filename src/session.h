@@ -23,9 +23,8 @@ struct xs_session {
 	bool created_state;    /* this session made the registry */
 	size_t span;           /* slots in use when read: commits write at least these */
 	struct xs_pages warm;  /* for the stop a later session makes: warm_pages.h */
-	xs_before_stop_fn *before_stop; /* for it too: see xs_target_attach_warm */
-	void *before_arg;
-	bool head_unchanged;   /* before_stop saw the registry as this session read it */
+	struct xs_stop_hooks hooks; /* for it too (warm is taken from above) */
+	bool head_unchanged;   /* hooks.before_stop saw the registry as this session read it */
 	int saved_policy;      /* scheduling policy to restore, -1: unchanged */
 	struct sched_param saved_param;
 };

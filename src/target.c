@@ -416,12 +416,13 @@ static bool sigchld_ignored(void)
 
 int xs_target_attach(pid_t pid, long timeout_ms, struct xs_target **out)
 {
-	return xs_target_attach_warm(pid, timeout_ms, NULL, NULL, NULL, out);
+	return xs_target_attach_hooked(pid, timeout_ms, NULL, out);
 }
 
-int xs_target_attach_warm(pid_t pid, long timeout_ms, const struct xs_pages *warm,
-			  xs_before_stop_fn *before_stop, void *arg, struct xs_target **out)
+int xs_target_attach_hooked(pid_t pid, long timeout_ms, const struct xs_stop_hooks *hooks,
+			    struct xs_target **out)
 {
+	const struct xs_pages *warm = hooks ? hooks->warm : NULL;
 	long long deadline = xs_tgt_deadline(timeout_ms);
 	char path[64];
 	struct xs_tgt *g;
@@ -444,8 +445,12 @@ int xs_target_attach_warm(pid_t pid, long timeout_ms, const struct xs_pages *war
 		memcpy(g->warm.addr, warm->addr, warm->n * sizeof(*warm->addr));
 		g->warm.n = g->warm.cap = warm->n;
 	}
-	g->before_stop = before_stop;
-	g->before_arg = arg;
+	if (hooks) {
+		g->before_stop = hooks->before_stop;
+		g->before_arg = hooks->before_arg;
+		g->regs_read = hooks->regs_read;
+		g->regs_arg = hooks->regs_arg;
+	}
 	g->poll_wait = sigchld_ignored();
 	snprintf(path, sizeof(path), "/proc/%d/task", pid);
 	g->task_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

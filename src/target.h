@@ -58,17 +58,27 @@ long xs_proc_readv(pid_t pid, const struct iovec *local, const struct iovec *rem
  * allowed, -ETIMEDOUT.
  */
 int xs_target_attach(pid_t pid, long timeout_ms, struct xs_target **out);
-/*
- * The same, reading the pages in warm (a copy is kept) just before every
- * stop of running threads (see warm_pages.h), and calling before_stop (when
- * not NULL) once every thread is seized and none interrupted yet: the
- * process still runs, but no other tracer, another xsplice run included,
- * can take it until we let go.
- */
+/* What an attach does around its stops (every member optional). */
 struct xs_pages;
 typedef void xs_before_stop_fn(struct xs_target *t, void *arg);
-int xs_target_attach_warm(pid_t pid, long timeout_ms, const struct xs_pages *warm,
-			  xs_before_stop_fn *before_stop, void *arg, struct xs_target **out);
+/* Thread i (tid) was found stopped with registers r, in the target's era:
+ * its memory may be read now, from any thread of ours. */
+typedef void xs_regs_read_fn(void *arg, size_t i, pid_t tid, const xs_regs *r, unsigned long era);
+struct xs_stop_hooks {
+	/* Read just before every stop of running threads (warm_pages.h); copied. */
+	const struct xs_pages *warm;
+	/* Called once every thread is seized and none interrupted yet: the
+	 * process still runs, but no other tracer, another xsplice run
+	 * included, can take it until we let go. */
+	xs_before_stop_fn *before_stop;
+	void *before_arg;
+	/* Called as each stop's registers are read, thread by thread. */
+	xs_regs_read_fn *regs_read;
+	void *regs_arg;
+};
+/* The same, with hooks (may be NULL). */
+int xs_target_attach_hooked(pid_t pid, long timeout_ms, const struct xs_stop_hooks *hooks,
+			    struct xs_target **out);
 /* Restore every thread's registers, re-deliver pending signals, detach, free. */
 void xs_target_detach(struct xs_target *t);
 

@@ -61,6 +61,8 @@ struct xs_tgt {
 	struct xs_pages warm;  /* read just before interrupting running threads */
 	xs_before_stop_fn *before_stop; /* called once, before the first interrupt */
 	void *before_arg;
+	xs_regs_read_fn *regs_read;     /* told of each stopped thread's registers */
+	void *regs_arg;
 	pid_t *ignored;        /* tids we cannot trace: io_uring workers, zombie leader */
 	size_t nignored;
 	size_t cursor;         /* where the last tid lookup matched */

@@ -505,6 +505,9 @@ static int read_booked_regs(struct xs_tgt *g, bool *again)
 		if (rc)
 			return xs_fail(rc, "pid %d: cannot read the registers of thread %d",
 				       g->pub.pid, g->pub.threads[i].tid);
+		if (g->regs_read)
+			g->regs_read(g->regs_arg, i, g->pub.threads[i].tid, &g->pub.threads[i].regs,
+				     g->pub.era);
 	}
 	return 0;
 }

@@ -26,6 +26,7 @@
 #include "error.h"
 #include "frame_rule.h"
 #include "rule_rows.h"
+#include "stack_tops.h"
 #include "target_poison.h" /* target memory is only read, through the door (mem_fd, xs_proc_read) */
 #include "warm_pages.h"
 
@@ -40,8 +41,8 @@
 #define VDSO_ROWS 64   /* rows after each FDE start of the vDSO, at most */
 #define AHEAD_LOOKUPS 4096 /* libdw lookups made ahead, at most (~1-3 us each) */
 #define WARM_FDES_MAX 200000 /* FDEs parsed ahead, over all objects (~0.5 us each) */
-#define STACK_TOP 2048       /* bytes above each thread's SP read for all threads at once */
 #define STACK_BATCH 64       /* iovecs per process_vm_readv */
+#define TOPS_HELPER_MIN 64   /* threads from which a helper reads stack tops (stack_tops.h) */
 
 /* Payload code registered by xs_unwinder_add_code. */
 struct xs_code {
@@ -73,13 +74,6 @@ struct proc_files {
 struct page_cache {
 	uint64_t addr; /* page address; UINT64_MAX when empty */
 	unsigned char data[CACHE_PAGE];
-};
-
-/* A thread's stack from (about) its SP up: most walks read nothing else. */
-struct stack_top {
-	uint64_t addr;
-	size_t len; /* 0: not read */
-	unsigned char data[STACK_TOP];
 };
 
 struct xs_unwinder {
@@ -117,15 +111,17 @@ struct xs_unwinder {
 	unsigned cache_next;
 
 	/*
-	 * Every thread's stack top, read in one process_vm_readv per 64
+	 * Every thread's stack top: in the first stop, read as the registers
+	 * come in (pre). In later ones, read in one process_vm_readv per 64
 	 * threads on the first walk after the threads last ran (the target's
 	 * era): one pread per thread costs ~2 us on a VM, most of a walk.
 	 */
-	struct stack_top *tops;
+	struct xs_tops *pre;
+	struct xs_stack_top *tops;
 	size_t ntops;                 /* allocated */
 	const struct xs_target *tops_of;
 	unsigned long tops_era;
-	const struct stack_top *top;  /* the walked thread's, or NULL */
+	const struct xs_stack_top *top;  /* the walked thread's, or NULL */
 };
 
 /* --- module callbacks ------------------------------------------------------------- */
@@ -250,7 +246,7 @@ static struct page_cache *cache_page(struct xs_unwinder *u, uint64_t page)
 
 static int read_cached(struct xs_unwinder *u, uint64_t addr, void *buf, size_t len)
 {
-	const struct stack_top *top = u->top;
+	const struct xs_stack_top *top = u->top;
 	unsigned char *out = buf;
 
 	if (top && addr >= top->addr && addr - top->addr <= top->len &&
@@ -507,9 +503,14 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 	return DWARF_CB_OK;
 }
 
+static uint64_t top_addr(const xs_regs *r)
+{
+	return xs_arch_sp(r) & ~(uint64_t)63;
+}
+
 static bool grow_tops(struct xs_unwinder *u, size_t n)
 {
-	struct stack_top *tops = realloc(u->tops, n * sizeof(*tops));
+	struct xs_stack_top *tops = realloc(u->tops, n * sizeof(*tops));
 
 	if (!tops)
 		return false;
@@ -541,31 +542,55 @@ static void read_tops(struct xs_unwinder *u, struct xs_target *t)
 		size_t k = 0;
 
 		for (; i < t->nthreads && k < STACK_BATCH; i++) {
-			struct stack_top *top = &u->tops[i];
+			struct xs_stack_top *top = &u->tops[i];
 
 			top->len = 0;
-			top->addr = xs_arch_sp(&t->threads[i].regs) & ~(uint64_t)63;
-			if (!t->threads[i].stopped || top->addr > UINT64_MAX - STACK_TOP)
+			top->addr = top_addr(&t->threads[i].regs);
+			if (!t->threads[i].stopped || top->addr > UINT64_MAX - XS_STACK_TOP)
 				continue;
-			local[k] = (struct iovec){ top->data, STACK_TOP };
-			remote[k] = (struct iovec){ (void *)(uintptr_t)top->addr, STACK_TOP };
+			local[k] = (struct iovec){ top->data, XS_STACK_TOP };
+			remote[k] = (struct iovec){ (void *)(uintptr_t)top->addr, XS_STACK_TOP };
 			idx[k++] = i;
 		}
 		if (xs_proc_readv(t->pid, local, remote, k, ok) < 0)
 			continue; /* not allowed at all: every walk reads page by page */
 		for (size_t j = 0; j < k; j++)
 			if (ok[j])
-				u->tops[idx[j]].len = STACK_TOP;
+				u->tops[idx[j]].len = XS_STACK_TOP;
 	}
 	xs_mark("tops read");
+}
+
+void xs_unwinder_regs_read(void *arg, size_t i, pid_t tid, const xs_regs *r, unsigned long era)
+{
+	struct xs_unwinder *u = arg;
+
+	xs_tops_queue(u->pre, i, tid, top_addr(r), era);
+}
+
+void xs_unwinder_stop_walked(struct xs_unwinder *u)
+{
+	xs_tops_close(u->pre);
+}
+
+/* Thread i's stack top, read as its registers came in or now with all others. */
+static const struct xs_stack_top *top_of(struct xs_unwinder *u, struct xs_target *t, size_t i)
+{
+	if (u->tops_of != t || u->tops_era != t->era) {
+		const struct xs_stack_top *pre = xs_tops_get(u->pre, i, t->threads[i].tid,
+							     top_addr(&t->threads[i].regs), t->era);
+
+		if (pre)
+			return pre;
+		read_tops(u, t);
+	}
+	return u->tops_of == t && i < u->ntops && u->tops[i].len ? &u->tops[i] : NULL;
 }
 
 static void begin_walk(struct xs_unwinder *u, struct xs_target *t, size_t i,
 		       struct xs_frame *frames, size_t max)
 {
-	if (u->tops_of != t || u->tops_era != t->era)
-		read_tops(u, t);
-	u->top = u->tops_of == t && i < u->ntops && u->tops[i].len ? &u->tops[i] : NULL;
+	u->top = top_of(u, t, i);
 	u->t = t;
 	u->index = i;
 	u->tid = t->threads[i].tid;
@@ -951,9 +976,18 @@ static int walk_how(void)
 	return WALK_RULES;
 }
 
+/* XSPLICE_TOPS_HELPER=0: the stop reads every stack top itself (to measure). */
+static bool tops_helper_wanted(void)
+{
+	const char *env = getenv("XSPLICE_TOPS_HELPER");
+
+	return !env || strcmp(env, "0");
+}
+
 int xs_unwinder_new(pid_t pid, struct xs_unwinder **out)
 {
 	struct xs_unwinder *u;
+	size_t nthreads;
 	int rc;
 
 	*out = NULL;
@@ -973,7 +1007,9 @@ int xs_unwinder_new(pid_t pid, struct xs_unwinder **out)
 		rc = xs_fail(-ENOMEM, "pid %d: no memory for the unwinder", pid);
 		goto fail;
 	}
-	if (!grow_tops(u, count_threads(pid) + 16)) {
+	nthreads = count_threads(pid);
+	u->pre = xs_tops_new(pid, nthreads + 16, nthreads >= TOPS_HELPER_MIN && tops_helper_wanted());
+	if (!u->pre || !grow_tops(u, nthreads + 16)) {
 		rc = xs_fail(-ENOMEM, "pid %d: no memory for the unwinder", pid);
 		goto fail;
 	}
@@ -1198,6 +1234,11 @@ void xs_unwinder_counts(const struct xs_unwinder *u, size_t *by_rules, size_t *b
 	*by_dwfl = u->by_dwfl;
 }
 
+void xs_unwinder_tops_counts(const struct xs_unwinder *u, size_t *by_helper, size_t *by_us)
+{
+	xs_tops_counts(u->pre, by_helper, by_us);
+}
+
 void xs_unwinder_free(struct xs_unwinder *u)
 {
 	if (!u)
@@ -1216,6 +1257,7 @@ void xs_unwinder_free(struct xs_unwinder *u)
 	free(u->files.v);
 	free(u->files.exec);
 	free(u->files.vdso);
+	xs_tops_free(u->pre);
 	free(u->tops);
 	xs_rows_free(&u->rows);
 	free(u);

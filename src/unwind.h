@@ -28,6 +28,15 @@ struct xs_frame {
 };
 
 /*
+ * The target's xs_regs_read_fn (arg: the unwinder): in the first stop, each
+ * thread's stack top is read as soon as its registers are known, on another
+ * CPU (stack_tops.h). Call xs_unwinder_stop_walked once that stop's walks
+ * are done: the helper thread then sleeps.
+ */
+void xs_unwinder_regs_read(void *arg, size_t i, pid_t tid, const xs_regs *r, unsigned long era);
+void xs_unwinder_stop_walked(struct xs_unwinder *u);
+
+/*
  * Unwind a stopped thread (t->threads[i], registers as saved there), up to
  * max frames. -EIO (message names tid and PC) when a frame cannot be
  * unwound: callers treat that as unsafe rather than guess.
@@ -57,6 +66,9 @@ size_t xs_unwinder_page_reads(const struct xs_unwinder *u);
 
 /* Stacks walked so far by frame rules alone, and by libdwfl (see frame_rule.h). */
 void xs_unwinder_counts(const struct xs_unwinder *u, size_t *by_rules, size_t *by_dwfl);
+
+/* Stack tops read ahead by the helper, and by the walking thread itself. */
+void xs_unwinder_tops_counts(const struct xs_unwinder *u, size_t *by_helper, size_t *by_us);
 
 void xs_unwinder_free(struct xs_unwinder *u);
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * x86-64 instruction facts for patching: the endbr64 to step over, the
- * 5-byte jmp rel32 we write at function entries, no-op fill, int3, syscall.
+ * 5-byte jmp rel32 we write at function entries, no-op fill, int3, syscall;
+ * and pause, for our own spin-waits.
  */
 #include "arch.h"
 
@@ -69,4 +70,9 @@ void xs_arch_encode_nops(unsigned char *buf, size_t len)
 uint64_t xs_arch_jump_range(void)
 {
 	return 0x80000000ull - 0x1000;
+}
+
+void xs_arch_relax(void)
+{
+	__builtin_ia32_pause();
 }

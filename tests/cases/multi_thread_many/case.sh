@@ -26,12 +26,24 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	wait_workers "$out" "$N" 14 "$mark"
 done
 say "$ROUNDS rounds in $(($(date +%s) - start)) s"
+# 65 threads: a helper thread reads the stack tops as the stop reads registers
+# (make check's XSPLICE_UNWIND=check compares every walk with libdwfl's).
+mark=$(fsize "$out")
+XSPLICE_DEBUG=1 xs_ok apply "$pid" fix --timeout 3000
+wait_workers "$out" "$N" 1007 "$mark"
+tops=$(grep -oE '[0-9]+ tops read ahead by the helper, [0-9]+ by us' "$XS_ERR") ||
+	fail "no count of stack tops read in: $(tail -c 1000 "$XS_ERR")"
+say "stack tops: $tops"
+read -r by_helper _ _ _ _ _ _ by_us _ <<<"$tops"
+((by_helper + by_us >= 1 && by_helper + by_us <= threads)) ||
+	fail "stack tops read $by_helper + $by_us times for $threads threads"
+xs_ok revert "$pid" fix --timeout 3000
 xs_ok unload "$pid" fix
 assert_eq "$(nthreads_of "$pid")" "$threads" "threads at the end"
 assert_eq "$(read_code "$pid" "$addr" 16)" "$orig" "code at the end"
-# every worker changed value exactly 2 * ROUNDS times after its first line
+# every worker changed value exactly 2 * (ROUNDS + 1) times after its first line
 for ((i = 0; i < N; i++)); do
 	c=$(grep -c "^t$i compute" "$out")
-	[ "$c" = $((2 * ROUNDS + 1)) ] || fail "worker $i printed $c changes, expected $((2 * ROUNDS + 1))"
+	[ "$c" = $((2 * ROUNDS + 3)) ] || fail "worker $i printed $c changes, expected $((2 * ROUNDS + 3))"
 done
 steady_ticks "$out" 'compute\(7\)=14$'
