@@ -186,8 +186,8 @@ void xs_tops_queue(struct xs_tops *p, size_t i, pid_t tid, uint64_t addr, unsign
 	struct slot *s;
 	size_t k;
 
-	if (!p || p->closed || i >= p->cap)
-		return;
+	if (!p || p->closed || i >= p->cap || addr > UINT64_MAX - XS_STACK_TOP)
+		return; /* a top past the end of the address space: nothing to read */
 	s = &p->slot[i];
 	if (atomic_load_explicit(&s->state, memory_order_relaxed) != EMPTY)
 		return;

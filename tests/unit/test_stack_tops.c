@@ -91,6 +91,7 @@ static void without_helper(void)
 	for (size_t i = 0; i < 5; i++)
 		xs_tops_queue(p, i, 100 + (pid_t)i, addr_of(i), ERA);
 	xs_tops_queue(p, 5, 105, 64, ERA); /* unmapped */
+	xs_tops_queue(p, 6, 106, UINT64_MAX - 64, ERA); /* would wrap */
 	xs_tops_queue(p, 8, 108, addr_of(8), ERA);
 	xs_tops_queue(p, 0, 100, addr_of(9), ERA); /* again: ignored */
 	for (size_t i = 0; i < 5; i++)
@@ -106,10 +107,11 @@ static void without_helper(void)
 	check(!xs_tops_get(p, 1, 999, addr_of(1), ERA), "another tid: none");
 	check(!xs_tops_get(p, 1, 101, addr_of(1), ERA + 1), "another era: none");
 	check(!xs_tops_get(p, 1, 101, addr_of(2), ERA), "another address: none");
-	check(!xs_tops_get(p, 6, 106, addr_of(6), ERA), "a thread not queued: none");
+	check(!xs_tops_get(p, 6, 106, UINT64_MAX - 64, ERA), "a top that would wrap: not queued");
+	check(!xs_tops_get(p, 7, 107, addr_of(7), ERA), "a thread not queued: none");
 	xs_tops_close(p);
-	xs_tops_queue(p, 6, 106, addr_of(6), ERA);
-	check(!xs_tops_get(p, 6, 106, addr_of(6), ERA), "queued after close: ignored");
+	xs_tops_queue(p, 7, 107, addr_of(7), ERA);
+	check(!xs_tops_get(p, 7, 107, addr_of(7), ERA), "queued after close: ignored");
 	xs_tops_free(p);
 }
 
