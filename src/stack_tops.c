@@ -26,7 +26,6 @@
 #include "warm_pages.h"
 
 #define HELPER_BATCH 8  /* tops per read by the helper: the caller may take the next ones */
-#define CALLER_BATCH 64 /* by the caller, when nobody else reads */
 #define STEAL_BATCH 8   /* by the caller, when the helper is behind: back to walking soon */
 #define IDLE_US 300     /* the helper spins this long without work, then sleeps */
 #define WAIT_US 5000    /* a caller waits this long for a top being read, then goes without */
@@ -59,14 +58,37 @@ static void futex(_Atomic uint32_t *word, int op, uint32_t val)
 	syscall(SYS_futex, (uint32_t *)word, op, val, NULL, NULL, 0);
 }
 
+void xs_stack_tops_read(pid_t pid, struct xs_stack_top *tops, const size_t *which, size_t n)
+{
+	struct iovec local[XS_TOPS_BATCH], remote[XS_TOPS_BATCH];
+	struct xs_stack_top *want[XS_TOPS_BATCH];
+	bool ok[XS_TOPS_BATCH];
+	size_t k = 0;
+
+	for (size_t j = 0; j < n && j < XS_TOPS_BATCH; j++) {
+		struct xs_stack_top *top = &tops[which[j]];
+
+		top->len = 0;
+		if (!xs_stack_top_fits(top->addr))
+			continue;
+		local[k] = (struct iovec){ top->data, XS_STACK_TOP };
+		remote[k] = (struct iovec){ (void *)(uintptr_t)top->addr, XS_STACK_TOP };
+		want[k++] = top;
+	}
+	if (!k || xs_proc_readv(pid, local, remote, k, ok) < 0)
+		return; /* not allowed at all: every walk reads page by page */
+	for (size_t j = 0; j < k; j++)
+		if (ok[j])
+			want[j]->len = XS_STACK_TOP;
+}
+
 /* Take up to max queued jobs and read their tops: false when none was left. */
 static bool take(struct xs_tops *p, size_t max, _Atomic size_t *count)
 {
-	struct iovec local[CALLER_BATCH], remote[CALLER_BATCH];
-	bool ok[CALLER_BATCH];
 	size_t from = atomic_load(&p->taken), to;
-	long rc;
 
+	if (max > XS_TOPS_BATCH)
+		max = XS_TOPS_BATCH;
 	do {
 		size_t queued = atomic_load_explicit(&p->queued, memory_order_acquire);
 
@@ -74,19 +96,12 @@ static bool take(struct xs_tops *p, size_t max, _Atomic size_t *count)
 			return false;
 		to = from + (queued - from < max ? queued - from : max);
 	} while (!atomic_compare_exchange_weak(&p->taken, &from, to));
-	for (size_t k = from; k < to; k++) {
-		struct xs_stack_top *top = &p->top[p->queue[k]];
-
-		local[k - from] = (struct iovec){ top->data, XS_STACK_TOP };
-		remote[k - from] = (struct iovec){ (void *)(uintptr_t)top->addr, XS_STACK_TOP };
-	}
-	rc = xs_proc_readv(p->pid, local, remote, to - from, ok);
+	xs_stack_tops_read(p->pid, p->top, &p->queue[from], to - from);
 	for (size_t k = from; k < to; k++) {
 		size_t i = p->queue[k];
-		bool read = rc >= 0 && ok[k - from];
 
-		p->top[i].len = read ? XS_STACK_TOP : 0;
-		atomic_store_explicit(&p->slot[i].state, read ? DONE : FAILED, memory_order_release);
+		atomic_store_explicit(&p->slot[i].state, p->top[i].len ? DONE : FAILED,
+				      memory_order_release);
 	}
 	atomic_fetch_add(count, to - from);
 	return true;
@@ -186,7 +201,7 @@ void xs_tops_queue(struct xs_tops *p, size_t i, pid_t tid, uint64_t addr, unsign
 	struct slot *s;
 	size_t k;
 
-	if (!p || p->closed || i >= p->cap || addr > UINT64_MAX - XS_STACK_TOP)
+	if (!p || p->closed || i >= p->cap || !xs_stack_top_fits(addr))
 		return; /* a top past the end of the address space: nothing to read */
 	s = &p->slot[i];
 	if (atomic_load_explicit(&s->state, memory_order_relaxed) != EMPTY)
@@ -219,7 +234,7 @@ const struct xs_stack_top *xs_tops_get(struct xs_tops *p, size_t i, pid_t tid, u
 	if (state == EMPTY || p->slot[i].tid != tid || p->slot[i].era != era ||
 	    p->top[i].addr != addr)
 		return NULL;
-	batch = p->have_helper ? STEAL_BATCH : CALLER_BATCH;
+	batch = p->have_helper ? STEAL_BATCH : XS_TOPS_BATCH;
 	for (unsigned spins = 0; state == QUEUED;) {
 		/* Not taken yet: read it (and the next few) here. Taken: in flight. */
 		if (!take(p, batch, &p->by_caller)) {

@@ -29,6 +29,22 @@ struct xs_stack_top {
 	unsigned char data[XS_STACK_TOP];
 };
 
+#define XS_TOPS_BATCH 64 /* tops per process_vm_readv */
+
+/* A top at addr lies inside the address space (else it is never read). */
+static inline bool xs_stack_top_fits(uint64_t addr)
+{
+	return addr <= UINT64_MAX - XS_STACK_TOP;
+}
+
+/*
+ * Read tops[which[0]], ... tops[which[n - 1]] of pid (n at most
+ * XS_TOPS_BATCH), each from its addr, in one process_vm_readv: len becomes
+ * XS_STACK_TOP for each top read, 0 for the others (unreadable, or not
+ * fitting). Any thread of ours may call it.
+ */
+void xs_stack_tops_read(pid_t pid, struct xs_stack_top *tops, const size_t *which, size_t n);
+
 struct xs_tops;
 
 /*

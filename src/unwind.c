@@ -41,7 +41,6 @@
 #define VDSO_ROWS 64   /* rows after each FDE start of the vDSO, at most */
 #define AHEAD_LOOKUPS 4096 /* libdw lookups made ahead, at most (~1-3 us each) */
 #define WARM_FDES_MAX 200000 /* FDEs parsed ahead, over all objects (~0.5 us each) */
-#define STACK_BATCH 64       /* iovecs per process_vm_readv */
 #define TOPS_HELPER_MIN 64   /* threads from which a helper reads stack tops (stack_tops.h) */
 
 /* Payload code registered by xs_unwinder_add_code. */
@@ -527,8 +526,7 @@ static bool grow_tops(struct xs_unwinder *u, size_t n)
  */
 static void read_tops(struct xs_unwinder *u, struct xs_target *t)
 {
-	struct iovec local[STACK_BATCH], remote[STACK_BATCH];
-	size_t idx[STACK_BATCH];
+	size_t batch[XS_TOPS_BATCH];
 
 	xs_mark("read tops");
 	u->tops_of = t;
@@ -538,25 +536,17 @@ static void read_tops(struct xs_unwinder *u, struct xs_target *t)
 		return;
 	}
 	for (size_t i = 0; i < t->nthreads;) {
-		bool ok[STACK_BATCH];
 		size_t k = 0;
 
-		for (; i < t->nthreads && k < STACK_BATCH; i++) {
+		for (; i < t->nthreads && k < XS_TOPS_BATCH; i++) {
 			struct xs_stack_top *top = &u->tops[i];
 
 			top->len = 0;
 			top->addr = top_addr(&t->threads[i].regs);
-			if (!t->threads[i].stopped || top->addr > UINT64_MAX - XS_STACK_TOP)
-				continue;
-			local[k] = (struct iovec){ top->data, XS_STACK_TOP };
-			remote[k] = (struct iovec){ (void *)(uintptr_t)top->addr, XS_STACK_TOP };
-			idx[k++] = i;
+			if (t->threads[i].stopped)
+				batch[k++] = i;
 		}
-		if (xs_proc_readv(t->pid, local, remote, k, ok) < 0)
-			continue; /* not allowed at all: every walk reads page by page */
-		for (size_t j = 0; j < k; j++)
-			if (ok[j])
-				u->tops[idx[j]].len = XS_STACK_TOP;
+		xs_stack_tops_read(t->pid, u->tops, batch, k);
 	}
 	xs_mark("tops read");
 }
