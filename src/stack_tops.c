@@ -46,8 +46,7 @@ struct xs_tops {
 	struct xs_stack_top *top;  /* by thread index */
 	size_t *queue;             /* job k: a thread index */
 	_Atomic size_t queued, taken;
-	_Atomic uint32_t mode;
-	bool closed;               /* the queueing thread's own view */
+	_Atomic uint32_t mode;     /* CLOSED is set by the queueing thread and kept */
 	bool have_helper;
 	pthread_t helper;
 	_Atomic size_t by_helper, by_caller;
@@ -201,7 +200,8 @@ void xs_tops_queue(struct xs_tops *p, size_t i, pid_t tid, uint64_t addr, unsign
 	struct slot *s;
 	size_t k;
 
-	if (!p || p->closed || i >= p->cap || !xs_stack_top_fits(addr))
+	if (!p || atomic_load_explicit(&p->mode, memory_order_relaxed) >= CLOSED || i >= p->cap ||
+	    !xs_stack_top_fits(addr))
 		return; /* a top past the end of the address space: nothing to read */
 	s = &p->slot[i];
 	if (atomic_load_explicit(&s->state, memory_order_relaxed) != EMPTY)
@@ -255,10 +255,8 @@ const struct xs_stack_top *xs_tops_get(struct xs_tops *p, size_t i, pid_t tid, u
 
 void xs_tops_close(struct xs_tops *p)
 {
-	if (!p || p->closed)
-		return;
-	p->closed = true;
-	atomic_store(&p->mode, CLOSED); /* a spinning helper sees it and sleeps */
+	if (p)
+		atomic_store(&p->mode, CLOSED); /* a spinning helper sees it and sleeps */
 }
 
 void xs_tops_counts(const struct xs_tops *p, size_t *by_helper, size_t *by_caller)
