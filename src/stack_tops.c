@@ -135,18 +135,6 @@ static void *helper_main(void *arg)
 	}
 }
 
-/* Its own pages faulted in now, for us and for the kernel that writes them. */
-static void *zeroed(size_t n, size_t size)
-{
-	void *mem = calloc(n, size);
-
-	if (mem) {
-		memset(mem, 0, n * size);
-		xs_pages_touch_ours(mem, n * size);
-	}
-	return mem;
-}
-
 /*
  * Real-time, at the lowest priority: woken by a real-time stopper, a normal
  * thread is queued on the stopper's own CPU and waits there until the stop
@@ -182,10 +170,10 @@ struct xs_tops *xs_tops_new(pid_t pid, size_t cap, bool helper)
 	if (!p)
 		return NULL;
 	p->pid = pid;
-	p->cap = cap;
-	p->slot = zeroed(cap, sizeof(*p->slot));
-	p->top = zeroed(cap, sizeof(*p->top));
-	p->queue = zeroed(cap, sizeof(*p->queue));
+	p->cap = cap; /* pages faulted in now, for us and for the kernel that writes them */
+	p->slot = xs_alloc_ours(cap * sizeof(*p->slot));
+	p->top = xs_alloc_ours(cap * sizeof(*p->top));
+	p->queue = xs_alloc_ours(cap * sizeof(*p->queue));
 	atomic_init(&p->mode, SLEEPING);
 	if (!p->slot || !p->top || !p->queue) {
 		xs_tops_free(p);

@@ -131,6 +131,17 @@ void xs_pages_touch_ours(const void *buf, size_t len)
 	}
 }
 
+void *xs_alloc_ours(size_t len)
+{
+	void *mem = malloc(len ? len : 1);
+
+	if (mem) {
+		memset(mem, 0, len); /* calloc may hand out pages not yet faulted in */
+		xs_pages_touch_ours(mem, len);
+	}
+	return mem;
+}
+
 void xs_pages_free(struct xs_pages *p)
 {
 	free(p->addr);

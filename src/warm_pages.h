@@ -40,6 +40,9 @@ size_t xs_pages_touch(pid_t pid, const struct xs_pages *p);
  * wrote it (the kernel's view of it is built apart). Best effort.
  */
 void xs_pages_touch_ours(const void *buf, size_t len);
+/* len zeroed bytes, faulted in by us and by the kernel: memory the stop may
+ * use without a page fault. NULL when out of memory. */
+void *xs_alloc_ours(size_t len);
 void xs_pages_free(struct xs_pages *p);
 
 #endif
