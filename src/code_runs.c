@@ -3,6 +3,7 @@
 #include "code_runs.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,8 @@ struct run {
 	uint64_t start;
 	size_t len;
 	unsigned char *buf;
+	unsigned char *seen; /* xs_runs_remember: what the run held then */
+	unsigned char *now;  /* xs_runs_reread reads into this */
 };
 
 struct xs_runs {
@@ -41,8 +44,11 @@ void xs_runs_free(struct xs_runs *r)
 {
 	if (!r)
 		return;
-	for (size_t i = 0; i < r->n; i++)
+	for (size_t i = 0; i < r->n; i++) {
 		free(r->v[i].buf);
+		free(r->v[i].seen);
+		free(r->v[i].now);
+	}
 	free(r->v);
 	free(r);
 }
@@ -63,7 +69,7 @@ static int plan_runs(const struct xs_span *s, size_t n, struct xs_runs *r)
 				cur->len = end - cur->start;
 			continue;
 		}
-		r->v[r->n++] = (struct run){s[i].addr, s[i].len, NULL};
+		r->v[r->n++] = (struct run){.start = s[i].addr, .len = s[i].len};
 	}
 	return 0;
 }
@@ -84,12 +90,7 @@ int xs_runs_new(const struct xs_span *spans, size_t n, struct xs_runs **out)
 	for (size_t i = 0; !rc && i < r->n; i++) {
 		struct run *run = &r->v[i];
 
-		/* Written now: its pages are not faulted in while threads wait. */
-		run->buf = malloc(run->len);
-		if (run->buf) {
-			memset(run->buf, 0, run->len);
-			xs_pages_touch_ours(run->buf, run->len); /* and by the kernel */
-		} else
+		if (!(run->buf = xs_alloc_ours(run->len)))
 			rc = xs_fail(-ENOMEM, "no memory for %zu code bytes", run->len);
 	}
 	free(sorted);
@@ -112,6 +113,37 @@ int xs_runs_fill(struct xs_runs *r, pid_t pid, struct xs_target *t)
 			return rc;
 	}
 	return 0;
+}
+
+int xs_runs_remember(struct xs_runs *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		struct run *run = &r->v[i];
+
+		if (!run->seen && !(run->seen = xs_alloc_ours(run->len)))
+			return xs_fail(-ENOMEM, "no memory for %zu code bytes", run->len);
+		if (!run->now && !(run->now = xs_alloc_ours(run->len)))
+			return xs_fail(-ENOMEM, "no memory for %zu code bytes", run->len);
+		memcpy(run->seen, run->buf, run->len);
+	}
+	return 0;
+}
+
+int xs_runs_reread(struct xs_runs *r, struct xs_target *t)
+{
+	bool same = true;
+
+	for (size_t i = 0; i < r->n; i++) {
+		const struct run *run = &r->v[i];
+		int rc = xs_target_read(t, run->start, run->now, run->len);
+
+		if (rc)
+			return rc;
+		same = same && memcmp(run->now, run->seen, run->len) == 0;
+	}
+	for (size_t i = 0; !same && i < r->n; i++)
+		memcpy(r->v[i].buf, r->v[i].now, r->v[i].len);
+	return same;
 }
 
 unsigned char *xs_runs_at(struct xs_runs *r, uint64_t addr, size_t len)

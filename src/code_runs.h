@@ -25,6 +25,16 @@ struct xs_runs;
 int xs_runs_new(const struct xs_span *spans, size_t n, struct xs_runs **out);
 /* Read every run: through t when attached (t non-NULL), else from pid's memory. */
 int xs_runs_fill(struct xs_runs *r, pid_t pid, struct xs_target *t);
+/*
+ * Before the stop, so that the stop need not look at each span again: keep
+ * a copy of what every run holds (read with xs_runs_fill), then change the
+ * buffers into what they should hold. In the stop, xs_runs_reread reads the
+ * runs again: 1 when each still holds what was kept (the buffers are ready
+ * to write), 0 when one does not (the buffers then hold what was just read,
+ * to change again span by span), or a negative errno.
+ */
+int xs_runs_remember(struct xs_runs *r);
+int xs_runs_reread(struct xs_runs *r, struct xs_target *t);
 /* Our copy of target bytes [addr, addr + len): inside one run, or NULL. */
 unsigned char *xs_runs_at(struct xs_runs *r, uint64_t addr, size_t len);
 /* Write every run back, in address order; after_first(arg) runs after the first. */

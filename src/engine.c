@@ -337,7 +337,7 @@ static int switch_payload(struct xs_session *s, int slot, bool apply, struct xs_
 	 * already marked applied: should the action not finish, the journal's
 	 * undo rewrites them from what the code then holds. A lone apply's went
 	 * out just before the stop (prewrite_records). */
-	for (uint32_t i = 0; !rc && apply && i < x->n; i++)
+	for (uint32_t i = 0; !rc && apply && !x->records_written && i < x->n; i++)
 		x->fs[i].applied = 1;
 	if (!rc && apply && !x->records_written)
 		rc = xs_fstate_write(s, slot, x->fs);
@@ -347,9 +347,16 @@ static int switch_payload(struct xs_session *s, int slot, bool apply, struct xs_
 		xs_mark("journal");
 	}
 	if (!rc) {
+		bool untouched = false;
+
 		xs_crash_point(apply ? "apply-after-journal" : "revert-after-journal");
 		rc = xs_patch_write(s, slot, x, apply,
-				    apply ? "apply-after-first-write" : "revert-after-first-write");
+				    apply ? "apply-after-first-write" : "revert-after-first-write",
+				    &untouched);
+		/* Refused before any write (a site not as expected): the undo
+		 * must not rewrite sites someone else changed. */
+		if (rc && untouched)
+			s->state->journal.count--;
 	}
 	if (!rc) {
 		p->status = apply ? XS_STATUS_APPLIED : XS_STATUS_REVERTED;
@@ -412,6 +419,8 @@ static int plan_ahead(struct xs_session *s, struct plan *pl)
 		rc = xs_sites_prepare(s, pl->sites_slot, pl->apply >= 0, &pl->sites);
 		if (rc)
 			pl->sites_slot = -1;
+		else
+			xs_sites_edit_ahead(s, pl->sites_slot, pl->apply >= 0, &pl->sites);
 	}
 	for (size_t i = 0; !rc && i < pl->nrevert; i++)
 		rc = add_ranges(s, pl->revert[i], false, NULL, &pl->ranges, &pl->nranges);

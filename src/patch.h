@@ -23,18 +23,25 @@ struct xs_sites {
 	struct xs_fstate *fs;
 	struct xs_runs *code;
 	bool records_written; /* an apply's records, written before the stop */
+	bool edited; /* the code runs checked and changed before the stop */
 };
 
 /* Attached or not (reads go through the session). */
 int xs_sites_prepare(struct xs_session *s, int slot, bool apply, struct xs_sites *x);
 void xs_sites_free(struct xs_sites *x);
+/* Before the stop, for sites nothing earlier in the stop changes: read the
+ * code around them, check and change it in our copy (x->edited), so that the
+ * stop only compares and writes. Best effort: on any failure the stop does
+ * it all. */
+void xs_sites_edit_ahead(struct xs_session *s, int slot, bool apply, struct xs_sites *x);
 /* In the stop: read every site, which must hold what the switch expects (to
  * apply, the bytes prepare saw; to revert, the bytes written), else -EIO
  * before any write; then write apply's fs.written or revert's fs.saved (an
  * apply's records were written before its journal; a revert's stay as they
- * were: a REVERTED payload's records are read by no one). */
+ * were: a REVERTED payload's records are read by no one). *untouched: it
+ * failed before writing anything. */
 int xs_patch_write(struct xs_session *s, int slot, struct xs_sites *x, bool apply,
-		   const char *crash_point);
+		   const char *crash_point, bool *untouched);
 /* The bytes the running code had before any payload patched this site. */
 int xs_patch_original(struct xs_session *s, uint64_t old_addr, unsigned char *buf, size_t len);
 

@@ -363,6 +363,22 @@ read_code() {
 	printf '%s' "$out"
 }
 
+# write_code PID ADDR HEX...: write bytes into PID's memory, with the
+# process stopped (SIGSTOP, then SIGCONT) so no thread runs half-written code.
+write_code() {
+	local pid=$1 addr=$2 esc= b
+	shift 2
+	for b in "$@"; do esc="$esc\\x$b"; done
+	kill -STOP "$pid" || fail "cannot stop pid $pid"
+	for _ in $(seq 200); do # every thread, not just the first, within 2 s
+		[ -z "$(grep -Lw '^State:.T' /proc/"$pid"/task/*/status 2>/dev/null)" ] && break
+		sleep 0.01
+	done
+	printf "$esc" | dd of="/proc/$pid/mem" bs=1 seek=$((addr)) oflag=seek_bytes conv=notrunc status=none ||
+		{ kill -CONT "$pid"; fail "cannot write $# bytes at $addr in pid $pid"; }
+	kill -CONT "$pid" || fail "cannot resume pid $pid"
+}
+
 # Maps of PID, without the lines that move on their own.
 maps_of() {
 	grep -Ev '\[(vsyscall|vvar|vvar_vclock|vdso)\]' "/proc/$1/maps" ||

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit test for the batched code reads and writes (src/code_runs.c), on a
+ * stopped child: spans grouped into runs, each span found in our copy, what
+ * is written back lands in the child; a run kept before the stop and read
+ * again is "unchanged" only while the child's bytes are the same, gaps
+ * between spans included, and when changed the copy is what the child holds.
+ */
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "code_runs.h"
+#include "error.h"
+#include "target.h"
+
+#define REGION 8192
+
+/* Same address in the forked child: it is the child's code stand-in. */
+static unsigned char region[REGION] __attribute__((aligned(4096)));
+
+static bool child_holds(struct xs_target *t, uint64_t at, const void *want, size_t len)
+{
+	unsigned char got[64];
+
+	return len <= sizeof(got) && !xs_target_read(t, at, got, len) && !memcmp(got, want, len);
+}
+
+int main(void)
+{
+	const uint64_t base = (uintptr_t)region;
+	struct xs_span spans[] = {
+		{ base + 4000, 5 }, { base + 16, 5 }, { base + 64, 8 }, { base + 66, 4 },
+		{ base + 5000, 5 }, /* 1000 past the others: a run of its own */
+	};
+	const unsigned char jump[5] = { 0xe9, 1, 2, 3, 4 };
+	struct xs_target *t = NULL;
+	struct xs_runs *r = NULL;
+	pid_t pid;
+	int rc;
+
+	for (int i = 0; i < REGION; i++)
+		region[i] = (unsigned char)(i * 7);
+	pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlives a failed test */
+		for (;;)
+			pause();
+	}
+	check(pid > 0, "child started");
+	rc = pid > 0 ? xs_target_attach(pid, 2000, &t) : -1;
+	check(rc == 0, "attached to the child (%d)", rc);
+	rc = rc ? rc : xs_runs_new(spans, 5, &r);
+	check(rc == 0 && r, "runs made for 5 spans");
+	rc = rc ? rc : xs_runs_fill(r, pid, t);
+	check(rc == 0, "runs read");
+	if (!rc) {
+		check(xs_runs_at(r, base + 16, 5) && !memcmp(xs_runs_at(r, base + 16, 5), region + 16, 5),
+		      "a span's bytes are the child's");
+		check(xs_runs_at(r, base + 66, 4) == xs_runs_at(r, base + 64, 8) + 2,
+		      "overlapping spans share their bytes");
+		check(!xs_runs_at(r, base + 3000, 5), "bytes in no run are not found");
+		check(!xs_runs_at(r, base + 5003, 5), "a piece running past its run is not found");
+	}
+
+	/* Kept, changed in our copy, read again while the child is as it was. */
+	rc = rc ? rc : xs_runs_remember(r);
+	check(rc == 0, "runs kept");
+	if (!rc) {
+		memcpy(xs_runs_at(r, base + 16, 5), jump, 5);
+		rc = xs_runs_reread(r, t);
+		check(rc == 1, "unchanged child: reread says so (%d)", rc);
+		check(!memcmp(xs_runs_at(r, base + 16, 5), jump, 5), "and our change is kept");
+	}
+
+	/* The child changes a byte between two spans of one run. */
+	if (rc == 1) {
+		unsigned char other = region[40] ^ 0xff;
+
+		rc = xs_target_write(t, base + 40, &other, 1);
+		check(rc == 0, "a gap byte changed in the child");
+		rc = rc ? rc : xs_runs_reread(r, t);
+		check(rc == 0, "changed gap: reread says so (%d)", rc);
+		check(!memcmp(xs_runs_at(r, base + 16, 5), region + 16, 5) &&
+			      xs_runs_at(r, base + 40, 1)[0] == other,
+		      "and our copy is what the child now holds, our change gone");
+		memcpy(xs_runs_at(r, base + 16, 5), jump, 5);
+		memcpy(xs_runs_at(r, base + 5000, 5), jump, 5);
+		rc = xs_runs_write(t, r, NULL, NULL);
+		check(rc == 0, "runs written");
+		check(child_holds(t, base + 16, jump, 5) && child_holds(t, base + 5000, jump, 5),
+		      "both runs' changes are in the child");
+		check(child_holds(t, base + 40, &other, 1) && child_holds(t, base + 21, region + 21, 19),
+		      "the bytes between spans are as the child had them");
+	}
+	xs_runs_free(r);
+	if (t)
+		xs_target_detach(t);
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	xs_error_clear();
+	printf("%s: %d failure(s)\n", failures ? "FAIL" : "PASS", failures);
+	return failures ? 1 : 0;
+}
