@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,29 +143,6 @@ static bool owner_alive(pid_t owner)
 	return owner > 0 && owner != getpid() && access(path, F_OK) == 0;
 }
 
-/*
- * While the target is stopped, its threads' pause is our run time: at normal
- * priority, threads already released (or any busy process) take the CPU we
- * need to finish. Run at SCHED_FIFO for the stop when allowed; the waits in
- * the door sleep, so we never spin at that priority.
- */
-static void raise_priority(struct xs_session *s)
-{
-	struct sched_param rt = {.sched_priority = 10};
-
-	s->saved_policy = sched_getscheduler(0);
-	if (s->saved_policy < 0 || sched_getparam(0, &s->saved_param) ||
-	    sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &rt))
-		s->saved_policy = -1; /* not permitted: run as we are */
-}
-
-static void restore_priority(struct xs_session *s)
-{
-	if (s->saved_policy >= 0)
-		sched_setscheduler(0, s->saved_policy, &s->saved_param);
-	s->saved_policy = -1;
-}
-
 /* before: a session of moments ago whose registry (state) this one takes over. */
 static int open_session(pid_t pid, bool attach, long timeout_ms, struct xs_session *before,
 			struct xs_session **out)
@@ -187,9 +163,6 @@ static int open_session(pid_t pid, bool attach, long timeout_ms, struct xs_sessi
 		return xs_fail(-ENOMEM, "pid %d: no memory for a session", pid);
 	}
 	s->pid = pid;
-	s->saved_policy = -1;
-	if (attach)
-		raise_priority(s);
 	rc = find_state(pid, &s->state_addr);
 	if (!rc && attach && before) {
 		before->hooks.warm = &before->warm;
@@ -238,7 +211,6 @@ void xs_session_close(struct xs_session *s)
 		return;
 	if (s->t)
 		xs_target_detach(s->t);
-	restore_priority(s);
 	xs_pages_free(&s->warm);
 	free(s->state);
 	free(s);

@@ -7,7 +7,6 @@
 #ifndef XS_SESSION_H
 #define XS_SESSION_H
 
-#include <sched.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -25,8 +24,6 @@ struct xs_session {
 	struct xs_pages warm;  /* for the stop a later session makes: warm_pages.h */
 	struct xs_stop_hooks hooks; /* for it too (warm is taken from above) */
 	bool head_unchanged;   /* hooks.before_stop saw the registry as this session read it */
-	int saved_policy;      /* scheduling policy to restore, -1: unchanged */
-	struct sched_param saved_param;
 };
 
 /* Read the registry, attaching (stopping every thread) when attach is set.

@@ -199,6 +199,33 @@ static int seize_one(struct xs_tgt *g, pid_t tid)
 }
 
 /*
+ * While threads are stopped, our run time is their pause: at normal
+ * priority, threads already released (or any busy process) take the CPU we
+ * need to finish. So SCHED_FIFO from the first interrupt to the last detach,
+ * when allowed; not before: seizing stops no thread, and at real-time
+ * priority we would only keep a running one off its CPU. The waits in the
+ * door sleep, so we never spin long at that priority.
+ */
+static void run_realtime(struct xs_tgt *g)
+{
+	struct sched_param rt = {.sched_priority = 10};
+
+	if (g->saved_policy >= 0)
+		return;
+	g->saved_policy = sched_getscheduler(0);
+	if (g->saved_policy < 0 || sched_getparam(0, &g->saved_param) ||
+	    sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &rt))
+		g->saved_policy = -1; /* not permitted: run as we are */
+}
+
+static void run_as_before(struct xs_tgt *g)
+{
+	if (g->saved_policy >= 0)
+		sched_setscheduler(0, g->saved_policy, &g->saved_param);
+	g->saved_policy = -1;
+}
+
+/*
  * Interrupt every thread seized by seize_new, in one tight loop: the threads
  * stop together, as late as possible (seizing does not stop them). One that
  * stopped on its own since its seizing (a signal, a clone) is booked instead:
@@ -217,6 +244,7 @@ static int interrupt_fresh(struct xs_tgt *g)
 		g->before_stop = NULL; /* once */
 		xs_mark("interrupt");
 	}
+	run_realtime(g);
 	xs_tgt_take_unsolicited(g);
 	for (size_t i = 0; i < g->pub.nthreads; i++) {
 		int rc;
@@ -441,6 +469,7 @@ int xs_target_attach_hooked(pid_t pid, long timeout_ms, const struct xs_stop_hoo
 		return xs_fail(-ENOMEM, "pid %d: no memory", pid);
 	g->pub.pid = pid;
 	g->pub.mem_fd = -1;
+	g->saved_policy = -1;
 	if (warm && warm->n && (g->warm.addr = malloc(warm->n * sizeof(*warm->addr)))) {
 		memcpy(g->warm.addr, warm->addr, warm->n * sizeof(*warm->addr));
 		g->warm.n = g->warm.cap = warm->n;
@@ -494,6 +523,7 @@ int xs_target_stop(struct xs_target *t, long timeout_ms)
 		return xs_fail(-ESRCH, "pid %d has exited", t->pid);
 	xs_pages_touch(t->pid, &g->warm);
 	xs_tgt_take_unsolicited(g);
+	run_realtime(g);
 	/* Interrupt all first, then wait: the threads stop in parallel. */
 	for (size_t i = 0; i < t->nthreads && !rc; i++)
 		if (!t->threads[i].stopped && !g->ts[i].awaiting)
@@ -647,6 +677,7 @@ void xs_target_detach(struct xs_target *t)
 		return;
 	g = xs_tgt(t);
 	release_all(g);
+	run_as_before(g);
 	xs_tgt_unblock();
 	xs_seccomp_forget(g);
 	if (t->mem_fd >= 0)

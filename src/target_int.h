@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include <sched.h>
+
 #include "target.h"
 #include "warm_pages.h"
 
@@ -71,6 +73,8 @@ struct xs_tgt {
 	struct xs_seccomp *sc; /* seccomp view of threads[0]; NULL until needed */
 	bool block_wait;       /* xs_tgt_wait may block in waitpid (xs_tgt_collect) */
 	long long spin_until;  /* xs_now_us: before then, watch for a due stop, do not sleep */
+	int saved_policy;      /* ours before the first interrupt; -1: not changed */
+	struct sched_param saved_param;
 };
 
 static inline struct xs_tgt *xs_tgt(struct xs_target *t)

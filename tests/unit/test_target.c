@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
@@ -285,6 +286,8 @@ static void test_pause(void)
 
 	rc = xs_target_attach(pid, 1000, &t);
 	check(rc == 0, "attach for stop/resume cycles");
+	/* As root: real-time while the threads are held, as before once let go. */
+	check((sched_getscheduler(0) & ~SCHED_RESET_ON_FORK) == SCHED_FIFO, "the tracer runs at SCHED_FIFO while the target is stopped");
 	all_ok = rc == 0;
 	for (int k = 0; k < 50 && all_ok; k++) {
 		long long t0;
@@ -302,6 +305,7 @@ static void test_pause(void)
 		printf("  stop+resume pause (tracer): median %lld us, max %lld us\n", cycle[25], cycle[49]);
 	}
 	xs_target_detach(t);
+	check(sched_getscheduler(0) == SCHED_OTHER, "and at its own policy again after the detach");
 	check(alive(pid) && status_num(pid, 0, "TracerPid", 10) == 0, "busy target alive and untraced");
 	finish(pid);
 }
