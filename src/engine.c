@@ -564,6 +564,7 @@ static void check_before_stop(struct xs_target *t, void *arg)
 	unsigned char head[offsetof(struct xs_state, payloads)];
 	uint32_t version, action;
 
+	xs_session_check_map(a->planned);
 	if (xs_target_read(t, a->state_addr, head, sizeof(head))) {
 		xs_error_clear(); /* the stop reads it again and says why */
 		return;
@@ -629,6 +630,7 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 		ahead = (struct ahead){ s, lone_apply ? &pl.sites : NULL, s->state_addr,
 					lone_apply ? s->state->payloads[pl.apply].fstate_addr : 0,
 					version };
+		xs_session_map_state(s);
 		s->hooks.before_stop = check_before_stop;
 		s->hooks.before_arg = &ahead;
 	}

@@ -170,6 +170,10 @@ static int open_session(pid_t pid, bool attach, long timeout_ms, struct xs_sessi
 	} else if (!rc && attach) {
 		rc = xs_target_attach(pid, timeout_ms, &s->t);
 	}
+	if (!rc && before && before->map_current && s->state_addr == known_addr) {
+		s->map = before->map; /* checked once every thread was seized */
+		before->map = (struct xs_state_map){ 0 };
+	}
 	if (!rc)
 		rc = read_state(s, known_addr, before && before->head_unchanged);
 	if (!rc && s->state->journal.action != XS_ACTION_NONE &&
@@ -212,8 +216,22 @@ void xs_session_close(struct xs_session *s)
 	if (s->t)
 		xs_target_detach(s->t);
 	xs_pages_free(&s->warm);
+	xs_state_map_close(&s->map);
 	free(s->state);
 	free(s);
+}
+
+void xs_session_map_state(struct xs_session *s)
+{
+	if (s->state_addr && !s->map.mem)
+		xs_state_map_open(&s->map, s->pid, s->state_addr, STATE_SIZE);
+}
+
+void xs_session_check_map(struct xs_session *s)
+{
+	s->map_current = xs_state_map_current(&s->map, s->pid, s->state_addr);
+	if (!s->map_current)
+		xs_state_map_close(&s->map);
 }
 
 int xs_session_syscall(struct xs_session *s, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
@@ -281,6 +299,7 @@ void xs_session_drop_empty_state(struct xs_session *s)
 		if (s->state->payloads[i].used)
 			return;
 	xs_session_syscall(s, SYS_munmap, s->state_addr, STATE_SIZE, 0, 0, 0, 0, &ignored);
+	xs_state_map_close(&s->map);
 	s->state_addr = 0;
 	s->created_state = false;
 }
@@ -292,15 +311,18 @@ void xs_session_drop_empty_state(struct xs_session *s)
  */
 int xs_session_commit(struct xs_session *s)
 {
-	size_t span = used_span(s->state);
+	size_t span = used_span(s->state), len;
 
 	if (span < s->span)
 		span = s->span;
 	s->span = span;
 	s->state->version++;
-	return xs_target_write(s->t, s->state_addr, s->state,
-			       offsetof(struct xs_state, payloads) +
-				       span * sizeof(s->state->payloads[0]));
+	len = offsetof(struct xs_state, payloads) + span * sizeof(s->state->payloads[0]);
+	if (s->map.mem && s->t) { /* attached: no other run writes it meanwhile */
+		memcpy(s->map.mem, s->state, len);
+		return 0;
+	}
+	return xs_target_write(s->t, s->state_addr, s->state, len);
 }
 
 int xs_session_find(struct xs_session *s, const char *id)

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "state.h"
+#include "state_map.h"
 #include "target.h"
 #include "warm_pages.h"
 
@@ -24,6 +25,8 @@ struct xs_session {
 	struct xs_pages warm;  /* for the stop a later session makes: warm_pages.h */
 	struct xs_stop_hooks hooks; /* for it too (warm is taken from above) */
 	bool head_unchanged;   /* hooks.before_stop saw the registry as this session read it */
+	struct xs_state_map map; /* the registry mapped here too (state_map.h), or not */
+	bool map_current;      /* hooks.before_stop saw it is still the target's */
 };
 
 /* Read the registry, attaching (stopping every thread) when attach is set.
@@ -34,6 +37,12 @@ int xs_session_open(pid_t pid, bool attach, long timeout_ms, struct xs_session *
 int xs_session_open_again(pid_t pid, long timeout_ms, struct xs_session *before,
 			  struct xs_session **out);
 void xs_session_close(struct xs_session *s);
+/* Before the stop, in the session a later one takes over: map the registry
+ * here too (best effort), and, once every thread is seized, check that it
+ * is still the target's. A session opened again uses a checked map for its
+ * commits. */
+void xs_session_map_state(struct xs_session *s);
+void xs_session_check_map(struct xs_session *s);
 
 /* Create the registry in the target when it has none (attached only). */
 int xs_session_ensure_state(struct xs_session *s);

@@ -242,9 +242,10 @@ static int interrupt_fresh(struct xs_tgt *g)
 		if (g->before_stop)
 			g->before_stop(&g->pub, g->before_arg);
 		g->before_stop = NULL; /* once */
+		run_realtime(g);
 		xs_mark("interrupt");
 	}
-	run_realtime(g);
+	run_realtime(g); /* (when the first interrupt comes later, for threads found late) */
 	xs_tgt_take_unsolicited(g);
 	for (size_t i = 0; i < g->pub.nthreads; i++) {
 		int rc;
