@@ -4,7 +4,8 @@
 # payload of 1, 100 and 1000 functions, at 1, 16 and 128 threads, next to the
 # bare-tracer floor (bench/floor.c) measured in the same run. See bench/README.md.
 # Writes bench/results/<host>-<date>.txt and .json. Knobs (environment):
-# BENCH_REPS (5), BENCH_REPS_BIG (3, for 64 threads and more: each command
+# BENCH_REPS (11: below 64 threads a rep takes ~0.1-2 s, and one disturbed rep
+# in five moved a median), BENCH_REPS_BIG (3, for 64 threads and more: each command
 # then takes seconds), BENCH_THREADS ("1 16 128"), BENCH_FUNCS ("1 100 1000"),
 # BENCH_LOAD (0; 1 also measures `xsplice load`), XSPLICE.
 set -u
@@ -12,7 +13,7 @@ self=$(readlink -f "$0")
 cd "$(dirname "$self")/.."
 root=$PWD
 XSPLICE=${XSPLICE:-$root/build/bin/xsplice}
-REPS=${BENCH_REPS:-5}
+REPS=${BENCH_REPS:-11}
 REPS_BIG=${BENCH_REPS_BIG:-3}
 THREADS=${BENCH_THREADS:-"1 16 128"}
 FUNCS=${BENCH_FUNCS:-"1 100 1000"}

@@ -336,7 +336,7 @@ static int switch_payload(struct xs_session *s, int slot, bool apply, struct xs_
 	/* An apply's records (saved bytes first of all) go before the journal,
 	 * already marked applied: should the action not finish, the journal's
 	 * undo rewrites them from what the code then holds. A lone apply's went
-	 * out just before the stop (prewrite_records). */
+	 * out just before the stop (check_before_stop). */
 	for (uint32_t i = 0; !rc && apply && !x->records_written && i < x->n; i++)
 		x->fs[i].applied = 1;
 	if (!rc && apply && !x->records_written)
