@@ -201,10 +201,10 @@ static int seize_one(struct xs_tgt *g, pid_t tid)
 /*
  * While threads are stopped, our run time is their pause: at normal
  * priority, threads already released (or any busy process) take the CPU we
- * need to finish. So SCHED_FIFO from the first interrupt to the last detach,
- * when allowed; not before: seizing stops no thread, and at real-time
- * priority we would only keep a running one off its CPU. The waits in the
- * door sleep, so we never spin long at that priority.
+ * need to finish. So SCHED_FIFO from just before the first interrupt to the
+ * last detach, when allowed; not while seizing: that stops no thread, and at
+ * real-time priority we would only keep a running one off its CPU. The
+ * waits in the door sleep, so we never spin long at that priority.
  */
 static void run_realtime(struct xs_tgt *g)
 {
@@ -237,15 +237,16 @@ static int interrupt_fresh(struct xs_tgt *g)
 
 	for (size_t i = 0; i < g->pub.nthreads && first; i++)
 		first = !g->pub.threads[i].stopped && !g->ts[i].awaiting;
+	/* From here on: the pages touched stay warm and the hook's reads fresh
+	 * only if no busy thread takes our CPU before the interrupts. */
+	run_realtime(g);
 	if (first) { /* not when threads found late would make the stopped ones wait */
 		xs_pages_touch(g->pub.pid, &g->warm);
 		if (g->before_stop)
 			g->before_stop(&g->pub, g->before_arg);
 		g->before_stop = NULL; /* once */
-		run_realtime(g);
 		xs_mark("interrupt");
 	}
-	run_realtime(g); /* (when the first interrupt comes later, for threads found late) */
 	xs_tgt_take_unsolicited(g);
 	for (size_t i = 0; i < g->pub.nthreads; i++) {
 		int rc;
