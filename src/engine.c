@@ -419,7 +419,7 @@ static int plan_ahead(struct xs_session *s, struct plan *pl)
 		rc = xs_sites_prepare(s, pl->sites_slot, pl->apply >= 0, &pl->sites);
 		if (rc)
 			pl->sites_slot = -1;
-		else
+		else if (!s->t) /* planned again in the stop: the write reads them once */
 			xs_sites_edit_ahead(s, pl->sites_slot, pl->apply >= 0, &pl->sites);
 	}
 	for (size_t i = 0; !rc && i < pl->nrevert; i++)
