@@ -523,9 +523,9 @@ int xs_target_stop(struct xs_target *t, long timeout_ms)
 
 	if (g->gone)
 		return xs_fail(-ESRCH, "pid %d has exited", t->pid);
+	run_realtime(g); /* before the touch, as in interrupt_fresh */
 	xs_pages_touch(t->pid, &g->warm);
 	xs_tgt_take_unsolicited(g);
-	run_realtime(g);
 	/* Interrupt all first, then wait: the threads stop in parallel. */
 	for (size_t i = 0; i < t->nthreads && !rc; i++)
 		if (!t->threads[i].stopped && !g->ts[i].awaiting)
