@@ -7,12 +7,11 @@
 #ifndef XS_TARGET_INT_H
 #define XS_TARGET_INT_H
 
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
-
-#include <sched.h>
 
 #include "target.h"
 #include "warm_pages.h"
