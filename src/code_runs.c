@@ -141,9 +141,13 @@ int xs_runs_reread(struct xs_runs *r, struct xs_target *t)
 			return rc;
 		same = same && memcmp(run->now, run->seen, run->len) == 0;
 	}
-	for (size_t i = 0; !same && i < r->n; i++)
-		memcpy(r->v[i].buf, r->v[i].now, r->v[i].len);
 	return same;
+}
+
+void xs_runs_take_reread(struct xs_runs *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		memcpy(r->v[i].buf, r->v[i].now, r->v[i].len);
 }
 
 unsigned char *xs_runs_at(struct xs_runs *r, uint64_t addr, size_t len)

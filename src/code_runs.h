@@ -29,12 +29,14 @@ int xs_runs_fill(struct xs_runs *r, pid_t pid, struct xs_target *t);
  * Before the stop, so that the stop need not look at each span again: keep
  * a copy of what every run holds (read with xs_runs_fill), then change the
  * buffers into what they should hold. In the stop, xs_runs_reread reads the
- * runs again: 1 when each still holds what was kept (the buffers are ready
- * to write), 0 when one does not (the buffers then hold what was just read,
- * to change again span by span), or a negative errno.
+ * runs again, aside: 1 when each still holds what was kept (the buffers are
+ * ready to write), 0 when one does not, or a negative errno. It leaves the
+ * buffers alone, so it may be called again; xs_runs_take_reread then puts
+ * what it read last into them, to be changed again span by span.
  */
 int xs_runs_remember(struct xs_runs *r);
 int xs_runs_reread(struct xs_runs *r, struct xs_target *t);
+void xs_runs_take_reread(struct xs_runs *r);
 /* Our copy of target bytes [addr, addr + len): inside one run, or NULL. */
 unsigned char *xs_runs_at(struct xs_runs *r, uint64_t addr, size_t len);
 /* Write every run back, in address order; after_first(arg) runs after the first. */

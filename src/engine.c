@@ -633,6 +633,10 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 		xs_session_map_state(s);
 		s->hooks.before_stop = check_before_stop;
 		s->hooks.before_arg = &ahead;
+		if (pl.sites_slot >= 0) { /* a lone apply or revert */
+			s->hooks.all_stopped = xs_sites_reread_stopped;
+			s->hooks.stopped_arg = &pl.sites;
+		}
 	}
 	if (!rc) {
 		s->hooks.regs_read = xs_unwinder_regs_read;

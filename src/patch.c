@@ -164,6 +164,24 @@ void xs_sites_edit_ahead(struct xs_session *s, int slot, bool apply, struct xs_s
 }
 
 /*
+ * Reading the registers of a thread that has just stopped waits until it is
+ * off its CPU (5-15 us on a VM); reading the code first takes that wait.
+ */
+void xs_sites_reread_stopped(struct xs_target *t, void *arg)
+{
+	struct xs_sites *x = arg;
+
+	if (!x->edited)
+		return;
+	x->reread = xs_runs_reread(x->code, t);
+	x->reread_era = t->era;
+	if (x->reread < 0) {
+		xs_error_clear(); /* read again when writing, and said then */
+		x->reread_era = 0;
+	}
+}
+
+/*
  * Every site is read, changed in our copy and written back in runs (one
  * pread and one pwrite per run of nearby sites). A crash between two runs
  * leaves some sites done, which the journal's byte-by-byte recovery undoes.
@@ -172,13 +190,22 @@ int xs_patch_write(struct xs_session *s, int slot, struct xs_sites *x, bool appl
 		   const char *crash_point, bool *untouched)
 {
 	const struct xs_state_payload *p = &s->state->payloads[slot];
-	int rc = x->edited ? xs_runs_reread(x->code, s->t) : xs_runs_fill(x->code, s->pid, s->t);
+	int rc;
 
+	if (x->edited && x->reread_era && x->reread_era == s->t->era)
+		rc = x->reread; /* read since every thread stopped, nothing changed since */
+	else if (x->edited)
+		rc = xs_runs_reread(x->code, s->t);
+	else
+		rc = xs_runs_fill(x->code, s->pid, s->t);
 	xs_mark("code read");
-	if (rc == 1) /* unchanged since xs_sites_edit_ahead: ready to write */
+	if (rc == 1) { /* unchanged since xs_sites_edit_ahead: ready to write */
 		rc = 0;
-	else if (rc == 0)
+	} else if (rc == 0) {
+		if (x->edited)
+			xs_runs_take_reread(x->code);
 		rc = edit_sites(p, x, apply);
+	}
 	*untouched = rc != 0;
 	if (!rc) /* on failure the journal lets the next run put it back */
 		rc = xs_runs_write(s->t, x->code, xs_crash_point, crash_point);

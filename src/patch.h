@@ -24,6 +24,9 @@ struct xs_sites {
 	struct xs_runs *code;
 	bool records_written; /* an apply's records, written before the stop */
 	bool edited; /* the code runs checked and changed before the stop */
+	/* xs_sites_reread_stopped's result, good while the target's era is this */
+	int reread;
+	unsigned long reread_era;
 };
 
 /* Attached or not (reads go through the session). */
@@ -34,6 +37,12 @@ void xs_sites_free(struct xs_sites *x);
  * stop only compares and writes. Best effort: on any failure the stop does
  * it all. */
 void xs_sites_edit_ahead(struct xs_session *s, int slot, bool apply, struct xs_sites *x);
+/*
+ * The target's all_stopped hook (arg: the sites): the edited runs read again
+ * as soon as every thread has stopped, while the registers cannot be read
+ * yet. xs_patch_write uses what it found if nothing ran or was written since.
+ */
+void xs_sites_reread_stopped(struct xs_target *t, void *arg);
 /* In the stop: read every site, which must hold what the switch expects (to
  * apply, the bytes prepare saw; to revert, the bytes written), else -EIO
  * before any write; then write apply's fs.written or revert's fs.saved (an

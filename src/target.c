@@ -330,7 +330,7 @@ static bool holding_all(struct xs_tgt *g)
 static int settle(struct xs_tgt *g, long long deadline, long timeout_ms)
 {
 	for (;;) {
-		int rc = xs_tgt_collect(g, deadline, timeout_ms, false);
+		int rc = xs_tgt_collect(g, deadline, timeout_ms, false, true);
 
 		if (!rc && g->gone)
 			rc = xs_fail(-ESRCH, "pid %d exited while being stopped", g->pub.pid);
@@ -481,6 +481,8 @@ int xs_target_attach_hooked(pid_t pid, long timeout_ms, const struct xs_stop_hoo
 		g->before_arg = hooks->before_arg;
 		g->regs_read = hooks->regs_read;
 		g->regs_arg = hooks->regs_arg;
+		g->all_stopped = hooks->all_stopped;
+		g->stopped_arg = hooks->stopped_arg;
 	}
 	g->poll_wait = sigchld_ignored();
 	snprintf(path, sizeof(path), "/proc/%d/task", pid);
@@ -639,7 +641,7 @@ static void release_all(struct xs_tgt *g)
 		for (i = 0; i < g->pub.nthreads; i++)
 			if (!g->pub.threads[i].stopped && !g->ts[i].awaiting)
 				xs_tgt_interrupt(g, i);
-		if (xs_tgt_collect(g, deadline, XS_TGT_DETACH_MS, true))
+		if (xs_tgt_collect(g, deadline, XS_TGT_DETACH_MS, true, false))
 			xs_debug("pid %d: %s", g->pub.pid, xs_error_message());
 	}
 	for (i = 0; i < g->pub.nthreads; i++) {

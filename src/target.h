@@ -64,6 +64,7 @@ typedef void xs_before_stop_fn(struct xs_target *t, void *arg);
 /* Thread i (tid) was found stopped with registers r, in the target's era:
  * its memory may be read now, from any thread of ours. */
 typedef void xs_regs_read_fn(void *arg, size_t i, pid_t tid, const xs_regs *r, unsigned long era);
+typedef void xs_all_stopped_fn(struct xs_target *t, void *arg);
 struct xs_stop_hooks {
 	/* Read just before every stop of running threads (warm_pages.h); copied. */
 	const struct xs_pages *warm;
@@ -75,6 +76,11 @@ struct xs_stop_hooks {
 	/* Called as each stop's registers are read, thread by thread. */
 	xs_regs_read_fn *regs_read;
 	void *regs_arg;
+	/* Called in every stop (the first and xs_target_stop's) once each
+	 * thread has reported it, before any registers are read: memory may be
+	 * read, nothing else. */
+	xs_all_stopped_fn *all_stopped;
+	void *stopped_arg;
 };
 /* The same, with hooks (may be NULL). */
 int xs_target_attach_hooked(pid_t pid, long timeout_ms, const struct xs_stop_hooks *hooks,

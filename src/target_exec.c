@@ -266,7 +266,7 @@ static int run_call(struct xs_tgt *g, uint64_t fn, uint64_t trap, long timeout_m
  */
 static int settle_children(struct xs_tgt *g)
 {
-	return xs_tgt_collect(g, xs_tgt_deadline(XS_TGT_STEP_MS), XS_TGT_STEP_MS, true);
+	return xs_tgt_collect(g, xs_tgt_deadline(XS_TGT_STEP_MS), XS_TGT_STEP_MS, true, false);
 }
 
 int xs_target_call(struct xs_target *t, uint64_t fn, const uint64_t *args, unsigned nargs,

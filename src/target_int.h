@@ -64,6 +64,8 @@ struct xs_tgt {
 	void *before_arg;
 	xs_regs_read_fn *regs_read;     /* told of each stopped thread's registers */
 	void *regs_arg;
+	xs_all_stopped_fn *all_stopped; /* told when a stop has every thread */
+	void *stopped_arg;
 	pid_t *ignored;        /* tids we cannot trace: io_uring workers, zombie leader */
 	size_t nignored;
 	size_t cursor;         /* where the last tid lookup matched */
@@ -117,7 +119,8 @@ int xs_tgt_interrupt(struct xs_tgt *g, size_t i);
 int xs_tgt_reenter(struct xs_tgt *g, size_t i);
 int xs_tgt_make_clean(struct xs_tgt *g, size_t i);
 int xs_tgt_prepare_release(struct xs_tgt *g, size_t i, long long deadline_us, int *sig);
-int xs_tgt_collect(struct xs_tgt *g, long long deadline_us, long timeout_ms, bool all);
+int xs_tgt_collect(struct xs_tgt *g, long long deadline_us, long timeout_ms, bool all,
+		   bool whole_stop);
 void xs_tgt_take_unsolicited(struct xs_tgt *g);
 
 /* target_mem.c */

@@ -530,7 +530,8 @@ static void maybe_spin(struct xs_tgt *g)
 	g->spin_until = due && (long)due < cpus ? xs_now_us() + STOP_SPIN_US : 0;
 }
 
-static int collect(struct xs_tgt *g, long long deadline_us, long timeout_ms, bool all)
+static int collect(struct xs_tgt *g, long long deadline_us, long timeout_ms, bool all,
+		   bool whole_stop)
 {
 	int first = 0, rc;
 	bool again = true;
@@ -565,6 +566,8 @@ static int collect(struct xs_tgt *g, long long deadline_us, long timeout_ms, boo
 				i++;
 		}
 		xs_mark("stopped");
+		if (whole_stop && g->all_stopped)
+			g->all_stopped(&g->pub, g->stopped_arg);
 		rc = read_booked_regs(g, &again);
 		xs_mark("regs");
 		if (rc)
@@ -577,14 +580,17 @@ static int collect(struct xs_tgt *g, long long deadline_us, long timeout_ms, boo
  * Wait until every thread with a stop due has reported it: book signals, drop
  * threads that exited, read the registers of each thread now stopped. With
  * all, a thread that does not stop in time is skipped and the rest still
- * collected (detach); otherwise the first such thread ends it.
+ * collected (detach); otherwise the first such thread ends it. With
+ * whole_stop (the process stopped for an action), the all_stopped hook runs
+ * once every stop is in, before the registers are read.
  */
-int xs_tgt_collect(struct xs_tgt *g, long long deadline_us, long timeout_ms, bool all)
+int xs_tgt_collect(struct xs_tgt *g, long long deadline_us, long timeout_ms, bool all,
+		   bool whole_stop)
 {
 	int rc;
 
 	g->block_wait = true; /* every wait here is for a stop that is due */
-	rc = collect(g, deadline_us, timeout_ms, all);
+	rc = collect(g, deadline_us, timeout_ms, all, whole_stop);
 	g->block_wait = false;
 	xs_tgt_alarm_disarm();
 	return rc;

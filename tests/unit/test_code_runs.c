@@ -84,6 +84,17 @@ int main(void)
 		check(rc == 0, "a gap byte changed in the child");
 		rc = rc ? rc : xs_runs_reread(r, t);
 		check(rc == 0, "changed gap: reread says so (%d)", rc);
+		check(!memcmp(xs_runs_at(r, base + 16, 5), jump, 5),
+		      "and leaves our changed copy alone");
+		/* Put back: read once more (a later stop), it is as kept again. */
+		rc = rc ? rc : xs_target_write(t, base + 40, &region[40], 1);
+		rc = rc ? rc : xs_runs_reread(r, t);
+		check(rc == 1, "gap put back: a second reread says unchanged (%d)", rc);
+		check(!memcmp(xs_runs_at(r, base + 16, 5), jump, 5), "with our change still there");
+		rc = rc == 1 ? xs_target_write(t, base + 40, &other, 1) : -1;
+		rc = rc ? rc : xs_runs_reread(r, t);
+		check(rc == 0, "changed again: reread says so (%d)", rc);
+		xs_runs_take_reread(r);
 		check(!memcmp(xs_runs_at(r, base + 16, 5), region + 16, 5) &&
 			      xs_runs_at(r, base + 40, 1)[0] == other,
 		      "and our copy is what the child now holds, our change gone");
