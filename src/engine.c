@@ -398,6 +398,7 @@ struct plan {
 	 * stop changes them first); for a replace they are made in the stop. */
 	int sites_slot; /* -1: none */
 	struct xs_sites sites;
+	pid_t owner; /* us, for the journal (getpid is a system call) */
 };
 
 static void plan_free(struct plan *pl)
@@ -454,7 +455,7 @@ static int run_plan(struct xs_session *s, struct plan *pl, struct xs_unwinder *u
 	s->state->journal.action = pl->apply < 0 ? XS_ACTION_REVERT
 				   : pl->nrevert ? XS_ACTION_REPLACE
 						 : XS_ACTION_APPLY;
-	s->state->journal.owner = getpid();
+	s->state->journal.owner = pl->owner;
 	for (size_t i = 0; !rc && i < pl->nrevert; i++)
 		rc = switch_payload(s, pl->revert[i], false, ready_sites(pl, pl->revert[i]));
 	if (!rc && pl->apply >= 0)
@@ -488,6 +489,7 @@ static int prepare_plan(struct xs_session *s, const char *id, enum op op, int sl
 	int rc;
 
 	plan_free(pl);
+	pl->owner = getpid();
 	if (op == OP_REVERT) {
 		if (stack[0] != slot)
 			return xs_fail(-EBUSY,

@@ -309,20 +309,6 @@ static int seize_new(struct xs_tgt *g)
 }
 
 /*
- * Whether the kernel counts exactly the threads we hold: /proc/<pid>/task's
- * link count is the thread count plus two. Saves listing the directory
- * again while every thread waits (~0.1 ms at 128 threads). Not trusted with
- * ignored threads around, which may have exited unseen.
- */
-static bool holding_all(struct xs_tgt *g)
-{
-	struct stat st;
-
-	return g->nignored == 0 && g->pub.nthreads && fstat(g->task_fd, &st) == 0 &&
-	       st.st_nlink == g->pub.nthreads + 2;
-}
-
-/*
  * Collect every stop due, then list the threads again: one made between the
  * last listing and the seizing of its creator was not traced at birth. Done
  * when a listing brings nothing new (a stopped process cannot add threads).
@@ -334,7 +320,7 @@ static int settle(struct xs_tgt *g, long long deadline, long timeout_ms)
 
 		if (!rc && g->gone)
 			rc = xs_fail(-ESRCH, "pid %d exited while being stopped", g->pub.pid);
-		if (rc || holding_all(g))
+		if (rc || g->counted_all)
 			return rc;
 		rc = seize_new(g);
 		if (rc <= 0)

@@ -59,6 +59,7 @@ struct xs_tgt {
 	struct xs_tstate *ts;
 	size_t cap;
 	int task_fd;           /* /proc/<pid>/task, re-read at every stop */
+	bool counted_all;      /* its link count was ours when the last stop was in */
 	struct xs_pages warm;  /* read just before interrupting running threads */
 	xs_before_stop_fn *before_stop; /* called once, before the first interrupt */
 	void *before_arg;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -530,6 +531,20 @@ static void maybe_spin(struct xs_tgt *g)
 	g->spin_until = due && (long)due < cpus ? xs_now_us() + STOP_SPIN_US : 0;
 }
 
+/*
+ * Whether the kernel counts exactly the threads we hold: /proc/<pid>/task's
+ * link count is the thread count plus two. Saves listing the directory
+ * again while every thread waits (~0.1 ms at 128 threads). Not trusted with
+ * ignored threads around, which may have exited unseen.
+ */
+static bool holding_all(struct xs_tgt *g)
+{
+	struct stat st;
+
+	return g->nignored == 0 && g->pub.nthreads && fstat(g->task_fd, &st) == 0 &&
+	       st.st_nlink == g->pub.nthreads + 2;
+}
+
 static int collect(struct xs_tgt *g, long long deadline_us, long timeout_ms, bool all,
 		   bool whole_stop)
 {
@@ -566,6 +581,9 @@ static int collect(struct xs_tgt *g, long long deadline_us, long timeout_ms, boo
 				i++;
 		}
 		xs_mark("stopped");
+		/* Before the registers, whose reads wait for threads to leave their CPUs. */
+		if (whole_stop)
+			g->counted_all = holding_all(g);
 		if (whole_stop && g->all_stopped)
 			g->all_stopped(&g->pub, g->stopped_arg);
 		rc = read_booked_regs(g, &again);
