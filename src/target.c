@@ -237,14 +237,14 @@ static int interrupt_fresh(struct xs_tgt *g)
 
 	for (size_t i = 0; i < g->pub.nthreads && first; i++)
 		first = !g->pub.threads[i].stopped && !g->ts[i].awaiting;
-	/* From here on: the pages touched stay warm and the hook's reads fresh
-	 * only if no busy thread takes our CPU before the interrupts. */
+	if (first && g->before_stop) /* still at our own priority: see run_realtime */
+		g->before_stop(&g->pub, g->before_arg);
+	g->before_stop = NULL; /* once */
+	/* From here on: the pages touched stay warm only if no busy thread
+	 * takes our CPU before the interrupts. */
 	run_realtime(g);
 	if (first) { /* not when threads found late would make the stopped ones wait */
 		xs_pages_touch(g->pub.pid, &g->warm);
-		if (g->before_stop)
-			g->before_stop(&g->pub, g->before_arg);
-		g->before_stop = NULL; /* once */
 		xs_mark("interrupt");
 	}
 	xs_tgt_take_unsolicited(g);
