@@ -444,7 +444,6 @@ static int run_plan(struct xs_session *s, struct plan *pl, struct xs_unwinder *u
 	int rc = xs_quiesce(s, u, c, pl->ranges, pl->nranges, deadline);
 
 	xs_mark("walked");
-	xs_debug("no thread in the code being changed");
 	for (size_t i = 0; !rc && i < pl->nrevert; i++)
 		rc = xs_run_hooks(s, pl->revert[i], XS_HOOK_PRE_REVERT, true);
 	if (!rc && pl->apply >= 0)
@@ -652,11 +651,11 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 	}
 	/* Stopped from here on; plan again only if another run changed the registry. */
 	xs_pause_point("before-stop");
-	long long t0 = xs_now_us(), faults = minor_faults();
+	/* Debug output waits for the release: printing costs ~5 us a line. */
+	long long t0 = xs_now_us(), faults = minor_faults(), stopped_us, patched_us;
 	rc = open_payload(pid, id, op, true, timeout_ms, before, &s, &slot);
 	xs_mark("registry");
-	xs_debug("%s %s: all threads stopped in %lld us, after %lld page faults of ours",
-		 ops[op].name, id, xs_now_us() - t0, minor_faults() - faults);
+	stopped_us = xs_now_us() - t0;
 	if (!rc)
 		xs_pause_point("in-stop"); /* tests: the process held by this run */
 	if (!rc && s->state->version != version)
@@ -666,11 +665,12 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 	if (rc)
 		fail_action(s, slot, rc);
 	xs_unwinder_stop_walked(u); /* when the stop ended before any walk */
-	xs_debug("%s %s: patched at %lld us", ops[op].name, id, xs_now_us() - t0);
+	patched_us = xs_now_us() - t0;
 	xs_session_close(s);
 	s = NULL;
-	xs_debug("%s %s: released at %lld us, after %lld page faults of ours", ops[op].name, id,
-		 xs_now_us() - t0, minor_faults() - faults);
+	xs_debug("%s %s: all threads stopped in %lld us, patched at %lld, released at %lld, after %lld page faults of ours",
+		 ops[op].name, id, stopped_us, patched_us, xs_now_us() - t0,
+		 minor_faults() - faults);
 	xs_marks_print("stop timeline, us");
 	if (u) {
 		size_t by_rules, by_dwfl, tops_helper, tops_us;
