@@ -199,8 +199,13 @@ machine() {
 	echo "xsplice: $([ "$xs_ok" = 1 ] && echo measured || echo "not measured: $xs_why")"
 }
 
+# Jiffies (USER_HZ) the hypervisor gave to others while we wanted the CPU:
+# the 8th number of /proc/stat's cpu line. A run with much of it is noisy.
+steal() { awk '/^cpu /{print $9; exit}' /proc/stat; }
+
 main() {
-	local start=$SECONDS
+	local start=$SECONDS steal0
+	steal0=$(steal)
 	build || { say "build failed"; exit 1; }
 	: >"$raw"
 	: >"$log"
@@ -208,6 +213,7 @@ main() {
 	[ "$xs_ok" = 1 ] || say "xsplice part skipped: $xs_why"
 	machine >"$out/machine.txt"
 	for t in $THREADS; do bench_threads "$t"; done
+	echo "steal_s: $((($(steal) - steal0) / $(getconf CLK_TCK))) (CPU time the host took from this VM during the run)" >>"$out/machine.txt"
 	local txt=$resdir/$host-$stamp.txt json=$resdir/$host-$stamp.json
 	{
 		cat "$out/machine.txt"
