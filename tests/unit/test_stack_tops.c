@@ -143,6 +143,9 @@ static void with_helper(void)
 	      by_caller);
 	xs_tops_close(p);
 	xs_tops_free(p);
+	/* Joined; the kernel may list the task a moment longer (bounded). */
+	for (int i = 0; i < 1000 && helper_tid(); i++)
+		sleep_us(1000);
 	check(helper_tid() == 0, "freed: the helper thread is gone");
 }
 
