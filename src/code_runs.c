@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "warm_pages.h"
@@ -148,6 +149,31 @@ void xs_runs_take_reread(struct xs_runs *r)
 {
 	for (size_t i = 0; i < r->n; i++)
 		memcpy(r->v[i].buf, r->v[i].now, r->v[i].len);
+}
+
+int xs_runs_own_pages(struct xs_target *t, const struct xs_runs *r)
+{
+	const uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t done = UINT64_MAX; /* the last page made ours */
+
+	for (size_t i = 0; i < r->n; i++) {
+		const struct run *run = &r->v[i];
+
+		for (uint64_t a = run->start; a < run->start + run->len; a = (a & ~(page - 1)) + page) {
+			unsigned char byte;
+			int rc;
+
+			if ((a & ~(page - 1)) == done)
+				continue;
+			done = a & ~(page - 1);
+			rc = xs_target_read(t, a, &byte, 1);
+			if (!rc)
+				rc = xs_target_write(t, a, &byte, 1);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
 }
 
 unsigned char *xs_runs_at(struct xs_runs *r, uint64_t addr, size_t len)

@@ -37,6 +37,13 @@ int xs_runs_fill(struct xs_runs *r, pid_t pid, struct xs_target *t);
 int xs_runs_remember(struct xs_runs *r);
 int xs_runs_reread(struct xs_runs *r, struct xs_target *t);
 void xs_runs_take_reread(struct xs_runs *r);
+/*
+ * Code pages are shared with their file (or a parent's) until first written,
+ * and the first write copies each one (a page fault, ~5 us on a VM). Before
+ * the stop, write one byte of each page of the runs back as it is: the copy
+ * is made while the threads run, and the code does not change.
+ */
+int xs_runs_own_pages(struct xs_target *t, const struct xs_runs *r);
 /* Our copy of target bytes [addr, addr + len): inside one run, or NULL. */
 unsigned char *xs_runs_at(struct xs_runs *r, uint64_t addr, size_t len);
 /* Write every run back, in address order; after_first(arg) runs after the first. */

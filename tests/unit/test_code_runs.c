@@ -4,7 +4,8 @@
  * stopped child: spans grouped into runs, each span found in our copy, what
  * is written back lands in the child; a run kept before the stop and read
  * again is "unchanged" only while the child's bytes are the same, gaps
- * between spans included, and when changed the copy is what the child holds.
+ * between spans included, and when changed the copy is what the child holds;
+ * a text page is made the child's own copy by writing it back unchanged.
  */
 #include <signal.h>
 #include <string.h>
@@ -21,6 +22,35 @@
 
 /* Same address in the forked child: it is the child's code stand-in. */
 static unsigned char region[REGION] __attribute__((aligned(4096)));
+
+/* Real code, in a page of its own: the one xs_runs_own_pages is tried on. */
+__attribute__((noinline, aligned(4096))) int text_probe(int x)
+{
+	return x * 3 + 1;
+}
+
+/* Private_Dirty of the child's mapping holding addr, in kB (-1: not found). */
+static long private_dirty_kb(pid_t pid, uint64_t addr)
+{
+	char path[64], line[256];
+	bool in = false;
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps", pid);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long long lo, hi;
+
+		if (sscanf(line, "%llx-%llx ", &lo, &hi) == 2)
+			in = addr >= lo && addr < hi;
+		else if (in && sscanf(line, "Private_Dirty: %ld kB", &kb) == 1)
+			break;
+	}
+	if (f)
+		fclose(f);
+	return kb;
+}
 
 static bool child_holds(struct xs_target *t, uint64_t at, const void *want, size_t len)
 {
@@ -108,6 +138,27 @@ int main(void)
 		      "the bytes between spans are as the child had them");
 	}
 	xs_runs_free(r);
+	r = NULL;
+
+	/* The child's own text page: copied by a write of itself, unchanged. */
+	if (t) {
+		const uint64_t code = (uintptr_t)&text_probe;
+		const struct xs_span probe = { code + 1, 5 };
+		unsigned char before[16];
+		long dirty = private_dirty_kb(pid, code);
+
+		rc = xs_target_read(t, code, before, sizeof(before));
+		rc = rc ? rc : xs_runs_new(&probe, 1, &r);
+		check(rc == 0 && dirty == 0, "a text page shared with the file (dirty %ld kB)", dirty);
+		rc = rc ? rc : xs_runs_own_pages(t, r);
+		check(rc == 0, "its page made the child's own (%d)", rc);
+		dirty = private_dirty_kb(pid, code);
+		check(dirty > 0, "the child now has a private copy (dirty %ld kB)", dirty);
+		check(child_holds(t, code, before, sizeof(before)) &&
+			      !memcmp(before, (const void *)(uintptr_t)code, sizeof(before)),
+		      "with the same code in it");
+		xs_runs_free(r);
+	}
 	if (t)
 		xs_target_detach(t);
 	if (pid > 0) {
