@@ -76,38 +76,42 @@ END {
 	for (k = 1; k <= ngroups; k++) {
 		split(order[k], key, SUBSEP)
 		if (key[3] == "floor-rt") floor_med[key[1]] = median(order[k], "stall")
+		if (key[3] == "floor-stacks") stacks_med[key[1]] = median(order[k], "stall")
 	}
 	if (fmt == "json") { json(); exit }
 	printf "pause = longest time in which no busy thread made progress (all stopped);\n"
 	printf "thr gap = largest gap one thread saw (includes its waits for a CPU);\n"
 	printf "floor-stacks = the floor that also reads 2 KiB at every SP: what a stack check costs at least;\n"
-	printf "floor = bench/floor.c at SCHED_FIFO%s; ratio = pause / floor (same threads).\n",
+	printf "floor = bench/floor.c at SCHED_FIFO%s; ratio = pause / floor (same threads);\n",
 		rt_refused ? " (REFUSED: ran without RT)" : ""
-	printf "%7s %5s %-12s %9s %8s %8s %8s %9s %6s %8s %8s %5s\n", "threads", "funcs",
-		"action", "wall ms", "pause ms", "pause ms", "pause ms", "floor ms", "ratio", "thr gap",
-		"tracer", "ok"
-	printf "%7s %5s %-12s %9s %8s %8s %8s %9s %6s %8s %8s %5s\n", "", "", "", "median",
-		"median", "min", "max", "median", "", "ms med", "stop ms", ""
+	printf "vs stacks = pause / floor-stacks (same threads).\n"
+	printf "%7s %5s %-12s %9s %8s %8s %8s %9s %6s %6s %8s %8s %5s\n", "threads", "funcs",
+		"action", "wall ms", "pause ms", "pause ms", "pause ms", "floor ms", "ratio", "vs",
+		"thr gap", "tracer", "ok"
+	printf "%7s %5s %-12s %9s %8s %8s %8s %9s %6s %6s %8s %8s %5s\n", "", "", "", "median",
+		"median", "min", "max", "median", "", "stacks", "ms med", "stop ms", ""
 	for (k = 1; k <= ngroups; k++) {
 		g = order[k]
 		split(g, key, SUBSEP)
 		fm = (key[1] in floor_med) ? floor_med[key[1]] : -1
+		sm = (key[1] in stacks_med) ? stacks_med[key[1]] : -1
 		pm = median(g, "stall")
 		ratio = (pm >= 0 && fm > 0) ? pm / fm : -1
+		vs = (pm >= 0 && sm > 0) ? pm / sm : -1
 		okcol = (cnt[g] - badverify[g]) "/" (cnt[g] + fails[g])
 		if (badverify[g]) okcol = okcol "!"
 		if (suspect[g]) okcol = okcol "?"
-		printf "%7s %5s %-12s %9s %8s %8s %8s %9s %6s %8s %8s %5s\n", key[1], key[2], key[3],
+		printf "%7s %5s %-12s %9s %8s %8s %8s %9s %6s %6s %8s %8s %5s\n", key[1], key[2], key[3],
 			num(median(g, "wall"), 2), num(pm, 3), num(minof(g, "stall"), 3),
 			num(maxof(g, "stall"), 3), num(fm, 3),
-			num(ratio, 2), num(median(g, "gap"), 2),
+			num(ratio, 2), num(vs, 2), num(median(g, "gap"), 2),
 			(((g, "stop", 1) in val) ? num(median(g, "stop"), 3) : "-"), okcol
 	}
 	printf "ok = successful/attempted; ! = the patch's effect was not seen in busy;\n"
 	printf "? = a thread did not run again within 10 s (counted failed) or a gap log overflowed.\n"
 }
 
-function json(    k, g, key, fm, pm, line, sep, i) {
+function json(    k, g, key, fm, sm, pm, line, sep, i) {
 	printf "{\n  \"machine\": {"
 	sep = ""
 	while ((getline line < machine) > 0) {
@@ -121,17 +125,20 @@ function json(    k, g, key, fm, pm, line, sep, i) {
 		g = order[k]
 		split(g, key, SUBSEP)
 		fm = (key[1] in floor_med) ? floor_med[key[1]] : -1
+		sm = (key[1] in stacks_med) ? stacks_med[key[1]] : -1
 		pm = median(g, "stall")
 		printf "%s\n    {\"threads\": %d, \"funcs\": %s, \"action\": %s, \"ok\": %d, " \
 			"\"failed\": %d, \"effect_not_seen\": %d, \"wall_ms_median\": %s, " \
 			"\"wall_ms_max\": %s, \"pause_ms_median\": %s, \"pause_ms_min\": %s, " \
 			"\"pause_ms_max\": %s, " \
-			"\"floor_pause_ms_median\": %s, \"ratio\": %s, \"thread_gap_ms_median\": %s, " \
+			"\"floor_pause_ms_median\": %s, \"ratio\": %s, \"ratio_to_floor_stacks\": %s, " \
+			"\"thread_gap_ms_median\": %s, " \
 			"\"tracer_stop_ms_median\": %s}",
 			(k > 1 ? "," : ""), key[1], key[2] == "-" ? "null" : key[2], jstr(key[3]),
 			cnt[g], fails[g], badverify[g], jnum(median(g, "wall")), jnum(maxof(g, "wall")),
 			jnum(pm), jnum(minof(g, "stall")), jnum(maxof(g, "stall")), jnum(fm),
-			(pm >= 0 && fm > 0) ? jnum(pm / fm) : "null", jnum(median(g, "gap")),
+			(pm >= 0 && fm > 0) ? jnum(pm / fm) : "null",
+			(pm >= 0 && sm > 0) ? jnum(pm / sm) : "null", jnum(median(g, "gap")),
 			(((g, "stop", 1) in val) ? jnum(median(g, "stop")) : "null")
 	}
 	printf "\n  ],\n  \"samples\": ["
