@@ -244,8 +244,13 @@ enum xs_step xs_frame_rule_step(const struct xs_frame_rule *rule, const struct x
 	} else {
 		return XS_STEP_SLOW;
 	}
-	memcpy(out->v, in->v, sizeof(out->v));
+	/* Only the registers that stay known: unknown ones are never read. */
 	out->known = in->known & rule->same;
+	for (uint64_t left = out->known; left; left &= left - 1) {
+		unsigned reg = (unsigned)__builtin_ctzll(left);
+
+		out->v[reg] = in->v[reg];
+	}
 	for (unsigned k = 0; k < rule->nsaved; k++) {
 		uint8_t reg = rule->saved[k].reg;
 		uint64_t at = cfa + (uint64_t)(int64_t)rule->saved[k].off;

@@ -60,6 +60,8 @@ const struct xs_range *xs_ranges_find(uint64_t pc, const struct xs_range *r, siz
 {
 	size_t lo = 0, hi = n;
 
+	if (!n || pc < r[0].start || pc >= r[n - 1].reach)
+		return NULL; /* most frames: libc, the vDSO, code far from the sites */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
