@@ -12,7 +12,7 @@
 #define BENCH_MAGIC 0x78734245u /* "xsBE" */
 #define BENCH_MAX_THREADS 256
 #define BENCH_RING 2048          /* gaps remembered per thread (power of two) */
-#define BENCH_GAP_NS 20000       /* a gap this long (20 us) is "not running" */
+#define BENCH_GAP_NS 5000        /* a gap this long (5 us) is "not running" */
 
 /* One interval [start, end] in which a thread made no progress. */
 struct bench_gap {
