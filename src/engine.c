@@ -544,9 +544,9 @@ static void list_warm_pages(struct xs_session *s, const struct plan *pl,
 /* What the moment before the stop needs: the plan's registry, a lone apply's records. */
 struct ahead {
 	struct xs_session *planned; /* its registry copy is the one the stop takes over */
-	struct xs_sites *sites;     /* NULL: not a lone apply */
-	struct xs_sites *code;      /* a lone apply's or revert's; NULL: neither */
-	uint64_t state_addr, fstate_addr;
+	struct xs_sites *sites;     /* a lone apply's or revert's; NULL: neither */
+	uint64_t state_addr;
+	uint64_t fstate_addr;       /* a lone apply's records; 0: not a lone apply */
 	uint32_t version;
 };
 
@@ -567,7 +567,7 @@ static void check_before_stop(struct xs_target *t, void *arg)
 	uint32_t version, action;
 
 	xs_session_check_map(a->planned);
-	if (a->code && a->code->edited && xs_runs_own_pages(t, a->code->code))
+	if (x && x->edited && xs_runs_own_pages(t, x->code))
 		xs_error_clear(); /* the stop's write then copies the pages */
 	if (xs_target_read(t, a->state_addr, head, sizeof(head))) {
 		xs_error_clear(); /* the stop reads it again and says why */
@@ -578,7 +578,7 @@ static void check_before_stop(struct xs_target *t, void *arg)
 	if (version != a->version || action != XS_ACTION_NONE)
 		return;
 	a->planned->head_unchanged = true;
-	if (!x)
+	if (!a->fstate_addr)
 		return;
 	for (uint32_t i = 0; i < x->n; i++)
 		x->fs[i].applied = 1;
@@ -631,8 +631,7 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 	if (!rc && s->state_addr) {
 		bool lone_apply = pl.apply >= 0 && !pl.nrevert && pl.sites_slot == pl.apply;
 
-		ahead = (struct ahead){ s, lone_apply ? &pl.sites : NULL,
-					pl.sites_slot >= 0 ? &pl.sites : NULL, s->state_addr,
+		ahead = (struct ahead){ s, pl.sites_slot >= 0 ? &pl.sites : NULL, s->state_addr,
 					lone_apply ? s->state->payloads[pl.apply].fstate_addr : 0,
 					version };
 		xs_session_map_state(s);
