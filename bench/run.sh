@@ -5,8 +5,9 @@
 # bare-tracer floor (bench/floor.c) measured in the same run. See bench/README.md.
 # Writes bench/results/<host>-<date>.txt and .json. Knobs (environment):
 # BENCH_REPS (11: below 64 threads a rep takes ~0.1-2 s, and one disturbed rep
-# in five moved a median), BENCH_REPS_BIG (5, for 64 threads and more: each command
-# then takes about a second; with 3 the floor's median moved 0.51-0.62 ms between runs), BENCH_THREADS ("1 16 128"), BENCH_FUNCS ("1 100 1000"),
+# in five moved a median), BENCH_REPS_BIG (5, for 64 threads and more: each
+# command then takes about a second; with 3 the floor's median moved
+# 0.51-0.62 ms between runs), BENCH_THREADS ("1 16 128"), BENCH_FUNCS ("1 100 1000"),
 # BENCH_LOAD (0; 1 also measures `xsplice load`), XSPLICE.
 set -u
 self=$(readlink -f "$0")
