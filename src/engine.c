@@ -550,6 +550,22 @@ struct ahead {
 	uint32_t version;
 };
 
+/* What the stop reads while its threads leave their CPUs (target.h's
+ * all_stopped hook): a lone action's code runs, and a small process's stacks. */
+struct in_wait {
+	struct xs_sites *sites; /* NULL: not a lone apply or revert */
+	struct xs_unwinder *u;
+};
+
+static void read_in_wait(struct xs_target *t, void *arg)
+{
+	struct in_wait *w = arg;
+
+	xs_unwinder_snap_take(w->u, t);
+	if (w->sites)
+		xs_sites_reread_stopped(t, w->sites);
+}
+
 /*
  * Called once every thread is seized and before any is interrupted: no other
  * run can change the registry now. If it is still as planned (same version,
@@ -608,6 +624,7 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 	struct xs_session *s = NULL, *before = NULL;
 	struct plan pl = { .apply = -1, .sites_slot = -1 };
 	struct ahead ahead = { 0 };
+	struct in_wait in_wait = { 0 };
 	uint32_t version = 0;
 	int slot = -1, rc;
 
@@ -625,6 +642,8 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 		version = s->state->version;
 		xs_pages_add_stacks(pid, &stacks);
 		xs_unwind_ahead(u, pid, &stacks);
+		if (xs_unwinder_snap_plan(u, &stacks))
+			xs_error_clear(); /* only a head start */
 		list_warm_pages(s, &pl, &stacks);
 		xs_pages_free(&stacks);
 	}
@@ -637,12 +656,11 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 		xs_session_map_state(s);
 		s->hooks.before_stop = check_before_stop;
 		s->hooks.before_arg = &ahead;
-		if (pl.sites_slot >= 0) { /* a lone apply or revert */
-			s->hooks.all_stopped = xs_sites_reread_stopped;
-			s->hooks.stopped_arg = &pl.sites;
-		}
 	}
 	if (!rc) {
+		in_wait = (struct in_wait){ pl.sites_slot >= 0 ? &pl.sites : NULL, u };
+		s->hooks.all_stopped = read_in_wait;
+		s->hooks.stopped_arg = &in_wait;
 		s->hooks.regs_read = xs_unwinder_regs_read;
 		s->hooks.regs_arg = u;
 	}
@@ -680,9 +698,9 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 
 		xs_unwinder_counts(u, &by_rules, &by_dwfl);
 		xs_unwinder_tops_counts(u, &tops_helper, &tops_us);
-		xs_debug("%s %s: stacks walked: %zu by frame rules, %zu by libdwfl; %zu CFI rows looked up in all, %zu stack pages read past the tops; %zu tops read ahead by the helper, %zu by us",
+		xs_debug("%s %s: stacks walked: %zu by frame rules, %zu by libdwfl; %zu CFI rows looked up in all, %zu stack pages read past the tops; %zu tops read ahead by the helper, %zu by us, %zu in the wait for registers",
 			 ops[op].name, id, by_rules, by_dwfl, xs_unwinder_lookups(u),
-			 xs_unwinder_page_reads(u), tops_helper, tops_us);
+			 xs_unwinder_page_reads(u), tops_helper, tops_us, xs_unwinder_snap_tops(u));
 	}
 out:
 	plan_free(&pl);

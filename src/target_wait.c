@@ -586,6 +586,7 @@ static int collect(struct xs_tgt *g, long long deadline_us, long timeout_ms, boo
 			g->counted_all = holding_all(g);
 		if (whole_stop && g->all_stopped)
 			g->all_stopped(&g->pub, g->stopped_arg);
+		xs_mark("read in the wait");
 		rc = read_booked_regs(g, &again);
 		xs_mark("regs");
 		if (rc)

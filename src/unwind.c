@@ -28,6 +28,7 @@
 #include "rule_rows.h"
 #include "stack_tops.h"
 #include "target_poison.h" /* target memory is only read, through the door (mem_fd, xs_proc_read) */
+#include "stack_snap.h"
 #include "warm_pages.h"
 
 #define CODE_MAGIC 0x78736377u  /* "xscw": userdata of payload code modules */
@@ -121,6 +122,9 @@ struct xs_unwinder {
 	const struct xs_target *tops_of;
 	unsigned long tops_era;
 	const struct xs_stack_top *top;  /* the walked thread's, or NULL */
+	struct xs_stack_snap snap;       /* a small process's stacks, read in the wait */
+	struct xs_stack_top snap_top;    /* the walked thread's top, from snap */
+	size_t snap_tops;                /* tops taken from snap, all told */
 };
 
 /* --- module callbacks ------------------------------------------------------------- */
@@ -563,13 +567,57 @@ void xs_unwinder_stop_walked(struct xs_unwinder *u)
 	xs_tops_close(u->pre);
 }
 
-/* Thread i's stack top, read as its registers came in or now with all others. */
+int xs_unwinder_snap_plan(struct xs_unwinder *u, const struct xs_pages *stacks)
+{
+	memset(&u->snap_top, 0, sizeof(u->snap_top)); /* faulted in now, not in the stop */
+	return xs_snap_plan(&u->snap, stacks);
+}
+
+void xs_unwinder_snap_take(struct xs_unwinder *u, struct xs_target *t)
+{
+	xs_snap_take(&u->snap, t);
+}
+
+/* The top at addr from the snapshot of this era, as far as it holds it. */
+static const struct xs_stack_top *top_from_snap(struct xs_unwinder *u, const struct xs_target *t,
+						uint64_t addr)
+{
+	struct xs_stack_top *top = &u->snap_top;
+	size_t len = 0;
+
+	while (len < XS_STACK_TOP) {
+		uint64_t at = addr + len, page = at & ~(uint64_t)(CACHE_PAGE - 1);
+		const unsigned char *data = xs_snap_page(&u->snap, page, t->era);
+		size_t take = CACHE_PAGE - (at - page);
+
+		if (!data)
+			break;
+		take = take < XS_STACK_TOP - len ? take : XS_STACK_TOP - len;
+		memcpy(top->data + len, data + (at - page), take);
+		len += take;
+	}
+	top->addr = addr;
+	top->len = len;
+	return len ? top : NULL;
+}
+
+size_t xs_unwinder_snap_tops(const struct xs_unwinder *u)
+{
+	return u->snap_tops;
+}
+
+/* Thread i's stack top: read in the wait for its registers, as they came in,
+ * or now with all others. */
 static const struct xs_stack_top *top_of(struct xs_unwinder *u, struct xs_target *t, size_t i)
 {
 	if (u->tops_of != t || u->tops_era != t->era) {
-		const struct xs_stack_top *pre = xs_tops_get(u->pre, i, t->threads[i].tid,
-							     top_addr(&t->threads[i].regs), t->era);
+		const struct xs_stack_top *snapped = top_from_snap(u, t, top_addr(&t->threads[i].regs));
+		const struct xs_stack_top *pre;
 
+		if (snapped)
+			return snapped;
+		pre = xs_tops_get(u->pre, i, t->threads[i].tid,
+						top_addr(&t->threads[i].regs), t->era);
 		if (pre)
 			return pre;
 		read_tops(u, t);
@@ -695,6 +743,7 @@ int xs_unwind_thread(struct xs_unwinder *u, struct xs_target *t, size_t i,
 	if (t->mem_fd < 0)
 		return xs_fail(-EBADF, "pid %d: target memory is not open", t->pid);
 	begin_walk(u, t, i, frames, max);
+	u->snap_tops += u->top == &u->snap_top;
 	by_rules = u->how != WALK_DWFL && walk_rules(u) == 0;
 	u->by_rules += by_rules;
 	u->by_dwfl += !by_rules || u->how == WALK_BOTH;
@@ -1249,6 +1298,7 @@ void xs_unwinder_free(struct xs_unwinder *u)
 	free(u->files.vdso);
 	xs_tops_free(u->pre);
 	free(u->tops);
+	xs_snap_free(&u->snap);
 	xs_rows_free(&u->rows);
 	free(u);
 }

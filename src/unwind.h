@@ -37,6 +37,17 @@ void xs_unwinder_regs_read(void *arg, size_t i, pid_t tid, const xs_regs *r, uns
 void xs_unwinder_stop_walked(struct xs_unwinder *u);
 
 /*
+ * A process with few stack pages (stack_snap.h) has them read in the wait
+ * for its stopped threads' registers: plan while it runs, take in the
+ * target's all_stopped hook. The walks of that era take their tops from it.
+ */
+struct xs_pages;
+int xs_unwinder_snap_plan(struct xs_unwinder *u, const struct xs_pages *stacks);
+void xs_unwinder_snap_take(struct xs_unwinder *u, struct xs_target *t);
+/* Stack tops the walks took from such a read, all told. */
+size_t xs_unwinder_snap_tops(const struct xs_unwinder *u);
+
+/*
  * Unwind a stopped thread (t->threads[i], registers as saved there), up to
  * max frames. -EIO (message names tid and PC) when a frame cannot be
  * unwound: callers treat that as unsafe rather than guess.
@@ -57,7 +68,6 @@ void xs_unwinder_learn_pc(struct xs_unwinder *u, uint64_t pc);
 void xs_unwinder_learn_words(struct xs_unwinder *u, const uint64_t *words, size_t n);
 /* Both, for pid's blocked threads and for the stack pages listed (see
  * xs_pages_add_stacks): unwind_ahead.c. */
-struct xs_pages;
 void xs_unwind_ahead(struct xs_unwinder *u, pid_t pid, const struct xs_pages *stacks);
 /* Lookups made in libdw so far (ahead and in walks). */
 size_t xs_unwinder_lookups(const struct xs_unwinder *u);

@@ -462,6 +462,52 @@ static void check_walk_counts(struct xs_unwinder *u, const char *what, bool sign
 		      rules, dwfl);
 }
 
+/*
+ * The stack read in the wait for registers (stack_snap.h): walks of the era
+ * it was read in take their tops from it and still give the chain; once the
+ * thread has run, it is not used.
+ */
+static void check_snapshot(struct child *c, struct xs_unwinder *u, const struct range *r)
+{
+	struct xs_pages stacks = { 0 };
+	struct xs_frame f[MAX_FRAMES];
+	size_t n = 0, before, taken;
+	int good = 0, rounds = 10, rc;
+
+	cont_all(c);
+	xs_pages_add_stacks(c->pid, &stacks);
+	rc = xs_unwinder_snap_plan(u, &stacks);
+	check(rc == 0 && stacks.n > 0 && stacks.n <= 4, "snapshot: %zu stack pages planned (%d)",
+	      stacks.n, rc);
+	xs_pages_free(&stacks);
+	before = xs_unwinder_snap_tops(u);
+	for (int k = 0; k < rounds; k++) {
+		usleep(500 + (k % 5) * 300);
+		if (stop_all(c))
+			break;
+		xs_unwinder_snap_take(u, &c->t);
+		good += unwind(u, c, 0, f, MAX_FRAMES, &n) == 0 && chain_ok(c, PLAIN, f, n, r);
+		cont_all(c);
+	}
+	taken = xs_unwinder_snap_tops(u) - before;
+	check(good == rounds && taken == (size_t)rounds,
+	      "snapshot: %d of %d walks give the chain, %zu tops taken from the snapshot", good,
+	      rounds, taken);
+
+	/* Read, then the thread runs and stops again: a new era, read afresh. */
+	if (stop_all(c))
+		return;
+	xs_unwinder_snap_take(u, &c->t);
+	cont_all(c);
+	usleep(1000);
+	if (stop_all(c))
+		return;
+	before = xs_unwinder_snap_tops(u);
+	rc = unwind(u, c, 0, f, MAX_FRAMES, &n);
+	check(rc == 0 && chain_ok(c, PLAIN, f, n, r) && xs_unwinder_snap_tops(u) == before,
+	      "snapshot: not used once the thread ran since it was read");
+}
+
 static void test_chain(enum chain_mode mode)
 {
 	const char *name = chain_modes[mode].name;
@@ -532,6 +578,7 @@ static void test_chain(enum chain_mode mode)
 		printf("  unwind time, 1 thread: %.1f us per thread (mean of %d stops)\n",
 		       (double)total / rounds, rounds);
 		check_chain_errors(&c, u);
+		check_snapshot(&c, u, r);
 	}
 out:
 	xs_unwinder_free(u);
