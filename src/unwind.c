@@ -26,9 +26,9 @@
 #include "error.h"
 #include "frame_rule.h"
 #include "rule_rows.h"
+#include "stack_snap.h"
 #include "stack_tops.h"
 #include "target_poison.h" /* target memory is only read, through the door (mem_fd, xs_proc_read) */
-#include "stack_snap.h"
 #include "warm_pages.h"
 
 #define CODE_MAGIC 0x78736377u  /* "xscw": userdata of payload code modules */
@@ -611,13 +611,11 @@ size_t xs_unwinder_snap_tops(const struct xs_unwinder *u)
 static const struct xs_stack_top *top_of(struct xs_unwinder *u, struct xs_target *t, size_t i)
 {
 	if (u->tops_of != t || u->tops_era != t->era) {
-		const struct xs_stack_top *snapped = top_from_snap(u, t, top_addr(&t->threads[i].regs));
-		const struct xs_stack_top *pre;
+		uint64_t addr = top_addr(&t->threads[i].regs);
+		const struct xs_stack_top *pre = top_from_snap(u, t, addr);
 
-		if (snapped)
-			return snapped;
-		pre = xs_tops_get(u->pre, i, t->threads[i].tid,
-						top_addr(&t->threads[i].regs), t->era);
+		if (!pre)
+			pre = xs_tops_get(u->pre, i, t->threads[i].tid, addr, t->era);
 		if (pre)
 			return pre;
 		read_tops(u, t);
