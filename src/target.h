@@ -76,9 +76,9 @@ struct xs_stop_hooks {
 	/* Called as each stop's registers are read, thread by thread. */
 	xs_regs_read_fn *regs_read;
 	void *regs_arg;
-	/* Called in every stop (the first and xs_target_stop's) once each
-	 * thread has reported it, before any registers are read: memory may be
-	 * read, nothing else. */
+	/* Called in every stop (the first and xs_target_stop's) once every
+	 * thread of the process has reported it, before any registers are
+	 * read: memory may be read, nothing else. */
 	xs_all_stopped_fn *all_stopped;
 	void *stopped_arg;
 };

@@ -581,10 +581,12 @@ static int collect(struct xs_tgt *g, long long deadline_us, long timeout_ms, boo
 				i++;
 		}
 		xs_mark("stopped");
-		/* Before the registers, whose reads wait for threads to leave their CPUs. */
+		/* Before the registers, whose reads wait for threads to leave their
+		 * CPUs; and only once all are held (settle's first pass, before any
+		 * interrupt, would read what is still changing). */
 		if (whole_stop)
 			g->counted_all = holding_all(g);
-		if (whole_stop && g->all_stopped)
+		if (whole_stop && g->counted_all && g->all_stopped)
 			g->all_stopped(&g->pub, g->stopped_arg);
 		xs_mark("read in the wait");
 		rc = read_booked_regs(g, &again);
