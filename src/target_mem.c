@@ -19,6 +19,7 @@
 
 #define PROC_TEXT_MAX (64u << 20) /* /proc/<pid>/maps of a huge process */
 #define SCAN_CHUNK 16384
+#define READ_AT_ONCE_MIN 4096
 
 /* Whole /proc text file, NUL-terminated (st_size is 0 there: read to EOF). */
 int xs_tgt_read_text(const char *path, char **out, size_t *len)
@@ -211,11 +212,30 @@ static int mem_rw(int fd, pid_t pid, uint64_t addr, void *buf, size_t len, bool 
 	return 0;
 }
 
+/*
+ * process_vm_readv looks a range's pages up in one go where the mem file
+ * takes them one at a time: 16 KiB of code in ~3.7 us instead of ~7 on the
+ * VM, which counts when the stop reads the code it is about to patch. It
+ * cannot read pages without PROT_READ (execute-only code), nor through a
+ * leader that has exited; the mem file, which reads with FOLL_FORCE, is
+ * the way for those and gives the error if both fail.
+ */
+static bool read_at_once(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
+
+	/* Under a page both cost the same (~1.4 us): the mem file then. */
+	return len >= READ_AT_ONCE_MIN && len <= SSIZE_MAX &&
+	       process_vm_readv(pid, &local, 1, &remote, 1, 0) == (ssize_t)len;
+}
+
 int xs_proc_read(pid_t pid, uint64_t addr, void *buf, size_t len)
 {
 	char path[64];
 	int fd, rc;
 
+	if (read_at_once(pid, addr, buf, len))
+		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -258,6 +278,8 @@ int xs_target_read(struct xs_target *t, uint64_t addr, void *buf, size_t len)
 {
 	if (!t || t->mem_fd < 0)
 		return xs_fail(-EINVAL, "pid %d: target memory is not open", t ? t->pid : 0);
+	if (read_at_once(t->pid, addr, buf, len))
+		return 0;
 	return mem_rw(t->mem_fd, t->pid, addr, buf, len, false);
 }
 
