@@ -323,6 +323,13 @@ static void journal_add(struct xs_session *s, int slot)
 	j->count++;
 }
 
+/* An apply's records as they are written: before the sites, which they describe. */
+static void mark_applied(struct xs_sites *x)
+{
+	for (uint32_t i = 0; i < x->n; i++)
+		x->fs[i].applied = 1;
+}
+
 /*
  * Patch (or unpatch) one payload's sites, with every thread stopped and safe:
  * with the sites made ready before the stop (ready), or made here.
@@ -337,10 +344,10 @@ static int switch_payload(struct xs_session *s, int slot, bool apply, struct xs_
 	 * already marked applied: should the action not finish, the journal's
 	 * undo rewrites them from what the code then holds. A lone apply's went
 	 * out just before the stop (check_before_stop). */
-	for (uint32_t i = 0; !rc && apply && !x->records_written && i < x->n; i++)
-		x->fs[i].applied = 1;
-	if (!rc && apply && !x->records_written)
+	if (!rc && apply && !x->records_written) {
+		mark_applied(x);
 		rc = xs_fstate_write(s, slot, x->fs);
+	}
 	if (!rc) {
 		journal_add(s, slot);
 		rc = xs_session_commit(s);
@@ -596,8 +603,7 @@ static void check_before_stop(struct xs_target *t, void *arg)
 	a->planned->head_unchanged = true;
 	if (!a->fstate_addr)
 		return;
-	for (uint32_t i = 0; i < x->n; i++)
-		x->fs[i].applied = 1;
+	mark_applied(x);
 	if (xs_target_write(t, a->fstate_addr, x->fs, x->n * sizeof(*x->fs)))
 		xs_error_clear(); /* written in the stop then */
 	else
