@@ -11,6 +11,7 @@
 #include <sys/epoll.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <linux/futex.h>
 
@@ -215,6 +216,19 @@ static void child_exit(void)
 {
 }
 
+/* Three pages the parent fills before forking; the child then takes read
+ * permission from the last two. */
+#define HIDDEN_PAGES 3
+static unsigned char *hidden;
+
+static void child_hidden(void)
+{
+	mprotect(hidden + 4096, (HIDDEN_PAGES - 1) * 4096, PROT_NONE);
+	sh->ready[0] = 1;
+	for (;;)
+		pause();
+}
+
 static pid_t tracer_target;
 
 /* A debugger: named apart from us, so refused at once (a tracer running a
@@ -307,6 +321,52 @@ static void test_pause(void)
 	xs_target_detach(t);
 	check(sched_getscheduler(0) == SCHED_OTHER, "and at its own policy again after the detach");
 	check(alive(pid) && status_num(pid, 0, "TracerPid", 10) == 0, "busy target alive and untraced");
+	finish(pid);
+}
+
+struct hook_seen {
+	pid_t pid;
+	int calls, calls_not_all_held;
+};
+
+/* The all_stopped hook: every thread of the process in a ptrace stop ('t'). */
+static void on_all_stopped(struct xs_target *t, void *arg)
+{
+	struct hook_seen *seen = arg;
+	bool held = t->nthreads == NT + 1;
+
+	for (size_t i = 0; held && i < t->nthreads; i++)
+		held = proc_state(seen->pid, t->threads[i].tid) == 't';
+	seen->calls++;
+	seen->calls_not_all_held += !held;
+}
+
+/* settle's first pass, before any interrupt, must not call it. */
+static void test_all_stopped_hook(void)
+{
+	struct hook_seen seen = { 0 };
+	struct xs_stop_hooks hooks = { .all_stopped = on_all_stopped, .stopped_arg = &seen };
+	struct xs_target *t = NULL;
+	pid_t pid;
+	int rc;
+
+	reset_shared();
+	pid = spawn(child_busy);
+	seen.pid = pid;
+	check(WAIT_FOR(all_tids() && sh->counter[NT - 1] > 2, 10000), "busy target for the hook");
+	rc = xs_target_attach_hooked(pid, 1000, &hooks, &t);
+	check(rc == 0 && seen.calls == 1 && !seen.calls_not_all_held,
+	      "attach: hook called once, with all %d threads held (%d calls, %d not held)", NT + 1,
+	      seen.calls, seen.calls_not_all_held);
+	if (!rc) {
+		rc = xs_target_resume(t);
+		sleep_us(2000);
+		rc = rc ? rc : xs_target_stop(t, 1000);
+		check(rc == 0 && seen.calls == 2 && !seen.calls_not_all_held,
+		      "stop again: called once more, all held (%d calls, %d not held)", seen.calls,
+		      seen.calls_not_all_held);
+		xs_target_detach(t);
+	}
 	finish(pid);
 }
 
@@ -576,10 +636,15 @@ static void test_zombie_leader(void)
 	check(rc == 0 && t->nthreads == 1 && t->threads[0].tid == sh->worker,
 	      "attach holds the one live thread (rc %d)", rc);
 	if (!rc) {
+		static unsigned char page[4096];
 		long probe = 0;
 
 		check(!xs_target_read(t, (uintptr_t)&sh->loops, &probe, sizeof(probe)) && probe > 0,
 		      "memory readable without the leader");
+		/* A page or more: process_vm_readv through the leader's pid fails. */
+		check(!xs_target_read(t, (uintptr_t)sh, page, sizeof(page)) &&
+			      ((struct shared *)page)->loops > 0,
+		      "a whole page readable without the leader");
 		check(!xs_target_syscall(t, SYS_getpid, args, &ret) && ret == pid,
 		      "syscall runs in the live thread: getpid = %ld", ret);
 		xs_target_detach(t);
@@ -587,6 +652,61 @@ static void test_zombie_leader(void)
 	loops = sh->loops;
 	check(WAIT_FOR(sh->loops > loops + 2, 10000), "worker runs after detach");
 	finish(pid);
+}
+
+static bool hidden_as_filled(const unsigned char *buf, size_t off, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (buf[i] != (unsigned char)((off + i) * 7))
+			return false;
+	return true;
+}
+
+/* Reads of a page or more try process_vm_readv, which cannot read pages
+ * without PROT_READ; the mem file (FOLL_FORCE) must take over, whole. */
+static void test_hidden_reads(void)
+{
+	const size_t size = HIDDEN_PAGES * 4096;
+	unsigned char *buf = malloc(size);
+	struct iovec local = { buf, size }, remote;
+	struct xs_target *t = NULL;
+	pid_t pid;
+	int rc;
+
+	hidden = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!buf || hidden == MAP_FAILED) {
+		check(false, "memory for the hidden pages");
+		free(buf);
+		return;
+	}
+	for (size_t i = 0; i < size; i++)
+		hidden[i] = (unsigned char)(i * 7);
+	reset_shared();
+	pid = spawn(child_hidden);
+	check(WAIT_FOR(sh->ready[0], 10000), "child hid two pages");
+	remote = (struct iovec){ hidden, size };
+	check(process_vm_readv(pid, &local, 1, &remote, 1, 0) != (ssize_t)size,
+	      "process_vm_readv cannot read them (so the fallback is what is tested)");
+	memset(buf, 0, size);
+	rc = xs_proc_read(pid, (uintptr_t)hidden, buf, size);
+	check(rc == 0 && hidden_as_filled(buf, 0, size), "xs_proc_read: all %d pages (rc %d)",
+	      HIDDEN_PAGES, rc);
+	rc = xs_target_attach(pid, 1000, &t);
+	check(rc == 0, "attach (rc %d)", rc);
+	if (!rc) {
+		memset(buf, 0, size);
+		rc = xs_target_read(t, (uintptr_t)hidden + 4096, buf, size - 4096);
+		check(rc == 0 && hidden_as_filled(buf, 4096, size - 4096),
+		      "xs_target_read: the two hidden pages (rc %d)", rc);
+		memset(buf, 0, size);
+		rc = xs_target_read(t, (uintptr_t)hidden, buf, size);
+		check(rc == 0 && hidden_as_filled(buf, 0, size),
+		      "xs_target_read: a visible page and two hidden ones (rc %d)", rc);
+		xs_target_detach(t);
+	}
+	finish(pid);
+	munmap(hidden, size);
+	free(buf);
 }
 
 static void test_refusals(void)
@@ -688,10 +808,12 @@ int main(void)
 	fixture_init();
 	test_refusals();
 	test_pause();
+	test_all_stopped_hook();
 	test_blocking();
 	test_signals();
 	test_group_stop();
 	test_zombie_leader();
+	test_hidden_reads();
 	test_spawner();
 	test_no_sigchld();
 	return fixture_done();
