@@ -4,8 +4,8 @@
 # payload of 1, 100 and 1000 functions, at 1, 16 and 128 threads, next to the
 # bare-tracer floor (bench/floor.c) measured in the same run. See bench/README.md.
 # Writes bench/results/<host>-<date>.txt and .json. Knobs (environment):
-# BENCH_REPS (11: below 64 threads a rep takes ~0.1-2 s, and one disturbed rep
-# in five moved a median), BENCH_REPS_BIG (5, for 64 threads and more: each
+# BENCH_REPS (21: below 64 threads a rep takes ~0.1-2 s; with 11 a cell's
+# median moved by +-0.3x between runs on a noisy host), BENCH_REPS_BIG (5, for 64 threads and more: each
 # command then takes about a second; with 3 the floor's median moved
 # 0.51-0.62 ms between runs), BENCH_THREADS ("1 16 128"), BENCH_FUNCS ("1 100 1000"),
 # BENCH_LOAD (0; 1 also measures `xsplice load`), XSPLICE.
@@ -14,7 +14,7 @@ self=$(readlink -f "$0")
 cd "$(dirname "$self")/.."
 root=$PWD
 XSPLICE=${XSPLICE:-$root/build/bin/xsplice}
-REPS=${BENCH_REPS:-11}
+REPS=${BENCH_REPS:-21}
 REPS_BIG=${BENCH_REPS_BIG:-5}
 THREADS=${BENCH_THREADS:-"1 16 128"}
 FUNCS=${BENCH_FUNCS:-"1 100 1000"}
