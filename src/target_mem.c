@@ -225,8 +225,7 @@ static bool read_at_once(pid_t pid, uint64_t addr, void *buf, size_t len)
 	struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
 
 	/* Under a page both cost the same (~1.4 us): the mem file then. */
-	return len >= READ_AT_ONCE_MIN && len <= SSIZE_MAX &&
-	       process_vm_readv(pid, &local, 1, &remote, 1, 0) == (ssize_t)len;
+	return len >= READ_AT_ONCE_MIN && xs_proc_readv(pid, &local, &remote, 1, NULL) == 1;
 }
 
 int xs_proc_read(pid_t pid, uint64_t addr, void *buf, size_t len)
