@@ -9,14 +9,12 @@
 #include "target.h"
 #include "warm_pages.h"
 
-#define SNAP_PAGE 4096u /* warm_pages.h's unit */
-
 int xs_snap_plan(struct xs_stack_snap *s, const struct xs_pages *stacks)
 {
 	xs_snap_free(s);
 	if (!stacks->n || stacks->n > XS_SNAP_PAGES)
 		return 0;
-	s->data = xs_alloc_ours(stacks->n * SNAP_PAGE);
+	s->data = xs_alloc_ours(stacks->n * XS_SNAP_PAGE);
 	if (!s->data)
 		return -ENOMEM;
 	memcpy(s->addr, stacks->addr, stacks->n * sizeof(s->addr[0]));
@@ -41,8 +39,8 @@ void xs_snap_take(struct xs_stack_snap *s, struct xs_target *t)
 	if (!s->n)
 		return;
 	for (size_t k = 0; k < s->n; k++) {
-		local[k] = (struct iovec){ s->data + k * SNAP_PAGE, SNAP_PAGE };
-		remote[k] = (struct iovec){ (void *)(uintptr_t)s->addr[k], SNAP_PAGE };
+		local[k] = (struct iovec){ s->data + k * XS_SNAP_PAGE, XS_SNAP_PAGE };
+		remote[k] = (struct iovec){ (void *)(uintptr_t)s->addr[k], XS_SNAP_PAGE };
 	}
 	if (xs_proc_readv(t->pid, local, remote, s->n, ok) <= 0)
 		return;
@@ -58,7 +56,7 @@ const unsigned char *xs_snap_page(const struct xs_stack_snap *s, uint64_t addr,
 		return NULL;
 	for (size_t k = 0; k < s->n; k++)
 		if (s->addr[k] == addr)
-			return s->read >> k & 1 ? s->data + k * SNAP_PAGE : NULL;
+			return s->read >> k & 1 ? s->data + k * XS_SNAP_PAGE : NULL;
 	return NULL;
 }
 

@@ -20,6 +20,7 @@ struct xs_pages;
 struct xs_target;
 
 #define XS_SNAP_PAGES 8 /* two threads' top pages; more would outlast the wait */
+#define XS_SNAP_PAGE 4096u /* bytes a page: warm_pages.h's unit */
 
 struct xs_stack_snap {
 	uint64_t addr[XS_SNAP_PAGES]; /* page addresses, ascending */

@@ -586,9 +586,9 @@ static const struct xs_stack_top *top_from_snap(struct xs_unwinder *u, const str
 	size_t len = 0;
 
 	while (len < XS_STACK_TOP) {
-		uint64_t at = addr + len, page = at & ~(uint64_t)(CACHE_PAGE - 1);
+		uint64_t at = addr + len, page = at & ~(uint64_t)(XS_SNAP_PAGE - 1);
 		const unsigned char *data = xs_snap_page(&u->snap, page, t->era);
-		size_t take = CACHE_PAGE - (at - page);
+		size_t take = XS_SNAP_PAGE - (at - page);
 
 		if (!data)
 			break;
