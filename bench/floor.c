@@ -3,8 +3,9 @@
  * The bare-tracer floor: the least any ptrace-based patcher must do to a
  * process. Seize every thread, interrupt all, wait all, read registers, write
  * 5 bytes (the same bytes that are there) through /proc/PID/mem, detach all.
- * With --stacks it also reads 2 KiB at every thread's SP (one process_vm_readv
- * per 64 threads, as xsplice's unwinder does): the least a stack check costs.
+ * With --stacks it also reads every thread's stack top as xsplice's unwinder
+ * does (the same length, xs_stack_top_len; one process_vm_readv per 64
+ * threads): the least a stack check costs.
  * Usage: floor [--rt|--no-rt] [--stacks] PID ADDR   (ADDR in hex: a function of PID)
  * Prints one line: "FLOOR rt=0|1 threads=N stop_us=... total_us=..."
  */
@@ -25,15 +26,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "stack_tops.h"
+
 #define MAX_TIDS 4096
 #define WAIT_TIMEOUT_S 2
-#define STACK_TOP 2048
-#define STACK_BATCH 64
+#define STACK_BATCH XS_TOPS_BATCH
 
 static pid_t tids[MAX_TIDS];
 static size_t ntids;
 static bool read_stacks;
-static unsigned char (*tops)[STACK_TOP]; /* written before the stop: no page faults in it */
+static unsigned char (*tops)[XS_STACK_TOP]; /* written before the stop: no page faults in it */
 
 /*
  * The kernel's first access to a page of ours costs 5-15 us on a VM with
@@ -107,8 +109,11 @@ static void read_stack_top(pid_t pid, size_t i, uint64_t sp)
 	static size_t queued;
 
 	if (i != SIZE_MAX) {
-		local[queued] = (struct iovec){ tops[i], STACK_TOP };
-		remote[queued++] = (struct iovec){ (void *)(uintptr_t)(sp & ~(uint64_t)63), STACK_TOP };
+		uint64_t top = sp & ~(uint64_t)63;
+		size_t len = xs_stack_top_len(top);
+
+		local[queued] = (struct iovec){ tops[i], len };
+		remote[queued++] = (struct iovec){ (void *)(uintptr_t)top, len };
 	}
 	if (queued && (i == SIZE_MAX || queued == STACK_BATCH)) {
 		if (process_vm_readv(pid, local, queued, remote, queued, 0) < 0)

@@ -53,7 +53,7 @@ build() {
 	bench/gen_payload.sh funcs 1000 >"$out/busy_funcs.c" &&
 		gcc $CFLAGS -Ibench -pthread bench/busy.c "$out/busy_funcs.c" -o "$out/busy" &&
 		gcc $CFLAGS -Ibench bench/measure.c -o "$out/measure" &&
-		gcc $CFLAGS bench/floor.c -o "$out/floor" || return 1
+		gcc $CFLAGS -Isrc bench/floor.c -o "$out/floor" || return 1
 	# Every fN must have room for a 5-byte jump.
 	local small
 	small=$(nm -S "$out/busy" | awk '$4 ~ /^f[0-9]+$/ && $2 ~ /^0+[0-4]$/' | head -3)

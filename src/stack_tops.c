@@ -66,19 +66,20 @@ void xs_stack_tops_read(pid_t pid, struct xs_stack_top *tops, const size_t *whic
 
 	for (size_t j = 0; j < n && j < XS_TOPS_BATCH; j++) {
 		struct xs_stack_top *top = &tops[which[j]];
+		size_t len = xs_stack_top_len(top->addr);
 
 		top->len = 0;
 		if (!xs_stack_top_fits(top->addr))
 			continue;
-		local[k] = (struct iovec){ top->data, XS_STACK_TOP };
-		remote[k] = (struct iovec){ (void *)(uintptr_t)top->addr, XS_STACK_TOP };
+		local[k] = (struct iovec){ top->data, len };
+		remote[k] = (struct iovec){ (void *)(uintptr_t)top->addr, len };
 		want[k++] = top;
 	}
 	if (!k || xs_proc_readv(pid, local, remote, k, ok) < 0)
 		return; /* not allowed at all: every walk reads page by page */
 	for (size_t j = 0; j < k; j++)
 		if (ok[j])
-			want[j]->len = XS_STACK_TOP;
+			want[j]->len = local[j].iov_len;
 }
 
 /* Take up to max queued jobs and read their tops: false when none was left. */

@@ -20,7 +20,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define XS_STACK_TOP 2048 /* bytes read from (about) each thread's SP up */
+#define XS_STACK_TOP 2048 /* bytes read at most from (about) each thread's SP up */
+/*
+ * A top stops at the end of its SP's page when at least this much of the
+ * page is left: each page a readv touches costs ~1 us on a VM, and most
+ * walks need a few hundred bytes (a spinning thread's ~300). A walk that
+ * needs more reads on page by page.
+ */
+#define XS_STACK_TOP_MIN 256
+#define XS_STACK_TOP_PAGE 4096u /* the smallest page size, so never one too many */
 
 /* A thread's stack from (about) its SP up: most walks read nothing else. */
 struct xs_stack_top {
@@ -37,11 +45,19 @@ static inline bool xs_stack_top_fits(uint64_t addr)
 	return addr <= UINT64_MAX - XS_STACK_TOP;
 }
 
+/* Bytes to read for a top at addr: to its page's end, or XS_STACK_TOP. */
+static inline size_t xs_stack_top_len(uint64_t addr)
+{
+	size_t left = XS_STACK_TOP_PAGE - (size_t)(addr % XS_STACK_TOP_PAGE);
+
+	return left >= XS_STACK_TOP_MIN && left < XS_STACK_TOP ? left : XS_STACK_TOP;
+}
+
 /*
  * Read tops[which[0]], ... tops[which[n - 1]] of pid (n at most
  * XS_TOPS_BATCH), each from its addr, in one process_vm_readv: len becomes
- * XS_STACK_TOP for each top read, 0 for the others (unreadable, or not
- * fitting). Any thread of ours may call it.
+ * the bytes read (xs_stack_top_len) for each top read, 0 for the others
+ * (unreadable, or not fitting). Any thread of ours may call it.
  */
 void xs_stack_tops_read(pid_t pid, struct xs_stack_top *tops, const size_t *which, size_t n);
 

@@ -37,8 +37,9 @@ static void fill(void)
 
 static bool same(const struct xs_stack_top *top, size_t i)
 {
-	return top && top->addr == addr_of(i) && top->len == XS_STACK_TOP &&
-	       !memcmp(top->data, stacks[i], XS_STACK_TOP);
+	size_t len = xs_stack_top_len(addr_of(i));
+
+	return top && top->addr == addr_of(i) && top->len == len && !memcmp(top->data, stacks[i], len);
 }
 
 static void sleep_us(long us)
@@ -149,9 +150,34 @@ static void with_helper(void)
 	check(helper_tid() == 0, "freed: the helper thread is gone");
 }
 
+/* A top ends at its page's end when enough of the page is left: no page touched in vain. */
+static void top_lengths(void)
+{
+	uint64_t page = 0x7f0000001000;
+	size_t at_start = xs_stack_top_len(page), busy = xs_stack_top_len(page + 3648),
+	       at_half = xs_stack_top_len(page + 2048), few_left = xs_stack_top_len(page + 4032),
+	       just_enough = xs_stack_top_len(page + 4096 - XS_STACK_TOP_MIN);
+	size_t pages = 0;
+
+	check(at_start == XS_STACK_TOP && at_half == XS_STACK_TOP,
+	      "a top with its page's half or more left: all %d bytes (%zu, %zu)", XS_STACK_TOP, at_start,
+	      at_half);
+	check(busy == 448 && just_enough == XS_STACK_TOP_MIN,
+	      "a top with less than %d bytes but at least %d left: to the page's end (%zu, %zu)",
+	      XS_STACK_TOP, XS_STACK_TOP_MIN, busy, just_enough);
+	check(few_left == XS_STACK_TOP, "a top with 64 bytes left: on into the next page (%zu)", few_left);
+	/* Over the 64 tops a page can hold: only the last few reach the next page
+	 * (2 KiB tops each would touch 95 pages). */
+	for (uint64_t a = page; a < page + 4096; a += 64)
+		pages += (a + xs_stack_top_len(a) - 1) / 4096 - a / 4096 + 1;
+	check(pages == 64 + XS_STACK_TOP_MIN / 64 - 1, "pages touched by the 64 tops of a page: %zu",
+	      pages);
+}
+
 int main(void)
 {
 	fill();
+	top_lengths();
 	without_helper();
 	with_helper();
 	printf("%s: %d failure(s)\n", failures ? "FAIL" : "PASS", failures);

@@ -350,7 +350,7 @@ static int unwind(struct xs_unwinder *u, struct child *c, size_t i, struct xs_fr
 /* --- (1) one thread, no frame pointers ------------------------------------------------ */
 
 enum { INNER, MIDDLE, OUTER, MAIN, HSPIN, HANDLER, VDSO, NRANGES };
-enum chain_mode { PLAIN, SIG, VDSO_MODE, MOUNT_NS, DELETED };
+enum chain_mode { PLAIN, SIG, VDSO_MODE, MOUNT_NS, DELETED, DEEP };
 
 static const struct {
 	const char *name, *script;
@@ -364,6 +364,8 @@ static const struct {
 		       "'mount -t tmpfs xs-priv priv && cp chain priv/chain && exec ./priv/chain'" },
 	/* Its executable is deleted once it runs (see test_chain). */
 	[DELETED] = { "chain(deleted)", "cp chain chain-del && exec ./chain-del" },
+	/* Its frames reach past the stack top read in one batch (stack_tops.h). */
+	[DEEP] = { "chain(deep)", "exec ./chain deep" },
 };
 
 /* The target runs what the mode says, where the mode says. */
@@ -574,6 +576,9 @@ static void test_chain(enum chain_mode mode)
 		check(in_vdso > 0, "%s: %d stops had the PC in the vDSO", name, in_vdso);
 	if (mode == PLAIN || mode == SIG)
 		check_walk_counts(u, name, mode == SIG);
+	if (mode == DEEP)
+		check(xs_unwinder_page_reads(u) > 0, "%s: %zu stack pages read past the tops", name,
+		      xs_unwinder_page_reads(u));
 	if (mode == PLAIN) {
 		printf("  unwind time, 1 thread: %.1f us per thread (mean of %d stops)\n",
 		       (double)total / rounds, rounds);
@@ -927,6 +932,7 @@ int main(void)
 			test_chain(VDSO_MODE);
 			test_chain(MOUNT_NS);
 			test_chain(DELETED);
+			test_chain(DEEP);
 			test_threads(4);
 			test_threads(128);
 			test_payload();

@@ -25,13 +25,19 @@ static const char chain_c[] =
 	"	}\n"
 	"	return sink;\n"
 	"}\n"
-	"__attribute__((noipa)) unsigned long middle(int x) { unsigned long r = inner(x + 1); return r * 3 + sink; }\n"
+	/* deep: 6000 bytes between inner's frame and outer's, past any stack top */
+	"__attribute__((noipa)) unsigned long middle(int x) {\n"
+	"	volatile char *pad = __builtin_alloca(x == 3002 ? 6000 : 16);\n"
+	"	pad[0] = 1;\n"
+	"	unsigned long r = inner(x + 1); return r * 3 + sink + pad[0];\n"
+	"}\n"
 	"__attribute__((noipa)) unsigned long outer(int x) { unsigned long r = middle(x + 1); return r * 5 + sink; }\n"
 	"int main(int argc, char **argv) {\n"
 	"	const char *mode = argc > 1 ? argv[1] : \"\";\n"
 	"	signal(SIGUSR1, handler);\n"
 	"	printf(\"main %p\\n\", (void *)main); fflush(stdout);\n"
-	"	return (int)outer(!strcmp(mode, \"sig\") ? 998 : !strcmp(mode, \"vdso\") ? 1998 : 1);\n"
+	"	return (int)outer(!strcmp(mode, \"sig\") ? 998 : !strcmp(mode, \"vdso\") ? 1998 :\n"
+	"	                  !strcmp(mode, \"deep\") ? 3001 : 1);\n"
 	"}\n";
 
 /* (2) N threads sleeping in nanosleep called from sleeper(). */
