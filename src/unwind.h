@@ -69,6 +69,10 @@ void xs_unwinder_learn_words(struct xs_unwinder *u, const uint64_t *words, size_
 /* Both, for pid's blocked threads and for the stack pages listed (see
  * xs_pages_add_stacks): unwind_ahead.c. */
 void xs_unwind_ahead(struct xs_unwinder *u, pid_t pid, const struct xs_pages *stacks);
+/* A CFI row for pc is kept: a walk through pc looks nothing up. Besides what
+ * is learnt ahead, xs_unwinder_new keeps the vDSO's rows and every object's
+ * PLT rows (a thread calling a library in a loop is often stopped there). */
+bool xs_unwinder_knows_pc(const struct xs_unwinder *u, uint64_t pc);
 /* Lookups made in libdw so far (ahead and in walks). */
 size_t xs_unwinder_lookups(const struct xs_unwinder *u);
 /* Stack pages read one by one, past what the stack tops held. */

@@ -709,6 +709,18 @@ static int walk_all(struct xs_unwinder *u, struct child *c, const struct range *
  * each thread blocked in a system call. A stop then walks those threads
  * with no lookup in libdw; an unwinder that did not learn ahead makes some.
  */
+/* Every entry of the executable's PLT has its row before any stop. */
+static void check_plt_known(struct xs_unwinder *u, uint64_t bias)
+{
+	struct range plt = elf_range("threads", ".plt", bias);
+	size_t entries = 0, known = 0;
+
+	for (uint64_t pc = plt.lo; pc < plt.hi; pc += 16, entries++)
+		known += xs_unwinder_knows_pc(u, pc) && xs_unwinder_knows_pc(u, pc + 6);
+	check(entries >= 2 && known == entries, "ahead: %zu of %zu PLT entries known from the start",
+	      known, entries);
+}
+
 static void test_ahead(void)
 {
 	struct child c;
@@ -747,6 +759,7 @@ static void test_ahead(void)
 		check(false, "ahead: unwinders made (%s)", xs_error_message());
 		goto out;
 	}
+	check_plt_known(u, bias);
 	before = xs_unwinder_lookups(u);
 	xs_unwind_ahead(u, c.pid, &no_pages);
 	learnt = xs_unwinder_lookups(u) - before;
