@@ -231,7 +231,7 @@ static void run_as_before(struct xs_tgt *g)
  * stopped on its own since its seizing (a signal, a clone) is booked instead:
  * an interrupt would stay pending and stop it again after its next resume.
  */
-static int interrupt_fresh(struct xs_tgt *g)
+static int interrupt_fresh(struct xs_tgt *g, long long deadline)
 {
 	bool first = true;
 
@@ -240,6 +240,7 @@ static int interrupt_fresh(struct xs_tgt *g)
 	if (first && g->before_stop) /* still at our own priority: see run_realtime */
 		g->before_stop(&g->pub, g->before_arg);
 	g->before_stop = NULL; /* once */
+	xs_tgt_arm_waits(g, deadline); /* not as the threads stop: see wait_step */
 	/* From here on: the pages touched stay warm only if no busy thread
 	 * takes our CPU before the interrupts. */
 	run_realtime(g);
@@ -264,7 +265,7 @@ static int interrupt_fresh(struct xs_tgt *g)
 }
 
 /* Seize what /proc/<pid>/task lists and we do not hold yet; how many were added. */
-static int seize_new(struct xs_tgt *g)
+static int seize_new(struct xs_tgt *g, long long deadline)
 {
 	char buf[8192] __attribute__((aligned(8)));
 	int added = 0;
@@ -300,7 +301,7 @@ static int seize_new(struct xs_tgt *g)
 			break;
 	}
 	if (added) {
-		int rc = interrupt_fresh(g);
+		int rc = interrupt_fresh(g, deadline);
 
 		if (rc)
 			return rc;
@@ -322,7 +323,7 @@ static int settle(struct xs_tgt *g, long long deadline, long timeout_ms)
 			rc = xs_fail(-ESRCH, "pid %d exited while being stopped", g->pub.pid);
 		if (rc || g->counted_all)
 			return rc;
-		rc = seize_new(g);
+		rc = seize_new(g, deadline);
 		if (rc <= 0)
 			return rc;
 	}
@@ -471,6 +472,7 @@ int xs_target_attach_hooked(pid_t pid, long timeout_ms, const struct xs_stop_hoo
 		g->stopped_arg = hooks->stopped_arg;
 	}
 	g->poll_wait = sigchld_ignored();
+	xs_tgt_alarm_prepare(); /* else made in the first stop; without it, waits poll */
 	snprintf(path, sizeof(path), "/proc/%d/task", pid);
 	g->task_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	/*
@@ -511,6 +513,7 @@ int xs_target_stop(struct xs_target *t, long timeout_ms)
 
 	if (g->gone)
 		return xs_fail(-ESRCH, "pid %d has exited", t->pid);
+	xs_tgt_arm_waits(g, deadline);
 	run_realtime(g); /* before the touch, as in interrupt_fresh */
 	xs_pages_touch(t->pid, &g->warm);
 	xs_tgt_take_unsolicited(g);

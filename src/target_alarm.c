@@ -51,6 +51,24 @@ static bool handler_ready(void)
 	return pthread_sigmask(SIG_SETMASK, NULL, &mask) == 0 && !sigismember(&mask, ALARM_SIG);
 }
 
+bool xs_tgt_alarm_prepare(void)
+{
+	struct sigevent sev;
+
+	if (have_timer)
+		return true;
+	if (!handler_ready())
+		return false;
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_THREAD_ID;
+	sev.sigev_signo = ALARM_SIG;
+	sev._sigev_un._tid = gettid(); /* sigev_notify_thread_id in newer glibc */
+	if (timer_create(CLOCK_MONOTONIC, &sev, &timer) < 0)
+		return false;
+	have_timer = true;
+	return true;
+}
+
 bool xs_tgt_alarm_arm(long long deadline_us)
 {
 	struct itimerspec its = {
@@ -60,19 +78,8 @@ bool xs_tgt_alarm_arm(long long deadline_us)
 
 	if (armed_for == deadline_us)
 		return true;
-	if (!have_timer) {
-		struct sigevent sev;
-
-		if (!handler_ready())
-			return false;
-		memset(&sev, 0, sizeof(sev));
-		sev.sigev_notify = SIGEV_THREAD_ID;
-		sev.sigev_signo = ALARM_SIG;
-		sev._sigev_un._tid = gettid(); /* sigev_notify_thread_id in newer glibc */
-		if (timer_create(CLOCK_MONOTONIC, &sev, &timer) < 0)
-			return false;
-		have_timer = true;
-	}
+	if (!xs_tgt_alarm_prepare())
+		return false;
 	if (deadline_us <= 0 || timer_settime(timer, TIMER_ABSTIME, &its, NULL) < 0)
 		return false;
 	armed_for = deadline_us;

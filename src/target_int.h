@@ -75,6 +75,7 @@ struct xs_tgt {
 	struct xs_seccomp *sc; /* seccomp view of threads[0]; NULL until needed */
 	bool block_wait;       /* xs_tgt_wait may block in waitpid (xs_tgt_collect) */
 	long long spin_until;  /* xs_now_us: before then, watch for a due stop, do not sleep */
+	long long wait_step;   /* xs_now_us: every wait for a stop wakes then at the latest */
 	int saved_policy;      /* ours before the first interrupt; -1: not changed */
 	struct sched_param saved_param;
 };
@@ -95,9 +96,14 @@ enum xs_ev {
 	XS_EV_OTHER,   /* another ptrace event */
 };
 
-/* target_alarm.c: a deadline for a blocking waitpid (false: not available, poll instead) */
+/* target_alarm.c: a deadline for a blocking waitpid (false: not available, poll instead).
+ * prepare makes the timer (five system calls), best done before any stop. */
+bool xs_tgt_alarm_prepare(void);
 bool xs_tgt_alarm_arm(long long deadline_us);
 void xs_tgt_alarm_disarm(void);
+
+/* target_wait.c: arm the alarm for the waits of a stop about to begin (see wait_thread) */
+void xs_tgt_arm_waits(struct xs_tgt *g, long long deadline_us);
 
 /* target.c: the thread table */
 ssize_t xs_tgt_find(struct xs_tgt *g, pid_t tid);

@@ -443,20 +443,37 @@ static bool leader_defunct(struct xs_tgt *g, size_t i)
 	return s == 0 || s == 'Z' || s == 'X';
 }
 
+/*
+ * Where every wait of a stop wakes at the latest: the deadline, or sooner to
+ * see whether the leader is a zombie that will never report (wait_thread).
+ * Shared by all threads, so the alarm is set once a stop, not re-set for
+ * each wait: as the threads stop, our CPU is theirs.
+ */
+static long long wait_step(struct xs_tgt *g, long long deadline)
+{
+	long long now = xs_now_us();
+
+	if (g->wait_step <= now)
+		g->wait_step = now + LEADER_CHECK_US;
+	return g->wait_step < deadline ? g->wait_step : deadline;
+}
+
+void xs_tgt_arm_waits(struct xs_tgt *g, long long deadline_us)
+{
+	xs_tgt_alarm_arm(wait_step(g, deadline_us));
+}
+
 static int wait_thread(struct xs_tgt *g, size_t i, long long deadline, enum xs_ev *ev, int *sig)
 {
 	bool leader = g->pub.threads[i].tid == g->pub.pid;
 
 	for (;;) {
-		long long step = deadline, now = xs_now_us();
-		int rc;
+		long long step = wait_step(g, deadline);
+		int rc = xs_tgt_wait_stop(g, i, step, ev, sig);
 
-		if (leader && step > now + LEADER_CHECK_US)
-			step = now + LEADER_CHECK_US;
-		rc = xs_tgt_wait_stop(g, i, step, ev, sig);
 		if (rc != -ETIMEDOUT || step == deadline)
 			return rc;
-		if (leader_defunct(g, i)) {
+		if (leader && leader_defunct(g, i)) {
 			xs_tgt_ignore(g, g->pub.threads[i].tid);
 			g->ts[i].awaiting = false;
 			*ev = XS_EV_GONE;
