@@ -81,7 +81,7 @@ END {
 	if (fmt == "json") { json(); exit }
 	printf "pause = longest time in which no busy thread made progress (all stopped);\n"
 	printf "thr gap = largest gap one thread saw (includes its waits for a CPU);\n"
-	printf "floor-stacks = the floor that also reads 2 KiB at every SP: what a stack check costs at least;\n"
+	printf "floor-stacks = the floor that also reads every stack top as xsplice does: what a stack check costs at least;\n"
 	printf "floor = bench/floor.c at SCHED_FIFO%s; ratio = pause / floor (same threads);\n",
 		rt_refused ? " (REFUSED: ran without RT)" : ""
 	printf "vs stacks = pause / floor-stacks (same threads).\n"
