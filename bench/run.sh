@@ -5,9 +5,9 @@
 # bare-tracer floor (bench/floor.c) measured in the same run. See bench/README.md.
 # Writes bench/results/<host>-<date>.txt and .json. Knobs (environment):
 # BENCH_REPS (21: below 64 threads a rep takes ~0.1-2 s; with 11 a cell's
-# median moved by +-0.3x between runs on a noisy host), BENCH_REPS_BIG (5, for 64 threads and more: each
-# command then takes about a second; with 3 the floor's median moved
-# 0.51-0.62 ms between runs), BENCH_THREADS ("1 16 128"), BENCH_FUNCS ("1 100 1000"),
+# median moved by +-0.3x between runs on a noisy host), BENCH_REPS_BIG (9, for 64 threads and more: each
+# command then takes about a second, a rep of all cells ~19 s at 128 threads; with 3 the floor's median
+# moved 0.51-0.62 ms between runs, with 5 a cell's ratio moved by +-0.2x), BENCH_THREADS ("1 16 128"), BENCH_FUNCS ("1 100 1000"),
 # BENCH_LOAD (0; 1 also measures `xsplice load`), XSPLICE.
 set -u
 self=$(readlink -f "$0")
@@ -15,7 +15,7 @@ cd "$(dirname "$self")/.."
 root=$PWD
 XSPLICE=${XSPLICE:-$root/build/bin/xsplice}
 REPS=${BENCH_REPS:-21}
-REPS_BIG=${BENCH_REPS_BIG:-5}
+REPS_BIG=${BENCH_REPS_BIG:-9}
 THREADS=${BENCH_THREADS:-"1 16 128"}
 FUNCS=${BENCH_FUNCS:-"1 100 1000"}
 out=$root/build/bench
