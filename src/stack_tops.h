@@ -2,7 +2,7 @@
 /*
  * The top of every stopped thread's stack, read while the stop still reads
  * registers. At 128 threads the stop spends ~170 us in GETREGSET and ~215 us
- * reading the tops (two pages a busy thread, ~0.8 us a page on a VM), one
+ * reading 2 KiB tops (two pages a busy thread, ~0.8 us a page on a VM), one
  * after the other on one CPU while the other CPU idles: every target thread
  * is stopped. So each thread's top is queued as soon as its registers are
  * known, and a helper thread of ours reads the queue on that other CPU. The
@@ -28,7 +28,7 @@
  * needs more reads on page by page.
  */
 #define XS_STACK_TOP_MIN 256
-#define XS_STACK_TOP_PAGE 4096u /* the smallest page size, so never one too many */
+#define XS_STACK_TOP_PAGE 4096u /* the smallest page size: with larger pages the rule still holds */
 
 /* A thread's stack from (about) its SP up: most walks read nothing else. */
 struct xs_stack_top {
