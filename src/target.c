@@ -258,8 +258,10 @@ static int interrupt_fresh(struct xs_tgt *g, long long deadline)
 		if (g->pub.threads[i].stopped || g->ts[i].awaiting)
 			continue;
 		rc = xs_tgt_interrupt(g, i);
-		if (rc)
+		if (rc) {
+			xs_tgt_alarm_disarm(); /* no collect follows to disarm it */
 			return rc;
+		}
 	}
 	return 0;
 }
@@ -523,6 +525,8 @@ int xs_target_stop(struct xs_target *t, long timeout_ms)
 			rc = xs_tgt_interrupt(g, i);
 	if (!rc)
 		rc = settle(g, deadline, timeout_ms);
+	else
+		xs_tgt_alarm_disarm(); /* armed above for settle's waits, which do not come */
 	xs_tgt_unblock();
 	return rc;
 }
