@@ -99,8 +99,8 @@ void xs_marks_print(const char *title)
 	for (size_t i = 0; i < nmarks && len < sizeof(line); i++)
 		len += (size_t)snprintf(line + len, sizeof(line) - len, " %s +%lld", marks[i].what,
 					marks[i].us - marks[0].us);
-	if (nmarks)
-		xs_debug("%s:%s", title, line);
+	if (nmarks) /* the first mark in CLOCK_MONOTONIC too, to line up with other tools */
+		xs_debug("%s (from %lld):%s", title, marks[0].us, line);
 	nmarks = 0;
 }
 
