@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "stop_log.h"
 
 /*
  * Never PTRACE_O_EXITKILL: if we die, the target must live on. TRACECLONE
@@ -249,6 +250,7 @@ static int interrupt_fresh(struct xs_tgt *g, long long deadline)
 		xs_mark("interrupt");
 	}
 	xs_tgt_take_unsolicited(g);
+	xs_stop_log_begin();
 	for (size_t i = 0; i < g->pub.nthreads; i++) {
 		int rc;
 
@@ -519,6 +521,7 @@ int xs_target_stop(struct xs_target *t, long timeout_ms)
 	run_realtime(g); /* before the touch, as in interrupt_fresh */
 	xs_pages_touch(t->pid, &g->warm);
 	xs_tgt_take_unsolicited(g);
+	xs_stop_log_begin();
 	/* Interrupt all first, then wait: the threads stop in parallel. */
 	for (size_t i = 0; i < t->nthreads && !rc; i++)
 		if (!t->threads[i].stopped && !g->ts[i].awaiting)
@@ -576,6 +579,7 @@ int xs_target_resume(struct xs_target *t)
 			ts->si_valid = false;
 		}
 	}
+	xs_stop_log_end();
 	return 0;
 }
 
@@ -662,6 +666,7 @@ static void release_all(struct xs_tgt *g)
 				xs_mark("first detached");
 		}
 	xs_mark("detached");
+	xs_stop_log_end();
 	for (i = 0; i < g->nignored; i++)
 		reap(g->ignored[i]);
 }
@@ -675,6 +680,7 @@ void xs_target_detach(struct xs_target *t)
 	g = xs_tgt(t);
 	release_all(g);
 	run_as_before(g);
+	xs_stop_log_flush();
 	xs_tgt_unblock();
 	xs_seccomp_forget(g);
 	if (t->mem_fd >= 0)

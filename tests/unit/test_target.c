@@ -327,7 +327,16 @@ static void test_pause(void)
 struct hook_seen {
 	pid_t pid;
 	int calls, calls_not_all_held;
+	long long last_call_ns;
 };
+
+static long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 /* The all_stopped hook: every thread of the process in a ptrace stop ('t'). */
 static void on_all_stopped(struct xs_target *t, void *arg)
@@ -339,6 +348,7 @@ static void on_all_stopped(struct xs_target *t, void *arg)
 		held = proc_state(seen->pid, t->threads[i].tid) == 't';
 	seen->calls++;
 	seen->calls_not_all_held += !held;
+	seen->last_call_ns = now_ns();
 }
 
 /* settle's first pass, before any interrupt, must not call it. */
@@ -367,6 +377,55 @@ static void test_all_stopped_hook(void)
 		      seen.calls_not_all_held);
 		xs_target_detach(t);
 	}
+	finish(pid);
+}
+
+/*
+ * XSPLICE_STOPS: one line a stop, spanning the time its threads were held
+ * (the all_stopped hook's call), written at the detach.
+ */
+static void test_stop_log(void)
+{
+	char path[] = "/tmp/xsplice-test-stops-XXXXXX";
+	struct hook_seen seen = { 0 };
+	struct xs_stop_hooks hooks = { .all_stopped = on_all_stopped, .stopped_arg = &seen };
+	unsigned long long b[3] = { 0 }, e[3] = { 0 };
+	long long held_ns[2] = { 0 }, before_ns, between_ns = 0;
+	struct xs_target *t = NULL;
+	int fd = mkstemp(path), n = 0;
+	FILE *f = NULL;
+	pid_t pid;
+
+	reset_shared();
+	pid = spawn(child_busy);
+	seen.pid = pid;
+	check(fd >= 0 && WAIT_FOR(all_tids() && sh->counter[NT - 1] > 2, 10000),
+	      "busy target for the stop log");
+	setenv("XSPLICE_STOPS", path, 1);
+	before_ns = now_ns();
+	if (xs_target_attach_hooked(pid, 1000, &hooks, &t) == 0) {
+		held_ns[0] = seen.last_call_ns;
+		xs_target_resume(t);
+		between_ns = now_ns();
+		sleep_us(2000);
+		if (xs_target_stop(t, 1000) == 0)
+			held_ns[1] = seen.last_call_ns;
+		xs_target_detach(t);
+	}
+	unsetenv("XSPLICE_STOPS");
+	f = fd >= 0 ? fdopen(fd, "r") : NULL;
+	while (f && n < 3 && fscanf(f, "stop %llu %llu\n", &b[n], &e[n]) == 2)
+		n++;
+	check(n == 2, "two stops logged (%d)", n);
+	check((long long)b[0] >= before_ns && held_ns[0] > (long long)b[0] &&
+		      held_ns[0] < (long long)e[0] && (long long)e[0] <= between_ns,
+	      "the attach's stop spans its hold (%llu < %lld < %llu)", b[0], held_ns[0], e[0]);
+	check((long long)b[1] > between_ns && held_ns[1] > (long long)b[1] &&
+		      held_ns[1] < (long long)e[1],
+	      "the second stop spans its hold (%llu < %lld < %llu)", b[1], held_ns[1], e[1]);
+	if (f)
+		fclose(f);
+	unlink(path);
 	finish(pid);
 }
 
@@ -809,6 +868,7 @@ int main(void)
 	test_refusals();
 	test_pause();
 	test_all_stopped_hook();
+	test_stop_log();
 	test_blocking();
 	test_signals();
 	test_group_stop();
