@@ -8,6 +8,8 @@
  * threads): the least a stack check costs.
  * Usage: floor [--rt|--no-rt] [--stacks] PID ADDR   (ADDR in hex: a function of PID)
  * Prints one line: "FLOOR rt=0|1 threads=N stop_us=... total_us=..."
+ * With XSPLICE_STOPS=FILE set, appends the stop to FILE as xsplice does
+ * (src/stop_log.h), so that measure counts the same span for both.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -27,6 +29,7 @@
 #include <unistd.h>
 
 #include "stack_tops.h"
+#include "stop_log.h"
 
 #define MAX_TIDS 4096
 #define WAIT_TIMEOUT_S 2
@@ -51,12 +54,30 @@ static void touch_from_kernel(void *buf, size_t len)
 	}
 }
 
-static double now_us(void)
+static uint64_t now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static double now_us(void)
+{
+	return now_ns() / 1e3;
+}
+
+static uint64_t held_from, held_until; /* the stop, for XSPLICE_STOPS */
+
+static void log_stop(void)
+{
+	const char *path = getenv(XS_STOPS_ENV);
+	FILE *f;
+
+	if (!path || !held_until || !(f = fopen(path, "a")))
+		return;
+	fprintf(f, XS_STOPS_FMT, (unsigned long long)held_from, (unsigned long long)held_until);
+	fclose(f);
 }
 
 static int list_threads(pid_t pid)
@@ -130,7 +151,6 @@ static int stop_touch_release(pid_t pid, uint64_t addr, double *stop_us)
 	unsigned char insn[5];
 	size_t seized = 0;
 	char path[64];
-	double t0;
 	int fd, rc = -1;
 
 	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
@@ -144,7 +164,7 @@ static int stop_touch_release(pid_t pid, uint64_t addr, double *stop_us)
 			fprintf(stderr, "floor: seize tid %d: %s\n", tids[seized], strerror(errno));
 			goto out;
 		}
-	t0 = now_us();
+	held_from = now_ns();
 	for (size_t i = 0; i < ntids; i++)
 		ptrace(PTRACE_INTERRUPT, tids[i], 0, 0);
 	if (wait_all())
@@ -168,8 +188,10 @@ out:
 	 * stopped, so it needs nothing. */
 	for (size_t i = 0; i < seized; i++)
 		ptrace(PTRACE_DETACH, tids[i], 0, 0);
+	if (held_from)
+		held_until = now_ns();
 	if (!rc)
-		*stop_us = now_us() - t0;
+		*stop_us = (held_until - held_from) / 1e3;
 	close(fd);
 	return rc;
 }
@@ -212,6 +234,7 @@ int main(int argc, char **argv)
 	free(tops);
 	if (rt_used)
 		sched_setscheduler(0, SCHED_OTHER, &normal);
+	log_stop();
 	printf("FLOOR rt=%d threads=%zu stop_us=%.1f total_us=%.1f\n", rt_used, ntids, stop_us,
 	       now_us() - t0);
 	return 0;

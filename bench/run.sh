@@ -52,7 +52,7 @@ build() {
 	mkdir -p "$out" "$resdir" || return 1
 	bench/gen_payload.sh funcs 1000 >"$out/busy_funcs.c" &&
 		gcc $CFLAGS -Ibench -pthread bench/busy.c "$out/busy_funcs.c" -o "$out/busy" &&
-		gcc $CFLAGS -Ibench bench/measure.c -o "$out/measure" &&
+		gcc $CFLAGS -Ibench -Isrc bench/measure.c -o "$out/measure" &&
 		gcc $CFLAGS -Isrc bench/floor.c -o "$out/floor" || return 1
 	# Every fN must have room for a 5-byte jump.
 	local small

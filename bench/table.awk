@@ -66,6 +66,9 @@ function add_group(g) {
 	n = ++cnt[g]
 	val[g, "wall", n] = kv["wall_ms"]
 	val[g, "stall", n] = kv["stall_ms"]
+	# Before 2026-12-06 there was no stall_window_ms: stall_ms was the window's.
+	val[g, "window", n] = ("stall_window_ms" in kv) ? kv["stall_window_ms"] : kv["stall_ms"]
+	if (val[g, "window", n] + 0 > val[g, "stall", n] + 0) away[g]++
 	val[g, "gap", n] = kv["gap_max_ms"]
 	if ("stop_us" in kv) val[g, "stop", n] = kv["stop_us"] / 1000
 	if ("rt" in kv && kv["rt"] == "0" && action == "floor-rt") rt_refused = 1
@@ -79,17 +82,18 @@ END {
 		if (key[3] == "floor-stacks") stacks_med[key[1]] = median(order[k], "stall")
 	}
 	if (fmt == "json") { json(); exit }
-	printf "pause = longest time in which no busy thread made progress (all stopped);\n"
+	printf "pause = longest time in which no busy thread made progress (all stopped), during a stop of the command;\n"
+	printf "away = reps whose longest such time in the whole command lay outside its stops (the host's), not counted;\n"
 	printf "thr gap = largest gap one thread saw (includes its waits for a CPU);\n"
 	printf "floor-stacks = the floor that also reads every stack top as xsplice does: what a stack check costs at least;\n"
 	printf "floor = bench/floor.c at SCHED_FIFO%s; ratio = pause / floor (same threads);\n",
 		rt_refused ? " (REFUSED: ran without RT)" : ""
 	printf "vs stacks = pause / floor-stacks (same threads).\n"
-	printf "%7s %5s %-12s %9s %8s %8s %8s %9s %6s %6s %8s %8s %5s\n", "threads", "funcs",
+	printf "%7s %5s %-12s %9s %8s %8s %8s %9s %6s %6s %8s %8s %5s %5s\n", "threads", "funcs",
 		"action", "wall ms", "pause ms", "pause ms", "pause ms", "floor ms", "ratio", "vs",
-		"thr gap", "tracer", "ok"
-	printf "%7s %5s %-12s %9s %8s %8s %8s %9s %6s %6s %8s %8s %5s\n", "", "", "", "median",
-		"median", "min", "max", "median", "", "stacks", "ms med", "stop ms", ""
+		"thr gap", "tracer", "away", "ok"
+	printf "%7s %5s %-12s %9s %8s %8s %8s %9s %6s %6s %8s %8s %5s %5s\n", "", "", "", "median",
+		"median", "min", "max", "median", "", "stacks", "ms med", "stop ms", "", ""
 	for (k = 1; k <= ngroups; k++) {
 		g = order[k]
 		split(g, key, SUBSEP)
@@ -101,11 +105,11 @@ END {
 		okcol = (cnt[g] - badverify[g]) "/" (cnt[g] + fails[g])
 		if (badverify[g]) okcol = okcol "!"
 		if (suspect[g]) okcol = okcol "?"
-		printf "%7s %5s %-12s %9s %8s %8s %8s %9s %6s %6s %8s %8s %5s\n", key[1], key[2], key[3],
+		printf "%7s %5s %-12s %9s %8s %8s %8s %9s %6s %6s %8s %8s %5s %5s\n", key[1], key[2], key[3],
 			num(median(g, "wall"), 2), num(pm, 3), num(minof(g, "stall"), 3),
 			num(maxof(g, "stall"), 3), num(fm, 3),
 			num(ratio, 2), num(vs, 2), num(median(g, "gap"), 2),
-			(((g, "stop", 1) in val) ? num(median(g, "stop"), 3) : "-"), okcol
+			(((g, "stop", 1) in val) ? num(median(g, "stop"), 3) : "-"), away[g] + 0, okcol
 	}
 	printf "ok = successful/attempted; ! = the patch's effect was not seen in busy;\n"
 	printf "? = a thread did not run again within 10 s (counted failed) or a gap log overflowed.\n"
@@ -130,13 +134,14 @@ function json(    k, g, key, fm, sm, pm, line, sep, i) {
 		printf "%s\n    {\"threads\": %d, \"funcs\": %s, \"action\": %s, \"ok\": %d, " \
 			"\"failed\": %d, \"effect_not_seen\": %d, \"wall_ms_median\": %s, " \
 			"\"wall_ms_max\": %s, \"pause_ms_median\": %s, \"pause_ms_min\": %s, " \
-			"\"pause_ms_max\": %s, " \
+			"\"pause_ms_max\": %s, \"pause_window_ms_median\": %s, \"reps_away\": %d, " \
 			"\"floor_pause_ms_median\": %s, \"ratio\": %s, \"ratio_to_floor_stacks\": %s, " \
 			"\"thread_gap_ms_median\": %s, " \
 			"\"tracer_stop_ms_median\": %s}",
 			(k > 1 ? "," : ""), key[1], key[2] == "-" ? "null" : key[2], jstr(key[3]),
 			cnt[g], fails[g], badverify[g], jnum(median(g, "wall")), jnum(maxof(g, "wall")),
-			jnum(pm), jnum(minof(g, "stall")), jnum(maxof(g, "stall")), jnum(fm),
+			jnum(pm), jnum(minof(g, "stall")), jnum(maxof(g, "stall")),
+			jnum(median(g, "window")), away[g] + 0, jnum(fm),
 			(pm >= 0 && fm > 0) ? jnum(pm / fm) : "null",
 			(pm >= 0 && sm > 0) ? jnum(pm / sm) : "null", jnum(median(g, "gap")),
 			(((g, "stop", 1) in val) ? jnum(median(g, "stop")) : "null")
