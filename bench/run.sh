@@ -8,6 +8,8 @@
 # median moved by +-0.3x between runs on a noisy host), BENCH_REPS_BIG (9, for 64 threads and more: each
 # command then takes about a second, a rep of all cells ~19 s at 128 threads; with 3 the floor's median
 # moved 0.51-0.62 ms between runs, with 5 a cell's ratio moved by +-0.2x), BENCH_THREADS ("1 16 128"), BENCH_FUNCS ("1 100 1000"),
+# BENCH_FLOOR_SAMPLES (3: floor --rt and floor --rt --stacks runs a rep; with 1 the 128-thread floor's
+# median of 9 moved 0.60-0.73 ms between runs, and every ratio of the thread count with it),
 # BENCH_LOAD (0; 1 also measures `xsplice load`), XSPLICE.
 set -u
 self=$(readlink -f "$0")
@@ -16,6 +18,7 @@ root=$PWD
 XSPLICE=${XSPLICE:-$root/build/bin/xsplice}
 REPS=${BENCH_REPS:-21}
 REPS_BIG=${BENCH_REPS_BIG:-9}
+FLOOR_SAMPLES=${BENCH_FLOOR_SAMPLES:-3}
 THREADS=${BENCH_THREADS:-"1 16 128"}
 FUNCS=${BENCH_FUNCS:-"1 100 1000"}
 out=$root/build/bench
@@ -173,9 +176,13 @@ bench_threads() { # T
 	for ((rep = 1; rep <= reps; rep++)); do
 		# The floor is interleaved with xsplice so both see the same machine.
 		record "$t" - baseline "$rep" true
-		record "$t" - floor-rt "$rep" "$out/floor" --rt "$busy_pid" "$f0"
+		# Every ratio of the thread count divides by the floor's median:
+		# more samples of it cost little (one takes 0.2 s at 128 threads).
+		for ((k = 1; k <= FLOOR_SAMPLES; k++)); do
+			record "$t" - floor-rt "$rep" "$out/floor" --rt "$busy_pid" "$f0"
+			record "$t" - floor-stacks "$rep" "$out/floor" --rt --stacks "$busy_pid" "$f0"
+		done
 		record "$t" - floor-nort "$rep" "$out/floor" --no-rt "$busy_pid" "$f0"
-		record "$t" - floor-stacks "$rep" "$out/floor" --rt --stacks "$busy_pid" "$f0"
 		[ "$xs_ok" = 1 ] || continue
 		echo "$(date +%T) rep $rep" >>"$log"
 		for f in $FUNCS; do
