@@ -14,7 +14,7 @@
  * a stop of the command: CMD is run with XSPLICE_STOPS naming a file where
  * xsplice and floor append their stops (src/stop_log.h). The host stalls
  * this VM now and then for 1-3 ms whatever runs; a command of 1.5 s (128
- * threads) is hit in about every third run, one of 0.2 ms (the floor) in
+ * threads) is hit in about every third run, one of 0.2 s (the floor) in
  * few, so a stall anywhere in the window would charge the host's stalls to
  * the longer command. The longest stall in the whole window is reported too
  * (stall_window_ms), and is the pause of a command that reports no stop.
