@@ -227,6 +227,24 @@ static void run_as_before(struct xs_tgt *g)
 }
 
 /*
+ * The last steps before a stop's interrupts: the wait timer set (not as the
+ * threads stop: see wait_step), real-time priority, and then, if touch, the
+ * pages the stop will use read (they stay warm only if no busy thread takes
+ * our CPU before the interrupts), stops that came unasked taken in.
+ */
+static void before_interrupts(struct xs_tgt *g, long long deadline, bool touch)
+{
+	xs_tgt_arm_waits(g, deadline);
+	run_realtime(g);
+	if (touch) {
+		xs_pages_touch(g->pub.pid, &g->warm);
+		xs_mark("interrupt");
+	}
+	xs_tgt_take_unsolicited(g);
+	xs_stop_log_begin();
+}
+
+/*
  * Interrupt every thread seized by seize_new, in one tight loop: the threads
  * stop together, as late as possible (seizing does not stop them). One that
  * stopped on its own since its seizing (a signal, a clone) is booked instead:
@@ -241,16 +259,8 @@ static int interrupt_fresh(struct xs_tgt *g, long long deadline)
 	if (first && g->before_stop) /* still at our own priority: see run_realtime */
 		g->before_stop(&g->pub, g->before_arg);
 	g->before_stop = NULL; /* once */
-	xs_tgt_arm_waits(g, deadline); /* not as the threads stop: see wait_step */
-	/* From here on: the pages touched stay warm only if no busy thread
-	 * takes our CPU before the interrupts. */
-	run_realtime(g);
-	if (first) { /* not when threads found late would make the stopped ones wait */
-		xs_pages_touch(g->pub.pid, &g->warm);
-		xs_mark("interrupt");
-	}
-	xs_tgt_take_unsolicited(g);
-	xs_stop_log_begin();
+	/* No touch for threads found late: it would make the stopped ones wait. */
+	before_interrupts(g, deadline, first);
 	for (size_t i = 0; i < g->pub.nthreads; i++) {
 		int rc;
 
@@ -517,11 +527,7 @@ int xs_target_stop(struct xs_target *t, long timeout_ms)
 
 	if (g->gone)
 		return xs_fail(-ESRCH, "pid %d has exited", t->pid);
-	xs_tgt_arm_waits(g, deadline);
-	run_realtime(g); /* before the touch, as in interrupt_fresh */
-	xs_pages_touch(t->pid, &g->warm);
-	xs_tgt_take_unsolicited(g);
-	xs_stop_log_begin();
+	before_interrupts(g, deadline, true);
 	/* Interrupt all first, then wait: the threads stop in parallel. */
 	for (size_t i = 0; i < t->nthreads && !rc; i++)
 		if (!t->threads[i].stopped && !g->ts[i].awaiting)
