@@ -104,12 +104,17 @@ void xs_marks_print(const char *title)
 	nmarks = 0;
 }
 
-long long xs_now_us(void)
+long long xs_now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	return (long long)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+long long xs_now_us(void)
+{
+	return xs_now_ns() / 1000;
 }
 
 long long xs_now_ms(void)

@@ -28,9 +28,10 @@ void xs_marks_print(const char *title);
 #define XS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define XS_ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
 
-/* Monotonic clock in milliseconds / microseconds. */
+/* Monotonic clock in milliseconds / microseconds / nanoseconds. */
 long long xs_now_ms(void);
 long long xs_now_us(void);
+long long xs_now_ns(void);
 
 /* Read a whole file into a malloc'd buffer (limit: max bytes). */
 int xs_read_file(const char *path, size_t max, unsigned char **buf, size_t *len);

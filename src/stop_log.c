@@ -6,7 +6,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "error.h"
 
@@ -16,19 +15,11 @@ static struct {
 } stops[64];
 static size_t nstops;
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 void xs_stop_log_begin(void)
 {
 	if (open_stop || nstops == XS_ARRAY_SIZE(stops) || !getenv(XS_STOPS_ENV))
 		return;
-	stops[nstops].begin = now_ns();
+	stops[nstops].begin = (uint64_t)xs_now_ns();
 	open_stop = true;
 }
 
@@ -36,7 +27,7 @@ void xs_stop_log_end(void)
 {
 	if (!open_stop)
 		return;
-	stops[nstops++].end = now_ns();
+	stops[nstops++].end = (uint64_t)xs_now_ns();
 	open_stop = false;
 	if (nstops == XS_ARRAY_SIZE(stops)) /* the threads run again: writing costs them nothing */
 		xs_stop_log_flush();
