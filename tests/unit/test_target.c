@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <linux/futex.h>
 
+#include "stop_log.h"
 #include "target_fixture.h"
 
 /* --- the children ------------------------------------------------------------------ */
@@ -330,14 +331,6 @@ struct hook_seen {
 	long long last_call_ns;
 };
 
-static long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* The all_stopped hook: every thread of the process in a ptrace stop ('t'). */
 static void on_all_stopped(struct xs_target *t, void *arg)
 {
@@ -348,7 +341,7 @@ static void on_all_stopped(struct xs_target *t, void *arg)
 		held = proc_state(seen->pid, t->threads[i].tid) == 't';
 	seen->calls++;
 	seen->calls_not_all_held += !held;
-	seen->last_call_ns = now_ns();
+	seen->last_call_ns = xs_now_ns();
 }
 
 /* settle's first pass, before any interrupt, must not call it. */
@@ -401,20 +394,20 @@ static void test_stop_log(void)
 	seen.pid = pid;
 	check(fd >= 0 && WAIT_FOR(all_tids() && sh->counter[NT - 1] > 2, 10000),
 	      "busy target for the stop log");
-	setenv("XSPLICE_STOPS", path, 1);
-	before_ns = now_ns();
+	setenv(XS_STOPS_ENV, path, 1);
+	before_ns = xs_now_ns();
 	if (xs_target_attach_hooked(pid, 1000, &hooks, &t) == 0) {
 		held_ns[0] = seen.last_call_ns;
 		xs_target_resume(t);
-		between_ns = now_ns();
+		between_ns = xs_now_ns();
 		sleep_us(2000);
 		if (xs_target_stop(t, 1000) == 0)
 			held_ns[1] = seen.last_call_ns;
 		xs_target_detach(t);
 	}
-	unsetenv("XSPLICE_STOPS");
+	unsetenv(XS_STOPS_ENV);
 	f = fd >= 0 ? fdopen(fd, "r") : NULL;
-	while (f && n < 3 && fscanf(f, "stop %llu %llu\n", &b[n], &e[n]) == 2)
+	while (f && n < 3 && fscanf(f, XS_STOPS_FMT, &b[n], &e[n]) == 2)
 		n++;
 	check(n == 2, "two stops logged (%d)", n);
 	check((long long)b[0] >= before_ns && held_ns[0] > (long long)b[0] &&
