@@ -44,6 +44,9 @@ void xs_arch_encode_veneer(uint64_t to, unsigned char veneer[XS_ARCH_VENEER_SIZE
 unsigned xs_arch_patch_offset(const unsigned char *entry, size_t len);
 /* Encode the jump from `from` (patch site) to `to`; -ERANGE when out of reach. */
 int xs_arch_encode_jump(uint64_t from, uint64_t to, unsigned char insn[XS_ARCH_PATCH_SIZE]);
+/* Where the patch jump (len bytes at from, as xs_arch_encode_jump writes it)
+ * goes; false if insn is not such a jump. */
+bool xs_arch_decode_jump(const unsigned char *insn, size_t len, uint64_t from, uint64_t *to);
 /* Fill len bytes with the fewest no-op instructions. */
 void xs_arch_encode_nops(unsigned char *buf, size_t len);
 /* Reach of the patch jump in bytes, each way. */

@@ -22,6 +22,7 @@
 #include "error.h"
 #include "objects.h"
 #include "patch.h"
+#include "state_check.h"
 
 enum op { OP_CHECK, OP_APPLY, OP_REVERT, OP_REPLACE, OP_UNLOAD };
 
@@ -95,6 +96,10 @@ int xs_run_hooks(struct xs_session *s, int slot, int kind, bool veto)
 		uint64_t fn, ret;
 		int rc = xs_target_read(s->t, p->hooks_addr[kind] + 8 * i, &fn, sizeof(fn));
 
+		/* The array is the target's to write: call only into the payload's text. */
+		if (!rc && (fn < p->text_start || fn >= p->text_end))
+			rc = xs_fail(-EPROTO, "payload %s: %s hook %u at 0x%llx is outside its text",
+				     p->id, xs_hook_names[kind], i, (unsigned long long)fn);
 		if (!rc)
 			rc = xs_target_call(s->t, fn, NULL, 0, p->trap_addr, 5000, &ret);
 		if (rc)
@@ -406,6 +411,7 @@ struct plan {
 	int sites_slot; /* -1: none */
 	struct xs_sites sites;
 	pid_t owner; /* us, for the journal (getpid is a system call) */
+	uint64_t owner_start;
 };
 
 static void plan_free(struct plan *pl)
@@ -462,6 +468,7 @@ static int run_plan(struct xs_session *s, struct plan *pl, struct xs_unwinder *u
 				   : pl->nrevert ? XS_ACTION_REPLACE
 						 : XS_ACTION_APPLY;
 	s->state->journal.owner = pl->owner;
+	s->state->journal.owner_start = pl->owner_start;
 	for (size_t i = 0; !rc && i < pl->nrevert; i++)
 		rc = switch_payload(s, pl->revert[i], false, ready_sites(pl, pl->revert[i]));
 	if (!rc && pl->apply >= 0)
@@ -496,6 +503,8 @@ static int prepare_plan(struct xs_session *s, const char *id, enum op op, int sl
 
 	plan_free(pl);
 	pl->owner = getpid();
+	if (xs_proc_start_time(pl->owner, &pl->owner_start))
+		return xs_fail(-EIO, "cannot read our own start time from /proc/self/stat");
 	if (op == OP_REVERT) {
 		if (stack[0] != slot)
 			return xs_fail(-EBUSY,
@@ -589,7 +598,6 @@ static void check_before_stop(struct xs_target *t, void *arg)
 	unsigned char head[offsetof(struct xs_state, payloads)];
 	uint32_t version, action;
 
-	xs_session_check_map(a->planned);
 	if (x && x->edited && xs_runs_own_pages(t, x->code))
 		xs_error_clear(); /* the stop's write then copies the pages */
 	if (xs_target_read(t, a->state_addr, head, sizeof(head))) {
@@ -659,7 +667,6 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 		ahead = (struct ahead){ s, pl.sites_slot >= 0 ? &pl.sites : NULL, s->state_addr,
 					lone_apply ? s->state->payloads[pl.apply].fstate_addr : 0,
 					version };
-		xs_session_map_state(s);
 		s->hooks.before_stop = check_before_stop;
 		s->hooks.before_arg = &ahead;
 	}
@@ -732,11 +739,45 @@ int xs_replace(pid_t pid, const char *id, long timeout_ms)
 	return act(pid, id, OP_REPLACE, timeout_ms);
 }
 
+/* No function still jumps into the payload: its entries, as its funcs table
+ * names them, hold nothing xsplice would write to reach its code. */
+static int unreferenced(struct xs_session *s, int slot)
+{
+	const struct xs_state_payload *p = &s->state->payloads[slot];
+	struct xsplice_func *funcs = calloc(p->nfuncs ? p->nfuncs : 1, sizeof(*funcs));
+	int rc = funcs ? xs_funcs_read(s, slot, funcs) : xs_fail(-ENOMEM, "payload %s: no memory", p->id);
+
+	for (uint32_t i = 0; !rc && i < p->nfuncs; i++) {
+		unsigned char entry[2 * XSPLICE_EXPECT_MAX];
+		uint64_t at = (uintptr_t)funcs[i].old_addr, to;
+		unsigned off;
+
+		if (xs_target_read(s->t, at, entry, sizeof(entry))) {
+			xs_error_clear(); /* not mapped: nothing there jumps anywhere */
+			continue;
+		}
+		off = xs_arch_patch_offset(entry, sizeof(entry));
+		if (xs_arch_decode_jump(entry + off, XS_ARCH_PATCH_SIZE, at + off, &to) &&
+		    to >= p->base && to - p->base < p->size)
+			rc = xs_fail(-EBUSY, "payload %s: the code at 0x%llx still jumps into it",
+				     p->id, (unsigned long long)(at + off));
+	}
+	free(funcs);
+	return rc;
+}
+
 int xs_unload(pid_t pid, const char *id)
 {
 	struct xs_session *s = NULL;
 	int slot, rc = open_payload(pid, id, OP_UNLOAD, true, XS_DEFAULT_TIMEOUT_MS, NULL, &s, &slot);
 
+	/* Unmap only what is shaped as xsplice maps a payload, and unused. */
+	if (!rc)
+		rc = xs_session_maps_fresh(s);
+	if (!rc)
+		rc = xs_state_region_check(&s->state->payloads[slot], s->maps, pid);
+	if (!rc)
+		rc = unreferenced(s, slot);
 	if (!rc)
 		rc = xs_run_hooks(s, slot, XS_HOOK_UNLOAD, false);
 	if (!rc) {
@@ -753,6 +794,23 @@ int xs_unload(pid_t pid, const char *id)
 	}
 	xs_session_close(s);
 	return rc;
+}
+
+int xs_recover(pid_t pid)
+{
+	struct xs_session *s = NULL;
+	int rc = xs_session_open(pid, true, XS_DEFAULT_TIMEOUT_MS, &s); /* undoes any journal */
+
+	if (!rc && s->state_addr)
+		rc = xs_session_commit(s); /* and claims a registry inherited by fork */
+	xs_session_close(s);
+	return rc;
+}
+
+bool xs_interrupted(const struct xs_state *st, bool *owner_running)
+{
+	*owner_running = st->journal.action != XS_ACTION_NONE && xs_journal_owner_alive(&st->journal);
+	return st->journal.action != XS_ACTION_NONE;
 }
 
 int xs_snapshot(pid_t pid, struct xs_state *out)

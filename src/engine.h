@@ -7,6 +7,7 @@
 #ifndef XS_ENGINE_H
 #define XS_ENGINE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -20,6 +21,12 @@ int xs_apply(pid_t pid, const char *id, long timeout_ms);
 int xs_revert(pid_t pid, const char *id, long timeout_ms);
 int xs_replace(pid_t pid, const char *id, long timeout_ms);
 int xs_unload(pid_t pid, const char *id);
+/* Undo an action a killed run left half done, and claim a registry the
+ * process inherited from its parent (no-op when neither). */
+int xs_recover(pid_t pid);
+/* Whether a snapshot shows an action in progress; *owner_running: its run is
+ * still there (else it was killed, and any changing command undoes it). */
+bool xs_interrupted(const struct xs_state *st, bool *owner_running);
 
 /* A snapshot of the registry (all zero when the process has none). */
 int xs_snapshot(pid_t pid, struct xs_state *out);

@@ -14,6 +14,7 @@
 #include "code_runs.h"
 #include "engine_int.h"
 #include "error.h"
+#include "site_check.h"
 
 /* One span per function: its entry (prepare) or its patch site (write). */
 static struct xs_span *spans_of(const struct xs_fstate *fs, const struct xsplice_func *funcs,
@@ -71,7 +72,9 @@ static int prepare_apply(struct xs_session *s, int slot, const struct xsplice_fu
 	}
 	xs_runs_free(code);
 	free(spans);
-	return rc;
+	/* What is at each site now is what revert will put back: it must be
+	 * the object's own code, or a jump an earlier payload wrote. */
+	return rc ? rc : xs_site_check_records(s, slot, fs, p->nfuncs);
 }
 
 int xs_sites_prepare(struct xs_session *s, int slot, bool apply, struct xs_sites *x)
@@ -89,6 +92,8 @@ int xs_sites_prepare(struct xs_session *s, int slot, bool apply, struct xs_sites
 		rc = xs_funcs_read(s, slot, funcs);
 	if (!rc)
 		rc = apply ? prepare_apply(s, slot, funcs, x->fs) : xs_fstate_read(s, slot, x->fs);
+	if (!rc && !apply)
+		rc = xs_site_check_records(s, slot, x->fs, x->n);
 	if (!rc && !(spans = spans_of(x->fs, NULL, x->n)))
 		rc = xs_fail(-ENOMEM, "payload %s: no memory", p->id);
 	if (!rc)
@@ -258,6 +263,8 @@ static int undo_entry(struct xs_session *s, int slot, int prev_status)
 	if (!fs)
 		return xs_fail(-ENOMEM, "payload %s: no memory", p->id);
 	rc = xs_fstate_read(s, slot, fs);
+	if (!rc)
+		rc = xs_site_check_records(s, slot, fs, p->nfuncs);
 	for (uint32_t k = 0; !rc && k < p->nfuncs; k++) {
 		struct xs_fstate *st = &fs[want_applied ? k : p->nfuncs - 1 - k];
 		const uint8_t *from = want_applied ? st->saved : st->written;

@@ -15,10 +15,12 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "error.h"
+#include "state_check.h"
 
 #define STATE_SIZE XS_ALIGN_UP(sizeof(struct xs_state), 4096)
 
@@ -60,28 +62,59 @@ void xs_pause_point(const char *name)
 		usleep(10000);
 }
 
-/* The registry mapping's address from /proc/<pid>/maps, 0 when none. */
-static int find_state(pid_t pid, uint64_t *addr)
+#define STATE_PATH "/memfd:" XS_STATE_NAME " (deleted)"
+
+/* Is the file behind the registry's mapping our sealed memfd? Opened
+ * read-only: never open for writing a path the target can point anywhere. */
+static int verify_memfd(pid_t pid, const struct xs_map *m)
 {
-	char path[64], line[512];
-	FILE *f;
+	char path[96], link[sizeof(STATE_PATH) + 1];
+	struct stat st;
+	ssize_t n;
+	int fd, seals, rc = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", pid,
+		 (unsigned long long)m->start, (unsigned long long)m->end);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return xs_fail(errno == ENOENT ? -ESRCH : -errno, "pid %d: cannot open its registry's file %s",
+			       pid, path);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, sizeof(link));
+	seals = fcntl(fd, F_GET_SEALS);
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_nlink != 0 ||
+	    (uint64_t)st.st_size != STATE_SIZE || st.st_ino != m->inode ||
+	    n != (ssize_t)strlen(STATE_PATH) || memcmp(link, STATE_PATH, n) ||
+	    seals != XS_STATE_SEALS)
+		rc = xs_fail(-EPROTO,
+			     "pid %d: the mapping at 0x%llx named %s is not a registry xsplice made (not a sealed memfd of %zu bytes)",
+			     pid, (unsigned long long)m->start, STATE_PATH, (size_t)STATE_SIZE);
+	close(fd);
+	return rc;
+}
+
+/* The registry's address (0: none), found by what it is: a private rw
+ * mapping of our sealed memfd, of its size, the only one. */
+static int find_state(pid_t pid, const struct xs_maps *maps, uint64_t *addr)
+{
+	const struct xs_map *found = NULL;
 
 	*addr = 0;
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return xs_fail(errno == ENOENT ? -ESRCH : -errno, "pid %d: cannot read %s", pid,
-			       path);
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long start;
+	for (size_t i = 0; i < maps->n; i++) {
+		const struct xs_map *m = &maps->v[i];
 
-		if (strstr(line, "/memfd:" XS_STATE_NAME) && sscanf(line, "%llx-", &start) == 1) {
-			*addr = start;
-			break;
-		}
+		if (strcmp(m->path, STATE_PATH))
+			continue;
+		if (found || strcmp(m->perms, "rw-p") || m->offset || m->end - m->start != STATE_SIZE)
+			return xs_fail(-EPROTO,
+				       "pid %d: its mapping at 0x%llx named %s is not one registry as xsplice maps it",
+				       pid, (unsigned long long)m->start, STATE_PATH);
+		found = m;
 	}
-	fclose(f);
-	return 0;
+	if (!found)
+		return 0;
+	*addr = found->start;
+	return verify_memfd(pid, found);
 }
 
 /* Slots in use, counting from the first: what a commit must cover. */
@@ -124,23 +157,37 @@ static int read_state(struct xs_session *s, uint64_t known_addr, bool unchanged)
 	rc = xs_session_read(s, s->state_addr, st, known ? head : sizeof(*st));
 	if (rc)
 		return rc;
-	if (st->magic != XS_STATE_MAGIC || st->abi != XS_STATE_ABI)
-		return xs_fail(
-		    -EPROTO, "pid %d: registry at 0x%llx has magic 0x%llx abi %u, not ours", s->pid,
-		    (unsigned long long)s->state_addr, (unsigned long long)st->magic, st->abi);
 	if (known && st->version != known_version &&
 	    (rc = xs_session_read(s, s->state_addr + head, st->payloads, sizeof(st->payloads))))
+		return rc;
+	rc = xs_state_check(st, s->pid); /* written by the target: hostile */
+	if (rc)
 		return rc;
 	s->span = used_span(st); /* slots a later commit must cover */
 	return 0;
 }
 
-static bool owner_alive(pid_t owner)
+bool xs_journal_owner_alive(const struct xs_journal *j)
 {
-	char path[32];
+	uint64_t start;
 
-	snprintf(path, sizeof(path), "/proc/%d", owner);
-	return owner > 0 && owner != getpid() && access(path, F_OK) == 0;
+	return j->owner > 0 && xs_proc_start_time(j->owner, &start) == 0 && start == j->owner_start;
+}
+
+/*
+ * The records describe the process they are in. A forked child inherits its
+ * parent's (a private copy, like its code): at its first change it claims
+ * them. Only an attached session writes, and only at its commit.
+ */
+static void claim(struct xs_session *s)
+{
+	struct xs_state *st = s->state;
+
+	if (!s->state_addr || (st->owner_pid == s->pid && st->owner_start == s->start))
+		return;
+	xs_debug("pid %d: registry inherited from pid %d: now its own", s->pid, st->owner_pid);
+	st->owner_pid = s->pid;
+	st->owner_start = s->start;
 }
 
 /* before: a session of moments ago whose registry (state) this one takes over. */
@@ -163,33 +210,32 @@ static int open_session(pid_t pid, bool attach, long timeout_ms, struct xs_sessi
 		return xs_fail(-ENOMEM, "pid %d: no memory for a session", pid);
 	}
 	s->pid = pid;
-	rc = find_state(pid, &s->state_addr);
+	s->site_fd = -1;
+	rc = xs_proc_start_time(pid, &s->start);
+	if (rc)
+		rc = xs_fail(rc, "pid %d: cannot read /proc/%d/stat", pid, pid);
+	if (!rc)
+		rc = xs_maps_read(pid, &s->maps);
+	if (!rc)
+		rc = find_state(pid, s->maps, &s->state_addr);
 	if (!rc && attach && before) {
 		before->hooks.warm = &before->warm;
 		rc = xs_target_attach_hooked(pid, timeout_ms, &before->hooks, &s->t);
 	} else if (!rc && attach) {
 		rc = xs_target_attach(pid, timeout_ms, &s->t);
 	}
-	if (!rc && before && before->map_current && s->state_addr == known_addr) {
-		s->map = before->map; /* checked once every thread was seized */
-		before->map = (struct xs_state_map){ 0 };
-	}
 	if (!rc)
 		rc = read_state(s, known_addr, before && before->head_unchanged);
-	if (!rc && s->state->journal.action != XS_ACTION_NONE &&
-	    !owner_alive(s->state->journal.owner)) {
-		/* A killed run left an action half done: undo it before anything. */
-		if (!s->t)
-			rc = xs_target_attach(pid, timeout_ms, &s->t);
-		if (!rc)
-			rc = read_state(s, 0, false);
-		if (!rc)
-			rc = xs_session_recover(s);
-		if (!attach && s->t) {
-			xs_target_detach(s->t);
-			s->t = NULL;
-		}
-	}
+	if (!rc && s->t)
+		claim(s);
+	/*
+	 * Attached, we hold every thread: no other run can be inside an action
+	 * (it would be their tracer), so a journal here was left by a run that
+	 * died, whatever its pid is now. Read-only sessions never write: they
+	 * report it (xs_session_interrupted).
+	 */
+	if (!rc && s->t && s->state->journal.action != XS_ACTION_NONE)
+		rc = xs_session_recover(s);
 	if (rc) {
 		xs_session_close(s);
 		return rc;
@@ -216,22 +262,23 @@ void xs_session_close(struct xs_session *s)
 	if (s->t)
 		xs_target_detach(s->t);
 	xs_pages_free(&s->warm);
-	xs_state_map_close(&s->map);
+	xs_maps_free(s->maps);
+	if (s->site_fd >= 0)
+		close(s->site_fd);
 	free(s->state);
 	free(s);
 }
 
-void xs_session_map_state(struct xs_session *s)
+int xs_session_maps_fresh(struct xs_session *s)
 {
-	if (s->state_addr && !s->map.mem)
-		xs_state_map_open(&s->map, s->pid, s->state_addr, STATE_SIZE);
-}
+	struct xs_maps *m;
+	int rc = xs_maps_read(s->pid, &m);
 
-void xs_session_check_map(struct xs_session *s)
-{
-	s->map_current = xs_state_map_current(&s->map, s->pid, s->state_addr);
-	if (!s->map_current)
-		xs_state_map_close(&s->map);
+	if (rc)
+		return rc;
+	xs_maps_free(s->maps);
+	s->maps = m;
+	return 0;
 }
 
 int xs_session_syscall(struct xs_session *s, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
@@ -261,12 +308,18 @@ int xs_session_ensure_state(struct xs_session *s)
 	if (!rc)
 		rc = xs_target_write(s->t, scratch, name, sizeof(name));
 	if (!rc)
-		rc = xs_session_syscall(s, SYS_memfd_create, scratch, MFD_CLOEXEC, 0, 0, 0, 0, &fd);
+		if (!rc)
+		rc = xs_session_syscall(s, SYS_memfd_create, scratch, MFD_CLOEXEC | MFD_ALLOW_SEALING,
+					0, 0, 0, 0, &fd);
 	if (!rc)
 		rc = xs_session_syscall(s, SYS_ftruncate, fd, STATE_SIZE, 0, 0, 0, 0, &ignored);
 	if (!rc)
+		rc = xs_session_syscall(s, SYS_fcntl, fd, F_ADD_SEALS, XS_STATE_SEALS, 0, 0, 0,
+					&ignored);
+	/* Private: a forked child gets a copy of the records with its copy of the code. */
+	if (!rc)
 		rc = xs_session_syscall(s, SYS_mmap, 0, STATE_SIZE, PROT_READ | PROT_WRITE,
-					MAP_SHARED, fd, 0, &addr);
+					MAP_PRIVATE, fd, 0, &addr);
 	if (fd >= 0)
 		xs_session_syscall(s, SYS_close, fd, 0, 0, 0, 0, 0, &ignored);
 	if (scratch)
@@ -278,6 +331,8 @@ int xs_session_ensure_state(struct xs_session *s)
 	s->state->magic = XS_STATE_MAGIC;
 	s->state->abi = XS_STATE_ABI;
 	s->state->next_seq = 1;
+	s->state->owner_pid = s->pid;
+	s->state->owner_start = s->start;
 	/* Random, so that no snapshot of a registry it replaces (at the same
 	 * address, say) can pass for it (read_state); far from wrapping. */
 	if (getrandom(&s->state->version, sizeof(s->state->version), 0) !=
@@ -299,7 +354,6 @@ void xs_session_drop_empty_state(struct xs_session *s)
 		if (s->state->payloads[i].used)
 			return;
 	xs_session_syscall(s, SYS_munmap, s->state_addr, STATE_SIZE, 0, 0, 0, 0, &ignored);
-	xs_state_map_close(&s->map);
 	s->state_addr = 0;
 	s->created_state = false;
 }
@@ -318,10 +372,6 @@ int xs_session_commit(struct xs_session *s)
 	s->span = span;
 	s->state->version++;
 	len = offsetof(struct xs_state, payloads) + span * sizeof(s->state->payloads[0]);
-	if (s->map.mem && s->t) { /* attached: no other run writes it meanwhile */
-		memcpy(s->map.mem, s->state, len);
-		return 0;
-	}
 	return xs_target_write(s->t, s->state_addr, s->state, len);
 }
 
@@ -342,8 +392,9 @@ int xs_fstate_read(struct xs_session *s, int slot, struct xs_fstate *fs)
 {
 	const struct xs_state_payload *p = &s->state->payloads[slot];
 	size_t len = p->nfuncs * sizeof(*fs);
+	int rc = xs_session_read(s, p->fstate_addr, fs, len);
 
-	return xs_session_read(s, p->fstate_addr, fs, len);
+	return rc ? rc : xs_fstate_check(p, fs, p->nfuncs, s->pid);
 }
 
 int xs_fstate_write(struct xs_session *s, int slot, const struct xs_fstate *fs)

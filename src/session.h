@@ -11,7 +11,7 @@
 #include <sys/types.h>
 
 #include "state.h"
-#include "state_map.h"
+#include "maps.h"
 #include "target.h"
 #include "warm_pages.h"
 
@@ -25,24 +25,26 @@ struct xs_session {
 	struct xs_pages warm;  /* for the stop a later session makes: warm_pages.h */
 	struct xs_stop_hooks hooks; /* for it too (warm is taken from above) */
 	bool head_unchanged;   /* hooks.before_stop saw the registry as this session read it */
-	struct xs_state_map map; /* the registry mapped here too (state_map.h), or not */
-	bool map_current;      /* hooks.before_stop saw it is still the target's */
+	uint64_t start;        /* the process's start time: with pid, its identity */
+	struct xs_maps *maps;  /* its mappings, read at the open (xs_session_maps_fresh) */
+	int site_fd;           /* site_check.c: the file of the mapping below, or -1 */
+	uint64_t site_fd_start;
 };
 
 /* Read the registry, attaching (stopping every thread) when attach is set.
- * A read-only open that finds an interrupted action attaches to undo it. */
+ * An attached open undoes any action a killed run left half done; a
+ * read-only one writes nothing. */
 int xs_session_open(pid_t pid, bool attach, long timeout_ms, struct xs_session **out);
 /* Attach, taking over the registry an unattached session (before) read
  * moments ago: only its header is read again unless its version changed. */
 int xs_session_open_again(pid_t pid, long timeout_ms, struct xs_session *before,
 			  struct xs_session **out);
 void xs_session_close(struct xs_session *s);
-/* Before the stop, in the session a later one takes over: map the registry
- * here too (best effort), and, once every thread is seized, check that it
- * is still the target's. A session opened again uses a checked map for its
- * commits. */
-void xs_session_map_state(struct xs_session *s);
-void xs_session_check_map(struct xs_session *s);
+/* Read the process's mappings again (after the attach, for what the stop maps
+ * or unmaps). */
+int xs_session_maps_fresh(struct xs_session *s);
+/* Whether the run that wrote journal j is still running (pid and start time). */
+bool xs_journal_owner_alive(const struct xs_journal *j);
 
 /* Create the registry in the target when it has none (attached only). */
 int xs_session_ensure_state(struct xs_session *s);

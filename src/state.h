@@ -2,24 +2,31 @@
 /*
  * The registry inside the target: which payloads are loaded, their status,
  * where their pieces live, and the journal of the action in progress. It is
- * a shared memfd mapping named "xsplice-state" in the target, so a later
- * xsplice run (or a debugger) finds it in /proc/<pid>/maps. The per-function
- * state lives in each payload's own rw pages, never in its funcs table.
+ * a private mapping of a sealed memfd named "xsplice-state", so a later
+ * xsplice run (or a debugger) finds it in /proc/<pid>/maps, and a forked
+ * child gets its own copy, as it gets its own copy of the code. The
+ * per-function state lives in each payload's own rw pages, never in its funcs
+ * table. The target can write all of it: every field is checked before use
+ * (state_check.h).
  */
 #ifndef XS_STATE_H
 #define XS_STATE_H
 
+#include <fcntl.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "payload.h"
 
 #define XS_STATE_MAGIC 0x3154415453505358ULL /* "XSPSTAT1" */
-#define XS_STATE_ABI 1
+#define XS_STATE_ABI 2
 #define XS_STATE_NAME "xsplice-state"
 #define XS_STATE_MAX_PAYLOADS 64
 #define XS_ID_MAX 40 /* including the NUL */
 #define XS_PATH_MAX 256
+/* Seals the registry's memfd carries: its size can never change (no SIGBUS
+ * for a reader, no truncation by a child that inherited it). */
+#define XS_STATE_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
 
 /* Status numbers as in the seed design. */
 enum xs_status {
@@ -80,6 +87,7 @@ enum xs_action {
 struct xs_journal {
 	uint32_t action;        /* enum xs_action; NONE when idle */
 	int32_t owner;          /* pid of the xsplice run doing it */
+	uint64_t owner_start;   /* and its start time: the pid may be reused */
 	uint32_t count;
 	uint32_t pad;
 	struct {
@@ -95,6 +103,11 @@ struct xs_state {
 	uint32_t version;       /* bumped on every change: tells a stale snapshot;
 				 * starts at random when the registry is made */
 	uint64_t next_seq;      /* next apply_seq */
+	/* The process the records describe (pid, start time): a forked child
+	 * finds its parent's here, and claims its copy at its first change. */
+	int32_t owner_pid;
+	uint32_t pad;
+	uint64_t owner_start;
 	struct xs_journal journal;
 	struct xs_state_payload payloads[XS_STATE_MAX_PAYLOADS];
 };

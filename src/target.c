@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "maps.h"
 #include "stop_log.h"
 
 /*
@@ -353,7 +354,7 @@ static int precheck(pid_t pid, pid_t *tracer_out)
 	char state = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	if (xs_tgt_read_text(path, &text, NULL))
+	if (xs_proc_read_text(path, &text, NULL))
 		return xs_fail(-ESRCH, "pid %d: no such process", pid);
 	if ((p = strstr(text, "\nTgid:")))
 		tgid = strtol(p + 6, NULL, 10);

@@ -37,6 +37,10 @@ struct xs_target {
 
 void xs_target_new_era(struct xs_target *t);
 
+/* When pid started (clock ticks after boot, /proc/<pid>/stat field 22): with
+ * the pid, names one process, even after the pid is reused. -ESRCH if gone. */
+int xs_proc_start_time(pid_t pid, uint64_t *start);
+
 /* Read target memory without attaching (list/get): pread on /proc/<pid>/mem. */
 int xs_proc_read(pid_t pid, uint64_t addr, void *buf, size_t len);
 /*

@@ -130,8 +130,6 @@ int xs_tgt_collect(struct xs_tgt *g, long long deadline_us, long timeout_ms, boo
 		   bool whole_stop);
 void xs_tgt_take_unsolicited(struct xs_tgt *g);
 
-/* target_mem.c */
-int xs_tgt_read_text(const char *path, char **out, size_t *len);
 int xs_tgt_status_field(pid_t pid, pid_t tid, const char *key, char *val, size_t len);
 int xs_tgt_sigmasks(pid_t pid, pid_t tid, uint64_t *blk, uint64_t *ign, uint64_t *cgt);
 int xs_tgt_proc_stat(pid_t pid, pid_t tid, char *state, unsigned *flags);

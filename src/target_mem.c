@@ -16,61 +16,10 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "maps.h"
 
-#define PROC_TEXT_MAX (64u << 20) /* /proc/<pid>/maps of a huge process */
 #define SCAN_CHUNK 16384
 #define READ_AT_ONCE_MIN 4096
-
-/* Whole /proc text file, NUL-terminated (st_size is 0 there: read to EOF). */
-int xs_tgt_read_text(const char *path, char **out, size_t *len)
-{
-	size_t cap = 4096, n = 0;
-	char *buf = malloc(cap);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0 || !buf) {
-		int err = fd < 0 ? -errno : -ENOMEM;
-
-		if (fd >= 0)
-			close(fd);
-		free(buf);
-		return err;
-	}
-	for (;;) {
-		ssize_t r;
-
-		if (cap - n < 2) {
-			char *nb = cap < PROC_TEXT_MAX ? realloc(buf, cap * 2) : NULL;
-
-			if (!nb) {
-				free(buf);
-				close(fd);
-				return -ENOMEM;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		r = read(fd, buf + n, cap - n - 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			int err = r < 0 ? -errno : 0;
-
-			close(fd);
-			if (err) {
-				free(buf);
-				return err;
-			}
-			break;
-		}
-		n += r;
-	}
-	buf[n] = '\0';
-	*out = buf;
-	if (len)
-		*len = n;
-	return 0;
-}
 
 /* Small /proc file (stat, status) into buf without allocating; -errno. */
 static int read_small(const char *path, char *buf, size_t size)
@@ -175,6 +124,24 @@ int xs_tgt_proc_stat(pid_t pid, pid_t tid, char *state, unsigned *flags)
 		*state = s;
 	if (flags)
 		*flags = f;
+	return 0;
+}
+
+int xs_proc_start_time(pid_t pid, uint64_t *start)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long t;
+	int rc;
+
+	task_path(path, sizeof(path), pid, 0, "stat");
+	rc = read_small(path, buf, sizeof(buf));
+	if (rc)
+		return rc == -ENOENT ? -ESRCH : rc;
+	p = strrchr(buf, ')'); /* fields 3.. follow the command name; 22 is starttime */
+	if (!p || sscanf(p + 1, " %*c" " %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d"
+			 " %*d %*d %*d %llu", &t) != 1)
+		return -EPROTO;
+	*start = t;
 	return 0;
 }
 
@@ -330,7 +297,7 @@ int xs_tgt_find_syscall(struct xs_tgt *g)
 		snprintf(path, sizeof(path), "/proc/%d/task/%d/maps", g->pub.pid, g->pub.threads[0].tid);
 	else
 		snprintf(path, sizeof(path), "/proc/%d/maps", g->pub.pid);
-	rc = xs_tgt_read_text(path, &maps, NULL);
+	rc = xs_proc_read_text(path, &maps, NULL);
 	if (rc)
 		return rc;
 	for (int pass = 0; pass < 2 && !g->pub.syscall_insn; pass++) {

@@ -275,7 +275,7 @@ static void list_json(const struct xs_state *st)
 
 static int cmd_list(int argc, char **argv)
 {
-	bool json = cli_take_flag(&argc, argv, "--json");
+	bool json = cli_take_flag(&argc, argv, "--json"), running;
 	struct xs_state *st;
 	pid_t pid;
 	int rc;
@@ -301,8 +301,24 @@ static int cmd_list(int argc, char **argv)
 				       p->rc, p->nfuncs, p->object);
 		}
 	}
+	if (!rc && xs_interrupted(st, &running))
+		fprintf(stderr,
+			running ? "xsplice: list: an action by xsplice pid %d is in progress\n"
+				: "xsplice: list: an action by xsplice pid %d was cut short: 'xsplice recover %d' (or any change) undoes it\n",
+			st->journal.owner, pid);
 	free(st);
 	return rc;
+}
+
+static int cmd_recover(int argc, char **argv)
+{
+	pid_t pid;
+	int rc;
+
+	if (argc != 2)
+		return usage_error("recover PID");
+	rc = cli_parse_pid(argv[1], &pid);
+	return rc ? rc : xs_recover(pid);
 }
 
 static const struct command commands[] = {
@@ -318,6 +334,7 @@ static const struct command commands[] = {
     {"revert", cmd_revert, "revert PID ID [--timeout MS]"},
     {"unload", cmd_unload, "unload PID ID"},
     {"replace", cmd_replace, "replace PID ID [--timeout MS]"},
+    {"recover", cmd_recover, "recover PID"},
     {"load", cmd_load, "load PID FILE.xsp [--id ID] [--timeout MS]"},
     {"build-id", cmd_build_id, "build-id PID|FILE"},
 };

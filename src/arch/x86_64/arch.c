@@ -38,6 +38,18 @@ int xs_arch_encode_jump(uint64_t from, uint64_t to, unsigned char insn[XS_ARCH_P
 	return 0;
 }
 
+bool xs_arch_decode_jump(const unsigned char *insn, size_t len, uint64_t from, uint64_t *to)
+{
+	int32_t rel = 0;
+
+	if (len != XS_ARCH_PATCH_SIZE || insn[0] != 0xe9)
+		return false;
+	for (int i = 0; i < 4; i++)
+		rel |= (int32_t)((uint32_t)insn[1 + i] << (8 * i));
+	*to = from + XS_ARCH_PATCH_SIZE + (int64_t)rel;
+	return true;
+}
+
 /* The Intel SDM's recommended multi-byte NOPs (nop / 66 nop / 0f 1f /0 forms). */
 static const unsigned char nops[9][9] = {
 	{ 0x90 },

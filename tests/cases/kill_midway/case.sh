@@ -68,6 +68,13 @@ for point in apply-after-prewrite apply-after-journal apply-after-first-write re
 		[ $((na + nb)) = 1 ] || fail "$point: $((na + nb)) of 2 sites changed when the CLI died, expected 1"
 	fi
 	assert_alive "$pid" "target after the CLI died at $point"
+	# a read-only command writes nothing, even to finish the dead run's work
+	ca=$(read_code "$pid" "$addr_a" 16)
+	cb=$(read_code "$pid" "$addr_b" 16)
+	xs_ok list "$pid"
+	assert_eq "$(read_code "$pid" "$addr_a" 16)$(read_code "$pid" "$addr_b" 16)" "$ca$cb" \
+		"code after 'list' of a half-done $action"
+	xs_ok recover "$pid"
 	st=$(consistent "$pid" "$out")
 	say "status after $point: $st"
 	if [ "$point" = apply-after-prewrite ]; then
