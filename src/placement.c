@@ -6,57 +6,15 @@
 #include "placement.h"
 
 #include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
+#include "maps.h"
 
 #define PAGE	  4096ull
 #define GUARD	  PAGE		 /* keep one free page on each side */
 #define LOW_LIMIT 0x10000ull	 /* vm.mmap_min_addr default */
 #define HEAP_ROOM (256ull << 20) /* leave the brk heap room to grow */
-
-struct span {
-	uint64_t start, end;
-};
-
-static int read_maps(pid_t pid, struct span **out, size_t *n, uint64_t *heap_end)
-{
-	char path[64], line[512];
-	struct span *v = NULL;
-	size_t cap = 0, cnt = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return xs_fail(-errno, "pid %d: cannot read %s", pid, path);
-	*heap_end = 0;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long a, b;
-
-		if (sscanf(line, "%llx-%llx", &a, &b) != 2)
-			continue;
-		if (cnt == cap) {
-			struct span *nv = realloc(v, (cap = cap ? 2 * cap : 64) * sizeof(*v));
-
-			if (!nv) {
-				free(v);
-				fclose(f);
-				return xs_fail(-ENOMEM, "pid %d: no memory for its maps", pid);
-			}
-			v = nv;
-		}
-		v[cnt++] = (struct span){a, b};
-		if (strstr(line, "[heap]"))
-			*heap_end = b;
-	}
-	fclose(f);
-	*out = v;
-	*n = cnt;
-	return 0;
-}
 
 static int fits(uint64_t addr, size_t size, uint64_t obj_start, uint64_t obj_end, uint64_t reach)
 {
@@ -69,13 +27,19 @@ static int fits(uint64_t addr, size_t size, uint64_t obj_start, uint64_t obj_end
 int xs_find_gap(pid_t pid, uint64_t obj_start, uint64_t obj_end, size_t size, uint64_t reach,
 		uint64_t *addr)
 {
-	struct span *m;
+	struct xs_maps *maps;
+	const struct xs_map *m;
 	size_t n;
-	uint64_t heap_end, best = 0;
-	int rc = read_maps(pid, &m, &n, &heap_end);
+	uint64_t heap_end = 0, best = 0;
+	int rc = xs_maps_read(pid, &maps);
 
 	if (rc)
 		return rc;
+	m = maps->v;
+	n = maps->n;
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(m[i].path, "[heap]"))
+			heap_end = m[i].end;
 	/* Below the object: the highest free range that fits. */
 	for (size_t i = 0; i < n; i++) {
 		uint64_t gap_lo = i ? m[i - 1].end : LOW_LIMIT, gap_hi = m[i].start;
@@ -102,7 +66,7 @@ int xs_find_gap(pid_t pid, uint64_t obj_start, uint64_t obj_end, size_t size, ui
 		if (fits(cand, size, obj_start, obj_end, reach))
 			best = cand;
 	}
-	free(m);
+	xs_maps_free(maps);
 	if (!best)
 		return xs_fail(-ENOMEM,
 			       "pid %d: no free %zu bytes within jump reach of 0x%llx-0x%llx", pid,
