@@ -134,7 +134,7 @@ static int check_depends(struct xs_session *s, int slot)
 }
 
 static int check_func(struct xs_session *s, const struct xs_state_payload *p,
-		      const struct xsplice_func *f)
+		      const struct xsplice_func *f, struct xs_objects *objs, struct xs_object *home)
 {
 	unsigned char code[2 * XSPLICE_EXPECT_MAX], jump[XS_ARCH_PATCH_SIZE];
 	char name[128];
@@ -142,6 +142,10 @@ static int check_func(struct xs_session *s, const struct xs_state_payload *p,
 	int rc;
 
 	read_name(s, f, name, sizeof(name));
+	/* The funcs table is in the target: its addresses must be the patched object's. */
+	if (xs_objects_by_addr(objs, (uintptr_t)f->old_addr) != home)
+		return xs_fail(-EPROTO, "payload %s: function %s at 0x%llx is not in %s", p->id,
+			       name, (unsigned long long)(uintptr_t)f->old_addr, p->object);
 	rc = xs_patch_original(s, (uintptr_t)f->old_addr, code, sizeof(code));
 	if (rc)
 		return xs_fail(rc, "payload %s: cannot read function %s", p->id, name);
@@ -167,18 +171,19 @@ static int check_code(struct xs_session *s, int slot)
 	const struct xs_state_payload *p = &s->state->payloads[slot];
 	struct xsplice_func *funcs = calloc(p->nfuncs, sizeof(*funcs));
 	struct xs_objects *objs = NULL;
+	struct xs_object *home = NULL;
 	int rc;
 
 	if (!funcs)
 		return xs_fail(-ENOMEM, "payload %s: no memory", p->id);
 	rc = xs_objects_scan(s->pid, &objs);
-	if (!rc && !xs_objects_by_build_id(objs, &p->target_id))
+	if (!rc && !(home = xs_objects_by_build_id(objs, &p->target_id)))
 		rc = xs_fail(-ENOEXEC, "payload %s: the object it patches (%s) is no longer loaded",
 			     p->id, p->object);
 	if (!rc)
 		rc = xs_funcs_read(s, slot, funcs);
 	for (uint32_t i = 0; !rc && i < p->nfuncs; i++)
-		rc = check_func(s, p, &funcs[i]);
+		rc = check_func(s, p, &funcs[i], objs, home);
 	xs_objects_free(objs);
 	free(funcs);
 	return rc;
