@@ -801,6 +801,27 @@ int xs_unload(pid_t pid, const char *id)
 	return rc;
 }
 
+int xs_load(pid_t pid, const char *id, const char *path, long timeout_ms)
+{
+	char msg[1024];
+	int rc = xs_upload(pid, id, path);
+
+	if (rc)
+		return rc; /* upload leaves nothing behind when it fails */
+	rc = xs_check(pid, id);
+	if (!rc)
+		rc = xs_apply(pid, id, timeout_ms);
+	if (!rc)
+		return 0;
+	/* One action: what it uploaded goes again; the cause is the message. */
+	snprintf(msg, sizeof(msg), "%s", xs_error_message());
+	xs_error_clear();
+	if (xs_unload(pid, id))
+		return xs_fail_override(rc, "%s (and unloading it again failed: %s)", msg,
+					xs_error_message());
+	return xs_fail_override(rc, "%s", msg);
+}
+
 int xs_recover(pid_t pid)
 {
 	struct xs_session *s = NULL;

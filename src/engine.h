@@ -21,6 +21,9 @@ int xs_apply(pid_t pid, const char *id, long timeout_ms);
 int xs_revert(pid_t pid, const char *id, long timeout_ms);
 int xs_replace(pid_t pid, const char *id, long timeout_ms);
 int xs_unload(pid_t pid, const char *id);
+/* upload + check + apply as one action: when check or apply fails, the
+ * payload is unloaded again and the process is as it was. */
+int xs_load(pid_t pid, const char *id, const char *path, long timeout_ms);
 /* Undo an action a killed run left half done, and claim a registry the
  * process inherited from its parent (no-op when neither). */
 int xs_recover(pid_t pid);

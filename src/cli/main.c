@@ -173,11 +173,7 @@ static int cmd_load(int argc, char **argv)
 			*dot = '\0';
 		id = base;
 	}
-	rc = xs_upload(pid, id, argv[2]);
-	if (!rc)
-		rc = xs_check(pid, id);
-	if (!rc)
-		rc = xs_apply(pid, id, ms);
+	rc = xs_load(pid, id, argv[2], ms);
 	return done(rc, id, "applied to", pid);
 }
 

@@ -27,6 +27,12 @@ grep -q '^unparked' "$out" && fail "the parked thread left compute too early: te
 assert_status "$pid" fix CHECKED
 assert_eq "$(get_field "$pid" fix rc)" -16 "rc after the refused apply"
 assert_unchanged parked "refused apply"
+# load is one action: refused, it leaves no payload behind (no fix2, no mapping)
+xs_fail 'Device or resource busy' load "$pid" "$T/fix.xsp" --id fix2 --timeout 300
+grep -q '^unparked' "$out" && fail "the parked thread left compute before the load: test is not valid"
+xs_ok list "$pid"
+grep -q '^fix2 ' "$XS_OUT" && fail "a refused load left fix2 behind: $(cat "$XS_OUT")"
+assert_unchanged parked "refused load"
 steady_ticks "$out" 'compute\(7\)=14$'
 
 # 2. once the thread left, apply works
