@@ -100,9 +100,42 @@ int xs_target_stop(struct xs_target *t, long timeout_ms);
 int xs_target_read(struct xs_target *t, uint64_t addr, void *buf, size_t len);
 int xs_target_write(struct xs_target *t, uint64_t addr, const void *buf, size_t len);
 
-/* Run one system call in the target (in a stopped thread, registers restored
- * after). *ret gets the raw result (a -errno on failure). */
+/* One system call as a seccomp filter sees it. */
+struct xs_syscall {
+	long nr;
+	uint64_t args[6];
+	const char *what; /* what it is for ("to map the payload"), for messages; may be NULL */
+};
+
+/* Why no thread may run a list of system calls (xs_target_syscalls_allowed). */
+struct xs_syscall_denial {
+	size_t call;         /* the call refused by the thread that got furthest in the list */
+	pid_t tid;           /* that thread */
+	const char *verdict; /* its filters' action ("ERRNO", "KILL_PROCESS"), or "strict mode" */
+};
+
+/*
+ * Run one system call in the target, registers restored after. It runs in
+ * a stopped thread whose seccomp filters allow it (they are per thread):
+ * the thread chosen last (by the call before, or xs_target_syscalls_allowed)
+ * if it may, else the first that may. *ret gets the raw result (a -errno on
+ * failure). -EPERM, naming the call, when no thread may run it.
+ */
 int xs_target_syscall(struct xs_target *t, long nr, const uint64_t args[6], long *ret);
+
+/*
+ * Before a sequence of system calls changes anything: is there a stopped
+ * thread whose seccomp filters allow every one of calls[0..n) (arguments
+ * known only later given as 0)? 0: yes, and xs_target_syscall runs the calls
+ * that follow there. -EPERM without a message when none is, *why saying
+ * which call stopped the thread that got furthest; another -errno (with a
+ * message) when a filter could not be read.
+ */
+int xs_target_syscalls_allowed(struct xs_target *t, const struct xs_syscall *calls, size_t n,
+			       struct xs_syscall_denial *why);
+
+/* "mmap(0x0, 0x1000, 0x5, 0x22, 0xffffffffffffffff, 0x0)", for messages. */
+void xs_syscall_text(const struct xs_syscall *c, char *buf, size_t len);
 
 /* Call fn(args...) in the target in one thread, others stay stopped; returns
  * through a trap instruction at trap_addr. -ETIMEDOUT after timeout_ms (the

@@ -104,25 +104,81 @@ int xs_tgt_inject(struct xs_tgt *g, size_t i, long nr, const uint64_t args[6], l
 	return 0;
 }
 
-static int checked_inject(struct xs_tgt *g, size_t i, long nr, const uint64_t args[6], long *ret)
+static int need_syscall_insn(struct xs_tgt *g)
 {
 	int rc = g->pub.syscall_insn ? 0 : xs_tgt_find_syscall(g);
 
 	if (rc)
 		return xs_fail(rc, "pid %d: no syscall instruction found in its executable mappings",
 			       g->pub.pid);
-	rc = xs_seccomp_permits(g, i, nr, args);
-	return rc ? rc : xs_tgt_inject(g, i, nr, args, ret);
+	return 0;
+}
+
+static int denied(struct xs_tgt *g, const struct xs_syscall *c, const struct xs_syscall_denial *why)
+{
+	char what[192];
+
+	xs_syscall_text(c, what, sizeof(what));
+	return xs_fail(-EPERM, "pid %d: no thread's seccomp filter allows %s (verdict %s in thread %d)",
+		       g->pub.pid, what, why->verdict, why->tid);
+}
+
+/* Where the next system call is tried first: the thread the last one ran in. */
+static size_t preferred(struct xs_tgt *g)
+{
+	ssize_t i = g->sys_tid ? xs_tgt_find(g, g->sys_tid) : -1;
+
+	return i >= 0 ? (size_t)i : 0;
+}
+
+/* Run system call nr in thread i, and only there (its filters must allow it). */
+static int checked_inject(struct xs_tgt *g, size_t i, long nr, const uint64_t args[6], long *ret)
+{
+	struct xs_syscall c = { .nr = nr };
+	struct xs_syscall_denial why;
+	int rc = need_syscall_insn(g);
+
+	memcpy(c.args, args, sizeof(c.args));
+	if (!rc)
+		rc = xs_seccomp_pick(g, i, false, &c, 1, &why);
+	if (rc == -EPERM && why.verdict)
+		return denied(g, &c, &why);
+	return rc < 0 ? rc : xs_tgt_inject(g, i, nr, args, ret);
 }
 
 int xs_target_syscall(struct xs_target *t, long nr, const uint64_t args[6], long *ret)
 {
 	struct xs_tgt *g = xs_tgt(t);
-	int rc = need_stopped(g, 0);
+	struct xs_syscall c = { .nr = nr };
+	struct xs_syscall_denial why = { .verdict = NULL };
+	int rc = g->gone || !t->attached ? need_stopped(g, 0) : need_syscall_insn(g);
 
+	memcpy(c.args, args, sizeof(c.args));
 	if (!rc)
-		rc = checked_inject(g, 0, nr, args, ret);
+		rc = xs_seccomp_pick(g, preferred(g), true, &c, 1, &why);
+	if (rc == -EPERM && why.verdict)
+		rc = denied(g, &c, &why);
+	if (rc >= 0) {
+		g->sys_tid = t->threads[rc].tid;
+		rc = xs_tgt_inject(g, (size_t)rc, nr, args, ret);
+	}
 	xs_tgt_unblock();
+	return rc;
+}
+
+int xs_target_syscalls_allowed(struct xs_target *t, const struct xs_syscall *calls, size_t n,
+			       struct xs_syscall_denial *why)
+{
+	struct xs_tgt *g = xs_tgt(t);
+	int rc = g->gone || !t->attached ? need_stopped(g, 0) : need_syscall_insn(g);
+
+	why->verdict = NULL;
+	if (!rc)
+		rc = xs_seccomp_pick(g, preferred(g), true, calls, n, why);
+	if (rc >= 0) {
+		g->sys_tid = t->threads[rc].tid;
+		rc = 0;
+	}
 	return rc;
 }
 
@@ -303,6 +359,7 @@ int xs_target_call(struct xs_target *t, uint64_t fn, const uint64_t *args, unsig
 	rc2 = settle_children(g);
 	rc = rc ? rc : rc2;
 out:
+	xs_seccomp_forget(g); /* a thread that ran may have added filters */
 	xs_tgt_unblock();
 	return rc;
 }
@@ -482,6 +539,7 @@ out:
 	}
 	rc2 = settle_children(g);
 	rc = rc ? rc : rc2;
+	xs_seccomp_forget(g); /* a thread that ran may have added filters */
 	xs_tgt_unblock();
 	return rc;
 }

@@ -72,7 +72,8 @@ struct xs_tgt {
 	size_t cursor;         /* where the last tid lookup matched */
 	bool poll_wait;        /* SIGCHLD is ignored here: poll instead of sigtimedwait */
 	bool gone;             /* the process exited under us */
-	struct xs_seccomp *sc; /* seccomp view of threads[0]; NULL until needed */
+	struct xs_seccomp *sc; /* seccomp view of the threads looked at; forgotten when they run */
+	pid_t sys_tid;         /* the thread that ran the last system call, or was chosen for the next (0: none) */
 	bool block_wait;       /* xs_tgt_wait may block in waitpid (xs_tgt_collect) */
 	long long spin_until;  /* xs_now_us: before then, watch for a due stop, do not sleep */
 	long long wait_step;   /* xs_now_us: every wait for a stop wakes then at the latest */
@@ -136,12 +137,20 @@ int xs_tgt_proc_stat(pid_t pid, pid_t tid, char *state, unsigned *flags);
 char xs_tgt_thread_state(pid_t pid, pid_t tid);
 int xs_tgt_find_syscall(struct xs_tgt *g);
 
-/* seccomp.c: would running system call nr in thread i be allowed? */
+/* seccomp.c: a filter run on a call; which thread's filters allow calls */
 struct sock_filter;
 struct seccomp_data;
 int xs_seccomp_run(const struct sock_filter *prog, size_t len, const struct seccomp_data *d,
 		   uint32_t *verdict);
-int xs_seccomp_permits(struct xs_tgt *g, size_t i, long nr, const uint64_t args[6]);
+/*
+ * The index of a stopped thread whose filters allow every call of
+ * calls[0..n): thread first, then (others set) the rest in table order.
+ * When none does: -EPERM without a message, why->verdict set (the thread
+ * that got furthest); else (why->verdict NULL) another -errno with a
+ * message: no filter could be read or run, or no thread is stopped.
+ */
+int xs_seccomp_pick(struct xs_tgt *g, size_t first, bool others, const struct xs_syscall *calls,
+		    size_t n, struct xs_syscall_denial *why);
 void xs_seccomp_forget(struct xs_tgt *g);
 
 /* target_exec.c: run system call nr in stopped thread i (no seccomp check) */

@@ -425,7 +425,7 @@ static void test_seccomp_child(int kind, const char *verdict)
 	read_proc(pid, 0, "maps", maps1, sizeof(maps1));
 	rc = rc ? rc : xs_target_syscall(t, SYS_mmap, x, &ret);
 	read_proc(pid, 0, "maps", maps2, sizeof(maps2));
-	check(rc == -EPERM && strstr(xs_error_message(), "seccomp filter forbids mmap(0x0, 0x1000, 0x5") &&
+	check(rc == -EPERM && strstr(xs_error_message(), "no thread's seccomp filter allows mmap(0x0, 0x1000, 0x5") &&
 		      strstr(xs_error_message(), verdict) && !strcmp(maps1, maps2),
 	      "mmap(PROT_EXEC) refused, not run: \"%s\"", xs_error_message());
 	xs_error_clear();
