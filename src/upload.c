@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * UPLOAD: read the payload, resolve what it references in the process,
- * place it within jump reach of the object it patches, link it, write it,
- * set protections (text r-x, rodata and funcs r--, data rw-), run its load
+ * place it within jump reach of the object it patches, choose system calls
+ * the process's seccomp filters allow, map it, link it, write it, set
+ * protections (text r-x, rodata and funcs r--, data rw-), run its load
  * hooks and register it. Any failure unmaps what was mapped.
  */
 #include <errno.h>
@@ -31,8 +32,42 @@ struct upload {
 	uint64_t *symval;
 	unsigned char *ifunc; /* by symbol: value is a resolver to call */
 	struct xs_session *s;
-	uint64_t base; /* 0 until mapped */
+	uint64_t hint;  /* where it goes (plan) */
+	int way;        /* how its text is made executable (enum way, plan) */
+	uint64_t base;  /* 0 until mapped */
 };
+
+/*
+ * How the text becomes r-x. By mprotect, as always; a filter like systemd's
+ * MemoryDenyWriteExecute= forbids that (mprotect with PROT_EXEC) but allows
+ * an r-x mmap: then the text is mapped again, r-x, over the start of the
+ * mapping just made (MAP_FIXED replaces only what that call mapped: every
+ * thread is stopped, so nothing else can be there).
+ */
+enum way { WAY_MPROTECT, WAY_MMAP, NWAYS };
+
+/* The payload's system calls, in order (the unmap: if upload fails, and at unload). */
+enum { PC_MAP, PC_TEXT, PC_DATA, PC_UNMAP, PC_NCALLS };
+
+static void payload_calls(const struct upload *u, int way, struct xs_syscall c[PC_NCALLS])
+{
+	const uint64_t base = u->hint, text = u->img.text_size;
+	const struct xs_syscall text_call[NWAYS] = {
+	    [WAY_MPROTECT] = {SYS_mprotect, {base, text, PROT_READ | PROT_EXEC}, "to make its text executable"},
+	    [WAY_MMAP] = {SYS_mmap, {base, text, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, (uint64_t)-1, 0},
+			  "to map its text executable"},
+	};
+	const struct xs_syscall calls[PC_NCALLS] = {
+	    [PC_MAP] = {SYS_mmap, {base, u->img.size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, (uint64_t)-1, 0},
+			"to map the payload"},
+	    [PC_TEXT] = text_call[way],
+	    [PC_DATA] = {SYS_mprotect, {base + u->img.rw_off, u->img.rw_size + u->img.fstate_size, PROT_READ | PROT_WRITE},
+			 "to make its data writable"},
+	    [PC_UNMAP] = {SYS_munmap, {base, u->img.size}, "to unmap it"},
+	};
+
+	memcpy(c, calls, sizeof(calls));
+}
 
 static int resolve_funcs(struct upload *u, struct xsplice_func *out)
 {
@@ -114,28 +149,63 @@ static int call_resolvers(struct upload *u)
 	return 0;
 }
 
-/* Map PROT_READ at a free place, then text r-x: never writable, written via /proc/pid/mem. */
-static int map_payload(struct upload *u)
+/*
+ * Before anything changes: the place, and a way to map the payload (and make
+ * the registry, if there is none) that the seccomp filters of some thread
+ * allow; its system calls will run in that thread.
+ */
+static int plan(struct upload *u)
 {
-	uint64_t hint;
-	long ret;
+	struct xs_syscall c[PC_NCALLS + XS_STATE_CALLS];
+	struct xs_syscall_denial why[NWAYS];
+	char text[NWAYS][192];
+	const char *what[NWAYS];
+	size_t n;
 	int rc = xs_find_gap(u->s->pid, u->home->start, u->home->end, u->img.size,
-			     xs_arch_jump_range(), &hint);
+			     xs_arch_jump_range(), &u->hint);
 
 	if (rc)
 		return xs_fail(rc, "payload %s: no room near %s", u->id, u->home->path);
-	rc = xs_session_syscall(u->s, SYS_mmap, hint, u->img.size, PROT_READ,
-				MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, (uint64_t)-1, 0,
-				&ret);
+	n = PC_NCALLS + xs_session_state_calls(u->s, c + PC_NCALLS);
+	for (int w = 0; w < NWAYS; w++) {
+		payload_calls(u, w, c);
+		rc = xs_target_syscalls_allowed(u->s->t, c, n, &why[w]);
+		if (!rc)
+			u->way = w;
+		if (rc != -EPERM || !why[w].verdict)
+			return rc;
+		xs_syscall_text(&c[why[w].call], text[w], sizeof(text[0]));
+		what[w] = c[why[w].call].what;
+	}
+	if (!strcmp(text[WAY_MPROTECT], text[WAY_MMAP]))
+		return xs_fail(-EPERM, "payload %s: pid %d: no thread's seccomp filter allows %s (%s; verdict %s in thread %d)",
+			       u->id, u->pid, text[WAY_MMAP], what[WAY_MMAP], why[WAY_MMAP].verdict,
+			       why[WAY_MMAP].tid);
+	return xs_fail(-EPERM, "payload %s: pid %d: no thread's seccomp filter allows %s (%s; verdict %s in thread %d), nor %s (%s; verdict %s in thread %d)",
+		       u->id, u->pid, text[WAY_MPROTECT], what[WAY_MPROTECT], why[WAY_MPROTECT].verdict,
+		       why[WAY_MPROTECT].tid, text[WAY_MMAP], what[WAY_MMAP], why[WAY_MMAP].verdict,
+		       why[WAY_MMAP].tid);
+}
+
+/* Map PROT_READ at the planned place, then text r-x: never writable, written via /proc/pid/mem. */
+static int map_payload(struct upload *u)
+{
+	struct xs_syscall c[PC_NCALLS];
+	long ret;
+	int rc;
+
+	payload_calls(u, u->way, c);
+	rc = xs_session_run(u->s, &c[PC_MAP], &ret);
 	if (rc)
 		return xs_fail(rc, "payload %s: mmap of %zu bytes at 0x%llx in pid %d failed",
-			       u->id, u->img.size, (unsigned long long)hint, u->s->pid);
+			       u->id, u->img.size, (unsigned long long)u->hint, u->s->pid);
 	u->base = (uint64_t)ret;
-	if (u->base != hint)
+	if (u->base != u->hint)
 		return xs_fail(-ENOMEM, "payload %s: mmap placed it at 0x%llx, not 0x%llx", u->id,
-			       (unsigned long long)u->base, (unsigned long long)hint);
-	rc = xs_session_syscall(u->s, SYS_mprotect, u->base, u->img.text_size,
-				PROT_READ | PROT_EXEC, 0, 0, 0, &ret);
+			       (unsigned long long)u->base, (unsigned long long)u->hint);
+	rc = xs_session_run(u->s, &c[PC_TEXT], &ret);
+	if (!rc && u->way == WAY_MMAP && (uint64_t)ret != u->base)
+		rc = -ENOMEM; /* MAP_FIXED: cannot happen */
 	if (!rc)
 		rc = xs_target_write(u->s->t, u->base + u->img.trap_off, xs_arch_trap_insn,
 				     XS_ARCH_TRAP_SIZE);
@@ -148,6 +218,7 @@ static int map_payload(struct upload *u)
 static int write_payload(struct upload *u, const struct xsplice_func *resolved)
 {
 	uint64_t funcs_off = u->img.sec_off[u->p->funcs_shndx];
+	struct xs_syscall c[PC_NCALLS];
 	long ret;
 	int rc;
 
@@ -158,11 +229,10 @@ static int write_payload(struct upload *u, const struct xsplice_func *resolved)
 		f->old_addr = resolved[i].old_addr;
 		f->old_size = resolved[i].old_size;
 	}
+	payload_calls(u, u->way, c);
 	rc = xs_target_write(u->s->t, u->base, u->img.bytes, u->img.fstate_off);
 	if (!rc)
-		rc = xs_session_syscall(u->s, SYS_mprotect, u->base + u->img.rw_off,
-					u->img.rw_size + u->img.fstate_size, PROT_READ | PROT_WRITE,
-					0, 0, 0, &ret);
+		rc = xs_session_run(u->s, &c[PC_DATA], &ret);
 	if (rc)
 		return xs_fail(rc, "payload %s: cannot write it into pid %d", u->id, u->s->pid);
 	return 0;
@@ -263,7 +333,9 @@ int xs_upload(pid_t pid, const char *id, const char *path)
 	if (rc)
 		goto out;
 	slot = free_slot(u.s, id);
-	rc = slot < 0 ? slot : map_payload(&u);
+	rc = slot < 0 ? slot : plan(&u);
+	if (!rc)
+		rc = map_payload(&u);
 	if (!rc)
 		rc = call_resolvers(&u);
 	if (!rc)
@@ -283,10 +355,11 @@ int xs_upload(pid_t pid, const char *id, const char *path)
 		if (slot >= 0)
 			memset(&u.s->state->payloads[slot], 0, sizeof(u.s->state->payloads[slot]));
 		if (u.base) {
+			struct xs_syscall c[PC_NCALLS];
 			long ignored;
 
-			xs_session_syscall(u.s, SYS_munmap, u.base, u.img.size, 0, 0, 0, 0,
-					   &ignored);
+			payload_calls(&u, u.way, c);
+			xs_session_run(u.s, &c[PC_UNMAP], &ignored);
 		}
 		xs_session_drop_empty_state(u.s);
 	}
