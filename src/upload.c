@@ -187,6 +187,27 @@ static int plan(struct upload *u)
 		       why[WAY_MMAP].tid);
 }
 
+/*
+ * The kernel's own MDWE (PR_SET_MDWE, Linux 6.3+; systemd 254+ prefers it to
+ * its filter for MemoryDenyWriteExecute=) refuses an mprotect that makes a
+ * mapping executable, with EACCES, and cannot be seen from outside the
+ * process; a new r-x mapping it allows. So after that EACCES the text is
+ * mapped the other way, if a thread's seccomp filters allow that too.
+ */
+static int map_text_again(struct upload *u, struct xs_syscall c[PC_NCALLS], long *ret)
+{
+	struct xs_syscall_denial why;
+	int rc;
+
+	payload_calls(u, WAY_MMAP, c);
+	rc = xs_target_syscalls_allowed(u->s->t, &c[PC_TEXT], 1, &why);
+	if (rc)
+		return -EACCES; /* the mprotect's message stands */
+	xs_error_clear();
+	u->way = WAY_MMAP;
+	return xs_session_run(u->s, &c[PC_TEXT], ret);
+}
+
 /* Map PROT_READ at the planned place, then text r-x: never writable, written via /proc/pid/mem. */
 static int map_payload(struct upload *u)
 {
@@ -204,6 +225,8 @@ static int map_payload(struct upload *u)
 		return xs_fail(-ENOMEM, "payload %s: mmap placed it at 0x%llx, not 0x%llx", u->id,
 			       (unsigned long long)u->base, (unsigned long long)u->hint);
 	rc = xs_session_run(u->s, &c[PC_TEXT], &ret);
+	if (rc == -EACCES && u->way == WAY_MPROTECT)
+		rc = map_text_again(u, c, &ret);
 	if (!rc && u->way == WAY_MMAP && (uint64_t)ret != u->base)
 		rc = -ENOMEM; /* MAP_FIXED: cannot happen */
 	if (!rc)

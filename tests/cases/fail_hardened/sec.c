@@ -5,7 +5,11 @@
  *   noexec (default): mmap/mprotect/pkey_mprotect with PROT_EXEC fail (EPERM);
  *   mdwe: systemd's MemoryDenyWriteExecute=: mmap with PROT_WRITE|PROT_EXEC,
  *         mprotect/pkey_mprotect with PROT_EXEC, shmat with SHM_EXEC fail;
- *   nomemfd: memfd_create fails.
+ *   nomemfd: memfd_create fails;
+ *   kmdwe: no filter, but the kernel's own MDWE (PR_SET_MDWE, Linux 6.3+, which
+ *          systemd 254+ prefers for MemoryDenyWriteExecute=): making a mapping
+ *          executable by mprotect fails (EACCES); prints "kmdwe unsupported" and
+ *          exits when the kernel lacks it.
  * Then like the compute target: workers and "tick N compute(7)=V" every 100 ms.
  */
 #include <linux/audit.h>
@@ -130,6 +134,29 @@ static int no_memfd(void)
 	return syscall(SYS_memfd_create, "x", 0) == -1 && errno == EPERM ? 0 : -1;
 }
 
+#ifndef PR_SET_MDWE
+#define PR_SET_MDWE 65
+#define PR_MDWE_REFUSE_EXEC_GAIN 1
+#endif
+
+static int kernel_mdwe(void)
+{
+	void *p;
+
+	if (prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0)) {
+		if (errno == EINVAL)
+			say("kmdwe unsupported\n");
+		return -1;
+	}
+	/* self-test: mprotect to X fails, an r-x mmap works */
+	p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED || mprotect(p, 4096, PROT_READ | PROT_EXEC) == 0 || errno != EACCES ||
+	    munmap(p, 4096))
+		return -1;
+	p = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED || munmap(p, 4096) ? -1 : 0;
+}
+
 static void *worker(void *arg)
 {
 	(void)arg;
@@ -151,6 +178,8 @@ int main(int argc, char **argv)
 		rc = mdwe();
 	else if (!strcmp(mode, "nomemfd"))
 		rc = no_memfd();
+	else if (!strcmp(mode, "kmdwe"))
+		rc = kernel_mdwe();
 	else
 		rc = no_exec_maps();
 	if (rc) {
