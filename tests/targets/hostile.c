@@ -482,7 +482,7 @@ static int forge_text(const char *id, const char **why)
 	p.base = p.text_start = a;
 	p.size = b - a;
 	p.text_end = b;
-	say("text 0x%llx-0x%llx\n", a, b);
+	say("text %llx-%llx\n", a, b);
 	if (poke(&st->payloads[slot], &p, sizeof(p)))
 		return *why = "cannot write the registry", -1;
 	return 0;
