@@ -34,7 +34,9 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <elf.h>
 #include <inttypes.h>
+#include <link.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -490,13 +492,43 @@ static int forge_text(const char *id, const char **why)
 
 static struct xsplice_func forged_funcs[1];
 
+/* Our executable's build-id, so that a forged payload's target is loaded. */
+static int own_build_id(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct xs_build_id *id = arg;
+
+	(void)size;
+	if (info->dlpi_name && info->dlpi_name[0])
+		return 0; /* the executable comes first, with no name */
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		const unsigned char *p = (const void *)(info->dlpi_addr + ph->p_vaddr);
+		const unsigned char *end = p + ph->p_memsz;
+
+		while (ph->p_type == PT_NOTE && p + sizeof(ElfW(Nhdr)) <= end) {
+			const ElfW(Nhdr) *n = (const void *)p;
+			const unsigned char *desc = p + sizeof(*n) + ((n->n_namesz + 3) & ~3u);
+
+			if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 &&
+			    !memcmp(p + sizeof(*n), "GNU", 4) && n->n_descsz <= XS_BUILD_ID_MAX) {
+				id->len = n->n_descsz;
+				memcpy(id->bytes, desc, n->n_descsz);
+				return 1;
+			}
+			p = desc + ((n->n_descsz + 3) & ~3u);
+		}
+	}
+	return 1;
+}
+
 /* A forged payload record in the forged registry st (mapped at reg). */
 static void forge_payload(struct xs_state *st, int slot, const char *id, int status, int fslot,
 			  int cell)
 {
 	struct xs_state_payload *p = &st->payloads[slot];
-	struct xs_fstate *fs = (struct xs_fstate *)&st->payloads[fslot];
-	unsigned char *where = (unsigned char *)&st->payloads[cell];
+	/* in the object strings of unused slots: their "used" stays 0 */
+	struct xs_fstate *fs = (struct xs_fstate *)(void *)st->payloads[fslot].object;
+	unsigned char *where = (unsigned char *)st->payloads[cell].object;
 	void *scratch =
 	    mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
@@ -511,6 +543,7 @@ static void forge_payload(struct xs_state *st, int slot, const char *id, int sta
 	p->text_end = p->base + 4096;
 	p->funcs_addr = (uintptr_t)forged_funcs;
 	p->fstate_addr = (uintptr_t)fs;
+	dl_iterate_phdr(own_build_id, &p->target_id); /* so that apply gets to its stop */
 	/* its "site" is a cell of the mapping itself */
 	*fs = (struct xs_fstate){.old_addr = (uintptr_t)where,
 				 .new_addr = p->base,
@@ -538,7 +571,7 @@ static int forge_root(const char *file, const char **why)
 		return *why = "cannot map the file", -1;
 	forged_funcs[0].name = "forged_fn";
 	forged_funcs[0].old_addr = (void *)victim;
-	forged_funcs[0].old_size = 16;
+	forged_funcs[0].old_size = 16; /* new_addr NULL, new_size 0: a NOP patch of nothing */
 	forged_funcs[0].version = XSPLICE_FUNC_VERSION;
 	memset(st, 0, sizeof(*st)); /* our private copy only */
 	st->magic = XS_STATE_MAGIC;
