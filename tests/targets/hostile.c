@@ -9,7 +9,8 @@
  * the main thread prints "tick N compute(7)=V b(7)=V victim(7)=V buf=S"
  * every 100 ms and, every 20 ms, runs the lines of CMDDIR/cmd (CMDDIR/cmd.cI
  * in forked child I; the file is removed when read), printing "ok LINE" or
- * "err LINE: why" for each and then "done". CMDDIR must be writable by the
+ * "err LINE: why" for each and then "done" ("err LINE: read-only to the
+ * target" when it cannot write there). CMDDIR must be writable by the
  * target. Commands:
  *   set OBJ FIELD VALUE   OBJ: hdr, journal, entry.I, payload.ID, fstate.ID.I;
  *                         (payload fields nhooks.KIND, hooks_addr.KIND);
@@ -149,6 +150,10 @@ static struct xs_state *registry(size_t *len)
 		*len = best_end - best;
 	return (struct xs_state *)(uintptr_t)best;
 }
+
+/* Why a command failed when not even we can write that memory: the cases
+ * take it as "nothing to attack" (lib.sh, hattack). */
+#define READ_ONLY "read-only to the target"
 
 /* Write our own memory even where it is read-only (FOLL_FORCE), else map
  * the page writable first. */
@@ -335,7 +340,7 @@ static int set_field(const char *obj, const char *name, const char *value, const
 		memcpy(v, &x, size < 8 ? size : 8); /* little-endian */
 	}
 	if (poke(at, v, size))
-		return *why = "cannot write it", -1;
+		return *why = READ_ONLY, -1;
 	return 0;
 }
 
@@ -413,9 +418,9 @@ static int restore(const char **why)
 		return *why = "nothing saved", -1;
 	for (int i = 0; i < XS_STATE_MAX_PAYLOADS; i++)
 		if (saved.fs[i].copy && poke(saved.fs[i].at, saved.fs[i].copy, saved.fs[i].len))
-			return *why = "cannot write the records back", -1;
+			return *why = READ_ONLY, -1;
 	if (poke(saved.st, saved.copy, saved.len))
-		return *why = "cannot write the registry back", -1;
+		return *why = READ_ONLY, -1;
 	return 0;
 }
 
@@ -455,7 +460,7 @@ static int forge_undo(const char *id, const char *owner, const char **why)
 	j.entries[0].prev_status = XS_STATUS_CHECKED;
 	if (poke(&st->payloads[slot], &p, sizeof(p)) ||
 	    (j.owner && poke(&st->journal, &j, sizeof(j))))
-		return *why = "cannot write the registry", -1;
+		return *why = READ_ONLY, -1;
 	return 0;
 }
 
@@ -486,7 +491,7 @@ static int forge_text(const char *id, const char **why)
 	p.text_end = b;
 	say("text %llx-%llx\n", a, b);
 	if (poke(&st->payloads[slot], &p, sizeof(p)))
-		return *why = "cannot write the registry", -1;
+		return *why = READ_ONLY, -1;
 	return 0;
 }
 

@@ -36,7 +36,7 @@ fresh() {
 variant() {
 	local c
 	fresh
-	hcmd "$out" cmd "${@//@SLOT/$slot}"
+	hattack "$out" cmd "${@//@SLOT/$slot}"
 	snapshot code "$pid" "$addr" 16
 	snapshot victim "$pid" "$vaddr" 16
 	for c in "list $pid" "get $pid fix" "list $pid --json"; do

@@ -30,7 +30,7 @@ attack() {
 	applied=$(read_code "$pid" "$addr" 16)
 	victim0=$(read_code "$pid" "$vaddr" 16)
 	buf0=$(read_code "$pid" "$baddr" 16)
-	hcmd "$out" cmd "forge_undo fix $owner"
+	hattack "$out" cmd "forge_undo fix $owner"
 	c="${*//PID/$pid}"
 	# shellcheck disable=SC2086
 	xs_sane $c

@@ -20,7 +20,7 @@ expect_tick "$out" "compute\\(7\\)=1007 $CLEAN"
 xs_ok revert "$pid" fix
 expect_tick "$out" "compute\\(7\\)=14 $CLEAN"
 
-hcmd "$out" cmd "forge_text fix"
+hattack "$out" cmd "forge_text fix"
 text=$(sed -n 's/^text //p' "$T/hcmd.out")
 say "the record of fix now covers $text"
 exec_maps_of "$pid" >"$T/exec.before"
