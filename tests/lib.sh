@@ -79,8 +79,10 @@ _xs_cleanup() {
 	set +e
 	trap - ERR
 	for c in "${_XS_CLEANUPS[@]}"; do eval "$c" >/dev/null 2>&1; done
-	# pids started in a subshell (run_variant) are only in the file
-	[ -f "$T/.pids" ] && mapfile -t -O "${#_XS_PIDS[@]}" _XS_PIDS <"$T/.pids"
+	# pids started in a subshell (run_variant) are only in the file; each once
+	if [ -f "$T/.pids" ]; then
+		mapfile -t _XS_PIDS < <({ printf '%s\n' "${_XS_PIDS[@]}"; cat "$T/.pids"; } | awk 'NF && !seen[$0]++')
+	fi
 	for p in "${_XS_PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
 	for p in "${_XS_PIDS[@]}"; do _xs_kill_reap "$p"; done
 	for p in "${_XS_PIDS[@]}"; do
@@ -580,7 +582,11 @@ xs_sane() {
 		fail "xsplice $*: killed by signal $((XS_RC - 128)) (exit $XS_RC); stderr: $(head -c 500 "$XS_ERR")"
 	fi
 	[ "$XS_RC" = 124 ] && fail "xsplice $*: timed out"
-	if [ "$XS_RC" != 0 ]; then xs_refused . "$*"; fi
+	if [ "$XS_RC" != 0 ]; then
+		xs_refused . "$*"
+	elif [ "$(wc -l <"$XS_ERR")" -gt 1 ]; then
+		fail "xsplice $* succeeded with more than one line on stderr: $(head -c 500 "$XS_ERR")"
+	fi
 	return 0
 }
 
@@ -614,7 +620,10 @@ run_variant() {
 _xs_variant_end() {
 	local rc=$? i
 	trap - ERR
-	for ((i = $1; i < ${#_XS_PIDS[@]}; i++)); do _xs_kill_reap "${_XS_PIDS[$i]}"; done
+	# the last started first: a target's forked children before it
+	for ((i = ${#_XS_PIDS[@]} - 1; i >= $1; i--)); do _xs_kill_reap "${_XS_PIDS[$i]}"; done
+	# gone: the case's cleanup must not kill these pids again (reused by then)
+	printf '%s\n' "${_XS_PIDS[@]:0:$1}" | grep . >"$T/.pids" || true
 	exit "$rc"
 }
 

@@ -45,9 +45,9 @@ for ((i = 0; i < 300; i++)); do
 	echo $((cli - 1)) >/proc/sys/kernel/ns_last_pid
 	"${UNPRIV[@]}" sleep 120 </dev/null >/dev/null 2>&1 3>&- &
 	s=$!
-	track_pid "$s"
 	if [ "$s" = "$cli" ]; then
 		squat=$s
+		track_pid "$s"
 		break
 	fi
 	kill -9 "$s" 2>/dev/null || true
