@@ -10,7 +10,7 @@
 unpriv_dir
 build_hostile "$T/hostile"
 build_payload "$T/fix.xsp" "$PAYLOADS_DIR/compute_1000.c" "$T/hostile"
-DEAD=$(dead_pid)
+DEAD=$(cat /proc/sys/kernel/pid_max) # a pid no process ever has
 CLEAN='victim\(7\)=21 buf=hello!$'
 
 # A target with fix applied (compute(7)=1007) and fix2 (the same code)

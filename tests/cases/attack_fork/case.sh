@@ -61,11 +61,12 @@ child_first() {
 	family C1 14 REVERTED P 1007 APPLIED C2 1007 APPLIED
 	xs_ok unload "$C1" fix
 	family C1 14 - P 1007 APPLIED C2 1007 APPLIED
+	mark=$(fsize "$PO")
 	xs_ok revert "$P" fix
+	wait_workers "$PO" 2 14 "$mark" # the parent's threads too
 	family P 14 REVERTED C1 14 - C2 1007 APPLIED
 	xs_ok unload "$P" fix
 	family P 14 - C1 14 - C2 1007 APPLIED
-	wait_workers "$PO" 2 14 0
 	xs_ok revert "$C2" fix
 	xs_ok unload "$C2" fix
 	family C2 14 - P 14 - C1 14 -
@@ -73,7 +74,9 @@ child_first() {
 
 parent_first() {
 	start_family
+	mark=$(fsize "$PO")
 	xs_ok revert "$P" fix
+	wait_workers "$PO" 2 14 "$mark"
 	family P 14 REVERTED C1 1007 APPLIED C2 1007 APPLIED
 	xs_ok unload "$P" fix
 	family P 14 - C1 1007 APPLIED C2 1007 APPLIED

@@ -19,6 +19,7 @@ xs_ok load "$pid" "$T/fix.xsp"
 expect_tick "$out" "compute\\(7\\)=1007 $CLEAN"
 xs_ok revert "$pid" fix
 expect_tick "$out" "compute\\(7\\)=14 $CLEAN"
+threads=$(nthreads_of "$pid")
 
 hattack "$out" cmd "forge_text fix"
 text=$(sed -n 's/^text //p' "$T/hcmd.out")
@@ -31,4 +32,4 @@ assert_alive "$pid" "target after unload"
 grep -q "^$text " <(exec_maps_of "$pid") || fail "unload unmapped the target's code ($text)"
 assert_eq "$(read_code "$pid" "$addr" 16)" "$orig" "code at compute after unload"
 steady_ticks "$out" "compute\\(7\\)=14 $CLEAN"
-wait_workers "$out" 2 14 0
+assert_eq "$(nthreads_of "$pid")" "$threads" "threads of the target after unload"
