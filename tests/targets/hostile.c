@@ -454,12 +454,14 @@ static int forge_undo(const char *id, const char *owner, const char **why)
 	p.nfuncs = 2;
 	memset(&j, 0, sizeof(j));
 	j.action = XS_ACTION_APPLY;
-	j.owner = atoi(owner);
+	/* an int today; should it become a struct, the pid comes first */
+	int32_t owner_pid = atoi(owner);
+	memcpy(&j.owner, &owner_pid, sizeof(owner_pid));
 	j.count = 1;
 	j.entries[0].slot = slot;
 	j.entries[0].prev_status = XS_STATUS_CHECKED;
 	if (poke(&st->payloads[slot], &p, sizeof(p)) ||
-	    (j.owner && poke(&st->journal, &j, sizeof(j))))
+	    (owner_pid && poke(&st->journal, &j, sizeof(j))))
 		return *why = READ_ONLY, -1;
 	return 0;
 }
