@@ -24,7 +24,13 @@
  *                         undoing them would write "PWNED!" and 'return 666';
  *                         a journal (APPLY, owner PID, ID's slot) asks for it
  *                         (none when PID is 0)
+ *   forge_inplace ID buf|victim PID
+ *                         the same through ID's own first record, in place
+ *                         (inside its region): its undo would write "PWNED!"
+ *                         into buf or 'return 666' over victim()
  *   forge_text ID         (attack D) ID's base/size and text cover our code
+ *   swap_layout ID1 ID2   (attack D) the two records trade where their
+ *                         payloads live (every field from base on)
  *   forge_root FILE       (attack A) FILE mapped private with a forged
  *                         registry in it, and a mapping whose maps line is
  *                         longer than 511 bytes, its tail naming FILE's address
@@ -429,12 +435,28 @@ static int restore(const char **why)
 
 static struct xs_fstate forged_fs[2];
 
+/* The journal forge_undo writes: an apply by owner (0: none) of slot. */
+static int forge_journal(struct xs_state *st, int slot, const char *owner)
+{
+	struct xs_journal j;
+	int32_t owner_pid = atoi(owner);
+
+	if (!owner_pid)
+		return 0;
+	memset(&j, 0, sizeof(j));
+	j.action = XS_ACTION_APPLY;
+	/* an int today; should it become a struct, the pid comes first */
+	memcpy(&j.owner, &owner_pid, sizeof(owner_pid));
+	j.count = 1;
+	j.entries[0].slot = slot;
+	j.entries[0].prev_status = XS_STATUS_CHECKED;
+	return poke(&st->journal, &j, sizeof(j));
+}
+
 static int forge_undo(const char *id, const char *owner, const char **why)
 {
-	size_t len;
-	struct xs_state *st = registry(&len);
+	struct xs_state *st = registry(NULL);
 	struct xs_state_payload p;
-	struct xs_journal j;
 	static const unsigned char ret666[] = {0xb8, 0x9a, 0x02, 0x00, 0x00, 0xc3};
 	int slot;
 
@@ -452,16 +474,39 @@ static int forge_undo(const char *id, const char *owner, const char **why)
 	p = st->payloads[slot];
 	p.fstate_addr = (uintptr_t)forged_fs;
 	p.nfuncs = 2;
-	memset(&j, 0, sizeof(j));
-	j.action = XS_ACTION_APPLY;
-	/* an int today; should it become a struct, the pid comes first */
-	int32_t owner_pid = atoi(owner);
-	memcpy(&j.owner, &owner_pid, sizeof(owner_pid));
-	j.count = 1;
-	j.entries[0].slot = slot;
-	j.entries[0].prev_status = XS_STATUS_CHECKED;
-	if (poke(&st->payloads[slot], &p, sizeof(p)) ||
-	    (owner_pid && poke(&st->journal, &j, sizeof(j))))
+	if (poke(&st->payloads[slot], &p, sizeof(p)) || forge_journal(st, slot, owner))
+		return *why = READ_ONLY, -1;
+	return 0;
+}
+
+/* forge_undo's records, but in place: ID's own first record (inside its
+ * region, where every pointer of it is) sends its undo to buf or victim. */
+static int forge_inplace(const char *id, const char *where, const char *owner, const char **why)
+{
+	struct xs_state *st = registry(NULL);
+	static const unsigned char ret666[] = {0xb8, 0x9a, 0x02, 0x00, 0x00, 0xc3};
+	struct xs_fstate f, *at;
+	int slot;
+
+	if (!st || (slot = slot_of(st, id)) < 0 || !st->payloads[slot].nfuncs)
+		return *why = "no registry or no such payload", -1;
+	at = (struct xs_fstate *)(uintptr_t)st->payloads[slot].fstate_addr;
+	f = *at;
+	f.patch_offset = 0;
+	f.len = 6;
+	f.applied = 1;
+	if (!strcmp(where, "buf")) {
+		f.old_addr = (uintptr_t)buf;
+		memcpy(f.written, buf, 6);
+		memcpy(f.saved, "PWNED!", 6);
+	} else if (!strcmp(where, "victim")) {
+		f.old_addr = (uintptr_t)victim;
+		memcpy(f.written, (const void *)victim, 6);
+		memcpy(f.saved, ret666, 6);
+	} else {
+		return *why = "buf or victim", -1;
+	}
+	if (poke(at, &f, sizeof(f)) || forge_journal(st, slot, owner))
 		return *why = READ_ONLY, -1;
 	return 0;
 }
@@ -493,6 +538,27 @@ static int forge_text(const char *id, const char **why)
 	p.text_end = b;
 	say("text %llx-%llx\n", a, b);
 	if (poke(&st->payloads[slot], &p, sizeof(p)))
+		return *why = READ_ONLY, -1;
+	return 0;
+}
+
+/* Swap where two payloads live: every field from base to the end of the
+ * record (region, text, tables, records, trap, hooks) trades places, each
+ * still a consistent layout of a real payload. */
+static int swap_layout(const char *id1, const char *id2, const char **why)
+{
+	struct xs_state *st = registry(NULL);
+	const size_t from = offsetof(struct xs_state_payload, base);
+	struct xs_state_payload a, b;
+	int s1, s2;
+
+	if (!st || (s1 = slot_of(st, id1)) < 0 || (s2 = slot_of(st, id2)) < 0)
+		return *why = "no registry or no such payload", -1;
+	a = st->payloads[s1];
+	b = st->payloads[s2];
+	memcpy((char *)&a + from, (char *)&st->payloads[s2] + from, sizeof(a) - from);
+	memcpy((char *)&b + from, (char *)&st->payloads[s1] + from, sizeof(b) - from);
+	if (poke(&st->payloads[s1], &a, sizeof(a)) || poke(&st->payloads[s2], &b, sizeof(b)))
 		return *why = READ_ONLY, -1;
 	return 0;
 }
@@ -720,6 +786,10 @@ static int run(char *line)
 		rc = restore(&why);
 	else if (!strcmp(argv[0], "forge_undo") && argc == 3)
 		rc = forge_undo(argv[1], argv[2], &why);
+	else if (!strcmp(argv[0], "forge_inplace") && argc == 4)
+		rc = forge_inplace(argv[1], argv[2], argv[3], &why);
+	else if (!strcmp(argv[0], "swap_layout") && argc == 3)
+		rc = swap_layout(argv[1], argv[2], &why);
 	else if (!strcmp(argv[0], "forge_text") && argc == 2)
 		rc = forge_text(argv[1], &why);
 	else if (!strcmp(argv[0], "forge_root") && argc == 2)

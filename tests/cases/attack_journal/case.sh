@@ -3,8 +3,9 @@
 # attack_journal: an unprivileged target forges a journal (an apply by a run
 # that is gone) and the records of its applied payload, so that "undoing"
 # it would write "PWNED!" into a data buffer and 'return 666' over victim(),
-# a function xsplice never patched. No command, read-only or not, may write
-# either; the target keeps computing.
+# a function xsplice never patched: records moved to its data, or the
+# payload's own record changed in place. No command, read-only or not, may
+# write either; the target keeps computing.
 . "${XSPLICE_ROOT:-$(cd "$(dirname "$0")/../../.." && pwd)}/tests/lib.sh"
 
 unpriv_dir
@@ -13,10 +14,11 @@ build_payload "$T/fix.xsp" "$PAYLOADS_DIR/compute_1000.c" "$T/hostile"
 DEAD=$(cat /proc/sys/kernel/pid_max) # a pid no process ever has
 CLEAN='b\(7\)=21 victim\(7\)=21 buf=hello!$'
 
-# attack OWNER CMD...: a target with fix applied and the forgery in place
-# (OWNER 0: the records only, no journal), then xsplice CMD ... (PID for the pid).
+# attack FORGERY CMD...: a target with fix applied and the forgery made
+# (the target's command, OWNER for the journal's owner), then xsplice CMD
+# (PID for the pid).
 attack() {
-	local owner=$1 c
+	local forgery=$1 c
 	shift
 	start_ready_unpriv "$T/hostile" "$OWN" 2
 	pid=$TPID out=$TOUT
@@ -30,7 +32,7 @@ attack() {
 	applied=$(read_code "$pid" "$addr" 16)
 	victim0=$(read_code "$pid" "$vaddr" 16)
 	buf0=$(read_code "$pid" "$baddr" 16)
-	hattack "$out" cmd "forge_undo fix $owner"
+	hattack "$out" cmd "${forgery//OWNER/$DEAD}"
 	c="${*//PID/$pid}"
 	# shellcheck disable=SC2086
 	xs_sane $c
@@ -56,15 +58,27 @@ attack() {
 	esac
 }
 
-run_variant list attack "$DEAD" list PID
-run_variant get attack "$DEAD" get PID fix
-run_variant list_json attack "$DEAD" list PID --json
-run_variant revert attack "$DEAD" revert PID fix
-run_variant apply attack "$DEAD" apply PID fix
-run_variant unload attack "$DEAD" unload PID fix
+# the records moved to the target's data: two of them, buf and victim()
+REDIRECT="forge_undo fix OWNER"
+run_variant list attack "$REDIRECT" list PID
+run_variant get attack "$REDIRECT" get PID fix
+run_variant list_json attack "$REDIRECT" list PID --json
+run_variant revert attack "$REDIRECT" revert PID fix
+run_variant apply attack "$REDIRECT" apply PID fix
+run_variant unload attack "$REDIRECT" unload PID fix
 if xs_has_command recover; then
-	run_variant recover attack "$DEAD" recover PID
+	run_variant recover attack "$REDIRECT" recover PID
 fi
 # no journal: the forged records alone, undone by a plain revert
-run_variant revert_records_only attack 0 revert PID fix
+run_variant revert_records_only attack "forge_undo fix 0" revert PID fix
+# the payload's own record, in place (every pointer inside its region)
+for where in buf victim; do
+	run_variant "inplace_${where}_list" attack "forge_inplace fix $where OWNER" list PID
+	run_variant "inplace_${where}_revert" attack "forge_inplace fix $where 0" revert PID fix
+	if xs_has_command recover; then
+		run_variant "inplace_${where}_recover" attack "forge_inplace fix $where OWNER" recover PID
+	else
+		run_variant "inplace_${where}_apply" attack "forge_inplace fix $where OWNER" apply PID fix
+	fi
+done
 variants_done
