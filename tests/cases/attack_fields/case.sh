@@ -27,16 +27,18 @@ fresh() {
 	xs_ok upload "$pid" fix2 "$T/fix.xsp"
 	xs_ok check "$pid" fix2
 	applied=$(read_code "$pid" "$addr" 16)
-	hcmd "$out" cmd "slot fix" save
+	hcmd "$out" cmd "slot fix" "show payload.fix apply_seq" save
 	slot=$(sed -n 's/^slot fix //p' "$T/hcmd.out")
+	seq=$(sed -n 's/^val payload.fix apply_seq //p' "$T/hcmd.out")
 }
 
 # variant LINE...: corrupt the registry with the target's commands (@SLOT:
-# the slot of fix), then run every command on it.
+# the slot of fix, @SEQ: its apply sequence), then run every command on it.
 variant() {
-	local c
+	local c lines=("$@")
 	fresh
-	hattack "$out" cmd "${@//@SLOT/$slot}"
+	lines=("${lines[@]//@SLOT/$slot}")
+	hattack "$out" cmd "${lines[@]//@SEQ/$seq}"
 	snapshot code "$pid" "$addr" 16
 	snapshot victim "$pid" "$vaddr" 16
 	for c in "list $pid" "get $pid fix" "list $pid --json"; do
@@ -62,19 +64,17 @@ variant() {
 	fi
 }
 
-# jvariant PREV_STATUS LINE...: the same with a journal (a revert) left by a
-# run that is gone, naming fix: even list reads the records then.
+# jvariant LINE...: the same with a journal left by a run that is gone, as
+# a revert of fix would leave it: even list reads the records then.
 jvariant() {
-	local prev=$1
-	shift
 	variant "$@" "set journal action 2" "set journal owner $DEAD" "set journal count 1" \
-		"set entry.0 slot @SLOT" "set entry.0 prev_status $prev"
+		"set entry.0 slot @SLOT" "set entry.0 prev_status 3" "set entry.0 prev_seq @SEQ"
 }
 
 run_variant fstate_len_4096 variant "set fstate.fix.0 len 4096"
-run_variant fstate_len_4096_journal jvariant 3 "set fstate.fix.0 len 4096"
+run_variant fstate_len_4096_journal jvariant "set fstate.fix.0 len 4096"
 run_variant fstate_offset_wraps variant "set fstate.fix.0 patch_offset 0xfffffffe" "set fstate.fix.0 len 5"
-run_variant fstate_offset_wraps_journal jvariant 3 "set fstate.fix.0 patch_offset 0xfffffffe" "set fstate.fix.0 len 5"
+run_variant fstate_offset_wraps_journal jvariant "set fstate.fix.0 patch_offset 0xfffffffe" "set fstate.fix.0 len 5"
 run_variant nfuncs_huge variant "set payload.fix nfuncs 0x40000000"
 run_variant nfuncs_max variant "set payload.fix nfuncs 0xffffffff"
 run_variant id_without_nul variant "set payload.fix id fill:A"
