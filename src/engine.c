@@ -590,9 +590,9 @@ static void read_in_wait(struct xs_target *t, void *arg)
 /*
  * Called once every thread is seized and before any is interrupted: no other
  * run can change the registry now. If it is still as planned (same version,
- * no journal), the stop need not read its header again (~4 us), and a lone
- * apply's records go out here instead of in the stop (104 KiB with 1000
- * functions: ~18 us of the pause). Records of a payload that is not APPLIED
+ * no journal), the stop need not read its header again, and a lone apply's
+ * records go out here instead of in the stop (104 KiB with 1000
+ * functions). Records of a payload that is not APPLIED
  * are read by no one, so a run killed after this has changed nothing that
  * matters.
  */
@@ -690,7 +690,7 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 	}
 	/* Stopped from here on; plan again only if another run changed the registry. */
 	xs_pause_point("before-stop");
-	/* Debug output waits for the release: printing costs ~5 us a line. */
+	/* Debug output waits for the release: a line printed is a system call. */
 	long long t0 = xs_now_us(), faults = minor_faults(), stopped_us, patched_us;
 	rc = open_payload(pid, id, op, true, timeout_ms, before, &s, &slot);
 	xs_mark("registry");

@@ -132,8 +132,8 @@ static size_t used_span(const struct xs_state *st)
  * The registry; or, when s->state already holds it as read moments ago at
  * known_addr, only its header: every change bumps the version, changes are
  * made only by runs that hold the process stopped, as we do now, and a
- * registry made anew starts at a random version. In the stop, reading the
- * 46 KiB again (into fresh memory) cost ~60 us on the VM we measure on.
+ * registry made anew starts at a random version. In the stop, the 46 KiB
+ * need not be read again (into fresh memory, page faults included).
  * With unchanged (the header was read again once every thread was seized,
  * and showed that version and no journal), not even the header: from then
  * on no other run can change it.

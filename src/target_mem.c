@@ -181,8 +181,8 @@ static int mem_rw(int fd, pid_t pid, uint64_t addr, void *buf, size_t len, bool 
 
 /*
  * process_vm_readv looks a range's pages up in one go where the mem file
- * takes them one at a time: 16 KiB of code in ~3.7 us instead of ~7 on the
- * VM, which counts when the stop reads the code it is about to patch. It
+ * takes them one at a time: about twice as fast for 16 KiB of code, which
+ * counts when the stop reads the code it is about to patch. It
  * cannot read pages without PROT_READ (execute-only code), nor through a
  * leader that has exited; the mem file, which reads with FOLL_FORCE, is
  * the way for those and gives the error if both fail.
@@ -191,7 +191,7 @@ static bool read_at_once(pid_t pid, uint64_t addr, void *buf, size_t len)
 {
 	struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
 
-	/* Under a page both cost the same (~1.4 us): the mem file then. */
+	/* Under a page both cost the same: the mem file then. */
 	return len >= READ_AT_ONCE_MIN && xs_proc_readv(pid, &local, &remote, 1, NULL) == 1;
 }
 

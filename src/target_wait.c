@@ -26,7 +26,7 @@
 #define SLICE_US 5000 /* longest sleep between waitpid polls when SIGCHLD works */
 #define POLL_US 20    /* sleep between polls when SIGCHLD is ignored here */
 #define LEADER_CHECK_US 10000
-#define STOP_SPIN_US 50 /* a thread on another CPU stops ~25 us after its interrupt */
+#define STOP_SPIN_US 50 /* a thread on another CPU stops within tens of us */
 
 /*
  * Ptrace stops reach us as SIGCHLD. It is blocked lazily, by the first wait
@@ -533,7 +533,7 @@ static int read_booked_regs(struct xs_tgt *g, bool *again)
 /*
  * Fewer threads to stop than CPUs: they can stop on the other CPUs within
  * tens of microseconds, well before a tracer asleep in waitpid is woken
- * (50-140 us on a VM), so watch for them a little first. With more, a
+ * so watch for them a little first. With more, a
  * spinning real-time tracer would keep them off the CPU they need.
  */
 static void maybe_spin(struct xs_tgt *g)
@@ -551,7 +551,7 @@ static void maybe_spin(struct xs_tgt *g)
 /*
  * Whether the kernel counts exactly the threads we hold: /proc/<pid>/task's
  * link count is the thread count plus two. Saves listing the directory
- * again while every thread waits (~0.1 ms at 128 threads). Not trusted with
+ * again while every thread waits. Not trusted with
  * ignored threads around, which may have exited unseen.
  */
 static bool holding_all(struct xs_tgt *g)
