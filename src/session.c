@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,14 +33,6 @@ const char *xs_status_name(int status)
 	if (status >= 0 && (size_t)status < XS_ARRAY_SIZE(status_names) && status_names[status])
 		return status_names[status];
 	return "UNKNOWN";
-}
-
-void xs_crash_point(const char *name)
-{
-	const char *at = getenv("XSPLICE_TEST_CRASH_AT");
-
-	if (at && !strcmp(at, name))
-		raise(SIGKILL);
 }
 
 void xs_pause_point(const char *name)
