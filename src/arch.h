@@ -53,6 +53,48 @@ extern const unsigned char xs_arch_trap_insn[XS_ARCH_TRAP_SIZE];
 /* The system-call instruction bytes, searched for in the target's text. */
 extern const unsigned char xs_arch_syscall_insn[XS_ARCH_SYSCALL_SIZE];
 
+/* --- code run in a thread that must survive our death ------------------------------ */
+/*
+ * If xsplice dies, the kernel lets each thread run on from the registers it
+ * has, whatever xsplice last set. So every register set xsplice gives a
+ * thread leads, by the thread's own execution, to the signal return
+ * (rt_sigreturn) through a frame on its stack that holds the thread's own
+ * state (registers, FPU and vector state, signal mask), as a signal
+ * handler's return does: the kernel then puts the thread back itself.
+ */
+struct xs_arch_seq {
+	const unsigned char *bytes;
+	size_t len;
+};
+/* "System call, then return": borrowed from the target's text to run system calls. */
+extern const struct xs_arch_seq xs_arch_syscall_ret;
+/* The signal return, in each encoding looked for in the target's text. */
+extern const struct xs_arch_seq xs_arch_sigreturn_seqs[];
+extern const size_t xs_arch_nsigreturn_seqs;
+/*
+ * Where injected function calls return (written into a payload's text): it
+ * hands the result over at a harmless system call (number XS_ARCH_STUB_NR,
+ * its stops at pc stub + XS_ARCH_STUB_STOP), then does the signal return.
+ */
+extern const unsigned char xs_arch_return_stub[XS_ARCH_STUB_SIZE];
+
+/* A signal frame on a thread's stack (xs_arch_frame_make fills it in). */
+struct xs_arch_frame {
+	uint64_t base;   /* its lowest address: the return slot */
+	size_t len;      /* bytes from base */
+	uint64_t mask;   /* address of its signal mask (XS_ARCH_SIGSET_SIZE bytes) */
+};
+/*
+ * Lay out, below the red zone of a thread stopped with registers r, a frame
+ * that puts it back as it would go on now (an interrupted system call
+ * restarted), with FPU state fpu (as PTRACE_GETREGSET gives it for
+ * XS_ARCH_FPU_NOTE, or XS_ARCH_FPU_NOTE_LEGACY) and signal mask `mask`; its
+ * return slot holds ret. *bytes: malloc'd, f->len bytes to write at f->base.
+ * -EINVAL: FPU state in a form we do not know; -ENOMEM.
+ */
+int xs_arch_frame_make(const xs_regs *r, const void *fpu, size_t fpu_len, uint64_t mask,
+		       uint64_t ret, unsigned char **bytes, struct xs_arch_frame *f);
+
 /* --- registers --------------------------------------------------------------- */
 uint64_t xs_arch_pc(const xs_regs *r);
 void xs_arch_set_pc(xs_regs *r, uint64_t pc);
@@ -72,6 +114,10 @@ int xs_arch_setup_call(xs_regs *r, uint64_t fn, const uint64_t *args, unsigned n
 		       uint64_t *slot);
 /* Return value of a function that just returned. */
 uint64_t xs_arch_call_result(const xs_regs *r);
+/* Number of the system call at a system-call stop. */
+long xs_arch_syscall_nr(const xs_regs *r);
+/* Prepare regs to do the signal return through frame f, now, at the sequence at pc. */
+void xs_arch_setup_sigreturn(xs_regs *r, uint64_t pc, const struct xs_arch_frame *f);
 int xs_arch_dwarf_regs(const xs_regs *r, uint64_t *dwarf, unsigned max); /* DWARF-numbered regs: count or -ENOSPC */
 
 /* --- this CPU ------------------------------------------------------------------- */

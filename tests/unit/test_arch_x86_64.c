@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit test of the x86-64 arch hooks: jump and NOP encodings (decoded here
- * and executed), endbr64, every relocation type, and call/syscall setup.
+ * and executed), endbr64, every relocation type, call/syscall setup, and the
+ * signal frames injected code returns through.
  */
 #include "check.h"
 #include "arch.h"
@@ -12,6 +13,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -494,6 +496,134 @@ static void test_syscall_regs(void)
 	check(xs_arch_pc(&r) == 0x4010 && r.rip == 0x4010 && xs_arch_sp(&r) == 0x7ffc0000, "pc/sp are rip/rsp");
 }
 
+/* --- signal frames and the code around them ------------------------------------------- */
+static uint64_t u64_at(const unsigned char *p, size_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, p + off, 8);
+	return v;
+}
+
+static uint32_t u32_at(const unsigned char *p, size_t off)
+{
+	uint32_t v;
+
+	memcpy(&v, p + off, 4);
+	return v;
+}
+
+/* Offsets in the kernel's rt_sigframe (pretcode, then struct ucontext). */
+#define UC 8
+#define MC (UC + 40)
+#define MC_REG(n) (MC + 8 * (n)) /* r8..r15 0-7, rdi 8, rsi, rbp, rbx, rdx, rax 13, rcx, rsp 15, rip 16, eflags 17 */
+
+static void test_frame_layout(void)
+{
+	unsigned char fpu[2688], *b = NULL;
+	struct xs_arch_frame f;
+	uint64_t fp;
+	xs_regs r;
+	int rc;
+
+	memset(fpu, 0x5a, sizeof(fpu));
+	memset(fpu + 512, 0, 64);
+	fpu[512] = 3; /* XSTATE_BV: x87 and SSE only */
+	fill_regs(&r);
+	r.rsp = 0x7ffc00010000ull;
+	r.orig_rax = (uint64_t)-1;
+	rc = xs_arch_frame_make(&r, fpu, sizeof(fpu), 0x4000, 0x7f0000004050ull, &b, &f);
+	fp = rc ? 0 : u64_at(b, MC + 184);
+	check(rc == 0 && f.base + f.len <= r.rsp - 128 && (f.base + 8) % 16 == 0 && fp % 64 == 0 &&
+		      fp >= f.base + 440 && fp + 576 + 4 == f.base + f.len,
+	      "frame below the red zone, return slot 8 off 16, FPU area 64-aligned above the frame (base 0x%llx, len %zu)",
+	      (unsigned long long)f.base, f.len);
+	if (rc)
+		return;
+	check(u64_at(b, 0) == 0x7f0000004050ull && u64_at(b, UC) == 7 && u64_at(b, UC + 8) == 0 &&
+		      u32_at(b, UC + 24) == 0x7fffffff && f.mask == f.base + UC + 296 &&
+		      u64_at(b, UC + 296) == 0x4000,
+	      "return slot, uc_flags FP_XSTATE|SIGCONTEXT_SS|STRICT_RESTORE_SS, no link, altstack left alone, mask");
+	check(u64_at(b, MC_REG(0)) == r.r8 && u64_at(b, MC_REG(8)) == r.rdi && u64_at(b, MC_REG(13)) == r.rax &&
+		      u64_at(b, MC_REG(15)) == r.rsp && u64_at(b, MC_REG(16)) == r.rip &&
+		      u64_at(b, MC_REG(17)) == r.eflags && (uint16_t)u64_at(b, MC + 144) == (uint16_t)r.cs,
+	      "saved registers are the thread's (not in a system call: as they are)");
+	check(u32_at(b, fp - f.base + 464) == 0x46505853 && u32_at(b, fp - f.base + 468) == 580 &&
+		      u32_at(b, fp - f.base + 480) == 576 && u32_at(b, fp - f.base + 576) == 0x46505845 &&
+		      b[fp - f.base + 100] == 0x5a,
+	      "XSAVE area: magic1, extended and used size for x87+SSE, magic2 after it, the state copied");
+	free(b);
+
+	r.orig_rax = 0;                 /* stopped in read() */
+	r.rax = (uint64_t)-512;         /* -ERESTARTSYS */
+	rc = xs_arch_frame_make(&r, fpu, sizeof(fpu), 0, 1, &b, &f);
+	check(rc == 0 && u64_at(b, MC_REG(13)) == 0 && u64_at(b, MC_REG(16)) == r.rip - 2,
+	      "interrupted read(): the frame runs it again (rax = orig_rax, rip back over the syscall)");
+	free(b);
+	r.orig_rax = 35;                /* nanosleep */
+	r.rax = (uint64_t)-516;         /* -ERESTART_RESTARTBLOCK */
+	rc = xs_arch_frame_make(&r, fpu, sizeof(fpu), 0, 1, &b, &f);
+	check(rc == 0 && u64_at(b, MC_REG(13)) == 35 && u64_at(b, MC_REG(16)) == r.rip - 2,
+	      "interrupted nanosleep(): the original call again, not restart_syscall");
+	free(b);
+	r.rax = (uint64_t)-4;           /* -EINTR: a result, not a restart */
+	rc = xs_arch_frame_make(&r, fpu, sizeof(fpu), 0, 1, &b, &f);
+	check(rc == 0 && u64_at(b, MC_REG(13)) == (uint64_t)-4 && u64_at(b, MC_REG(16)) == r.rip,
+	      "a finished system call's result is kept");
+	free(b);
+
+	rc = xs_arch_frame_make(&r, fpu, 512, 0, 1, &b, &f);
+	fp = rc ? 0 : u64_at(b, MC + 184);
+	check(rc == 0 && u64_at(b, UC) == 6 && fp + 512 == f.base + f.len &&
+		      u32_at(b, fp - f.base + 464) == 0,
+	      "FXSAVE-only state: no UC_FP_XSTATE, no magic1, 512 bytes");
+	free(b);
+	rc = xs_arch_frame_make(&r, fpu, 300, 0, 1, &b, &f);
+	check(rc == -EINVAL, "FPU state of an unknown size: -EINVAL");
+	fpu[512 + 7] = 0x80; /* a component no CPU has */
+	rc = xs_arch_frame_make(&r, fpu, sizeof(fpu), 0, 1, &b, &f);
+	check(rc == -EINVAL, "XSAVE area with an unknown component: -EINVAL");
+	fpu[512 + 7] = 0;
+	r.rsp = 0x400;
+	rc = xs_arch_frame_make(&r, fpu, sizeof(fpu), 0, 1, &b, &f);
+	check(rc == -EFAULT, "no stack below the stack pointer: -EFAULT");
+}
+
+static bool has(const struct xs_arch_seq *s, const unsigned char *bytes, size_t len)
+{
+	return s->len == len && !memcmp(s->bytes, bytes, len);
+}
+
+static void test_borrowed_code(void)
+{
+	static const unsigned char sysret[] = { 0x0f, 0x05, 0xc3 };
+	static const unsigned char rt_rax[] = { 0x48, 0xc7, 0xc0, 0x0f, 0, 0, 0, 0x0f, 0x05 };
+	static const unsigned char stub[] = { 0x48, 0x89, 0xc7, 0xb8, 0x27, 0, 0, 0, 0x0f, 0x05,
+					      0xb8, 0x0f, 0, 0, 0, 0x0f, 0x05 };
+
+	check(has(&xs_arch_syscall_ret, sysret, 3), "syscall; ret is 0f 05 c3");
+	check(xs_arch_nsigreturn_seqs >= 1 && has(&xs_arch_sigreturn_seqs[0], rt_rax, sizeof(rt_rax)),
+	      "glibc's __restore_rt (mov $15, %%rax; syscall) is looked for first");
+	check(XS_ARCH_STUB_SIZE == sizeof(stub) && !memcmp(xs_arch_return_stub, stub, sizeof(stub)) &&
+		      XS_ARCH_STUB_STOP == 10 && XS_ARCH_STUB_NR == 39,
+	      "return stub: mov %%rax,%%rdi; getpid (stops at +10); rt_sigreturn");
+}
+
+static void test_sigreturn_regs(void)
+{
+	struct xs_arch_frame f = { .base = 0x7ffc00000f08ull };
+	xs_regs r, old;
+
+	fill_regs(&r);
+	r.orig_rax = 39;
+	check(xs_arch_syscall_nr(&r) == 39, "syscall number at a stop is orig_rax");
+	old = r;
+	xs_arch_setup_sigreturn(&r, 0x7f0000004050ull, &f);
+	check(r.rip == 0x7f0000004050ull && r.rsp == f.base + 8 && r.orig_rax == (uint64_t)-1 &&
+		      others_kept(&r, &old, (const size_t[]){ OFF(rip), OFF(rsp), OFF(orig_rax) }, 3),
+	      "setup_sigreturn: rip at the sequence, rsp just above the return slot, orig_rax=-1");
+}
+
 int main(void)
 {
 	void *p = mmap(NULL, CODE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -511,6 +641,9 @@ int main(void)
 	test_reloc_apply();
 	test_setup_call();
 	test_syscall_regs();
+	test_sigreturn_regs();
+	test_frame_layout();
+	test_borrowed_code();
 	munmap(code, CODE_SIZE);
 	printf("%d checks, %d failures\n", checks, failures);
 	return failures ? 1 : 0;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * x86-64 register conventions for running code inside a stopped target:
- * pc/sp access, the syscall ABI, and a SysV function call on its stack.
+ * pc/sp access, the syscall ABI, a SysV function call on its stack, and
+ * the signal return through a frame there (sigframe.c).
  */
 #include "arch.h"
 
@@ -61,6 +62,12 @@ long xs_arch_syscall_result(const xs_regs *r)
 	return (long)r->rax;
 }
 
+/* At a system-call stop the kernel keeps the number in orig_rax (rax is -ENOSYS at entry). */
+long xs_arch_syscall_nr(const xs_regs *r)
+{
+	return (long)r->orig_rax;
+}
+
 /*
  * SysV call: args in rdi, rsi, rdx, rcx, r8, r9; at entry rsp + 8 is
  * 16-aligned (rsp points at the return address). The frame goes below the
@@ -93,4 +100,12 @@ int xs_arch_setup_call(xs_regs *r, uint64_t fn, const uint64_t *args, unsigned n
 uint64_t xs_arch_call_result(const xs_regs *r)
 {
 	return r->rax;
+}
+
+/* As if a handler had just returned: rsp one slot above the frame's start. */
+void xs_arch_setup_sigreturn(xs_regs *r, uint64_t pc, const struct xs_arch_frame *f)
+{
+	r->rip = pc;
+	r->rsp = f->base + XS_ARCH_PTR_SIZE;
+	r->orig_rax = (uint64_t)-1; /* see xs_arch_setup_syscall */
 }
