@@ -48,9 +48,9 @@ int xs_arch_encode_jump(uint64_t from, uint64_t to, unsigned char insn[XS_ARCH_P
 void xs_arch_encode_nops(unsigned char *buf, size_t len);
 /* Reach of the patch jump in bytes, each way. */
 uint64_t xs_arch_jump_range(void);
-/* The trap instruction (int3) used as a return address and breakpoint. */
+/* The trap instruction (int3), the breakpoint of run-until-return. */
 extern const unsigned char xs_arch_trap_insn[XS_ARCH_TRAP_SIZE];
-/* The system-call instruction bytes, searched for in the target's text. */
+/* The system-call instruction bytes. */
 extern const unsigned char xs_arch_syscall_insn[XS_ARCH_SYSCALL_SIZE];
 
 /* --- code run in a thread that must survive our death ------------------------------ */
@@ -101,21 +101,25 @@ void xs_arch_set_pc(xs_regs *r, uint64_t pc);
 uint64_t xs_arch_sp(const xs_regs *r);
 /* PC after the trap instruction at addr executed. */
 uint64_t xs_arch_pc_after_trap(uint64_t trap_addr);
-/* Prepare regs to run system call nr at the syscall instruction at insn_addr. */
-void xs_arch_setup_syscall(xs_regs *r, uint64_t insn_addr, long nr, const uint64_t args[6]);
+/*
+ * Prepare regs to run system call nr at the "system call, then return"
+ * sequence at insn_addr, returning through frame f's return slot.
+ */
+void xs_arch_setup_syscall(xs_regs *r, uint64_t insn_addr, long nr, const uint64_t args[6],
+			   const struct xs_arch_frame *f);
 /* Result of a system call that just ran (a -errno on failure). */
 long xs_arch_syscall_result(const xs_regs *r);
-/*
- * Prepare regs to call fn(args...) with the return address ret_addr. The new
- * stack pointer stays below the red zone; *slot gets the address where the
- * caller must write ret_addr (XS_ARCH_PTR_SIZE bytes, little-endian).
- */
-int xs_arch_setup_call(xs_regs *r, uint64_t fn, const uint64_t *args, unsigned nargs,
-		       uint64_t *slot);
-/* Return value of a function that just returned. */
-uint64_t xs_arch_call_result(const xs_regs *r);
 /* Number of the system call at a system-call stop. */
 long xs_arch_syscall_nr(const xs_regs *r);
+/*
+ * Prepare regs to call fn(args...), returning to the address in frame f's
+ * return slot (the stack pointer is that slot: it is below the red zone and
+ * aligned for a call). -E2BIG: too many arguments; -EINVAL: a slot not so aligned.
+ */
+int xs_arch_setup_call(xs_regs *r, uint64_t fn, const uint64_t *args, unsigned nargs,
+		       const struct xs_arch_frame *f);
+/* Return value of an injected call, at the return stub's system-call stops. */
+uint64_t xs_arch_call_result(const xs_regs *r);
 /* Prepare regs to do the signal return through frame f, now, at the sequence at pc. */
 void xs_arch_setup_sigreturn(xs_regs *r, uint64_t pc, const struct xs_arch_frame *f);
 int xs_arch_dwarf_regs(const xs_regs *r, uint64_t *dwarf, unsigned max); /* DWARF-numbered regs: count or -ENOSPC */

@@ -96,7 +96,7 @@ int xs_run_hooks(struct xs_session *s, int slot, int kind, bool veto)
 		int rc = xs_target_read(s->t, p->hooks_addr[kind] + 8 * i, &fn, sizeof(fn));
 
 		if (!rc)
-			rc = xs_target_call(s->t, fn, NULL, 0, p->trap_addr, 5000, &ret);
+			rc = xs_target_call(s->t, fn, NULL, 0, p->stub_addr, 5000, &ret);
 		if (rc)
 			return xs_fail(rc, "payload %s: %s hook %u failed", p->id,
 				       xs_hook_names[kind], i);

@@ -436,57 +436,53 @@ static bool others_kept(const xs_regs *a, const xs_regs *b, const size_t *skip, 
 
 static void test_setup_call(void)
 {
-	static const uint64_t sps[] = { 0x7ffc00001000ull, 0x7ffc00001008ull, 0x7ffc00001001ull,
-					0x7ffc0000100full, 0x7ffc00001007ull, 0x7ffc000010f8ull };
 	static const size_t changed[] = { OFF(rdi), OFF(rsi), OFF(rdx), OFF(rcx), OFF(r8), OFF(r9),
 					  OFF(rsp), OFF(rip), OFF(rax), OFF(orig_rax), OFF(eflags) };
 	const uint64_t args[7] = { 1, 2, 3, 4, 5, 6, 7 };
+	struct xs_arch_frame f = { .base = 0x7ffc00000f08ull };
 	xs_regs r, old;
-	uint64_t slot = 0;
 	int rc;
 
-	for (size_t i = 0; i < sizeof(sps) / sizeof(sps[0]); i++) {
-		fill_regs(&r);
-		r.rsp = sps[i];
-		old = r;
-		rc = xs_arch_setup_call(&r, 0x401230, args, 6, &slot);
-		check(rc == 0 && slot == r.rsp && slot <= old.rsp - 128 - 8 && (slot + 8) % 16 == 0 &&
-			      old.rsp - slot <= 1024,
-		      "setup_call rsp 0x%" PRIx64 ": slot 0x%" PRIx64 " below red zone, slot+8 16-aligned",
-		      (uint64_t)old.rsp, slot);
-		check(r.rip == 0x401230 && r.rdi == 1 && r.rsi == 2 && r.rdx == 3 && r.rcx == 4 && r.r8 == 5 &&
-			      r.r9 == 6 && r.rax == 0 && r.orig_rax == (uint64_t)-1 && r.eflags == 0x246 &&
-			      others_kept(&r, &old, changed, sizeof(changed) / sizeof(changed[0])),
-		      "setup_call rsp 0x%" PRIx64 ": rip, args, rax=0, orig_rax=-1, DF clear, rest kept",
-		      (uint64_t)old.rsp);
-	}
 	fill_regs(&r);
 	old = r;
-	rc = xs_arch_setup_call(&r, 0x401230, args, 7, &slot);
+	rc = xs_arch_setup_call(&r, 0x401230, args, 6, &f);
+	check(rc == 0 && r.rsp == f.base && r.rip == 0x401230 && r.rdi == 1 && r.rsi == 2 && r.rdx == 3 &&
+		      r.rcx == 4 && r.r8 == 5 && r.r9 == 6 && r.rax == 0 && r.orig_rax == (uint64_t)-1 &&
+		      r.eflags == 0x246 && others_kept(&r, &old, changed, sizeof(changed) / sizeof(changed[0])),
+	      "setup_call: rsp at the frame's return slot, rip, args, rax=0, orig_rax=-1, DF clear, rest kept");
+	fill_regs(&r);
+	old = r;
+	rc = xs_arch_setup_call(&r, 0x401230, args, 7, &f);
 	check(rc == -E2BIG && !memcmp(&r, &old, sizeof(r)), "setup_call with 7 args is -E2BIG, regs untouched");
-	rc = xs_arch_setup_call(&r, 0x401230, args, 2, &slot);
+	f.base += 8;
+	rc = xs_arch_setup_call(&r, 0x401230, args, 2, &f);
+	check(rc == -EINVAL && !memcmp(&r, &old, sizeof(r)),
+	      "setup_call with a return slot not 8 off 16 is -EINVAL, regs untouched");
+	f.base -= 8;
+	rc = xs_arch_setup_call(&r, 0x401230, args, 2, &f);
 	check(rc == 0 && r.rdi == 1 && r.rsi == 2 && r.rdx == old.rdx && r.rcx == old.rcx && r.r9 == old.r9,
 	      "setup_call with 2 args leaves rdx, rcx, r9 alone");
-	r.rax = 0xfeedull;
-	check(xs_arch_call_result(&r) == 0xfeed, "call result is rax");
+	r.rdi = 0xfeedull;
+	check(xs_arch_call_result(&r) == 0xfeed, "call result is rdi, where the return stub puts rax");
 }
 
 static void test_syscall_regs(void)
 {
-	static const size_t changed[] = { OFF(rip), OFF(rax), OFF(orig_rax), OFF(rdi), OFF(rsi),
-					  OFF(rdx), OFF(r10), OFF(r8), OFF(r9) };
+	static const size_t changed[] = { OFF(rip), OFF(rsp), OFF(rax), OFF(orig_rax), OFF(rdi),
+					  OFF(rsi), OFF(rdx), OFF(r10), OFF(r8), OFF(r9) };
 	const uint64_t args[6] = { 11, 22, 33, 44, 55, 66 };
+	struct xs_arch_frame f = { .base = 0x7ffc00000f08ull };
 	xs_regs r, old;
 
 	fill_regs(&r);
 	r.orig_rax = 0; /* as if stopped inside read() */
 	r.rax = (uint64_t)-512; /* -ERESTARTSYS */
 	old = r;
-	xs_arch_setup_syscall(&r, 0x7f0000001234ull, 9, args);
-	check(r.rip == 0x7f0000001234ull && r.rax == 9 && r.orig_rax == (uint64_t)-1 && r.rdi == 11 &&
-		      r.rsi == 22 && r.rdx == 33 && r.r10 == 44 && r.r8 == 55 && r.r9 == 66 && r.rcx == old.rcx &&
-		      others_kept(&r, &old, changed, sizeof(changed) / sizeof(changed[0])),
-	      "setup_syscall: rip, rax=nr, rdi rsi rdx r10 r8 r9, orig_rax=-1, rcx and rest kept");
+	xs_arch_setup_syscall(&r, 0x7f0000001234ull, 9, args, &f);
+	check(r.rip == 0x7f0000001234ull && r.rsp == f.base && r.rax == 9 && r.orig_rax == (uint64_t)-1 &&
+		      r.rdi == 11 && r.rsi == 22 && r.rdx == 33 && r.r10 == 44 && r.r8 == 55 && r.r9 == 66 &&
+		      r.rcx == old.rcx && others_kept(&r, &old, changed, sizeof(changed) / sizeof(changed[0])),
+	      "setup_syscall: rip, rsp at the return slot, rax=nr, rdi rsi rdx r10 r8 r9, orig_rax=-1, rcx and rest kept");
 	r.rax = (uint64_t)-EINTR;
 	check(xs_arch_syscall_result(&r) == -EINTR, "syscall result -EINTR read back as negative");
 	r.rax = 0x7f0000200000ull;
