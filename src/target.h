@@ -27,7 +27,8 @@ struct xs_target {
 	int mem_fd;             /* /proc/<pid>/mem, O_RDWR */
 	size_t nthreads;
 	struct xs_thread *threads;
-	uint64_t syscall_insn;  /* address of a syscall instruction in the target */
+	uint64_t syscall_insn;  /* "syscall; ret" in the target's code (xs_arch_syscall_ret) */
+	uint64_t sigreturn_insn; /* a signal return there (xs_arch_sigreturn_seqs) */
 	bool attached;
 	/* New whenever a thread runs, the thread list changes or we write
 	 * target memory: what was read of it in another era may be stale.
@@ -105,10 +106,11 @@ int xs_target_write(struct xs_target *t, uint64_t addr, const void *buf, size_t 
 int xs_target_syscall(struct xs_target *t, long nr, const uint64_t args[6], long *ret);
 
 /* Call fn(args...) in the target in one thread, others stay stopped; returns
- * through a trap instruction at trap_addr. -ETIMEDOUT after timeout_ms (the
- * thread is then stopped and its registers restored). */
+ * into the return stub (xs_arch_return_stub, which must be there) at
+ * stub_addr. -ETIMEDOUT after timeout_ms (the thread is then stopped), -EFAULT
+ * when it crashed; its registers and FPU state are put back either way. */
 int xs_target_call(struct xs_target *t, uint64_t fn, const uint64_t *args, unsigned nargs,
-		   uint64_t trap_addr, long timeout_ms, uint64_t *ret);
+		   uint64_t stub_addr, long timeout_ms, uint64_t *ret);
 
 /*
  * Let one thread run, alone, until it returns to ret_addr with its stack

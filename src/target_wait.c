@@ -329,6 +329,7 @@ int xs_tgt_reenter(struct xs_tgt *g, size_t i)
 
 	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0 || xs_tgt_resume_one(g, i, PTRACE_CONT, 0))
 		return xs_fail(-errno, "pid %d: cannot move thread %d back to a stop", g->pub.pid, tid);
+	xs_crash_point("reenter");
 	for (;;) {
 		rc = xs_tgt_wait_stop(g, i, deadline, &ev, &sig);
 		if (rc == -ETIMEDOUT)
@@ -421,6 +422,10 @@ int xs_tgt_prepare_release(struct xs_tgt *g, size_t i, long long deadline_us, in
 		rc = xs_tgt_reenter(g, i);
 	if (!rc)
 		rc = xs_tgt_restore_regs(g, i);
+	if (!rc) {
+		xs_tgt_frame_forget(g, i); /* it runs its own code next: its stack is its own */
+		xs_crash_point("release-restored");
+	}
 	if (!rc && th->pending_signal && ts->stop != XS_STOP_SIGNAL)
 		rc = to_signal_stop(g, i, deadline_us);
 	if (rc || !th->pending_signal)

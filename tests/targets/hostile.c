@@ -221,7 +221,7 @@ static const struct field payload_fields[] = {FLD(struct xs_state_payload, id),
 					      FLD(struct xs_state_payload, fstate_addr),
 					      FLD(struct xs_state_payload, eh_frame_addr),
 					      FLD(struct xs_state_payload, eh_frame_size),
-					      FLD(struct xs_state_payload, trap_addr),
+					      FLD(struct xs_state_payload, stub_addr),
 					      {NULL, 0, 0}};
 static const struct field fstate_fields[] = {
     FLD(struct xs_fstate, old_addr),	 FLD(struct xs_fstate, new_addr),
