@@ -101,7 +101,7 @@ int xs_run_hooks(struct xs_session *s, int slot, int kind, bool veto)
 			rc = xs_fail(-EPROTO, "payload %s: %s hook %u at 0x%llx is outside its text",
 				     p->id, xs_hook_names[kind], i, (unsigned long long)fn);
 		if (!rc)
-			rc = xs_target_call(s->t, fn, NULL, 0, p->trap_addr, 5000, &ret);
+			rc = xs_target_call(s->t, fn, NULL, 0, p->stub_addr, 5000, &ret);
 		if (rc)
 			return xs_fail(rc, "payload %s: %s hook %u failed", p->id,
 				       xs_hook_names[kind], i);
@@ -590,9 +590,9 @@ static void read_in_wait(struct xs_target *t, void *arg)
 /*
  * Called once every thread is seized and before any is interrupted: no other
  * run can change the registry now. If it is still as planned (same version,
- * no journal), the stop need not read its header again (~4 us), and a lone
- * apply's records go out here instead of in the stop (104 KiB with 1000
- * functions: ~18 us of the pause). Records of a payload that is not APPLIED
+ * no journal), the stop need not read its header again, and a lone apply's
+ * records go out here instead of in the stop (104 KiB with 1000
+ * functions). Records of a payload that is not APPLIED
  * are read by no one, so a run killed after this has changed nothing that
  * matters.
  */
@@ -690,7 +690,7 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 	}
 	/* Stopped from here on; plan again only if another run changed the registry. */
 	xs_pause_point("before-stop");
-	/* Debug output waits for the release: printing costs ~5 us a line. */
+	/* Debug output waits for the release: a line printed is a system call. */
 	long long t0 = xs_now_us(), faults = minor_faults(), stopped_us, patched_us;
 	rc = open_payload(pid, id, op, true, timeout_ms, before, &s, &slot);
 	xs_mark("registry");
@@ -771,10 +771,18 @@ static int unreferenced(struct xs_session *s, int slot)
 	return rc;
 }
 
+/*
+ * Out of the registry first, then unmapped: a run killed in between leaves
+ * a mapping no one uses, where the other order would leave a record of
+ * memory that is gone, or by then someone else's, for a later unload to
+ * call hooks in and unmap.
+ */
 int xs_unload(pid_t pid, const char *id)
 {
 	struct xs_session *s = NULL;
 	int slot, rc = open_payload(pid, id, OP_UNLOAD, true, XS_DEFAULT_TIMEOUT_MS, NULL, &s, &slot);
+	uint64_t base = 0, size = 0;
+	long ret;
 
 	/* Unmap only what is shaped as xsplice maps a payload, and unused. */
 	if (!rc)
@@ -785,18 +793,17 @@ int xs_unload(pid_t pid, const char *id)
 		rc = unreferenced(s, slot);
 	if (!rc)
 		rc = xs_run_hooks(s, slot, XS_HOOK_UNLOAD, false);
-	if (!rc) {
-		const struct xs_state_payload *p = &s->state->payloads[slot];
-		long ret;
-
-		rc = xs_session_syscall(s, SYS_munmap, p->base, p->size, 0, 0, 0, 0, &ret);
-	}
-	if (!rc) {
-		memset(&s->state->payloads[slot], 0, sizeof(s->state->payloads[slot]));
-		rc = xs_session_commit(s);
-	} else {
+	if (rc) {
 		fail_action(s, slot, rc);
+		xs_session_close(s);
+		return rc;
 	}
+	base = s->state->payloads[slot].base;
+	size = s->state->payloads[slot].size;
+	memset(&s->state->payloads[slot], 0, sizeof(s->state->payloads[slot]));
+	rc = xs_session_commit(s);
+	if (!rc)
+		rc = xs_session_syscall(s, SYS_munmap, base, size, 0, 0, 0, 0, &ret);
 	xs_session_close(s);
 	return rc;
 }

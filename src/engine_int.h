@@ -30,8 +30,8 @@ void xs_ranges_sort(struct xs_range *r, size_t n);
 const struct xs_range *xs_ranges_find(uint64_t pc, const struct xs_range *r, size_t n);
 
 /* xs_quiesce's working memory (one thread's frames), made while the
- * process runs: fresh memory first touched in the stop costs ~10 us a page
- * on a VM. NULL when out of memory. */
+ * process runs: fresh memory first touched in the stop costs a page fault
+ * while every thread waits. NULL when out of memory. */
 struct xs_conflict *xs_conflict_new(void);
 void xs_conflict_free(struct xs_conflict *c);
 

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +103,24 @@ void xs_marks_print(const char *title)
 	if (nmarks) /* the first mark in CLOCK_MONOTONIC too, to line up with other tools */
 		xs_debug("%s (from %lld):%s", title, marks[0].us, line);
 	nmarks = 0;
+}
+
+void xs_crash_point(const char *name)
+{
+	static const char *at;
+	static size_t len;
+	static long want, passed;
+	const char *colon;
+
+	if (!at) { /* once: this runs on paths that stop the target */
+		at = getenv("XSPLICE_TEST_CRASH_AT");
+		at = at ? at : "";
+		colon = strchr(at, ':');
+		len = colon ? (size_t)(colon - at) : strlen(at);
+		want = colon ? atol(colon + 1) : 1;
+	}
+	if (len && !strncmp(at, name, len) && !name[len] && ++passed == want)
+		raise(SIGKILL);
 }
 
 long long xs_now_ns(void)

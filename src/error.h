@@ -25,6 +25,13 @@ bool xs_debug_on(void);
 void xs_mark(const char *what);
 void xs_marks_print(const char *title);
 
+/*
+ * Test hook: raise SIGKILL when XSPLICE_TEST_CRASH_AT names this point, as
+ * "NAME" (the first time it is passed) or "NAME:N" (the N-th time), so a
+ * test can kill the CLI at any one step of a sequence that repeats.
+ */
+void xs_crash_point(const char *name);
+
 #define XS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define XS_ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
 

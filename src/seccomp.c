@@ -4,7 +4,9 @@
  * the thread that would run it (fetched with PTRACE_SECCOMP_GET_FILTER) in a
  * small classic-BPF interpreter: a call the filters would refuse is never
  * made, since a KILL verdict would kill the target and an ERRNO one would
- * only mislead us. Filters are per thread, so we look for a thread that may.
+ * only mislead us. Filters are per thread, so we look for a thread that may,
+ * and that may also run the system calls of the signal frame the call
+ * returns through (target_frame.c), unless it has one already.
  */
 #include "target_int.h"
 
@@ -307,34 +309,54 @@ static int thread_verdict(struct xs_tgt *g, size_t i, const struct xs_syscall *c
 	return 1;
 }
 
-int xs_seccomp_pick(struct xs_tgt *g, size_t first, bool others, const struct xs_syscall *calls,
-		    size_t n, struct xs_syscall_denial *why)
+/*
+ * The calls thread i must be allowed, in order: calls[0..n), the ones asked
+ * for (so that a refusal names them first), then, with frame set and the
+ * thread without a signal frame yet, the frame's own (target_frame.c).
+ */
+static const struct xs_syscall *nth_call(struct xs_tgt *g, size_t i, const struct xs_syscall *calls,
+					 size_t n, bool frame, size_t j)
+{
+	if (j < n)
+		return &calls[j];
+	if (!frame || g->ts[i].frame.base || j - n >= XS_TGT_FRAME_CALLS)
+		return NULL;
+	return &xs_tgt_frame_calls[j - n];
+}
+
+static int pick(struct xs_tgt *g, size_t first, bool others, const struct xs_syscall *calls,
+		size_t n, bool frame, struct xs_syscall_denial *why)
 {
 	bool had_message = xs_error_message()[0] != '\0';
 	size_t tries = others ? g->pub.nthreads : 1;
 	int found = -1, err = 0;
 
 	why->verdict = NULL;
+	why->refused = NULL;
 	if (first >= g->pub.nthreads)
 		return xs_fail(-ESRCH, "pid %d: no thread #%zu (it has %zu)", g->pub.pid, first, g->pub.nthreads);
 	for (size_t k = 0; k < tries && found < 0; k++) {
 		size_t i = (first + k) % g->pub.nthreads, j;
+		const struct xs_syscall *c = NULL;
 		const char *v = NULL;
 		int rc = 0;
 
 		if (!g->pub.threads[i].stopped)
 			continue;
-		for (j = 0; j < n && !rc; j++)
-			rc = thread_verdict(g, i, &calls[j], &v);
+		for (j = 0; !rc && (c = nth_call(g, i, calls, n, frame, j)); j++)
+			rc = thread_verdict(g, i, c, &v);
 		if (!rc)
 			found = (int)i;
 		else if (rc < 0)
 			err = err ? err : rc;
 		else if (!why->verdict || j - 1 > why->call)
-			*why = (struct xs_syscall_denial){ .call = j - 1, .tid = g->pub.threads[i].tid, .verdict = v };
+			*why = (struct xs_syscall_denial){ .call = j - 1, .refused = c,
+							   .tid = g->pub.threads[i].tid, .verdict = v };
 	}
-	if (found >= 0)
+	if (found >= 0) {
 		why->verdict = NULL;
+		why->refused = NULL;
+	}
 	/* A thread whose filters we could not read does not matter when another one decides. */
 	if ((found >= 0 || why->verdict) && err && !had_message)
 		xs_error_clear();
@@ -345,4 +367,23 @@ int xs_seccomp_pick(struct xs_tgt *g, size_t first, bool others, const struct xs
 	if (err)
 		return err;
 	return xs_fail(-ESRCH, "pid %d: no thread is stopped to run a system call in", g->pub.pid);
+}
+
+int xs_seccomp_pick(struct xs_tgt *g, size_t first, bool others, const struct xs_syscall *calls,
+		    size_t n, struct xs_syscall_denial *why)
+{
+	return pick(g, first, others, calls, n, true, why);
+}
+
+int xs_seccomp_permits(struct xs_tgt *g, size_t i, const struct xs_syscall *c)
+{
+	struct xs_syscall_denial why;
+	char what[192];
+	int rc = pick(g, i, false, c, 1, false, &why);
+
+	if (rc != -EPERM || !why.verdict)
+		return rc < 0 ? rc : 0;
+	xs_syscall_text(c, what, sizeof(what));
+	return xs_fail(-EPERM, "pid %d: the seccomp filter of thread %d forbids %s%s%s (verdict %s)",
+		       g->pub.pid, why.tid, what, c->what ? " " : "", c->what ? c->what : "", why.verdict);
 }

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,14 +35,6 @@ const char *xs_status_name(int status)
 	if (status >= 0 && (size_t)status < XS_ARRAY_SIZE(status_names) && status_names[status])
 		return status_names[status];
 	return "UNKNOWN";
-}
-
-void xs_crash_point(const char *name)
-{
-	const char *at = getenv("XSPLICE_TEST_CRASH_AT");
-
-	if (at && !strcmp(at, name))
-		raise(SIGKILL);
 }
 
 void xs_pause_point(const char *name)
@@ -128,12 +119,38 @@ static size_t used_span(const struct xs_state *st)
 	return n;
 }
 
+/* An empty registry's header; its version random, so that no snapshot of a
+ * registry it replaces (at the same address, say) can pass for it
+ * (read_state); far from wrapping. */
+static void init_state(struct xs_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->magic = XS_STATE_MAGIC;
+	st->abi = XS_STATE_ABI;
+	st->next_seq = 1;
+	if (getrandom(&st->version, sizeof(st->version), 0) != sizeof(st->version))
+		st->version = (uint32_t)xs_now_us();
+	st->version >>= 2;
+}
+
+/*
+ * A header of zeros: a run killed while making the registry (mapped, not
+ * yet written; xs_session_ensure_state). Taken as empty, rather than
+ * refused as not ours, which would lock every later run out.
+ */
+static bool never_written(const struct xs_state *st)
+{
+	static const char zeros[offsetof(struct xs_state, payloads)];
+
+	return !memcmp(st, zeros, sizeof(zeros));
+}
+
 /*
  * The registry; or, when s->state already holds it as read moments ago at
  * known_addr, only its header: every change bumps the version, changes are
  * made only by runs that hold the process stopped, as we do now, and a
- * registry made anew starts at a random version. In the stop, reading the
- * 46 KiB again (into fresh memory) cost ~60 us on the VM we measure on.
+ * registry made anew starts at a random version. In the stop, the 46 KiB
+ * need not be read again (into fresh memory, page faults included).
  * With unchanged (the header was read again once every thread was seized,
  * and showed that version and no journal), not even the header: from then
  * on no other run can change it.
@@ -157,6 +174,11 @@ static int read_state(struct xs_session *s, uint64_t known_addr, bool unchanged)
 	rc = xs_session_read(s, s->state_addr, st, known ? head : sizeof(*st));
 	if (rc)
 		return rc;
+	if (never_written(st)) { /* see never_written: the next commit writes it */
+		init_state(st);
+		s->span = 0;
+		return 0;
+	}
 	if (known && st->version != known_version &&
 	    (rc = xs_session_read(s, s->state_addr + head, st->payloads, sizeof(st->payloads))))
 		return rc;
@@ -368,18 +390,9 @@ int xs_session_ensure_state(struct xs_session *s)
 	if (rc)
 		return xs_fail(rc, "pid %d: cannot create the xsplice registry", s->pid);
 
-	memset(s->state, 0, sizeof(*s->state));
-	s->state->magic = XS_STATE_MAGIC;
-	s->state->abi = XS_STATE_ABI;
-	s->state->next_seq = 1;
+	init_state(s->state);
 	s->state->owner_pid = s->pid;
 	s->state->owner_start = s->start;
-	/* Random, so that no snapshot of a registry it replaces (at the same
-	 * address, say) can pass for it (read_state); far from wrapping. */
-	if (getrandom(&s->state->version, sizeof(s->state->version), 0) !=
-	    sizeof(s->state->version))
-		s->state->version = (uint32_t)xs_now_us();
-	s->state->version >>= 2;
 	s->state_addr = addr;
 	s->created_state = true;
 	return xs_session_commit(s);

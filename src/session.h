@@ -80,7 +80,4 @@ int xs_session_recover(struct xs_session *s);
  * $XSPLICE_TEST_PAUSE_FILE to exist, so that a test can act meanwhile. */
 void xs_pause_point(const char *name);
 
-/* Test hook: raise SIGKILL when XSPLICE_TEST_CRASH_AT names this point. */
-void xs_crash_point(const char *name);
-
 #endif

@@ -209,7 +209,7 @@ static uint32_t name_hash(const char *name)
 
 /*
  * A hash table rather than a sorted array: building it is linear (sorting
- * 100k entries took ~30 ms), a lookup is one chain walk. Chains keep
+ * a libc's 100k entries is not), a lookup is one chain walk. Chains keep
  * symbol-table order, so "first" means first in the file.
  */
 static int index_symbols(struct symset *set)

@@ -638,8 +638,8 @@ static void release_all(struct xs_tgt *g)
 	size_t i;
 
 	/* The usual way out of a stop: every thread held. Then the peek for
-	 * unsolicited stops and the collection would find nothing, and cost
-	 * ~5 us at 16 threads, ~20 at 128, before the first thread goes. */
+	 * unsolicited stops and the collection would find nothing, and cost a
+	 * system call per thread before the first thread goes. */
 	if (!g->gone && !all_held(g)) {
 		xs_tgt_take_unsolicited(g);
 		for (i = 0; i < g->pub.nthreads; i++)

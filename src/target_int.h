@@ -49,6 +49,9 @@ struct xs_tstate {
 	siginfo_t si;
 	int extra[XS_TGT_EXTRA_SIGS]; /* more dequeued signals; re-sent at detach */
 	unsigned nextra;
+	/* The signal frame on its stack that anything we run in it returns
+	 * through (target_frame.c); base 0: none in this stop. */
+	struct xs_arch_frame frame;
 };
 
 struct xs_seccomp; /* seccomp.c */
@@ -144,16 +147,51 @@ int xs_seccomp_run(const struct sock_filter *prog, size_t len, const struct secc
 		   uint32_t *verdict);
 /*
  * The index of a stopped thread whose filters allow every call of
- * calls[0..n): thread first, then (others set) the rest in table order.
- * When none does: -EPERM without a message, why->verdict set (the thread
- * that got furthest); else (why->verdict NULL) another -errno with a
- * message: no filter could be read or run, or no thread is stopped.
+ * calls[0..n), then, if it has no signal frame yet, the frame's own
+ * (xs_tgt_frame_calls): thread first, then (others set) the rest in table
+ * order. When none does: -EPERM without a message, why->verdict set (the
+ * thread that got furthest, why->refused the call that stopped it); else
+ * (why->verdict NULL) another -errno with a message: no filter could be
+ * read or run, or no thread is stopped.
  */
 int xs_seccomp_pick(struct xs_tgt *g, size_t first, bool others, const struct xs_syscall *calls,
 		    size_t n, struct xs_syscall_denial *why);
+/* Does thread i's filter allow c, exactly (nothing else)? -EPERM with a message if not. */
+int xs_seccomp_permits(struct xs_tgt *g, size_t i, const struct xs_syscall *c);
 void xs_seccomp_forget(struct xs_tgt *g);
 
-/* target_exec.c: run system call nr in stopped thread i (no seccomp check) */
+/* target_exec.c: run system call nr in stopped thread i, through its frame (made
+ * first if need be, checked then); nr itself is not checked against seccomp */
 int xs_tgt_inject(struct xs_tgt *g, size_t i, long nr, const uint64_t args[6], long *ret);
+/* The same, through the frame thread i has already (target_frame.c's first call). */
+int xs_tgt_inject_framed(struct xs_tgt *g, size_t i, long nr, const uint64_t args[6], long *ret);
+
+/*
+ * target_frame.c: before xsplice runs anything in stopped thread i, a signal
+ * frame with the thread's own state goes on its stack, and everything run
+ * there returns through it (arch.h): should xsplice die, the thread puts
+ * itself back. xs_tgt_frame makes it once a stop; xs_tgt_frame_forget, as
+ * the thread goes back to its own code.
+ */
+int xs_tgt_frame(struct xs_tgt *g, size_t i);
+void xs_tgt_frame_forget(struct xs_tgt *g, size_t i);
+/* The system calls making a frame runs, or has run once the thread dies
+ * with us: the read of its mask into it (the frame's address given as 0),
+ * the signal return through it. The thread's seccomp filters must allow
+ * them before anything is run in it (xs_seccomp_pick). */
+#define XS_TGT_FRAME_CALLS 2
+extern const struct xs_syscall xs_tgt_frame_calls[XS_TGT_FRAME_CALLS];
+/* Registers that do the signal return right away: where a thread waits
+ * between our calls, pointing into no code we may unmap. */
+int xs_tgt_park(struct xs_tgt *g, size_t i);
+/* FPU and vector state of a thread, as ptrace reads and writes it. */
+struct xs_tgt_fpu {
+	void *buf;     /* malloc'd */
+	size_t len;
+	unsigned note; /* XS_ARCH_FPU_NOTE or XS_ARCH_FPU_NOTE_LEGACY */
+};
+int xs_tgt_fpu_read(struct xs_tgt *g, size_t i, struct xs_tgt_fpu *fpu);
+int xs_tgt_fpu_write(struct xs_tgt *g, size_t i, const struct xs_tgt_fpu *fpu);
+void xs_tgt_fpu_free(struct xs_tgt_fpu *fpu);
 
 #endif

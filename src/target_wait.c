@@ -26,7 +26,7 @@
 #define SLICE_US 5000 /* longest sleep between waitpid polls when SIGCHLD works */
 #define POLL_US 20    /* sleep between polls when SIGCHLD is ignored here */
 #define LEADER_CHECK_US 10000
-#define STOP_SPIN_US 50 /* a thread on another CPU stops ~25 us after its interrupt */
+#define STOP_SPIN_US 50 /* a thread on another CPU stops within tens of us */
 
 /*
  * Ptrace stops reach us as SIGCHLD. It is blocked lazily, by the first wait
@@ -329,6 +329,7 @@ int xs_tgt_reenter(struct xs_tgt *g, size_t i)
 
 	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0 || xs_tgt_resume_one(g, i, PTRACE_CONT, 0))
 		return xs_fail(-errno, "pid %d: cannot move thread %d back to a stop", g->pub.pid, tid);
+	xs_crash_point("reenter");
 	for (;;) {
 		rc = xs_tgt_wait_stop(g, i, deadline, &ev, &sig);
 		if (rc == -ETIMEDOUT)
@@ -421,6 +422,10 @@ int xs_tgt_prepare_release(struct xs_tgt *g, size_t i, long long deadline_us, in
 		rc = xs_tgt_reenter(g, i);
 	if (!rc)
 		rc = xs_tgt_restore_regs(g, i);
+	if (!rc) {
+		xs_tgt_frame_forget(g, i); /* it runs its own code next: its stack is its own */
+		xs_crash_point("release-restored");
+	}
 	if (!rc && th->pending_signal && ts->stop != XS_STOP_SIGNAL)
 		rc = to_signal_stop(g, i, deadline_us);
 	if (rc || !th->pending_signal)
@@ -533,7 +538,7 @@ static int read_booked_regs(struct xs_tgt *g, bool *again)
 /*
  * Fewer threads to stop than CPUs: they can stop on the other CPUs within
  * tens of microseconds, well before a tracer asleep in waitpid is woken
- * (50-140 us on a VM), so watch for them a little first. With more, a
+ * so watch for them a little first. With more, a
  * spinning real-time tracer would keep them off the CPU they need.
  */
 static void maybe_spin(struct xs_tgt *g)
@@ -551,7 +556,7 @@ static void maybe_spin(struct xs_tgt *g)
 /*
  * Whether the kernel counts exactly the threads we hold: /proc/<pid>/task's
  * link count is the thread count plus two. Saves listing the directory
- * again while every thread waits (~0.1 ms at 128 threads). Not trusted with
+ * again while every thread waits. Not trusted with
  * ignored threads around, which may have exited unseen.
  */
 static bool holding_all(struct xs_tgt *g)

@@ -132,7 +132,7 @@ static int resolve_symbols(struct upload *u)
 /* IFUNC: the dynamic linker's answer is what the resolver returns: ask it. */
 static int call_resolvers(struct upload *u)
 {
-	uint64_t trap = u->base + u->img.trap_off;
+	uint64_t stub = u->base + u->img.stub_off;
 
 	for (size_t i = 1; i < u->p->nsyms; i++) {
 		uint64_t impl;
@@ -140,7 +140,7 @@ static int call_resolvers(struct upload *u)
 
 		if (!u->ifunc[i])
 			continue;
-		rc = xs_target_call(u->s->t, u->symval[i], NULL, 0, trap, 1000, &impl);
+		rc = xs_target_call(u->s->t, u->symval[i], NULL, 0, stub, 1000, &impl);
 		if (rc)
 			return xs_fail(rc, "payload %s: IFUNC resolver of '%s' failed", u->id,
 				       u->p->syms[i].name);
@@ -174,8 +174,9 @@ static int plan(struct upload *u)
 			u->way = w;
 		if (rc != -EPERM || !why[w].verdict)
 			return rc;
-		xs_syscall_text(&c[why[w].call], text[w], sizeof(text[0]));
-		what[w] = c[why[w].call].what;
+		/* One of c, or of the signal frame the calls would return through */
+		xs_syscall_text(why[w].refused, text[w], sizeof(text[0]));
+		what[w] = why[w].refused->what ? why[w].refused->what : "";
 	}
 	if (!strcmp(text[WAY_MPROTECT], text[WAY_MMAP]))
 		return xs_fail(-EPERM, "payload %s: pid %d: no thread's seccomp filter allows %s (%s; verdict %s in thread %d)",
@@ -229,9 +230,9 @@ static int map_payload(struct upload *u)
 		rc = map_text_again(u, c, &ret);
 	if (!rc && u->way == WAY_MMAP && (uint64_t)ret != u->base)
 		rc = -ENOMEM; /* MAP_FIXED: cannot happen */
-	if (!rc)
-		rc = xs_target_write(u->s->t, u->base + u->img.trap_off, xs_arch_trap_insn,
-				     XS_ARCH_TRAP_SIZE);
+	if (!rc) /* now: the IFUNC resolvers, called before the rest is written, return into it */
+		rc = xs_target_write(u->s->t, u->base + u->img.stub_off, xs_arch_return_stub,
+				     XS_ARCH_STUB_SIZE);
 	if (rc)
 		return xs_fail(rc, "payload %s: cannot make its text executable in pid %d", u->id,
 			       u->s->pid);
@@ -280,7 +281,7 @@ static void fill_record(struct upload *u, struct xs_state_payload *rec)
 	rec->text_end = u->base + u->img.text_size;
 	rec->funcs_addr = xs_image_sec_addr(&u->img, p->funcs_shndx);
 	rec->fstate_addr = u->base + u->img.fstate_off;
-	rec->trap_addr = u->base + u->img.trap_off;
+	rec->stub_addr = u->base + u->img.stub_off;
 	for (size_t s = 1; s < p->nsections; s++)
 		if (!strcmp(p->sections[s].name, ".eh_frame") &&
 		    p->sections[s].kind != XS_SEC_SKIP) {

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: MIT
 # seccomp_threads: injected system calls run in a thread whose seccomp filter
 # allows them (here a worker, the main thread's forbids PROT_EXEC); refused,
-# naming the call, only when no thread's does.
+# naming the call, only when no thread's does. The signal frame every
+# injected call returns through needs system calls of its own (its mask
+# read): a thread whose filter refuses them is passed over too.
 . "${XSPLICE_ROOT:-$(cd "$(dirname "$0")/../../.." && pwd)}/tests/lib.sh"
 
 build_target "$T/thr" "$CASE_DIR/thr.c"
@@ -79,3 +81,22 @@ done
 assert_eq "$(list_ids "$pid")" "" "payloads when every thread is filtered"
 steady_ticks "$out" 'compute\(7\)=14$'
 assert_no_file_match "$TERR" . "the target's stderr"
+
+# 3. only the main thread is filtered, and only its frame's mask read is
+# refused: every call (upload through unload) runs in a worker
+start_ready "$T/thr" mask
+pid=$TPID out=$TOUT
+grep -q '^seccomp on$' "$out" || fail "the mask target did not install its filter"
+assert_eq "$(seccomp_modes "$pid" | cut -d: -f2 | tr '\n' ' ')" "2 0 0 " "seccomp modes of the mask target"
+wait_workers "$out" 2 14 0
+mark=$(fsize "$out")
+xs_ok load "$pid" "$T/fix.xsp" --id fix
+wait_workers "$out" 2 1007 "$mark"
+expect_tick "$out" 'compute\(7\)=1007$'
+mark=$(fsize "$out")
+xs_ok revert "$pid" fix
+xs_ok unload "$pid" fix
+wait_workers "$out" 2 14 "$mark"
+assert_eq "$(list_ids "$pid")" "" "payloads in the mask target after unload"
+steady_ticks "$out" 'compute\(7\)=14$'
+assert_no_file_match "$TERR" . "the mask target's stderr"

@@ -5,12 +5,16 @@
  * changes; then a filter failing mmap/mprotect/pkey_mprotect with PROT_EXEC
  * (EPERM) is installed: MODE main: in the main thread only (the workers keep
  * none, like memcached's); MODE all: in every thread (SECCOMP_FILTER_FLAG_TSYNC).
+ * MODE mask: instead, in the main thread only, a filter failing
+ * rt_sigprocmask with no new set (EPERM), the read of the signal mask that
+ * every signal frame xsplice makes in a thread starts with.
  * The main thread prints "tick N compute(7)=V" every 100 ms. Usage: thr MODE
  */
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -52,6 +56,30 @@ static int no_exec_maps(unsigned flags)
 	return 0;
 }
 
+static int no_mask_read(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_rt_sigprocmask, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+	unsigned long long set;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog))
+		return -1;
+	/* self-test: reading the mask must now fail with EPERM */
+	if (syscall(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &set, sizeof(set)) != -1 || errno != EPERM)
+		return -1;
+	return 0;
+}
+
 static void *worker(void *arg)
 {
 	long id = (long)arg;
@@ -72,7 +100,7 @@ static void *worker(void *arg)
 
 int main(int argc, char **argv)
 {
-	int all = argc > 1 && !strcmp(argv[1], "all");
+	int all = argc > 1 && !strcmp(argv[1], "all"), mask = argc > 1 && !strcmp(argv[1], "mask");
 
 	for (long i = 0; i < 2; i++) {
 		pthread_t t;
@@ -80,7 +108,7 @@ int main(int argc, char **argv)
 		if (pthread_create(&t, NULL, worker, (void *)i))
 			return 1;
 	}
-	if (no_exec_maps(all ? SECCOMP_FILTER_FLAG_TSYNC : 0)) {
+	if (mask ? no_mask_read() : no_exec_maps(all ? SECCOMP_FILTER_FLAG_TSYNC : 0)) {
 		say("seccomp setup failed errno=%d\n", errno);
 		return 1;
 	}
