@@ -528,6 +528,23 @@ start_ready_unpriv() {
 	start_ready "${UNPRIV[@]}" "$@"
 }
 
+# hostile_loaded [root]: the hostile target (as nobody; as root with "root")
+# with two workers and tests/payloads/compute_1000.c ($T/fix.xsp) loaded:
+# pid, out, addr (compute), orig (its first 16 bytes before) are set.
+hostile_loaded() {
+	if [ "${1:-}" = root ]; then
+		start_ready "$T/hostile" "$OWN" 2
+	else
+		start_ready_unpriv "$T/hostile" "$OWN" 2
+	fi
+	pid=$TPID out=$TOUT
+	wait_workers "$out" 2 14 0
+	addr=$(addr_of "$out" compute)
+	orig=$(read_code "$pid" "$addr" 16)
+	xs_ok load "$pid" "$T/fix.xsp"
+	expect_tick "$out" 'compute\(7\)=1007 '
+}
+
 # build_hostile OUT: tests/targets/hostile.c, compiled against src/state.h
 # (its field names, not offsets: it follows the header as it changes).
 build_hostile() {

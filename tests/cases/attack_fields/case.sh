@@ -16,13 +16,8 @@ CLEAN='victim\(7\)=21 buf=hello!$'
 # A target with fix applied (compute(7)=1007) and fix2 (the same code)
 # checked; the registry and the records saved as they are then.
 fresh() {
-	start_ready_unpriv "$T/hostile" "$OWN" 2
-	pid=$TPID out=$TOUT
-	wait_workers "$out" 2 14 0
-	addr=$(addr_of "$out" compute)
+	hostile_loaded
 	vaddr=$(addr_of "$out" victim)
-	orig=$(read_code "$pid" "$addr" 16)
-	xs_ok load "$pid" "$T/fix.xsp"
 	expect_tick "$out" "compute\\(7\\)=1007 b\\(7\\)=21 $CLEAN"
 	xs_ok upload "$pid" fix2 "$T/fix.xsp"
 	xs_ok check "$pid" fix2

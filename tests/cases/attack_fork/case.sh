@@ -13,13 +13,8 @@ build_payload "$T/fix.xsp" "$PAYLOADS_DIR/compute_1000.c" "$T/hostile"
 # A parent with fix applied and two forked children: P, C1, C2 (pids) and
 # PO, CO1, CO2 (their outputs).
 start_family() {
-	start_ready_unpriv "$T/hostile" "$OWN" 2
-	P=$TPID PO=$TOUT
-	wait_workers "$PO" 2 14 0
-	addr=$(addr_of "$PO" compute)
-	orig=$(read_code "$P" "$addr" 16)
-	xs_ok load "$P" "$T/fix.xsp"
-	expect_tick "$PO" 'compute\(7\)=1007 '
+	hostile_loaded
+	P=$pid PO=$out
 	hcmd "$PO" cmd "fork 2"
 	C1=$(sed -n 's/^child 1 //p' "$T/hcmd.out")
 	C2=$(sed -n 's/^child 2 //p' "$T/hcmd.out")

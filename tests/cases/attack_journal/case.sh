@@ -20,14 +20,9 @@ CLEAN='b\(7\)=21 victim\(7\)=21 buf=hello!$'
 attack() {
 	local forgery=$1 c
 	shift
-	start_ready_unpriv "$T/hostile" "$OWN" 2
-	pid=$TPID out=$TOUT
-	wait_workers "$out" 2 14 0
-	addr=$(addr_of "$out" compute)
+	hostile_loaded
 	vaddr=$(addr_of "$out" victim)
 	baddr=$(addr_of "$out" buf)
-	orig=$(read_code "$pid" "$addr" 16)
-	xs_ok load "$pid" "$T/fix.xsp"
 	expect_tick "$out" "compute\\(7\\)=1007 $CLEAN"
 	applied=$(read_code "$pid" "$addr" 16)
 	victim0=$(read_code "$pid" "$vaddr" 16)

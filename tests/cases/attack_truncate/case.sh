@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 # attack_truncate: a target (as root: it opens /proc/self/map_files) cuts
 # its registry memfd to 0 bytes, before a command or while an apply holds
-# the registry mapped (the CLI maps it too, state_map.c): before the stop,
-# or in it, through a child it forked (which shares the memfd and is not
+# the process (an older CLI mapped the registry too): before the stop, or in
+# it, through a child it forked (which shares the memfd and is not
 # stopped). The CLI must not die of SIGBUS, nor kill the target; the
 # truncate itself may be refused (a sealed memfd).
 . "${XSPLICE_ROOT:-$(cd "$(dirname "$0")/../../.." && pwd)}/tests/lib.sh"
@@ -14,12 +14,7 @@ build_payload "$T/fix.xsp" "$PAYLOADS_DIR/compute_1000.c" "$T/hostile"
 CLEAN='b\(7\)=21 victim\(7\)=21 buf=hello!$'
 
 start() {
-	start_ready "$T/hostile" "$OWN" 2
-	pid=$TPID out=$TOUT
-	wait_workers "$out" 2 14 0
-	addr=$(addr_of "$out" compute)
-	orig=$(read_code "$pid" "$addr" 16)
-	xs_ok load "$pid" "$T/fix.xsp"
+	hostile_loaded root
 	expect_tick "$out" "compute\\(7\\)=1007 $CLEAN"
 }
 

@@ -14,12 +14,7 @@ build_payload "$T/fix.xsp" "$PAYLOADS_DIR/compute_1000.c" "$T/hostile"
 CLEAN='b\(7\)=21 victim\(7\)=21 buf=hello!$'
 
 start() {
-	start_ready_unpriv "$T/hostile" "$OWN" 2
-	pid=$TPID out=$TOUT
-	wait_workers "$out" 2 14 0
-	addr=$(addr_of "$out" compute)
-	orig=$(read_code "$pid" "$addr" 16)
-	xs_ok load "$pid" "$T/fix.xsp"
+	hostile_loaded
 	expect_tick "$out" "compute\\(7\\)=1007 $CLEAN"
 	threads=$(nthreads_of "$pid")
 }
