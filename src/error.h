@@ -33,8 +33,21 @@ long long xs_now_ms(void);
 long long xs_now_us(void);
 long long xs_now_ns(void);
 
-/* Read a whole file into a malloc'd buffer (limit: max bytes). */
-int xs_read_file(const char *path, size_t max, unsigned char **buf, size_t *len);
+/* Open a file the user named, read-only, without ever blocking: O_NONBLOCK
+ * so a FIFO or a terminal cannot hold the CLI (whose SIGINT and SIGTERM are
+ * blocked), then only a regular file is kept. Quiet: -EINVAL when PATH is not
+ * a regular file, else open's or fstat's -errno; size may be NULL. */
+int xs_open_regular(const char *path, int *fd, size_t *size);
+/* The same, reporting: "<what> <path>: not a regular file" or ": cannot open". */
+int xs_open_file(const char *what, const char *path, int *fd, size_t *size);
+/* An output path the user named: refused (-EINVAL, reported) when it exists
+ * and is not a regular file; writing to a FIFO would block, and a failed
+ * build removes what it wrote (think -o /dev/null as root). */
+int xs_check_output(const char *what, const char *path);
+/* Read a whole regular file into a malloc'd buffer (limit: max bytes); what
+ * names it in messages ("payload", "target", ...). */
+int xs_read_file(const char *what, const char *path, size_t max, unsigned char **buf,
+		 size_t *len);
 
 /* Hex <-> bytes for build-ids. hex must hold 2*len+1. */
 void xs_hex(const unsigned char *bytes, size_t len, char *hex);

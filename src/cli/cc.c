@@ -180,8 +180,13 @@ int cmd_cc(int argc, char **argv)
 	struct xs_build_id tid = {0}, did = {0};
 	struct xs_payload *check = NULL;
 	char dir[] = "/tmp/xsplice-cc.XXXXXX";
-	int rc = parse_cc(argc, argv, &a);
+	int fd, rc = parse_cc(argc, argv, &a);
 
+	/* gcc would block on a FIFO, with the SIGINT we block blocked too */
+	if (!rc && !(rc = xs_open_file("source", a.src, &fd, NULL)))
+		close(fd);
+	if (!rc)
+		rc = xs_check_output("output", a.out);
 	if (rc)
 		return rc;
 	if (a.target)
