@@ -622,9 +622,15 @@ static long long minor_faults(void)
 	return getrusage(RUSAGE_SELF, &ru) ? 0 : ru.ru_minflt;
 }
 
+/* The CLI refuses anything else; here so no caller's value overflows a deadline. */
+static long bounded_timeout(long ms)
+{
+	return ms <= 0 ? XS_DEFAULT_TIMEOUT_MS : ms > XS_MAX_TIMEOUT_MS ? XS_MAX_TIMEOUT_MS : ms;
+}
+
 static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 {
-	long long deadline = xs_now_ms() + (timeout_ms > 0 ? timeout_ms : XS_DEFAULT_TIMEOUT_MS);
+	long long deadline = xs_now_ms() + (timeout_ms = bounded_timeout(timeout_ms));
 	struct xs_unwinder *u = NULL;
 	struct xs_conflict *conflict = xs_conflict_new();
 	struct xs_session *s = NULL, *before = NULL;

@@ -20,14 +20,28 @@ struct command {
 	const char *usage;
 };
 
-int cli_parse_pid(const char *arg, pid_t *pid)
+/* A whole decimal number from 1 to max: digits only (no sign, space, exponent
+ * or suffix) and no overflow. */
+static bool parse_count(const char *arg, long max, long *out)
 {
 	char *end;
 	long v;
 
+	if (arg[0] < '0' || arg[0] > '9')
+		return false;
 	errno = 0;
 	v = strtol(arg, &end, 10);
-	if (errno || *end || v <= 0 || v > 0x3fffffff)
+	if (errno || *end || v < 1 || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+int cli_parse_pid(const char *arg, pid_t *pid)
+{
+	long v;
+
+	if (!parse_count(arg, 0x3fffffff, &v))
 		return xs_fail(-EINVAL, "'%s' is not a process id", arg);
 	*pid = (pid_t)v;
 	return 0;
@@ -67,16 +81,12 @@ static int usage_error(const char *usage)
 static int take_timeout(int *argc, char **argv, long *ms)
 {
 	const char *v = cli_take_option(argc, argv, "--timeout");
-	char *end;
 
 	*ms = XS_DEFAULT_TIMEOUT_MS;
-	if (!v)
+	if (!v || parse_count(v, XS_MAX_TIMEOUT_MS, ms))
 		return 0;
-	errno = 0;
-	*ms = strtol(v, &end, 10);
-	if (errno || *end || *ms <= 0)
-		return xs_fail(-EINVAL, "--timeout '%s': a number of milliseconds", v);
-	return 0;
+	return xs_fail(-EINVAL, "usage: --timeout '%s': milliseconds, a whole number from 1 to %ld",
+		       v, XS_MAX_TIMEOUT_MS);
 }
 
 /* One line on success, so a log of commands reads as what happened. */
