@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "error.h"
+#include "json.h"
 #include "objects.h"
 #include "payload.h"
 
@@ -65,7 +66,7 @@ static void info_json(const struct xs_payload *p)
 	const char *h;
 
 	putchar('{');
-	cli_json_str("payload", p->name);
+	xs_json_str("payload", p->name);
 	printf(",\"build_id\":\"%s\",", hex_of(&p->build_id, hex));
 	printf("\"target\":\"%s\",", hex_of(&p->target_id, hex));
 	h = hex_of(&p->depends_id, hex);
@@ -75,10 +76,10 @@ static void info_json(const struct xs_payload *p)
 		const char *nn = new_name(p, f);
 
 		printf("%s{", i ? "," : "");
-		cli_json_str("old", f->name);
+		xs_json_str("old", f->name);
 		if (nn) {
 			putchar(',');
-			cli_json_str("new", nn);
+			xs_json_str("new", nn);
 			putchar('}');
 		} else {
 			printf(",\"new\":null}");
