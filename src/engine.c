@@ -239,7 +239,7 @@ int xs_check(pid_t pid, const char *id)
 	s = NULL;
 	if (rc) {
 		xs_session_close(before);
-		return record_failure(pid, id, slot, rc);
+		return xs_target_explain(pid, record_failure(pid, id, slot, rc));
 	}
 	rc = open_payload(pid, id, OP_CHECK, true, XS_DEFAULT_TIMEOUT_MS, before, &s, &slot);
 	xs_session_close(before);
@@ -253,7 +253,7 @@ int xs_check(pid_t pid, const char *id)
 		fail_action(s, slot, rc);
 	}
 	xs_session_close(s);
-	return rc;
+	return xs_target_explain(pid, rc);
 }
 
 int xs_unwinder_add_payloads(struct xs_session *s, struct xs_unwinder *u)
@@ -641,7 +641,9 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 	int slot = -1, rc;
 
 	/* Everything slow while the process runs: unwind tables, symbols, checks. */
-	rc = xs_unwinder_new(pid, &u);
+	rc = xs_target_check(pid);
+	if (!rc)
+		rc = xs_unwinder_new(pid, &u);
 	if (!rc)
 		rc = open_payload(pid, id, op, false, timeout_ms, NULL, &s, &slot);
 	if (!rc)
@@ -720,7 +722,7 @@ out:
 	xs_session_close(before);
 	xs_unwinder_free(u);
 	xs_conflict_free(conflict);
-	return rc;
+	return xs_target_explain(pid, rc);
 }
 
 int xs_apply(pid_t pid, const char *id, long timeout_ms)
@@ -758,7 +760,7 @@ int xs_unload(pid_t pid, const char *id)
 		fail_action(s, slot, rc);
 	}
 	xs_session_close(s);
-	return rc;
+	return xs_target_explain(pid, rc);
 }
 
 int xs_snapshot(pid_t pid, struct xs_state *out)

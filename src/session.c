@@ -163,7 +163,9 @@ static int open_session(pid_t pid, bool attach, long timeout_ms, struct xs_sessi
 		return xs_fail(-ENOMEM, "pid %d: no memory for a session", pid);
 	}
 	s->pid = pid;
-	rc = find_state(pid, &s->state_addr);
+	rc = before ? 0 : xs_target_check(pid); /* a zombie has no maps to find a registry in */
+	if (!rc)
+		rc = find_state(pid, &s->state_addr);
 	if (!rc && attach && before) {
 		before->hooks.warm = &before->warm;
 		rc = xs_target_attach_hooked(pid, timeout_ms, &before->hooks, &s->t);

@@ -178,6 +178,25 @@ int xs_tgt_proc_stat(pid_t pid, pid_t tid, char *state, unsigned *flags)
 	return 0;
 }
 
+int xs_tgt_start_code(pid_t pid, uint64_t *start)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long v;
+	int rc;
+
+	task_path(path, sizeof(path), pid, 0, "stat");
+	rc = read_small(path, buf, sizeof(buf));
+	if (rc)
+		return rc;
+	/* after the name: state and 22 fields, then startcode (field 26) */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c" " %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s"
+				" %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu", &v) != 1)
+		return -EINVAL;
+	*start = v;
+	return 0;
+}
+
 /* State letter of one thread; 0 when it is gone. */
 char xs_tgt_thread_state(pid_t pid, pid_t tid)
 {
@@ -273,21 +292,32 @@ long xs_proc_readv(pid_t pid, const struct iovec *local, const struct iovec *rem
 	return whole;
 }
 
+/* The mem file reads nothing once the process is gone, or its memory is
+ * after an execve: say which. */
+static int mem_gone(struct xs_target *t, int rc)
+{
+	return rc == -ESRCH ? xs_tgt_check_exec(xs_tgt(t)) ?: rc : rc;
+}
+
 int xs_target_read(struct xs_target *t, uint64_t addr, void *buf, size_t len)
 {
 	if (!t || t->mem_fd < 0)
 		return xs_fail(-EINVAL, "pid %d: target memory is not open", t ? t->pid : 0);
+	if (xs_tgt(t)->execed)
+		return xs_tgt_execed(xs_tgt(t));
 	if (read_at_once(t->pid, addr, buf, len))
 		return 0;
-	return mem_rw(t->mem_fd, t->pid, addr, buf, len, false);
+	return mem_gone(t, mem_rw(t->mem_fd, t->pid, addr, buf, len, false));
 }
 
 int xs_target_write(struct xs_target *t, uint64_t addr, const void *buf, size_t len)
 {
 	if (!t || t->mem_fd < 0)
 		return xs_fail(-EINVAL, "pid %d: target memory is not open", t ? t->pid : 0);
+	if (xs_tgt(t)->execed)
+		return xs_tgt_execed(xs_tgt(t));
 	xs_target_new_era(t);
-	return mem_rw(t->mem_fd, t->pid, addr, (void *)buf, len, true);
+	return mem_gone(t, mem_rw(t->mem_fd, t->pid, addr, (void *)buf, len, true));
 }
 
 /* First occurrence of the syscall instruction in [lo, hi), or 0. */

@@ -253,6 +253,8 @@ int xs_upload(pid_t pid, const char *id, const char *path)
 
 	rc = xs_id_check(id);
 	if (!rc)
+		rc = xs_target_check(pid);
+	if (!rc)
 		rc = prepare(&u, path, pid);
 	if (!rc && !(resolved = calloc(u.p->nfuncs, sizeof(*resolved))))
 		rc = xs_fail(-ENOMEM, "payload %s: no memory", id);
@@ -298,5 +300,5 @@ out:
 	xs_image_free(&u.img);
 	xs_objects_free(u.objs);
 	xs_payload_free(u.p);
-	return rc;
+	return xs_target_explain(pid, rc);
 }

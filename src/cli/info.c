@@ -11,6 +11,7 @@
 #include "json.h"
 #include "objects.h"
 #include "payload.h"
+#include "target.h"
 
 static const char *hex_of(const struct xs_build_id *id, char *buf)
 {
@@ -126,7 +127,7 @@ int cmd_build_id(int argc, char **argv)
 	if (access(argv[1], F_OK) != 0 && cli_parse_pid(argv[1], &pid) == 0) {
 		struct xs_objects *objs;
 
-		rc = xs_objects_scan(pid, &objs);
+		rc = xs_target_check(pid) ?: xs_objects_scan(pid, &objs);
 		if (rc)
 			return rc;
 		for (size_t i = 0; i < objs->n; i++)
