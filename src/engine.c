@@ -87,22 +87,46 @@ static void read_name(struct xs_session *s, const struct xsplice_func *f, char *
 	}
 }
 
-int xs_run_hooks(struct xs_session *s, int slot, int kind, bool veto)
+void xs_hook_time_init(struct xs_hook_time *ht, long timeout_ms)
+{
+	ht->bound_ms = timeout_ms > 0 && timeout_ms < XS_HOOKS_STOP_MS ? timeout_ms : XS_HOOKS_STOP_MS;
+	ht->spent_us = 0;
+}
+
+int xs_run_hooks(struct xs_session *s, int slot, int kind, bool veto, struct xs_hook_time *ht)
 {
 	const struct xs_state_payload *p = &s->state->payloads[slot];
+	const char *what = xs_hook_names[kind];
 
 	for (uint32_t i = 0; i < p->nhooks[kind]; i++) {
+		long long left_us = ht->bound_ms * 1000LL - ht->spent_us, t0;
+		long call_ms = left_us / 1000 < XS_HOOK_CALL_MS ? (long)(left_us / 1000) : XS_HOOK_CALL_MS;
+		char why[512];
 		uint64_t fn, ret;
-		int rc = xs_target_read(s->t, p->hooks_addr[kind] + 8 * i, &fn, sizeof(fn));
+		int rc;
 
+		if (call_ms <= 0)
+			return xs_fail(-ETIMEDOUT, "payload %s: %s hook %u of %u not run: the hooks of this stop took %lld ms, their bound is %ld ms",
+				       p->id, what, i, p->nhooks[kind], ht->spent_us / 1000, ht->bound_ms);
+		rc = xs_target_read(s->t, p->hooks_addr[kind] + 8 * i, &fn, sizeof(fn));
+		t0 = xs_now_us();
 		if (!rc)
-			rc = xs_target_call(s->t, fn, NULL, 0, p->trap_addr, 5000, &ret);
-		if (rc)
-			return xs_fail(rc, "payload %s: %s hook %u failed", p->id,
-				       xs_hook_names[kind], i);
+			rc = xs_target_call(s->t, fn, NULL, 0, p->trap_addr, call_ms, &ret);
+		ht->spent_us += xs_now_us() - t0;
+		if (rc == -ETIMEDOUT && call_ms < XS_HOOK_CALL_MS)
+			return xs_fail_override(rc, "payload %s: %s hook %u of %u did not return within the %ld ms left of the %ld ms the hooks of one stop may take",
+						p->id, what, i, p->nhooks[kind], call_ms, ht->bound_ms);
+		if (rc == -ETIMEDOUT)
+			return xs_fail_override(rc, "payload %s: %s hook %u did not return within %d ms, the time one hook may take",
+						p->id, what, i, XS_HOOK_CALL_MS);
+		if (rc) {
+			snprintf(why, sizeof(why), "%s", xs_error_message());
+			return xs_fail_override(rc, "payload %s: %s hook %u failed: %s", p->id, what, i,
+						why);
+		}
 		if (veto && (int)ret != 0)
-			return xs_fail(-ECANCELED, "payload %s: %s hook %u returned %d", p->id,
-				       xs_hook_names[kind], i, (int)ret);
+			return xs_fail(-ECANCELED, "payload %s: %s hook %u returned %d", p->id, what, i,
+				       (int)ret);
 	}
 	return 0;
 }
@@ -445,16 +469,27 @@ static struct xs_sites *ready_sites(struct plan *pl, int slot)
 	return slot == pl->sites_slot ? &pl->sites : NULL;
 }
 
+/* A hook after the switch: its failure is not the action's, but running out
+ * of time is (-ETIMEDOUT): the hooks that would follow never run. */
+static int after_switch(struct xs_session *s, int slot, int kind, struct xs_hook_time *ht)
+{
+	int rc = xs_run_hooks(s, slot, kind, false, ht);
+
+	return rc == -ETIMEDOUT ? rc : 0;
+}
+
 static int run_plan(struct xs_session *s, struct plan *pl, struct xs_unwinder *u,
-		    struct xs_conflict *c, long long deadline)
+		    struct xs_conflict *c, long long deadline, long timeout_ms)
 {
 	int rc = xs_quiesce(s, u, c, pl->ranges, pl->nranges, deadline);
+	struct xs_hook_time ht;
 
 	xs_mark("walked");
+	xs_hook_time_init(&ht, timeout_ms);
 	for (size_t i = 0; !rc && i < pl->nrevert; i++)
-		rc = xs_run_hooks(s, pl->revert[i], XS_HOOK_PRE_REVERT, true);
+		rc = xs_run_hooks(s, pl->revert[i], XS_HOOK_PRE_REVERT, true, &ht);
 	if (!rc && pl->apply >= 0)
-		rc = xs_run_hooks(s, pl->apply, XS_HOOK_PRE_APPLY, true);
+		rc = xs_run_hooks(s, pl->apply, XS_HOOK_PRE_APPLY, true, &ht);
 	if (rc)
 		return rc;
 
@@ -472,15 +507,20 @@ static int run_plan(struct xs_session *s, struct plan *pl, struct xs_unwinder *u
 
 		return undo ? undo : rc;
 	}
-	for (size_t i = 0; i < pl->nrevert; i++) {
-		xs_run_hooks(s, pl->revert[i], XS_HOOK_REVERT, false);
-		xs_run_hooks(s, pl->revert[i], XS_HOOK_POST_REVERT, false);
+	for (size_t i = 0; !rc && i < pl->nrevert; i++)
+		rc = after_switch(s, pl->revert[i], XS_HOOK_REVERT, &ht) ?:
+		     after_switch(s, pl->revert[i], XS_HOOK_POST_REVERT, &ht);
+	if (!rc && pl->apply >= 0)
+		rc = after_switch(s, pl->apply, XS_HOOK_APPLY, &ht) ?:
+		     after_switch(s, pl->apply, XS_HOOK_POST_APPLY, &ht);
+	if (rc) {
+		/* Hooks left unrun (an apply hook may set up what the new code
+		 * needs): back to the old code, from the journal, as above. */
+		int undo = xs_session_recover(s);
+
+		return undo ? undo : rc;
 	}
-	if (pl->apply >= 0) {
-		xs_run_hooks(s, pl->apply, XS_HOOK_APPLY, false);
-		xs_run_hooks(s, pl->apply, XS_HOOK_POST_APPLY, false);
-	}
-	xs_error_clear(); /* hook failures after the switch are not the action's */
+	xs_error_clear(); /* other hook failures after the switch are not the action's */
 	memset(&s->state->journal, 0, sizeof(s->state->journal));
 	rc = xs_session_commit(s);
 	xs_mark("committed");
@@ -696,7 +736,7 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 	if (!rc && s->state->version != version)
 		rc = prepare_plan(s, id, op, slot, &pl);
 	if (!rc)
-		rc = run_plan(s, &pl, u, conflict, deadline);
+		rc = run_plan(s, &pl, u, conflict, deadline, timeout_ms);
 	if (rc)
 		fail_action(s, slot, rc);
 	xs_unwinder_stop_walked(u); /* when the stop ended before any walk */
@@ -744,9 +784,11 @@ int xs_unload(pid_t pid, const char *id)
 {
 	struct xs_session *s = NULL;
 	int slot, rc = open_payload(pid, id, OP_UNLOAD, true, XS_DEFAULT_TIMEOUT_MS, NULL, &s, &slot);
+	struct xs_hook_time ht;
 
+	xs_hook_time_init(&ht, XS_DEFAULT_TIMEOUT_MS);
 	if (!rc)
-		rc = xs_run_hooks(s, slot, XS_HOOK_UNLOAD, false);
+		rc = xs_run_hooks(s, slot, XS_HOOK_UNLOAD, false, &ht);
 	if (!rc) {
 		const struct xs_state_payload *p = &s->state->payloads[slot];
 		long ret;

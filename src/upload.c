@@ -276,8 +276,11 @@ int xs_upload(pid_t pid, const char *id, const char *path)
 	if (!rc)
 		rc = xs_session_ensure_state(u.s);
 	if (!rc) {
+		struct xs_hook_time ht;
+
+		xs_hook_time_init(&ht, XS_DEFAULT_TIMEOUT_MS);
 		fill_record(&u, &u.s->state->payloads[slot]);
-		rc = xs_run_hooks(u.s, slot, XS_HOOK_LOAD, true);
+		rc = xs_run_hooks(u.s, slot, XS_HOOK_LOAD, true, &ht);
 	}
 	if (!rc)
 		rc = xs_session_commit(u.s);
