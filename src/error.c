@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +103,15 @@ void xs_marks_print(const char *title)
 	if (nmarks) /* the first mark in CLOCK_MONOTONIC too, to line up with other tools */
 		xs_debug("%s (from %lld):%s", title, marks[0].us, line);
 	nmarks = 0;
+}
+
+void xs_child_signals(void)
+{
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
 }
 
 long long xs_now_ns(void)

@@ -28,6 +28,11 @@ void xs_marks_print(const char *title);
 #define XS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define XS_ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
 
+/* In a child, before exec: the signals the CLI blocks or ignores for itself
+ * (SIGINT, SIGTERM, ..., SIGPIPE) back to the defaults, which exec keeps;
+ * else gcc, make or patch blocked on something could not be interrupted. */
+void xs_child_signals(void);
+
 /* Monotonic clock in milliseconds / microseconds / nanoseconds. */
 long long xs_now_ms(void);
 long long xs_now_us(void);

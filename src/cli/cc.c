@@ -39,12 +39,16 @@ static int run(char *const argv[])
 	if (pid < 0)
 		return xs_fail(-errno, "cannot start %s", argv[0]);
 	if (pid == 0) {
+		xs_child_signals();
 		execvp(argv[0], argv);
 		fprintf(stderr, "xsplice: cc: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
 	if (waitpid(pid, &status, 0) < 0)
 		return xs_fail(-errno, "waiting for %s", argv[0]);
+	if (WIFSIGNALED(status))
+		return xs_fail(-EINTR, "%s was killed by SIG%s", argv[0],
+			       sigabbrev_np(WTERMSIG(status)) ?: "?");
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
 		return xs_fail(-EINVAL, "%s failed (status %d)", argv[0],
 			       WIFEXITED(status) ? WEXITSTATUS(status) : -1);

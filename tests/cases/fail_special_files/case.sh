@@ -48,6 +48,28 @@ refused_fast "patch $F: not a regular file" build --src "$T/src" --patch "$F" \
 	--target "$T/compute" -o "$T/x.xsp"
 [ ! -e "$T/x.xsp" ] || fail "a refused command left $T/x.xsp"
 
+# A FIFO the CLI cannot see: gcc blocks on it (-include). The CLI blocks
+# SIGINT/SIGTERM for itself; its children must not inherit that: a SIGTERM
+# to the process group ends gcc, and cc fails with one line.
+setsid "$XSPLICE" cc --target "$T/compute" -o "$T/x.xsp" "$PAYLOADS_DIR/compute_1000.c" \
+	-- -include "$F" >"$XS_OUT" 2>"$XS_ERR" </dev/null &
+cc_pid=$!
+track_pid "$cc_pid"
+sleep 1
+kill -TERM -- -"$cc_pid" 2>/dev/null || true
+for _ in $(seq 60); do
+	alive "$cc_pid" || break
+	sleep 0.05
+done
+if alive "$cc_pid"; then
+	kill -KILL -- -"$cc_pid" 2>/dev/null || true
+	fail "cc with gcc blocked on a FIFO still runs 3 s after SIGTERM to its group"
+fi
+XS_RC=0
+wait "$cc_pid" || XS_RC=$?
+say "+ xsplice cc ... -- -include $F, SIGTERM to the group -> $XS_RC: $(head -c 300 "$XS_ERR")"
+xs_refused 'cc: gcc was killed by SIGTERM' "cc -include FIFO, then SIGTERM"
+
 assert_unchanged before "refused FIFO payloads"
 assert_eq "$(list_ids "$pid")" "" "payloads after the refusals"
 steady_ticks "$out" 'compute\(7\)=14$'
