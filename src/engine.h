@@ -14,6 +14,9 @@
 #include "state.h"
 
 #define XS_DEFAULT_TIMEOUT_MS 1000
+/* The longest --timeout: an hour. Deadlines are computed in us from it, and
+ * an action that waits longer than this is better retried by its operator. */
+#define XS_MAX_TIMEOUT_MS 3600000L
 
 int xs_upload(pid_t pid, const char *id, const char *path);
 int xs_check(pid_t pid, const char *id);

@@ -123,6 +123,15 @@ void xs_crash_point(const char *name)
 		raise(SIGKILL);
 }
 
+void xs_child_signals(void)
+{
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+}
+
 long long xs_now_ns(void)
 {
 	struct timespec ts;
@@ -141,40 +150,76 @@ long long xs_now_ms(void)
 	return xs_now_us() / 1000;
 }
 
-int xs_read_file(const char *path, size_t max, unsigned char **buf, size_t *len)
+int xs_open_regular(const char *path, int *fd, size_t *size)
 {
 	struct stat st;
-	unsigned char *data;
-	size_t done = 0;
-	int fd, rc = 0;
+	int rc = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return xs_fail(-errno, "%s: cannot open", path);
-	if (fstat(fd, &st) < 0) {
-		rc = xs_fail(-errno, "%s: cannot stat", path);
+	*fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (*fd < 0)
+		return -errno;
+	if (fstat(*fd, &st) < 0)
+		rc = -errno;
+	else if (!S_ISREG(st.st_mode))
+		rc = -EINVAL;
+	if (rc) {
+		close(*fd);
+		*fd = -1;
+		return rc;
+	}
+	/* O_NONBLOCK stays: reads of a regular file never block on it anyway. */
+	if (size)
+		*size = (size_t)st.st_size;
+	return 0;
+}
+
+int xs_open_file(const char *what, const char *path, int *fd, size_t *size)
+{
+	int rc = xs_open_regular(path, fd, size);
+
+	if (rc == -EINVAL)
+		return xs_fail(rc, "%s %s: not a regular file", what, path);
+	if (rc)
+		return xs_fail(rc, "%s %s: cannot open", what, path);
+	return 0;
+}
+
+int xs_check_output(const char *what, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return errno == ENOENT ? 0 : xs_fail(-errno, "%s %s: cannot stat", what, path);
+	if (!S_ISREG(st.st_mode))
+		return xs_fail(-EINVAL, "%s %s: not a regular file", what, path);
+	return 0;
+}
+
+int xs_read_file(const char *what, const char *path, size_t max, unsigned char **buf,
+		 size_t *len)
+{
+	unsigned char *data;
+	size_t size, done = 0;
+	int fd, rc;
+
+	rc = xs_open_file(what, path, &fd, &size);
+	if (rc)
+		return rc;
+	if (size > max) {
+		rc = xs_fail(-EFBIG, "%s %s: %zu bytes, over the limit of %zu", what, path, size,
+			     max);
 		goto out;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = xs_fail(-EINVAL, "%s: not a regular file", path);
-		goto out;
-	}
-	if ((size_t)st.st_size > max) {
-		rc = xs_fail(-EFBIG, "%s: %lld bytes, over the limit of %zu", path,
-			     (long long)st.st_size, max);
-		goto out;
-	}
-	data = malloc(st.st_size ? st.st_size : 1);
+	data = malloc(size ? size : 1);
 	if (!data) {
-		rc =
-		    xs_fail(-ENOMEM, "%s: cannot allocate %lld bytes", path, (long long)st.st_size);
+		rc = xs_fail(-ENOMEM, "%s %s: cannot allocate %zu bytes", what, path, size);
 		goto out;
 	}
-	while (done < (size_t)st.st_size) {
-		ssize_t n = read(fd, data + done, st.st_size - done);
+	while (done < size) {
+		ssize_t n = read(fd, data + done, size - done);
 
 		if (n <= 0) {
-			rc = xs_fail(n < 0 ? -errno : -EIO, "%s: short read", path);
+			rc = xs_fail(n < 0 ? -errno : -EIO, "%s %s: short read", what, path);
 			free(data);
 			goto out;
 		}

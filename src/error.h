@@ -35,13 +35,31 @@ void xs_crash_point(const char *name);
 #define XS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define XS_ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
 
+/* In a child, before exec: the signals the CLI blocks or ignores for itself
+ * (SIGINT, SIGTERM, ..., SIGPIPE) back to the defaults, which exec keeps;
+ * else gcc, make or patch blocked on something could not be interrupted. */
+void xs_child_signals(void);
+
 /* Monotonic clock in milliseconds / microseconds / nanoseconds. */
 long long xs_now_ms(void);
 long long xs_now_us(void);
 long long xs_now_ns(void);
 
-/* Read a whole file into a malloc'd buffer (limit: max bytes). */
-int xs_read_file(const char *path, size_t max, unsigned char **buf, size_t *len);
+/* Open a file the user named, read-only, without ever blocking: O_NONBLOCK
+ * so a FIFO or a terminal cannot hold the CLI (whose SIGINT and SIGTERM are
+ * blocked), then only a regular file is kept. Quiet: -EINVAL when PATH is not
+ * a regular file, else open's or fstat's -errno; size may be NULL. */
+int xs_open_regular(const char *path, int *fd, size_t *size);
+/* The same, reporting: "<what> <path>: not a regular file" or ": cannot open". */
+int xs_open_file(const char *what, const char *path, int *fd, size_t *size);
+/* An output path the user named: refused (-EINVAL, reported) when it exists
+ * and is not a regular file; writing to a FIFO would block, and a failed
+ * build removes what it wrote (think -o /dev/null as root). */
+int xs_check_output(const char *what, const char *path);
+/* Read a whole regular file into a malloc'd buffer (limit: max bytes); what
+ * names it in messages ("payload", "target", ...). */
+int xs_read_file(const char *what, const char *path, size_t max, unsigned char **buf,
+		 size_t *len);
 
 /* Hex <-> bytes for build-ids. hex must hold 2*len+1. */
 void xs_hex(const unsigned char *bytes, size_t len, char *hex);

@@ -48,16 +48,18 @@ int xs_obj_elf_open(const char *path, int *fdp, Elf **elfp)
 {
 	static int initialised;
 	Elf *elf;
-	int fd;
+	int fd, rc;
 
 	if (!initialised) {
 		if (elf_version(EV_CURRENT) == EV_NONE)
 			return -ENOSYS;
 		initialised = 1;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
+	/* Paths come from the user or from the target (its own files): a FIFO
+	 * there must not hold us (-EINVAL: not a regular file). */
+	rc = xs_open_regular(path, &fd, NULL);
+	if (rc)
+		return rc;
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!elf || elf_kind(elf) != ELF_K_ELF) {
 		if (elf)
@@ -137,6 +139,8 @@ int xs_file_build_id(const char *path, struct xs_build_id *out)
 	rc = xs_obj_elf_open(path, &fd, &elf);
 	if (rc == -ENOEXEC)
 		return xs_fail(rc, "%s: not an ELF file", path);
+	if (rc == -EINVAL)
+		return xs_fail(rc, "%s: not a regular file", path);
 	if (rc)
 		return xs_fail(rc, "%s: cannot open", path);
 	rc = xs_obj_elf_build_id(elf, out);

@@ -57,10 +57,22 @@ long xs_proc_readv(pid_t pid, const struct iovec *local, const struct iovec *rem
 		   bool *ok);
 
 /*
+ * Whether pid is a process there is anything to patch in, reported when not:
+ * no such process (-ESRCH), a zombie (-ESRCH), a kernel thread (-EINVAL), a
+ * thread of another process (-EINVAL). Two small /proc reads, no ptrace: for
+ * the first step of a command, before anything else reads the process.
+ */
+int xs_target_check(pid_t pid);
+/* A command's result: rc, or when it failed and pid ran execve since the
+ * command's xs_target_check, -ECANCELED naming that (what failed then was a
+ * symptom: addresses, maps, the registry of a program that is gone). */
+int xs_target_explain(pid_t pid, int rc);
+
+/*
  * Seize every thread and stop them all within timeout_ms (threads created
  * meanwhile are seized and stopped too). Errors: -ESRCH no such process,
  * -EBUSY already traced (the message names the tracer), -EPERM ptrace not
- * allowed, -ETIMEDOUT.
+ * allowed, -ETIMEDOUT, -ECANCELED it ran execve meanwhile.
  */
 int xs_target_attach(pid_t pid, long timeout_ms, struct xs_target **out);
 /* What an attach does around its stops (every member optional). */

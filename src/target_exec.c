@@ -30,6 +30,8 @@ static inline uint64_t bit(int sig)
 
 static int need_stopped(struct xs_tgt *g, size_t i)
 {
+	if (g->execed)
+		return xs_tgt_execed(g);
 	if (g->gone)
 		return xs_fail(-ESRCH, "pid %d has exited", g->pub.pid);
 	if (i >= g->pub.nthreads)

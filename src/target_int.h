@@ -52,6 +52,8 @@ struct xs_tstate {
 	/* The signal frame on its stack that anything we run in it returns
 	 * through (target_frame.c); base 0: none in this stop. */
 	struct xs_arch_frame frame;
+	bool exited;          /* its exit was reaped early (reap_exited): status holds it */
+	int status;
 };
 
 struct xs_seccomp; /* seccomp.c */
@@ -77,6 +79,7 @@ struct xs_tgt {
 	bool gone;             /* the process exited under us */
 	struct xs_seccomp *sc; /* seccomp view of the threads looked at; forgotten when they run */
 	pid_t sys_tid;         /* the thread that ran the last system call, or was chosen for the next (0: none) */
+	bool execed;           /* it ran execve under us: threads, memory, registers are new */
 	bool block_wait;       /* xs_tgt_wait may block in waitpid (xs_tgt_collect) */
 	long long spin_until;  /* xs_now_us: before then, watch for a due stop, do not sleep */
 	long long wait_step;   /* xs_now_us: every wait for a stop wakes then at the latest */
@@ -115,6 +118,20 @@ int xs_tgt_add(struct xs_tgt *g, pid_t tid, bool awaiting);
 void xs_tgt_drop(struct xs_tgt *g, size_t i);
 int xs_tgt_ignore(struct xs_tgt *g, pid_t tid);
 
+/* target_execve.c: the process ran execve under us. Every later step fails
+ * with xs_tgt_execed (-ECANCELED, the message replacing any other: what
+ * failed then was a symptom). */
+int xs_tgt_execed(struct xs_tgt *g);
+/* -ESRCH (or a mem file that reads nothing) may mean execve: 0 when not. */
+int xs_tgt_check_exec(struct xs_tgt *g);
+/* Whether an exec stop is reported (under the pid) before deadline_us, at most
+ * XS_TGT_STEP_MS from now; false at once when the process is gone. */
+bool xs_tgt_exec_follows(struct xs_tgt *g, long long deadline_us);
+/* The command's mark (xs_target_check): opened by its first step, checked by
+ * the next ones; and at a stop once every thread is seized, none stopped. */
+int xs_tgt_exec_mark_open(pid_t pid);
+int xs_tgt_exec_mark_check(struct xs_tgt *g);
+
 /* target_wait.c: reports, stops, registers and signals */
 long long xs_tgt_deadline(long timeout_ms);
 int xs_tgt_wait(struct xs_tgt *g, pid_t tid, int *status, long long deadline_us);
@@ -138,6 +155,8 @@ int xs_tgt_status_field(pid_t pid, pid_t tid, const char *key, char *val, size_t
 int xs_tgt_sigmasks(pid_t pid, pid_t tid, uint64_t *blk, uint64_t *ign, uint64_t *cgt);
 int xs_tgt_proc_stat(pid_t pid, pid_t tid, char *state, unsigned *flags);
 char xs_tgt_thread_state(pid_t pid, pid_t tid);
+/* startcode of /proc/<pid>/stat: 0 while execve has not mapped the new program yet. */
+int xs_tgt_start_code(pid_t pid, uint64_t *start);
 int xs_tgt_find_syscall(struct xs_tgt *g);
 
 /* seccomp.c: a filter run on a call; which thread's filters allow calls */

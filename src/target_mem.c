@@ -128,22 +128,44 @@ int xs_tgt_proc_stat(pid_t pid, pid_t tid, char *state, unsigned *flags)
 	return 0;
 }
 
-int xs_proc_start_time(pid_t pid, uint64_t *start)
+/* Field `field` (numbered as in proc(5), 3 or more) of /proc/<pid>/stat. */
+static int stat_field(pid_t pid, int field, unsigned long long *v)
 {
-	char path[64], buf[1024], *p;
-	unsigned long long t;
+	char path[64], buf[1024], *p, *end;
 	int rc;
 
 	task_path(path, sizeof(path), pid, 0, "stat");
 	rc = read_small(path, buf, sizeof(buf));
 	if (rc)
 		return rc == -ENOENT ? -ESRCH : rc;
-	p = strrchr(buf, ')'); /* fields 3.. follow the command name; 22 is starttime */
-	if (!p || sscanf(p + 1, " %*c" " %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d"
-			 " %*d %*d %*d %llu", &t) != 1)
+	p = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
+	for (int f = 2; p && f < field; f++)
+		p = strchr(p + 1, ' ');
+	if (!p)
 		return -EPROTO;
-	*start = t;
-	return 0;
+	errno = 0;
+	*v = strtoull(p + 1, &end, 10);
+	return errno || end == p + 1 ? -EPROTO : 0;
+}
+
+int xs_proc_start_time(pid_t pid, uint64_t *start)
+{
+	unsigned long long v;
+	int rc = stat_field(pid, 22, &v);
+
+	if (!rc)
+		*start = v;
+	return rc;
+}
+
+int xs_tgt_start_code(pid_t pid, uint64_t *start)
+{
+	unsigned long long v;
+	int rc = stat_field(pid, 26, &v);
+
+	if (!rc)
+		*start = v;
+	return rc == -ESRCH ? -ENOENT : rc; /* as read_small said before */
 }
 
 /* State letter of one thread; 0 when it is gone. */
@@ -241,21 +263,32 @@ long xs_proc_readv(pid_t pid, const struct iovec *local, const struct iovec *rem
 	return whole;
 }
 
+/* The mem file reads nothing once the process is gone, or its memory is
+ * after an execve: say which. */
+static int mem_gone(struct xs_target *t, int rc)
+{
+	return rc == -ESRCH ? xs_tgt_check_exec(xs_tgt(t)) ?: rc : rc;
+}
+
 int xs_target_read(struct xs_target *t, uint64_t addr, void *buf, size_t len)
 {
 	if (!t || t->mem_fd < 0)
 		return xs_fail(-EINVAL, "pid %d: target memory is not open", t ? t->pid : 0);
+	if (xs_tgt(t)->execed)
+		return xs_tgt_execed(xs_tgt(t));
 	if (read_at_once(t->pid, addr, buf, len))
 		return 0;
-	return mem_rw(t->mem_fd, t->pid, addr, buf, len, false);
+	return mem_gone(t, mem_rw(t->mem_fd, t->pid, addr, buf, len, false));
 }
 
 int xs_target_write(struct xs_target *t, uint64_t addr, const void *buf, size_t len)
 {
 	if (!t || t->mem_fd < 0)
 		return xs_fail(-EINVAL, "pid %d: target memory is not open", t ? t->pid : 0);
+	if (xs_tgt(t)->execed)
+		return xs_tgt_execed(xs_tgt(t));
 	xs_target_new_era(t);
-	return mem_rw(t->mem_fd, t->pid, addr, (void *)buf, len, true);
+	return mem_gone(t, mem_rw(t->mem_fd, t->pid, addr, (void *)buf, len, true));
 }
 
 /* First occurrence of seq in [lo, hi), or 0. */

@@ -76,6 +76,8 @@ static void sleep_for_report(struct xs_tgt *g, long long us)
 	sigtimedwait(&set, NULL, &ts); /* EAGAIN or EINTR: poll again either way */
 }
 
+static void reap_exited(struct xs_tgt *g, pid_t tid);
+
 /* Next report of tid: 0 with *status, -ETIMEDOUT, or -ECHILD (not ours any more). */
 int xs_tgt_wait(struct xs_tgt *g, pid_t tid, int *status, long long deadline_us)
 {
@@ -109,6 +111,7 @@ int xs_tgt_wait(struct xs_tgt *g, pid_t tid, int *status, long long deadline_us)
 			block_sigchld(); /* and poll once more: a stop just before is not signalled */
 			continue;
 		}
+		reap_exited(g, tid);
 		left = deadline_us - xs_now_us();
 		if (left <= 0)
 			return -ETIMEDOUT;
@@ -181,6 +184,8 @@ enum xs_ev xs_tgt_event(struct xs_tgt *g, size_t i, int status, int *sig)
 	}
 	if (ev) {
 		ts->stop = XS_STOP_EVENT;
+		if (ev == PTRACE_EVENT_EXEC)
+			g->execed = true; /* and th is the thread that ran it, under the pid */
 		if (ev != PTRACE_EVENT_CLONE)
 			return XS_EV_OTHER;
 		new_thread(g, i);
@@ -195,11 +200,54 @@ enum xs_ev xs_tgt_event(struct xs_tgt *g, size_t i, int status, int *sig)
 	return XS_EV_SIGNAL;
 }
 
+/*
+ * Another thread of ours exited while we wait for tid: the process is going,
+ * or one thread runs execve, whose de_thread kills the others and waits until
+ * they are reaped, by us, their tracer. So reap every exit there is, keeping
+ * each status for the wait that books it; the execve then ends in a stop we
+ * see (under the pid), the exit in tid's report. Peeks first (a tracee's
+ * stops answer even a wait for exits only, so each is looked at before it
+ * is taken): one, free when nothing is due, the usual case.
+ */
+static void reap_exited(struct xs_tgt *g, pid_t tid)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) < 0 || !si.si_pid ||
+	    si.si_pid == tid)
+		return;
+	for (size_t j = 0; j < g->pub.nthreads; j++) {
+		pid_t t = g->pub.threads[j].tid;
+		int st;
+
+		if (t == tid || g->ts[j].exited)
+			continue;
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_PID, t, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) < 0 || !si.si_pid ||
+		    (si.si_code != CLD_EXITED && si.si_code != CLD_KILLED && si.si_code != CLD_DUMPED))
+			continue;
+		if (waitpid(t, &st, __WALL | WNOHANG) == t) {
+			g->ts[j].exited = true;
+			g->ts[j].status = st;
+		}
+	}
+}
+
 /* Next report of thread i, booked. -ECHILD (reaped elsewhere) counts as gone. */
 int xs_tgt_wait_stop(struct xs_tgt *g, size_t i, long long deadline_us, enum xs_ev *ev, int *sig)
 {
-	int st, rc = xs_tgt_wait(g, g->pub.threads[i].tid, &st, deadline_us);
+	int st, rc;
 
+	if (g->ts[i].exited) {
+		g->ts[i].exited = false;
+		*ev = xs_tgt_event(g, i, g->ts[i].status, sig);
+		return 0;
+	}
+	rc = xs_tgt_wait(g, g->pub.threads[i].tid, &st, deadline_us);
+
+	if (rc == -ECHILD && g->pub.threads[i].tid != g->pub.pid && xs_tgt_exec_follows(g, deadline_us))
+		return xs_tgt_execed(g); /* its tid went to the leader's */
 	if (rc == -ECHILD) {
 		g->pub.threads[i].stopped = false;
 		g->ts[i].awaiting = false;
@@ -211,7 +259,7 @@ int xs_tgt_wait_stop(struct xs_tgt *g, size_t i, long long deadline_us, enum xs_
 	if (rc)
 		return rc;
 	*ev = xs_tgt_event(g, i, st, sig);
-	return 0;
+	return g->execed ? xs_tgt_execed(g) : 0;
 }
 
 /* GETREGSET/NT_PRSTATUS: the arch-neutral form of PTRACE_GETREGS. Silent. */
@@ -243,6 +291,8 @@ int xs_tgt_setregs(struct xs_tgt *g, size_t i, const xs_regs *r)
 	struct iovec iov = { (void *)r, sizeof(*r) };
 	pid_t tid = g->pub.threads[i].tid;
 
+	if (g->execed) /* registers of the old program: never into the new one */
+		return xs_tgt_execed(g);
 	if (ptrace(PTRACE_SETREGSET, tid, (void *)NT_PRSTATUS, &iov) < 0)
 		return xs_fail(-errno, "pid %d: cannot write the registers of thread %d", g->pub.pid, tid);
 	g->ts[i].live = *r;
@@ -418,6 +468,8 @@ int xs_tgt_prepare_release(struct xs_tgt *g, size_t i, long long deadline_us, in
 	int rc = 0;
 
 	*sig = 0;
+	if (g->execed)
+		return xs_tgt_execed(g);
 	if (ts->stop == XS_STOP_SYSCALL || (ts->stop == XS_STOP_EVENT && th->pending_signal))
 		rc = xs_tgt_reenter(g, i);
 	if (!rc)
@@ -478,6 +530,7 @@ static int wait_thread(struct xs_tgt *g, size_t i, long long deadline, enum xs_e
 
 		if (rc != -ETIMEDOUT || step == deadline)
 			return rc;
+		reap_exited(g, g->pub.threads[i].tid);
 		if (leader && leader_defunct(g, i)) {
 			xs_tgt_ignore(g, g->pub.threads[i].tid);
 			g->ts[i].awaiting = false;

@@ -347,6 +347,8 @@ int xs_upload(pid_t pid, const char *id, const char *path)
 
 	rc = xs_id_check(id);
 	if (!rc)
+		rc = xs_target_check(pid);
+	if (!rc)
 		rc = prepare(&u, path, pid);
 	if (!rc && !(resolved = calloc(u.p->nfuncs, sizeof(*resolved))))
 		rc = xs_fail(-ENOMEM, "payload %s: no memory", id);
@@ -370,8 +372,11 @@ int xs_upload(pid_t pid, const char *id, const char *path)
 	if (!rc)
 		rc = xs_session_ensure_state(u.s);
 	if (!rc) {
+		struct xs_hook_time ht;
+
+		xs_hook_time_init(&ht, XS_DEFAULT_TIMEOUT_MS);
 		fill_record(&u, &u.s->state->payloads[slot]);
-		rc = xs_run_hooks(u.s, slot, XS_HOOK_LOAD, true);
+		rc = xs_run_hooks(u.s, slot, XS_HOOK_LOAD, true, &ht);
 	}
 	if (!rc)
 		rc = xs_session_commit(u.s);
@@ -395,5 +400,5 @@ out:
 	xs_image_free(&u.img);
 	xs_objects_free(u.objs);
 	xs_payload_free(u.p);
-	return rc;
+	return xs_target_explain(pid, rc);
 }

@@ -39,12 +39,16 @@ static int run(char *const argv[])
 	if (pid < 0)
 		return xs_fail(-errno, "cannot start %s", argv[0]);
 	if (pid == 0) {
+		xs_child_signals();
 		execvp(argv[0], argv);
 		fprintf(stderr, "xsplice: cc: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
 	if (waitpid(pid, &status, 0) < 0)
 		return xs_fail(-errno, "waiting for %s", argv[0]);
+	if (WIFSIGNALED(status))
+		return xs_fail(-EINTR, "%s was killed by SIG%s", argv[0],
+			       sigabbrev_np(WTERMSIG(status)) ?: "?");
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
 		return xs_fail(-EINVAL, "%s failed (status %d)", argv[0],
 			       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
@@ -180,8 +184,13 @@ int cmd_cc(int argc, char **argv)
 	struct xs_build_id tid = {0}, did = {0};
 	struct xs_payload *check = NULL;
 	char dir[] = "/tmp/xsplice-cc.XXXXXX";
-	int rc = parse_cc(argc, argv, &a);
+	int fd, rc = parse_cc(argc, argv, &a);
 
+	/* gcc would block on a FIFO, with the SIGINT we block blocked too */
+	if (!rc && !(rc = xs_open_file("source", a.src, &fd, NULL)))
+		close(fd);
+	if (!rc)
+		rc = xs_check_output("output", a.out);
 	if (rc)
 		return rc;
 	if (a.target)
