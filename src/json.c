@@ -93,3 +93,15 @@ void xs_json_strn(const char *key, const char *v, size_t max)
 	putchar(':');
 	xs_json_string(stdout, v, max);
 }
+
+void xs_text_safe(FILE *out, const char *v, size_t max)
+{
+	for (size_t i = 0; i < max && v[i]; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (c < 0x20 || c == 0x7f)
+			fprintf(out, "\\x%02x", c);
+		else
+			fputc(c, out);
+	}
+}

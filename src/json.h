@@ -14,4 +14,9 @@ void xs_json_string(FILE *out, const char *v, size_t max);
 void xs_json_str(const char *key, const char *v);
 void xs_json_strn(const char *key, const char *v, size_t max);
 
+/* v, up to its NUL or max bytes, for a terminal: every control character
+ * (ESC included) and DEL as \xNN, so that a name the target wrote cannot
+ * drive the operator's terminal. */
+void xs_text_safe(FILE *out, const char *v, size_t max);
+
 #endif

@@ -223,13 +223,18 @@ static void get_text(const struct xs_state *st, const struct xs_state_payload *p
 	printf("id: %.*s\nstatus: %s\nrc: %d\nfuncs: %u\n", (int)sizeof(p->id), p->id,
 	       xs_status_name(p->status), p->rc, p->nfuncs);
 	print_hex_field("target", &p->target_id);
-	printf("object: %.*s\n", (int)sizeof(p->object), p->object);
+	printf("object: ");
+	xs_text_safe(stdout, p->object, sizeof(p->object));
+	putchar('\n');
 	print_hex_field("build-id", &p->build_id);
 	print_hex_field("depends", &p->depends_id);
 	printf("address: 0x%llx-0x%llx\nversion: %u\n", (unsigned long long)p->base,
 	       (unsigned long long)(p->base + p->size), st->version);
-	for (uint32_t f = 0; f < p->nfuncs; f++)
-		printf("func: %s\n", names[f]);
+	for (uint32_t f = 0; f < p->nfuncs; f++) {
+		printf("func: ");
+		xs_text_safe(stdout, names[f], SIZE_MAX);
+		putchar('\n');
+	}
 }
 
 static void get_json(const struct xs_state *st, const struct xs_state_payload *p, char **names)
@@ -324,10 +329,12 @@ static int cmd_list(int argc, char **argv)
 		for (int i = 0; i < XS_STATE_MAX_PAYLOADS; i++) {
 			const struct xs_state_payload *p = &st->payloads[i];
 
-			if (p->used)
-				printf("%-20.*s %-9s %4d %6u %.*s\n", (int)sizeof(p->id), p->id,
-				       xs_status_name(p->status), p->rc, p->nfuncs,
-				       (int)sizeof(p->object), p->object);
+			if (!p->used)
+				continue;
+			printf("%-20.*s %-9s %4d %6u ", (int)sizeof(p->id), p->id,
+			       xs_status_name(p->status), p->rc, p->nfuncs);
+			xs_text_safe(stdout, p->object, sizeof(p->object));
+			putchar('\n');
 		}
 	}
 	if (!rc && xs_interrupted(st, &running))
