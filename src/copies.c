@@ -1,0 +1,767 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Copies of a function's code the patch jump does not reach, found in the
+ * object's DWARF (inlined instances, clones, calls into clones) and in its
+ * .symtab (clone names). One pass over every unit; see docs/design.md,
+ * "Copies of the old code", for what this can and cannot see.
+ */
+#include "copies.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "objects_priv.h"
+
+#define MAX_DEPTH 256       /* nested DIEs followed (hostile DWARF) */
+#define MAX_ORIGIN_HOPS 8   /* DW_AT_abstract_origin chain (LTO makes two) */
+#define MAX_KEPT 4096       /* copies kept in out->v; past it only counted */
+#define MAX_VIA 4           /* inlined-through functions named */
+
+/* What identifies one function in DWARF. */
+struct ident {
+	const void *root;     /* its abstract DIE (or its only, concrete one); NULL: not described */
+	const char *ext_name; /* external: its instances in other units (C99 inline) match by name */
+	Dwarf_Addr entry;     /* link-time entry */
+	Dwarf_Word inl;       /* DW_AT_inline of its abstract DIE (DW_INL_not_inlined if none) */
+	const void *unit;     /* the unit of its concrete DIE */
+	char *unit_name;      /* and its source file */
+	size_t found;         /* instances and clones seen, kept or not */
+};
+
+/* A concrete instance of a function at another address: a clone. */
+struct clone {
+	const void *die;
+	Dwarf_Addr entry;
+	size_t func;
+	bool replaced;
+	size_t calls; /* call sites DWARF shows into it */
+};
+
+struct walk {
+	struct xs_object *obj;
+	Dwarf *dw;
+	struct ident *id;
+	size_t nid;
+	const Dwarf_Addr *replaced; /* link-time */
+	size_t nreplaced;
+	struct xs_copies *out;
+	Dwarf_Die scope[MAX_DEPTH]; /* the enclosing subprograms and inlined instances */
+	int nscope;
+	int depth;
+	struct clone *clones;
+	size_t nclones;
+	int rc;
+};
+
+/* --- DIE helpers ----------------------------------------------------------------- */
+
+/* Follow DW_AT_abstract_origin (or a call site's origin attribute) to its end. */
+static const void *root_of(Dwarf_Die *die, unsigned first_attr, Dwarf_Die *root)
+{
+	Dwarf_Attribute a;
+	Dwarf_Die cur = *die;
+	unsigned attr = first_attr;
+
+	for (int i = 0; i < MAX_ORIGIN_HOPS && dwarf_attr(&cur, attr, &a); i++) {
+		Dwarf_Die next;
+
+		if (!dwarf_formref_die(&a, &next))
+			break;
+		cur = next;
+		attr = DW_AT_abstract_origin;
+	}
+	if (root)
+		*root = cur;
+	return cur.addr;
+}
+
+/* A link-time address inside the DIE's code: entry pc, else its first range. */
+static bool code_addr(Dwarf_Die *die, Dwarf_Addr *pc)
+{
+	Dwarf_Addr base, start, end;
+
+	if (dwarf_entrypc(die, pc) == 0)
+		return true;
+	if (dwarf_ranges(die, 0, &base, &start, &end) > 0) {
+		*pc = start;
+		return true;
+	}
+	return false;
+}
+
+static const char *die_name(Dwarf_Die *die)
+{
+	Dwarf_Attribute a;
+	const char *s = NULL;
+
+	if (dwarf_attr_integrate(die, DW_AT_linkage_name, &a))
+		s = dwarf_formstring(&a);
+	if (!s && dwarf_attr_integrate(die, DW_AT_name, &a))
+		s = dwarf_formstring(&a);
+	return s;
+}
+
+static bool is_external(Dwarf_Die *die)
+{
+	Dwarf_Attribute a;
+	bool flag = false;
+
+	return dwarf_attr_integrate(die, DW_AT_external, &a) && !dwarf_formflag(&a, &flag) && flag;
+}
+
+/* Which function's instance this DIE is (through its origin), or -1. */
+static int match(struct walk *w, Dwarf_Die *die, unsigned origin_attr)
+{
+	Dwarf_Die root;
+	const void *r = root_of(die, origin_attr, &root);
+	const char *name = NULL;
+	bool named = false;
+
+	for (size_t i = 0; i < w->nid; i++) {
+		if (w->id[i].root && w->id[i].root == r)
+			return (int)i;
+		if (!w->id[i].ext_name)
+			continue;
+		if (!named) { /* only when some function is matched by name */
+			name = is_external(&root) ? die_name(&root) : NULL;
+			named = true;
+		}
+		if (name && !strcmp(name, w->id[i].ext_name))
+			return (int)i;
+	}
+	return -1;
+}
+
+static bool covers_replaced(struct walk *w, Dwarf_Die *die)
+{
+	for (size_t i = 0; i < w->nreplaced; i++)
+		if (dwarf_haspc(die, w->replaced[i]) == 1)
+			return true;
+	return false;
+}
+
+/* Path relative to the unit's build directory when under it. */
+static char *rel_path(Dwarf_Die *cu, const char *path)
+{
+	Dwarf_Attribute a;
+	const char *dir = dwarf_attr(cu, DW_AT_comp_dir, &a) ? dwarf_formstring(&a) : NULL;
+	size_t len = dir ? strlen(dir) : 0;
+
+	if (len && !strncmp(path, dir, len) && path[len] == '/')
+		path += len + 1;
+	return strdup(path);
+}
+
+/* Source file and line of a DIE's DW_AT_call_file/DW_AT_call_line. */
+static void call_line_of(Dwarf_Die *die, char **file, unsigned *line)
+{
+	Dwarf_Attribute a;
+	Dwarf_Word idx, ln;
+	Dwarf_Files *files;
+	Dwarf_Die cu;
+	size_t nfiles;
+	const char *f;
+
+	*file = NULL;
+	*line = 0;
+	if (dwarf_attr(die, DW_AT_call_line, &a) && !dwarf_formudata(&a, &ln))
+		*line = (unsigned)ln;
+	if (!dwarf_attr(die, DW_AT_call_file, &a) || dwarf_formudata(&a, &idx) ||
+	    !dwarf_diecu(die, &cu, NULL, NULL) || dwarf_getsrcfiles(&cu, &files, &nfiles) ||
+	    idx >= nfiles || !(f = dwarf_filesrc(files, idx, NULL, NULL)))
+		return;
+	*file = rel_path(&cu, f);
+}
+
+/* Source file and line of the code at pc in the line table of die's unit. */
+static void pc_line_of(Dwarf_Die *die, Dwarf_Addr pc, char **file, unsigned *line)
+{
+	Dwarf_Line *l;
+	Dwarf_Die cu;
+	const char *f;
+	int ln = 0;
+
+	*file = NULL;
+	*line = 0;
+	if (!dwarf_diecu(die, &cu, NULL, NULL) || !(l = dwarf_getsrc_die(&cu, pc)))
+		return;
+	if (!dwarf_lineno(l, &ln) && ln > 0)
+		*line = (unsigned)ln;
+	f = dwarf_linesrc(l, NULL, NULL);
+	if (f)
+		*file = rel_path(&cu, f);
+}
+
+/* --- findings ------------------------------------------------------------------- */
+
+/* Name of the function holding link-time pc: its symbol, else the DIE's name. */
+static char *holder_name(struct walk *w, Dwarf_Addr pc, Dwarf_Die *fallback)
+{
+	const char *name = NULL;
+	uint64_t start;
+
+	if (xs_object_func_at(w->obj, pc + w->obj->bias, &name, &start))
+		xs_error_clear(); /* only a name for a message */
+	if (!name && fallback)
+		name = die_name(fallback);
+	return strdup(name ? name : "(unnamed code)");
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* Keep c (taking its strings) unless it repeats one kept already. */
+static void add(struct walk *w, struct xs_copy *c)
+{
+	struct xs_copies *o = w->out;
+
+	for (size_t i = 0; i < o->n; i++) {
+		const struct xs_copy *k = &o->v[i];
+
+		if (k->kind == c->kind && k->func == c->func && k->line == c->line &&
+		    same_str(k->holder, c->holder) && same_str(k->copy, c->copy) &&
+		    same_str(k->file, c->file) && same_str(k->via, c->via))
+			goto drop; /* unrolled or versioned code repeats an instance */
+	}
+	if (o->n == MAX_KEPT) {
+		o->more++;
+		goto drop;
+	}
+	if (o->n % 64 == 0) {
+		struct xs_copy *v = realloc(o->v, (o->n + 64) * sizeof(*v));
+
+		if (!v) {
+			w->rc = xs_fail(-ENOMEM, "%s: out of memory listing copies of functions",
+					w->obj->path);
+			goto drop;
+		}
+		o->v = v;
+	}
+	o->v[o->n++] = *c;
+	return;
+drop:
+	free(c->holder);
+	free(c->via);
+	free(c->copy);
+	free(c->file);
+}
+
+/* "b, a" for an instance inlined into a, inlined into b, ... up to the subprogram. */
+static char *via_names(struct walk *w, int from)
+{
+	char buf[512];
+	size_t len = 0;
+	int n = 0;
+
+	buf[0] = '\0';
+	for (int i = w->nscope - 1; i > from && n < MAX_VIA; i--, n++) {
+		const char *name = die_name(&w->scope[i]);
+
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s", n ? ", " : "",
+					name ? name : "?");
+		if (len >= sizeof(buf))
+			break;
+	}
+	return buf[0] ? strdup(buf) : NULL;
+}
+
+static int innermost_subprogram(struct walk *w)
+{
+	for (int i = w->nscope - 1; i >= 0; i--)
+		if (dwarf_tag(&w->scope[i]) == DW_TAG_subprogram)
+			return i;
+	return -1;
+}
+
+static void on_inlined(struct walk *w, Dwarf_Die *die)
+{
+	int f = match(w, die, DW_AT_abstract_origin), caller;
+	struct xs_copy c = {.kind = XS_COPY_INLINED};
+	Dwarf_Addr pc;
+
+	if (f < 0)
+		return;
+	w->id[f].found++;
+	caller = innermost_subprogram(w);
+	if (caller >= 0 && covers_replaced(w, &w->scope[caller])) {
+		w->out->skipped++;
+		return;
+	}
+	/* No code of its own: folded into its caller's, which still holds the old result. */
+	if (!code_addr(die, &pc) && (caller < 0 || !code_addr(&w->scope[caller], &pc)))
+		pc = 0;
+	c.func = (size_t)f;
+	c.addr = pc ? pc + w->obj->bias : 0;
+	c.holder = holder_name(w, pc, caller >= 0 ? &w->scope[caller] : NULL);
+	c.via = via_names(w, caller);
+	call_line_of(die, &c.file, &c.line);
+	add(w, &c);
+}
+
+static struct clone *clone_of(struct walk *w, Dwarf_Die *die, size_t func)
+{
+	struct clone *v;
+	Dwarf_Addr pc = 0;
+
+	for (size_t i = 0; i < w->nclones; i++)
+		if (w->clones[i].die == die->addr)
+			return &w->clones[i];
+	v = realloc(w->clones, (w->nclones + 1) * sizeof(*v));
+	if (!v) {
+		w->rc = xs_fail(-ENOMEM, "%s: out of memory listing clones", w->obj->path);
+		return NULL;
+	}
+	w->clones = v;
+	w->id[func].found++;
+	code_addr(die, &pc);
+	v[w->nclones] = (struct clone){.die = die->addr, .entry = pc, .func = func,
+				       .replaced = covers_replaced(w, die)};
+	return &v[w->nclones++];
+}
+
+/* A concrete subprogram of a function, not at its entry: a clone (.constprop, ...). */
+static int clone_func(struct walk *w, Dwarf_Die *die, unsigned origin_attr)
+{
+	Dwarf_Attribute a;
+	int f;
+
+	if (!dwarf_attr(die, origin_attr, &a))
+		return -1; /* not an instance of another DIE: the function itself */
+	f = match(w, die, origin_attr);
+	if (f >= 0 && dwarf_haspc(die, w->id[f].entry) == 1)
+		return -1;
+	return f;
+}
+
+static void on_subprogram(struct walk *w, Dwarf_Die *die)
+{
+	int f = clone_func(w, die, DW_AT_abstract_origin);
+
+	if (f >= 0)
+		clone_of(w, die, (size_t)f);
+}
+
+static void on_call_site(struct walk *w, Dwarf_Die *die)
+{
+	unsigned attr = dwarf_hasattr(die, DW_AT_call_origin) ? DW_AT_call_origin
+							       : DW_AT_abstract_origin;
+	struct xs_copy c = {.kind = XS_COPY_CALL};
+	Dwarf_Attribute a;
+	Dwarf_Die callee;
+	Dwarf_Addr ret, entry;
+	struct clone *cl;
+	int f, caller;
+
+	if (!dwarf_attr(die, attr, &a) || !dwarf_formref_die(&a, &callee) ||
+	    !code_addr(&callee, &entry) || (f = clone_func(w, &callee, DW_AT_abstract_origin)) < 0)
+		return; /* a call to a declaration, to the function itself, to another */
+	cl = clone_of(w, &callee, (size_t)f);
+	if (!cl)
+		return;
+	cl->calls++;
+	caller = innermost_subprogram(w);
+	if (cl->replaced || (caller >= 0 && covers_replaced(w, &w->scope[caller]))) {
+		w->out->skipped++;
+		return;
+	}
+	if ((!dwarf_attr(die, DW_AT_call_return_pc, &a) && !dwarf_attr(die, DW_AT_low_pc, &a)) ||
+	    dwarf_formaddr(&a, &ret) || !ret)
+		ret = 1; /* unknown: named by its caller's DWARF only */
+	c.func = (size_t)f;
+	c.addr = ret - 1 + w->obj->bias;
+	c.holder = holder_name(w, ret - 1, caller >= 0 ? &w->scope[caller] : NULL);
+	c.copy = holder_name(w, cl->entry, &callee);
+	c.via = via_names(w, caller);
+	/* In the inlined head of the function itself (.part): the source call is its call. */
+	if (w->nscope > 0 && dwarf_tag(&w->scope[w->nscope - 1]) == DW_TAG_inlined_subroutine &&
+	    match(w, &w->scope[w->nscope - 1], DW_AT_abstract_origin) == f)
+		call_line_of(&w->scope[w->nscope - 1], &c.file, &c.line);
+	else
+		pc_line_of(die, ret - 1, &c.file, &c.line);
+	add(w, &c);
+}
+
+/* --- the walk ------------------------------------------------------------------- */
+
+static void visit(struct walk *w, Dwarf_Die *die);
+
+static void visit_children(struct walk *w, Dwarf_Die *parent, bool scope)
+{
+	Dwarf_Die c;
+
+	if (w->depth >= MAX_DEPTH - 1) {
+		xs_debug("%s: DWARF nested deeper than %d at DIE %#llx: not followed", w->obj->path,
+			 MAX_DEPTH, (unsigned long long)dwarf_dieoffset(parent));
+		return;
+	}
+	if (dwarf_child(parent, &c) != 0)
+		return;
+	if (scope)
+		w->scope[w->nscope++] = *parent;
+	w->depth++;
+	do
+		visit(w, &c);
+	while (!w->rc && dwarf_siblingof(&c, &c) == 0);
+	w->depth--;
+	if (scope)
+		w->nscope--;
+}
+
+static void visit(struct walk *w, Dwarf_Die *die)
+{
+	Dwarf_Addr pc;
+
+	switch (dwarf_tag(die)) {
+	case DW_TAG_subprogram:
+		if (!code_addr(die, &pc))
+			return; /* a declaration or an abstract instance: no code */
+		on_subprogram(w, die);
+		visit_children(w, die, true);
+		return;
+	case DW_TAG_inlined_subroutine:
+		on_inlined(w, die);
+		visit_children(w, die, true);
+		return;
+	case DW_TAG_lexical_block:
+	case DW_TAG_namespace:
+	case DW_TAG_module:
+		visit_children(w, die, false);
+		return;
+	case DW_TAG_call_site:
+	case DW_TAG_GNU_call_site:
+		on_call_site(w, die);
+		return;
+	default:
+		return; /* types, variables, parameters: no code inside */
+	}
+}
+
+static void walk_units(struct walk *w)
+{
+	Dwarf_CU *cu = NULL;
+	Dwarf_Die cudie, subdie;
+	uint8_t type;
+
+	while (!w->rc && dwarf_get_units(w->dw, cu, &cu, NULL, &type, &cudie, &subdie) == 0) {
+		if (type == DW_UT_skeleton && dwarf_tag(&subdie) == DW_TAG_compile_unit)
+			cudie = subdie; /* split DWARF: the .dwo holds the code's DIEs */
+		else if (type != DW_UT_compile && type != DW_UT_partial)
+			continue;
+		visit_children(w, &cudie, false);
+	}
+}
+
+/* --- the function's own DIE ------------------------------------------------------- */
+
+static bool find_in(Dwarf_Die *parent, Dwarf_Addr a, Dwarf_Die *out, int depth)
+{
+	Dwarf_Die c;
+
+	if (depth > 8 || dwarf_child(parent, &c) != 0)
+		return false;
+	do {
+		int tag = dwarf_tag(&c);
+
+		if (tag == DW_TAG_subprogram && dwarf_haspc(&c, a) == 1) {
+			*out = c;
+			return true;
+		}
+		if ((tag == DW_TAG_namespace || tag == DW_TAG_module) && find_in(&c, a, out, depth + 1))
+			return true;
+	} while (dwarf_siblingof(&c, &c) == 0);
+	return false;
+}
+
+/* The concrete subprogram DIE whose code holds a (link-time). */
+static bool subprogram_at(Dwarf *dw, Dwarf_Addr a, Dwarf_Die *out)
+{
+	Dwarf_Die cudie, subdie;
+	Dwarf_CU *cu;
+	uint8_t type;
+
+	if (dwarf_addrdie(dw, a, &cudie) && find_in(&cudie, a, out, 0))
+		return true;
+	/* No .debug_aranges entry: every unit that says it holds a, then every unit. */
+	for (int pass = 0; pass < 2; pass++) {
+		cu = NULL;
+		while (dwarf_get_units(dw, cu, &cu, NULL, &type, &cudie, &subdie) == 0) {
+			if (type == DW_UT_skeleton && dwarf_tag(&subdie) == DW_TAG_compile_unit)
+				cudie = subdie;
+			else if (type != DW_UT_compile)
+				continue;
+			if ((pass == 1 || dwarf_haspc(&cudie, a) == 1) && find_in(&cudie, a, out, 0))
+				return true;
+		}
+	}
+	return false;
+}
+
+static Dwarf_Word inline_attr(Dwarf_Die *die)
+{
+	Dwarf_Attribute a;
+	Dwarf_Word v = DW_INL_not_inlined;
+
+	if (dwarf_attr(die, DW_AT_inline, &a) && dwarf_formudata(&a, &v))
+		v = DW_INL_not_inlined;
+	return v;
+}
+
+/* The unit DIE die belongs to (its address, an identity), and its source name. */
+static const void *unit_of(Dwarf_Die *die, char **name)
+{
+	Dwarf_Die cu;
+	const char *n;
+
+	if (!dwarf_diecu(die, &cu, NULL, NULL))
+		return NULL;
+	if (name && (n = dwarf_diename(&cu)))
+		*name = rel_path(&cu, n);
+	return cu.addr;
+}
+
+static void identify(struct walk *w, struct xs_copy_func *funcs)
+{
+	for (size_t i = 0; i < w->nid; i++) {
+		Dwarf_Die die, root;
+
+		w->id[i].entry = funcs[i].addr - w->obj->bias;
+		if (!subprogram_at(w->dw, w->id[i].entry, &die))
+			continue;
+		funcs[i].described = true;
+		w->id[i].root = root_of(&die, DW_AT_abstract_origin, &root);
+		if (is_external(&root))
+			w->id[i].ext_name = die_name(&root);
+		if (root.addr != die.addr)
+			w->id[i].inl = inline_attr(&root);
+		w->id[i].unit = unit_of(&die, &w->id[i].unit_name);
+		xs_debug("%s: %s is DIE %#llx (abstract %#llx)%s", w->obj->path, funcs[i].name,
+			 (unsigned long long)dwarf_dieoffset(&die),
+			 (unsigned long long)dwarf_dieoffset(&root),
+			 w->id[i].ext_name ? ", external" : "");
+	}
+}
+
+static bool is_hidden(const struct ident *id)
+{
+	return !id->found && (id->inl == DW_INL_inlined || id->inl == DW_INL_declared_inlined);
+}
+
+/* Replaced code other than the hidden functions themselves in that unit. */
+static bool replaces_more_of(struct walk *w, const void *unit)
+{
+	for (size_t r = 0; r < w->nreplaced; r++) {
+		Dwarf_Die die;
+		bool hidden = false;
+
+		for (size_t i = 0; i < w->nid && !hidden; i++)
+			hidden = is_hidden(&w->id[i]) && w->id[i].entry == w->replaced[r];
+		if (!hidden && subprogram_at(w->dw, w->replaced[r], &die) && unit_of(&die, NULL) == unit)
+			return true;
+	}
+	return false;
+}
+
+/* GCC inlined it (DW_AT_inline) and no instance or clone shows where: one copy
+ * for the whole unit, only "maybe" when the payload replaces other functions
+ * of that unit too (perhaps the callers, as `xsplice build` makes them). */
+static void hidden_copies(struct walk *w)
+{
+	for (size_t i = 0; i < w->nid && !w->rc; i++) {
+		struct ident *id = &w->id[i];
+		struct xs_copy c = {.kind = XS_COPY_HIDDEN, .func = i, .addr = id->entry + w->obj->bias};
+
+		if (!is_hidden(id))
+			continue;
+		c.maybe = replaces_more_of(w, id->unit);
+		c.file = id->unit_name ? strdup(id->unit_name) : NULL;
+		add(w, &c);
+	}
+}
+
+/* --- opening the DWARF ------------------------------------------------------------- */
+
+static bool has_debug_info(Elf *elf)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return false;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+
+		if (gelf_getshdr(scn, &sh) && sh.sh_type != SHT_NOBITS && sh.sh_size &&
+		    (name = elf_strptr(elf, shstrndx, sh.sh_name)) &&
+		    (!strcmp(name, ".debug_info") || !strcmp(name, ".zdebug_info")))
+			return true;
+	}
+	return false;
+}
+
+/* Open obj's DWARF: 0 with *dw set, or with *dw NULL and out->no_dwarf saying why. */
+static int open_dwarf(struct xs_object *obj, struct xs_copies *out, int *fd, Elf **elf,
+		      Dwarf **dw)
+{
+	char *path = NULL, *tried = NULL;
+	int rc = xs_obj_elf_open(obj->open_path, fd, elf);
+
+	*dw = NULL;
+	if (rc)
+		return xs_fail(rc, "%s: cannot read %s", obj->path, obj->open_path);
+	if (has_debug_info(*elf)) {
+		path = strdup(obj->path);
+	} else {
+		xs_obj_elf_close(*fd, *elf);
+		*fd = -1;
+		*elf = NULL;
+		rc = xs_obj_debug_open(obj, obj->pid, has_debug_info, &path, fd, elf, &tried);
+		if (rc == -ENOENT) {
+			rc = asprintf(&out->no_dwarf, "no .debug_info in it, no debug file %s",
+				      tried ? tried : "(it has no build-id)") < 0 ? -ENOMEM : 0;
+			free(tried);
+			return rc ? xs_fail(rc, "%s: out of memory", obj->path) : 0;
+		}
+		free(tried);
+		if (rc)
+			return rc;
+	}
+	if (!path)
+		return xs_fail(-ENOMEM, "%s: out of memory", obj->path);
+	*dw = dwarf_begin_elf(*elf, DWARF_C_READ, NULL);
+	if (!*dw) {
+		rc = asprintf(&out->no_dwarf, "its DWARF in %s is unreadable (%s)", path,
+			      dwarf_errmsg(-1)) < 0 ? -ENOMEM : 0;
+		free(path);
+		return rc ? xs_fail(rc, "%s: out of memory", obj->path) : 0;
+	}
+	out->dwarf = path;
+	return 0;
+}
+
+/* --- clones by name ---------------------------------------------------------------- */
+
+struct by_name {
+	struct walk *w;
+	size_t func;
+};
+
+static int on_copy_symbol(void *ctx, const char *copy, uint64_t addr)
+{
+	struct by_name *b = ctx;
+	struct walk *w = b->w;
+	Dwarf_Addr a = addr - w->obj->bias;
+	struct xs_copy c = {.kind = XS_COPY_CLONE, .func = b->func, .addr = addr};
+	Dwarf_Die die;
+
+	for (size_t i = 0; i < w->nreplaced; i++)
+		if (w->replaced[i] == a)
+			return 0;
+	for (size_t i = 0; i < w->nclones; i++)
+		if (w->clones[i].entry == a)
+			return 0; /* DWARF told of it (and its calls) already */
+	/* DWARF describes the code there as another function's: a namesake's clone. */
+	if (w->dw && subprogram_at(w->dw, a, &die) && clone_func(w, &die, DW_AT_abstract_origin) < 0)
+		return 0;
+	w->id[b->func].found++;
+	c.copy = strdup(copy);
+	add(w, &c);
+	return w->rc;
+}
+
+/* Clones DWARF shows no call into: each is one copy. */
+static void uncalled_clones(struct walk *w)
+{
+	for (size_t i = 0; i < w->nclones && !w->rc; i++) {
+		struct clone *cl = &w->clones[i];
+		struct xs_copy c = {.kind = XS_COPY_CLONE, .func = cl->func};
+
+		if (cl->replaced || cl->calls)
+			continue;
+		c.addr = cl->entry + w->obj->bias;
+		c.copy = holder_name(w, cl->entry, NULL);
+		add(w, &c);
+	}
+}
+
+int xs_copies_find(struct xs_object *obj, struct xs_copy_func *funcs, size_t nfuncs,
+		   const uint64_t *replaced, size_t nreplaced, struct xs_copies *out)
+{
+	struct walk *w = calloc(1, sizeof(*w));
+	Dwarf_Addr *rep = calloc(nreplaced ? nreplaced : 1, sizeof(*rep));
+	struct ident *id = calloc(nfuncs ? nfuncs : 1, sizeof(*id));
+	long long t[5] = {xs_now_us()};
+	Elf *elf = NULL;
+	int fd = -1, rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!w || !rep || !id) {
+		rc = xs_fail(-ENOMEM, "%s: out of memory looking for copies of functions", obj->path);
+		goto out;
+	}
+	for (size_t i = 0; i < nreplaced; i++)
+		rep[i] = replaced[i] - obj->bias;
+	*w = (struct walk){.obj = obj, .id = id, .nid = nfuncs, .replaced = rep,
+			   .nreplaced = nreplaced, .out = out};
+	for (size_t i = 0; i < nfuncs; i++)
+		funcs[i].described = false;
+	rc = open_dwarf(obj, out, &fd, &elf, &w->dw);
+	t[1] = t[2] = t[3] = xs_now_us();
+	if (!rc && w->dw) {
+		identify(w, funcs);
+		t[2] = xs_now_us();
+		walk_units(w);
+		uncalled_clones(w);
+		rc = w->rc;
+		t[3] = xs_now_us();
+	}
+	for (size_t i = 0; !rc && i < nfuncs; i++) {
+		struct by_name b = {.w = w, .func = i};
+
+		rc = xs_object_each_copy_symbol(obj, funcs[i].name, on_copy_symbol, &b);
+		if (rc == -ENOENT) /* no such name in .symtab: nothing to find */
+			rc = 0;
+	}
+	if (!rc && w->dw) { /* after the clone names: they count as found too */
+		hidden_copies(w);
+		rc = w->rc;
+	}
+	t[4] = xs_now_us();
+	xs_debug("%s: copies: open %lld us, own DIEs %lld us, walk %lld us, clone names %lld us",
+		 obj->path, t[1] - t[0], t[2] - t[1], t[3] - t[2], t[4] - t[3]);
+out:
+	if (w && w->dw)
+		dwarf_end(w->dw);
+	xs_obj_elf_close(fd, elf);
+	if (w)
+		free(w->clones);
+	for (size_t i = 0; id && i < nfuncs; i++)
+		free(id[i].unit_name);
+	free(w);
+	free(rep);
+	free(id);
+	if (rc)
+		xs_copies_free(out);
+	return rc;
+}
+
+void xs_copies_free(struct xs_copies *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->v[i].holder);
+		free(c->v[i].via);
+		free(c->v[i].copy);
+		free(c->v[i].file);
+	}
+	free(c->v);
+	free(c->dwarf);
+	free(c->no_dwarf);
+	memset(c, 0, sizeof(*c));
+}
