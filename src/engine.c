@@ -801,10 +801,10 @@ int xs_unload(pid_t pid, const char *id)
 	return rc;
 }
 
-int xs_load(pid_t pid, const char *id, const char *path, long timeout_ms)
+int xs_load(pid_t pid, const char *id, const char *path, long timeout_ms, unsigned flags)
 {
 	char msg[1024];
-	int rc = xs_upload(pid, id, path);
+	int rc = xs_upload(pid, id, path, flags);
 
 	if (rc)
 		return rc; /* upload leaves nothing behind when it fails */
