@@ -114,6 +114,21 @@ static bool is_external(Dwarf_Die *die)
 	return dwarf_attr_integrate(die, DW_AT_external, &a) && !dwarf_formflag(&a, &flag) && flag;
 }
 
+/* Whether an instance whose origin is root (at r) is one of function i. */
+static bool is_of(struct walk *w, size_t i, const void *r, Dwarf_Die *root, const char **name,
+		  bool *named)
+{
+	if (w->id[i].root && w->id[i].root == r)
+		return true;
+	if (!w->id[i].ext_name)
+		return false;
+	if (!*named) { /* only when some function is matched by name */
+		*name = is_external(root) ? die_name(root) : NULL;
+		*named = true;
+	}
+	return *name && !strcmp(*name, w->id[i].ext_name);
+}
+
 /* Which function's instance this DIE is (through its origin), or -1. */
 static int match(struct walk *w, Dwarf_Die *die, unsigned origin_attr)
 {
@@ -122,18 +137,9 @@ static int match(struct walk *w, Dwarf_Die *die, unsigned origin_attr)
 	const char *name = NULL;
 	bool named = false;
 
-	for (size_t i = 0; i < w->nid; i++) {
-		if (w->id[i].root && w->id[i].root == r)
+	for (size_t i = 0; i < w->nid; i++)
+		if (is_of(w, i, r, &root, &name, &named))
 			return (int)i;
-		if (!w->id[i].ext_name)
-			continue;
-		if (!named) { /* only when some function is matched by name */
-			name = is_external(&root) ? die_name(&root) : NULL;
-			named = true;
-		}
-		if (name && !strcmp(name, w->id[i].ext_name))
-			return (int)i;
-	}
 	return -1;
 }
 
@@ -326,18 +332,34 @@ static struct clone *clone_of(struct walk *w, Dwarf_Die *die, size_t func)
 	return &v[w->nclones++];
 }
 
-/* A concrete subprogram of a function, not at its entry: a clone (.constprop, ...). */
+/*
+ * A concrete subprogram of a function, not at its entry: a clone (.constprop,
+ * ...), or -1. A clone the payload names as a function of its own (its
+ * entry is one of ours) is that function, and only counts as found.
+ */
 static int clone_func(struct walk *w, Dwarf_Die *die, unsigned origin_attr)
 {
 	Dwarf_Attribute a;
-	int f;
+	Dwarf_Die root;
+	const void *r;
+	const char *name = NULL;
+	bool named = false, own = false;
+	int f = -1;
 
 	if (!dwarf_attr(die, origin_attr, &a))
 		return -1; /* not an instance of another DIE: the function itself */
-	f = match(w, die, origin_attr);
-	if (f >= 0 && dwarf_haspc(die, w->id[f].entry) == 1)
-		return -1;
-	return f;
+	r = root_of(die, origin_attr, &root);
+	for (size_t i = 0; i < w->nid; i++) {
+		if (!is_of(w, i, r, &root, &name, &named))
+			continue;
+		if (dwarf_haspc(die, w->id[i].entry) == 1)
+			own = true;
+		else if (f < 0)
+			f = (int)i;
+	}
+	if (own && f >= 0)
+		w->id[f].found++;
+	return own ? -1 : f;
 }
 
 static void on_subprogram(struct walk *w, Dwarf_Die *die)
