@@ -8,17 +8,15 @@
 #include "copies.h"
 
 #include <dwarf.h>
-#include <elfutils/libdw.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "debuginfo.h"
 #include "error.h"
-#include "objects_priv.h"
 
 #define MAX_DEPTH 256       /* nested DIEs followed (hostile DWARF) */
-#define MAX_ORIGIN_HOPS 8   /* DW_AT_abstract_origin chain (LTO makes two) */
 #define MAX_KEPT 4096       /* copies kept in out->v; past it only counted */
 #define MAX_VIA 4           /* inlined-through functions named */
 
@@ -58,61 +56,7 @@ struct walk {
 	int rc;
 };
 
-/* --- DIE helpers ----------------------------------------------------------------- */
-
-/* Follow DW_AT_abstract_origin (or a call site's origin attribute) to its end. */
-static const void *root_of(Dwarf_Die *die, unsigned first_attr, Dwarf_Die *root)
-{
-	Dwarf_Attribute a;
-	Dwarf_Die cur = *die;
-	unsigned attr = first_attr;
-
-	for (int i = 0; i < MAX_ORIGIN_HOPS && dwarf_attr(&cur, attr, &a); i++) {
-		Dwarf_Die next;
-
-		if (!dwarf_formref_die(&a, &next))
-			break;
-		cur = next;
-		attr = DW_AT_abstract_origin;
-	}
-	if (root)
-		*root = cur;
-	return cur.addr;
-}
-
-/* A link-time address inside the DIE's code: entry pc, else its first range. */
-static bool code_addr(Dwarf_Die *die, Dwarf_Addr *pc)
-{
-	Dwarf_Addr base, start, end;
-
-	if (dwarf_entrypc(die, pc) == 0)
-		return true;
-	if (dwarf_ranges(die, 0, &base, &start, &end) > 0) {
-		*pc = start;
-		return true;
-	}
-	return false;
-}
-
-static const char *die_name(Dwarf_Die *die)
-{
-	Dwarf_Attribute a;
-	const char *s = NULL;
-
-	if (dwarf_attr_integrate(die, DW_AT_linkage_name, &a))
-		s = dwarf_formstring(&a);
-	if (!s && dwarf_attr_integrate(die, DW_AT_name, &a))
-		s = dwarf_formstring(&a);
-	return s;
-}
-
-static bool is_external(Dwarf_Die *die)
-{
-	Dwarf_Attribute a;
-	bool flag = false;
-
-	return dwarf_attr_integrate(die, DW_AT_external, &a) && !dwarf_formflag(&a, &flag) && flag;
-}
+/* --- which function --------------------------------------------------------------- */
 
 /* Whether an instance whose origin is root (at r) is one of function i. */
 static bool is_of(struct walk *w, size_t i, const void *r, Dwarf_Die *root, const char **name,
@@ -123,7 +67,7 @@ static bool is_of(struct walk *w, size_t i, const void *r, Dwarf_Die *root, cons
 	if (!w->id[i].ext_name)
 		return false;
 	if (!*named) { /* only when some function is matched by name */
-		*name = is_external(root) ? die_name(root) : NULL;
+		*name = xs_die_external(root) ? xs_die_name(root) : NULL;
 		*named = true;
 	}
 	return *name && !strcmp(*name, w->id[i].ext_name);
@@ -133,7 +77,7 @@ static bool is_of(struct walk *w, size_t i, const void *r, Dwarf_Die *root, cons
 static int match(struct walk *w, Dwarf_Die *die, unsigned origin_attr)
 {
 	Dwarf_Die root;
-	const void *r = root_of(die, origin_attr, &root);
+	const void *r = xs_die_root(die, origin_attr, &root);
 	const char *name = NULL;
 	bool named = false;
 
@@ -151,70 +95,19 @@ static bool covers_replaced(struct walk *w, Dwarf_Die *die)
 	return false;
 }
 
-/* Path relative to the unit's build directory when under it. */
-static char *rel_path(Dwarf_Die *cu, const char *path)
-{
-	Dwarf_Attribute a;
-	const char *dir = dwarf_attr(cu, DW_AT_comp_dir, &a) ? dwarf_formstring(&a) : NULL;
-	size_t len = dir ? strlen(dir) : 0;
-
-	if (len && !strncmp(path, dir, len) && path[len] == '/')
-		path += len + 1;
-	return strdup(path);
-}
-
-/* Source file and line of a DIE's DW_AT_call_file/DW_AT_call_line. */
-static void call_line_of(Dwarf_Die *die, char **file, unsigned *line)
-{
-	Dwarf_Attribute a;
-	Dwarf_Word idx, ln;
-	Dwarf_Files *files;
-	Dwarf_Die cu;
-	size_t nfiles;
-	const char *f;
-
-	*file = NULL;
-	*line = 0;
-	if (dwarf_attr(die, DW_AT_call_line, &a) && !dwarf_formudata(&a, &ln))
-		*line = (unsigned)ln;
-	if (!dwarf_attr(die, DW_AT_call_file, &a) || dwarf_formudata(&a, &idx) ||
-	    !dwarf_diecu(die, &cu, NULL, NULL) || dwarf_getsrcfiles(&cu, &files, &nfiles) ||
-	    idx >= nfiles || !(f = dwarf_filesrc(files, idx, NULL, NULL)))
-		return;
-	*file = rel_path(&cu, f);
-}
-
-/* Source file and line of the code at pc in the line table of die's unit. */
-static void pc_line_of(Dwarf_Die *die, Dwarf_Addr pc, char **file, unsigned *line)
-{
-	Dwarf_Line *l;
-	Dwarf_Die cu;
-	const char *f;
-	int ln = 0;
-
-	*file = NULL;
-	*line = 0;
-	if (!dwarf_diecu(die, &cu, NULL, NULL) || !(l = dwarf_getsrc_die(&cu, pc)))
-		return;
-	if (!dwarf_lineno(l, &ln) && ln > 0)
-		*line = (unsigned)ln;
-	f = dwarf_linesrc(l, NULL, NULL);
-	if (f)
-		*file = rel_path(&cu, f);
-}
-
 /* --- findings ------------------------------------------------------------------- */
 
 /* Name of the function holding link-time pc: its symbol, else the DIE's name. */
 static char *holder_name(struct walk *w, Dwarf_Addr pc, Dwarf_Die *fallback)
 {
+	bool pending = xs_error_message()[0] != '\0';
 	const char *name = NULL;
 	uint64_t start;
 
-	if (xs_object_func_at(w->obj, pc + w->obj->bias, &name, &start))
+	if (xs_object_func_at(w->obj, pc + w->obj->bias, &name, &start) && !pending)
 		xs_error_clear(); /* only a name for a message */
 	if (!name && fallback)
-		name = die_name(fallback);
+		name = xs_die_name(fallback);
 	return strdup(name ? name : "(unnamed code)");
 }
 
@@ -268,7 +161,7 @@ static char *via_names(struct walk *w, int from)
 
 	buf[0] = '\0';
 	for (int i = w->nscope - 1; i > from && n < MAX_VIA; i--, n++) {
-		const char *name = die_name(&w->scope[i]);
+		const char *name = xs_die_name(&w->scope[i]);
 
 		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s", n ? ", " : "",
 					name ? name : "?");
@@ -301,13 +194,13 @@ static void on_inlined(struct walk *w, Dwarf_Die *die)
 		return;
 	}
 	/* No code of its own: folded into its caller's, which still holds the old result. */
-	if (!code_addr(die, &pc) && (caller < 0 || !code_addr(&w->scope[caller], &pc)))
+	if (!xs_die_code_addr(die, &pc) && (caller < 0 || !xs_die_code_addr(&w->scope[caller], &pc)))
 		pc = 0;
 	c.func = (size_t)f;
 	c.addr = pc ? pc + w->obj->bias : 0;
 	c.holder = holder_name(w, pc, caller >= 0 ? &w->scope[caller] : NULL);
 	c.via = via_names(w, caller);
-	call_line_of(die, &c.file, &c.line);
+	xs_die_call_line(die, &c.file, &c.line);
 	add(w, &c);
 }
 
@@ -326,7 +219,7 @@ static struct clone *clone_of(struct walk *w, Dwarf_Die *die, size_t func)
 	}
 	w->clones = v;
 	w->id[func].found++;
-	code_addr(die, &pc);
+	xs_die_code_addr(die, &pc);
 	v[w->nclones] = (struct clone){.die = die->addr, .entry = pc, .func = func,
 				       .replaced = covers_replaced(w, die)};
 	return &v[w->nclones++];
@@ -348,7 +241,7 @@ static int clone_func(struct walk *w, Dwarf_Die *die, unsigned origin_attr)
 
 	if (!dwarf_attr(die, origin_attr, &a))
 		return -1; /* not an instance of another DIE: the function itself */
-	r = root_of(die, origin_attr, &root);
+	r = xs_die_root(die, origin_attr, &root);
 	for (size_t i = 0; i < w->nid; i++) {
 		if (!is_of(w, i, r, &root, &name, &named))
 			continue;
@@ -382,7 +275,7 @@ static void on_call_site(struct walk *w, Dwarf_Die *die)
 	int f, caller;
 
 	if (!dwarf_attr(die, attr, &a) || !dwarf_formref_die(&a, &callee) ||
-	    !code_addr(&callee, &entry) || (f = clone_func(w, &callee, DW_AT_abstract_origin)) < 0)
+	    !xs_die_code_addr(&callee, &entry) || (f = clone_func(w, &callee, DW_AT_abstract_origin)) < 0)
 		return; /* a call to a declaration, to the function itself, to another */
 	cl = clone_of(w, &callee, (size_t)f);
 	if (!cl)
@@ -404,9 +297,9 @@ static void on_call_site(struct walk *w, Dwarf_Die *die)
 	/* In the inlined head of the function itself (.part): the source call is its call. */
 	if (w->nscope > 0 && dwarf_tag(&w->scope[w->nscope - 1]) == DW_TAG_inlined_subroutine &&
 	    match(w, &w->scope[w->nscope - 1], DW_AT_abstract_origin) == f)
-		call_line_of(&w->scope[w->nscope - 1], &c.file, &c.line);
+		xs_die_call_line(&w->scope[w->nscope - 1], &c.file, &c.line);
 	else
-		pc_line_of(die, ret - 1, &c.file, &c.line);
+		xs_die_pc_line(die, ret - 1, &c.file, &c.line);
 	add(w, &c);
 }
 
@@ -442,7 +335,7 @@ static void visit(struct walk *w, Dwarf_Die *die)
 
 	switch (dwarf_tag(die)) {
 	case DW_TAG_subprogram:
-		if (!code_addr(die, &pc))
+		if (!xs_die_code_addr(die, &pc))
 			return; /* a declaration or an abstract instance: no code */
 		on_subprogram(w, die);
 		visit_children(w, die, true);
@@ -482,87 +375,21 @@ static void walk_units(struct walk *w)
 
 /* --- the function's own DIE ------------------------------------------------------- */
 
-static bool find_in(Dwarf_Die *parent, Dwarf_Addr a, Dwarf_Die *out, int depth)
-{
-	Dwarf_Die c;
-
-	if (depth > 8 || dwarf_child(parent, &c) != 0)
-		return false;
-	do {
-		int tag = dwarf_tag(&c);
-
-		if (tag == DW_TAG_subprogram && dwarf_haspc(&c, a) == 1) {
-			*out = c;
-			return true;
-		}
-		if ((tag == DW_TAG_namespace || tag == DW_TAG_module) && find_in(&c, a, out, depth + 1))
-			return true;
-	} while (dwarf_siblingof(&c, &c) == 0);
-	return false;
-}
-
-/* The concrete subprogram DIE whose code holds a (link-time). */
-static bool subprogram_at(Dwarf *dw, Dwarf_Addr a, Dwarf_Die *out)
-{
-	Dwarf_Die cudie, subdie;
-	Dwarf_CU *cu;
-	uint8_t type;
-
-	if (dwarf_addrdie(dw, a, &cudie) && find_in(&cudie, a, out, 0))
-		return true;
-	/* No .debug_aranges entry: every unit that says it holds a, then every unit. */
-	for (int pass = 0; pass < 2; pass++) {
-		cu = NULL;
-		while (dwarf_get_units(dw, cu, &cu, NULL, &type, &cudie, &subdie) == 0) {
-			if (type == DW_UT_skeleton && dwarf_tag(&subdie) == DW_TAG_compile_unit)
-				cudie = subdie;
-			else if (type != DW_UT_compile)
-				continue;
-			if ((pass == 1 || dwarf_haspc(&cudie, a) == 1) && find_in(&cudie, a, out, 0))
-				return true;
-		}
-	}
-	return false;
-}
-
-static Dwarf_Word inline_attr(Dwarf_Die *die)
-{
-	Dwarf_Attribute a;
-	Dwarf_Word v = DW_INL_not_inlined;
-
-	if (dwarf_attr(die, DW_AT_inline, &a) && dwarf_formudata(&a, &v))
-		v = DW_INL_not_inlined;
-	return v;
-}
-
-/* The unit DIE die belongs to (its address, an identity), and its source name. */
-static const void *unit_of(Dwarf_Die *die, char **name)
-{
-	Dwarf_Die cu;
-	const char *n;
-
-	if (!dwarf_diecu(die, &cu, NULL, NULL))
-		return NULL;
-	if (name && (n = dwarf_diename(&cu)))
-		*name = rel_path(&cu, n);
-	return cu.addr;
-}
-
 static void identify(struct walk *w, struct xs_copy_func *funcs)
 {
 	for (size_t i = 0; i < w->nid; i++) {
 		Dwarf_Die die, root;
 
 		w->id[i].entry = funcs[i].addr - w->obj->bias;
-		if (!subprogram_at(w->dw, w->id[i].entry, &die))
+		if (!xs_dwarf_subprogram_at(w->dw, w->id[i].entry, &die))
 			continue;
 		funcs[i].described = true;
-		w->id[i].root = root_of(&die, DW_AT_abstract_origin, &root);
-		if (is_external(&root))
-			w->id[i].ext_name = die_name(&root);
+		w->id[i].root = xs_die_root(&die, DW_AT_abstract_origin, &root);
+		if (xs_die_external(&root))
+			w->id[i].ext_name = xs_die_name(&root);
 		if (root.addr != die.addr)
-			w->id[i].inl = inline_attr(&root);
-		w->id[i].unit = unit_of(&die, &w->id[i].unit_name);
+			w->id[i].inl = xs_die_inline(&root);
+		w->id[i].unit = xs_die_unit(&die, &w->id[i].unit_name);
 		xs_debug("%s: %s is DIE %#llx (abstract %#llx)%s", w->obj->path, funcs[i].name,
 			 (unsigned long long)dwarf_dieoffset(&die),
 			 (unsigned long long)dwarf_dieoffset(&root),
@@ -584,7 +411,7 @@ static bool replaces_more_of(struct walk *w, const void *unit)
 
 		for (size_t i = 0; i < w->nid && !hidden; i++)
 			hidden = is_hidden(&w->id[i]) && w->id[i].entry == w->replaced[r];
-		if (!hidden && subprogram_at(w->dw, w->replaced[r], &die) && unit_of(&die, NULL) == unit)
+		if (!hidden && xs_dwarf_subprogram_at(w->dw, w->replaced[r], &die) && xs_die_unit(&die, NULL) == unit)
 			return true;
 	}
 	return false;
@@ -607,75 +434,46 @@ static void hidden_copies(struct walk *w)
 	}
 }
 
-/* --- opening the DWARF ------------------------------------------------------------- */
-
-static bool has_debug_info(Elf *elf)
-{
-	Elf_Scn *scn = NULL;
-	size_t shstrndx;
-
-	if (elf_getshdrstrndx(elf, &shstrndx))
-		return false;
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		const char *name;
-
-		if (gelf_getshdr(scn, &sh) && sh.sh_type != SHT_NOBITS && sh.sh_size &&
-		    (name = elf_strptr(elf, shstrndx, sh.sh_name)) &&
-		    (!strcmp(name, ".debug_info") || !strcmp(name, ".zdebug_info")))
-			return true;
-	}
-	return false;
-}
-
-/* Open obj's DWARF: 0 with *dw set, or with *dw NULL and out->no_dwarf saying why. */
-static int open_dwarf(struct xs_object *obj, struct xs_copies *out, int *fd, Elf **elf,
-		      Dwarf **dw)
-{
-	char *path = NULL, *tried = NULL;
-	int rc = xs_obj_elf_open(obj->open_path, fd, elf);
-
-	*dw = NULL;
-	if (rc)
-		return xs_fail(rc, "%s: cannot read %s", obj->path, obj->open_path);
-	if (has_debug_info(*elf)) {
-		path = strdup(obj->path);
-	} else {
-		xs_obj_elf_close(*fd, *elf);
-		*fd = -1;
-		*elf = NULL;
-		rc = xs_obj_debug_open(obj, obj->pid, has_debug_info, &path, fd, elf, &tried);
-		if (rc == -ENOENT) {
-			rc = asprintf(&out->no_dwarf, "no .debug_info in it, no debug file %s",
-				      tried ? tried : "(it has no build-id)") < 0 ? -ENOMEM : 0;
-			free(tried);
-			return rc ? xs_fail(rc, "%s: out of memory", obj->path) : 0;
-		}
-		free(tried);
-		if (rc)
-			return rc;
-	}
-	if (!path)
-		return xs_fail(-ENOMEM, "%s: out of memory", obj->path);
-	*dw = dwarf_begin_elf(*elf, DWARF_C_READ, NULL);
-	if (!*dw) {
-		rc = asprintf(&out->no_dwarf, "its DWARF in %s is unreadable (%s)", path,
-			      dwarf_errmsg(-1)) < 0 ? -ENOMEM : 0;
-		free(path);
-		return rc ? xs_fail(rc, "%s: out of memory", obj->path) : 0;
-	}
-	out->dwarf = path;
-	return 0;
-}
-
 /* --- clones by name ---------------------------------------------------------------- */
+
+/* GCC's suffixes for a copy of a function's body, each followed by ".N". */
+static const char *const copy_suffixes[] = {"constprop", "isra", "part", "clone", "specialized"};
+
+/*
+ * Whether what follows "sym." names a copy: a chain of those suffixes and
+ * their numbers, not ending in "cold" (a copy's cold part goes with the
+ * copy; "sym.cold" is the function's own, reached only from its body). Not
+ * ".localalias" (the same code), ".lto_priv" (a static renamed by LTO),
+ * ".omp_fn" (a body GOMP runs for it) or target clones.
+ */
+static bool is_copy_suffix(const char *rest)
+{
+	bool copy = false, cold = false;
+
+	while (*rest) {
+		size_t len = strcspn(rest, ".");
+		bool known = rest[0] >= '0' && rest[0] <= '9'; /* the counter of the part before */
+
+		if (!known) {
+			cold = len == 4 && !strncmp(rest, "cold", 4);
+			for (size_t i = 0; i < XS_ARRAY_SIZE(copy_suffixes); i++)
+				if (strlen(copy_suffixes[i]) == len && !strncmp(rest, copy_suffixes[i], len))
+					known = copy = true;
+			known = known || cold;
+		}
+		if (!known)
+			return false;
+		rest += len + (rest[len] == '.');
+	}
+	return copy && !cold;
+}
 
 struct by_name {
 	struct walk *w;
 	size_t func;
 };
 
-static int on_copy_symbol(void *ctx, const char *copy, uint64_t addr)
+static int on_suffixed(void *ctx, const char *copy, const char *suffix, uint64_t addr)
 {
 	struct by_name *b = ctx;
 	struct walk *w = b->w;
@@ -683,6 +481,8 @@ static int on_copy_symbol(void *ctx, const char *copy, uint64_t addr)
 	struct xs_copy c = {.kind = XS_COPY_CLONE, .func = b->func, .addr = addr};
 	Dwarf_Die die;
 
+	if (!is_copy_suffix(suffix))
+		return 0;
 	for (size_t i = 0; i < w->nreplaced; i++)
 		if (w->replaced[i] == a)
 			return 0;
@@ -690,7 +490,8 @@ static int on_copy_symbol(void *ctx, const char *copy, uint64_t addr)
 		if (w->clones[i].entry == a)
 			return 0; /* DWARF told of it (and its calls) already */
 	/* DWARF describes the code there as another function's: a namesake's clone. */
-	if (w->dw && subprogram_at(w->dw, a, &die) && clone_func(w, &die, DW_AT_abstract_origin) < 0)
+	if (w->dw && xs_dwarf_subprogram_at(w->dw, a, &die) &&
+	    clone_func(w, &die, DW_AT_abstract_origin) < 0)
 		return 0;
 	w->id[b->func].found++;
 	c.copy = strdup(copy);
@@ -719,9 +520,9 @@ int xs_copies_find(struct xs_object *obj, struct xs_copy_func *funcs, size_t nfu
 	struct walk *w = calloc(1, sizeof(*w));
 	Dwarf_Addr *rep = calloc(nreplaced ? nreplaced : 1, sizeof(*rep));
 	struct ident *id = calloc(nfuncs ? nfuncs : 1, sizeof(*id));
+	struct xs_debuginfo d = {.fd = -1};
 	long long t[5] = {xs_now_us()};
-	Elf *elf = NULL;
-	int fd = -1, rc;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (!w || !rep || !id) {
@@ -734,7 +535,8 @@ int xs_copies_find(struct xs_object *obj, struct xs_copy_func *funcs, size_t nfu
 			   .nreplaced = nreplaced, .out = out};
 	for (size_t i = 0; i < nfuncs; i++)
 		funcs[i].described = false;
-	rc = open_dwarf(obj, out, &fd, &elf, &w->dw);
+	rc = xs_debuginfo_open(obj, &d);
+	w->dw = d.dw;
 	t[1] = t[2] = t[3] = xs_now_us();
 	if (!rc && w->dw) {
 		identify(w, funcs);
@@ -747,7 +549,7 @@ int xs_copies_find(struct xs_object *obj, struct xs_copy_func *funcs, size_t nfu
 	for (size_t i = 0; !rc && i < nfuncs; i++) {
 		struct by_name b = {.w = w, .func = i};
 
-		rc = xs_object_each_copy_symbol(obj, funcs[i].name, on_copy_symbol, &b);
+		rc = xs_object_each_suffixed(obj, funcs[i].name, on_suffixed, &b);
 		if (rc == -ENOENT) /* no such name in .symtab: nothing to find */
 			rc = 0;
 	}
@@ -758,10 +560,15 @@ int xs_copies_find(struct xs_object *obj, struct xs_copy_func *funcs, size_t nfu
 	t[4] = xs_now_us();
 	xs_debug("%s: copies: open %lld us, own DIEs %lld us, walk %lld us, clone names %lld us",
 		 obj->path, t[1] - t[0], t[2] - t[1], t[3] - t[2], t[4] - t[3]);
+	if (!rc && d.dw) {
+		out->dwarf = d.path;
+		d.path = NULL;
+	} else if (!rc) {
+		out->no_dwarf = d.why;
+		d.why = NULL;
+	}
 out:
-	if (w && w->dw)
-		dwarf_end(w->dw);
-	xs_obj_elf_close(fd, elf);
+	xs_debuginfo_close(&d);
 	if (w)
 		free(w->clones);
 	for (size_t i = 0; id && i < nfuncs; i++)

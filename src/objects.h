@@ -87,17 +87,15 @@ void xs_object_free(struct xs_object *obj);
 int xs_object_func_at(struct xs_object *obj, uint64_t addr, const char **name, uint64_t *start);
 
 /*
- * Every .symtab function that GCC made as a copy of function `name` ("sym"
- * or "file.c#sym"): "sym.constprop.N", "sym.isra.N", "sym.part.N" (partial
- * inlining: the rest of the body, called from callers that inlined its
- * head), "sym.clone.N", "sym.specialized.N", and chains of these; not
- * "sym.cold" (the function's own cold part), ".localalias" (an alias of the
- * function itself) or ".lto_priv" (a renamed static). A file-qualified name
- * takes only the copies of that file. fn gets each copy's name and runtime
+ * Every .symtab function named "sym.SUFFIX" for function `name` ("sym", or
+ * "file.c#sym": then only the locals of that file), in symbol-table order:
+ * what GCC calls its copies (sym.constprop.0, sym.part.1, ...) and its own
+ * parts (sym.cold). fn gets the whole name, the suffix and the runtime
  * address; a non-zero return stops the walk and is returned.
  */
-int xs_object_each_copy_symbol(struct xs_object *obj, const char *name,
-			       int (*fn)(void *ctx, const char *copy, uint64_t addr), void *ctx);
+int xs_object_each_suffixed(struct xs_object *obj, const char *name,
+			    int (*fn)(void *ctx, const char *sym, const char *suffix, uint64_t addr),
+			    void *ctx);
 
 /* Build-id of an ELF file on disk. */
 int xs_file_build_id(const char *path, struct xs_build_id *out);

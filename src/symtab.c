@@ -652,7 +652,7 @@ out:
 	return rc;
 }
 
-/* --- by address, and GCC's copies ------------------------------------------------------ */
+/* --- by address, and by suffix ------------------------------------------------------ */
 
 static int by_value(const void *a, const void *b, void *set)
 {
@@ -746,36 +746,9 @@ int xs_object_func_at(struct xs_object *obj, uint64_t addr, const char **name, u
 	return -ENOENT;
 }
 
-/* GCC's suffixes for a copy of a function's body, each followed by ".N". */
-static const char *const copy_suffixes[] = {"constprop", "isra", "part", "clone", "specialized"};
-
-/* Whether rest (what follows "sym.") names a copy: suffix[.N] chains, not ending in cold. */
-static bool is_copy_suffix(const char *rest)
-{
-	bool copy = false, cold = false;
-
-	while (*rest) {
-		size_t len = strcspn(rest, ".");
-		bool known = false;
-
-		if (rest[0] >= '0' && rest[0] <= '9') {
-			known = true; /* the counter of the part before */
-		} else {
-			cold = len == 4 && !strncmp(rest, "cold", 4);
-			for (size_t i = 0; i < XS_ARRAY_SIZE(copy_suffixes); i++)
-				if (strlen(copy_suffixes[i]) == len && !strncmp(rest, copy_suffixes[i], len))
-					known = copy = true;
-			known = known || cold;
-		}
-		if (!known) /* .localalias, .lto_priv, .omp_fn, a target clone, ... */
-			return false;
-		rest += len + (rest[len] == '.');
-	}
-	return copy && !cold; /* a copy's cold part goes with the copy */
-}
-
-int xs_object_each_copy_symbol(struct xs_object *obj, const char *name,
-			       int (*fn)(void *ctx, const char *copy, uint64_t addr), void *ctx)
+int xs_object_each_suffixed(struct xs_object *obj, const char *name,
+			    int (*fn)(void *ctx, const char *sym, const char *suffix, uint64_t addr),
+			    void *ctx)
 {
 	struct xs_symtab *st = symtab_of(obj);
 	struct query q;
@@ -793,11 +766,9 @@ int xs_object_each_copy_symbol(struct xs_object *obj, const char *name,
 		const struct xs_sym *e = &st->full.v[i];
 
 		if (!is_code(e) || strncmp(e->name, q.sym, len) || e->name[len] != '.' ||
-		    !is_copy_suffix(e->name + len + 1))
+		    !e->name[len + 1] || (q.file && !file_matches(e->file, q.file)))
 			continue;
-		if (q.file && !file_matches(e->file, q.file))
-			continue;
-		rc = fn(ctx, e->name, runtime_addr(obj, e));
+		rc = fn(ctx, e->name, e->name + len + 1, runtime_addr(obj, e));
 	}
 	free(q.buf);
 	return rc;

@@ -333,12 +333,14 @@ struct names {
 	char seen[512];
 };
 
-static int collect(void *ctx, const char *copy, uint64_t addr)
+static int collect(void *ctx, const char *sym, const char *suffix, uint64_t addr)
 {
 	struct names *n = ctx;
 
 	(void)addr;
-	strncat(n->seen, copy, sizeof(n->seen) - strlen(n->seen) - 2);
+	if (strncmp(sym, "f.", 2) || strcmp(sym + 2, suffix))
+		strcat(n->seen, "(bad suffix) ");
+	strncat(n->seen, sym, sizeof(n->seen) - strlen(n->seen) - 2);
 	strcat(n->seen, " ");
 	return 0;
 }
@@ -349,18 +351,19 @@ static void test_names(void)
 	struct xs_symbol_info si = {0};
 	struct names n = {{0}};
 	const char *name = NULL;
+	struct found fd;
 	uint64_t start = 0;
-	char path[256];
+	char path[256], seen[512] = "";
 	int rc;
 
 	snprintf(path, sizeof(path), "%s/names", dir);
 	rc = xs_object_open_file(path, &obj);
 	if (!rc)
-		rc = xs_object_each_copy_symbol(obj, "f", collect, &n);
-	check(rc == 0 && !strcmp(n.seen, "f.constprop.0 f.isra.1 f.part.2 f.constprop.0.isra.0 "),
-	      "copies of f by name: '%s' (not .cold, .localalias, .lto_priv, fx.*)", n.seen);
+		rc = xs_object_each_suffixed(obj, "f", collect, &n);
+	check(rc == 0 && !strcmp(n.seen, "f.localalias f.constprop.0 f.isra.1 f.part.2 f.constprop.0.isra.0 f.cold f.constprop.0.cold f.lto_priv.0 "),
+	      "f.* in .symtab: '%s' (not fx.*)", n.seen);
 	n.seen[0] = '\0';
-	rc = xs_object_each_copy_symbol(obj, "names.c#f", collect, &n);
+	rc = xs_object_each_suffixed(obj, "names.c#f", collect, &n);
 	check(rc == 0 && strstr(n.seen, "f.isra.1"), "file-qualified: the locals of names.c: '%s'",
 	      n.seen);
 	if (!rc)
@@ -373,6 +376,17 @@ static void test_names(void)
 	check(rc == -ENOENT, "no function far away: -ENOENT (%d)", rc);
 	xs_object_free(obj);
 	xs_error_clear();
+
+	/* Which of them are copies (no DWARF here: by name only). */
+	find(&fd, "names", 1, (const char *[]){"f", NULL});
+	for (size_t i = 0; i < fd.c.n; i++) {
+		strncat(seen, fd.c.v[i].kind == XS_COPY_CLONE ? fd.c.v[i].copy : "(not a clone)",
+			sizeof(seen) - strlen(seen) - 2);
+		strcat(seen, " ");
+	}
+	check(!strcmp(seen, "f.constprop.0 f.isra.1 f.part.2 f.constprop.0.isra.0 "),
+	      "copies of f: '%s' (not .localalias, .cold, .lto_priv)", seen);
+	done(&fd);
 }
 
 int main(void)
