@@ -16,19 +16,20 @@
 #include "debuginfo.h"
 #include "error.h"
 
-#define MAX_DEPTH 256       /* nested DIEs followed (hostile DWARF) */
-#define MAX_KEPT 4096       /* copies kept in out->v; past it only counted */
-#define MAX_VIA 4           /* inlined-through functions named */
+#define MAX_DEPTH 256  /* nested DIEs followed (hostile DWARF) */
+#define MAX_KEPT  4096 /* copies kept in out->v; past it only counted */
+#define MAX_VIA	  4    /* inlined-through functions named */
 
 /* What identifies one function in DWARF. */
 struct ident {
-	const void *root;     /* its abstract DIE (or its only, concrete one); NULL: not described */
-	const char *ext_name; /* external: its instances in other units (C99 inline) match by name */
-	Dwarf_Addr entry;     /* link-time entry */
-	Dwarf_Word inl;       /* DW_AT_inline of its abstract DIE (DW_INL_not_inlined if none) */
-	const void *unit;     /* the unit of its concrete DIE */
-	char *unit_name;      /* and its source file */
-	size_t found;         /* instances and clones seen, kept or not */
+	const void *root; /* its abstract DIE (or its only, concrete one); NULL: not described */
+	const char
+	    *ext_name;	  /* external: its instances in other units (C99 inline) match by name */
+	Dwarf_Addr entry; /* link-time entry */
+	Dwarf_Word inl;	  /* DW_AT_inline of its abstract DIE (DW_INL_not_inlined if none) */
+	const void *unit; /* the unit of its concrete DIE */
+	char *unit_name;  /* and its source file */
+	size_t found;	  /* instances and clones seen, kept or not */
 };
 
 /* A concrete instance of a function at another address: a clone. */
@@ -194,7 +195,8 @@ static void on_inlined(struct walk *w, Dwarf_Die *die)
 		return;
 	}
 	/* No code of its own: folded into its caller's, which still holds the old result. */
-	if (!xs_die_code_addr(die, &pc) && (caller < 0 || !xs_die_code_addr(&w->scope[caller], &pc)))
+	if (!xs_die_code_addr(die, &pc) &&
+	    (caller < 0 || !xs_die_code_addr(&w->scope[caller], &pc)))
 		pc = 0;
 	c.func = (size_t)f;
 	c.addr = pc ? pc + w->obj->bias : 0;
@@ -220,8 +222,8 @@ static struct clone *clone_of(struct walk *w, Dwarf_Die *die, size_t func)
 	w->clones = v;
 	w->id[func].found++;
 	xs_die_code_addr(die, &pc);
-	v[w->nclones] = (struct clone){.die = die->addr, .entry = pc, .func = func,
-				       .replaced = covers_replaced(w, die)};
+	v[w->nclones] = (struct clone){
+	    .die = die->addr, .entry = pc, .func = func, .replaced = covers_replaced(w, die)};
 	return &v[w->nclones++];
 }
 
@@ -265,8 +267,8 @@ static void on_subprogram(struct walk *w, Dwarf_Die *die)
 
 static void on_call_site(struct walk *w, Dwarf_Die *die)
 {
-	unsigned attr = dwarf_hasattr(die, DW_AT_call_origin) ? DW_AT_call_origin
-							       : DW_AT_abstract_origin;
+	unsigned attr =
+	    dwarf_hasattr(die, DW_AT_call_origin) ? DW_AT_call_origin : DW_AT_abstract_origin;
 	struct xs_copy c = {.kind = XS_COPY_CALL};
 	Dwarf_Attribute a;
 	Dwarf_Die callee;
@@ -275,7 +277,8 @@ static void on_call_site(struct walk *w, Dwarf_Die *die)
 	int f, caller;
 
 	if (!dwarf_attr(die, attr, &a) || !dwarf_formref_die(&a, &callee) ||
-	    !xs_die_code_addr(&callee, &entry) || (f = clone_func(w, &callee, DW_AT_abstract_origin)) < 0)
+	    !xs_die_code_addr(&callee, &entry) ||
+	    (f = clone_func(w, &callee, DW_AT_abstract_origin)) < 0)
 		return; /* a call to a declaration, to the function itself, to another */
 	cl = clone_of(w, &callee, (size_t)f);
 	if (!cl)
@@ -411,7 +414,8 @@ static bool replaces_more_of(struct walk *w, const void *unit)
 
 		for (size_t i = 0; i < w->nid && !hidden; i++)
 			hidden = is_hidden(&w->id[i]) && w->id[i].entry == w->replaced[r];
-		if (!hidden && xs_dwarf_subprogram_at(w->dw, w->replaced[r], &die) && xs_die_unit(&die, NULL) == unit)
+		if (!hidden && xs_dwarf_subprogram_at(w->dw, w->replaced[r], &die) &&
+		    xs_die_unit(&die, NULL) == unit)
 			return true;
 	}
 	return false;
@@ -424,7 +428,8 @@ static void hidden_copies(struct walk *w)
 {
 	for (size_t i = 0; i < w->nid && !w->rc; i++) {
 		struct ident *id = &w->id[i];
-		struct xs_copy c = {.kind = XS_COPY_HIDDEN, .func = i, .addr = id->entry + w->obj->bias};
+		struct xs_copy c = {
+		    .kind = XS_COPY_HIDDEN, .func = i, .addr = id->entry + w->obj->bias};
 
 		if (!is_hidden(id))
 			continue;
@@ -457,7 +462,8 @@ static bool is_copy_suffix(const char *rest)
 		if (!known) {
 			cold = len == 4 && !strncmp(rest, "cold", 4);
 			for (size_t i = 0; i < XS_ARRAY_SIZE(copy_suffixes); i++)
-				if (strlen(copy_suffixes[i]) == len && !strncmp(rest, copy_suffixes[i], len))
+				if (strlen(copy_suffixes[i]) == len &&
+				    !strncmp(rest, copy_suffixes[i], len))
 					known = copy = true;
 			known = known || cold;
 		}
@@ -526,13 +532,18 @@ int xs_copies_find(struct xs_object *obj, struct xs_copy_func *funcs, size_t nfu
 
 	memset(out, 0, sizeof(*out));
 	if (!w || !rep || !id) {
-		rc = xs_fail(-ENOMEM, "%s: out of memory looking for copies of functions", obj->path);
+		rc = xs_fail(-ENOMEM, "%s: out of memory looking for copies of functions",
+			     obj->path);
 		goto out;
 	}
 	for (size_t i = 0; i < nreplaced; i++)
 		rep[i] = replaced[i] - obj->bias;
-	*w = (struct walk){.obj = obj, .id = id, .nid = nfuncs, .replaced = rep,
-			   .nreplaced = nreplaced, .out = out};
+	*w = (struct walk){.obj = obj,
+			   .id = id,
+			   .nid = nfuncs,
+			   .replaced = rep,
+			   .nreplaced = nreplaced,
+			   .out = out};
 	for (size_t i = 0; i < nfuncs; i++)
 		funcs[i].described = false;
 	rc = xs_debuginfo_open(obj, &d);

@@ -17,7 +17,7 @@
 #include "objects_priv.h"
 
 #define MAX_ORIGIN_HOPS 8 /* DW_AT_abstract_origin chain (LTO makes two) */
-#define MAX_NESTING 8     /* namespaces searched for a subprogram */
+#define MAX_NESTING	8 /* namespaces searched for a subprogram */
 
 /* --- opening ------------------------------------------------------------------------ */
 
@@ -60,7 +60,9 @@ int xs_debuginfo_open(struct xs_object *obj, struct xs_debuginfo *d)
 				       &tried);
 		if (rc == -ENOENT)
 			rc = asprintf(&d->why, "no .debug_info in it, no debug file %s",
-				      tried ? tried : "(it has no build-id)") < 0 ? -ENOMEM : 0;
+				      tried ? tried : "(it has no build-id)") < 0
+				 ? -ENOMEM
+				 : 0;
 		free(tried);
 		if (rc || !d->path)
 			return rc ? xs_fail(rc, "%s: out of memory", obj->path) : 0;
@@ -68,8 +70,8 @@ int xs_debuginfo_open(struct xs_object *obj, struct xs_debuginfo *d)
 	if (!d->path)
 		return xs_fail(-ENOMEM, "%s: out of memory", obj->path);
 	d->dw = dwarf_begin_elf(d->elf, DWARF_C_READ, NULL);
-	if (!d->dw && asprintf(&d->why, "its DWARF in %s is unreadable (%s)", d->path,
-			       dwarf_errmsg(-1)) < 0)
+	if (!d->dw &&
+	    asprintf(&d->why, "its DWARF in %s is unreadable (%s)", d->path, dwarf_errmsg(-1)) < 0)
 		return xs_fail(-ENOMEM, "%s: out of memory", obj->path);
 	return 0;
 }
@@ -206,7 +208,8 @@ static bool find_in(Dwarf_Die *parent, Dwarf_Addr a, Dwarf_Die *out, int depth)
 			*out = c;
 			return true;
 		}
-		if ((tag == DW_TAG_namespace || tag == DW_TAG_module) && find_in(&c, a, out, depth + 1))
+		if ((tag == DW_TAG_namespace || tag == DW_TAG_module) &&
+		    find_in(&c, a, out, depth + 1))
 			return true;
 	} while (dwarf_siblingof(&c, &c) == 0);
 	return false;
@@ -229,7 +232,8 @@ bool xs_dwarf_subprogram_at(Dwarf *dw, Dwarf_Addr a, Dwarf_Die *out)
 				cudie = subdie;
 			else if (type != DW_UT_compile)
 				continue;
-			if ((pass == 1 || dwarf_haspc(&cudie, a) == 1) && find_in(&cudie, a, out, 0))
+			if ((pass == 1 || dwarf_haspc(&cudie, a) == 1) &&
+			    find_in(&cudie, a, out, 0))
 				return true;
 		}
 	}

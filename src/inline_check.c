@@ -50,19 +50,22 @@ static void print_copy(const char *func, const struct xs_copy *c, bool warn)
 	switch (c->kind) {
 	case XS_COPY_INLINED:
 		if (c->via)
-			xs_note("%s%s: inlined into %s (through %s) at %s: that copy keeps the old code",
-				w, func, holder, clean(c->via, via, sizeof(via)), at);
+			xs_note(
+			    "%s%s: inlined into %s (through %s) at %s: that copy keeps the old code",
+			    w, func, holder, clean(c->via, via, sizeof(via)), at);
 		else
-			xs_note("%s%s: inlined into %s at %s: that copy keeps the old code", w, func,
-				holder, at);
+			xs_note("%s%s: inlined into %s at %s: that copy keeps the old code", w,
+				func, holder, at);
 		break;
 	case XS_COPY_CALL:
 		if (c->via)
-			xs_note("%s%s: %s (through %s) calls %s, a copy of it, at %s: that call keeps the old code",
-				w, func, holder, clean(c->via, via, sizeof(via)), copy, at);
+			xs_note(
+			    "%s%s: %s (through %s) calls %s, a copy of it, at %s: that call keeps the old code",
+			    w, func, holder, clean(c->via, via, sizeof(via)), copy, at);
 		else
-			xs_note("%s%s: %s calls %s, a copy of it, at %s: that call keeps the old code",
-				w, func, holder, copy, at);
+			xs_note(
+			    "%s%s: %s calls %s, a copy of it, at %s: that call keeps the old code",
+			    w, func, holder, copy, at);
 		break;
 	case XS_COPY_CLONE:
 		xs_note("%s%s: %s at %#llx is a copy of it that keeps the old code", w, func, copy,
@@ -71,11 +74,13 @@ static void print_copy(const char *func, const struct xs_copy *c, bool warn)
 	case XS_COPY_HIDDEN:
 		clean(c->file, holder, sizeof(holder));
 		if (c->maybe)
-			xs_note("warning: %s: GCC inlined it in %s where DWARF shows no caller (folded into the caller's code): the payload replaces other functions of %s: make sure they are all those callers",
-				func, holder, holder);
+			xs_note(
+			    "warning: %s: GCC inlined it in %s where DWARF shows no caller (folded into the caller's code): the payload replaces other functions of %s: make sure they are all those callers",
+			    func, holder, holder);
 		else
-			xs_note("%s%s: GCC inlined it in %s where DWARF shows no caller (folded into the caller's code, a constant result say): its callers in %s keep the old code",
-				w, func, holder, holder);
+			xs_note(
+			    "%s%s: GCC inlined it in %s where DWARF shows no caller (folded into the caller's code, a constant result say): its callers in %s keep the old code",
+			    w, func, holder, holder);
 		break;
 	}
 }
@@ -126,11 +131,13 @@ static void warn_blind(const struct xs_object *obj, const struct xs_copies *cs,
 	if (!k)
 		return;
 	if (!cs->dwarf)
-		xs_note("warning: %s: %s: cannot see where %s %s inlined (build it with -g, or install its debug file)",
-			obj->path, cs->no_dwarf, list, k > 1 ? "were" : "was");
+		xs_note(
+		    "warning: %s: %s: cannot see where %s %s inlined (build it with -g, or install its debug file)",
+		    obj->path, cs->no_dwarf, list, k > 1 ? "were" : "was");
 	else
-		xs_note("warning: %s: its DWARF (%s) does not describe %s (assembly, or built without -g?): cannot see where %s inlined",
-			obj->path, cs->dwarf, list, k > 1 ? "they were" : "it was");
+		xs_note(
+		    "warning: %s: its DWARF (%s) does not describe %s (assembly, or built without -g?): cannot see where %s inlined",
+		    obj->path, cs->dwarf, list, k > 1 ? "they were" : "it was");
 }
 
 int xs_inline_check(struct xs_object *obj, const char *who, const char *const *names,
@@ -156,16 +163,18 @@ int xs_inline_check(struct xs_object *obj, const char *who, const char *const *n
 		free(funcs);
 		return rc;
 	}
-	xs_debug("payload %s: copies check of %zu function(s) in %s: %zu copies, %zu in replaced code, DWARF %s, %lld us",
-		 who, n, obj->path, cs.n + cs.more, cs.skipped, cs.dwarf ? cs.dwarf : "none",
-		 xs_now_us() - t0);
+	xs_debug(
+	    "payload %s: copies check of %zu function(s) in %s: %zu copies, %zu in replaced code, DWARF %s, %lld us",
+	    who, n, obj->path, cs.n + cs.more, cs.skipped, cs.dwarf ? cs.dwarf : "none",
+	    xs_now_us() - t0);
 	warn_blind(obj, &cs, funcs, n);
 	count = print_copies(&cs, names, n, allow);
 	if (count && !allow)
-		rc = xs_fail(-EOPNOTSUPP,
-			     "payload %s: %zu cop%s of the old code stay%s in place (listed above): replace %s too, or pass --allow-inlined to go on knowingly",
-			     who, count, count > 1 ? "ies" : "y", count > 1 ? "" : "s",
-			     count > 1 ? "the functions holding them" : "the function holding it");
+		rc = xs_fail(
+		    -EOPNOTSUPP,
+		    "payload %s: %zu cop%s of the old code stay%s in place (listed above): replace %s too, or pass --allow-inlined to go on knowingly",
+		    who, count, count > 1 ? "ies" : "y", count > 1 ? "" : "s",
+		    count > 1 ? "the functions holding them" : "the function holding it");
 	xs_copies_free(&cs);
 	free(funcs);
 	return rc;

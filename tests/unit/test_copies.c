@@ -22,102 +22,101 @@ static char dir[64];
 
 /* checksum() is inlined into serve(), through mid() into top(), and through
  * both into main(). */
-static const char srv_c[] =
-	"#include <stdio.h>\n"
-	"int checksum(const char *s, int n)\n"
-	"{\n"
-	"	int sum = 0;\n"
-	"	for (int i = 0; i <= n; i++)\n"
-	"		sum += s[i];\n"
-	"	return sum;\n"
-	"}\n"
-	"void serve(const char *b, int n)\n"
-	"{\n"
-	"	printf(\"%d\\n\", checksum(b, n)); /* line 11 */\n"
-	"}\n"
-	"static void mid(const char *b, int n)\n"
-	"{\n"
-	"	printf(\"mid %d\\n\", checksum(b, n)); /* line 15 */\n"
-	"}\n"
-	"void top(const char *b, int n)\n"
-	"{\n"
-	"	mid(b, n);\n"
-	"}\n"
-	"__attribute__((noipa)) int plain(int x)\n"
-	"{\n"
-	"	return x * 3 + 7;\n"
-	"}\n"
-	"int main(int argc, char **argv)\n"
-	"{\n"
-	"	serve(argv[0], argc);\n"
-	"	top(argv[0], argc);\n"
-	"	return plain(argc);\n"
-	"}\n";
+static const char srv_c[] = "#include <stdio.h>\n"
+			    "int checksum(const char *s, int n)\n"
+			    "{\n"
+			    "	int sum = 0;\n"
+			    "	for (int i = 0; i <= n; i++)\n"
+			    "		sum += s[i];\n"
+			    "	return sum;\n"
+			    "}\n"
+			    "void serve(const char *b, int n)\n"
+			    "{\n"
+			    "	printf(\"%d\\n\", checksum(b, n)); /* line 11 */\n"
+			    "}\n"
+			    "static void mid(const char *b, int n)\n"
+			    "{\n"
+			    "	printf(\"mid %d\\n\", checksum(b, n)); /* line 15 */\n"
+			    "}\n"
+			    "void top(const char *b, int n)\n"
+			    "{\n"
+			    "	mid(b, n);\n"
+			    "}\n"
+			    "__attribute__((noipa)) int plain(int x)\n"
+			    "{\n"
+			    "	return x * 3 + 7;\n"
+			    "}\n"
+			    "int main(int argc, char **argv)\n"
+			    "{\n"
+			    "	serve(argv[0], argc);\n"
+			    "	top(argv[0], argc);\n"
+			    "	return plain(argc);\n"
+			    "}\n";
 
 /* Built -O2 -fipa-cp-clone (-O3 does it too): main calls scale.constprop.0 and
  * pick.constprop.0.isra.0. */
 static const char clones_c[] =
-	"#include <stdio.h>\n"
-	"struct big { int a, b, c, d[16]; };\n"
-	"volatile int in = 5;\n"
-	"__attribute__((noinline)) int scale(int x, int k) { return x * k + (x >> 3) * k; }\n"
-	"__attribute__((noinline)) int pick(struct big *s, int unused) { return s->a * 7 + in; }\n"
-	"int main(void)\n"
-	"{\n"
-	"	struct big b = {.a = 2};\n"
-	"	for (int i = 0; i < 1000; i++) {\n"
-	"		b.a = in;\n"
-	"		printf(\"%d %d %d\\n\", scale(in, 3), scale(in + 1, 3), pick(&b, 0)); /* line 11 */\n"
-	"	}\n"
-	"	return 0;\n"
-	"}\n";
+    "#include <stdio.h>\n"
+    "struct big { int a, b, c, d[16]; };\n"
+    "volatile int in = 5;\n"
+    "__attribute__((noinline)) int scale(int x, int k) { return x * k + (x >> 3) * k; }\n"
+    "__attribute__((noinline)) int pick(struct big *s, int unused) { return s->a * 7 + in; }\n"
+    "int main(void)\n"
+    "{\n"
+    "	struct big b = {.a = 2};\n"
+    "	for (int i = 0; i < 1000; i++) {\n"
+    "		b.a = in;\n"
+    "		printf(\"%d %d %d\\n\", scale(in, 3), scale(in + 1, 3), pick(&b, 0)); /* line 11 */\n"
+    "	}\n"
+    "	return 0;\n"
+    "}\n";
 
 /* Partial inlining: lookup()'s head inlined into main, its body lookup.part.0. */
 static const char part_c[] =
-	"#include <stdio.h>\n"
-	"volatile int in = 5;\n"
-	"int table[64];\n"
-	"int lookup(int k)\n"
-	"{\n"
-	"	if (__builtin_expect(k < 64, 1))\n"
-	"		return table[k];\n"
-	"	int r = 0;\n"
-	"	for (int i = 0; i < k; i++) { r += i * in; r ^= r >> 3; printf(\"%d\\n\", r); }\n"
-	"	for (int i = 0; i < k; i++) { r += i * in; r ^= r >> 5; printf(\"%d\\n\", r); }\n"
-	"	return r;\n"
-	"}\n"
-	"int main(void)\n"
-	"{\n"
-	"	int s = 0;\n"
-	"	for (int i = 0; i < 100; i++)\n"
-	"		s += lookup(in + i) + lookup(in * i); /* line 17 */\n"
-	"	printf(\"%d\\n\", s);\n"
-	"	return 0;\n"
-	"}\n";
+    "#include <stdio.h>\n"
+    "volatile int in = 5;\n"
+    "int table[64];\n"
+    "int lookup(int k)\n"
+    "{\n"
+    "	if (__builtin_expect(k < 64, 1))\n"
+    "		return table[k];\n"
+    "	int r = 0;\n"
+    "	for (int i = 0; i < k; i++) { r += i * in; r ^= r >> 3; printf(\"%d\\n\", r); }\n"
+    "	for (int i = 0; i < k; i++) { r += i * in; r ^= r >> 5; printf(\"%d\\n\", r); }\n"
+    "	return r;\n"
+    "}\n"
+    "int main(void)\n"
+    "{\n"
+    "	int s = 0;\n"
+    "	for (int i = 0; i < 100; i++)\n"
+    "		s += lookup(in + i) + lookup(in * i); /* line 17 */\n"
+    "	printf(\"%d\\n\", s);\n"
+    "	return 0;\n"
+    "}\n";
 
 /* Inlined and folded into constants: no DW_TAG_inlined_subroutine is left. */
 static const char fold_c[] =
-	"#include <stdio.h>\n"
-	"int twice(int x) { return x * 2 + 1; }\n"
-	"int use_const(void) { return twice(20); }\n"
-	"int use_fold(int x) { return twice(x) + 1; }\n"
-	"int main(int c, char **v) { (void)v; printf(\"%d %d\\n\", use_const(), use_fold(c)); return 0; }\n";
+    "#include <stdio.h>\n"
+    "int twice(int x) { return x * 2 + 1; }\n"
+    "int use_const(void) { return twice(20); }\n"
+    "int use_fold(int x) { return twice(x) + 1; }\n"
+    "int main(int c, char **v) { (void)v; printf(\"%d %d\\n\", use_const(), use_fold(c)); return 0; }\n";
 
 /* Symbol names only: which count as copies of f. */
 static const char names_s[] =
-	"\t.section .note.GNU-stack,\"\",@progbits\n\t.text\n"
-	"\t.file \"names.c\"\n"
-	"\t.globl f\n\t.type f,@function\nf:\n"
-	"\t.type f.localalias,@function\nf.localalias:\n\tret\n\t.size f,1\n\t.size f.localalias,1\n"
-	"\t.type f.constprop.0,@function\nf.constprop.0:\tret\n\t.size f.constprop.0,1\n"
-	"\t.type f.isra.1,@function\nf.isra.1:\tret\n\t.size f.isra.1,1\n"
-	"\t.type f.part.2,@function\nf.part.2:\tret\n\t.size f.part.2,1\n"
-	"\t.type f.constprop.0.isra.0,@function\nf.constprop.0.isra.0:\tret\n\t.size f.constprop.0.isra.0,1\n"
-	"\t.type f.cold,@function\nf.cold:\tret\n\t.size f.cold,1\n"
-	"\t.type f.constprop.0.cold,@function\nf.constprop.0.cold:\tret\n\t.size f.constprop.0.cold,1\n"
-	"\t.type f.lto_priv.0,@function\nf.lto_priv.0:\tret\n\t.size f.lto_priv.0,1\n"
-	"\t.type fx.constprop.0,@function\nfx.constprop.0:\tret\n\t.size fx.constprop.0,1\n"
-	"\t.globl main\n\t.type main,@function\nmain:\txorl %eax, %eax\n\tret\n\t.size main,3\n";
+    "\t.section .note.GNU-stack,\"\",@progbits\n\t.text\n"
+    "\t.file \"names.c\"\n"
+    "\t.globl f\n\t.type f,@function\nf:\n"
+    "\t.type f.localalias,@function\nf.localalias:\n\tret\n\t.size f,1\n\t.size f.localalias,1\n"
+    "\t.type f.constprop.0,@function\nf.constprop.0:\tret\n\t.size f.constprop.0,1\n"
+    "\t.type f.isra.1,@function\nf.isra.1:\tret\n\t.size f.isra.1,1\n"
+    "\t.type f.part.2,@function\nf.part.2:\tret\n\t.size f.part.2,1\n"
+    "\t.type f.constprop.0.isra.0,@function\nf.constprop.0.isra.0:\tret\n\t.size f.constprop.0.isra.0,1\n"
+    "\t.type f.cold,@function\nf.cold:\tret\n\t.size f.cold,1\n"
+    "\t.type f.constprop.0.cold,@function\nf.constprop.0.cold:\tret\n\t.size f.constprop.0.cold,1\n"
+    "\t.type f.lto_priv.0,@function\nf.lto_priv.0:\tret\n\t.size f.lto_priv.0,1\n"
+    "\t.type fx.constprop.0,@function\nfx.constprop.0:\tret\n\t.size fx.constprop.0,1\n"
+    "\t.globl main\n\t.type main,@function\nmain:\txorl %eax, %eax\n\tret\n\t.size main,3\n";
 
 static int write_file(const char *name, const char *text)
 {
@@ -155,14 +154,15 @@ static int build_all(void)
 	    write_file("part.c", part_c) || write_file("fold.c", fold_c) ||
 	    write_file("names.s", names_s))
 		return -1;
-	return run("cd %s && gcc -O2 -g srv.c -o srv && gcc -O2 -fipa-cp-clone -g clones.c -o clones && "
-		   "gcc -O2 -g part.c -o part && gcc -O2 -g fold.c -o fold && "
-		   "gcc -nostdlib -no-pie -Wl,-e,main names.s -o names && "
-		   "objcopy --strip-debug clones clones_nodebug && "
-		   "objcopy --only-keep-debug srv srv.debug && objcopy --strip-debug srv srv_stripped && "
-		   "id=$(readelf -n srv | sed -n 's/.*Build ID: //p') && mkdir -p dbg/.build-id/${id%%${id#??}} && "
-		   "cp srv.debug dbg/.build-id/${id%%${id#??}}/${id#??}.debug",
-		   dir);
+	return run(
+	    "cd %s && gcc -O2 -g srv.c -o srv && gcc -O2 -fipa-cp-clone -g clones.c -o clones && "
+	    "gcc -O2 -g part.c -o part && gcc -O2 -g fold.c -o fold && "
+	    "gcc -nostdlib -no-pie -Wl,-e,main names.s -o names && "
+	    "objcopy --strip-debug clones clones_nodebug && "
+	    "objcopy --only-keep-debug srv srv.debug && objcopy --strip-debug srv srv_stripped && "
+	    "id=$(readelf -n srv | sed -n 's/.*Build ID: //p') && mkdir -p dbg/.build-id/${id%%${id#??}} && "
+	    "cp srv.debug dbg/.build-id/${id%%${id#??}}/${id#??}.debug",
+	    dir);
 }
 
 /* --- looking --------------------------------------------------------------------- */
@@ -199,7 +199,8 @@ static void find(struct found *fd, const char *prog, size_t nfunc, const char *n
 		const struct xs_copy *c = &fd->c.v[i];
 
 		printf("#   %s: kind %d holder %s via %s copy %s at %s:%u%s\n", fd->f[c->func].name,
-		       c->kind, c->holder, c->via, c->copy, c->file, c->line, c->maybe ? " (maybe)" : "");
+		       c->kind, c->holder, c->via, c->copy, c->file, c->line,
+		       c->maybe ? " (maybe)" : "");
 	}
 }
 
@@ -236,7 +237,8 @@ static void test_inlined(void)
 	check(c && c->file && !strcmp(c->file, "srv.c") && !c->via,
 	      "checksum: inlined into serve at srv.c:11");
 	c = has(&fd, XS_COPY_INLINED, "top", NULL, 15);
-	check(c && c->via && !strcmp(c->via, "mid"), "checksum: inlined into top through mid at srv.c:15");
+	check(c && c->via && !strcmp(c->via, "mid"),
+	      "checksum: inlined into top through mid at srv.c:15");
 	c = has(&fd, XS_COPY_INLINED, "main", NULL, 15);
 	check(c && c->via && !strcmp(c->via, "mid, top"),
 	      "checksum: inlined into main through mid, top at srv.c:15");
@@ -269,7 +271,8 @@ static void test_clones(void)
 
 	/* The clone replaced too: that call goes. */
 	find(&fd, "clones", 1, (const char *[]){"scale", "scale.constprop.0", NULL});
-	check(fd.c.n == 0 && fd.c.skipped >= 1, "scale with its clone replaced: no copy (%zu)", fd.c.n);
+	check(fd.c.n == 0 && fd.c.skipped >= 1, "scale with its clone replaced: no copy (%zu)",
+	      fd.c.n);
 	done(&fd);
 
 	/* Without DWARF the clones are still seen by name. */
@@ -278,7 +281,7 @@ static void test_clones(void)
 	      "clones_nodebug: no DWARF, says which debug file it looked for: %s",
 	      fd.c.no_dwarf ? fd.c.no_dwarf : "(null)");
 	check(has(&fd, XS_COPY_CLONE, NULL, "scale.constprop.0", 0) &&
-		      has(&fd, XS_COPY_CLONE, NULL, "pick.constprop.0.isra.0", 0) && fd.c.n == 2,
+		  has(&fd, XS_COPY_CLONE, NULL, "pick.constprop.0.isra.0", 0) && fd.c.n == 2,
 	      "clones_nodebug: both clones by name (%zu)", fd.c.n);
 	check(!fd.f[0].described && !fd.f[1].described, "clones_nodebug: nothing described");
 	done(&fd);
@@ -291,8 +294,9 @@ static void test_part(void)
 	find(&fd, "part", 1, (const char *[]){"lookup", NULL});
 	check(has(&fd, XS_COPY_INLINED, "main", NULL, 17) != NULL,
 	      "lookup: its head inlined into main at part.c:17");
-	check(has(&fd, XS_COPY_CALL, "main", "lookup.part.0", 17) != NULL,
-	      "lookup: main calls lookup.part.0 at part.c:17 (the source call, not the head's line)");
+	check(
+	    has(&fd, XS_COPY_CALL, "main", "lookup.part.0", 17) != NULL,
+	    "lookup: main calls lookup.part.0 at part.c:17 (the source call, not the head's line)");
 	done(&fd);
 }
 
@@ -360,8 +364,12 @@ static void test_names(void)
 	rc = xs_object_open_file(path, &obj);
 	if (!rc)
 		rc = xs_object_each_suffixed(obj, "f", collect, &n);
-	check(rc == 0 && !strcmp(n.seen, "f.localalias f.constprop.0 f.isra.1 f.part.2 f.constprop.0.isra.0 f.cold f.constprop.0.cold f.lto_priv.0 "),
-	      "f.* in .symtab: '%s' (not fx.*)", n.seen);
+	check(
+	    rc == 0 &&
+		!strcmp(
+		    n.seen,
+		    "f.localalias f.constprop.0 f.isra.1 f.part.2 f.constprop.0.isra.0 f.cold f.constprop.0.cold f.lto_priv.0 "),
+	    "f.* in .symtab: '%s' (not fx.*)", n.seen);
 	n.seen[0] = '\0';
 	rc = xs_object_each_suffixed(obj, "names.c#f", collect, &n);
 	check(rc == 0 && strstr(n.seen, "f.isra.1"), "file-qualified: the locals of names.c: '%s'",
