@@ -115,7 +115,6 @@ static int call_resolvers(struct upload *u)
 	return 0;
 }
 
-/* Map PROT_READ at a free place, then text r-x: never writable, written via /proc/pid/mem. */
 /* Every copy of the old code (inlined, cloned) must go with it: see inline_check.h. */
 static int check_copies(struct upload *u, const struct xsplice_func *resolved, bool allow)
 {
@@ -137,6 +136,7 @@ static int check_copies(struct upload *u, const struct xsplice_func *resolved, b
 	return rc;
 }
 
+/* Map PROT_READ at a free place, then text r-x: never writable, written via /proc/pid/mem. */
 static int map_payload(struct upload *u)
 {
 	uint64_t hint;
