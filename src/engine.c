@@ -858,10 +858,10 @@ int xs_unload(pid_t pid, const char *id)
 	return xs_target_explain(pid, rc);
 }
 
-int xs_load(pid_t pid, const char *id, const char *path, long timeout_ms)
+int xs_load(pid_t pid, const char *id, const char *path, long timeout_ms, unsigned flags)
 {
 	char msg[1024];
-	int rc = xs_upload(pid, id, path), urc;
+	int rc = xs_upload(pid, id, path, flags), urc;
 
 	if (rc)
 		return rc; /* upload leaves nothing behind when it fails */

@@ -52,6 +52,24 @@ void xs_error_clear(void)
 	message[0] = '\0';
 }
 
+static const char *line_prefix = "xsplice";
+
+void xs_set_line_prefix(const char *prefix)
+{
+	line_prefix = prefix;
+}
+
+void xs_note(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s: %s\n", line_prefix, line);
+}
+
 static int debug_enabled = -1;
 static long long debug_t0;
 

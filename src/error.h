@@ -16,6 +16,12 @@ int xs_fail_override(int err, const char *fmt, ...) __attribute__((format(printf
 const char *xs_error_message(void); /* "" when none */
 void xs_error_clear(void);
 
+/* What lines printed as they happen start with: the CLI sets "xsplice: load". */
+void xs_set_line_prefix(const char *prefix);
+/* Print one line to stderr now, after that prefix: the findings that go with
+ * (before) a command's one error line, or warnings of a command that works. */
+void xs_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Debug trace to stderr when XSPLICE_DEBUG is set in the environment. */
 void xs_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Whether XSPLICE_DEBUG is set: for debug output that costs work to gather. */

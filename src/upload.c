@@ -17,6 +17,7 @@
 #include "engine.h"
 #include "engine_int.h"
 #include "error.h"
+#include "inline_check.h"
 #include "loader.h"
 #include "objects.h"
 #include "payload.h"
@@ -147,6 +148,27 @@ static int call_resolvers(struct upload *u)
 		u->symval[i] = impl;
 	}
 	return 0;
+}
+
+/* Every copy of the old code (inlined, cloned) must go with it: see inline_check.h. */
+static int check_copies(struct upload *u, const struct xsplice_func *resolved, bool allow)
+{
+	const char **names = calloc(u->p->nfuncs ? u->p->nfuncs : 1, sizeof(*names));
+	uint64_t *addrs = calloc(u->p->nfuncs ? u->p->nfuncs : 1, sizeof(*addrs));
+	int rc;
+
+	if (!names || !addrs) {
+		rc = xs_fail(-ENOMEM, "payload %s: no memory", u->id);
+	} else {
+		for (size_t i = 0; i < u->p->nfuncs; i++) {
+			names[i] = u->p->funcs[i].name;
+			addrs[i] = (uint64_t)(uintptr_t)resolved[i].old_addr;
+		}
+		rc = xs_inline_check(u->home, u->id, names, addrs, u->p->nfuncs, allow);
+	}
+	free(names);
+	free(addrs);
+	return rc;
 }
 
 /*
@@ -339,7 +361,7 @@ static int prepare(struct upload *u, const char *path, pid_t pid)
 	return rc;
 }
 
-int xs_upload(pid_t pid, const char *id, const char *path)
+int xs_upload(pid_t pid, const char *id, const char *path, unsigned flags)
 {
 	struct upload u = {.id = id, .pid = pid};
 	struct xsplice_func *resolved = NULL;
@@ -354,6 +376,8 @@ int xs_upload(pid_t pid, const char *id, const char *path)
 		rc = xs_fail(-ENOMEM, "payload %s: no memory", id);
 	if (!rc)
 		rc = resolve_funcs(&u, resolved);
+	if (!rc) /* before the process is attached: it reads files only */
+		rc = check_copies(&u, resolved, flags & XS_ALLOW_INLINED);
 	if (!rc)
 		rc = xs_session_open(pid, true, XS_DEFAULT_TIMEOUT_MS, &u.s);
 	if (rc)

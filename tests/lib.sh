@@ -226,6 +226,25 @@ xs_refused() {
 		fail "xsplice $what: stderr does not match /$re/: $(cat "$XS_ERR")"
 }
 
+# xs_fail_lines N ERE ARGS...: a refusal that lists what it found first: exit
+# 1, exactly N stderr lines, each starting "xsplice: "; the last (the error
+# line) matches ERE.
+xs_fail_lines() {
+	local n=$1 re=$2 lines
+	shift 2
+	if xs "$@"; then
+		fail "xsplice $* succeeded but must be refused"
+	fi
+	[ "$XS_RC" = 1 ] || fail "xsplice $*: exit code $XS_RC, expected 1; stderr: $(head -c 2000 "$XS_ERR")"
+	lines=$(wc -l <"$XS_ERR")
+	[ "$lines" = "$n" ] || fail "xsplice $*: stderr must be $n lines, got $lines: $(head -c 2000 "$XS_ERR")"
+	if grep -qv '^xsplice: ' "$XS_ERR"; then
+		fail "xsplice $*: a stderr line does not start with 'xsplice: ': $(cat "$XS_ERR")"
+	fi
+	tail -n 1 "$XS_ERR" | grep -Eq -- "$re" ||
+		fail "xsplice $*: the last stderr line does not match /$re/: $(cat "$XS_ERR")"
+}
+
 # The refusal message of the last xs_fail (one line).
 xs_err() { cat "$XS_ERR"; }
 

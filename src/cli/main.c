@@ -99,14 +99,20 @@ static int done(int rc, const char *id, const char *what, pid_t pid)
 	return rc;
 }
 
+static unsigned take_upload_flags(int *argc, char **argv)
+{
+	return cli_take_flag(argc, argv, "--allow-inlined") ? XS_ALLOW_INLINED : 0;
+}
+
 static int cmd_upload(int argc, char **argv)
 {
+	unsigned flags = take_upload_flags(&argc, argv);
 	pid_t pid;
 
 	if (argc != 4)
-		return usage_error("upload PID ID FILE.xsp");
+		return usage_error("upload PID ID FILE.xsp [--allow-inlined]");
 	return cli_parse_pid(argv[1], &pid)
-		   ?: done(xs_upload(pid, argv[2], argv[3]), argv[2], "uploaded to", pid);
+		   ?: done(xs_upload(pid, argv[2], argv[3], flags), argv[2], "uploaded to", pid);
 }
 
 /* check and unload: PID ID */
@@ -164,13 +170,14 @@ static int cmd_replace(int argc, char **argv)
 static int cmd_load(int argc, char **argv)
 {
 	const char *id = cli_take_option(&argc, argv, "--id");
+	unsigned flags = take_upload_flags(&argc, argv);
 	char base[XS_ID_MAX + 8];
 	long ms;
 	pid_t pid;
 	int rc = take_timeout(&argc, argv, &ms);
 
 	if (!rc && argc != 3)
-		rc = usage_error("load PID FILE.xsp [--id ID] [--timeout MS]");
+		rc = usage_error("load PID FILE.xsp [--id ID] [--timeout MS] [--allow-inlined]");
 	if (!rc)
 		rc = cli_parse_pid(argv[1], &pid);
 	if (rc)
@@ -185,7 +192,7 @@ static int cmd_load(int argc, char **argv)
 			*dot = '\0';
 		id = base;
 	}
-	rc = xs_load(pid, id, argv[2], ms);
+	rc = xs_load(pid, id, argv[2], ms, flags);
 	return done(rc, id, "applied to", pid);
 }
 
@@ -360,9 +367,10 @@ static int cmd_recover(int argc, char **argv)
 static const struct command commands[] = {
     {"build", cmd_build,
      "build --src DIR --patch FIX.diff --target BIN (-o OUT.xsp | --id NAME) [--build CMD] [--work DIR] [--keep]"},
-    {"cc", cmd_cc, "cc --target BIN -o OUT.xsp FILE.c [--depends DEP.xsp] [-- CFLAGS...]"},
+    {"cc", cmd_cc,
+     "cc --target BIN -o OUT.xsp FILE.c [--depends DEP.xsp] [--allow-inlined] [-- CFLAGS...]"},
     {"info", cmd_info, "info FILE.xsp [--json]"},
-    {"upload", cmd_upload, "upload PID ID FILE.xsp"},
+    {"upload", cmd_upload, "upload PID ID FILE.xsp [--allow-inlined]"},
     {"list", cmd_list, "list PID [--json]"},
     {"get", cmd_get, "get PID ID [--json]"},
     {"check", cmd_check, "check PID ID"},
@@ -371,7 +379,7 @@ static const struct command commands[] = {
     {"unload", cmd_unload, "unload PID ID"},
     {"replace", cmd_replace, "replace PID ID [--timeout MS]"},
     {"recover", cmd_recover, "recover PID"},
-    {"load", cmd_load, "load PID FILE.xsp [--id ID] [--timeout MS]"},
+    {"load", cmd_load, "load PID FILE.xsp [--id ID] [--timeout MS] [--allow-inlined]"},
     {"build-id", cmd_build_id, "build-id PID|FILE"},
 };
 
@@ -402,10 +410,13 @@ int main(int argc, char **argv)
 	/* Unwinding runs while the target is stopped: never wait on the network. */
 	unsetenv("DEBUGINFOD_URLS");
 	for (size_t i = 0; i < XS_ARRAY_SIZE(commands); i++) {
+		char prefix[64];
 		int rc;
 
 		if (strcmp(argv[1], commands[i].name))
 			continue;
+		snprintf(prefix, sizeof(prefix), "xsplice: %s", commands[i].name);
+		xs_set_line_prefix(prefix);
 		rc = commands[i].run(argc - 1, argv + 1);
 		if (rc) {
 			const char *msg = xs_error_message();
