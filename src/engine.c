@@ -22,6 +22,7 @@
 #include "error.h"
 #include "objects.h"
 #include "patch.h"
+#include "site_view.h"
 #include "state_check.h"
 
 enum op { OP_CHECK, OP_APPLY, OP_REVERT, OP_REPLACE, OP_UNLOAD };
@@ -158,9 +159,11 @@ static int check_depends(struct xs_session *s, int slot)
 }
 
 static int check_func(struct xs_session *s, const struct xs_state_payload *p,
-		      const struct xsplice_func *f, struct xs_objects *objs, struct xs_object *home)
+		      const struct xsplice_func *f, struct xs_objects *objs, struct xs_object *home,
+		      const struct xs_layers *layers)
 {
-	unsigned char code[2 * XSPLICE_EXPECT_MAX], jump[XS_ARCH_PATCH_SIZE];
+	unsigned char jump[XS_ARCH_PATCH_SIZE];
+	struct xs_site_view v;
 	char name[128];
 	unsigned po, need;
 	int rc;
@@ -170,18 +173,18 @@ static int check_func(struct xs_session *s, const struct xs_state_payload *p,
 	if (xs_objects_by_addr(objs, (uintptr_t)f->old_addr) != home)
 		return xs_fail(-EPROTO, "payload %s: function %s at 0x%llx is not in %s", p->id,
 			       name, (unsigned long long)(uintptr_t)f->old_addr, p->object);
-	rc = xs_patch_original(s, (uintptr_t)f->old_addr, code, sizeof(code));
+	rc = xs_site_view(s, layers, (uintptr_t)f->old_addr, &v);
 	if (rc)
 		return xs_fail(rc, "payload %s: cannot read function %s", p->id, name);
-	po = xs_arch_patch_offset(code, sizeof(code));
+	po = xs_arch_patch_offset(v.orig, sizeof(v.orig));
 	need = f->new_addr ? XS_ARCH_PATCH_SIZE : f->new_size;
 	if (f->old_size < po + need)
 		return xs_fail(-EINVAL,
 			       "payload %s: function %s is %u bytes, too small for a %u-byte patch",
 			       p->id, name, f->old_size, po + need);
-	if (f->expect.enabled && memcmp(code + po, f->expect.data, f->expect.len))
-		return xs_fail(-EINVAL, "payload %s: function %s does not hold the expected bytes",
-			       p->id, name);
+	rc = xs_site_expect(s, &v, po, &f->expect, p->id, name);
+	if (rc)
+		return rc;
 	if (f->new_addr &&
 	    xs_arch_encode_jump((uintptr_t)f->old_addr + po, (uintptr_t)f->new_addr, jump))
 		return xs_fail(-ERANGE, "payload %s: new code of %s out of jump reach", p->id,
@@ -196,6 +199,7 @@ static int check_code(struct xs_session *s, int slot)
 	struct xsplice_func *funcs = calloc(p->nfuncs, sizeof(*funcs));
 	struct xs_objects *objs = NULL;
 	struct xs_object *home = NULL;
+	struct xs_layers *layers = NULL;
 	int rc;
 
 	if (!funcs)
@@ -206,8 +210,11 @@ static int check_code(struct xs_session *s, int slot)
 			     p->id, p->object);
 	if (!rc)
 		rc = xs_funcs_read(s, slot, funcs);
+	if (!rc)
+		rc = xs_layers_load(s, &layers);
 	for (uint32_t i = 0; !rc && i < p->nfuncs; i++)
-		rc = check_func(s, p, &funcs[i], objs, home);
+		rc = check_func(s, p, &funcs[i], objs, home, layers);
+	xs_layers_free(layers);
 	xs_objects_free(objs);
 	free(funcs);
 	return rc;

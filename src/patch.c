@@ -224,34 +224,6 @@ int xs_patch_write(struct xs_session *s, int slot, struct xs_sites *x, bool appl
 	return rc;
 }
 
-int xs_patch_original(struct xs_session *s, uint64_t old_addr, unsigned char *buf, size_t len)
-{
-	int rc = xs_session_read(s, old_addr, buf, len);
-	uint64_t lowest = UINT64_MAX;
-
-	/* The first payload applied at this address saved the original bytes. */
-	for (int i = 0; !rc && i < XS_STATE_MAX_PAYLOADS; i++) {
-		const struct xs_state_payload *p = &s->state->payloads[i];
-		struct xs_fstate *fs;
-
-		if (!p->used || p->status != XS_STATUS_APPLIED || p->apply_seq > lowest)
-			continue;
-		fs = calloc(p->nfuncs, sizeof(*fs));
-		if (!fs)
-			return xs_fail(-ENOMEM, "payload %s: no memory", p->id);
-		rc = xs_fstate_read(s, i, fs);
-		for (uint32_t f = 0; !rc && f < p->nfuncs; f++) {
-			if (fs[f].old_addr != old_addr || !fs[f].applied)
-				continue;
-			if (fs[f].patch_offset + fs[f].len <= len)
-				memcpy(buf + fs[f].patch_offset, fs[f].saved, fs[f].len);
-			lowest = p->apply_seq;
-		}
-		free(fs);
-	}
-	return rc;
-}
-
 /* Put one payload's sites back to what its status before the action says. */
 static int undo_entry(struct xs_session *s, int slot, int prev_status)
 {

@@ -51,7 +51,5 @@ void xs_sites_reread_stopped(struct xs_target *t, void *arg);
  * failed before writing anything. */
 int xs_patch_write(struct xs_session *s, int slot, struct xs_sites *x, bool apply,
 		   const char *crash_point, bool *untouched);
-/* The bytes the running code had before any payload patched this site. */
-int xs_patch_original(struct xs_session *s, uint64_t old_addr, unsigned char *buf, size_t len);
 
 #endif
