@@ -46,6 +46,8 @@ struct xb_sec {
 	unsigned parent;           /* .cold fragment: the section of its function */
 	bool include;              /* emitted into the payload (patched object) */
 	unsigned out;              /* its writer handle in the payload object */
+	/* a changed function: the target's bytes at its entry (build_match.c) */
+	struct xsplice_expect expect;
 };
 
 struct xb_sym {
@@ -129,7 +131,8 @@ int xb_ref_name(const struct xb_obj *o, unsigned i, char *buf, size_t len);
 
 /* --- the target binary (build_match.c) ------------------------------------------- */
 
-/* Every replaced function, as built from orig/, must equal the target's. */
+/* Every replaced function, as built from orig/, must equal the target's;
+ * each gets the target's bytes at its entry as its expect block. */
 int xb_match_target(const char *target, struct xb_pair *pairs, size_t n);
 
 /* --- the payload (build_emit.c, build_ehframe.c) ---------------------------------- */

@@ -173,7 +173,8 @@ static int copy_sections(struct xb_pair *pr, struct xb_writer *w)
 }
 
 /* One struct xsplice_func per changed function: its name in the running
- * binary and a pointer to the new code. */
+ * binary, a pointer to the new code and the bytes the running binary has at
+ * its entry (found by xb_match_target). */
 static int emit_funcs(struct xb_pair *pr, struct xb_writer *w)
 {
 	struct xb_obj *p = pr->patched;
@@ -226,6 +227,8 @@ static int emit_funcs(struct xb_pair *pr, struct xb_writer *w)
 			continue;
 		xbw_section_data(w, fsec)[at + offsetof(struct xsplice_func, version)] =
 			XSPLICE_FUNC_VERSION;
+		memcpy(xbw_section_data(w, fsec) + at + offsetof(struct xsplice_func, expect),
+		       &s->expect, sizeof(s->expect));
 		fn = p->sym[s->func].out ? p->sym[s->func].out : xbw_section_symbol(w, s->out);
 		rc = xbw_reloc(w, fsec, at + offsetof(struct xsplice_func, name), R_X86_64_64, nsym,
 			       (int64_t)len);

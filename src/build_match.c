@@ -3,7 +3,8 @@
  * Patch builder: is the tree we built the code that runs? Every function the
  * payload replaces, as compiled from orig/, must be byte for byte the one in
  * the target binary on disk (found in its .symtab by name and source file),
- * apart from the fields the linker fills in.
+ * apart from the fields the linker fills in. The target's bytes at its entry
+ * are what the payload expects there.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 
 #include "build.h"
 #include "error.h"
+#include "expect.h"
 
 struct tgt {
 	const char *path;
@@ -138,7 +140,7 @@ static int64_t first_diff(const struct xb_sec *s, const unsigned char *theirs)
 	return at;
 }
 
-static int match_one(const struct tgt *t, const struct xb_pair *pr, const struct xb_sec *ps)
+static int match_one(const struct tgt *t, const struct xb_pair *pr, struct xb_sec *ps)
 {
 	const struct xb_obj *o = pr->orig;
 	const struct xb_sec *s = &o->sec[ps->twin];
@@ -162,6 +164,9 @@ static int match_one(const struct tgt *t, const struct xb_pair *pr, const struct
 		return xs_fail(-ESTALE, "build does not match the target: %s (%s) differs at +0x%llx (0x%02x in %s, 0x%02x as built): different compiler, flags or source",
 			       f->name, o->file, (unsigned long long)at, theirs[at], t->path,
 			       s->data[at]);
+	/* The running code, relocated as the linker left it: what the
+	 * payload expects to find there (build_emit.c writes it out). */
+	xs_expect_make(theirs, y.st_size, &ps->expect);
 	return 0;
 }
 
@@ -171,7 +176,7 @@ int xb_match_target(const char *target, struct xb_pair *pairs, size_t n)
 	int rc = tgt_open(target, &t);
 
 	for (size_t i = 0; i < n && !rc; i++) {
-		const struct xb_obj *p = pairs[i].patched;
+		struct xb_obj *p = pairs[i].patched;
 
 		for (size_t k = 1; k < p->nsec && !rc; k++)
 			if (p->sec[k].state == XB_CHANGED && !p->sec[k].parent)
