@@ -100,4 +100,8 @@ int xs_object_each_suffixed(struct xs_object *obj, const char *name,
 /* Build-id of an ELF file on disk. */
 int xs_file_build_id(const char *path, struct xs_build_id *out);
 
+/* len bytes of the code an ELF file on disk maps at link-time address vaddr
+ * (inside one executable PT_LOAD's file image, else -ENOENT) (file_code.c). */
+int xs_file_code(const char *path, uint64_t vaddr, unsigned char *buf, size_t len);
+
 #endif

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `xsplice cc`, `info` and `build-id`: building a payload from one C file
- * (compile with the flags payloads need, add the notes naming the target's
- * build-id and the dependency, link with ld -r --build-id) and describing one.
+ * `xsplice cc`: building a payload from one C file (compile with the flags
+ * payloads need, add the notes naming the target's build-id and the
+ * dependency, link with ld -r --build-id, record the target's bytes at each
+ * function it patches).
  */
 #include <errno.h>
 #include <limits.h>
@@ -15,6 +16,7 @@
 
 #include "cli.h"
 #include "error.h"
+#include "expect_record.h"
 #include "inline_check.h"
 #include "objects.h"
 #include "payload.h"
@@ -250,6 +252,13 @@ int cmd_cc(int argc, char **argv)
 		return xs_fail(-errno, "cannot create a temporary directory");
 	rc = compile(&a, dir, &tid, &did);
 	run((char *const[]){"rm", "-rf", dir, NULL});
+	/* What the target has at each function, so check and apply can refuse
+	 * a process whose code there is anything else. */
+	if (!rc && a.target)
+		rc = xs_expect_record(a.out, a.target);
+	else if (!rc)
+		xs_note("warning: %s: no --target file: the bytes each function it patches must hold cannot be recorded, so check and apply will not compare them",
+			a.out);
 	if (!rc)
 		rc = xs_payload_open(a.out, &check); /* refuse to leave a payload we would refuse */
 	if (!rc && a.target)
