@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "error.h"
+#include "expect.h"
 #include "json.h"
 #include "objects.h"
 #include "payload.h"
@@ -37,6 +38,20 @@ static const char *new_name(const struct xs_payload *p, const struct xs_func_des
 	return p->sections[sym->shndx].name;
 }
 
+/* ", expects 8d 04 3f c3 (4 bytes)", or ", expects -": the bytes check and
+ * apply must find at the function (after endbr64). */
+static void expect_text(const struct xsplice_expect *e)
+{
+	char hex[3 * XSPLICE_EXPECT_MAX];
+
+	if (!e->enabled) {
+		printf(", expects -\n");
+		return;
+	}
+	xs_expect_hex(e->data, e->len, hex);
+	printf(", expects %s (%u bytes)\n", hex, e->len);
+}
+
 static void info_text(const struct xs_payload *p)
 {
 	char hex[2 * XS_BUILD_ID_MAX + 1];
@@ -52,9 +67,10 @@ static void info_text(const struct xs_payload *p)
 		const struct xs_func_desc *f = &p->funcs[i];
 
 		if (f->new_sym)
-			printf("  replace %s -> %s\n", f->name, new_name(p, f));
+			printf("  replace %s -> %s", f->name, new_name(p, f));
 		else
-			printf("  nop %s (%u bytes)\n", f->name, f->new_size);
+			printf("  nop %s (%u bytes)", f->name, f->new_size);
+		expect_text(&f->expect);
 	}
 	for (int k = 0; k < XS_HOOK_COUNT; k++)
 		if (p->hook_count[k])
@@ -81,10 +97,11 @@ static void info_json(const struct xs_payload *p)
 		if (nn) {
 			putchar(',');
 			xs_json_str("new", nn);
-			putchar('}');
 		} else {
-			printf(",\"new\":null}");
+			printf(",\"new\":null");
 		}
+		xs_hex(f->expect.data, f->expect.len, hex);
+		printf(f->expect.enabled ? ",\"expect\":\"%s\"}" : ",\"expect\":null}", hex);
 	}
 	printf("],\"hooks\":{");
 	for (int k = 0, first = 1; k < XS_HOOK_COUNT; k++)
