@@ -26,7 +26,9 @@
 #define XSPLICE_NOTE_TARGET 1  /* build-id of the object this payload patches */
 #define XSPLICE_NOTE_DEPENDS 2 /* build-id of a payload that must be applied */
 
-/* Old bytes that must be found at the old function (after any endbr64). */
+/* Old bytes that must be found at the old function (after any endbr64).
+ * `xsplice cc` (from --target) and `xsplice build` fill in the target's own
+ * bytes when the author gives none (XSPLICE_REPLACE_EXPECT). */
 struct xsplice_expect {
 	uint8_t enabled; /* 0 or 1 */
 	uint8_t len;     /* 1..XSPLICE_EXPECT_MAX when enabled */
