@@ -150,7 +150,7 @@ static int match_one(const struct tgt *t, const struct xb_pair *pr, struct xb_se
 	int64_t at;
 
 	if (!tgt_lookup(t, o, f, &y))
-		return xs_fail(-ENOENT, "%s: function %s (%s) is not in its symbol table: is %s linked into it?",
+		return xs_fail(-XS_ERRNO__NO_SYMBOL, "%s: function %s (%s) is not in its symbol table: is %s linked into it?",
 			       t->path, f->name, o->file, pr->rel_path);
 	if (y.st_size != s->sh.sh_size || !s->data)
 		return xs_fail(-ESTALE, "build does not match the target: %s (%s) is %llu bytes in %s but %llu as built: different compiler, flags or source",

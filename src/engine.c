@@ -206,7 +206,7 @@ static int check_code(struct xs_session *s, int slot)
 		return xs_fail(-ENOMEM, "payload %s: no memory", p->id);
 	rc = xs_objects_scan(s->pid, &objs);
 	if (!rc && !(home = xs_objects_by_build_id(objs, &p->target_id)))
-		rc = xs_fail(-ENOEXEC, "payload %s: the object it patches (%s) is no longer loaded",
+		rc = xs_fail(-XS_ERRNO__NO_OBJECT, "payload %s: the object it patches (%s) is no longer loaded",
 			     p->id, p->object);
 	if (!rc)
 		rc = xs_funcs_read(s, slot, funcs);

@@ -14,10 +14,12 @@
 #include <unistd.h>
 
 static char message[512];
+static enum xs_fail_kind message_kind;
 
 static void set_message(const char *fmt, va_list ap)
 {
 	vsnprintf(message, sizeof(message), fmt, ap);
+	message_kind = XS_FAIL_REFUSED;
 }
 
 int xs_fail(int err, const char *fmt, ...)
@@ -42,14 +44,44 @@ int xs_fail_override(int err, const char *fmt, ...)
 	return err;
 }
 
+int xs_fail_kind(enum xs_fail_kind kind, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	set_message(fmt, ap);
+	va_end(ap);
+	message_kind = kind;
+	return err;
+}
+
 const char *xs_error_message(void)
 {
 	return message;
 }
 
+enum xs_fail_kind xs_error_kind(void)
+{
+	return message[0] ? message_kind : XS_FAIL_REFUSED;
+}
+
 void xs_error_clear(void)
 {
 	message[0] = '\0';
+	message_kind = XS_FAIL_REFUSED;
+}
+
+static const char *const project_errors[XS_ERRNO__END - XS_ERRNO__START] = {
+    [XS_ERRNO__BUILD_ID - XS_ERRNO__START] = "Build-id mismatch",
+    [XS_ERRNO__NO_OBJECT - XS_ERRNO__START] = "Object not loaded",
+    [XS_ERRNO__NO_SYMBOL - XS_ERRNO__START] = "Symbol not found",
+};
+
+const char *xs_strerror(int err)
+{
+	if (err >= XS_ERRNO__START && err < XS_ERRNO__END)
+		return project_errors[err - XS_ERRNO__START];
+	return strerror(err);
 }
 
 static const char *line_prefix = "xsplice";

@@ -16,6 +16,35 @@ int xs_fail_override(int err, const char *fmt, ...) __attribute__((format(printf
 const char *xs_error_message(void); /* "" when none */
 void xs_error_clear(void);
 
+/*
+ * Project error codes, returned negated like an errno, for refusals no errno
+ * describes: strerror of ENOEXEC or ENOENT would print "Exec format error"
+ * or "No such file or directory" after a build-id mismatch or a missing
+ * symbol. Above every errno (as libbpf's LIBBPF_ERRNO__*); xs_strerror gives
+ * their text.
+ */
+enum {
+	XS_ERRNO__START = 4000,
+	XS_ERRNO__BUILD_ID = XS_ERRNO__START, /* no object in the process has its build-id */
+	XS_ERRNO__NO_OBJECT,		      /* the object it patched is gone from the process */
+	XS_ERRNO__NO_SYMBOL,		      /* a symbol it needs is not in the process */
+	XS_ERRNO__END,
+};
+/* strerror, knowing the project's codes (err positive, as for strerror). */
+const char *xs_strerror(int err);
+
+/*
+ * What kind of failure the pending message is, for the CLI's exit code: a
+ * refusal (1, the default), a command line not understood (2), or the process
+ * busy for now, which the same command may get past later (75, EX_TEMPFAIL):
+ * a thread in a function being replaced, another xsplice run holding it.
+ */
+enum xs_fail_kind { XS_FAIL_REFUSED, XS_FAIL_USAGE, XS_FAIL_BUSY };
+/* Like xs_fail_override, and the failure is of that kind. */
+int xs_fail_kind(enum xs_fail_kind kind, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+enum xs_fail_kind xs_error_kind(void); /* XS_FAIL_REFUSED when none */
+
 /* What lines printed as they happen start with: the CLI sets "xsplice: load". */
 void xs_set_line_prefix(const char *prefix);
 /* Print one line to stderr now, after that prefix: the findings that go with

@@ -55,7 +55,7 @@ struct xs_object *xs_objects_by_addr(struct xs_objects *objs, uint64_t addr);
  * matched against the STT_FILE symbol before it in .symtab, by base name or
  * full path). Uses .symtab, else the separate debug file found by build-id
  * under /usr/lib/debug/.build-id/, plus .dynsym. Plain names prefer a global
- * definition; a unique local one is accepted. -ENOENT if absent, -ENOTUNIQ if
+ * definition; a unique local one is accepted. -XS_ERRNO__NO_SYMBOL if absent, -ENOTUNIQ if
  * ambiguous (message names the candidates' files).
  */
 int xs_object_lookup(struct xs_object *obj, const char *name, struct xs_symbol_info *out);

@@ -115,11 +115,11 @@ static int busy(struct xs_session *s, const struct xs_conflict *c)
 
 	xs_error_clear();
 	if (c->unwind_rc)
-		return xs_fail(
-		    -EBUSY,
+		return xs_fail_kind(
+		    XS_FAIL_BUSY, -EBUSY,
 		    "pid %d: thread %d could not be unwound (near 0x%llx), so it is not known to be safe",
 		    s->pid, tid, (unsigned long long)c->pc);
-	return xs_fail(-EBUSY, "pid %d: thread %d is still in %s (pc 0x%llx)", s->pid, tid,
+	return xs_fail_kind(XS_FAIL_BUSY, -EBUSY, "pid %d: thread %d is still in %s (pc 0x%llx)", s->pid, tid,
 		       c->range->what, (unsigned long long)c->pc);
 }
 

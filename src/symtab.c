@@ -555,10 +555,10 @@ static int not_found(struct xs_object *obj, const char *name)
 	struct xs_symtab *st = obj->symtab;
 
 	if (st && st->full.loaded && !st->full.from)
-		return xs_fail(-ENOENT, "symbol '%s' not found in %s (stripped: no .symtab, and no debug file %s)",
+		return xs_fail(-XS_ERRNO__NO_SYMBOL, "symbol '%s' not found in %s (stripped: no .symtab, and no debug file %s)",
 			       name, obj->path,
 			       st->debug_tried ? st->debug_tried : "(it has no build-id)");
-	return xs_fail(-ENOENT, "symbol '%s' not found in %s", name, obj->path);
+	return xs_fail(-XS_ERRNO__NO_SYMBOL, "symbol '%s' not found in %s", name, obj->path);
 }
 
 static void fill(struct xs_object *obj, const struct xs_sym *s, struct xs_symbol_info *out)
@@ -644,7 +644,7 @@ int xs_objects_resolve(struct xs_objects *objs, struct xs_object *home, const ch
 	if (!rc)
 		fill(home, s, out);
 	else if (rc == -ENOENT)
-		rc = xs_fail(-ENOENT, "symbol '%s' not found in pid %d: none of its %zu objects exports it%s%s",
+		rc = xs_fail(-XS_ERRNO__NO_SYMBOL, "symbol '%s' not found in pid %d: none of its %zu objects exports it%s%s",
 			     name, objs ? (int)objs->pid : 0, objs ? objs->n : 0,
 			     home ? " and it is not defined in " : "", home ? home->path : "");
 out:

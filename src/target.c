@@ -446,7 +446,7 @@ static int precheck_wait(pid_t pid, long long deadline, long timeout_ms)
 		rc = precheck(pid, &tracer);
 	}
 	if (rc == -EBUSY && same_program(tracer))
-		rc = xs_fail_override(rc, "pid %d: another xsplice run (pid %d) still holds it after %ld ms",
+		rc = xs_fail_kind(XS_FAIL_BUSY, rc, "pid %d: another xsplice run (pid %d) still holds it after %ld ms",
 				      pid, tracer, timeout_ms);
 	return rc;
 }

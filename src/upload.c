@@ -112,7 +112,7 @@ static int resolve_symbols(struct upload *u)
 		    !strcmp(sym->name, "_GLOBAL_OFFSET_TABLE_"))
 			continue;
 		rc = xs_objects_resolve(u->objs, u->home, sym->name, &si);
-		if (rc == -ENOENT && sym->bind == STB_WEAK) {
+		if (rc == -XS_ERRNO__NO_SYMBOL && sym->bind == STB_WEAK) {
 			xs_error_clear(); /* an unresolved weak reference is NULL, not an error */
 			continue;
 		}
@@ -347,7 +347,7 @@ static int prepare(struct upload *u, const char *path, pid_t pid)
 		char want[2 * XS_BUILD_ID_MAX + 1];
 
 		xs_hex(u->p->target_id.bytes, u->p->target_id.len, want);
-		return xs_fail(-ENOEXEC,
+		return xs_fail(-XS_ERRNO__BUILD_ID,
 			       "payload %s: built for build-id %s, which no object in pid %d has",
 			       u->id, want, pid);
 	}

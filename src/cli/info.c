@@ -152,14 +152,14 @@ int cmd_build_id(int argc, char **argv)
 				id = objs->v[i].build_id;
 		xs_objects_free(objs);
 		if (!id.len)
-			return xs_fail(-ENOENT, "pid %d: its executable has no build-id", pid);
+			return xs_fail(-ENODATA, "pid %d: its executable has no build-id", pid);
 	} else {
 		xs_error_clear();
 		rc = xs_file_build_id(argv[1], &id);
 		if (rc)
 			return rc;
 		if (!id.len)
-			return xs_fail(-ENOENT, "%s: no build-id note", argv[1]);
+			return xs_fail(-ENODATA, "%s: no build-id note", argv[1]);
 	}
 	printf("%s\n", hex_of(&id, hex));
 	return 0;

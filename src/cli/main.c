@@ -422,7 +422,7 @@ int main(int argc, char **argv)
 			const char *msg = xs_error_message();
 
 			fprintf(stderr, "xsplice: %s: %s%s%s\n", commands[i].name, msg,
-				msg[0] ? ": " : "", strerror(-rc));
+				msg[0] ? ": " : "", xs_strerror(-rc));
 			return 1;
 		}
 		return 0;
