@@ -7,8 +7,11 @@ CC ?= gcc
 BUILD ?= build
 SAN_BUILD ?= build-san
 
+# The version, kept in one place (VERSION): `xsplice --version` prints it.
+XS_VERSION := $(shell cat VERSION)
+VERSION_FLAG := -DXS_VERSION='"$(XS_VERSION)"'
 CFLAGS_BASE := -std=gnu11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE \
-	-Iinclude -Isrc -Isrc/arch/$(ARCH) -MMD -MP
+	-Iinclude -Isrc -Isrc/arch/$(ARCH) -MMD -MP $(VERSION_FLAG)
 LDLIBS := -ldw -lelf
 # The CLI runs as root on processes it does not trust: built hardened, not
 # left to the toolchain's defaults (Debian's gcc has PIE but no stack
@@ -27,6 +30,9 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-o
 LIB_SRCS := $(sort $(wildcard src/*.c src/arch/$(ARCH)/*.c))
 CLI_SRCS := $(sort $(wildcard src/cli/*.c))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+
+# main.c prints the version: rebuilt when it changes.
+$(BUILD)/obj/src/cli/main.o $(SAN_BUILD)/obj/src/cli/main.o: VERSION
 
 # $(call objs,BUILDDIR,SRCS)
 objs = $(patsubst %.c,$(1)/obj/%.o,$(2))

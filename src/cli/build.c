@@ -34,16 +34,16 @@ int cmd_build(int argc, char **argv)
 	 * the file name), so without -o the payload is written to ID.xsp. */
 	if ((v = cli_take_option(&argc, argv, "--id"))) {
 		if (!v[0] || strchr(v, '/'))
-			return xs_fail(-EINVAL, "--id '%s': a payload name, without '/'", v);
+			return xs_fail_kind(XS_FAIL_USAGE, -EINVAL, "--id '%s': a payload name, without '/'", v);
 		if (!o.out && asprintf(&out, "%s.xsp", v) < 0)
 			return -ENOMEM;
 		if (!o.out)
 			o.out = out;
 	}
 	if (argc > 1)
-		rc = xs_fail(-EINVAL, "unexpected argument '%s'; " BUILD_USAGE, argv[1]);
+		rc = xs_fail_kind(XS_FAIL_USAGE, -EINVAL, "unexpected argument '%s'; " BUILD_USAGE, argv[1]);
 	else if (!o.src || !o.patch || !o.target || !o.out)
-		rc = xs_fail(-EINVAL, BUILD_USAGE);
+		rc = xs_fail_kind(XS_FAIL_USAGE, -EINVAL, BUILD_USAGE);
 	else
 		rc = xb_build(&o);
 	free(out);

@@ -175,11 +175,11 @@ static int parse_cc(int argc, char **argv, struct cc_args *a)
 		else if (argv[i][0] != '-' && !a->src)
 			a->src = argv[i];
 		else
-			return xs_fail(-EINVAL, "cc: unexpected argument '%s'", argv[i]);
+			return xs_fail_kind(XS_FAIL_USAGE, -EINVAL, "unexpected argument '%s'", argv[i]);
 	}
 	if (!a->src || !a->out || (!a->target == !a->target_hex))
-		return xs_fail(
-		    -EINVAL,
+		return xs_fail_kind(
+		    XS_FAIL_USAGE, -EINVAL,
 		    "usage: xsplice cc --target BIN|--target-build-id HEX -o OUT.xsp FILE.c [--depends DEP.xsp] [--allow-inlined] [-- CFLAGS...]");
 	return 0;
 }

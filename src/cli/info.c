@@ -120,7 +120,7 @@ int cmd_info(int argc, char **argv)
 	int rc;
 
 	if (argc != 2)
-		return xs_fail(-EINVAL, "usage: xsplice info FILE.xsp [--json]");
+		return xs_fail_kind(XS_FAIL_USAGE, -EINVAL, "usage: xsplice info FILE.xsp [--json]");
 	rc = xs_payload_open(argv[1], &p);
 	if (rc)
 		return rc;
@@ -140,7 +140,7 @@ int cmd_build_id(int argc, char **argv)
 	int rc;
 
 	if (argc != 2)
-		return xs_fail(-EINVAL, "usage: xsplice build-id PID|FILE");
+		return xs_fail_kind(XS_FAIL_USAGE, -EINVAL, "usage: xsplice build-id PID|FILE");
 	if (access(argv[1], F_OK) != 0 && cli_parse_pid(argv[1], &pid) == 0) {
 		struct xs_objects *objs;
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "engine.h"
@@ -19,7 +20,9 @@
 struct command {
 	const char *name;
 	int (*run)(int argc, char **argv); /* argv[0] is the command name */
-	const char *usage;
+	const char *usage; /* its options are read from here: "--timeout MS" takes a value */
+	const char *desc;  /* one line, for help */
+	bool retry;	   /* takes --retry N: main runs it again while the process is busy */
 };
 
 /* A whole decimal number from 1 to max: digits only (no sign, space, exponent
@@ -44,7 +47,7 @@ int cli_parse_pid(const char *arg, pid_t *pid)
 	long v;
 
 	if (!parse_count(arg, 0x3fffffff, &v))
-		return xs_fail(-EINVAL, "'%s' is not a process id", arg);
+		return xs_fail_kind(XS_FAIL_USAGE, -EINVAL, "'%s' is not a process id", arg);
 	*pid = (pid_t)v;
 	return 0;
 }
@@ -75,9 +78,12 @@ bool cli_take_flag(int *argc, char **argv, const char *name)
 	return false;
 }
 
-static int usage_error(const char *usage)
+static const struct command *current; /* the command main runs */
+
+/* Its usage line from the table, which also names the options main takes. */
+static int usage_error(void)
 {
-	return xs_fail(-EINVAL, "usage: xsplice %s", usage);
+	return xs_fail_kind(XS_FAIL_USAGE, -EINVAL, "usage: xsplice %s", current->usage);
 }
 
 static int take_timeout(int *argc, char **argv, long *ms)
@@ -87,7 +93,7 @@ static int take_timeout(int *argc, char **argv, long *ms)
 	*ms = XS_DEFAULT_TIMEOUT_MS;
 	if (!v || parse_count(v, XS_MAX_TIMEOUT_MS, ms))
 		return 0;
-	return xs_fail(-EINVAL, "usage: --timeout '%s': milliseconds, a whole number from 1 to %ld",
+	return xs_fail_kind(XS_FAIL_USAGE, -EINVAL, "usage: --timeout '%s': milliseconds, a whole number from 1 to %ld",
 		       v, XS_MAX_TIMEOUT_MS);
 }
 
@@ -110,16 +116,16 @@ static int cmd_upload(int argc, char **argv)
 	pid_t pid;
 
 	if (argc != 4)
-		return usage_error("upload PID ID FILE.xsp [--allow-inlined]");
+		return usage_error();
 	return cli_parse_pid(argv[1], &pid)
 		   ?: done(xs_upload(pid, argv[2], argv[3], flags), argv[2], "uploaded to", pid);
 }
 
 /* check and unload: PID ID */
-static int pid_id(int argc, char **argv, pid_t *pid, const char *usage)
+static int pid_id(int argc, char **argv, pid_t *pid)
 {
 	if (argc != 3)
-		return usage_error(usage);
+		return usage_error();
 	return cli_parse_pid(argv[1], pid);
 }
 
@@ -127,7 +133,7 @@ static int cmd_check(int argc, char **argv)
 {
 	pid_t pid;
 
-	return pid_id(argc, argv, &pid, "check PID ID")
+	return pid_id(argc, argv, &pid)
 		   ?: done(xs_check(pid, argv[2]), argv[2], "checked in", pid);
 }
 
@@ -135,11 +141,11 @@ static int cmd_unload(int argc, char **argv)
 {
 	pid_t pid;
 
-	return pid_id(argc, argv, &pid, "unload PID ID")
+	return pid_id(argc, argv, &pid)
 		   ?: done(xs_unload(pid, argv[2]), argv[2], "unloaded from", pid);
 }
 
-static int timed(int argc, char **argv, const char *usage, int (*fn)(pid_t, const char *, long),
+static int timed(int argc, char **argv, int (*fn)(pid_t, const char *, long),
 		 const char *what)
 {
 	long ms;
@@ -147,23 +153,23 @@ static int timed(int argc, char **argv, const char *usage, int (*fn)(pid_t, cons
 	int rc = take_timeout(&argc, argv, &ms);
 
 	if (!rc)
-		rc = pid_id(argc, argv, &pid, usage);
+		rc = pid_id(argc, argv, &pid);
 	return rc ?: done(fn(pid, argv[2], ms), argv[2], what, pid);
 }
 
 static int cmd_apply(int argc, char **argv)
 {
-	return timed(argc, argv, "apply PID ID [--timeout MS]", xs_apply, "applied to");
+	return timed(argc, argv, xs_apply, "applied to");
 }
 
 static int cmd_revert(int argc, char **argv)
 {
-	return timed(argc, argv, "revert PID ID [--timeout MS]", xs_revert, "reverted in");
+	return timed(argc, argv, xs_revert, "reverted in");
 }
 
 static int cmd_replace(int argc, char **argv)
 {
-	return timed(argc, argv, "replace PID ID [--timeout MS]", xs_replace,
+	return timed(argc, argv, xs_replace,
 		     "replaced every applied payload in");
 }
 
@@ -177,7 +183,7 @@ static int cmd_load(int argc, char **argv)
 	int rc = take_timeout(&argc, argv, &ms);
 
 	if (!rc && argc != 3)
-		rc = usage_error("load PID FILE.xsp [--id ID] [--timeout MS] [--allow-inlined]");
+		rc = usage_error();
 	if (!rc)
 		rc = cli_parse_pid(argv[1], &pid);
 	if (rc)
@@ -263,7 +269,7 @@ static int cmd_get(int argc, char **argv)
 	struct xs_state *st = malloc(sizeof(*st));
 	char **names = NULL;
 	pid_t pid;
-	int rc = pid_id(argc, argv, &pid, "get PID ID [--json]");
+	int rc = pid_id(argc, argv, &pid);
 
 	if (!st)
 		return xs_fail(-ENOMEM, "no memory");
@@ -321,7 +327,7 @@ static int cmd_list(int argc, char **argv)
 	int rc;
 
 	if (argc != 2)
-		return usage_error("list PID [--json]");
+		return usage_error();
 	rc = cli_parse_pid(argv[1], &pid);
 	if (rc)
 		return rc;
@@ -359,28 +365,37 @@ static int cmd_recover(int argc, char **argv)
 	int rc;
 
 	if (argc != 2)
-		return usage_error("recover PID");
+		return usage_error();
 	rc = cli_parse_pid(argv[1], &pid);
 	return rc ? rc : xs_recover(pid);
 }
 
 static const struct command commands[] = {
     {"build", cmd_build,
-     "build --src DIR --patch FIX.diff --target BIN (-o OUT.xsp | --id NAME) [--build CMD] [--work DIR] [--keep]"},
+     "build --src DIR --patch FIX.diff --target BIN (-o OUT.xsp | --id NAME) [--build CMD] [--work DIR] [--keep]",
+     "build payloads from a source diff, one per changed object", false},
     {"cc", cmd_cc,
-     "cc --target BIN -o OUT.xsp FILE.c [--depends DEP.xsp] [--allow-inlined] [-- CFLAGS...]"},
-    {"info", cmd_info, "info FILE.xsp [--json]"},
-    {"upload", cmd_upload, "upload PID ID FILE.xsp [--allow-inlined]"},
-    {"list", cmd_list, "list PID [--json]"},
-    {"get", cmd_get, "get PID ID [--json]"},
-    {"check", cmd_check, "check PID ID"},
-    {"apply", cmd_apply, "apply PID ID [--timeout MS]"},
-    {"revert", cmd_revert, "revert PID ID [--timeout MS]"},
-    {"unload", cmd_unload, "unload PID ID"},
-    {"replace", cmd_replace, "replace PID ID [--timeout MS]"},
-    {"recover", cmd_recover, "recover PID"},
-    {"load", cmd_load, "load PID FILE.xsp [--id ID] [--timeout MS] [--allow-inlined]"},
-    {"build-id", cmd_build_id, "build-id PID|FILE"},
+     "cc --target BIN|--target-build-id HEX -o OUT.xsp FILE.c [--depends DEP.xsp] [--allow-inlined] [-- CFLAGS...]",
+     "compile a payload from C for the binary BIN", false},
+    {"info", cmd_info, "info FILE.xsp [--json]",
+     "what a payload patches, its build-ids, dependency and hooks", false},
+    {"upload", cmd_upload, "upload PID ID FILE.xsp [--allow-inlined]",
+     "load a payload into the process as ID (status LOADED)", false},
+    {"list", cmd_list, "list PID [--json]", "the payloads in the process, one row each", false},
+    {"get", cmd_get, "get PID ID [--json]", "one payload's fields, one 'key: value' line each", false},
+    {"check", cmd_check, "check PID ID", "check that payload ID fits the process (CHECKED)", false},
+    {"apply", cmd_apply, "apply PID ID [--timeout MS] [--retry N]",
+     "switch the process to payload ID's code (APPLIED)", true},
+    {"revert", cmd_revert, "revert PID ID [--timeout MS] [--retry N]",
+     "switch back from the most recently applied payload (REVERTED)", true},
+    {"unload", cmd_unload, "unload PID ID", "free a payload that is not applied", false},
+    {"replace", cmd_replace, "replace PID ID [--timeout MS] [--retry N]",
+     "revert every applied payload and apply ID in one stop", true},
+    {"recover", cmd_recover, "recover PID", "undo an action a killed xsplice left half done", false},
+    {"load", cmd_load, "load PID FILE.xsp [--id ID] [--timeout MS] [--retry N] [--allow-inlined]",
+     "upload, check and apply in one go", true},
+    {"build-id", cmd_build_id, "build-id PID|FILE",
+     "the build-id of the process's executable or of an ELF file", false},
 };
 
 static void usage(FILE *out)
@@ -388,14 +403,190 @@ static void usage(FILE *out)
 	fprintf(out, "usage:\n");
 	for (size_t i = 0; i < XS_ARRAY_SIZE(commands); i++)
 		fprintf(out, "  xsplice %s\n", commands[i].usage);
+	fprintf(out, "  xsplice help [COMMAND]\n  xsplice --version\n");
+}
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < XS_ARRAY_SIZE(commands); i++)
+		if (!strcmp(name, commands[i].name))
+			return &commands[i];
+	return NULL;
+}
+
+static void command_help(const struct command *c)
+{
+	printf("usage: xsplice %s\n%s\n", c->usage, c->desc);
+}
+
+/*
+ * Whether c's usage line names the option opt (its first len bytes): a word
+ * starting with '-', and it takes a value when the next word is in capitals
+ * ("--timeout MS", "-o OUT.xsp", "--target BIN|--target-build-id HEX").
+ */
+static bool known_option(const struct command *c, const char *opt, size_t len, bool *value)
+{
+	const char *u = c->usage, *sep = " |[]()";
+
+	while (*u) {
+		size_t n = strcspn(u, sep);
+
+		if (n == len && !strncmp(u, opt, len)) {
+			const char *next = u + n + strspn(u + n, sep);
+
+			*value = *next >= 'A' && *next <= 'Z';
+			return true;
+		}
+		u += n;
+		u += strspn(u, sep);
+	}
+	return false;
+}
+
+/*
+ * The arguments as the handlers take them: "--opt=value" split in two, and
+ * every "--word" one of the command's options (else the handler could take
+ * it for a file or an id). Nothing is looked at after a "--" (cc's CFLAGS).
+ * out holds argc * 2 + 1 pointers.
+ */
+static int normalize_args(const struct command *c, int argc, char **argv, int *nout, char **out)
+{
+	int n = 0, i;
+
+	for (i = 0; i < argc && strcmp(argv[i], "--"); i++) {
+		const char *a = argv[i], *eq = strchr(a, '=');
+		size_t len = eq ? (size_t)(eq - a) : strlen(a);
+		bool value = false;
+
+		if (i == 0 || a[0] != '-' || !a[1] || (a[1] != '-' && !known_option(c, a, len, &value))) {
+			out[n++] = argv[i]; /* a word, or "-5" (a pid the handler refuses) */
+			continue;
+		}
+		if (!known_option(c, a, len, &value))
+			return xs_fail_kind(XS_FAIL_USAGE, -EINVAL, "unknown option '%.*s'; usage: xsplice %s",
+					    (int)len, a, c->usage);
+		if (eq && !value)
+			return xs_fail_kind(XS_FAIL_USAGE, -EINVAL, "option '%.*s' takes no value", (int)len, a);
+		if (eq) {
+			out[n] = strndup(a, len);
+			if (!out[n])
+				return xs_fail(-ENOMEM, "no memory");
+			out[n + 1] = (char *)eq + 1;
+			n += 2;
+		} else {
+			out[n++] = argv[i];
+			if (value && i + 1 < argc)
+				out[n++] = argv[++i]; /* its value, whatever it looks like */
+		}
+	}
+	for (; i < argc; i++)
+		out[n++] = argv[i];
+	out[n] = NULL;
+	*nout = n;
+	return 0;
+}
+
+/* --retry N: how many more times to run a command while the process is busy. */
+static int take_retry(int *argc, char **argv, long *retries)
+{
+	const char *v = cli_take_option(argc, argv, "--retry");
+
+	*retries = 0;
+	if (!v || parse_count(v, 1000, retries))
+		return 0;
+	return xs_fail_kind(XS_FAIL_USAGE, -EINVAL, "usage: --retry '%s': a whole number from 1 to 1000", v);
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/*
+ * Run c, again while it fails because the process is busy (EX_TEMPFAIL) and
+ * --retry allows, after 100 ms, 200 ms, ... at most 2 s; one line each.
+ * The handlers take their options out of argv: each try gets a fresh copy.
+ */
+static int run_command(const struct command *c, int argc, char **argv)
+{
+	char **copy = calloc((size_t)argc + 1, sizeof(*copy));
+	long retries = 0, pause = 100;
+	int rc = copy ? 0 : xs_fail(-ENOMEM, "no memory");
+
+	if (!rc && c->retry)
+		rc = take_retry(&argc, argv, &retries);
+	for (long try = 0; !rc; try++) {
+		memcpy(copy, argv, ((size_t)argc + 1) * sizeof(*copy));
+		rc = c->run(argc, copy);
+		if (!rc || xs_error_kind() != XS_FAIL_BUSY || try >= retries)
+			break;
+		xs_note("%s: %s; retry %ld of %ld in %ld ms", xs_error_message(), xs_strerror(-rc),
+			try + 1, retries, pause);
+		xs_error_clear();
+		sleep_ms(pause);
+		pause = pause * 2 > 2000 ? 2000 : pause * 2;
+		fflush(stdout);
+		rc = 0;
+	}
+	free(copy);
+	return rc;
+}
+
+static int help(int argc, char **argv)
+{
+	const struct command *c = argc > 2 ? find_command(argv[2]) : NULL;
+
+	if (argc == 2) {
+		usage(stdout);
+		return 0;
+	}
+	if (c && argc == 3) {
+		command_help(c);
+		return 0;
+	}
+	fprintf(stderr, argc > 3 ? "xsplice: help: usage: xsplice help [COMMAND]\n"
+				 : "xsplice: help: unknown command '%s'\n",
+		argv[2]);
+	return 2;
+}
+
+/* The exit codes: 0 done, 1 refused, 2 usage, 75 (EX_TEMPFAIL) busy for now. */
+static int exit_code(int rc)
+{
+	static const int codes[] = {[XS_FAIL_REFUSED] = 1, [XS_FAIL_USAGE] = 2, [XS_FAIL_BUSY] = 75};
+
+	return rc ? codes[xs_error_kind()] : 0;
 }
 
 int main(int argc, char **argv)
 {
+	char **args;
+	int nargs = 0, rc;
+
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("xsplice %s\n", XS_VERSION);
+		return 0;
+	}
+	if (!strcmp(argv[1], "help"))
+		return help(argc, argv);
+	current = find_command(argv[1]);
+	if (!current) {
+		fprintf(stderr, "xsplice: unknown command '%s'\n", argv[1]);
+		usage(stderr);
+		return 2;
+	}
+	for (int i = 2; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			command_help(current);
+			return 0;
+		}
 	/* Ctrl-C waits for the action (bounded by its timeout) instead of leaving
 	 * threads with injected registers; SIGKILL is left to the journal. */
 	sigset_t hold;
@@ -409,25 +600,22 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	/* Unwinding runs while the target is stopped: never wait on the network. */
 	unsetenv("DEBUGINFOD_URLS");
-	for (size_t i = 0; i < XS_ARRAY_SIZE(commands); i++) {
-		char prefix[64];
-		int rc;
 
-		if (strcmp(argv[1], commands[i].name))
-			continue;
-		snprintf(prefix, sizeof(prefix), "xsplice: %s", commands[i].name);
-		xs_set_line_prefix(prefix);
-		rc = commands[i].run(argc - 1, argv + 1);
-		if (rc) {
-			const char *msg = xs_error_message();
+	char prefix[64];
 
-			fprintf(stderr, "xsplice: %s: %s%s%s\n", commands[i].name, msg,
-				msg[0] ? ": " : "", xs_strerror(-rc));
-			return 1;
-		}
-		return 0;
+	snprintf(prefix, sizeof(prefix), "xsplice: %s", current->name);
+	xs_set_line_prefix(prefix);
+	args = calloc((size_t)argc * 2 + 1, sizeof(*args));
+	rc = args ? normalize_args(current, argc - 1, argv + 1, &nargs, args)
+		  : xs_fail(-ENOMEM, "no memory");
+	if (!rc)
+		rc = run_command(current, nargs, args);
+	if (rc) {
+		const char *msg = xs_error_message();
+
+		fprintf(stderr, "xsplice: %s: %s%s%s\n", current->name, msg, msg[0] ? ": " : "",
+			xs_strerror(-rc));
 	}
-	fprintf(stderr, "xsplice: unknown command '%s'\n", argv[1]);
-	usage(stderr);
-	return 2;
+	/* args (and the strndup'd option names) live until exit */
+	return exit_code(rc);
 }
