@@ -212,11 +212,32 @@ xs_fail() {
 	xs_refused "$re" "$*"
 }
 
-# xs_refused ERE WHAT: the last xs run was a proper refusal (exit 1, one
-# stderr line "xsplice: ..." matching ERE).
+# xs_usage ERE ARGS...: the same, for a command line not understood (exit 2).
+xs_usage() {
+	local re=$1
+	shift
+	if xs "$@"; then
+		fail "xsplice $* succeeded but must be refused as a usage error"
+	fi
+	XS_WANT_RC=2 xs_refused "$re" "$*"
+}
+
+# xs_busy ERE ARGS...: the same, for a process busy for now (exit 75,
+# EX_TEMPFAIL: a thread in a function being replaced, another run holding it).
+xs_busy() {
+	local re=$1
+	shift
+	if xs "$@"; then
+		fail "xsplice $* succeeded but must be refused as busy"
+	fi
+	XS_WANT_RC=75 xs_refused "$re" "$*"
+}
+
+# xs_refused ERE WHAT: the last xs run was a proper refusal (exit 1, or
+# XS_WANT_RC, one stderr line "xsplice: ..." matching ERE).
 xs_refused() {
-	local re=$1 what=$2 lines
-	[ "$XS_RC" = 1 ] || fail "xsplice $what: exit code $XS_RC, expected 1; stderr: $(head -c 2000 "$XS_ERR")"
+	local re=$1 what=$2 lines want=${XS_WANT_RC:-1}
+	[ "$XS_RC" = "$want" ] || fail "xsplice $what: exit code $XS_RC, expected $want; stderr: $(head -c 2000 "$XS_ERR")"
 	lines=$(wc -l <"$XS_ERR")
 	[ "$lines" = 1 ] && [ "$(tail -c 1 "$XS_ERR" | od -An -c | tr -d ' ')" = '\n' ] ||
 		fail "xsplice $what: stderr must be exactly one line, got $lines: $(head -c 2000 "$XS_ERR")"
@@ -618,7 +639,9 @@ xs_sane() {
 		fail "xsplice $*: killed by signal $((XS_RC - 128)) (exit $XS_RC); stderr: $(head -c 500 "$XS_ERR")"
 	fi
 	[ "$XS_RC" = 124 ] && fail "xsplice $*: timed out"
-	if [ "$XS_RC" != 0 ]; then
+	if [ "$XS_RC" = 2 ] || [ "$XS_RC" = 75 ]; then # usage, busy: refusals too
+		XS_WANT_RC=$XS_RC xs_refused . "$*"
+	elif [ "$XS_RC" != 0 ]; then
 		xs_refused . "$*"
 	elif [ "$(wc -l <"$XS_ERR")" -gt 1 ]; then
 		fail "xsplice $* succeeded with more than one line on stderr: $(head -c 500 "$XS_ERR")"

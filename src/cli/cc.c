@@ -223,7 +223,8 @@ int cmd_cc(int argc, char **argv)
 	struct cc_args a = {0};
 	struct xs_build_id tid = {0}, did = {0};
 	struct xs_payload *check = NULL;
-	char dir[] = "/tmp/xsplice-cc.XXXXXX";
+	const char *tmp = getenv("TMPDIR");
+	char dir[1024];
 	int fd, rc = parse_cc(argc, argv, &a);
 
 	/* gcc would block on a FIFO, with the SIGINT we block blocked too */
@@ -248,8 +249,13 @@ int cmd_cc(int argc, char **argv)
 	}
 	if (rc)
 		return rc;
+	/* The intermediate files go where the user keeps temporary files. */
+	if (!tmp || !tmp[0])
+		tmp = "/tmp";
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/xsplice-cc.XXXXXX", tmp) >= sizeof(dir))
+		return xs_fail(-ENAMETOOLONG, "TMPDIR %s: too long", tmp);
 	if (!mkdtemp(dir))
-		return xs_fail(-errno, "cannot create a temporary directory");
+		return xs_fail(-errno, "cannot create a temporary directory in %s (TMPDIR)", tmp);
 	rc = compile(&a, dir, &tid, &did);
 	run((char *const[]){"rm", "-rf", dir, NULL});
 	/* What the target has at each function, so check and apply can refuse

@@ -40,7 +40,7 @@ wait_workers "$out" 4 1007 "$mark"
 say "=== a run that waits past its time bound"
 hold_run in-stop revert "$pid" b --timeout 10000
 tracer=$(awk '/^TracerPid/ { print $2 }' "/proc/$pid/status")
-xs_fail 'Device or resource busy' upload "$pid" c "$T/fix.xsp"
+xs_busy 'Device or resource busy' upload "$pid" c "$T/fix.xsp"
 assert_contains "$(cat "$XS_ERR")" "another xsplice run (pid $tracer)" "the refusal names the other run"
 release_held
 assert_eq "$HELD_RC" 0 "revert b"

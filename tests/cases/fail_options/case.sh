@@ -19,14 +19,14 @@ for v in 1e3 -5 99999999999999999999 10x 0x10 '' ' 5' +5 0 3600001 9223372036854
 	18446744073709551616; do
 	q=$(quote "$v")
 	for cmd in apply revert replace; do
-		xs_fail "usage: --timeout '$q': .*Invalid argument" "$cmd" "$pid" fix --timeout "$v"
+		xs_usage "usage: --timeout '$q': .*Invalid argument" "$cmd" "$pid" fix --timeout "$v"
 	done
-	xs_fail "usage: --timeout '$q'" load "$pid" "$T/fix.xsp" --id other --timeout "$v"
+	xs_usage "usage: --timeout '$q'" load "$pid" "$T/fix.xsp" --id other --timeout "$v"
 done
 for p in "+$pid" " $pid" "${pid}x" "-$pid" 99999999999999999999 0 ''; do
 	q=$(quote "$p")
-	xs_fail "'$q' is not a process id" apply "$p" fix
-	xs_fail "'$q' is not a process id" list "$p"
+	xs_usage "'$q' is not a process id" apply "$p" fix
+	xs_usage "'$q' is not a process id" list "$p"
 done
 assert_unchanged checked "refused options"
 assert_status "$pid" fix CHECKED

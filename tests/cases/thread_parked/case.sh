@@ -19,7 +19,7 @@ mark=$(fsize "$out")
 touch "$T/park"
 wait_for_line "$out" '^parked$' 5 "$mark" || fail "the parker thread did not park"
 start=$(date +%s%N)
-xs_fail 'Device or resource busy' apply "$pid" fix --timeout 300
+xs_busy 'Device or resource busy' apply "$pid" fix --timeout 300
 ms=$((($(date +%s%N) - start) / 1000000))
 say "refused apply took $ms ms"
 [ "$ms" -lt 3500 ] || fail "apply --timeout 300 took $ms ms"
@@ -28,7 +28,7 @@ assert_status "$pid" fix CHECKED
 assert_eq "$(get_field "$pid" fix rc)" -16 "rc after the refused apply"
 assert_unchanged parked "refused apply"
 # load is one action: refused, it leaves no payload behind (no fix2, no mapping)
-xs_fail 'Device or resource busy' load "$pid" "$T/fix.xsp" --id fix2 --timeout 300
+xs_busy 'Device or resource busy' load "$pid" "$T/fix.xsp" --id fix2 --timeout 300
 grep -q '^unparked' "$out" && fail "the parked thread left compute before the load: test is not valid"
 xs_ok list "$pid"
 grep -q '^fix2 ' "$XS_OUT" && fail "a refused load left fix2 behind: $(cat "$XS_OUT")"
