@@ -251,6 +251,7 @@ static int open_payload(pid_t pid, const char *id, enum op op, bool attach, long
 static int record_failure(pid_t pid, const char *id, int slot, int rc)
 {
 	struct xs_session *s = NULL;
+	enum xs_fail_kind kind = xs_error_kind(); /* busy stays busy */
 	char msg[512];
 
 	if (slot < 0)
@@ -260,7 +261,7 @@ static int record_failure(pid_t pid, const char *id, int slot, int rc)
 	    (slot = xs_session_find(s, id)) >= 0)
 		fail_action(s, slot, rc);
 	xs_session_close(s);
-	return xs_fail_override(rc, "%s", msg); /* the cause, not the bookkeeping */
+	return xs_fail_kind(kind, rc, "%s", msg); /* the cause, not the bookkeeping */
 }
 
 int xs_check(pid_t pid, const char *id)
@@ -868,6 +869,7 @@ int xs_unload(pid_t pid, const char *id)
 int xs_load(pid_t pid, const char *id, const char *path, long timeout_ms, unsigned flags)
 {
 	char msg[1024];
+	enum xs_fail_kind kind;
 	int rc = xs_upload(pid, id, path, flags), urc;
 
 	if (rc)
@@ -877,7 +879,9 @@ int xs_load(pid_t pid, const char *id, const char *path, long timeout_ms, unsign
 		rc = xs_apply(pid, id, timeout_ms);
 	if (!rc)
 		return 0;
-	/* One action: what it uploaded goes again; the cause is the message. */
+	/* One action: what it uploaded goes again; the cause is the message
+	 * (and its kind: busy stays worth a retry). */
+	kind = xs_error_kind();
 	snprintf(msg, sizeof(msg), "%s", xs_error_message());
 	xs_error_clear();
 	urc = xs_unload(pid, id);
@@ -888,7 +892,7 @@ int xs_load(pid_t pid, const char *id, const char *path, long timeout_ms, unsign
 		snprintf(why, sizeof(why), "%s", xs_error_message());
 		return xs_fail_override(rc, "%s (and unloading it again failed: %s)", msg, why);
 	}
-	return xs_fail_override(rc, "%s", msg);
+	return xs_fail_kind(kind, rc, "%s", msg);
 }
 
 int xs_recover(pid_t pid)

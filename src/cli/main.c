@@ -467,12 +467,10 @@ static int normalize_args(const struct command *c, int argc, char **argv, int *n
 					    (int)len, a, c->usage);
 		if (eq && !value)
 			return xs_fail_kind(XS_FAIL_USAGE, -EINVAL, "option '%.*s' takes no value", (int)len, a);
-		if (eq) {
-			out[n] = strndup(a, len);
-			if (!out[n])
-				return xs_fail(-ENOMEM, "no memory");
-			out[n + 1] = (char *)eq + 1;
-			n += 2;
+		if (eq) { /* split in place: argv's strings are ours to change */
+			argv[i][len] = '\0';
+			out[n++] = argv[i];
+			out[n++] = argv[i] + len + 1;
 		} else {
 			out[n++] = argv[i];
 			if (value && i + 1 < argc)
@@ -616,6 +614,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xsplice: %s: %s%s%s\n", current->name, msg, msg[0] ? ": " : "",
 			xs_strerror(-rc));
 	}
-	/* args (and the strndup'd option names) live until exit */
+	free(args);
 	return exit_code(rc);
 }
