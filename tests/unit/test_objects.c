@@ -383,13 +383,13 @@ static void check_names(struct xs_objects *o, const struct child *c)
 	expect_addr(o, main, "src/c.c#helper", child_val(c, "c_helper"), "static in src/c.c, by full name");
 	xs_error_clear();
 	rc = xs_object_lookup(main, "d.c#helper", &si);
-	check(rc == -ENOENT && strstr(xs_error_message(), "d.c#helper"),
+	check(rc == -XS_ERRNO__NO_SYMBOL && strstr(xs_error_message(), "d.c#helper"),
 	      "'d.c#helper' not found: rc %d, %s", rc, xs_error_message());
 	xs_error_clear();
 	rc = xs_object_lookup(main, "rc/c.c#helper", &si);
-	check(rc == -ENOENT, "'rc/c.c#helper' (a partial path) not found: rc %d", rc);
+	check(rc == -XS_ERRNO__NO_SYMBOL, "'rc/c.c#helper' (a partial path) not found: rc %d", rc);
 	rc = resolve(o, main, "no_such_symbol_xyz", &si);
-	check(rc == -ENOENT && strstr(xs_error_message(), "no_such_symbol_xyz"),
+	check(rc == -XS_ERRNO__NO_SYMBOL && strstr(xs_error_message(), "no_such_symbol_xyz"),
 	      "unknown symbol: rc %d, %s", rc, xs_error_message());
 	rc = resolve(o, NULL, "a.c#helper", &si);
 	check(rc == -EINVAL, "file-qualified name without a home object refused: rc %d", rc);
@@ -419,7 +419,7 @@ static void check_libs(struct xs_objects *o, const struct child *c, bool pie)
 	check(xs_objects_by_addr(o, child_val(c, "lib_fn")) == foo, "by_addr: lib_fn in libfoo");
 	/* A global of a library's .symtab that .dynsym does not export is not in scope. */
 	rc = resolve(o, main, "lib_secret", &si);
-	check(rc == -ENOENT, "unexported library global not in the global scope: rc %d", rc);
+	check(rc == -XS_ERRNO__NO_SYMBOL, "unexported library global not in the global scope: rc %d", rc);
 	expect_addr(o, foo, "lib_secret", child_val(c, "lib_secret"), "unexported global, from its own library");
 	/* gcc's PIE code reaches extern data directly too: a copy relocation either way. */
 	rc = resolve(o, main, "stderr", &si);
@@ -558,10 +558,10 @@ static void test_stripped(void)
 	setenv("XSPLICE_DEBUG_ROOT", path, 1);
 	if (!scan(&c, &o)) {
 		rc = resolve(o, &o->v[0], "a.c#helper", &si);
-		check(rc == -ENOENT && strstr(xs_error_message(), "nodebug/.build-id/"),
+		check(rc == -XS_ERRNO__NO_SYMBOL && strstr(xs_error_message(), "nodebug/.build-id/"),
 		      "without its debug file: 'a.c#helper' not found: rc %d, %s", rc, xs_error_message());
 		rc = resolve(o, &o->v[0], "global_fn", &si);
-		check(rc == -ENOENT, "without its debug file: 'global_fn' not found either: rc %d", rc);
+		check(rc == -XS_ERRNO__NO_SYMBOL, "without its debug file: 'global_fn' not found either: rc %d", rc);
 	}
 	xs_objects_free(o);
 	o = NULL;
