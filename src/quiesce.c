@@ -4,7 +4,8 @@
  * is stopped; each stack is unwound with DWARF CFI; patching may proceed only
  * when no frame lies in code being replaced. Otherwise let the process run a
  * little and look again, and for a thread that stays (sleeping in the
- * function), run that one thread until the unsafe frame returns.
+ * function), run that one thread until the unsafe frame returns. A thread
+ * stopped where there is no CFI is first stepped to code that has some.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -16,6 +17,9 @@
 
 #define MAX_FRAMES    256
 #define QUICK_RETRIES 3 /* resume-and-look-again rounds before running a thread out */
+#define NUDGE_STEPS   16 /* instructions a thread stopped without CFI is stepped, at most */
+#define NUDGE_MS      2  /* ... and for how long */
+#define MAX_NUDGES    16 /* threads stepped in one stop, at most */
 
 struct xs_conflict {
 	size_t thread;
@@ -76,14 +80,49 @@ const struct xs_range *xs_ranges_find(uint64_t pc, const struct xs_range *r, siz
 	return NULL;
 }
 
+static bool has_cfi(void *arg, uint64_t pc)
+{
+	return xs_unwinder_has_cfi(arg, pc);
+}
+
+/*
+ * Thread t stands where there is no CFI at all (glibc's clone3 and clone
+ * between their system call and the next CFI, a thread just born there):
+ * step it, alone, to code that has some; the others stay stopped. Never a
+ * guessed frame, and no walk that would fail (the first failure reads the
+ * object's debug information: ~40 ms). True when it moved (or exited):
+ * look at it again.
+ */
+static bool nudge(struct xs_session *s, struct xs_unwinder *u, size_t t, unsigned *budget)
+{
+	pid_t tid = s->t->threads[t].tid;
+	uint64_t pc = xs_arch_pc(&s->t->threads[t].regs);
+	int rc;
+
+	if (!*budget || xs_unwinder_has_cfi(u, pc))
+		return false;
+	(*budget)--;
+	rc = xs_target_step_to(s->t, t, NUDGE_STEPS, NUDGE_MS, has_cfi, u);
+	if (rc)
+		xs_debug("pid %d: thread %d at 0x%llx, without CFI, not moved to code with CFI: %s",
+			 s->pid, tid, (unsigned long long)pc, xs_error_message());
+	xs_error_clear();
+	return rc == 0;
+}
+
 /* 1 and fills c when some thread is unsafe, 0 when all are safe. */
 static int find_conflict(struct xs_session *s, struct xs_unwinder *u, const struct xs_range *r,
 			 size_t n, struct xs_conflict *c)
 {
-	for (size_t t = 0; t < s->t->nthreads; t++) {
-		size_t nf = 0;
-		int rc = xs_unwind_thread(u, s->t, t, c->frames, MAX_FRAMES, &nf);
+	unsigned budget = MAX_NUDGES;
 
+	for (size_t t = 0; t < s->t->nthreads;) {
+		size_t nf = 0;
+		int rc;
+
+		if (nudge(s, u, t, &budget))
+			continue; /* the same index: it, or the thread after it if it exited */
+		rc = xs_unwind_thread(u, s->t, t, c->frames, MAX_FRAMES, &nf);
 		c->thread = t;
 		c->nframes = nf;
 		c->range = NULL;
@@ -105,6 +144,7 @@ static int find_conflict(struct xs_session *s, struct xs_unwinder *u, const stru
 		}
 		if (c->range)
 			return 1;
+		t++;
 	}
 	return 0;
 }

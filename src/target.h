@@ -119,4 +119,15 @@ int xs_target_call(struct xs_target *t, uint64_t fn, const uint64_t *args, unsig
 int xs_target_run_until_return(struct xs_target *t, size_t thread_index, uint64_t ret_addr,
 			       uint64_t sp, long timeout_ms);
 
+/*
+ * Single-step thread i, the others staying as they are, until done(arg, pc)
+ * holds for its PC, for max_steps instructions and timeout_ms at most. Its
+ * registers are then where it stands; signals it takes meanwhile wait for
+ * its release. -EAGAIN: steps used up. A thread that exits on the way is
+ * dropped from the table (0).
+ */
+typedef bool xs_pc_test_fn(void *arg, uint64_t pc);
+int xs_target_step_to(struct xs_target *t, size_t i, unsigned max_steps, long timeout_ms,
+		      xs_pc_test_fn *done, void *arg);
+
 #endif

@@ -144,7 +144,11 @@ int xs_seccomp_run(const struct sock_filter *prog, size_t len, const struct secc
 int xs_seccomp_permits(struct xs_tgt *g, size_t i, long nr, const uint64_t args[6]);
 void xs_seccomp_forget(struct xs_tgt *g);
 
-/* target_exec.c: run system call nr in stopped thread i (no seccomp check) */
+/* target_exec.c: run system call nr in stopped thread i (no seccomp check;
+ * _checked: refused with -EPERM where its seccomp filter would refuse it) */
 int xs_tgt_inject(struct xs_tgt *g, size_t i, long nr, const uint64_t args[6], long *ret);
+int xs_tgt_inject_checked(struct xs_tgt *g, size_t i, long nr, const uint64_t args[6], long *ret);
+/* target_exec.c: drop a SIGTRAP of ours waiting in stopped thread i's queue */
+int xs_tgt_take_back_trap(struct xs_tgt *g, size_t i);
 
 #endif
