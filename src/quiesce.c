@@ -2,15 +2,14 @@
 /*
  * Quiescence: the user-space version of the seed's rendezvous. Every thread
  * is stopped; each stack is unwound with DWARF CFI; patching may proceed only
- * when no frame lies in code being replaced. Otherwise let the process run a
- * little and look again, and for a thread that stays (sleeping in the
- * function), run that one thread until the unsafe frame returns. A thread
- * stopped where there is no CFI is first stepped to code that has some.
+ * when no frame lies in code being replaced. Otherwise every thread runs
+ * again, a little while or until the thread that stays (sleeping in the
+ * function) returns from it, and the process is stopped and looked at anew:
+ * no stop lasts longer than one look, whatever the timeout.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "engine_int.h"
 #include "error.h"
@@ -20,6 +19,9 @@
 #define NUDGE_STEPS   16 /* instructions a thread stopped without CFI is stepped, at most */
 #define NUDGE_MS      2  /* ... and for how long */
 #define MAX_NUDGES    16 /* threads stepped in one stop, at most */
+#define ALONE_MS      3  /* without a breakpoint of its own: how long a thread runs alone */
+#define BETWEEN_MS    10 /* ... and how long everyone runs before the next try */
+#define STOP_MIN_MS   50 /* bound for stopping every thread again, at least */
 
 struct xs_conflict {
 	size_t thread;
@@ -152,6 +154,7 @@ static int find_conflict(struct xs_session *s, struct xs_unwinder *u, const stru
 static int busy(struct xs_session *s, const struct xs_conflict *c)
 {
 	pid_t tid = s->t->threads[c->thread].tid;
+	char name[128];
 
 	xs_error_clear();
 	if (c->unwind_rc)
@@ -159,15 +162,42 @@ static int busy(struct xs_session *s, const struct xs_conflict *c)
 		    -EBUSY,
 		    "pid %d: thread %d could not be unwound (near 0x%llx), so it is not known to be safe",
 		    s->pid, tid, (unsigned long long)c->pc);
-	return xs_fail(-EBUSY, "pid %d: thread %d is still in %s (pc 0x%llx)", s->pid, tid,
-		       c->range->what, (unsigned long long)c->pc);
+	if (!c->range->func)
+		return xs_fail(
+		    -EBUSY, "pid %d: thread %d is still in the code of payload %s (pc 0x%llx)",
+		    s->pid, tid, s->state->payloads[c->range->slot].id, (unsigned long long)c->pc);
+	xs_func_name(s, c->range->slot, c->range->func - 1, name, sizeof(name));
+	return xs_fail(-EBUSY, "pid %d: thread %d is still in function %s (pc 0x%llx)", s->pid, tid,
+		       name, (unsigned long long)c->pc);
 }
 
-static void sleep_ms(long ms)
+/*
+ * The thread parked in the function runs until it returns from it, the
+ * others with it: a breakpoint only it meets ends the run, with it held
+ * there. Without one, it runs alone for ALONE_MS at most, and then everyone
+ * for BETWEEN_MS. Returns with every thread stopped.
+ */
+static int run_out(struct xs_session *s, const struct xs_conflict *c, long left, long stop_ms)
 {
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	const struct xs_frame *caller = &c->frames[c->frame + 1];
+	int rc;
 
-	nanosleep(&ts, NULL);
+	xs_debug("pid %d: running thread %d out of %s", s->pid, s->t->threads[c->thread].tid,
+		 c->range->func ? "a function being patched" : "the payload's code");
+	rc = xs_target_run_out(s->t, c->thread, caller->pc, caller->sp, left, stop_ms);
+	if (rc == -EOPNOTSUPP) {
+		rc = xs_target_run_until_return(s->t, c->thread, caller->pc, caller->sp,
+						left < ALONE_MS ? left : ALONE_MS);
+		if (rc == -ETIMEDOUT) {
+			xs_error_clear();
+			rc = xs_target_run_for(s->t, BETWEEN_MS, stop_ms);
+		}
+	}
+	if (rc == -ETIMEDOUT) {
+		xs_error_clear();
+		rc = 0; /* looked at again; the deadline ends it */
+	}
+	return rc;
 }
 
 int xs_quiesce(struct xs_session *s, struct xs_unwinder *u, struct xs_conflict *c,
@@ -179,35 +209,24 @@ int xs_quiesce(struct xs_session *s, struct xs_unwinder *u, struct xs_conflict *
 		return xs_fail(-ENOMEM, "pid %d: no memory for the stack check", s->pid);
 	for (;;) {
 		int conflict = find_conflict(s, u, ranges, n, c);
-		long long left;
+		long left, stop_ms;
 
 		xs_unwinder_stop_walked(u); /* later stops read the tops themselves */
 		if (!conflict)
 			break;
-		left = deadline_ms - xs_now_ms();
+		left = (long)(deadline_ms - xs_now_ms());
 		if (left <= 0) {
 			rc = busy(s, c);
 			break;
 		}
+		stop_ms = left > STOP_MIN_MS ? left : STOP_MIN_MS;
 		round++;
 		if (round <= QUICK_RETRIES || c->unwind_rc || c->frame + 1 >= c->nframes) {
-			rc = xs_target_resume(s->t);
-			if (rc)
-				break;
-			sleep_ms(round < 2 ? 1 : round < 3 ? 5 : 10);
-			rc = xs_target_stop(s->t, left > 50 ? left : 50);
-		} else {
-			/* Parked in the function: let only this thread run until it returns. */
-			const struct xs_frame *caller = &c->frames[c->frame + 1];
+			long ms = round < 2 ? 1 : round < 3 ? 5 : 10;
 
-			xs_debug("pid %d: running thread %d out of %s", s->pid,
-				 s->t->threads[c->thread].tid, c->range->what);
-			rc = xs_target_run_until_return(s->t, c->thread, caller->pc, caller->sp,
-							left);
-			if (rc == -ETIMEDOUT) {
-				xs_error_clear();
-				rc = 0; /* checked again; the deadline ends it */
-			}
+			rc = xs_target_run_for(s->t, ms < left ? ms : left, stop_ms);
+		} else {
+			rc = run_out(s, c, left, stop_ms);
 		}
 		if (rc)
 			break;

@@ -318,12 +318,11 @@ out:
 
 /* --- single steps -------------------------------------------------------------------- */
 
-/* A trap the kernel raised for us: a step's (a perf event's of the
- * program's own is not). */
+/* A trap the kernel raised for us: our breakpoint's, or a step's (a perf
+ * event's of the program's own is not). */
 static bool trap_of_ours(struct xs_tgt *g, const siginfo_t *si)
 {
-	(void)g;
-	return si->si_code > 0 && si->si_code != TRAP_PERF;
+	return xs_tgt_our_trap(g, si) || (si->si_code > 0 && si->si_code != TRAP_PERF);
 }
 
 /* Blocked: rt_sigtimedwait, run in the thread, takes it out of the queue. */
@@ -388,10 +387,10 @@ static int take_deliverable_trap(struct xs_tgt *g, size_t i)
 
 /*
  * A SIGTRAP of ours may wait in stopped thread i's queue, where nothing
- * would drop it (a step's, reported on the way out of a system call after
- * we gave up on it): once the thread takes it after we let go, the process
- * dies. Take it out; one that was not ours goes back to the thread at its
- * release.
+ * would drop it (our breakpoint's, sent while the thread blocked the
+ * signal; a step's, reported on the way out of a system call after we gave
+ * up on it): once the thread takes it after we let go, the process dies.
+ * Take it out; one that was not ours goes back to the thread at its release.
  */
 int xs_tgt_take_back_trap(struct xs_tgt *g, size_t i)
 {

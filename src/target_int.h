@@ -78,6 +78,7 @@ struct xs_tgt {
 	long long wait_step;   /* xs_now_us: every wait for a stop wakes then at the latest */
 	int saved_policy;      /* ours before the first interrupt; -1: not changed */
 	struct sched_param saved_param;
+	uint64_t trap_cookie;  /* si_perf_data of our breakpoints' SIGTRAP (target_run.c); 0: none yet */
 };
 
 static inline struct xs_tgt *xs_tgt(struct xs_target *t)
@@ -104,6 +105,11 @@ void xs_tgt_alarm_disarm(void);
 
 /* target_wait.c: arm the alarm for the waits of a stop about to begin (see wait_thread) */
 void xs_tgt_arm_waits(struct xs_tgt *g, long long deadline_us);
+
+/* target.c: let every stopped thread but keep (SIZE_MAX: none) go on, as
+ * xs_target_resume does; let stopped thread i go on alone */
+int xs_tgt_resume(struct xs_tgt *g, size_t keep);
+int xs_tgt_resume_one_thread(struct xs_tgt *g, size_t i);
 
 /* target.c: the thread table */
 ssize_t xs_tgt_find(struct xs_tgt *g, pid_t tid);
@@ -135,6 +141,13 @@ int xs_tgt_sigmasks(pid_t pid, pid_t tid, uint64_t *blk, uint64_t *ign, uint64_t
 int xs_tgt_proc_stat(pid_t pid, pid_t tid, char *state, unsigned *flags);
 char xs_tgt_thread_state(pid_t pid, pid_t tid);
 int xs_tgt_find_syscall(struct xs_tgt *g);
+/* Whether tid is a thread of the target (listed under /proc/<pid>/task). */
+bool xs_tgt_thread_of(struct xs_tgt *g, pid_t tid);
+/* Next report of any of our tracees: 0 with *tid and *status, -ETIMEDOUT,
+ * or -ECHILD (none left). */
+int xs_tgt_wait_any(struct xs_tgt *g, pid_t *tid, int *status, long long deadline_us);
+/* A SIGTRAP our breakpoint sent (target_run.c): never the thread's to take. */
+bool xs_tgt_our_trap(const struct xs_tgt *g, const siginfo_t *si);
 
 /* seccomp.c: would running system call nr in thread i be allowed? */
 struct sock_filter;
