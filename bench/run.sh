@@ -3,7 +3,7 @@
 # `make bench`: the pause busy threads see while xsplice applies/reverts a
 # payload of 1, 100 and 1000 functions, at 1, 16 and 128 threads, next to the
 # bare-tracer floor (bench/floor.c) measured in the same run. See bench/README.md.
-# Writes bench/results/<host>-<date>.txt and .json. Knobs (environment):
+# Writes bench/results/<host>.txt and .json (the latest run per machine). Knobs (environment):
 # BENCH_REPS (21: below 64 threads a rep takes ~0.1-2 s; with 11 a cell's
 # median moved by +-0.3x between runs on a noisy host), BENCH_REPS_BIG (9, for 64 threads and more: each
 # command then takes about a second, a rep of all cells ~19 s at 128 threads; with 3 the floor's median
@@ -251,8 +251,10 @@ main() {
 	machine >"$out/machine.txt"
 	for t in $THREADS; do bench_threads "$t"; done
 	echo "steal_s: $((($(steal) - steal0) / $(getconf CLK_TCK))) (CPU time the host took from this VM during the run)" >>"$out/machine.txt"
-	local txt=$resdir/$host-$stamp.txt json=$resdir/$host-$stamp.json
+	# One file per machine: the latest run replaces the last (history: git log).
+	local txt=$resdir/$host.txt json=$resdir/$host.json
 	{
+		echo "run: $stamp"
 		cat "$out/machine.txt"
 		echo "duration_s: $((SECONDS - start))"
 		echo

@@ -51,10 +51,52 @@ bool xs_arch_decode_jump(const unsigned char *insn, size_t len, uint64_t from, u
 void xs_arch_encode_nops(unsigned char *buf, size_t len);
 /* Reach of the patch jump in bytes, each way. */
 uint64_t xs_arch_jump_range(void);
-/* The trap instruction (int3) used as a return address and breakpoint. */
+/* The trap instruction (int3), the breakpoint of run-until-return. */
 extern const unsigned char xs_arch_trap_insn[XS_ARCH_TRAP_SIZE];
-/* The system-call instruction bytes, searched for in the target's text. */
+/* The system-call instruction bytes. */
 extern const unsigned char xs_arch_syscall_insn[XS_ARCH_SYSCALL_SIZE];
+
+/* --- code run in a thread that must survive our death ------------------------------ */
+/*
+ * If xsplice dies, the kernel lets each thread run on from the registers it
+ * has, whatever xsplice last set. So every register set xsplice gives a
+ * thread leads, by the thread's own execution, to the signal return
+ * (rt_sigreturn) through a frame on its stack that holds the thread's own
+ * state (registers, FPU and vector state, signal mask), as a signal
+ * handler's return does: the kernel then puts the thread back itself.
+ */
+struct xs_arch_seq {
+	const unsigned char *bytes;
+	size_t len;
+};
+/* "System call, then return": borrowed from the target's text to run system calls. */
+extern const struct xs_arch_seq xs_arch_syscall_ret;
+/* The signal return, in each encoding looked for in the target's text. */
+extern const struct xs_arch_seq xs_arch_sigreturn_seqs[];
+extern const size_t xs_arch_nsigreturn_seqs;
+/*
+ * Where injected function calls return (written into a payload's text): it
+ * hands the result over at a harmless system call (number XS_ARCH_STUB_NR,
+ * its stops at pc stub + XS_ARCH_STUB_STOP), then does the signal return.
+ */
+extern const unsigned char xs_arch_return_stub[XS_ARCH_STUB_SIZE];
+
+/* A signal frame on a thread's stack (xs_arch_frame_make fills it in). */
+struct xs_arch_frame {
+	uint64_t base;   /* its lowest address: the return slot */
+	size_t len;      /* bytes from base */
+	uint64_t mask;   /* address of its signal mask (XS_ARCH_SIGSET_SIZE bytes) */
+};
+/*
+ * Lay out, below the red zone of a thread stopped with registers r, a frame
+ * that puts it back as it would go on now (an interrupted system call
+ * restarted), with FPU state fpu (as PTRACE_GETREGSET gives it for
+ * XS_ARCH_FPU_NOTE, or XS_ARCH_FPU_NOTE_LEGACY) and signal mask `mask`; its
+ * return slot holds ret. *bytes: malloc'd, f->len bytes to write at f->base.
+ * -EINVAL: FPU state in a form we do not know; -ENOMEM.
+ */
+int xs_arch_frame_make(const xs_regs *r, const void *fpu, size_t fpu_len, uint64_t mask,
+		       uint64_t ret, unsigned char **bytes, struct xs_arch_frame *f);
 
 /* --- registers --------------------------------------------------------------- */
 uint64_t xs_arch_pc(const xs_regs *r);
@@ -62,19 +104,27 @@ void xs_arch_set_pc(xs_regs *r, uint64_t pc);
 uint64_t xs_arch_sp(const xs_regs *r);
 /* PC after the trap instruction at addr executed. */
 uint64_t xs_arch_pc_after_trap(uint64_t trap_addr);
-/* Prepare regs to run system call nr at the syscall instruction at insn_addr. */
-void xs_arch_setup_syscall(xs_regs *r, uint64_t insn_addr, long nr, const uint64_t args[6]);
+/*
+ * Prepare regs to run system call nr at the "system call, then return"
+ * sequence at insn_addr, returning through frame f's return slot.
+ */
+void xs_arch_setup_syscall(xs_regs *r, uint64_t insn_addr, long nr, const uint64_t args[6],
+			   const struct xs_arch_frame *f);
 /* Result of a system call that just ran (a -errno on failure). */
 long xs_arch_syscall_result(const xs_regs *r);
+/* Number of the system call at a system-call stop. */
+long xs_arch_syscall_nr(const xs_regs *r);
 /*
- * Prepare regs to call fn(args...) with the return address ret_addr. The new
- * stack pointer stays below the red zone; *slot gets the address where the
- * caller must write ret_addr (XS_ARCH_PTR_SIZE bytes, little-endian).
+ * Prepare regs to call fn(args...), returning to the address in frame f's
+ * return slot (the stack pointer is that slot: it is below the red zone and
+ * aligned for a call). -E2BIG: too many arguments; -EINVAL: a slot not so aligned.
  */
 int xs_arch_setup_call(xs_regs *r, uint64_t fn, const uint64_t *args, unsigned nargs,
-		       uint64_t *slot);
-/* Return value of a function that just returned. */
+		       const struct xs_arch_frame *f);
+/* Return value of an injected call, at the return stub's system-call stops. */
 uint64_t xs_arch_call_result(const xs_regs *r);
+/* Prepare regs to do the signal return through frame f, now, at the sequence at pc. */
+void xs_arch_setup_sigreturn(xs_regs *r, uint64_t pc, const struct xs_arch_frame *f);
 int xs_arch_dwarf_regs(const xs_regs *r, uint64_t *dwarf, unsigned max); /* DWARF-numbered regs: count or -ENOSPC */
 
 /* --- this CPU ------------------------------------------------------------------- */

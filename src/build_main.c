@@ -120,6 +120,8 @@ static int emit_group(struct run *r, struct xb_pair *sel, size_t k, const char *
 		rc = xs_fail(-EINVAL, "ld -r failed on the partial payloads in %s", r->w.dir);
 	if (!rc)
 		rc = xs_payload_open(tmp, &check);
+	if (!rc)
+		rc = xs_check_output("output", out);
 	if (!rc && xb_run((char *const[]){ "cp", tmp, (char *)out, NULL }, NULL, NULL))
 		rc = xs_fail(-EIO, "cannot write %s", out);
 	xs_payload_free(check);
@@ -271,9 +273,14 @@ int xb_build(const struct xb_opts *o)
 	struct run r = { .o = o };
 	long long t = xs_now_ms();
 	bool keep_logs;
-	int rc;
+	int fd, rc;
 
-	rc = xs_file_build_id(o->target, &r.target);
+	/* patch(1) would block on a FIFO: refuse anything but a file, first */
+	rc = xs_open_file("patch", o->patch, &fd, NULL);
+	if (!rc)
+		close(fd);
+	if (!rc)
+		rc = xs_file_build_id(o->target, &r.target);
 	if (!rc)
 		rc = xb_tree_prepare(o, &r.w);
 	if (!rc)

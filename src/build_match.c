@@ -27,7 +27,7 @@ static int tgt_open(const char *path, struct tgt *t)
 	int rc;
 
 	t->path = path;
-	rc = xs_read_file(path, 1u << 31, &t->image, &t->size);
+	rc = xs_read_file("target", path, 1u << 31, &t->image, &t->size);
 	if (rc)
 		return xs_fail(rc, "cannot read the target %s", path);
 	elf_version(EV_CURRENT);

@@ -247,7 +247,7 @@ int xb_obj_open(const char *path, struct xb_obj **out)
 		free(o);
 		return -ENOMEM;
 	}
-	rc = xs_read_file(path, 1u << 30, &o->image, &o->size);
+	rc = xs_read_file("object", path, 1u << 30, &o->image, &o->size);
 	if (rc) {
 		xs_fail(rc, "cannot read object %s", path);
 		goto fail;

@@ -49,6 +49,7 @@ int xb_run(char *const argv[], const char *dir, const char *log)
 	if (pid < 0)
 		return xs_fail(-errno, "cannot start %s", argv[0]);
 	if (pid == 0) {
+		xs_child_signals();
 		if (log) {
 			int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
 

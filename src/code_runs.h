@@ -39,7 +39,7 @@ int xs_runs_reread(struct xs_runs *r, struct xs_target *t);
 void xs_runs_take_reread(struct xs_runs *r);
 /*
  * Code pages are shared with their file (or a parent's) until first written,
- * and the first write copies each one (a page fault, ~5 us on a VM). Before
+ * and the first write copies each one (a page fault in our name). Before
  * the stop, write one byte of each page of the runs back as it is: the copy
  * is made while the threads run, and the code does not change.
  */

@@ -101,26 +101,50 @@ void xs_func_name(struct xs_session *s, int slot, uint32_t i, char *buf, size_t 
 	snprintf(buf, len, "#%u of payload %s", i, p->id);
 }
 
-int xs_run_hooks(struct xs_session *s, int slot, int kind, bool veto)
+void xs_hook_time_init(struct xs_hook_time *ht, long timeout_ms)
+{
+	ht->bound_ms = timeout_ms > 0 && timeout_ms < XS_HOOKS_STOP_MS ? timeout_ms : XS_HOOKS_STOP_MS;
+	ht->spent_us = 0;
+}
+
+int xs_run_hooks(struct xs_session *s, int slot, int kind, bool veto, struct xs_hook_time *ht)
 {
 	const struct xs_state_payload *p = &s->state->payloads[slot];
+	const char *what = xs_hook_names[kind];
 
 	for (uint32_t i = 0; i < p->nhooks[kind]; i++) {
+		long long left_us = ht->bound_ms * 1000LL - ht->spent_us, t0;
+		long call_ms = left_us / 1000 < XS_HOOK_CALL_MS ? (long)(left_us / 1000) : XS_HOOK_CALL_MS;
+		char why[512];
 		uint64_t fn, ret;
-		int rc = xs_target_read(s->t, p->hooks_addr[kind] + 8 * i, &fn, sizeof(fn));
+		int rc;
 
+		if (call_ms <= 0)
+			return xs_fail(-ETIMEDOUT, "payload %s: %s hook %u of %u not run: the hooks of this stop took %lld ms, their bound is %ld ms",
+				       p->id, what, i, p->nhooks[kind], ht->spent_us / 1000, ht->bound_ms);
+		rc = xs_target_read(s->t, p->hooks_addr[kind] + 8 * i, &fn, sizeof(fn));
 		/* The array is the target's to write: call only into the payload's text. */
 		if (!rc && (fn < p->text_start || fn >= p->text_end))
-			rc = xs_fail(-EPROTO, "payload %s: %s hook %u at 0x%llx is outside its text",
-				     p->id, xs_hook_names[kind], i, (unsigned long long)fn);
+			return xs_fail(-EPROTO, "payload %s: %s hook %u at 0x%llx is outside its text",
+				       p->id, what, i, (unsigned long long)fn);
+		t0 = xs_now_us();
 		if (!rc)
-			rc = xs_target_call(s->t, fn, NULL, 0, p->trap_addr, 5000, &ret);
-		if (rc)
-			return xs_fail(rc, "payload %s: %s hook %u failed", p->id,
-				       xs_hook_names[kind], i);
+			rc = xs_target_call(s->t, fn, NULL, 0, p->stub_addr, call_ms, &ret);
+		ht->spent_us += xs_now_us() - t0;
+		if (rc == -ETIMEDOUT && call_ms < XS_HOOK_CALL_MS)
+			return xs_fail_override(rc, "payload %s: %s hook %u of %u did not return within the %ld ms left of the %ld ms the hooks of one stop may take",
+						p->id, what, i, p->nhooks[kind], call_ms, ht->bound_ms);
+		if (rc == -ETIMEDOUT)
+			return xs_fail_override(rc, "payload %s: %s hook %u did not return within %d ms, the time one hook may take",
+						p->id, what, i, XS_HOOK_CALL_MS);
+		if (rc) {
+			snprintf(why, sizeof(why), "%s", xs_error_message());
+			return xs_fail_override(rc, "payload %s: %s hook %u failed: %s", p->id, what, i,
+						why);
+		}
 		if (veto && (int)ret != 0)
-			return xs_fail(-ECANCELED, "payload %s: %s hook %u returned %d", p->id,
-				       xs_hook_names[kind], i, (int)ret);
+			return xs_fail(-ECANCELED, "payload %s: %s hook %u returned %d", p->id, what, i,
+				       (int)ret);
 	}
 	return 0;
 }
@@ -262,7 +286,7 @@ int xs_check(pid_t pid, const char *id)
 	s = NULL;
 	if (rc) {
 		xs_session_close(before);
-		return record_failure(pid, id, slot, rc);
+		return xs_target_explain(pid, record_failure(pid, id, slot, rc));
 	}
 	rc = open_payload(pid, id, OP_CHECK, true, XS_DEFAULT_TIMEOUT_MS, before, &s, &slot);
 	xs_session_close(before);
@@ -276,7 +300,7 @@ int xs_check(pid_t pid, const char *id)
 		fail_action(s, slot, rc);
 	}
 	xs_session_close(s);
-	return rc;
+	return xs_target_explain(pid, rc);
 }
 
 int xs_unwinder_add_payloads(struct xs_session *s, struct xs_unwinder *u)
@@ -469,16 +493,27 @@ static struct xs_sites *ready_sites(struct plan *pl, int slot)
 	return slot == pl->sites_slot ? &pl->sites : NULL;
 }
 
+/* A hook after the switch: its failure is not the action's, but running out
+ * of time is (-ETIMEDOUT): the hooks that would follow never run. */
+static int after_switch(struct xs_session *s, int slot, int kind, struct xs_hook_time *ht)
+{
+	int rc = xs_run_hooks(s, slot, kind, false, ht);
+
+	return rc == -ETIMEDOUT ? rc : 0;
+}
+
 static int run_plan(struct xs_session *s, struct plan *pl, struct xs_unwinder *u,
-		    struct xs_conflict *c, long long deadline)
+		    struct xs_conflict *c, long long deadline, long timeout_ms)
 {
 	int rc = xs_quiesce(s, u, c, pl->ranges, pl->nranges, deadline);
+	struct xs_hook_time ht;
 
 	xs_mark("walked");
+	xs_hook_time_init(&ht, timeout_ms);
 	for (size_t i = 0; !rc && i < pl->nrevert; i++)
-		rc = xs_run_hooks(s, pl->revert[i], XS_HOOK_PRE_REVERT, true);
+		rc = xs_run_hooks(s, pl->revert[i], XS_HOOK_PRE_REVERT, true, &ht);
 	if (!rc && pl->apply >= 0)
-		rc = xs_run_hooks(s, pl->apply, XS_HOOK_PRE_APPLY, true);
+		rc = xs_run_hooks(s, pl->apply, XS_HOOK_PRE_APPLY, true, &ht);
 	if (rc)
 		return rc;
 
@@ -497,15 +532,20 @@ static int run_plan(struct xs_session *s, struct plan *pl, struct xs_unwinder *u
 
 		return undo ? undo : rc;
 	}
-	for (size_t i = 0; i < pl->nrevert; i++) {
-		xs_run_hooks(s, pl->revert[i], XS_HOOK_REVERT, false);
-		xs_run_hooks(s, pl->revert[i], XS_HOOK_POST_REVERT, false);
+	for (size_t i = 0; !rc && i < pl->nrevert; i++)
+		rc = after_switch(s, pl->revert[i], XS_HOOK_REVERT, &ht) ?:
+		     after_switch(s, pl->revert[i], XS_HOOK_POST_REVERT, &ht);
+	if (!rc && pl->apply >= 0)
+		rc = after_switch(s, pl->apply, XS_HOOK_APPLY, &ht) ?:
+		     after_switch(s, pl->apply, XS_HOOK_POST_APPLY, &ht);
+	if (rc) {
+		/* Hooks left unrun (an apply hook may set up what the new code
+		 * needs): back to the old code, from the journal, as above. */
+		int undo = xs_session_recover(s);
+
+		return undo ? undo : rc;
 	}
-	if (pl->apply >= 0) {
-		xs_run_hooks(s, pl->apply, XS_HOOK_APPLY, false);
-		xs_run_hooks(s, pl->apply, XS_HOOK_POST_APPLY, false);
-	}
-	xs_error_clear(); /* hook failures after the switch are not the action's */
+	xs_error_clear(); /* other hook failures after the switch are not the action's */
 	memset(&s->state->journal, 0, sizeof(s->state->journal));
 	rc = xs_session_commit(s);
 	xs_mark("committed");
@@ -603,9 +643,9 @@ static void read_in_wait(struct xs_target *t, void *arg)
 /*
  * Called once every thread is seized and before any is interrupted: no other
  * run can change the registry now. If it is still as planned (same version,
- * no journal), the stop need not read its header again (~4 us), and a lone
- * apply's records go out here instead of in the stop (104 KiB with 1000
- * functions: ~18 us of the pause). Records of a payload that is not APPLIED
+ * no journal), the stop need not read its header again, and a lone apply's
+ * records go out here instead of in the stop (104 KiB with 1000
+ * functions). Records of a payload that is not APPLIED
  * are read by no one, so a run killed after this has changed nothing that
  * matters.
  */
@@ -648,9 +688,15 @@ static long long minor_faults(void)
 	return getrusage(RUSAGE_SELF, &ru) ? 0 : ru.ru_minflt;
 }
 
+/* The CLI refuses anything else; here so no caller's value overflows a deadline. */
+static long bounded_timeout(long ms)
+{
+	return ms <= 0 ? XS_DEFAULT_TIMEOUT_MS : ms > XS_MAX_TIMEOUT_MS ? XS_MAX_TIMEOUT_MS : ms;
+}
+
 static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 {
-	long long deadline = xs_now_ms() + (timeout_ms > 0 ? timeout_ms : XS_DEFAULT_TIMEOUT_MS);
+	long long deadline = xs_now_ms() + (timeout_ms = bounded_timeout(timeout_ms));
 	struct xs_unwinder *u = NULL;
 	struct xs_conflict *conflict = xs_conflict_new();
 	struct xs_session *s = NULL, *before = NULL;
@@ -661,7 +707,9 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 	int slot = -1, rc;
 
 	/* Everything slow while the process runs: unwind tables, symbols, checks. */
-	rc = xs_unwinder_new(pid, &u);
+	rc = xs_target_check(pid);
+	if (!rc)
+		rc = xs_unwinder_new(pid, &u);
 	if (!rc)
 		rc = open_payload(pid, id, op, false, timeout_ms, NULL, &s, &slot);
 	if (!rc)
@@ -703,7 +751,7 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 	}
 	/* Stopped from here on; plan again only if another run changed the registry. */
 	xs_pause_point("before-stop");
-	/* Debug output waits for the release: printing costs ~5 us a line. */
+	/* Debug output waits for the release: a line printed is a system call. */
 	long long t0 = xs_now_us(), faults = minor_faults(), stopped_us, patched_us;
 	rc = open_payload(pid, id, op, true, timeout_ms, before, &s, &slot);
 	xs_mark("registry");
@@ -713,7 +761,7 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 	if (!rc && s->state->version != version)
 		rc = prepare_plan(s, id, op, slot, &pl);
 	if (!rc)
-		rc = run_plan(s, &pl, u, conflict, deadline);
+		rc = run_plan(s, &pl, u, conflict, deadline, timeout_ms);
 	if (rc)
 		fail_action(s, slot, rc);
 	xs_unwinder_stop_walked(u); /* when the stop ended before any walk */
@@ -739,7 +787,7 @@ out:
 	xs_session_close(before);
 	xs_unwinder_free(u);
 	xs_conflict_free(conflict);
-	return rc;
+	return xs_target_explain(pid, rc);
 }
 
 int xs_apply(pid_t pid, const char *id, long timeout_ms)
@@ -784,11 +832,21 @@ static int unreferenced(struct xs_session *s, int slot)
 	return rc;
 }
 
+/*
+ * Out of the registry first, then unmapped: a run killed in between leaves
+ * a mapping no one uses, where the other order would leave a record of
+ * memory that is gone, or by then someone else's, for a later unload to
+ * call hooks in and unmap.
+ */
 int xs_unload(pid_t pid, const char *id)
 {
 	struct xs_session *s = NULL;
 	int slot, rc = open_payload(pid, id, OP_UNLOAD, true, XS_DEFAULT_TIMEOUT_MS, NULL, &s, &slot);
+	struct xs_hook_time ht;
+	uint64_t base = 0, size = 0;
+	long ret;
 
+	xs_hook_time_init(&ht, XS_DEFAULT_TIMEOUT_MS);
 	/* Unmap only what is shaped as xsplice maps a payload, and unused. */
 	if (!rc)
 		rc = xs_session_maps_fresh(s);
@@ -797,27 +855,26 @@ int xs_unload(pid_t pid, const char *id)
 	if (!rc)
 		rc = unreferenced(s, slot);
 	if (!rc)
-		rc = xs_run_hooks(s, slot, XS_HOOK_UNLOAD, false);
-	if (!rc) {
-		const struct xs_state_payload *p = &s->state->payloads[slot];
-		long ret;
-
-		rc = xs_session_syscall(s, SYS_munmap, p->base, p->size, 0, 0, 0, 0, &ret);
-	}
-	if (!rc) {
-		memset(&s->state->payloads[slot], 0, sizeof(s->state->payloads[slot]));
-		rc = xs_session_commit(s);
-	} else {
+		rc = xs_run_hooks(s, slot, XS_HOOK_UNLOAD, false, &ht);
+	if (rc) {
 		fail_action(s, slot, rc);
+		xs_session_close(s);
+		return rc;
 	}
+	base = s->state->payloads[slot].base;
+	size = s->state->payloads[slot].size;
+	memset(&s->state->payloads[slot], 0, sizeof(s->state->payloads[slot]));
+	rc = xs_session_commit(s);
+	if (!rc)
+		rc = xs_session_syscall(s, SYS_munmap, base, size, 0, 0, 0, 0, &ret);
 	xs_session_close(s);
-	return rc;
+	return xs_target_explain(pid, rc);
 }
 
-int xs_load(pid_t pid, const char *id, const char *path, long timeout_ms)
+int xs_load(pid_t pid, const char *id, const char *path, long timeout_ms, unsigned flags)
 {
 	char msg[1024];
-	int rc = xs_upload(pid, id, path);
+	int rc = xs_upload(pid, id, path, flags), urc;
 
 	if (rc)
 		return rc; /* upload leaves nothing behind when it fails */
@@ -829,9 +886,14 @@ int xs_load(pid_t pid, const char *id, const char *path, long timeout_ms)
 	/* One action: what it uploaded goes again; the cause is the message. */
 	snprintf(msg, sizeof(msg), "%s", xs_error_message());
 	xs_error_clear();
-	if (xs_unload(pid, id))
-		return xs_fail_override(rc, "%s (and unloading it again failed: %s)", msg,
-					xs_error_message());
+	urc = xs_unload(pid, id);
+	/* Gone, or a new program after execve: nothing of ours is left to unload. */
+	if (urc && urc != -ESRCH && urc != -ECANCELED) {
+		char why[512];
+
+		snprintf(why, sizeof(why), "%s", xs_error_message());
+		return xs_fail_override(rc, "%s (and unloading it again failed: %s)", msg, why);
+	}
 	return xs_fail_override(rc, "%s", msg);
 }
 

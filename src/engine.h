@@ -14,8 +14,18 @@
 #include "state.h"
 
 #define XS_DEFAULT_TIMEOUT_MS 1000
+/* The longest --timeout: an hour. Deadlines are computed in us from it, and
+ * an action that waits longer than this is better retried by its operator. */
+#define XS_MAX_TIMEOUT_MS 3600000L
 
-int xs_upload(pid_t pid, const char *id, const char *path);
+/* Flags of xs_upload and xs_load. */
+enum {
+	/* Copies of a replaced function's old code the payload leaves in place
+	 * (inlined into a caller, a clone) are warnings, not a refusal. */
+	XS_ALLOW_INLINED = 1u << 0,
+};
+
+int xs_upload(pid_t pid, const char *id, const char *path, unsigned flags);
 int xs_check(pid_t pid, const char *id);
 int xs_apply(pid_t pid, const char *id, long timeout_ms);
 int xs_revert(pid_t pid, const char *id, long timeout_ms);
@@ -23,7 +33,7 @@ int xs_replace(pid_t pid, const char *id, long timeout_ms);
 int xs_unload(pid_t pid, const char *id);
 /* upload + check + apply as one action: when check or apply fails, the
  * payload is unloaded again and the process is as it was. */
-int xs_load(pid_t pid, const char *id, const char *path, long timeout_ms);
+int xs_load(pid_t pid, const char *id, const char *path, long timeout_ms, unsigned flags);
 /* Undo an action a killed run left half done, and claim a registry the
  * process inherited from its parent (no-op when neither). */
 int xs_recover(pid_t pid);

@@ -11,9 +11,24 @@
 #include "target_poison.h"
 #include "unwind.h"
 
-/* Run a payload's hooks of one kind in the target (attached). With veto, a
- * non-zero return stops and fails with -ECANCELED naming the hook. */
-int xs_run_hooks(struct xs_session *s, int slot, int kind, bool veto);
+/*
+ * Hooks run inside the process while it is stopped: all of one stop (every
+ * kind, every payload) get the command's time bound, at most XS_HOOKS_STOP_MS,
+ * and one call at most XS_HOOK_CALL_MS. A payload with thousands of hooks, or
+ * one that never returns, holds the process no longer than that.
+ */
+#define XS_HOOKS_STOP_MS 2000
+#define XS_HOOK_CALL_MS 1000
+struct xs_hook_time {
+	long bound_ms;      /* for the stop: min(timeout, XS_HOOKS_STOP_MS) */
+	long long spent_us; /* in hook calls so far */
+};
+void xs_hook_time_init(struct xs_hook_time *ht, long timeout_ms);
+
+/* Run a payload's hooks of one kind in the target (attached), counting their
+ * time in ht. With veto, a non-zero return stops and fails with -ECANCELED
+ * naming the hook; out of time, -ETIMEDOUT naming the hook. */
+int xs_run_hooks(struct xs_session *s, int slot, int kind, bool veto, struct xs_hook_time *ht);
 
 /* A payload's read-only funcs table, read back from the target. */
 int xs_funcs_read(struct xs_session *s, int slot, struct xsplice_func *funcs);
@@ -35,8 +50,8 @@ void xs_ranges_sort(struct xs_range *r, size_t n);
 const struct xs_range *xs_ranges_find(uint64_t pc, const struct xs_range *r, size_t n);
 
 /* xs_quiesce's working memory (one thread's frames), made while the
- * process runs: fresh memory first touched in the stop costs ~10 us a page
- * on a VM. NULL when out of memory. */
+ * process runs: fresh memory first touched in the stop costs a page fault
+ * while every thread waits. NULL when out of memory. */
 struct xs_conflict *xs_conflict_new(void);
 void xs_conflict_free(struct xs_conflict *c);
 

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,24 @@ const char *xs_error_message(void)
 void xs_error_clear(void)
 {
 	message[0] = '\0';
+}
+
+static const char *line_prefix = "xsplice";
+
+void xs_set_line_prefix(const char *prefix)
+{
+	line_prefix = prefix;
+}
+
+void xs_note(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s: %s\n", line_prefix, line);
 }
 
 static int debug_enabled = -1;
@@ -104,6 +123,33 @@ void xs_marks_print(const char *title)
 	nmarks = 0;
 }
 
+void xs_crash_point(const char *name)
+{
+	static const char *at;
+	static size_t len;
+	static long want, passed;
+	const char *colon;
+
+	if (!at) { /* once: this runs on paths that stop the target */
+		at = getenv("XSPLICE_TEST_CRASH_AT");
+		at = at ? at : "";
+		colon = strchr(at, ':');
+		len = colon ? (size_t)(colon - at) : strlen(at);
+		want = colon ? atol(colon + 1) : 1;
+	}
+	if (len && !strncmp(at, name, len) && !name[len] && ++passed == want)
+		raise(SIGKILL);
+}
+
+void xs_child_signals(void)
+{
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+}
+
 long long xs_now_ns(void)
 {
 	struct timespec ts;
@@ -122,40 +168,76 @@ long long xs_now_ms(void)
 	return xs_now_us() / 1000;
 }
 
-int xs_read_file(const char *path, size_t max, unsigned char **buf, size_t *len)
+int xs_open_regular(const char *path, int *fd, size_t *size)
 {
 	struct stat st;
-	unsigned char *data;
-	size_t done = 0;
-	int fd, rc = 0;
+	int rc = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return xs_fail(-errno, "%s: cannot open", path);
-	if (fstat(fd, &st) < 0) {
-		rc = xs_fail(-errno, "%s: cannot stat", path);
+	*fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (*fd < 0)
+		return -errno;
+	if (fstat(*fd, &st) < 0)
+		rc = -errno;
+	else if (!S_ISREG(st.st_mode))
+		rc = -EINVAL;
+	if (rc) {
+		close(*fd);
+		*fd = -1;
+		return rc;
+	}
+	/* O_NONBLOCK stays: reads of a regular file never block on it anyway. */
+	if (size)
+		*size = (size_t)st.st_size;
+	return 0;
+}
+
+int xs_open_file(const char *what, const char *path, int *fd, size_t *size)
+{
+	int rc = xs_open_regular(path, fd, size);
+
+	if (rc == -EINVAL)
+		return xs_fail(rc, "%s %s: not a regular file", what, path);
+	if (rc)
+		return xs_fail(rc, "%s %s: cannot open", what, path);
+	return 0;
+}
+
+int xs_check_output(const char *what, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return errno == ENOENT ? 0 : xs_fail(-errno, "%s %s: cannot stat", what, path);
+	if (!S_ISREG(st.st_mode))
+		return xs_fail(-EINVAL, "%s %s: not a regular file", what, path);
+	return 0;
+}
+
+int xs_read_file(const char *what, const char *path, size_t max, unsigned char **buf,
+		 size_t *len)
+{
+	unsigned char *data;
+	size_t size, done = 0;
+	int fd, rc;
+
+	rc = xs_open_file(what, path, &fd, &size);
+	if (rc)
+		return rc;
+	if (size > max) {
+		rc = xs_fail(-EFBIG, "%s %s: %zu bytes, over the limit of %zu", what, path, size,
+			     max);
 		goto out;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = xs_fail(-EINVAL, "%s: not a regular file", path);
-		goto out;
-	}
-	if ((size_t)st.st_size > max) {
-		rc = xs_fail(-EFBIG, "%s: %lld bytes, over the limit of %zu", path,
-			     (long long)st.st_size, max);
-		goto out;
-	}
-	data = malloc(st.st_size ? st.st_size : 1);
+	data = malloc(size ? size : 1);
 	if (!data) {
-		rc =
-		    xs_fail(-ENOMEM, "%s: cannot allocate %lld bytes", path, (long long)st.st_size);
+		rc = xs_fail(-ENOMEM, "%s %s: cannot allocate %zu bytes", what, path, size);
 		goto out;
 	}
-	while (done < (size_t)st.st_size) {
-		ssize_t n = read(fd, data + done, st.st_size - done);
+	while (done < size) {
+		ssize_t n = read(fd, data + done, size - done);
 
 		if (n <= 0) {
-			rc = xs_fail(n < 0 ? -errno : -EIO, "%s: short read", path);
+			rc = xs_fail(n < 0 ? -errno : -EIO, "%s %s: short read", what, path);
 			free(data);
 			goto out;
 		}

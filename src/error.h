@@ -16,6 +16,12 @@ int xs_fail_override(int err, const char *fmt, ...) __attribute__((format(printf
 const char *xs_error_message(void); /* "" when none */
 void xs_error_clear(void);
 
+/* What lines printed as they happen start with: the CLI sets "xsplice: load". */
+void xs_set_line_prefix(const char *prefix);
+/* Print one line to stderr now, after that prefix: the findings that go with
+ * (before) a command's one error line, or warnings of a command that works. */
+void xs_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Debug trace to stderr when XSPLICE_DEBUG is set in the environment. */
 void xs_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Whether XSPLICE_DEBUG is set: for debug output that costs work to gather. */
@@ -25,16 +31,41 @@ bool xs_debug_on(void);
 void xs_mark(const char *what);
 void xs_marks_print(const char *title);
 
+/*
+ * Test hook: raise SIGKILL when XSPLICE_TEST_CRASH_AT names this point, as
+ * "NAME" (the first time it is passed) or "NAME:N" (the N-th time), so a
+ * test can kill the CLI at any one step of a sequence that repeats.
+ */
+void xs_crash_point(const char *name);
+
 #define XS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define XS_ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
+
+/* In a child, before exec: the signals the CLI blocks or ignores for itself
+ * (SIGINT, SIGTERM, ..., SIGPIPE) back to the defaults, which exec keeps;
+ * else gcc, make or patch blocked on something could not be interrupted. */
+void xs_child_signals(void);
 
 /* Monotonic clock in milliseconds / microseconds / nanoseconds. */
 long long xs_now_ms(void);
 long long xs_now_us(void);
 long long xs_now_ns(void);
 
-/* Read a whole file into a malloc'd buffer (limit: max bytes). */
-int xs_read_file(const char *path, size_t max, unsigned char **buf, size_t *len);
+/* Open a file the user named, read-only, without ever blocking: O_NONBLOCK
+ * so a FIFO or a terminal cannot hold the CLI (whose SIGINT and SIGTERM are
+ * blocked), then only a regular file is kept. Quiet: -EINVAL when PATH is not
+ * a regular file, else open's or fstat's -errno; size may be NULL. */
+int xs_open_regular(const char *path, int *fd, size_t *size);
+/* The same, reporting: "<what> <path>: not a regular file" or ": cannot open". */
+int xs_open_file(const char *what, const char *path, int *fd, size_t *size);
+/* An output path the user named: refused (-EINVAL, reported) when it exists
+ * and is not a regular file; writing to a FIFO would block, and a failed
+ * build removes what it wrote (think -o /dev/null as root). */
+int xs_check_output(const char *what, const char *path);
+/* Read a whole regular file into a malloc'd buffer (limit: max bytes); what
+ * names it in messages ("payload", "target", ...). */
+int xs_read_file(const char *what, const char *path, size_t max, unsigned char **buf,
+		 size_t *len);
 
 /* Hex <-> bytes for build-ids. hex must hold 2*len+1. */
 void xs_hex(const unsigned char *bytes, size_t len, char *hex);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Payload layout and linking (see loader.h). The mapping is, in order:
- * text (sections, far-call veneers, a trap byte), rodata (sections, GOT),
+ * text (sections, far-call veneers, the return stub of injected calls), rodata (sections, GOT),
  * data (data and bss), per-function state. Each region starts on a page.
  */
 #include "loader.h"
@@ -72,8 +72,8 @@ int xs_image_layout(const struct xs_payload *p, struct xs_image *img)
 	layout_kind(p, img, &cursor, XS_SEC_TEXT);
 	img->veneer_off = cursor = XS_ALIGN_UP(cursor, 16);
 	cursor += img->nveneers * XS_ARCH_VENEER_SIZE;
-	img->trap_off = cursor;
-	cursor += XS_ARCH_TRAP_SIZE;
+	img->stub_off = cursor;
+	cursor += XS_ARCH_STUB_SIZE;
 	img->text_size = XS_ALIGN_UP(cursor, PAGE);
 
 	img->ro_off = cursor = img->text_size;
@@ -189,7 +189,7 @@ int xs_image_link(const struct xs_payload *p, struct xs_image *img, uint64_t bas
 					    img->bytes + img->veneer_off +
 						XS_ARCH_VENEER_SIZE * (img->sym_veneer[i] - 1));
 	}
-	memcpy(img->bytes + img->trap_off, xs_arch_trap_insn, XS_ARCH_TRAP_SIZE);
+	memcpy(img->bytes + img->stub_off, xs_arch_return_stub, XS_ARCH_STUB_SIZE);
 
 	for (size_t s = 1; s < p->nsections; s++) {
 		if (p->sections[s].kind == XS_SEC_SKIP)

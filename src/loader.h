@@ -23,7 +23,7 @@ struct xs_image {
 	size_t *sec_off;             /* by section index; SIZE_MAX when not loaded */
 	size_t got_off, ngot;        /* GOT slots (in rodata, read-only once linked) */
 	size_t veneer_off, nveneers;     /* far-call veneers (in text) */
-	size_t trap_off;             /* an int3 in text */
+	size_t stub_off;             /* the return stub of injected calls (xs_arch_return_stub), in text */
 	uint32_t *sym_got;           /* by symbol index: GOT slot + 1, 0 when none */
 	uint32_t *sym_veneer;          /* by symbol index: veneer + 1, 0 when none */
 	/* Filled by xs_image_link. */

@@ -24,6 +24,7 @@
 #define MAX_LINK_MAP 4096        /* link-map entries walked before we call it a loop */
 #define MAX_DYNAMIC (256u << 10) /* bytes of PT_DYNAMIC read from the target */
 #define DELETED_SUFFIX " (deleted)"
+#define DEBUG_ROOT_DEFAULT "/usr/lib/debug"
 
 /* One file-backed line of /proc/<pid>/maps. */
 struct mapping {
@@ -48,16 +49,18 @@ int xs_obj_elf_open(const char *path, int *fdp, Elf **elfp)
 {
 	static int initialised;
 	Elf *elf;
-	int fd;
+	int fd, rc;
 
 	if (!initialised) {
 		if (elf_version(EV_CURRENT) == EV_NONE)
 			return -ENOSYS;
 		initialised = 1;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
+	/* Paths come from the user or from the target (its own files): a FIFO
+	 * there must not hold us (-EINVAL: not a regular file). */
+	rc = xs_open_regular(path, &fd, NULL);
+	if (rc)
+		return rc;
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!elf || elf_kind(elf) != ELF_K_ELF) {
 		if (elf)
@@ -137,6 +140,8 @@ int xs_file_build_id(const char *path, struct xs_build_id *out)
 	rc = xs_obj_elf_open(path, &fd, &elf);
 	if (rc == -ENOEXEC)
 		return xs_fail(rc, "%s: not an ELF file", path);
+	if (rc == -EINVAL)
+		return xs_fail(rc, "%s: not a regular file", path);
 	if (rc)
 		return xs_fail(rc, "%s: cannot open", path);
 	rc = xs_obj_elf_build_id(elf, out);
@@ -144,6 +149,60 @@ int xs_file_build_id(const char *path, struct xs_build_id *out)
 		xs_fail(rc, "%s: no GNU build-id note", path);
 	xs_obj_elf_close(fd, elf);
 	return rc;
+}
+
+/* 0 when the file at path is an ELF file with obj's build-id that want accepts. */
+static int open_debug_candidate(const struct xs_object *obj, const char *path,
+				bool (*want)(Elf *elf), int *fd, Elf **elf)
+{
+	struct xs_build_id id;
+
+	if (xs_obj_elf_open(path, fd, elf))
+		return -ENOENT;
+	if (!xs_obj_elf_build_id(*elf, &id) && id.len == obj->build_id.len &&
+	    !memcmp(id.bytes, obj->build_id.bytes, id.len) && (!want || want(*elf)))
+		return 0;
+	xs_debug("%s: %s is not its debug file (another build-id, or not what we look for)",
+		 obj->path, path);
+	xs_obj_elf_close(*fd, *elf);
+	*fd = -1;
+	*elf = NULL;
+	return -ENOENT;
+}
+
+int xs_obj_debug_open(const struct xs_object *obj, pid_t pid, bool (*want)(Elf *elf),
+		      char **path, int *fd, Elf **elf, char **tried)
+{
+	const char *root = getenv("XSPLICE_DEBUG_ROOT");
+	char hex[2 * XS_BUILD_ID_MAX + 1], *p = NULL;
+
+	*path = NULL;
+	if (tried)
+		*tried = NULL;
+	if (obj->build_id.len < 2)
+		return -ENOENT;
+	if (!root || !root[0])
+		root = DEBUG_ROOT_DEFAULT;
+	xs_hex(obj->build_id.bytes, obj->build_id.len, hex);
+	for (int i = 0; i < 2; i++) {
+		if (i == 1 && !pid)
+			break;
+		if ((i == 0 ? asprintf(&p, "%s/.build-id/%.2s/%s.debug", root, hex, hex + 2)
+			    : asprintf(&p, "/proc/%d/root%s/.build-id/%.2s/%s.debug", (int)pid, root,
+				       hex, hex + 2)) < 0)
+			return xs_fail(-ENOMEM, "%s: out of memory looking for its debug file",
+				       obj->path);
+		if (!open_debug_candidate(obj, p, want, fd, elf)) {
+			*path = p;
+			return 0;
+		}
+		if (i == 0 && tried) /* named in "not found" messages */
+			*tried = p;
+		else
+			free(p);
+		p = NULL;
+	}
+	return -ENOENT;
 }
 
 /* --- /proc/<pid>/maps ---------------------------------------------------------------- */
@@ -376,6 +435,7 @@ static int examine_group(pid_t pid, const struct mapping *maps, size_t n, size_t
 	if (!rc) {
 		xs_obj_elf_build_id(elf, &c->obj.build_id); /* absent: len 0 */
 		c->obj.path = strdup(first->path);
+		c->obj.pid = pid;
 		c->obj.symtab = xs_symtab_new(pid);
 		if (!c->obj.path || !c->obj.symtab)
 			rc = -ENOMEM;
@@ -585,6 +645,46 @@ void xs_objects_free(struct xs_objects *objs)
 		free_object(&objs->v[i]);
 	free(objs->v);
 	free(objs);
+}
+
+int xs_object_open_file(const char *path, struct xs_object **out)
+{
+	struct xs_object *obj = calloc(1, sizeof(*obj));
+	GElf_Ehdr eh;
+	Elf *elf = NULL;
+	int fd = -1, rc;
+
+	*out = NULL;
+	if (!obj)
+		return xs_fail(-ENOMEM, "%s: out of memory", path);
+	rc = xs_obj_elf_open(path, &fd, &elf);
+	if (rc)
+		rc = xs_fail(rc, rc == -ENOEXEC ? "%s: not an ELF file" : "%s: cannot open", path);
+	else if (!gelf_getehdr(elf, &eh) || (eh.e_type != ET_EXEC && eh.e_type != ET_DYN))
+		rc = xs_fail(-ENOEXEC, "%s: not an executable or shared library", path);
+	if (!rc) {
+		xs_obj_elf_build_id(elf, &obj->build_id); /* absent: len 0 */
+		obj->path = strdup(path);
+		obj->open_path = strdup(path);
+		obj->symtab = xs_symtab_new(0);
+		obj->end = UINT64_MAX;
+		if (!obj->path || !obj->open_path || !obj->symtab)
+			rc = xs_fail(-ENOMEM, "%s: out of memory", path);
+	}
+	xs_obj_elf_close(fd, elf);
+	if (rc)
+		xs_object_free(obj);
+	else
+		*out = obj;
+	return rc;
+}
+
+void xs_object_free(struct xs_object *obj)
+{
+	if (!obj)
+		return;
+	free_object(obj);
+	free(obj);
 }
 
 struct xs_object *xs_objects_by_build_id(struct xs_objects *objs, const struct xs_build_id *id)

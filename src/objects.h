@@ -23,6 +23,7 @@ struct xs_object {
 	uint64_t start, end;/* lowest and highest mapped address (end exclusive) */
 	struct xs_build_id build_id;
 	bool is_main;       /* the executable */
+	pid_t pid;          /* the process it is mapped in; 0 for xs_object_open_file */
 	struct xs_symtab *symtab; /* loaded on first lookup */
 };
 
@@ -68,6 +69,33 @@ int xs_object_lookup(struct xs_object *obj, const char *name, struct xs_symbol_i
  */
 int xs_objects_resolve(struct xs_objects *objs, struct xs_object *home, const char *name,
 		       struct xs_symbol_info *out);
+
+/*
+ * An ELF file on disk as an object (bias 0: runtime addresses are link-time
+ * ones), for reading its symbols before any process runs it (`xsplice cc`).
+ * Free with xs_object_free.
+ */
+int xs_object_open_file(const char *path, struct xs_object **out);
+void xs_object_free(struct xs_object *obj);
+
+/*
+ * The function symbol whose [start, start + size) holds runtime address addr
+ * (.symtab, else .dynsym; among aliases a plain name wins): *name points into
+ * the object's symbol cache, *start is its runtime address. -ENOENT (no
+ * message) when no function symbol holds it.
+ */
+int xs_object_func_at(struct xs_object *obj, uint64_t addr, const char **name, uint64_t *start);
+
+/*
+ * Every .symtab function named "sym.SUFFIX" for function `name` ("sym", or
+ * "file.c#sym": then only the locals of that file), in symbol-table order:
+ * what GCC calls its copies (sym.constprop.0, sym.part.1, ...) and its own
+ * parts (sym.cold). fn gets the whole name, the suffix and the runtime
+ * address; a non-zero return stops the walk and is returned.
+ */
+int xs_object_each_suffixed(struct xs_object *obj, const char *name,
+			    int (*fn)(void *ctx, const char *sym, const char *suffix, uint64_t addr),
+			    void *ctx);
 
 /* Build-id of an ELF file on disk. */
 int xs_file_build_id(const char *path, struct xs_build_id *out);

@@ -151,9 +151,9 @@ static int edit_sites(const struct xs_state_payload *p, struct xs_sites *x, bool
 }
 
 /*
- * With 1000 functions, checking and changing each site costs 15-25 us in the
- * stop (its record and code are out of the cache by then); a whole-run
- * compare and a write of what was made here cost 1-2. A site is still
+ * With 1000 functions, checking and changing each site in the stop is slow
+ * (its record and code are out of the cache by then); a whole-run compare
+ * and a write of what was made here are a fraction of that. A site is still
  * checked in the stop: any change to a run since is seen, and the stop then
  * checks and changes span by span as it would without this.
  */
@@ -170,7 +170,7 @@ void xs_sites_edit_ahead(struct xs_session *s, int slot, bool apply, struct xs_s
 
 /*
  * Reading the registers of a thread that has just stopped waits until it is
- * off its CPU (5-15 us on a VM); reading the code first takes that wait.
+ * off its CPU; reading the code first takes that wait.
  */
 void xs_sites_reread_stopped(struct xs_target *t, void *arg)
 {
@@ -219,7 +219,7 @@ int xs_patch_write(struct xs_session *s, int slot, struct xs_sites *x, bool appl
 	 * An apply's records were written, as applied, before the journal. A
 	 * revert's are not written at all: once the payload is REVERTED they
 	 * are read by no one (state.h), and the next apply makes them anew.
-	 * With 1000 functions that is 104 KiB less in the stop (~25 us).
+	 * With 1000 functions that is 104 KiB less to write in the stop.
 	 */
 	return rc;
 }

@@ -450,7 +450,7 @@ int xs_payload_open(const char *path, struct xs_payload **out)
 	int rc;
 
 	*out = NULL;
-	rc = xs_read_file(path, XS_PAYLOAD_MAX_SIZE, &image, &len);
+	rc = xs_read_file("payload", path, XS_PAYLOAD_MAX_SIZE, &image, &len);
 	if (rc)
 		return rc;
 	return open_image(path, image, len, out);

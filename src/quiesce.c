@@ -92,19 +92,22 @@ static bool has_cfi(void *arg, uint64_t pc)
  * between their system call and the next CFI, a thread just born there):
  * step it, alone, to code that has some; the others stay stopped. Never a
  * guessed frame, and no walk that would fail (the first failure reads the
- * object's debug information: ~40 ms). True when it moved (or exited):
- * look at it again.
+ * object's debug information: ~40 ms). 1 when it moved (or exited): look
+ * at it again; 0 when it did not; -ECANCELED when the process ran execve
+ * meanwhile (named: nothing more is done in it).
  */
-static bool nudge(struct xs_session *s, struct xs_unwinder *u, size_t t, unsigned *budget)
+static int nudge(struct xs_session *s, struct xs_unwinder *u, size_t t, unsigned *budget)
 {
 	pid_t tid = s->t->threads[t].tid;
 	uint64_t pc = xs_arch_pc(&s->t->threads[t].regs);
 	int rc;
 
 	if (!*budget || xs_unwinder_has_cfi(u, pc))
-		return false;
+		return 0;
 	(*budget)--;
 	rc = xs_target_step_to(s->t, t, NUDGE_STEPS, NUDGE_MS, has_cfi, u);
+	if (rc == -ECANCELED)
+		return rc;
 	if (rc)
 		xs_debug("pid %d: thread %d at 0x%llx, without CFI, not moved to code with CFI: %s",
 			 s->pid, tid, (unsigned long long)pc, xs_error_message());
@@ -112,7 +115,8 @@ static bool nudge(struct xs_session *s, struct xs_unwinder *u, size_t t, unsigne
 	return rc == 0;
 }
 
-/* 1 and fills c when some thread is unsafe, 0 when all are safe. */
+/* 1 and fills c when some thread is unsafe, 0 when all are safe, -ECANCELED
+ * when the process ran execve under us. */
 static int find_conflict(struct xs_session *s, struct xs_unwinder *u, const struct xs_range *r,
 			 size_t n, struct xs_conflict *c)
 {
@@ -120,9 +124,11 @@ static int find_conflict(struct xs_session *s, struct xs_unwinder *u, const stru
 
 	for (size_t t = 0; t < s->t->nthreads;) {
 		size_t nf = 0;
-		int rc;
+		int rc = nudge(s, u, t, &budget);
 
-		if (nudge(s, u, t, &budget))
+		if (rc < 0)
+			return rc;
+		if (rc)
 			continue; /* the same index: it, or the thread after it if it exited */
 		rc = xs_unwind_thread(u, s->t, t, c->frames, MAX_FRAMES, &nf);
 		c->thread = t;
@@ -212,8 +218,10 @@ int xs_quiesce(struct xs_session *s, struct xs_unwinder *u, struct xs_conflict *
 		long left, stop_ms;
 
 		xs_unwinder_stop_walked(u); /* later stops read the tops themselves */
-		if (!conflict)
+		if (conflict <= 0) {
+			rc = conflict;
 			break;
+		}
 		left = (long)(deadline_ms - xs_now_ms());
 		if (left <= 0) {
 			rc = busy(s, c);

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Before we run a system call inside the target, run its seccomp filters
- * (fetched with PTRACE_SECCOMP_GET_FILTER) in a small classic-BPF interpreter:
- * a call the filter would refuse is never made, since a KILL verdict would
- * kill the target and an ERRNO one would only mislead us.
+ * Before we run a system call inside the target, run the seccomp filters of
+ * the thread that would run it (fetched with PTRACE_SECCOMP_GET_FILTER) in a
+ * small classic-BPF interpreter: a call the filters would refuse is never
+ * made, since a KILL verdict would kill the target and an ERRNO one would
+ * only mislead us. Filters are per thread, so we look for a thread that may,
+ * and that may also run the system calls of the signal frame the call
+ * returns through (target_frame.c), unless it has one already.
  */
 #include "target_int.h"
 
@@ -21,12 +24,14 @@
 
 #define MAX_FILTERS 1024 /* the kernel caps the total at 32768 instructions anyway */
 
+/* One thread's view, kept until the threads run again (g->sc, a list). */
 struct xs_seccomp {
 	pid_t tid;   /* whose filters (they are per thread) */
 	int mode;    /* 0 none, 1 strict, 2 filter */
 	unsigned n;  /* filters, newest first like the kernel walks them */
 	struct sock_filter **prog;
 	unsigned *len;
+	struct xs_seccomp *next;
 };
 
 static const char *const names[] = {
@@ -37,15 +42,17 @@ static const char *const names[] = {
 	[SYS_open] = "open", [SYS_openat] = "openat", [SYS_close] = "close",
 	[SYS_mremap] = "mremap", [SYS_membarrier] = "membarrier", [SYS_msync] = "msync",
 	[SYS_prctl] = "prctl", [SYS_getrandom] = "getrandom", [SYS_exit] = "exit",
+	[SYS_ftruncate] = "ftruncate", [SYS_fcntl] = "fcntl",
+	[SYS_pkey_mprotect] = "pkey_mprotect",
 };
 
-static void call_text(long nr, const uint64_t args[6], char *buf, size_t len)
+void xs_syscall_text(const struct xs_syscall *c, char *buf, size_t len)
 {
-	const char *name = nr >= 0 && (size_t)nr < XS_ARRAY_SIZE(names) ? names[nr] : NULL;
-	int n = name ? snprintf(buf, len, "%s(", name) : snprintf(buf, len, "syscall %ld(", nr);
+	const char *name = c->nr >= 0 && (size_t)c->nr < XS_ARRAY_SIZE(names) ? names[c->nr] : NULL;
+	int n = name ? snprintf(buf, len, "%s(", name) : snprintf(buf, len, "syscall %ld(", c->nr);
 
 	for (int i = 0; i < 6 && n > 0 && (size_t)n < len; i++)
-		n += snprintf(buf + n, len - n, "%s0x%llx", i ? ", " : "", (unsigned long long)args[i]);
+		n += snprintf(buf + n, len - n, "%s0x%llx", i ? ", " : "", (unsigned long long)c->args[i]);
 	if (n > 0 && (size_t)n < len)
 		snprintf(buf + n, len - n, ")");
 }
@@ -169,18 +176,23 @@ int xs_seccomp_run(const struct sock_filter *prog, size_t len, const struct secc
 	return -EINVAL; /* fell off the end: the kernel rejects such programs */
 }
 
-void xs_seccomp_forget(struct xs_tgt *g)
+static void free_view(struct xs_seccomp *sc)
 {
-	struct xs_seccomp *sc = g->sc;
-
-	if (!sc)
-		return;
 	for (unsigned i = 0; i < sc->n; i++)
 		free(sc->prog[i]);
 	free(sc->prog);
 	free(sc->len);
 	free(sc);
-	g->sc = NULL;
+}
+
+void xs_seccomp_forget(struct xs_tgt *g)
+{
+	while (g->sc) {
+		struct xs_seccomp *sc = g->sc;
+
+		g->sc = sc->next;
+		free_view(sc);
+	}
 }
 
 static int fetch_error(pid_t pid, pid_t tid, int err)
@@ -221,60 +233,71 @@ static int fetch_filters(struct xs_tgt *g, struct xs_seccomp *sc)
 	return xs_fail(-EPERM, "pid %d: thread %d has over %d seccomp filters", pid, tid, MAX_FILTERS);
 }
 
-/* Mode and filters of thread i, kept until the threads run again. */
-static int load(struct xs_tgt *g, size_t i)
+/* Mode and filters of thread i: read once, kept until the threads run again. */
+static int load(struct xs_tgt *g, size_t i, struct xs_seccomp **out)
 {
 	pid_t pid = g->pub.pid, tid = g->pub.threads[i].tid;
 	struct xs_seccomp *sc;
 	char val[16];
 	int rc;
 
-	xs_seccomp_forget(g);
+	for (sc = g->sc; sc; sc = sc->next)
+		if (sc->tid == tid) {
+			*out = sc;
+			return 0;
+		}
+	rc = xs_tgt_status_field(pid, tid, "Seccomp", val, sizeof(val));
+	if (rc && rc != -ENOENT)
+		return xs_fail(-ESRCH, "pid %d: thread %d is gone", pid, tid);
 	sc = calloc(1, sizeof(*sc));
 	if (!sc)
 		return xs_fail(-ENOMEM, "pid %d: no memory", pid);
 	sc->tid = tid;
+	sc->mode = rc ? SECCOMP_MODE_DISABLED : atoi(val); /* -ENOENT: a kernel without seccomp */
+	rc = sc->mode == SECCOMP_MODE_FILTER ? fetch_filters(g, sc) : 0;
+	if (rc) {
+		free_view(sc); /* never kept half read */
+		return rc;
+	}
+	sc->next = g->sc;
 	g->sc = sc;
-	rc = xs_tgt_status_field(pid, tid, "Seccomp", val, sizeof(val));
-	if (rc == -ENOENT)
-		return 0; /* kernel without seccomp */
-	if (rc)
-		return xs_fail(-ESRCH, "pid %d: thread %d is gone", pid, tid);
-	sc->mode = atoi(val);
-	return sc->mode == SECCOMP_MODE_FILTER ? fetch_filters(g, sc) : 0;
+	*out = sc;
+	return 0;
 }
 
-int xs_seccomp_permits(struct xs_tgt *g, size_t i, long nr, const uint64_t args[6])
+/*
+ * Would thread i's filters let call c through? 0: yes; 1: no, *why names
+ * the verdict; -errno (with a message): they cannot be read or run.
+ */
+static int thread_verdict(struct xs_tgt *g, size_t i, const struct xs_syscall *c, const char **why)
 {
 	uint32_t worst = SECCOMP_RET_ALLOW;
+	struct xs_seccomp *sc = NULL;
 	struct seccomp_data d;
 	char what[192];
-	int rc;
+	int rc = load(g, i, &sc);
 
-	if (!g->sc || g->sc->tid != g->pub.threads[i].tid) {
-		rc = load(g, i);
-		if (rc) {
-			xs_seccomp_forget(g);
-			return rc;
-		}
-	}
-	if (g->sc->mode == SECCOMP_MODE_DISABLED)
+	if (rc)
+		return rc;
+	if (sc->mode == SECCOMP_MODE_DISABLED)
 		return 0;
-	call_text(nr, args, what, sizeof(what));
-	if (g->sc->mode != SECCOMP_MODE_FILTER)
-		return xs_fail(-EPERM, "pid %d: thread %d is in seccomp strict mode: refusing to run %s",
-			       g->pub.pid, g->pub.threads[i].tid, what);
+	if (sc->mode != SECCOMP_MODE_FILTER) {
+		*why = "strict mode"; /* read, write, exit and sigreturn only: nothing of ours */
+		return 1;
+	}
 	memset(&d, 0, sizeof(d));
-	d.nr = (int)nr;
+	d.nr = (int)c->nr;
 	d.arch = XS_ARCH_AUDIT;
 	d.instruction_pointer = g->pub.syscall_insn + XS_ARCH_SYSCALL_SIZE; /* ip after the insn */
-	memcpy(d.args, args, sizeof(d.args));
-	for (unsigned k = 0; k < g->sc->n; k++) {
+	memcpy(d.args, c->args, sizeof(d.args));
+	for (unsigned k = 0; k < sc->n; k++) {
 		uint32_t v;
 
-		if (xs_seccomp_run(g->sc->prog[k], g->sc->len[k], &d, &v))
+		if (xs_seccomp_run(sc->prog[k], sc->len[k], &d, &v)) {
+			xs_syscall_text(c, what, sizeof(what));
 			return xs_fail(-EPERM, "pid %d: cannot evaluate seccomp filter %u of thread %d: refusing to run %s",
-				       g->pub.pid, k, g->pub.threads[i].tid, what);
+				       g->pub.pid, k, sc->tid, what);
+		}
 		/* Like the kernel: the lowest action, compared signed, wins. */
 		if ((int32_t)(v & SECCOMP_RET_ACTION_FULL) < (int32_t)(worst & SECCOMP_RET_ACTION_FULL))
 			worst = v;
@@ -282,6 +305,85 @@ int xs_seccomp_permits(struct xs_tgt *g, size_t i, long nr, const uint64_t args[
 	worst &= SECCOMP_RET_ACTION_FULL;
 	if (worst == SECCOMP_RET_ALLOW || worst == SECCOMP_RET_LOG)
 		return 0;
-	return xs_fail(-EPERM, "pid %d: seccomp filter forbids %s (verdict %s)", g->pub.pid, what,
-		       action_name(worst));
+	*why = action_name(worst);
+	return 1;
+}
+
+/*
+ * The calls thread i must be allowed, in order: calls[0..n), the ones asked
+ * for (so that a refusal names them first), then, with frame set and the
+ * thread without a signal frame yet, the frame's own (target_frame.c).
+ */
+static const struct xs_syscall *nth_call(struct xs_tgt *g, size_t i, const struct xs_syscall *calls,
+					 size_t n, bool frame, size_t j)
+{
+	if (j < n)
+		return &calls[j];
+	if (!frame || g->ts[i].frame.base || j - n >= XS_TGT_FRAME_CALLS)
+		return NULL;
+	return &xs_tgt_frame_calls[j - n];
+}
+
+static int pick(struct xs_tgt *g, size_t first, bool others, const struct xs_syscall *calls,
+		size_t n, bool frame, struct xs_syscall_denial *why)
+{
+	bool had_message = xs_error_message()[0] != '\0';
+	size_t tries = others ? g->pub.nthreads : 1;
+	int found = -1, err = 0;
+
+	why->verdict = NULL;
+	why->refused = NULL;
+	if (first >= g->pub.nthreads)
+		return xs_fail(-ESRCH, "pid %d: no thread #%zu (it has %zu)", g->pub.pid, first, g->pub.nthreads);
+	for (size_t k = 0; k < tries && found < 0; k++) {
+		size_t i = (first + k) % g->pub.nthreads, j;
+		const struct xs_syscall *c = NULL;
+		const char *v = NULL;
+		int rc = 0;
+
+		if (!g->pub.threads[i].stopped)
+			continue;
+		for (j = 0; !rc && (c = nth_call(g, i, calls, n, frame, j)); j++)
+			rc = thread_verdict(g, i, c, &v);
+		if (!rc)
+			found = (int)i;
+		else if (rc < 0)
+			err = err ? err : rc;
+		else if (!why->verdict || j - 1 > why->call)
+			*why = (struct xs_syscall_denial){ .call = j - 1, .refused = c,
+							   .tid = g->pub.threads[i].tid, .verdict = v };
+	}
+	if (found >= 0) {
+		why->verdict = NULL;
+		why->refused = NULL;
+	}
+	/* A thread whose filters we could not read does not matter when another one decides. */
+	if ((found >= 0 || why->verdict) && err && !had_message)
+		xs_error_clear();
+	if (found >= 0)
+		return found;
+	if (why->verdict)
+		return -EPERM;
+	if (err)
+		return err;
+	return xs_fail(-ESRCH, "pid %d: no thread is stopped to run a system call in", g->pub.pid);
+}
+
+int xs_seccomp_pick(struct xs_tgt *g, size_t first, bool others, const struct xs_syscall *calls,
+		    size_t n, struct xs_syscall_denial *why)
+{
+	return pick(g, first, others, calls, n, true, why);
+}
+
+int xs_seccomp_permits(struct xs_tgt *g, size_t i, const struct xs_syscall *c)
+{
+	struct xs_syscall_denial why;
+	char what[192];
+	int rc = pick(g, i, false, c, 1, false, &why);
+
+	if (rc != -EPERM || !why.verdict)
+		return rc < 0 ? rc : 0;
+	xs_syscall_text(c, what, sizeof(what));
+	return xs_fail(-EPERM, "pid %d: the seccomp filter of thread %d forbids %s%s%s (verdict %s)",
+		       g->pub.pid, why.tid, what, c->what ? " " : "", c->what ? c->what : "", why.verdict);
 }

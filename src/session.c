@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,14 +35,6 @@ const char *xs_status_name(int status)
 	if (status >= 0 && (size_t)status < XS_ARRAY_SIZE(status_names) && status_names[status])
 		return status_names[status];
 	return "UNKNOWN";
-}
-
-void xs_crash_point(const char *name)
-{
-	const char *at = getenv("XSPLICE_TEST_CRASH_AT");
-
-	if (at && !strcmp(at, name))
-		raise(SIGKILL);
 }
 
 void xs_pause_point(const char *name)
@@ -128,12 +119,38 @@ static size_t used_span(const struct xs_state *st)
 	return n;
 }
 
+/* An empty registry's header; its version random, so that no snapshot of a
+ * registry it replaces (at the same address, say) can pass for it
+ * (read_state); far from wrapping. */
+static void init_state(struct xs_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->magic = XS_STATE_MAGIC;
+	st->abi = XS_STATE_ABI;
+	st->next_seq = 1;
+	if (getrandom(&st->version, sizeof(st->version), 0) != sizeof(st->version))
+		st->version = (uint32_t)xs_now_us();
+	st->version >>= 2;
+}
+
+/*
+ * A header of zeros: a run killed while making the registry (mapped, not
+ * yet written; xs_session_ensure_state). Taken as empty, rather than
+ * refused as not ours, which would lock every later run out.
+ */
+static bool never_written(const struct xs_state *st)
+{
+	static const char zeros[offsetof(struct xs_state, payloads)];
+
+	return !memcmp(st, zeros, sizeof(zeros));
+}
+
 /*
  * The registry; or, when s->state already holds it as read moments ago at
  * known_addr, only its header: every change bumps the version, changes are
  * made only by runs that hold the process stopped, as we do now, and a
- * registry made anew starts at a random version. In the stop, reading the
- * 46 KiB again (into fresh memory) cost ~60 us on the VM we measure on.
+ * registry made anew starts at a random version. In the stop, the 46 KiB
+ * need not be read again (into fresh memory, page faults included).
  * With unchanged (the header was read again once every thread was seized,
  * and showed that version and no journal), not even the header: from then
  * on no other run can change it.
@@ -157,6 +174,11 @@ static int read_state(struct xs_session *s, uint64_t known_addr, bool unchanged)
 	rc = xs_session_read(s, s->state_addr, st, known ? head : sizeof(*st));
 	if (rc)
 		return rc;
+	if (never_written(st)) { /* see never_written: the next commit writes it */
+		init_state(st);
+		s->span = 0;
+		return 0;
+	}
 	if (known && st->version != known_version &&
 	    (rc = xs_session_read(s, s->state_addr + head, st->payloads, sizeof(st->payloads))))
 		return rc;
@@ -211,8 +233,10 @@ static int open_session(pid_t pid, bool attach, long timeout_ms, struct xs_sessi
 	}
 	s->pid = pid;
 	s->site_fd = -1;
-	rc = xs_proc_start_time(pid, &s->start);
-	if (rc)
+	rc = before ? 0 : xs_target_check(pid); /* a zombie has no maps to find a registry in */
+	if (!rc)
+		rc = xs_proc_start_time(pid, &s->start);
+	if (rc == -ESRCH || rc == -EPROTO)
 		rc = xs_fail(rc, "pid %d: cannot read /proc/%d/stat", pid, pid);
 	if (!rc)
 		rc = xs_maps_read(pid, &s->maps);
@@ -284,15 +308,62 @@ int xs_session_maps_fresh(struct xs_session *s)
 int xs_session_syscall(struct xs_session *s, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
 		       uint64_t a3, uint64_t a4, uint64_t a5, long *ret)
 {
-	const uint64_t args[6] = {a0, a1, a2, a3, a4, a5};
-	int rc = xs_target_syscall(s->t, nr, args, ret);
+	const struct xs_syscall c = {nr, {a0, a1, a2, a3, a4, a5}, NULL};
+
+	return xs_session_run(s, &c, ret);
+}
+
+int xs_session_run(struct xs_session *s, const struct xs_syscall *c, long *ret)
+{
+	char what[192];
+	int rc = xs_target_syscall(s->t, c->nr, c->args, ret);
 
 	if (rc)
 		return rc;
-	if (*ret < 0 && *ret > -4096)
-		return xs_fail((int)*ret, "pid %d: system call %ld in the target failed", s->pid,
-			       nr);
+	if (*ret < 0 && *ret > -4096) {
+		xs_syscall_text(c, what, sizeof(what));
+		return xs_fail((int)*ret, "pid %d: %s in the target failed%s%s", s->pid, what,
+			       c->what ? " " : "", c->what ? c->what : "");
+	}
 	return 0;
+}
+
+/* Making the registry, step by step (scratch holds its name, fd is the memfd). */
+enum { ST_SCRATCH, ST_MEMFD, ST_SIZE, ST_SEAL, ST_MAP, ST_CLOSE, ST_UNSCRATCH, ST_NCALLS };
+
+static void state_calls(struct xs_syscall c[ST_NCALLS], uint64_t scratch, uint64_t fd)
+{
+	const struct xs_syscall calls[ST_NCALLS] = {
+	    [ST_SCRATCH] = {SYS_mmap, {0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0},
+			    "to hold the registry's name"},
+	    [ST_MEMFD] = {SYS_memfd_create, {scratch, MFD_CLOEXEC | MFD_ALLOW_SEALING}, "to create the registry"},
+	    [ST_SIZE] = {SYS_ftruncate, {fd, STATE_SIZE}, "to size the registry"},
+	    [ST_SEAL] = {SYS_fcntl, {fd, F_ADD_SEALS, XS_STATE_SEALS}, "to seal the registry"},
+	    /* Private: a forked child gets a copy of the records with its copy of the code. */
+	    [ST_MAP] = {SYS_mmap, {0, STATE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0}, "to map the registry"},
+	    [ST_CLOSE] = {SYS_close, {fd}, "to close the registry's file"},
+	    [ST_UNSCRATCH] = {SYS_munmap, {scratch, 4096}, "to unmap the registry's name"},
+	};
+
+	memcpy(c, calls, sizeof(calls));
+}
+
+size_t xs_session_state_calls(const struct xs_session *s, struct xs_syscall out[XS_STATE_CALLS])
+{
+	_Static_assert(ST_NCALLS == XS_STATE_CALLS, "XS_STATE_CALLS is the number of steps");
+
+	if (s->state_addr)
+		return 0;
+	state_calls(out, 0, 0);
+	return ST_NCALLS;
+}
+
+static int state_step(struct xs_session *s, int step, long scratch, long fd, long *ret)
+{
+	struct xs_syscall c[ST_NCALLS];
+
+	state_calls(c, (uint64_t)scratch, (uint64_t)fd);
+	return xs_session_run(s, &c[step], ret);
 }
 
 int xs_session_ensure_state(struct xs_session *s)
@@ -303,42 +374,27 @@ int xs_session_ensure_state(struct xs_session *s)
 
 	if (s->state_addr)
 		return 0;
-	rc = xs_session_syscall(s, SYS_mmap, 0, 4096, PROT_READ | PROT_WRITE,
-				MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0, &scratch);
+	rc = state_step(s, ST_SCRATCH, 0, 0, &scratch);
 	if (!rc)
 		rc = xs_target_write(s->t, scratch, name, sizeof(name));
 	if (!rc)
-		if (!rc)
-		rc = xs_session_syscall(s, SYS_memfd_create, scratch, MFD_CLOEXEC | MFD_ALLOW_SEALING,
-					0, 0, 0, 0, &fd);
+		rc = state_step(s, ST_MEMFD, scratch, 0, &fd);
 	if (!rc)
-		rc = xs_session_syscall(s, SYS_ftruncate, fd, STATE_SIZE, 0, 0, 0, 0, &ignored);
+		rc = state_step(s, ST_SIZE, scratch, fd, &ignored);
 	if (!rc)
-		rc = xs_session_syscall(s, SYS_fcntl, fd, F_ADD_SEALS, XS_STATE_SEALS, 0, 0, 0,
-					&ignored);
-	/* Private: a forked child gets a copy of the records with its copy of the code. */
+		rc = state_step(s, ST_SEAL, scratch, fd, &ignored);
 	if (!rc)
-		rc = xs_session_syscall(s, SYS_mmap, 0, STATE_SIZE, PROT_READ | PROT_WRITE,
-					MAP_PRIVATE, fd, 0, &addr);
+		rc = state_step(s, ST_MAP, scratch, fd, &addr);
 	if (fd >= 0)
-		xs_session_syscall(s, SYS_close, fd, 0, 0, 0, 0, 0, &ignored);
+		state_step(s, ST_CLOSE, scratch, fd, &ignored);
 	if (scratch)
-		xs_session_syscall(s, SYS_munmap, scratch, 4096, 0, 0, 0, 0, &ignored);
+		state_step(s, ST_UNSCRATCH, scratch, fd, &ignored);
 	if (rc)
 		return xs_fail(rc, "pid %d: cannot create the xsplice registry", s->pid);
 
-	memset(s->state, 0, sizeof(*s->state));
-	s->state->magic = XS_STATE_MAGIC;
-	s->state->abi = XS_STATE_ABI;
-	s->state->next_seq = 1;
+	init_state(s->state);
 	s->state->owner_pid = s->pid;
 	s->state->owner_start = s->start;
-	/* Random, so that no snapshot of a registry it replaces (at the same
-	 * address, say) can pass for it (read_state); far from wrapping. */
-	if (getrandom(&s->state->version, sizeof(s->state->version), 0) !=
-	    sizeof(s->state->version))
-		s->state->version = (uint32_t)xs_now_us();
-	s->state->version >>= 2;
 	s->state_addr = addr;
 	s->created_state = true;
 	return xs_session_commit(s);

@@ -48,9 +48,15 @@ bool xs_journal_owner_alive(const struct xs_journal *j);
 
 /* Create the registry in the target when it has none (attached only). */
 int xs_session_ensure_state(struct xs_session *s);
+/* The system calls xs_session_ensure_state will run, for a seccomp plan made
+ * before anything changes (values known only then are 0): how many, 0 when
+ * the process has a registry. */
+#define XS_STATE_CALLS 7
+size_t xs_session_state_calls(const struct xs_session *s, struct xs_syscall out[XS_STATE_CALLS]);
 /* Run a system call in the target (attached); a -errno result is an error. */
 int xs_session_syscall(struct xs_session *s, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
 		       uint64_t a3, uint64_t a4, uint64_t a5, long *ret);
+int xs_session_run(struct xs_session *s, const struct xs_syscall *c, long *ret);
 /* Remove a registry this session created that holds no payload. */
 void xs_session_drop_empty_state(struct xs_session *s);
 /* Bump the version and write the registry back (attached only). */
@@ -73,8 +79,5 @@ int xs_session_recover(struct xs_session *s);
  * $XSPLICE_TEST_PAUSE_FILE.ready and wait (20 s at most) for
  * $XSPLICE_TEST_PAUSE_FILE to exist, so that a test can act meanwhile. */
 void xs_pause_point(const char *name);
-
-/* Test hook: raise SIGKILL when XSPLICE_TEST_CRASH_AT names this point. */
-void xs_crash_point(const char *name);
 
 #endif

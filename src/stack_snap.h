@@ -2,9 +2,8 @@
 /*
  * The top stack pages of a process with one or two threads, read while its
  * threads leave their CPUs. A thread reports its stop before it is off its
- * CPU, and reading its registers waits for that (~10 us on a VM); the stack
- * its walk needs, once read after the registers (~4 us), is read in that
- * wait instead. Its SP is not known yet, so every resident page of the top
+ * CPU, and reading its registers waits for that; the stack its walk needs,
+ * once read after the registers, is read in that wait instead. Its SP is not known yet, so every resident page of the top
  * few of each stack is read (warm_pages.h lists them while it runs).
  *
  * Valid only in the era it was taken in: a stopped thread writes no memory

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The top of every stopped thread's stack, read while the stop still reads
- * registers. At 128 threads the stop spends ~170 us in GETREGSET and ~215 us
- * reading 2 KiB tops (two pages a busy thread, ~0.8 us a page on a VM), one
- * after the other on one CPU while the other CPU idles: every target thread
+ * registers. With many threads the stop spends about as long reading tops
+ * as reading registers, one after the other on one CPU while the other
+ * CPU idles: every target thread
  * is stopped. So each thread's top is queued as soon as its registers are
  * known, and a helper thread of ours reads the queue on that other CPU. The
  * walks take what is read; a top the helper has not reached yet is read by
@@ -23,8 +23,8 @@
 #define XS_STACK_TOP 2048 /* bytes read at most from (about) each thread's SP up */
 /*
  * A top stops at the end of its SP's page when at least this much of the
- * page is left: each page a readv touches costs ~1 us on a VM, and most
- * walks need a few hundred bytes (a spinning thread's ~300). A walk that
+ * page is left: what a readv costs is mostly the pages it touches, and
+ * most walks need a few hundred bytes. A walk that
  * needs more reads on page by page.
  */
 #define XS_STACK_TOP_MIN 256

@@ -71,7 +71,7 @@ struct xs_state_payload {
 	uint64_t funcs_addr;           /* read-only struct xsplice_func[nfuncs] */
 	uint64_t fstate_addr;          /* struct xs_fstate[nfuncs], rw */
 	uint64_t eh_frame_addr, eh_frame_size; /* to unwind through its code */
-	uint64_t trap_addr;            /* an int3 in its text: return address for hooks */
+	uint64_t stub_addr;            /* the return stub in its text, for hooks (xs_target_call) */
 	uint64_t hooks_addr[XS_HOOK_COUNT];    /* arrays of hook pointers, in the target */
 	uint32_t nhooks[XS_HOOK_COUNT];
 };

@@ -46,8 +46,8 @@ static int check_layout(const struct xs_state_payload *p, int slot, pid_t pid)
 			   XS_STATE_MAX_REGION);
 	if (p->text_start >= p->text_end || !inside(p->text_start, p->text_end - p->text_start, lo, hi))
 		return BAD(pid, "slot %d (%s): text outside its region", slot, p->id);
-	if (!inside(p->trap_addr, XS_ARCH_TRAP_SIZE, p->text_start, p->text_end))
-		return BAD(pid, "slot %d (%s): trap outside its text", slot, p->id);
+	if (!inside(p->stub_addr, XS_ARCH_STUB_SIZE, p->text_start, p->text_end))
+		return BAD(pid, "slot %d (%s): return stub outside its text", slot, p->id);
 	if (p->funcs_addr % 8 ||
 	    !inside(p->funcs_addr, (uint64_t)p->nfuncs * sizeof(struct xsplice_func), lo, hi))
 		return BAD(pid, "slot %d (%s): funcs table outside its region", slot, p->id);

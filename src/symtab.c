@@ -19,7 +19,6 @@
 #define MAX_SYMS (16u << 20) /* entries in one symbol table */
 #define NO_SYM UINT32_MAX     /* end of a hash chain */
 #define MAX_VERSIONS 0x7fff  /* versym indexes are 15 bits */
-#define DEBUG_ROOT_DEFAULT "/usr/lib/debug"
 
 enum {
 	SYM_ABS = 1,        /* SHN_ABS: the value is not relocated */
@@ -43,6 +42,8 @@ struct symset {
 	uint32_t nbuckets;
 	char *strs;       /* our copy of the string table the names point into */
 	char *from;       /* file read, for messages; NULL when there was none */
+	uint32_t *by_addr; /* functions by address, made on the first xs_object_func_at */
+	size_t nfuncs;
 	bool loaded;
 	int rc;           /* result of loading, returned again on every later use */
 };
@@ -67,6 +68,7 @@ static void symset_free(struct symset *set)
 {
 	free(set->v);
 	free(set->bucket);
+	free(set->by_addr);
 	free(set->strs);
 	free(set->from);
 	memset(set, 0, sizeof(*set));
@@ -209,7 +211,7 @@ static uint32_t name_hash(const char *name)
 
 /*
  * A hash table rather than a sorted array: building it is linear (sorting
- * 100k entries took ~30 ms), a lookup is one chain walk. Chains keep
+ * a libc's 100k entries is not), a lookup is one chain walk. Chains keep
  * symbol-table order, so "first" means first in the file.
  */
 static int index_symbols(struct symset *set)
@@ -334,66 +336,42 @@ static int load_dyn(struct xs_object *obj, struct xs_symtab *st)
 	return st->dyn.rc = rc;
 }
 
-/* 0: read the .symtab of a matching debug file; -ENOENT: none there. */
-static int try_debug_file(struct xs_object *obj, const char *path, struct symset *set)
+static bool has_symtab(Elf *elf)
 {
 	Elf_Scn *symtab, *dynsym, *versym, *verdef;
-	struct xs_build_id id;
-	Elf *elf;
-	int fd, rc;
 
-	if (xs_obj_elf_open(path, &fd, &elf))
-		return -ENOENT;
-	rc = -ENOENT;
 	find_sections(elf, &symtab, &dynsym, &versym, &verdef);
-	if (symtab && !xs_obj_elf_build_id(elf, &id) && id.len == obj->build_id.len &&
-	    !memcmp(id.bytes, obj->build_id.bytes, id.len)) {
-		rc = read_symbols(elf, symtab, NULL, NULL, set);
-		if (rc)
-			xs_fail(rc, "%s: malformed .symtab in its debug file %s", obj->path, path);
-		else if (!(set->from = strdup(path)))
-			rc = xs_fail(-ENOMEM, "%s: out of memory reading %s", obj->path, path);
-	} else {
-		xs_debug("%s: %s is not its debug file (no .symtab or another build-id)", obj->path,
-			 path);
-	}
-	xs_obj_elf_close(fd, elf);
-	return rc;
+	return symtab != NULL;
 }
 
 /*
- * A stripped object: its .symtab is in <root>/.build-id/xx/rest.debug, looked
- * for in our root and then in the target's (containers). The debug file keeps
- * the link-time addresses, so its values take the same bias.
+ * A stripped object: its .symtab is in its debug file, found by build-id
+ * (xs_obj_debug_open). The debug file keeps the link-time addresses, so its
+ * values take the same bias.
  */
 static int load_debug_file(struct xs_object *obj, struct xs_symtab *st)
 {
-	const char *root = getenv("XSPLICE_DEBUG_ROOT");
-	char hex[2 * XS_BUILD_ID_MAX + 1], *path = NULL;
-	int rc = -ENOENT;
+	Elf_Scn *symtab, *dynsym, *versym, *verdef;
+	char *path = NULL;
+	Elf *elf = NULL;
+	int fd = -1, rc;
 
-	if (obj->build_id.len < 2)
-		return 0;
-	if (!root || !root[0])
-		root = DEBUG_ROOT_DEFAULT;
-	xs_hex(obj->build_id.bytes, obj->build_id.len, hex);
-	for (int i = 0; i < 2 && rc == -ENOENT; i++) {
-		if (i == 1 && !st->pid)
-			break;
-		if ((i == 0 ? asprintf(&path, "%s/.build-id/%.2s/%s.debug", root, hex, hex + 2)
-			    : asprintf(&path, "/proc/%d/root%s/.build-id/%.2s/%s.debug", (int)st->pid,
-				       root, hex, hex + 2)) < 0)
-			return xs_fail(-ENOMEM, "%s: out of memory looking for its debug file", obj->path);
-		rc = try_debug_file(obj, path, &st->full);
-		if (i == 0) { /* named in "not found" messages */
-			free(st->debug_tried);
-			st->debug_tried = path;
-		} else {
-			free(path);
-		}
+	free(st->debug_tried);
+	st->debug_tried = NULL;
+	rc = xs_obj_debug_open(obj, st->pid, has_symtab, &path, &fd, &elf, &st->debug_tried);
+	if (rc)
+		return rc == -ENOENT ? 0 : rc;
+	find_sections(elf, &symtab, &dynsym, &versym, &verdef);
+	rc = read_symbols(elf, symtab, NULL, NULL, &st->full);
+	if (rc) {
+		xs_fail(rc, "%s: malformed .symtab in its debug file %s", obj->path, path);
+	} else {
+		st->full.from = path;
 		path = NULL;
 	}
-	return rc == -ENOENT ? 0 : rc;
+	xs_obj_elf_close(fd, elf);
+	free(path);
+	return rc;
 }
 
 static int load_full(struct xs_object *obj, struct xs_symtab *st)
@@ -670,6 +648,128 @@ int xs_objects_resolve(struct xs_objects *objs, struct xs_object *home, const ch
 			     name, objs ? (int)objs->pid : 0, objs ? objs->n : 0,
 			     home ? " and it is not defined in " : "", home ? home->path : "");
 out:
+	free(q.buf);
+	return rc;
+}
+
+/* --- by address, and by suffix ------------------------------------------------------ */
+
+static int by_value(const void *a, const void *b, void *set)
+{
+	const struct xs_sym *x = &((const struct symset *)set)->v[*(const uint32_t *)a];
+	const struct xs_sym *y = &((const struct symset *)set)->v[*(const uint32_t *)b];
+
+	if (x->value != y->value)
+		return x->value < y->value ? -1 : 1;
+	return (*(const uint32_t *)a > *(const uint32_t *)b) - (*(const uint32_t *)a < *(const uint32_t *)b);
+}
+
+static bool is_code(const struct xs_sym *e)
+{
+	return (e->type == STT_FUNC || e->type == STT_GNU_IFUNC) && !(e->flags & SYM_ABS);
+}
+
+static int index_by_addr(struct symset *set)
+{
+	if (set->by_addr || !set->n)
+		return 0;
+	set->by_addr = malloc(set->n * sizeof(*set->by_addr));
+	if (!set->by_addr)
+		return -ENOMEM;
+	for (size_t i = 0; i < set->n; i++)
+		if (is_code(&set->v[i]))
+			set->by_addr[set->nfuncs++] = (uint32_t)i;
+	qsort_r(set->by_addr, set->nfuncs, sizeof(*set->by_addr), by_value, set);
+	return 0;
+}
+
+/* Among aliases of one address: a name without a compiler suffix, then a global. */
+static int alias_rank(const struct xs_sym *e)
+{
+	return (strchr(e->name, '.') ? 0 : 2) + (e->bind != STB_LOCAL);
+}
+
+static const struct xs_sym *func_in(const struct symset *set, uint64_t v)
+{
+	const struct xs_sym *best = NULL;
+	size_t lo = 0, hi = set->nfuncs;
+
+	while (lo < hi) { /* first entry with value > v */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (set->v[set->by_addr[mid]].value <= v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* Entries at the highest value <= v, then lower ones while none holds v. */
+	for (size_t i = lo; i-- > 0;) {
+		const struct xs_sym *e = &set->v[set->by_addr[i]];
+
+		if (best && e->value != best->value)
+			break;
+		if (v < e->value + (e->size ? e->size : 1) && (!best || alias_rank(e) > alias_rank(best)))
+			best = e;
+		if (!best && lo - i > 64) /* nothing near holds it */
+			break;
+	}
+	return best;
+}
+
+int xs_object_func_at(struct xs_object *obj, uint64_t addr, const char **name, uint64_t *start)
+{
+	struct xs_symtab *st = symtab_of(obj);
+	struct symset *sets[2];
+	int rc;
+
+	if (!st)
+		return xs_fail(-ENOMEM, "%s: out of memory reading its symbols", obj->path);
+	rc = load_full(obj, st);
+	if (!rc)
+		rc = load_dyn(obj, st);
+	if (rc)
+		return rc;
+	sets[0] = &st->full;
+	sets[1] = &st->dyn;
+	for (int k = 0; k < 2; k++) {
+		const struct xs_sym *e;
+
+		if (index_by_addr(sets[k]))
+			return xs_fail(-ENOMEM, "%s: out of memory reading its symbols", obj->path);
+		e = func_in(sets[k], addr - obj->bias);
+		if (e) {
+			*name = e->name;
+			*start = runtime_addr(obj, e);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int xs_object_each_suffixed(struct xs_object *obj, const char *name,
+			    int (*fn)(void *ctx, const char *sym, const char *suffix, uint64_t addr),
+			    void *ctx)
+{
+	struct xs_symtab *st = symtab_of(obj);
+	struct query q;
+	size_t len;
+	int rc;
+
+	if (!st)
+		return xs_fail(-ENOMEM, "%s: out of memory reading its symbols", obj->path);
+	rc = parse_query(name, &q);
+	if (rc)
+		return rc;
+	rc = load_full(obj, st);
+	len = strlen(q.sym);
+	for (size_t i = 0; !rc && i < st->full.n; i++) {
+		const struct xs_sym *e = &st->full.v[i];
+
+		if (!is_code(e) || strncmp(e->name, q.sym, len) || e->name[len] != '.' ||
+		    !e->name[len + 1] || (q.file && !file_matches(e->file, q.file)))
+			continue;
+		rc = fn(ctx, e->name, e->name + len + 1, runtime_addr(obj, e));
+	}
 	free(q.buf);
 	return rc;
 }

@@ -26,10 +26,13 @@
 /*
  * Never PTRACE_O_EXITKILL: if we die, the target must live on. TRACECLONE
  * makes threads created while we hold the process start traced and stopped;
- * TRACESYSGOOD tells our syscall stops from a real SIGTRAP.
+ * TRACESYSGOOD tells our syscall stops from a real SIGTRAP; TRACEEXEC stops
+ * a thread that ran execve before its new code runs, so we see it (the
+ * registers, addresses and memory we hold are then of a program that is gone).
  */
-#define SEIZE_OPTIONS (PTRACE_O_TRACECLONE | PTRACE_O_TRACESYSGOOD)
+#define SEIZE_OPTIONS (PTRACE_O_TRACECLONE | PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC)
 
+#define PF_EXITING 0x00000004     /* on its way out: cannot be seized any more */
 #define PF_IO_WORKER 0x00000010   /* io_uring worker: cannot be traced, runs no user code */
 #define PF_USER_WORKER 0x00004000 /* vhost and similar kernel-side workers */
 #define PF_KTHREAD 0x00200000
@@ -170,7 +173,8 @@ static int seize_refused(struct xs_tgt *g, pid_t tid)
 	}
 	if (tracer > 0)
 		return already_traced(pid, tid, tracer);
-	if (xs_tgt_proc_stat(pid, tid, &state, &flags) || state == 'Z' || state == 'X') {
+	if (xs_tgt_proc_stat(pid, tid, &state, &flags) || state == 'Z' || state == 'X' ||
+	    (flags & PF_EXITING && tid != pid)) {
 		/* Exiting; a leader that called pthread_exit stays a zombie meanwhile. */
 		return tid == pid ? xs_tgt_ignore(g, tid) : 0;
 	}
@@ -257,6 +261,8 @@ static int interrupt_fresh(struct xs_tgt *g, long long deadline)
 
 	for (size_t i = 0; i < g->pub.nthreads && first; i++)
 		first = !g->pub.threads[i].stopped && !g->ts[i].awaiting;
+	if (first && xs_tgt_exec_mark_check(g))
+		return -ECANCELED; /* nothing interrupted: detach lets every thread go */
 	if (first && g->before_stop) /* still at our own priority: see run_realtime */
 		g->before_stop(&g->pub, g->before_arg);
 	g->before_stop = NULL; /* once */
@@ -334,6 +340,10 @@ static int settle(struct xs_tgt *g, long long deadline, long timeout_ms)
 	for (;;) {
 		int rc = xs_tgt_collect(g, deadline, timeout_ms, false, true);
 
+		/* The leader's exit reported, and the process still there: an execve
+		 * by another thread, which takes the leader's place */
+		if (!rc && (g->execed || (g->gone && xs_tgt_exec_follows(g, deadline))))
+			rc = xs_tgt_execed(g);
 		if (!rc && g->gone)
 			rc = xs_fail(-ESRCH, "pid %d exited while being stopped", g->pub.pid);
 		if (rc || g->counted_all)
@@ -346,7 +356,8 @@ static int settle(struct xs_tgt *g, long long deadline, long timeout_ms)
 
 /* --- attach ---------------------------------------------------------------------- */
 
-static int precheck(pid_t pid, pid_t *tracer_out)
+/* xs_target_check, and the tracer's pid from the same read of status. */
+static int check_process(pid_t pid, pid_t *tracer_out)
 {
 	char path[64], *text, *p;
 	long tgid = -1, tracer = 0, threads = 1;
@@ -354,7 +365,7 @@ static int precheck(pid_t pid, pid_t *tracer_out)
 	char state = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	if (xs_proc_read_text(path, &text, NULL))
+	if (pid <= 0 || xs_proc_read_text(path, &text, NULL))
 		return xs_fail(-ESRCH, "pid %d: no such process", pid);
 	if ((p = strstr(text, "\nTgid:")))
 		tgid = strtol(p + 6, NULL, 10);
@@ -366,16 +377,34 @@ static int precheck(pid_t pid, pid_t *tracer_out)
 	if (xs_tgt_proc_stat(pid, 0, &state, &flags))
 		return xs_fail(-ESRCH, "pid %d: no such process", pid);
 	if (flags & PF_KTHREAD)
-		return xs_fail(-EINVAL, "pid %d is a kernel thread", pid);
+		return xs_fail(-EINVAL, "pid %d: is a kernel thread: nothing to patch", pid);
 	if (tgid != pid)
 		return xs_fail(-EINVAL, "pid %d is a thread of process %ld: attach to %ld instead", pid,
 			       tgid, tgid);
-	if ((state == 'Z' || state == 'X') && threads <= 1)
-		return xs_fail(-ESRCH, "pid %d: process is exiting (zombie)", pid);
+	/* A leader that called pthread_exit is a zombie too, with threads alive. */
+	if (state == 'Z' && threads <= 1)
+		return xs_fail(-ESRCH, "pid %d: is a zombie (exited, not reaped)", pid);
+	if (state == 'X')
+		return xs_fail(-ESRCH, "pid %d: has exited", pid);
 	*tracer_out = (pid_t)tracer;
-	if (tracer)
-		return already_traced(pid, pid, (pid_t)tracer);
 	return 0;
+}
+
+int xs_target_check(pid_t pid)
+{
+	pid_t tracer;
+	int rc = check_process(pid, &tracer);
+
+	return rc ?: xs_tgt_exec_mark_open(pid);
+}
+
+static int precheck(pid_t pid, pid_t *tracer_out)
+{
+	int rc = check_process(pid, tracer_out);
+
+	if (!rc && *tracer_out)
+		rc = already_traced(pid, pid, *tracer_out);
+	return rc;
 }
 
 static bool read_comm(const char *path, char *buf, size_t len)
@@ -526,6 +555,8 @@ int xs_target_stop(struct xs_target *t, long timeout_ms)
 	long long deadline = xs_tgt_deadline(timeout_ms);
 	int rc = 0;
 
+	if (g->execed)
+		return xs_tgt_execed(g);
 	if (g->gone)
 		return xs_fail(-ESRCH, "pid %d has exited", t->pid);
 	before_interrupts(g, deadline, true);
@@ -576,6 +607,8 @@ int xs_tgt_resume(struct xs_tgt *g, size_t keep)
 	long long deadline = xs_tgt_deadline(XS_TGT_STEP_MS);
 	int rc = 0;
 
+	if (g->execed)
+		return xs_tgt_execed(g);
 	if (g->gone)
 		return xs_fail(-ESRCH, "pid %d has exited", t->pid);
 	for (size_t i = 0; i < t->nthreads && !rc; i++) {
@@ -652,14 +685,36 @@ static bool all_held(const struct xs_tgt *g)
  * every thread, then detach them in one loop. Safe on a half-attached target
  * and on a dead one (everything answers ESRCH then).
  */
+/*
+ * After execve what we hold belongs to a program that is gone: the registers
+ * and signals we kept, the threads execve killed. The thread that ran it is
+ * in its exec stop, under the pid, before any new code: let it go as it is.
+ */
+static void release_execed(struct xs_tgt *g)
+{
+	for (size_t i = 0; i < g->pub.nthreads; i++)
+		if (ptrace(PTRACE_DETACH, g->pub.threads[i].tid, 0, 0) < 0 && errno == ESRCH)
+			reap(g->pub.threads[i].tid);
+	ptrace(PTRACE_DETACH, g->pub.pid, 0, 0); /* if its entry was dropped */
+	for (size_t i = 0; i < g->nignored; i++)
+		reap(g->ignored[i]);
+	xs_stop_log_end();
+}
+
 static void release_all(struct xs_tgt *g)
 {
 	long long deadline = xs_tgt_deadline(XS_TGT_DETACH_MS);
 	size_t i;
 
+	/* Every wait for a thread that ran learns of an execve (xs_tgt_wait_stop). */
+	if (g->execed) {
+		release_execed(g);
+		return;
+	}
+
 	/* The usual way out of a stop: every thread held. Then the peek for
-	 * unsolicited stops and the collection would find nothing, and cost
-	 * ~5 us at 16 threads, ~20 at 128, before the first thread goes. */
+	 * unsolicited stops and the collection would find nothing, and cost a
+	 * system call per thread before the first thread goes. */
 	if (!g->gone && !all_held(g)) {
 		xs_tgt_take_unsolicited(g);
 		for (i = 0; i < g->pub.nthreads; i++)
@@ -667,6 +722,10 @@ static void release_all(struct xs_tgt *g)
 				xs_tgt_interrupt(g, i);
 		if (xs_tgt_collect(g, deadline, XS_TGT_DETACH_MS, true, false))
 			xs_debug("pid %d: %s", g->pub.pid, xs_error_message());
+		if (g->execed) { /* found by that collection */
+			release_execed(g);
+			return;
+		}
 	}
 	for (i = 0; i < g->pub.nthreads; i++) {
 		if (g->pub.threads[i].stopped)

@@ -27,7 +27,8 @@ struct xs_target {
 	int mem_fd;             /* /proc/<pid>/mem, O_RDWR */
 	size_t nthreads;
 	struct xs_thread *threads;
-	uint64_t syscall_insn;  /* address of a syscall instruction in the target */
+	uint64_t syscall_insn;  /* "syscall; ret" in the target's code (xs_arch_syscall_ret) */
+	uint64_t sigreturn_insn; /* a signal return there (xs_arch_sigreturn_seqs) */
 	bool attached;
 	/* New whenever a thread runs, the thread list changes or we write
 	 * target memory: what was read of it in another era may be stale.
@@ -56,10 +57,22 @@ long xs_proc_readv(pid_t pid, const struct iovec *local, const struct iovec *rem
 		   bool *ok);
 
 /*
+ * Whether pid is a process there is anything to patch in, reported when not:
+ * no such process (-ESRCH), a zombie (-ESRCH), a kernel thread (-EINVAL), a
+ * thread of another process (-EINVAL). Two small /proc reads, no ptrace: for
+ * the first step of a command, before anything else reads the process.
+ */
+int xs_target_check(pid_t pid);
+/* A command's result: rc, or when it failed and pid ran execve since the
+ * command's xs_target_check, -ECANCELED naming that (what failed then was a
+ * symptom: addresses, maps, the registry of a program that is gone). */
+int xs_target_explain(pid_t pid, int rc);
+
+/*
  * Seize every thread and stop them all within timeout_ms (threads created
  * meanwhile are seized and stopped too). Errors: -ESRCH no such process,
  * -EBUSY already traced (the message names the tracer), -EPERM ptrace not
- * allowed, -ETIMEDOUT.
+ * allowed, -ETIMEDOUT, -ECANCELED it ran execve meanwhile.
  */
 int xs_target_attach(pid_t pid, long timeout_ms, struct xs_target **out);
 /* What an attach does around its stops (every member optional). */
@@ -100,15 +113,54 @@ int xs_target_stop(struct xs_target *t, long timeout_ms);
 int xs_target_read(struct xs_target *t, uint64_t addr, void *buf, size_t len);
 int xs_target_write(struct xs_target *t, uint64_t addr, const void *buf, size_t len);
 
-/* Run one system call in the target (in a stopped thread, registers restored
- * after). *ret gets the raw result (a -errno on failure). */
+/* One system call as a seccomp filter sees it. */
+struct xs_syscall {
+	long nr;
+	uint64_t args[6];
+	const char *what; /* what it is for ("to map the payload"), for messages; may be NULL */
+};
+
+/* Why no thread may run a list of system calls (xs_target_syscalls_allowed). */
+struct xs_syscall_denial {
+	size_t call;         /* how far the thread that got furthest got: the call it refused */
+	const struct xs_syscall *refused; /* that call: one of the list, or (call >= n) one of
+					   * the signal frame's own that the thread still needs */
+	pid_t tid;           /* that thread */
+	const char *verdict; /* its filters' action ("ERRNO", "KILL_PROCESS"), or "strict mode" */
+};
+
+/*
+ * Run one system call in the target, registers restored after. It runs in
+ * a stopped thread whose seccomp filters allow it, and the system calls of
+ * the signal frame it returns through (target_frame.c) when the thread has
+ * none yet (filters are per thread):
+ * the thread chosen last (by the call before, or xs_target_syscalls_allowed)
+ * if it may, else the first that may. *ret gets the raw result (a -errno on
+ * failure). -EPERM, naming the call, when no thread may run it.
+ */
 int xs_target_syscall(struct xs_target *t, long nr, const uint64_t args[6], long *ret);
 
+/*
+ * Before a sequence of system calls changes anything: is there a stopped
+ * thread whose seccomp filters allow every one of calls[0..n) (arguments
+ * known only later given as 0), and the system calls of the signal frame
+ * they would run through, if it has none yet? 0: yes, and xs_target_syscall
+ * runs the calls that follow there. -EPERM without a message when none is,
+ * *why saying which call stopped the thread that got furthest; another
+ * -errno (with a message) when a filter could not be read.
+ */
+int xs_target_syscalls_allowed(struct xs_target *t, const struct xs_syscall *calls, size_t n,
+			       struct xs_syscall_denial *why);
+
+/* "mmap(0x0, 0x1000, 0x5, 0x22, 0xffffffffffffffff, 0x0)", for messages. */
+void xs_syscall_text(const struct xs_syscall *c, char *buf, size_t len);
+
 /* Call fn(args...) in the target in one thread, others stay stopped; returns
- * through a trap instruction at trap_addr. -ETIMEDOUT after timeout_ms (the
- * thread is then stopped and its registers restored). */
+ * into the return stub (xs_arch_return_stub, which must be there) at
+ * stub_addr. -ETIMEDOUT after timeout_ms (the thread is then stopped), -EFAULT
+ * when it crashed; its registers and FPU state are put back either way. */
 int xs_target_call(struct xs_target *t, uint64_t fn, const uint64_t *args, unsigned nargs,
-		   uint64_t trap_addr, long timeout_ms, uint64_t *ret);
+		   uint64_t stub_addr, long timeout_ms, uint64_t *ret);
 
 /*
  * Let one thread run, alone, until it returns to ret_addr with its stack

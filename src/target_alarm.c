@@ -3,8 +3,8 @@
  * A deadline for a blocking waitpid. Waiting for a stop by polling, or by
  * sigtimedwait on SIGCHLD, wakes the tracer for every stop of any thread;
  * at its real-time priority each wakeup takes a CPU from the threads still
- * on their way to their stops (with 128 threads: 2.5 ms instead of 0.5 ms
- * to stop them all). waitpid itself sleeps in the kernel until its thread
+ * on their way to their stops (with many threads, stopping them all took
+ * several times longer). waitpid itself sleeps in the kernel until its thread
  * reports, so it is used as debuggers use it, bounded by a timer whose
  * signal interrupts it. The timer repeats every millisecond past the
  * deadline: a signal that lands just before waitpid is entered is followed

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Running code inside the stopped target: one system call (between the
- * PTRACE_SYSCALL stops around it), a function call that returns onto a trap,
- * one thread single-stepped, and one thread let run until it returns from a
- * frame. Everything bounded.
+ * PTRACE_SYSCALL stops around it), a function call that returns into a stub
+ * of ours, one thread single-stepped, and one thread let run until it
+ * returns from a frame. Everything bounded. Whatever runs returns through
+ * the thread's signal frame (target_frame.c), so a thread we leave on it,
+ * by dying, puts itself back.
  */
 #include "target_int.h"
 
@@ -17,9 +19,8 @@
 
 #include "error.h"
 
-#define KSIGSET_SIZE 8    /* the kernel's sigset: 64 signals */
 #define SIGACT_BYTES 64   /* >= any arch's kernel struct sigaction, kept as a blob */
-#define SCRATCH_BELOW 512 /* our scratch bytes: this far below the red zone */
+#define SCRATCH_BELOW 512 /* our scratch bytes: this far below the signal frame */
 #define MAX_FORCED 12     /* highest signal number in FORCED_SIGS, plus one */
 #ifndef TRAP_PERF
 #define TRAP_PERF 6       /* si_code of a perf event's SIGTRAP */
@@ -35,6 +36,8 @@ static inline uint64_t bit(int sig)
 
 static int need_stopped(struct xs_tgt *g, size_t i)
 {
+	if (g->execed)
+		return xs_tgt_execed(g);
 	if (g->gone)
 		return xs_fail(-ESRCH, "pid %d has exited", g->pub.pid);
 	if (i >= g->pub.nthreads)
@@ -67,11 +70,12 @@ static int give_up(struct xs_tgt *g, size_t i, const char *what, long ms)
 /*
  * Why PTRACE_SYSCALL and not a single-step: a step ends in a SIGTRAP the
  * kernel forces, which unblocks SIGTRAP and resets its handler when the
- * thread had it blocked. Syscall stops are no signals. The thread is left in
- * the exit stop; xs_tgt_prepare_release() takes it back into the signal path
- * before it runs its own code again.
+ * thread had it blocked, and a thread we die on mid-step takes that SIGTRAP
+ * and dies too. Syscall stops are no signals. The thread is left in the exit
+ * stop, about to return through its frame; xs_tgt_prepare_release() takes
+ * it back into the signal path before it runs its own code again.
  */
-int xs_tgt_inject(struct xs_tgt *g, size_t i, long nr, const uint64_t args[6], long *ret)
+int xs_tgt_inject_framed(struct xs_tgt *g, size_t i, long nr, const uint64_t args[6], long *ret)
 {
 	long long deadline = xs_tgt_deadline(XS_TGT_STEP_MS);
 	pid_t pid = g->pub.pid, tid = g->pub.threads[i].tid;
@@ -80,12 +84,11 @@ int xs_tgt_inject(struct xs_tgt *g, size_t i, long nr, const uint64_t args[6], l
 	enum xs_ev ev;
 	xs_regs r;
 
-	rc = xs_tgt_make_clean(g, i);
-	if (rc)
-		return rc;
 	r = g->pub.threads[i].regs;
-	xs_arch_setup_syscall(&r, insn, nr, args);
+	xs_arch_setup_syscall(&r, insn, nr, args, &g->ts[i].frame);
 	rc = xs_tgt_setregs(g, i, &r);
+	if (!rc)
+		xs_crash_point("syscall-regs-set");
 	while (!rc && stops < 2) { /* entry stop, then exit stop */
 		if (xs_tgt_resume_one(g, i, PTRACE_SYSCALL, 0))
 			return xs_fail(-errno, "pid %d: cannot run system call %ld in thread %d", pid, nr, tid);
@@ -95,7 +98,7 @@ int xs_tgt_inject(struct xs_tgt *g, size_t i, long nr, const uint64_t args[6], l
 		if (!rc && ev == XS_EV_GONE)
 			rc = xs_fail(-ESRCH, "pid %d: thread %d exited during system call %ld", pid, tid, nr);
 		else if (!rc && ev == XS_EV_SYSCALL)
-			stops++;
+			xs_crash_point(++stops == 1 ? "syscall-entry" : "syscall-exit");
 		else if (!rc && ev == XS_EV_SIGNAL)
 			xs_tgt_record_signal(g, i, sig, NULL); /* not now: re-delivered later */
 	}
@@ -110,25 +113,106 @@ int xs_tgt_inject(struct xs_tgt *g, size_t i, long nr, const uint64_t args[6], l
 	return 0;
 }
 
-int xs_tgt_inject_checked(struct xs_tgt *g, size_t i, long nr, const uint64_t args[6], long *ret)
+int xs_tgt_inject(struct xs_tgt *g, size_t i, long nr, const uint64_t args[6], long *ret)
 {
-	int rc = g->pub.syscall_insn ? 0 : xs_tgt_find_syscall(g);
+	int rc = xs_tgt_make_clean(g, i);
+
+	if (!rc)
+		rc = xs_tgt_frame(g, i);
+	return rc ? rc : xs_tgt_inject_framed(g, i, nr, args, ret);
+}
+
+/* Both ends of an injection (target_mem.c): the seccomp check's instruction pointer too. */
+static int need_syscall_insn(struct xs_tgt *g)
+{
+	int rc = xs_tgt_find_syscall(g);
 
 	if (rc)
-		return xs_fail(rc, "pid %d: no syscall instruction found in its executable mappings",
+		return xs_fail(rc, "pid %d: no \"syscall; ret\" or no signal return found in its executable mappings",
 			       g->pub.pid);
-	rc = xs_seccomp_permits(g, i, nr, args);
+	return 0;
+}
+
+static int denied(struct xs_tgt *g, const struct xs_syscall_denial *why)
+{
+	const struct xs_syscall *c = why->refused;
+	char what[192];
+
+	xs_syscall_text(c, what, sizeof(what));
+	return xs_fail(-EPERM, "pid %d: no thread's seccomp filter allows %s%s%s (verdict %s in thread %d)",
+		       g->pub.pid, what, c->what ? " " : "", c->what ? c->what : "", why->verdict,
+		       why->tid);
+}
+
+/* Where the next system call is tried first: the thread the last one ran in. */
+static size_t preferred(struct xs_tgt *g)
+{
+	ssize_t i = g->sys_tid ? xs_tgt_find(g, g->sys_tid) : -1;
+
+	return i >= 0 ? (size_t)i : 0;
+}
+
+/*
+ * May thread i, and only it, run c, and the system calls of its signal
+ * frame if it has none yet? The call asked for is checked first: a refusal
+ * names it, not the frame's own calls.
+ */
+static int allowed_in(struct xs_tgt *g, size_t i, const struct xs_syscall *c)
+{
+	struct xs_syscall_denial why;
+	int rc = need_syscall_insn(g);
+
+	if (!rc)
+		rc = xs_seccomp_pick(g, i, false, c, 1, &why);
+	if (rc == -EPERM && why.verdict)
+		return denied(g, &why);
+	return rc < 0 ? rc : 0;
+}
+
+/* Run system call nr in thread i, and only there (its filters must allow it and its frame). */
+static int checked_inject(struct xs_tgt *g, size_t i, long nr, const uint64_t args[6], long *ret)
+{
+	struct xs_syscall c = { .nr = nr };
+	int rc;
+
+	memcpy(c.args, args, sizeof(c.args));
+	rc = allowed_in(g, i, &c);
 	return rc ? rc : xs_tgt_inject(g, i, nr, args, ret);
 }
 
 int xs_target_syscall(struct xs_target *t, long nr, const uint64_t args[6], long *ret)
 {
 	struct xs_tgt *g = xs_tgt(t);
-	int rc = need_stopped(g, 0);
+	struct xs_syscall c = { .nr = nr };
+	struct xs_syscall_denial why = { .verdict = NULL };
+	int rc = g->gone || !t->attached ? need_stopped(g, 0) : need_syscall_insn(g);
 
+	memcpy(c.args, args, sizeof(c.args));
 	if (!rc)
-		rc = xs_tgt_inject_checked(g, 0, nr, args, ret);
+		rc = xs_seccomp_pick(g, preferred(g), true, &c, 1, &why);
+	if (rc == -EPERM && why.verdict)
+		rc = denied(g, &why);
+	if (rc >= 0) {
+		g->sys_tid = t->threads[rc].tid;
+		rc = xs_tgt_inject(g, (size_t)rc, nr, args, ret);
+	}
 	xs_tgt_unblock();
+	return rc;
+}
+
+int xs_target_syscalls_allowed(struct xs_target *t, const struct xs_syscall *calls, size_t n,
+			       struct xs_syscall_denial *why)
+{
+	struct xs_tgt *g = xs_tgt(t);
+	int rc = g->gone || !t->attached ? need_stopped(g, 0) : need_syscall_insn(g);
+
+	why->verdict = NULL;
+	if (!rc)
+		rc = xs_seccomp_pick(g, preferred(g), true, calls, n, why);
+	if (rc >= 0) {
+		g->sys_tid = t->threads[rc].tid;
+		rc = 0;
+	}
 	return rc;
 }
 
@@ -143,20 +227,26 @@ int xs_target_syscall(struct xs_target *t, long nr, const uint64_t args[6], long
 struct guard {
 	uint64_t blocked; /* candidates the thread blocks */
 	uint64_t saved;   /* candidates whose action we saved */
-	uint64_t scratch; /* below the thread's red zone */
+	uint64_t scratch; /* below the thread's signal frame */
 	unsigned char act[MAX_FORCED][SIGACT_BYTES];
 };
 
 static int guard_syscall(struct xs_tgt *g, size_t i, long nr, uint64_t a0, uint64_t a1, uint64_t a2)
 {
-	const uint64_t args[6] = { a0, a1, a2, KSIGSET_SIZE, 0, 0 };
+	const uint64_t args[6] = { a0, a1, a2, XS_ARCH_SIGSET_SIZE, 0, 0 };
 	long ret;
-	int rc = xs_tgt_inject_checked(g, i, nr, args, &ret);
+	int rc = checked_inject(g, i, nr, args, &ret);
 
 	if (!rc && ret)
 		rc = xs_fail(-EIO, "pid %d: saving signal state of thread %d: system call %ld returned %ld",
 			     g->pub.pid, g->pub.threads[i].tid, nr, ret);
 	return rc;
+}
+
+/* Free stack below the thread's frame (our own code runs nowhere near it). */
+static uint64_t scratch_of(struct xs_tgt *g, size_t i)
+{
+	return (g->ts[i].frame.base - SCRATCH_BELOW) & ~63ull;
 }
 
 static int guard_begin(struct xs_tgt *g, size_t i, uint64_t sigs, struct guard *gd)
@@ -167,13 +257,27 @@ static int guard_begin(struct xs_tgt *g, size_t i, uint64_t sigs, struct guard *
 	gd->blocked = gd->saved = 0;
 	if (xs_tgt_sigmasks(g->pub.pid, g->pub.threads[i].tid, &blk, &ign, &cgt))
 		return xs_fail(-ESRCH, "pid %d: thread %d is gone", g->pub.pid, g->pub.threads[i].tid);
+	/*
+	 * Only when it matters, and then with the frame made (free for a call,
+	 * which has one already; run-until-return has none and usually needs
+	 * none): a thread stopped in ppoll and the like shows that call's
+	 * temporary mask until it leaves the stop, which making the frame does.
+	 */
+	if ((sigs & (blk | ign)) && !g->ts[i].frame.base) {
+		rc = xs_tgt_frame(g, i);
+		if (rc)
+			return rc;
+		if (xs_tgt_sigmasks(g->pub.pid, g->pub.threads[i].tid, &blk, &ign, &cgt))
+			return xs_fail(-ESRCH, "pid %d: thread %d is gone", g->pub.pid,
+				       g->pub.threads[i].tid);
+	}
 	gd->blocked = sigs & blk;
 	/* Blocked with SIG_DFL needs no saved action: the reset changes nothing. */
 	need = sigs & (blk | ign) & (cgt | ign);
-	gd->scratch = (xs_arch_sp(&g->pub.threads[i].regs) - XS_ARCH_RED_ZONE - SCRATCH_BELOW) & ~63ull;
 	for (int s = 1; s < MAX_FORCED; s++) {
 		if (!(need & bit(s)))
 			continue;
+		gd->scratch = scratch_of(g, i); /* the frame is made by now */
 		rc = guard_syscall(g, i, SYS_rt_sigaction, (uint64_t)s, 0, gd->scratch);
 		if (!rc)
 			rc = xs_target_read(&g->pub, gd->scratch, gd->act[s], SIGACT_BYTES);
@@ -189,9 +293,11 @@ static int guard_end(struct xs_tgt *g, size_t i, uint64_t forced, struct guard *
 	uint64_t mask = forced & gd->blocked;
 	int rc = 0;
 
-	/* Below the thread's stack as it is now: it may have moved down since. */
-	gd->scratch = (xs_arch_sp(&g->pub.threads[i].regs) - XS_ARCH_RED_ZONE - SCRATCH_BELOW) & ~63ull;
-
+	if (!(forced & (gd->saved | gd->blocked)))
+		return 0;
+	/* The thread may have run its own code since: a frame of now, scratch below it. */
+	rc = xs_tgt_frame(g, i);
+	gd->scratch = scratch_of(g, i);
 	for (int s = 1; s < MAX_FORCED && !rc; s++) {
 		if (!(forced & gd->saved & bit(s)))
 			continue;
@@ -209,9 +315,8 @@ static int guard_end(struct xs_tgt *g, size_t i, uint64_t forced, struct guard *
 
 /* --- calls ------------------------------------------------------------------------ */
 
-/* 1: returned onto the trap, *ret set; 0: keep going; -EFAULT: the callee crashed. */
-static int call_signal(struct xs_tgt *g, uint64_t fn, uint64_t trap, int s, uint64_t *ret,
-		       uint64_t *forced)
+/* 0: a signal for the thread, kept for later; -EFAULT: the callee crashed. */
+static int call_signal(struct xs_tgt *g, uint64_t fn, int s, uint64_t *forced)
 {
 	pid_t pid = g->pub.pid, tid = g->pub.threads[0].tid;
 	siginfo_t si;
@@ -229,27 +334,32 @@ static int call_signal(struct xs_tgt *g, uint64_t fn, uint64_t trap, int s, uint
 	rc = xs_tgt_getregs(g, 0, &r);
 	if (rc)
 		return rc;
-	if (s == SIGTRAP && xs_arch_pc(&r) == xs_arch_pc_after_trap(trap)) {
-		*ret = xs_arch_call_result(&r);
-		return 1;
-	}
 	return xs_fail(-EFAULT, "pid %d: call to 0x%llx crashed with SIG%s at 0x%llx (address 0x%llx)",
 		       pid, (unsigned long long)fn, sigabbrev_np(s),
 		       (unsigned long long)xs_arch_pc(&r), (unsigned long long)(uintptr_t)si.si_addr);
 }
 
-static int run_call(struct xs_tgt *g, uint64_t fn, uint64_t trap, long timeout_ms, uint64_t *ret,
+/*
+ * Run the callee under PTRACE_SYSCALL until it returns into the stub, whose
+ * getpid's stops show it (the callee's own system calls stop too, and go
+ * on). 0: returned, *ret set, the thread in the exit stop of that getpid.
+ */
+static int run_call(struct xs_tgt *g, uint64_t fn, uint64_t stub, long timeout_ms, uint64_t *ret,
 		    uint64_t *forced)
 {
 	long long deadline = xs_tgt_deadline(timeout_ms);
 	pid_t pid = g->pub.pid, tid = g->pub.threads[0].tid;
+	bool returned = false;
 	enum xs_ev ev;
 	int rc, sig;
+	xs_regs r;
 
 	for (;;) {
 		/* A signal pending for the thread waits: it is not its own code running. */
-		if (xs_tgt_resume_one(g, 0, PTRACE_CONT, 0))
+		if (xs_tgt_resume_one(g, 0, PTRACE_SYSCALL, 0))
 			return xs_fail(-errno, "pid %d: cannot run thread %d", pid, tid);
+		if (!returned)
+			xs_crash_point("call-running");
 		rc = xs_tgt_wait_stop(g, 0, deadline, &ev, &sig);
 		if (rc == -ETIMEDOUT) {
 			give_up(g, 0, "a function call", timeout_ms);
@@ -262,11 +372,55 @@ static int run_call(struct xs_tgt *g, uint64_t fn, uint64_t trap, long timeout_m
 			return xs_fail(-ESRCH, "pid %d: thread %d exited during the call to 0x%llx", pid,
 				       tid, (unsigned long long)fn);
 		if (ev == XS_EV_SIGNAL) {
-			rc = call_signal(g, fn, trap, sig, ret, forced);
+			rc = call_signal(g, fn, sig, forced);
 			if (rc)
-				return rc < 0 ? rc : 0;
+				return rc;
+		}
+		if (ev != XS_EV_SYSCALL)
+			continue;
+		if (returned)
+			return 0; /* the exit stop of the stub's getpid */
+		rc = xs_tgt_getregs(g, 0, &r);
+		if (rc)
+			return rc;
+		if (xs_arch_pc(&r) == stub + XS_ARCH_STUB_STOP && xs_arch_syscall_nr(&r) == XS_ARCH_STUB_NR) {
+			*ret = xs_arch_call_result(&r);
+			returned = true;
+			xs_crash_point("call-returned");
 		}
 	}
+}
+
+/* The stub is our code, written by the loader: anything else there is not ours to run. */
+static int check_stub(struct xs_tgt *g, uint64_t stub)
+{
+	unsigned char code[XS_ARCH_STUB_SIZE];
+	int rc = xs_target_read(&g->pub, stub, code, sizeof(code));
+
+	if (!rc && memcmp(code, xs_arch_return_stub, sizeof(code)))
+		rc = xs_fail(-ENOEXEC, "pid %d: no return stub at 0x%llx (a payload from an older xsplice?)",
+			     g->pub.pid, (unsigned long long)stub);
+	return rc;
+}
+
+/*
+ * After the call, however it ended: the thread parked at the signal return
+ * (if we die now, it puts itself back; the stub may be unmapped later), out
+ * of the stop of a crash, whose signal the kernel would deliver if we died
+ * there, its return slot back to the signal return and its FPU state (the
+ * callee may have used any vector register) back as it was.
+ */
+static int end_call(struct xs_tgt *g, const struct xs_tgt_fpu *fpu, bool crashed)
+{
+	int rc = xs_tgt_park(g, 0);
+
+	if (!rc)
+		xs_crash_point("call-parked");
+	if (!rc && crashed)
+		rc = xs_tgt_reenter(g, 0);
+	if (!rc)
+		rc = xs_tgt_fpu_write(g, 0, fpu);
+	return rc;
 }
 
 /*
@@ -278,10 +432,18 @@ static int settle_children(struct xs_tgt *g)
 	return xs_tgt_collect(g, xs_tgt_deadline(XS_TGT_STEP_MS), XS_TGT_STEP_MS, true, false);
 }
 
+/*
+ * The callee starts with the stack pointer at the frame's return slot,
+ * which sends it into the stub (which then does the signal return through
+ * the frame) until the call is over, then back to the signal return itself.
+ */
 int xs_target_call(struct xs_target *t, uint64_t fn, const uint64_t *args, unsigned nargs,
-		   uint64_t trap_addr, long timeout_ms, uint64_t *ret)
+		   uint64_t stub_addr, long timeout_ms, uint64_t *ret)
 {
+	static const struct xs_syscall stub_call = { XS_ARCH_STUB_NR, { 0 },
+						     "to return from an injected call" };
 	struct xs_tgt *g = xs_tgt(t);
+	struct xs_tgt_fpu fpu = { 0 };
 	uint64_t slot, forced = 0;
 	struct guard gd;
 	xs_regs r;
@@ -291,27 +453,51 @@ int xs_target_call(struct xs_target *t, uint64_t fn, const uint64_t *args, unsig
 	if (!rc)
 		rc = xs_tgt_make_clean(g, 0);
 	if (!rc)
+		rc = check_stub(g, stub_addr);
+	if (!rc) /* the stub's system call, and the frame's if it has none yet */
+		rc = allowed_in(g, 0, &stub_call);
+	if (!rc)
+		rc = xs_tgt_frame(g, 0);
+	if (!rc)
+		rc = xs_tgt_fpu_read(g, 0, &fpu);
+	if (!rc)
 		rc = guard_begin(g, 0, FORCED_SIGS, &gd);
 	if (rc)
 		goto out;
 	r = t->threads[0].regs;
-	rc = xs_arch_setup_call(&r, fn, args, nargs, &slot);
+	rc = xs_arch_setup_call(&r, fn, args, nargs, &g->ts[0].frame);
 	if (rc) {
 		rc = xs_fail(rc, "pid %d: cannot set up a call to 0x%llx with %u arguments", t->pid,
 			     (unsigned long long)fn, nargs);
-		goto out;
+		goto guarded;
 	}
-	rc = xs_target_write(t, slot, &trap_addr, XS_ARCH_PTR_SIZE);
+	slot = g->ts[0].frame.base;
+	rc = xs_target_write(t, slot, &stub_addr, XS_ARCH_PTR_SIZE);
 	if (!rc)
 		rc = xs_tgt_setregs(g, 0, &r);
-	if (!rc)
-		rc = run_call(g, fn, trap_addr, timeout_ms, ret, &forced);
+	if (!rc) {
+		xs_crash_point("call-regs-set");
+		rc = run_call(g, fn, stub_addr, timeout_ms, ret, &forced);
+	}
 	/* The registers go back when the thread is released (threads[0].regs is untouched). */
-	rc2 = t->threads[0].stopped ? guard_end(g, 0, forced, &gd) : 0;
-	rc = rc ? rc : rc2;
+	if (t->threads[0].stopped) {
+		rc2 = end_call(g, &fpu, forced != 0);
+		rc = rc ? rc : rc2;
+	}
+	if (!g->gone) { /* parked, or running towards the stub: either way the signal return */
+		rc2 = xs_target_write(t, slot, &t->sigreturn_insn, XS_ARCH_PTR_SIZE);
+		rc = rc ? rc : rc2;
+	}
+guarded:
+	if (t->threads[0].stopped) {
+		rc2 = guard_end(g, 0, forced, &gd);
+		rc = rc ? rc : rc2;
+	}
 	rc2 = settle_children(g);
 	rc = rc ? rc : rc2;
 out:
+	xs_tgt_fpu_free(&fpu);
+	xs_seccomp_forget(g); /* a thread that ran may have added filters */
 	xs_tgt_unblock();
 	return rc;
 }
@@ -335,17 +521,23 @@ static int take_blocked_trap(struct xs_tgt *g, size_t i)
 	long ret = 0;
 	int rc;
 
-	scratch = (xs_arch_sp(&g->pub.threads[i].regs) - XS_ARCH_RED_ZONE - SCRATCH_BELOW) & ~63ull;
+	/* Its frame first (the call returns through it), the scratch below it. */
+	rc = xs_tgt_make_clean(g, i);
+	if (!rc)
+		rc = xs_tgt_frame(g, i);
+	if (rc)
+		return rc;
+	scratch = scratch_of(g, i);
 	rc = xs_target_write(&g->pub, scratch, &set, sizeof(set));
 	if (!rc)
 		rc = xs_target_write(&g->pub, scratch + 16, &zero, sizeof(zero));
 	args[0] = scratch;
 	args[1] = scratch + 64;
 	args[2] = scratch + 16;
-	args[3] = KSIGSET_SIZE;
+	args[3] = XS_ARCH_SIGSET_SIZE;
 	args[4] = args[5] = 0;
 	if (!rc)
-		rc = xs_tgt_inject_checked(g, i, SYS_rt_sigtimedwait, args, &ret);
+		rc = checked_inject(g, i, SYS_rt_sigtimedwait, args, &ret);
 	if (!rc && ret == SIGTRAP)
 		rc = xs_target_read(&g->pub, scratch + 64, &si, sizeof(si));
 	if (!rc && ret == SIGTRAP && !trap_of_ours(g, &si))
@@ -454,6 +646,21 @@ static int step_once(struct xs_tgt *g, size_t i, long long deadline, long ms, ui
 	}
 }
 
+/*
+ * A thread single-stepped keeps the trap flag until it is resumed some other
+ * way: should xsplice die while it holds the thread, the thread would run
+ * one instruction, take the step's SIGTRAP with no tracer, and kill the
+ * process. Its first PTRACE_CONT clears the flag, so it goes to an
+ * interrupt's stop through one (xs_tgt_reenter: no code of its own runs),
+ * unless an injected system call (PTRACE_SYSCALL) did that already.
+ */
+static int leave_steps(struct xs_tgt *g, size_t i)
+{
+	if (g->ts[i].stop == XS_STOP_SYSCALL)
+		return 0;
+	return xs_tgt_reenter(g, i);
+}
+
 int xs_target_step_to(struct xs_target *t, size_t i, unsigned max_steps, long timeout_ms,
 		      xs_pc_test_fn *done, void *arg)
 {
@@ -478,6 +685,8 @@ int xs_target_step_to(struct xs_target *t, size_t i, unsigned max_steps, long ti
 		rc = xs_tgt_reenter(g, i);
 	if (!rc)
 		rc = xs_tgt_restore_regs(g, i);
+	if (!rc) /* its own code runs next: its stack is its own (guard_end makes a frame anew) */
+		xs_tgt_frame_forget(g, i);
 	while (!rc && !done(arg, xs_arch_pc(&t->threads[i].regs))) {
 		if (n++ == max_steps) {
 			rc = xs_fail(-EAGAIN, "pid %d: thread %d is at 0x%llx after %u single steps",
@@ -496,8 +705,15 @@ int xs_target_step_to(struct xs_target *t, size_t i, unsigned max_steps, long ti
 		rc2 = guard_end(g, i, forced, &gd);
 		rc = rc ? rc : rc2;
 	}
+	if (n && !gone && !g->execed && i < t->nthreads && t->threads[i].stopped) {
+		rc2 = leave_steps(g, i);
+		rc = rc ? rc : rc2;
+	}
+	if (!rc)
+		xs_crash_point("stepped");
 	rc2 = settle_children(g);
 	rc = rc ? rc : rc2;
+	xs_seccomp_forget(g); /* the thread ran its own code: it may have added filters */
 	xs_tgt_unblock();
 	return rc;
 }
@@ -677,6 +893,7 @@ out:
 	}
 	rc2 = settle_children(g);
 	rc = rc ? rc : rc2;
+	xs_seccomp_forget(g); /* a thread that ran may have added filters */
 	xs_tgt_unblock();
 	return rc;
 }

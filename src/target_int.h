@@ -49,6 +49,11 @@ struct xs_tstate {
 	siginfo_t si;
 	int extra[XS_TGT_EXTRA_SIGS]; /* more dequeued signals; re-sent at detach */
 	unsigned nextra;
+	/* The signal frame on its stack that anything we run in it returns
+	 * through (target_frame.c); base 0: none in this stop. */
+	struct xs_arch_frame frame;
+	bool exited;          /* its exit was reaped early (reap_exited): status holds it */
+	int status;
 };
 
 struct xs_seccomp; /* seccomp.c */
@@ -72,7 +77,9 @@ struct xs_tgt {
 	size_t cursor;         /* where the last tid lookup matched */
 	bool poll_wait;        /* SIGCHLD is ignored here: poll instead of sigtimedwait */
 	bool gone;             /* the process exited under us */
-	struct xs_seccomp *sc; /* seccomp view of threads[0]; NULL until needed */
+	struct xs_seccomp *sc; /* seccomp view of the threads looked at; forgotten when they run */
+	pid_t sys_tid;         /* the thread that ran the last system call, or was chosen for the next (0: none) */
+	bool execed;           /* it ran execve under us: threads, memory, registers are new */
 	bool block_wait;       /* xs_tgt_wait may block in waitpid (xs_tgt_collect) */
 	long long spin_until;  /* xs_now_us: before then, watch for a due stop, do not sleep */
 	long long wait_step;   /* xs_now_us: every wait for a stop wakes then at the latest */
@@ -117,6 +124,20 @@ int xs_tgt_add(struct xs_tgt *g, pid_t tid, bool awaiting);
 void xs_tgt_drop(struct xs_tgt *g, size_t i);
 int xs_tgt_ignore(struct xs_tgt *g, pid_t tid);
 
+/* target_execve.c: the process ran execve under us. Every later step fails
+ * with xs_tgt_execed (-ECANCELED, the message replacing any other: what
+ * failed then was a symptom). */
+int xs_tgt_execed(struct xs_tgt *g);
+/* -ESRCH (or a mem file that reads nothing) may mean execve: 0 when not. */
+int xs_tgt_check_exec(struct xs_tgt *g);
+/* Whether an exec stop is reported (under the pid) before deadline_us, at most
+ * XS_TGT_STEP_MS from now; false at once when the process is gone. */
+bool xs_tgt_exec_follows(struct xs_tgt *g, long long deadline_us);
+/* The command's mark (xs_target_check): opened by its first step, checked by
+ * the next ones; and at a stop once every thread is seized, none stopped. */
+int xs_tgt_exec_mark_open(pid_t pid);
+int xs_tgt_exec_mark_check(struct xs_tgt *g);
+
 /* target_wait.c: reports, stops, registers and signals */
 long long xs_tgt_deadline(long timeout_ms);
 int xs_tgt_wait(struct xs_tgt *g, pid_t tid, int *status, long long deadline_us);
@@ -140,27 +161,71 @@ int xs_tgt_status_field(pid_t pid, pid_t tid, const char *key, char *val, size_t
 int xs_tgt_sigmasks(pid_t pid, pid_t tid, uint64_t *blk, uint64_t *ign, uint64_t *cgt);
 int xs_tgt_proc_stat(pid_t pid, pid_t tid, char *state, unsigned *flags);
 char xs_tgt_thread_state(pid_t pid, pid_t tid);
+/* startcode of /proc/<pid>/stat: 0 while execve has not mapped the new program yet. */
+int xs_tgt_start_code(pid_t pid, uint64_t *start);
 int xs_tgt_find_syscall(struct xs_tgt *g);
 /* Whether tid is a thread of the target (listed under /proc/<pid>/task). */
 bool xs_tgt_thread_of(struct xs_tgt *g, pid_t tid);
 /* Next report of any of our tracees: 0 with *tid and *status, -ETIMEDOUT,
- * or -ECHILD (none left). */
+ * or -ECHILD (none left). Exits are reaped as they come (an execve's
+ * de_thread waits for that); ts[].exited ones were reaped before. */
 int xs_tgt_wait_any(struct xs_tgt *g, pid_t *tid, int *status, long long deadline_us);
 /* A SIGTRAP our breakpoint sent (target_run.c): never the thread's to take. */
 bool xs_tgt_our_trap(const struct xs_tgt *g, const siginfo_t *si);
 
-/* seccomp.c: would running system call nr in thread i be allowed? */
+/* seccomp.c: a filter run on a call; which thread's filters allow calls */
 struct sock_filter;
 struct seccomp_data;
 int xs_seccomp_run(const struct sock_filter *prog, size_t len, const struct seccomp_data *d,
 		   uint32_t *verdict);
-int xs_seccomp_permits(struct xs_tgt *g, size_t i, long nr, const uint64_t args[6]);
+/*
+ * The index of a stopped thread whose filters allow every call of
+ * calls[0..n), then, if it has no signal frame yet, the frame's own
+ * (xs_tgt_frame_calls): thread first, then (others set) the rest in table
+ * order. When none does: -EPERM without a message, why->verdict set (the
+ * thread that got furthest, why->refused the call that stopped it); else
+ * (why->verdict NULL) another -errno with a message: no filter could be
+ * read or run, or no thread is stopped.
+ */
+int xs_seccomp_pick(struct xs_tgt *g, size_t first, bool others, const struct xs_syscall *calls,
+		    size_t n, struct xs_syscall_denial *why);
+/* Does thread i's filter allow c, exactly (nothing else)? -EPERM with a message if not. */
+int xs_seccomp_permits(struct xs_tgt *g, size_t i, const struct xs_syscall *c);
 void xs_seccomp_forget(struct xs_tgt *g);
 
-/* target_exec.c: run system call nr in stopped thread i (no seccomp check;
- * _checked: refused with -EPERM where its seccomp filter would refuse it) */
+/* target_exec.c: run system call nr in stopped thread i, through its frame (made
+ * first if need be, checked then); nr itself is not checked against seccomp */
 int xs_tgt_inject(struct xs_tgt *g, size_t i, long nr, const uint64_t args[6], long *ret);
-int xs_tgt_inject_checked(struct xs_tgt *g, size_t i, long nr, const uint64_t args[6], long *ret);
+/* The same, through the frame thread i has already (target_frame.c's first call). */
+int xs_tgt_inject_framed(struct xs_tgt *g, size_t i, long nr, const uint64_t args[6], long *ret);
+
+/*
+ * target_frame.c: before xsplice runs anything in stopped thread i, a signal
+ * frame with the thread's own state goes on its stack, and everything run
+ * there returns through it (arch.h): should xsplice die, the thread puts
+ * itself back. xs_tgt_frame makes it once a stop; xs_tgt_frame_forget, as
+ * the thread goes back to its own code.
+ */
+int xs_tgt_frame(struct xs_tgt *g, size_t i);
+void xs_tgt_frame_forget(struct xs_tgt *g, size_t i);
+/* The system calls making a frame runs, or has run once the thread dies
+ * with us: the read of its mask into it (the frame's address given as 0),
+ * the signal return through it. The thread's seccomp filters must allow
+ * them before anything is run in it (xs_seccomp_pick). */
+#define XS_TGT_FRAME_CALLS 2
+extern const struct xs_syscall xs_tgt_frame_calls[XS_TGT_FRAME_CALLS];
+/* Registers that do the signal return right away: where a thread waits
+ * between our calls, pointing into no code we may unmap. */
+int xs_tgt_park(struct xs_tgt *g, size_t i);
+/* FPU and vector state of a thread, as ptrace reads and writes it. */
+struct xs_tgt_fpu {
+	void *buf;     /* malloc'd */
+	size_t len;
+	unsigned note; /* XS_ARCH_FPU_NOTE or XS_ARCH_FPU_NOTE_LEGACY */
+};
+int xs_tgt_fpu_read(struct xs_tgt *g, size_t i, struct xs_tgt_fpu *fpu);
+int xs_tgt_fpu_write(struct xs_tgt *g, size_t i, const struct xs_tgt_fpu *fpu);
+void xs_tgt_fpu_free(struct xs_tgt_fpu *fpu);
 /* target_exec.c: drop a SIGTRAP of ours waiting in stopped thread i's queue */
 int xs_tgt_take_back_trap(struct xs_tgt *g, size_t i);
 

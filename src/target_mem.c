@@ -2,7 +2,7 @@
 /*
  * Target memory through /proc/<pid>/mem (as tracer this also writes read-only
  * text: the kernel breaks COW with FOLL_FORCE, no mprotect needed), small
- * /proc readers, and the search for a syscall instruction to borrow.
+ * /proc readers, and the search for the code injected system calls borrow.
  */
 #include "target_int.h"
 
@@ -19,6 +19,7 @@
 #include "maps.h"
 
 #define SCAN_CHUNK 16384
+#define SCAN_OVERLAP 16 /* longer than any sequence looked for: none is missed at a seam */
 #define READ_AT_ONCE_MIN 4096
 
 /* Small /proc file (stat, status) into buf without allocating; -errno. */
@@ -127,22 +128,44 @@ int xs_tgt_proc_stat(pid_t pid, pid_t tid, char *state, unsigned *flags)
 	return 0;
 }
 
-int xs_proc_start_time(pid_t pid, uint64_t *start)
+/* Field `field` (numbered as in proc(5), 3 or more) of /proc/<pid>/stat. */
+static int stat_field(pid_t pid, int field, unsigned long long *v)
 {
-	char path[64], buf[1024], *p;
-	unsigned long long t;
+	char path[64], buf[1024], *p, *end;
 	int rc;
 
 	task_path(path, sizeof(path), pid, 0, "stat");
 	rc = read_small(path, buf, sizeof(buf));
 	if (rc)
 		return rc == -ENOENT ? -ESRCH : rc;
-	p = strrchr(buf, ')'); /* fields 3.. follow the command name; 22 is starttime */
-	if (!p || sscanf(p + 1, " %*c" " %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d"
-			 " %*d %*d %*d %llu", &t) != 1)
+	p = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
+	for (int f = 2; p && f < field; f++)
+		p = strchr(p + 1, ' ');
+	if (!p)
 		return -EPROTO;
-	*start = t;
-	return 0;
+	errno = 0;
+	*v = strtoull(p + 1, &end, 10);
+	return errno || end == p + 1 ? -EPROTO : 0;
+}
+
+int xs_proc_start_time(pid_t pid, uint64_t *start)
+{
+	unsigned long long v;
+	int rc = stat_field(pid, 22, &v);
+
+	if (!rc)
+		*start = v;
+	return rc;
+}
+
+int xs_tgt_start_code(pid_t pid, uint64_t *start)
+{
+	unsigned long long v;
+	int rc = stat_field(pid, 26, &v);
+
+	if (!rc)
+		*start = v;
+	return rc == -ESRCH ? -ENOENT : rc; /* as read_small said before */
 }
 
 /* State letter of one thread; 0 when it is gone. */
@@ -181,8 +204,8 @@ static int mem_rw(int fd, pid_t pid, uint64_t addr, void *buf, size_t len, bool 
 
 /*
  * process_vm_readv looks a range's pages up in one go where the mem file
- * takes them one at a time: 16 KiB of code in ~3.7 us instead of ~7 on the
- * VM, which counts when the stop reads the code it is about to patch. It
+ * takes them one at a time: about twice as fast for 16 KiB of code, which
+ * counts when the stop reads the code it is about to patch. It
  * cannot read pages without PROT_READ (execute-only code), nor through a
  * leader that has exited; the mem file, which reads with FOLL_FORCE, is
  * the way for those and gives the error if both fail.
@@ -191,7 +214,7 @@ static bool read_at_once(pid_t pid, uint64_t addr, void *buf, size_t len)
 {
 	struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
 
-	/* Under a page both cost the same (~1.4 us): the mem file then. */
+	/* Under a page both cost the same: the mem file then. */
 	return len >= READ_AT_ONCE_MIN && xs_proc_readv(pid, &local, &remote, 1, NULL) == 1;
 }
 
@@ -240,37 +263,47 @@ long xs_proc_readv(pid_t pid, const struct iovec *local, const struct iovec *rem
 	return whole;
 }
 
+/* The mem file reads nothing once the process is gone, or its memory is
+ * after an execve: say which. */
+static int mem_gone(struct xs_target *t, int rc)
+{
+	return rc == -ESRCH ? xs_tgt_check_exec(xs_tgt(t)) ?: rc : rc;
+}
+
 int xs_target_read(struct xs_target *t, uint64_t addr, void *buf, size_t len)
 {
 	if (!t || t->mem_fd < 0)
 		return xs_fail(-EINVAL, "pid %d: target memory is not open", t ? t->pid : 0);
+	if (xs_tgt(t)->execed)
+		return xs_tgt_execed(xs_tgt(t));
 	if (read_at_once(t->pid, addr, buf, len))
 		return 0;
-	return mem_rw(t->mem_fd, t->pid, addr, buf, len, false);
+	return mem_gone(t, mem_rw(t->mem_fd, t->pid, addr, buf, len, false));
 }
 
 int xs_target_write(struct xs_target *t, uint64_t addr, const void *buf, size_t len)
 {
 	if (!t || t->mem_fd < 0)
 		return xs_fail(-EINVAL, "pid %d: target memory is not open", t ? t->pid : 0);
+	if (xs_tgt(t)->execed)
+		return xs_tgt_execed(xs_tgt(t));
 	xs_target_new_era(t);
-	return mem_rw(t->mem_fd, t->pid, addr, (void *)buf, len, true);
+	return mem_gone(t, mem_rw(t->mem_fd, t->pid, addr, (void *)buf, len, true));
 }
 
-/* First occurrence of the syscall instruction in [lo, hi), or 0. */
-static uint64_t scan_range(int fd, uint64_t lo, uint64_t hi)
+/* First occurrence of seq in [lo, hi), or 0. */
+static uint64_t scan_range(int fd, uint64_t lo, uint64_t hi, const struct xs_arch_seq *seq)
 {
-	static const size_t over = XS_ARCH_SYSCALL_SIZE - 1;
-	unsigned char buf[SCAN_CHUNK + XS_ARCH_SYSCALL_SIZE];
+	unsigned char buf[SCAN_CHUNK + SCAN_OVERLAP];
 
 	for (uint64_t a = lo; a < hi; a += SCAN_CHUNK) {
-		size_t want = hi - a < SCAN_CHUNK + over ? hi - a : SCAN_CHUNK + over;
+		size_t want = hi - a < sizeof(buf) ? hi - a : sizeof(buf);
 		ssize_t n = pread(fd, buf, want, (off_t)a);
 		unsigned char *p;
 
 		if (n <= 0)
-			return 0; /* unreadable (vsyscall, guard pages): try another mapping */
-		p = memmem(buf, n, xs_arch_syscall_insn, XS_ARCH_SYSCALL_SIZE);
+			return 0; /* unreadable (guard pages): try another mapping */
+		p = memmem(buf, n, seq->bytes, seq->len);
 		if (p)
 			return a + (uint64_t)(p - buf);
 	}
@@ -278,17 +311,65 @@ static uint64_t scan_range(int fd, uint64_t lo, uint64_t hi)
 }
 
 /*
- * Any occurrence of the instruction bytes will do, even inside another
- * instruction, since we jump right to it. The vdso comes first: it is a page
- * or two and always there. No xs_fail here: attach calls this early and a
- * miss is only reported when a system call is actually needed.
+ * Whether a /proc/<pid>/maps line is code we may borrow in this pass (see
+ * xs_tgt_find_syscall): 0 the vdso, 1 shared objects, 2 other files.
+ */
+static bool borrowable(const char *line, int pass)
+{
+	const char *name;
+	char perms[8];
+	int at = 0;
+
+	if (sscanf(line, "%*x-%*x %7s %*s %*s %*s %n", perms, &at) != 1 || perms[0] != 'r' ||
+	    perms[2] != 'x')
+		return false;
+	name = line + at;
+	if (pass == 0)
+		return !strcmp(name, "[vdso]");
+	return at > 0 && name[0] == '/' && (strstr(name, ".so") != NULL) == (pass == 1);
+}
+
+/* First occurrence of seq in the code of maps (a copy of /proc/<pid>/maps), or 0. */
+static uint64_t find_seq(int fd, char *maps, const struct xs_arch_seq *seq)
+{
+	uint64_t at = 0;
+
+	for (int pass = 0; pass < 3 && !at; pass++) {
+		for (char *line = maps; *line && !at;) {
+			char *nl = strchr(line, '\n');
+			unsigned long long lo, hi;
+
+			if (nl)
+				*nl = '\0';
+			if (borrowable(line, pass) && sscanf(line, "%llx-%llx", &lo, &hi) == 2)
+				at = scan_range(fd, lo, hi, seq);
+			if (nl)
+				*nl = '\n';
+			if (!nl)
+				break;
+			line = nl + 1;
+		}
+	}
+	return at;
+}
+
+/*
+ * The code injected system calls run through: "syscall; ret" and a signal
+ * return, anywhere in the target's code, even inside other instructions,
+ * since we jump right to them. The vdso first (a page or two, always there,
+ * though it may have neither), then shared objects' code (libc and ld.so
+ * have both), then other files' (a big executable is read only when no
+ * library has them): code that stays mapped while we hold the process;
+ * never anonymous code (a payload we may unmap, JIT code).
+ * No xs_fail here: attach calls this early and a miss is only reported when
+ * a system call is actually needed.
  */
 int xs_tgt_find_syscall(struct xs_tgt *g)
 {
 	char path[64], *maps;
 	int rc;
 
-	if (g->pub.syscall_insn)
+	if (g->pub.syscall_insn && g->pub.sigreturn_insn)
 		return 0;
 	if (g->pub.mem_fd < 0)
 		return -EBADF;
@@ -300,26 +381,10 @@ int xs_tgt_find_syscall(struct xs_tgt *g)
 	rc = xs_proc_read_text(path, &maps, NULL);
 	if (rc)
 		return rc;
-	for (int pass = 0; pass < 2 && !g->pub.syscall_insn; pass++) {
-		for (char *line = maps; *line;) {
-			char *nl = strchr(line, '\n');
-			unsigned long long lo, hi;
-			char perms[8];
-			bool vdso;
-
-			if (nl)
-				*nl = '\0';
-			vdso = strstr(line, "[vdso]") != NULL;
-			if (sscanf(line, "%llx-%llx %7s", &lo, &hi, perms) == 3 && perms[0] == 'r' &&
-			    perms[2] == 'x' && vdso == (pass == 0))
-				g->pub.syscall_insn = scan_range(g->pub.mem_fd, lo, hi);
-			if (nl)
-				*nl = '\n';
-			if (g->pub.syscall_insn || !nl)
-				break;
-			line = nl + 1;
-		}
-	}
+	if (!g->pub.syscall_insn)
+		g->pub.syscall_insn = find_seq(g->pub.mem_fd, maps, &xs_arch_syscall_ret);
+	for (size_t k = 0; k < xs_arch_nsigreturn_seqs && !g->pub.sigreturn_insn; k++)
+		g->pub.sigreturn_insn = find_seq(g->pub.mem_fd, maps, &xs_arch_sigreturn_seqs[k]);
 	free(maps);
-	return g->pub.syscall_insn ? 0 : -ENOENT;
+	return g->pub.syscall_insn && g->pub.sigreturn_insn ? 0 : -ENOENT;
 }

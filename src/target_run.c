@@ -4,6 +4,14 @@
  * without holding any thread: every ptrace stop that comes meanwhile is
  * answered at once. And running one thread out of a frame meanwhile, with a
  * breakpoint on its return address that only that thread meets.
+ *
+ * Every thread runs on its own registers (xs_tgt_resume puts them back and
+ * forgets their signal frames): should xsplice die now, the kernel lets
+ * them go on as they are. The breakpoint is a perf event whose only
+ * reference is our fd: it goes with us. An execve met meanwhile ends it
+ * all: the thread that ran it stays in its exec stop, untouched, and the
+ * action fails (xs_tgt_execed); exits are reaped as they come (waitpid of
+ * any child), which an execve's de_thread waits for.
  */
 #include "target_int.h"
 
@@ -114,8 +122,12 @@ static void go_on(struct xs_tgt *g, size_t i, int req, int sig)
 	}
 }
 
-/* 1: the watched thread is back at its return address (held there); 0: a
- * deeper call returned there (recursion), it goes on. */
+/*
+ * 1: the watched thread is back at its return address (held there, in the
+ * signal-delivery-stop of our SIGTRAP, which goes nowhere: we let it go
+ * without it, and a tracer's death drops the signal of the stop its tracee
+ * is in); 0: a deeper call returned there (recursion), it goes on.
+ */
 static int watched_trap(struct xs_tgt *g, size_t i, struct watch *w)
 {
 	xs_regs r;
@@ -151,9 +163,53 @@ static int answer_signal(struct xs_tgt *g, size_t i, int sig, struct watch *w)
 	return 0;
 }
 
-static int answer(struct xs_tgt *g, pid_t tid, int status, struct watch *w)
+/* A thread's exit booked: the process gone, or (the leader's exit with the
+ * process still there) an execve by another thread, which takes its place. */
+static int gone(struct xs_tgt *g, long long until_us)
+{
+	if (!g->gone)
+		return 0;
+	if (xs_tgt_exec_follows(g, until_us))
+		return xs_tgt_execed(g);
+	return xs_fail(-ESRCH, "pid %d exited", g->pub.pid);
+}
+
+/*
+ * Exits reaped early by a wait for another thread (target_wait.c's
+ * reap_exited: while we take one thread back to a stop, an execve's
+ * de_thread may kill the others), which waitpid will not report again:
+ * booked now, as the wait of each would have.
+ */
+static int book_reaped(struct xs_tgt *g, struct watch *w, long long until_us)
+{
+	for (size_t i = 0; i < g->pub.nthreads;) {
+		pid_t tid = g->pub.threads[i].tid;
+		enum xs_ev ev;
+		int sig;
+
+		if (!g->ts[i].exited) {
+			i++;
+			continue;
+		}
+		g->ts[i].exited = false;
+		ev = xs_tgt_event(g, i, g->ts[i].status, &sig);
+		if (ev != XS_EV_GONE) { /* a status kept is an exit's: never so */
+			i++;
+			continue;
+		}
+		if (w && tid == w->tid)
+			w->gone = true;
+		xs_tgt_drop(g, i);
+		if (g->gone)
+			return gone(g, until_us);
+	}
+	return 0;
+}
+
+static int answer(struct xs_tgt *g, pid_t tid, int status, struct watch *w, long long until_us)
 {
 	ssize_t i = xs_tgt_find(g, tid);
+	enum xs_ev ev;
 	int sig;
 
 	if (i < 0) {
@@ -168,12 +224,16 @@ static int answer(struct xs_tgt *g, pid_t tid, int status, struct watch *w)
 		if (i < 0)
 			return (int)i;
 	}
-	switch (xs_tgt_event(g, (size_t)i, status, &sig)) {
+	ev = xs_tgt_event(g, (size_t)i, status, &sig);
+	/* The new program's: nothing of ours goes into it, not even a PTRACE_CONT. */
+	if (g->execed)
+		return xs_tgt_execed(g);
+	switch (ev) {
 	case XS_EV_GONE:
 		if (w && tid == w->tid)
 			w->gone = true;
 		xs_tgt_drop(g, (size_t)i);
-		return g->gone ? xs_fail(-ESRCH, "pid %d exited", g->pub.pid) : 0;
+		return gone(g, until_us);
 	case XS_EV_GROUP:
 		go_on(g, (size_t)i, PTRACE_LISTEN, 0);
 		return 0;
@@ -194,6 +254,9 @@ static int serve(struct xs_tgt *g, long long until_us, struct watch *w)
 		pid_t tid;
 		int st;
 
+		rc = book_reaped(g, w, until_us);
+		if (rc || (w && w->gone))
+			break;
 		rc = xs_tgt_wait_any(g, &tid, &st, until_us);
 		if (rc == -ETIMEDOUT) {
 			rc = 0;
@@ -205,7 +268,7 @@ static int serve(struct xs_tgt *g, long long until_us, struct watch *w)
 		} else if (rc) {
 			rc = xs_fail(rc, "pid %d: waiting for its threads", g->pub.pid);
 		} else {
-			rc = answer(g, tid, st, w);
+			rc = answer(g, tid, st, w, until_us);
 		}
 	}
 	xs_tgt_alarm_disarm(); /* it repeats past the deadline */
@@ -221,6 +284,7 @@ int xs_target_run_for(struct xs_target *t, long ms, long stop_ms)
 		rc = serve(g, xs_tgt_deadline(ms), NULL);
 	if (!rc)
 		rc = xs_target_stop(t, stop_ms);
+	xs_seccomp_forget(g); /* the threads ran: they may have added filters */
 	xs_tgt_unblock();
 	return rc;
 }
@@ -244,6 +308,8 @@ static int catch_watched(struct xs_tgt *g, struct watch *w)
 	rc = xs_tgt_interrupt(g, (size_t)i);
 	while (!rc) {
 		rc = xs_tgt_wait_stop(g, (size_t)i, xs_tgt_deadline(XS_TGT_STEP_MS), &ev, &sig);
+		if (rc == -ECANCELED) /* an execve: named already */
+			return rc;
 		if (rc)
 			return xs_fail(rc, "pid %d: thread %d did not stop", g->pub.pid, w->tid);
 		if (ev == XS_EV_GONE) {
@@ -304,7 +370,9 @@ int xs_target_run_out(struct xs_target *t, size_t i, uint64_t ret_addr, uint64_t
 		rc = xs_tgt_resume_one_thread(g, i);
 	if (!rc)
 		rc = serve(g, xs_tgt_deadline(timeout_ms), &w);
-	rc2 = g->gone ? 0 : catch_watched(g, &w);
+	if (w.hit) /* held where it returned, the others still running */
+		xs_crash_point("run-out-held");
+	rc2 = g->gone || g->execed ? 0 : catch_watched(g, &w);
 	rc = rc ? rc : rc2;
 	if (fd >= 0)
 		close(fd); /* the thread is stopped or gone: no more traps */
@@ -315,6 +383,7 @@ int xs_target_run_out(struct xs_target *t, size_t i, uint64_t ret_addr, uint64_t
 		rc = xs_tgt_take_back_trap(g, (size_t)at);
 	if (!rc)
 		rc = xs_target_stop(t, stop_ms);
+	xs_seccomp_forget(g); /* the threads ran: they may have added filters */
 	xs_tgt_unblock();
 	if (rc || w.hit || w.gone)
 		return rc;

@@ -26,7 +26,7 @@
 #define SLICE_US 5000 /* longest sleep between waitpid polls when SIGCHLD works */
 #define POLL_US 20    /* sleep between polls when SIGCHLD is ignored here */
 #define LEADER_CHECK_US 10000
-#define STOP_SPIN_US 50 /* a thread on another CPU stops ~25 us after its interrupt */
+#define STOP_SPIN_US 50 /* a thread on another CPU stops within tens of us */
 
 /*
  * Ptrace stops reach us as SIGCHLD. It is blocked lazily, by the first wait
@@ -76,6 +76,8 @@ static void sleep_for_report(struct xs_tgt *g, long long us)
 	sigtimedwait(&set, NULL, &ts); /* EAGAIN or EINTR: poll again either way */
 }
 
+static void reap_exited(struct xs_tgt *g, pid_t tid);
+
 /* Next report of tid: 0 with *status, -ETIMEDOUT, or -ECHILD (not ours any more). */
 int xs_tgt_wait(struct xs_tgt *g, pid_t tid, int *status, long long deadline_us)
 {
@@ -109,6 +111,7 @@ int xs_tgt_wait(struct xs_tgt *g, pid_t tid, int *status, long long deadline_us)
 			block_sigchld(); /* and poll once more: a stop just before is not signalled */
 			continue;
 		}
+		reap_exited(g, tid);
 		left = deadline_us - xs_now_us();
 		if (left <= 0)
 			return -ETIMEDOUT;
@@ -210,6 +213,8 @@ enum xs_ev xs_tgt_event(struct xs_tgt *g, size_t i, int status, int *sig)
 	}
 	if (ev) {
 		ts->stop = XS_STOP_EVENT;
+		if (ev == PTRACE_EVENT_EXEC)
+			g->execed = true; /* and th is the thread that ran it, under the pid */
 		if (ev != PTRACE_EVENT_CLONE)
 			return XS_EV_OTHER;
 		new_thread(g, i);
@@ -224,11 +229,54 @@ enum xs_ev xs_tgt_event(struct xs_tgt *g, size_t i, int status, int *sig)
 	return XS_EV_SIGNAL;
 }
 
+/*
+ * Another thread of ours exited while we wait for tid: the process is going,
+ * or one thread runs execve, whose de_thread kills the others and waits until
+ * they are reaped, by us, their tracer. So reap every exit there is, keeping
+ * each status for the wait that books it; the execve then ends in a stop we
+ * see (under the pid), the exit in tid's report. Peeks first (a tracee's
+ * stops answer even a wait for exits only, so each is looked at before it
+ * is taken): one, free when nothing is due, the usual case.
+ */
+static void reap_exited(struct xs_tgt *g, pid_t tid)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) < 0 || !si.si_pid ||
+	    si.si_pid == tid)
+		return;
+	for (size_t j = 0; j < g->pub.nthreads; j++) {
+		pid_t t = g->pub.threads[j].tid;
+		int st;
+
+		if (t == tid || g->ts[j].exited)
+			continue;
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_PID, t, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) < 0 || !si.si_pid ||
+		    (si.si_code != CLD_EXITED && si.si_code != CLD_KILLED && si.si_code != CLD_DUMPED))
+			continue;
+		if (waitpid(t, &st, __WALL | WNOHANG) == t) {
+			g->ts[j].exited = true;
+			g->ts[j].status = st;
+		}
+	}
+}
+
 /* Next report of thread i, booked. -ECHILD (reaped elsewhere) counts as gone. */
 int xs_tgt_wait_stop(struct xs_tgt *g, size_t i, long long deadline_us, enum xs_ev *ev, int *sig)
 {
-	int st, rc = xs_tgt_wait(g, g->pub.threads[i].tid, &st, deadline_us);
+	int st, rc;
 
+	if (g->ts[i].exited) {
+		g->ts[i].exited = false;
+		*ev = xs_tgt_event(g, i, g->ts[i].status, sig);
+		return 0;
+	}
+	rc = xs_tgt_wait(g, g->pub.threads[i].tid, &st, deadline_us);
+
+	if (rc == -ECHILD && g->pub.threads[i].tid != g->pub.pid && xs_tgt_exec_follows(g, deadline_us))
+		return xs_tgt_execed(g); /* its tid went to the leader's */
 	if (rc == -ECHILD) {
 		g->pub.threads[i].stopped = false;
 		g->ts[i].awaiting = false;
@@ -240,7 +288,7 @@ int xs_tgt_wait_stop(struct xs_tgt *g, size_t i, long long deadline_us, enum xs_
 	if (rc)
 		return rc;
 	*ev = xs_tgt_event(g, i, st, sig);
-	return 0;
+	return g->execed ? xs_tgt_execed(g) : 0;
 }
 
 /* GETREGSET/NT_PRSTATUS: the arch-neutral form of PTRACE_GETREGS. Silent. */
@@ -272,6 +320,8 @@ int xs_tgt_setregs(struct xs_tgt *g, size_t i, const xs_regs *r)
 	struct iovec iov = { (void *)r, sizeof(*r) };
 	pid_t tid = g->pub.threads[i].tid;
 
+	if (g->execed) /* registers of the old program: never into the new one */
+		return xs_tgt_execed(g);
 	if (ptrace(PTRACE_SETREGSET, tid, (void *)NT_PRSTATUS, &iov) < 0)
 		return xs_fail(-errno, "pid %d: cannot write the registers of thread %d", g->pub.pid, tid);
 	g->ts[i].live = *r;
@@ -366,6 +416,7 @@ int xs_tgt_reenter(struct xs_tgt *g, size_t i)
 
 	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0 || xs_tgt_resume_one(g, i, PTRACE_CONT, 0))
 		return xs_fail(-errno, "pid %d: cannot move thread %d back to a stop", g->pub.pid, tid);
+	xs_crash_point("reenter");
 	for (;;) {
 		rc = xs_tgt_wait_stop(g, i, deadline, &ev, &sig);
 		if (rc == -ETIMEDOUT)
@@ -454,10 +505,16 @@ int xs_tgt_prepare_release(struct xs_tgt *g, size_t i, long long deadline_us, in
 	int rc = 0;
 
 	*sig = 0;
+	if (g->execed)
+		return xs_tgt_execed(g);
 	if (ts->stop == XS_STOP_SYSCALL || (ts->stop == XS_STOP_EVENT && th->pending_signal))
 		rc = xs_tgt_reenter(g, i);
 	if (!rc)
 		rc = xs_tgt_restore_regs(g, i);
+	if (!rc) {
+		xs_tgt_frame_forget(g, i); /* it runs its own code next: its stack is its own */
+		xs_crash_point("release-restored");
+	}
 	if (!rc && th->pending_signal && ts->stop != XS_STOP_SIGNAL)
 		rc = to_signal_stop(g, i, deadline_us);
 	if (rc || !th->pending_signal)
@@ -510,6 +567,7 @@ static int wait_thread(struct xs_tgt *g, size_t i, long long deadline, enum xs_e
 
 		if (rc != -ETIMEDOUT || step == deadline)
 			return rc;
+		reap_exited(g, g->pub.threads[i].tid);
 		if (leader && leader_defunct(g, i)) {
 			xs_tgt_ignore(g, g->pub.threads[i].tid);
 			g->ts[i].awaiting = false;
@@ -570,7 +628,7 @@ static int read_booked_regs(struct xs_tgt *g, bool *again)
 /*
  * Fewer threads to stop than CPUs: they can stop on the other CPUs within
  * tens of microseconds, well before a tracer asleep in waitpid is woken
- * (50-140 us on a VM), so watch for them a little first. With more, a
+ * so watch for them a little first. With more, a
  * spinning real-time tracer would keep them off the CPU they need.
  */
 static void maybe_spin(struct xs_tgt *g)
@@ -588,7 +646,7 @@ static void maybe_spin(struct xs_tgt *g)
 /*
  * Whether the kernel counts exactly the threads we hold: /proc/<pid>/task's
  * link count is the thread count plus two. Saves listing the directory
- * again while every thread waits (~0.1 ms at 128 threads). Not trusted with
+ * again while every thread waits. Not trusted with
  * ignored threads around, which may have exited unseen.
  */
 static bool holding_all(struct xs_tgt *g)

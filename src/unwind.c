@@ -41,8 +41,8 @@
 #define AROUND_ROWS 8  /* rows learnt ahead on each side of a likely one */
 #define VDSO_ROWS 64   /* rows after each FDE start of the vDSO, at most */
 #define PLT_ROWS 8     /* rows of each PLT section, at most (3 in the usual .plt) */
-#define AHEAD_LOOKUPS 4096 /* libdw lookups made ahead, at most (~1-3 us each) */
-#define WARM_FDES_MAX 200000 /* FDEs parsed ahead, over all objects (~0.5 us each) */
+#define AHEAD_LOOKUPS 4096 /* libdw lookups made ahead, at most */
+#define WARM_FDES_MAX 200000 /* FDEs parsed ahead, over all objects */
 #define TOPS_HELPER_MIN 64   /* threads from which a helper reads stack tops (stack_tops.h) */
 
 /* Payload code registered by xs_unwinder_add_code. */
@@ -115,7 +115,7 @@ struct xs_unwinder {
 	 * Every thread's stack top: in the first stop, read as the registers
 	 * come in (pre). In later ones, read in one process_vm_readv per 64
 	 * threads on the first walk after the threads last ran (the target's
-	 * era): one pread per thread costs ~2 us on a VM, most of a walk.
+	 * era): one pread per thread would cost more than the walk itself.
 	 */
 	struct xs_tops *pre;
 	struct xs_stack_top *tops;
@@ -797,8 +797,8 @@ int xs_unwind_thread(struct xs_unwinder *u, struct xs_target *t, size_t i,
 
 /*
  * libelf maps object files lazily: the first walk through libc's unwind
- * tables would take its page faults while the target is stopped (~0.1 ms
- * per object). Touch every page of them now.
+ * tables would take its page faults while the target is stopped. Touch
+ * every page of them now.
  */
 static Elf_Scn *section_named(Elf *elf, const char *want, GElf_Shdr *sh)
 {
@@ -836,7 +836,7 @@ static void touch_unwind_tables(Elf *elf)
 /*
  * Parse every FDE of an object now, while the process runs: libdw parses an
  * FDE (and its CIE) the first time a lookup lands in it, and the first walk
- * after the stop would pay ~0.1 ms for that while every thread waits. The
+ * after the stop would pay for that while every thread waits. The
  * .eh_frame_hdr search table lists each FDE's first address; looking that
  * address up interns the FDE in the CFI's cache. Only the encoding every
  * toolchain emits (datarel sdata4 table, udata4 count) is read. With rows,
@@ -875,8 +875,8 @@ static void warm_fdes(struct xs_unwinder *u, Elf *elf, Dwarf_CFI *cfi, Dwarf_Add
 /*
  * The rows of an object's PLT sections. A thread that calls a library in
  * its loop is often stopped in a PLT entry, which is never a return address
- * and so not learnt from the stack; its row, looked up in the stop, cost the
- * walk 15-22 us (16 threads spinning on the clock).
+ * and so not learnt from the stack; its row, looked up in the stop, would
+ * cost the walk a libdw lookup while every thread waits.
  */
 static void learn_plts(struct xs_unwinder *u, Elf *elf, Dwarf_Addr bias)
 {
@@ -893,7 +893,7 @@ static void learn_plts(struct xs_unwinder *u, Elf *elf, Dwarf_Addr bias)
 /*
  * The vDSO's image, for preload_module: every thread spinning on the clock
  * has a frame in it, and libdwfl would otherwise read it from the target on
- * the first walk, while all threads wait (~80 us). Reading /proc/<pid>/mem
+ * the first walk, while all threads wait. Reading /proc/<pid>/mem
  * may be refused before the attach (yama); then it loads on first use.
  */
 static void read_vdso(struct proc_files *pf)

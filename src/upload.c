@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * UPLOAD: read the payload, resolve what it references in the process,
- * place it within jump reach of the object it patches, link it, write it,
- * set protections (text r-x, rodata and funcs r--, data rw-), run its load
+ * place it within jump reach of the object it patches, choose system calls
+ * the process's seccomp filters allow, map it, link it, write it, set
+ * protections (text r-x, rodata and funcs r--, data rw-), run its load
  * hooks and register it. Any failure unmaps what was mapped.
  */
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include "engine.h"
 #include "engine_int.h"
 #include "error.h"
+#include "inline_check.h"
 #include "loader.h"
 #include "objects.h"
 #include "payload.h"
@@ -31,8 +33,42 @@ struct upload {
 	uint64_t *symval;
 	unsigned char *ifunc; /* by symbol: value is a resolver to call */
 	struct xs_session *s;
-	uint64_t base; /* 0 until mapped */
+	uint64_t hint;  /* where it goes (plan) */
+	int way;        /* how its text is made executable (enum way, plan) */
+	uint64_t base;  /* 0 until mapped */
 };
+
+/*
+ * How the text becomes r-x. By mprotect, as always; a filter like systemd's
+ * MemoryDenyWriteExecute= forbids that (mprotect with PROT_EXEC) but allows
+ * an r-x mmap: then the text is mapped again, r-x, over the start of the
+ * mapping just made (MAP_FIXED replaces only what that call mapped: every
+ * thread is stopped, so nothing else can be there).
+ */
+enum way { WAY_MPROTECT, WAY_MMAP, NWAYS };
+
+/* The payload's system calls, in order (the unmap: if upload fails, and at unload). */
+enum { PC_MAP, PC_TEXT, PC_DATA, PC_UNMAP, PC_NCALLS };
+
+static void payload_calls(const struct upload *u, int way, struct xs_syscall c[PC_NCALLS])
+{
+	const uint64_t base = u->hint, text = u->img.text_size;
+	const struct xs_syscall text_call[NWAYS] = {
+	    [WAY_MPROTECT] = {SYS_mprotect, {base, text, PROT_READ | PROT_EXEC}, "to make its text executable"},
+	    [WAY_MMAP] = {SYS_mmap, {base, text, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, (uint64_t)-1, 0},
+			  "to map its text executable"},
+	};
+	const struct xs_syscall calls[PC_NCALLS] = {
+	    [PC_MAP] = {SYS_mmap, {base, u->img.size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, (uint64_t)-1, 0},
+			"to map the payload"},
+	    [PC_TEXT] = text_call[way],
+	    [PC_DATA] = {SYS_mprotect, {base + u->img.rw_off, u->img.rw_size + u->img.fstate_size, PROT_READ | PROT_WRITE},
+			 "to make its data writable"},
+	    [PC_UNMAP] = {SYS_munmap, {base, u->img.size}, "to unmap it"},
+	};
+
+	memcpy(c, calls, sizeof(calls));
+}
 
 static int resolve_funcs(struct upload *u, struct xsplice_func *out)
 {
@@ -97,7 +133,7 @@ static int resolve_symbols(struct upload *u)
 /* IFUNC: the dynamic linker's answer is what the resolver returns: ask it. */
 static int call_resolvers(struct upload *u)
 {
-	uint64_t trap = u->base + u->img.trap_off;
+	uint64_t stub = u->base + u->img.stub_off;
 
 	for (size_t i = 1; i < u->p->nsyms; i++) {
 		uint64_t impl;
@@ -105,7 +141,7 @@ static int call_resolvers(struct upload *u)
 
 		if (!u->ifunc[i])
 			continue;
-		rc = xs_target_call(u->s->t, u->symval[i], NULL, 0, trap, 1000, &impl);
+		rc = xs_target_call(u->s->t, u->symval[i], NULL, 0, stub, 1000, &impl);
 		if (rc)
 			return xs_fail(rc, "payload %s: IFUNC resolver of '%s' failed", u->id,
 				       u->p->syms[i].name);
@@ -114,31 +150,111 @@ static int call_resolvers(struct upload *u)
 	return 0;
 }
 
-/* Map PROT_READ at a free place, then text r-x: never writable, written via /proc/pid/mem. */
-static int map_payload(struct upload *u)
+/* Every copy of the old code (inlined, cloned) must go with it: see inline_check.h. */
+static int check_copies(struct upload *u, const struct xsplice_func *resolved, bool allow)
 {
-	uint64_t hint;
-	long ret;
+	const char **names = calloc(u->p->nfuncs ? u->p->nfuncs : 1, sizeof(*names));
+	uint64_t *addrs = calloc(u->p->nfuncs ? u->p->nfuncs : 1, sizeof(*addrs));
+	int rc;
+
+	if (!names || !addrs) {
+		rc = xs_fail(-ENOMEM, "payload %s: no memory", u->id);
+	} else {
+		for (size_t i = 0; i < u->p->nfuncs; i++) {
+			names[i] = u->p->funcs[i].name;
+			addrs[i] = (uint64_t)(uintptr_t)resolved[i].old_addr;
+		}
+		rc = xs_inline_check(u->home, u->id, names, addrs, u->p->nfuncs, allow);
+	}
+	free(names);
+	free(addrs);
+	return rc;
+}
+
+/*
+ * Before anything changes: the place, and a way to map the payload (and make
+ * the registry, if there is none) that the seccomp filters of some thread
+ * allow; its system calls will run in that thread.
+ */
+static int plan(struct upload *u)
+{
+	struct xs_syscall c[PC_NCALLS + XS_STATE_CALLS];
+	struct xs_syscall_denial why[NWAYS];
+	char text[NWAYS][192];
+	const char *what[NWAYS];
+	size_t n;
 	int rc = xs_find_gap(u->s->pid, u->home->start, u->home->end, u->img.size,
-			     xs_arch_jump_range(), &hint);
+			     xs_arch_jump_range(), &u->hint);
 
 	if (rc)
 		return xs_fail(rc, "payload %s: no room near %s", u->id, u->home->path);
-	rc = xs_session_syscall(u->s, SYS_mmap, hint, u->img.size, PROT_READ,
-				MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, (uint64_t)-1, 0,
-				&ret);
+	n = PC_NCALLS + xs_session_state_calls(u->s, c + PC_NCALLS);
+	for (int w = 0; w < NWAYS; w++) {
+		payload_calls(u, w, c);
+		rc = xs_target_syscalls_allowed(u->s->t, c, n, &why[w]);
+		if (!rc)
+			u->way = w;
+		if (rc != -EPERM || !why[w].verdict)
+			return rc;
+		/* One of c, or of the signal frame the calls would return through */
+		xs_syscall_text(why[w].refused, text[w], sizeof(text[0]));
+		what[w] = why[w].refused->what ? why[w].refused->what : "";
+	}
+	if (!strcmp(text[WAY_MPROTECT], text[WAY_MMAP]))
+		return xs_fail(-EPERM, "payload %s: pid %d: no thread's seccomp filter allows %s (%s; verdict %s in thread %d)",
+			       u->id, u->pid, text[WAY_MMAP], what[WAY_MMAP], why[WAY_MMAP].verdict,
+			       why[WAY_MMAP].tid);
+	return xs_fail(-EPERM, "payload %s: pid %d: no thread's seccomp filter allows %s (%s; verdict %s in thread %d), nor %s (%s; verdict %s in thread %d)",
+		       u->id, u->pid, text[WAY_MPROTECT], what[WAY_MPROTECT], why[WAY_MPROTECT].verdict,
+		       why[WAY_MPROTECT].tid, text[WAY_MMAP], what[WAY_MMAP], why[WAY_MMAP].verdict,
+		       why[WAY_MMAP].tid);
+}
+
+/*
+ * The kernel's own MDWE (PR_SET_MDWE, Linux 6.3+; systemd 254+ prefers it to
+ * its filter for MemoryDenyWriteExecute=) refuses an mprotect that makes a
+ * mapping executable, with EACCES, and cannot be seen from outside the
+ * process; a new r-x mapping it allows. So after that EACCES the text is
+ * mapped the other way, if a thread's seccomp filters allow that too.
+ */
+static int map_text_again(struct upload *u, struct xs_syscall c[PC_NCALLS], long *ret)
+{
+	struct xs_syscall_denial why;
+	int rc;
+
+	payload_calls(u, WAY_MMAP, c);
+	rc = xs_target_syscalls_allowed(u->s->t, &c[PC_TEXT], 1, &why);
+	if (rc)
+		return -EACCES; /* the mprotect's message stands */
+	xs_error_clear();
+	u->way = WAY_MMAP;
+	return xs_session_run(u->s, &c[PC_TEXT], ret);
+}
+
+/* Map PROT_READ at the planned place, then text r-x: never writable, written via /proc/pid/mem. */
+static int map_payload(struct upload *u)
+{
+	struct xs_syscall c[PC_NCALLS];
+	long ret;
+	int rc;
+
+	payload_calls(u, u->way, c);
+	rc = xs_session_run(u->s, &c[PC_MAP], &ret);
 	if (rc)
 		return xs_fail(rc, "payload %s: mmap of %zu bytes at 0x%llx in pid %d failed",
-			       u->id, u->img.size, (unsigned long long)hint, u->s->pid);
+			       u->id, u->img.size, (unsigned long long)u->hint, u->s->pid);
 	u->base = (uint64_t)ret;
-	if (u->base != hint)
+	if (u->base != u->hint)
 		return xs_fail(-ENOMEM, "payload %s: mmap placed it at 0x%llx, not 0x%llx", u->id,
-			       (unsigned long long)u->base, (unsigned long long)hint);
-	rc = xs_session_syscall(u->s, SYS_mprotect, u->base, u->img.text_size,
-				PROT_READ | PROT_EXEC, 0, 0, 0, &ret);
-	if (!rc)
-		rc = xs_target_write(u->s->t, u->base + u->img.trap_off, xs_arch_trap_insn,
-				     XS_ARCH_TRAP_SIZE);
+			       (unsigned long long)u->base, (unsigned long long)u->hint);
+	rc = xs_session_run(u->s, &c[PC_TEXT], &ret);
+	if (rc == -EACCES && u->way == WAY_MPROTECT)
+		rc = map_text_again(u, c, &ret);
+	if (!rc && u->way == WAY_MMAP && (uint64_t)ret != u->base)
+		rc = -ENOMEM; /* MAP_FIXED: cannot happen */
+	if (!rc) /* now: the IFUNC resolvers, called before the rest is written, return into it */
+		rc = xs_target_write(u->s->t, u->base + u->img.stub_off, xs_arch_return_stub,
+				     XS_ARCH_STUB_SIZE);
 	if (rc)
 		return xs_fail(rc, "payload %s: cannot make its text executable in pid %d", u->id,
 			       u->s->pid);
@@ -148,6 +264,7 @@ static int map_payload(struct upload *u)
 static int write_payload(struct upload *u, const struct xsplice_func *resolved)
 {
 	uint64_t funcs_off = u->img.sec_off[u->p->funcs_shndx];
+	struct xs_syscall c[PC_NCALLS];
 	long ret;
 	int rc;
 
@@ -158,11 +275,10 @@ static int write_payload(struct upload *u, const struct xsplice_func *resolved)
 		f->old_addr = resolved[i].old_addr;
 		f->old_size = resolved[i].old_size;
 	}
+	payload_calls(u, u->way, c);
 	rc = xs_target_write(u->s->t, u->base, u->img.bytes, u->img.fstate_off);
 	if (!rc)
-		rc = xs_session_syscall(u->s, SYS_mprotect, u->base + u->img.rw_off,
-					u->img.rw_size + u->img.fstate_size, PROT_READ | PROT_WRITE,
-					0, 0, 0, &ret);
+		rc = xs_session_run(u->s, &c[PC_DATA], &ret);
 	if (rc)
 		return xs_fail(rc, "payload %s: cannot write it into pid %d", u->id, u->s->pid);
 	return 0;
@@ -187,7 +303,7 @@ static void fill_record(struct upload *u, struct xs_state_payload *rec)
 	rec->text_end = u->base + u->img.text_size;
 	rec->funcs_addr = xs_image_sec_addr(&u->img, p->funcs_shndx);
 	rec->fstate_addr = u->base + u->img.fstate_off;
-	rec->trap_addr = u->base + u->img.trap_off;
+	rec->stub_addr = u->base + u->img.stub_off;
 	for (size_t s = 1; s < p->nsections; s++)
 		if (!strcmp(p->sections[s].name, ".eh_frame") &&
 		    p->sections[s].kind != XS_SEC_SKIP) {
@@ -245,7 +361,7 @@ static int prepare(struct upload *u, const char *path, pid_t pid)
 	return rc;
 }
 
-int xs_upload(pid_t pid, const char *id, const char *path)
+int xs_upload(pid_t pid, const char *id, const char *path, unsigned flags)
 {
 	struct upload u = {.id = id, .pid = pid};
 	struct xsplice_func *resolved = NULL;
@@ -253,17 +369,23 @@ int xs_upload(pid_t pid, const char *id, const char *path)
 
 	rc = xs_id_check(id);
 	if (!rc)
+		rc = xs_target_check(pid);
+	if (!rc)
 		rc = prepare(&u, path, pid);
 	if (!rc && !(resolved = calloc(u.p->nfuncs, sizeof(*resolved))))
 		rc = xs_fail(-ENOMEM, "payload %s: no memory", id);
 	if (!rc)
 		rc = resolve_funcs(&u, resolved);
+	if (!rc) /* before the process is attached: it reads files only */
+		rc = check_copies(&u, resolved, flags & XS_ALLOW_INLINED);
 	if (!rc)
 		rc = xs_session_open(pid, true, XS_DEFAULT_TIMEOUT_MS, &u.s);
 	if (rc)
 		goto out;
 	slot = free_slot(u.s, id);
-	rc = slot < 0 ? slot : map_payload(&u);
+	rc = slot < 0 ? slot : plan(&u);
+	if (!rc)
+		rc = map_payload(&u);
 	if (!rc)
 		rc = call_resolvers(&u);
 	if (!rc)
@@ -274,8 +396,11 @@ int xs_upload(pid_t pid, const char *id, const char *path)
 	if (!rc)
 		rc = xs_session_ensure_state(u.s);
 	if (!rc) {
+		struct xs_hook_time ht;
+
+		xs_hook_time_init(&ht, XS_DEFAULT_TIMEOUT_MS);
 		fill_record(&u, &u.s->state->payloads[slot]);
-		rc = xs_run_hooks(u.s, slot, XS_HOOK_LOAD, true);
+		rc = xs_run_hooks(u.s, slot, XS_HOOK_LOAD, true, &ht);
 	}
 	if (!rc)
 		rc = xs_session_commit(u.s);
@@ -283,10 +408,11 @@ int xs_upload(pid_t pid, const char *id, const char *path)
 		if (slot >= 0)
 			memset(&u.s->state->payloads[slot], 0, sizeof(u.s->state->payloads[slot]));
 		if (u.base) {
+			struct xs_syscall c[PC_NCALLS];
 			long ignored;
 
-			xs_session_syscall(u.s, SYS_munmap, u.base, u.img.size, 0, 0, 0, 0,
-					   &ignored);
+			payload_calls(&u, u.way, c);
+			xs_session_run(u.s, &c[PC_UNMAP], &ignored);
 		}
 		xs_session_drop_empty_state(u.s);
 	}
@@ -298,5 +424,5 @@ out:
 	xs_image_free(&u.img);
 	xs_objects_free(u.objs);
 	xs_payload_free(u.p);
-	return rc;
+	return xs_target_explain(pid, rc);
 }

@@ -35,9 +35,9 @@ size_t xs_pages_touch(pid_t pid, const struct xs_pages *p);
 /*
  * The same for our own memory that the stop hands to the kernel (buffers
  * read into, written from): the kernel copies one byte of each page of
- * [buf, buf + len) onto itself now. On the VM we measure on, the kernel's
- * first access to a page of ours costs 5-15 us, even after our own code
- * wrote it (the kernel's view of it is built apart). Best effort.
+ * [buf, buf + len) onto itself now. On VMs with shadow paging the kernel's
+ * first access to a page of ours is slow even after our own code wrote it
+ * (the kernel's view of it is built apart). Best effort.
  */
 void xs_pages_touch_ours(const void *buf, size_t len);
 /* len zeroed bytes, faulted in by us and by the kernel: memory the stop may

@@ -79,6 +79,10 @@ _xs_cleanup() {
 	set +e
 	trap - ERR
 	for c in "${_XS_CLEANUPS[@]}"; do eval "$c" >/dev/null 2>&1; done
+	# pids started in a subshell (run_variant) are only in the file; each once
+	if [ -f "$T/.pids" ]; then
+		mapfile -t _XS_PIDS < <({ printf '%s\n' "${_XS_PIDS[@]}"; cat "$T/.pids"; } | awk 'NF && !seen[$0]++')
+	fi
 	for p in "${_XS_PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
 	for p in "${_XS_PIDS[@]}"; do _xs_kill_reap "$p"; done
 	for p in "${_XS_PIDS[@]}"; do
@@ -97,7 +101,10 @@ trap 'exit 143' TERM
 trap 'exit 130' INT
 
 at_exit() { _XS_CLEANUPS+=("$*"); }
-track_pid() { _XS_PIDS+=("$1"); }
+track_pid() {
+	_XS_PIDS+=("$1")
+	echo "$1" >>"$T/.pids"
+}
 
 # ---------------------------------------------------------------------------
 # asserts
@@ -219,6 +226,25 @@ xs_refused() {
 		fail "xsplice $what: stderr does not match /$re/: $(cat "$XS_ERR")"
 }
 
+# xs_fail_lines N ERE ARGS...: a refusal that lists what it found first: exit
+# 1, exactly N stderr lines, each starting "xsplice: "; the last (the error
+# line) matches ERE.
+xs_fail_lines() {
+	local n=$1 re=$2 lines
+	shift 2
+	if xs "$@"; then
+		fail "xsplice $* succeeded but must be refused"
+	fi
+	[ "$XS_RC" = 1 ] || fail "xsplice $*: exit code $XS_RC, expected 1; stderr: $(head -c 2000 "$XS_ERR")"
+	lines=$(wc -l <"$XS_ERR")
+	[ "$lines" = "$n" ] || fail "xsplice $*: stderr must be $n lines, got $lines: $(head -c 2000 "$XS_ERR")"
+	if grep -qv '^xsplice: ' "$XS_ERR"; then
+		fail "xsplice $*: a stderr line does not start with 'xsplice: ': $(cat "$XS_ERR")"
+	fi
+	tail -n 1 "$XS_ERR" | grep -Eq -- "$re" ||
+		fail "xsplice $*: the last stderr line does not match /$re/: $(cat "$XS_ERR")"
+}
+
 # The refusal message of the last xs_fail (one line).
 xs_err() { cat "$XS_ERR"; }
 
@@ -280,7 +306,7 @@ start_target() {
 	: >"$TERR"
 	"$@" >>"$TOUT" 2>>"$TERR" </dev/null 3>&- &
 	TPID=$!
-	_XS_PIDS+=("$TPID")
+	track_pid "$TPID"
 	say "started target pid $TPID: $*"
 }
 
@@ -499,4 +525,144 @@ release_held() {
 	HELD_RC=0
 	wait "$HELD_PID" || HELD_RC=$?
 	say "+ held run -> $HELD_RC: $(cat "$T/held.out" "$T/held.err")"
+}
+
+# ---------------------------------------------------------------------------
+# unprivileged, hostile targets (the attack_* cases): the process is
+# untrusted, the CLI runs as root against it.
+
+UNPRIV=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+
+# unpriv_dir: $T readable by nobody (the binaries live there) and $OWN, a
+# directory nobody owns: the target's files and its command files.
+unpriv_dir() {
+	chmod 755 "$T"
+	OWN=$T/own
+	mkdir -p "$OWN"
+	chown nobody:nogroup "$OWN"
+}
+
+# start_ready_unpriv BIN ARGS...: start_ready, as nobody.
+start_ready_unpriv() {
+	start_ready "${UNPRIV[@]}" "$@"
+}
+
+# hostile_loaded [root]: the hostile target (as nobody; as root with "root")
+# with two workers and tests/payloads/compute_1000.c ($T/fix.xsp) loaded:
+# pid, out, addr (compute), orig (its first 16 bytes before) are set.
+hostile_loaded() {
+	if [ "${1:-}" = root ]; then
+		start_ready "$T/hostile" "$OWN" 2
+	else
+		start_ready_unpriv "$T/hostile" "$OWN" 2
+	fi
+	pid=$TPID out=$TOUT
+	wait_workers "$out" 2 14 0
+	addr=$(addr_of "$out" compute)
+	orig=$(read_code "$pid" "$addr" 16)
+	xs_ok load "$pid" "$T/fix.xsp"
+	expect_tick "$out" 'compute\(7\)=1007 '
+}
+
+# build_hostile OUT: tests/targets/hostile.c, compiled against src/state.h
+# (its field names, not offsets: it follows the header as it changes).
+build_hostile() {
+	build_target "$1" "$TARGETS_DIR/hostile.c" -- -I"$XSPLICE_ROOT/src" -I"$XSPLICE_ROOT/include"
+}
+
+# hcmd OUT NAME LINE...: hand the hostile target whose stdout is OUT the
+# command lines (in $OWN/NAME: "cmd", or "cmd.cI" for forked child I) and
+# wait for its "done"; fails on an "err" line unless HCMD_MAY_FAIL=1 (then
+# returns 1). The target's answers are in $T/hcmd.out.
+hcmd() {
+	local out=$1 name=$2 mark
+	shift 2
+	mark=$(fsize "$out")
+	printf '%s\n' "$@" >"$OWN/.$name.tmp"
+	mv "$OWN/.$name.tmp" "$OWN/$name"
+	say "> $name: $*"
+	wait_for_line "$out" '^done$' 10 "$mark" || fail "target did not run: $*"
+	tail -c +$((mark + 1)) "$out" | grep -Ev '^(tick|t[0-9]+) ' >"$T/hcmd.out" || true
+	if grep -q '^err ' "$T/hcmd.out"; then
+		[ "${HCMD_MAY_FAIL:-0}" = 1 ] && { say "  $(grep '^err ' "$T/hcmd.out" | head -n 1)"; return 1; }
+		fail "target command failed: $(grep '^err ' "$T/hcmd.out" | head -n 3 | tr '\n' '|')"
+	fi
+	return 0
+}
+
+# hattack OUT NAME LINE...: hcmd for the commands that mount an attack. If
+# the target cannot write the memory it attacks through ("read-only to the
+# target": xsplice made it so), the attack is moot: the case (or the
+# run_variant subshell) ends here and passes.
+hattack() {
+	if HCMD_MAY_FAIL=1 hcmd "$@"; then
+		return 0
+	fi
+	if grep -q '^err .*: read-only to the target$' "$T/hcmd.out"; then
+		say "the target cannot write what it attacks through: nothing to test"
+		exit 0
+	fi
+	fail "target command failed: $(grep '^err ' "$T/hcmd.out" | head -n 3 | tr '\n' '|')"
+}
+
+# xs_sane ARGS...: run the CLI against a hostile process. It may do the
+# action or refuse it, but must not die of a signal or time out, must print
+# no sanitizer report, and a refusal is one line "xsplice: ..." (exit 1).
+# Never fails the caller for a refusal: the exit code is in XS_RC.
+xs_sane() {
+	xs "$@" || true
+	if grep -Eq 'Sanitizer|runtime error:|SUMMARY: ' "$XS_ERR"; then
+		fail "xsplice $* (exit $XS_RC): sanitizer report: $(grep -E 'ERROR|runtime error|SUMMARY' "$XS_ERR" | head -n 3 | tr '\n' '|')"
+	fi
+	if [ "$XS_RC" -ge 128 ]; then
+		fail "xsplice $*: killed by signal $((XS_RC - 128)) (exit $XS_RC); stderr: $(head -c 500 "$XS_ERR")"
+	fi
+	[ "$XS_RC" = 124 ] && fail "xsplice $*: timed out"
+	if [ "$XS_RC" != 0 ]; then
+		xs_refused . "$*"
+	elif [ "$(wc -l <"$XS_ERR")" -gt 1 ]; then
+		fail "xsplice $* succeeded with more than one line on stderr: $(head -c 500 "$XS_ERR")"
+	fi
+	return 0
+}
+
+# xs_has_command NAME: the CLI knows the command (its usage lists it).
+xs_has_command() {
+	"$XSPLICE" --help 2>/dev/null | grep -Eq "^ +xsplice $1( |\$)"
+}
+
+# run_variant NAME FUNC ARGS...: run FUNC in a subshell, so that one
+# variant's failure is reported and the others still run; the processes it
+# started are killed when it ends. variants_done fails the case if any failed.
+VARIANT_FAILS=()
+run_variant() {
+	local name=$1 n=${#_XS_PIDS[@]} rc=0 sub
+	shift
+	say "=== $name"
+	# in the background: a subshell in an || list would run without set -e
+	(
+		trap '_xs_variant_end '"$n" EXIT
+		"$@"
+	) &
+	sub=$!
+	wait "$sub" || rc=$?
+	if [ "$rc" != 0 ]; then
+		VARIANT_FAILS+=("$name")
+		say "=== $name: FAILED"
+	fi
+	return 0
+}
+
+_xs_variant_end() {
+	local rc=$? i
+	trap - ERR
+	# the last started first: a target's forked children before it
+	for ((i = ${#_XS_PIDS[@]} - 1; i >= $1; i--)); do _xs_kill_reap "${_XS_PIDS[$i]}"; done
+	# gone: the case's cleanup must not kill these pids again (reused by then)
+	printf '%s\n' "${_XS_PIDS[@]:0:$1}" | grep . >"$T/.pids" || true
+	exit "$rc"
+}
+
+variants_done() {
+	[ ${#VARIANT_FAILS[@]} = 0 ] || fail "${#VARIANT_FAILS[@]} variant(s) failed: ${VARIANT_FAILS[*]}"
 }

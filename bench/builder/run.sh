@@ -3,7 +3,7 @@
 # Times `xsplice build` on a generated project: N C files (default 60) of 8
 # functions each, one executable, a one-function fix. Prints the builder's own
 # step timings (orig build, patched build, diff, check, emit) for RUNS runs
-# and writes them to bench/results/builder-<host>-<date>.txt.
+# and writes them to bench/results/builder-<host>.txt (the latest run per machine).
 #   bench/builder/run.sh [N_FILES] [RUNS]
 set -eu
 cd "$(dirname "$0")/../.."
@@ -73,7 +73,7 @@ sed -i 's/return s + 3;/return s + 3 + (x > 1000);/' "$tmp/b/f7.c"
 grep -q '^+++ ' "$tmp/fix.diff" || { echo "generating the diff failed" >&2; exit 1; }
 
 host=$(hostname -s 2>/dev/null || echo host)
-out=$root/bench/results/builder-$host-$(date +%Y-%m-%d).txt
+out=$root/bench/results/builder-$host.txt
 mkdir -p "$root/bench/results"
 {
 	echo "# xsplice build: $nfiles C files + main.c, 8 functions each, one-function fix (f7_3)"

@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "error.h"
+#include "inline_check.h"
 #include "objects.h"
 #include "payload.h"
 
@@ -39,12 +40,16 @@ static int run(char *const argv[])
 	if (pid < 0)
 		return xs_fail(-errno, "cannot start %s", argv[0]);
 	if (pid == 0) {
+		xs_child_signals();
 		execvp(argv[0], argv);
 		fprintf(stderr, "xsplice: cc: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
 	if (waitpid(pid, &status, 0) < 0)
 		return xs_fail(-errno, "waiting for %s", argv[0]);
+	if (WIFSIGNALED(status))
+		return xs_fail(-EINTR, "%s was killed by SIG%s", argv[0],
+			       sigabbrev_np(WTERMSIG(status)) ?: "?");
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
 		return xs_fail(-EINVAL, "%s failed (status %d)", argv[0],
 			       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
@@ -106,6 +111,7 @@ struct cc_args {
 	const char *target, *target_hex, *out, *depends, *src;
 	char **extra;
 	int nextra;
+	bool allow_inlined;
 };
 
 static int compile(const struct cc_args *a, const char *dir, const struct xs_build_id *tid,
@@ -162,6 +168,8 @@ static int parse_cc(int argc, char **argv, struct cc_args *a)
 			a->out = argv[++i];
 		else if (i + 1 < argc && !strcmp(argv[i], "--depends"))
 			a->depends = argv[++i];
+		else if (!strcmp(argv[i], "--allow-inlined"))
+			a->allow_inlined = true;
 		else if (argv[i][0] != '-' && !a->src)
 			a->src = argv[i];
 		else
@@ -170,8 +178,42 @@ static int parse_cc(int argc, char **argv, struct cc_args *a)
 	if (!a->src || !a->out || (!a->target == !a->target_hex))
 		return xs_fail(
 		    -EINVAL,
-		    "usage: xsplice cc --target BIN|--target-build-id HEX -o OUT.xsp FILE.c [--depends DEP.xsp] [-- CFLAGS...]");
+		    "usage: xsplice cc --target BIN|--target-build-id HEX -o OUT.xsp FILE.c [--depends DEP.xsp] [--allow-inlined] [-- CFLAGS...]");
 	return 0;
+}
+
+/*
+ * The copies check against the target file (upload repeats it against the
+ * process). A function not found here is left to upload to refuse by name.
+ */
+static int check_copies(const struct cc_args *a, const struct xs_payload *p)
+{
+	const char **names = calloc(p->nfuncs ? p->nfuncs : 1, sizeof(*names));
+	uint64_t *addrs = calloc(p->nfuncs ? p->nfuncs : 1, sizeof(*addrs));
+	struct xs_object *obj = NULL;
+	size_t n = 0;
+	int rc = names && addrs ? xs_object_open_file(a->target, &obj)
+				: xs_fail(-ENOMEM, "%s: no memory", a->out);
+
+	for (size_t i = 0; !rc && i < p->nfuncs; i++) {
+		struct xs_symbol_info si;
+
+		if (p->funcs[i].old_addr) {
+			addrs[n] = p->funcs[i].old_addr;
+		} else if (xs_object_lookup(obj, p->funcs[i].name, &si) == 0) {
+			addrs[n] = si.addr;
+		} else {
+			xs_error_clear();
+			continue;
+		}
+		names[n++] = p->funcs[i].name;
+	}
+	if (!rc)
+		rc = xs_inline_check(obj, a->out, names, addrs, n, a->allow_inlined);
+	xs_object_free(obj);
+	free(names);
+	free(addrs);
+	return rc;
 }
 
 int cmd_cc(int argc, char **argv)
@@ -180,8 +222,13 @@ int cmd_cc(int argc, char **argv)
 	struct xs_build_id tid = {0}, did = {0};
 	struct xs_payload *check = NULL;
 	char dir[] = "/tmp/xsplice-cc.XXXXXX";
-	int rc = parse_cc(argc, argv, &a);
+	int fd, rc = parse_cc(argc, argv, &a);
 
+	/* gcc would block on a FIFO, with the SIGINT we block blocked too */
+	if (!rc && !(rc = xs_open_file("source", a.src, &fd, NULL)))
+		close(fd);
+	if (!rc)
+		rc = xs_check_output("output", a.out);
 	if (rc)
 		return rc;
 	if (a.target)
@@ -205,7 +252,10 @@ int cmd_cc(int argc, char **argv)
 	run((char *const[]){"rm", "-rf", dir, NULL});
 	if (!rc)
 		rc = xs_payload_open(a.out, &check); /* refuse to leave a payload we would refuse */
+	if (!rc && a.target)
+		rc = check_copies(&a, check);
 	if (rc) {
+		xs_payload_free(check);
 		unlink(a.out);
 		return rc;
 	}

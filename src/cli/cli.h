@@ -10,8 +10,6 @@ int cli_parse_pid(const char *arg, pid_t *pid);
 /* Value of --name in argv (removing both words), or NULL. */
 const char *cli_take_option(int *argc, char **argv, const char *name);
 bool cli_take_flag(int *argc, char **argv, const char *name);
-/* Print "key":"value" with value escaped for JSON. */
-void cli_json_str(const char *key, const char *v);
 
 int cmd_build(int argc, char **argv);
 int cmd_cc(int argc, char **argv);

@@ -8,8 +8,10 @@
 
 #include "cli.h"
 #include "error.h"
+#include "json.h"
 #include "objects.h"
 #include "payload.h"
+#include "target.h"
 
 static const char *hex_of(const struct xs_build_id *id, char *buf)
 {
@@ -65,7 +67,7 @@ static void info_json(const struct xs_payload *p)
 	const char *h;
 
 	putchar('{');
-	cli_json_str("payload", p->name);
+	xs_json_str("payload", p->name);
 	printf(",\"build_id\":\"%s\",", hex_of(&p->build_id, hex));
 	printf("\"target\":\"%s\",", hex_of(&p->target_id, hex));
 	h = hex_of(&p->depends_id, hex);
@@ -75,10 +77,10 @@ static void info_json(const struct xs_payload *p)
 		const char *nn = new_name(p, f);
 
 		printf("%s{", i ? "," : "");
-		cli_json_str("old", f->name);
+		xs_json_str("old", f->name);
 		if (nn) {
 			putchar(',');
-			cli_json_str("new", nn);
+			xs_json_str("new", nn);
 			putchar('}');
 		} else {
 			printf(",\"new\":null}");
@@ -125,7 +127,7 @@ int cmd_build_id(int argc, char **argv)
 	if (access(argv[1], F_OK) != 0 && cli_parse_pid(argv[1], &pid) == 0) {
 		struct xs_objects *objs;
 
-		rc = xs_objects_scan(pid, &objs);
+		rc = xs_target_check(pid) ?: xs_objects_scan(pid, &objs);
 		if (rc)
 			return rc;
 		for (size_t i = 0; i < objs->n; i++)

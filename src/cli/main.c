@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "cli.h"
 #include "engine.h"
 #include "error.h"
+#include "json.h"
 
 struct command {
 	const char *name;
@@ -20,14 +22,28 @@ struct command {
 	const char *usage;
 };
 
-int cli_parse_pid(const char *arg, pid_t *pid)
+/* A whole decimal number from 1 to max: digits only (no sign, space, exponent
+ * or suffix) and no overflow. */
+static bool parse_count(const char *arg, long max, long *out)
 {
 	char *end;
 	long v;
 
+	if (arg[0] < '0' || arg[0] > '9')
+		return false;
 	errno = 0;
 	v = strtol(arg, &end, 10);
-	if (errno || *end || v <= 0 || v > 0x3fffffff)
+	if (errno || *end || v < 1 || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+int cli_parse_pid(const char *arg, pid_t *pid)
+{
+	long v;
+
+	if (!parse_count(arg, 0x3fffffff, &v))
 		return xs_fail(-EINVAL, "'%s' is not a process id", arg);
 	*pid = (pid_t)v;
 	return 0;
@@ -67,16 +83,12 @@ static int usage_error(const char *usage)
 static int take_timeout(int *argc, char **argv, long *ms)
 {
 	const char *v = cli_take_option(argc, argv, "--timeout");
-	char *end;
 
 	*ms = XS_DEFAULT_TIMEOUT_MS;
-	if (!v)
+	if (!v || parse_count(v, XS_MAX_TIMEOUT_MS, ms))
 		return 0;
-	errno = 0;
-	*ms = strtol(v, &end, 10);
-	if (errno || *end || *ms <= 0)
-		return xs_fail(-EINVAL, "--timeout '%s': a number of milliseconds", v);
-	return 0;
+	return xs_fail(-EINVAL, "usage: --timeout '%s': milliseconds, a whole number from 1 to %ld",
+		       v, XS_MAX_TIMEOUT_MS);
 }
 
 /* One line on success, so a log of commands reads as what happened. */
@@ -87,14 +99,20 @@ static int done(int rc, const char *id, const char *what, pid_t pid)
 	return rc;
 }
 
+static unsigned take_upload_flags(int *argc, char **argv)
+{
+	return cli_take_flag(argc, argv, "--allow-inlined") ? XS_ALLOW_INLINED : 0;
+}
+
 static int cmd_upload(int argc, char **argv)
 {
+	unsigned flags = take_upload_flags(&argc, argv);
 	pid_t pid;
 
 	if (argc != 4)
-		return usage_error("upload PID ID FILE.xsp");
+		return usage_error("upload PID ID FILE.xsp [--allow-inlined]");
 	return cli_parse_pid(argv[1], &pid)
-		   ?: done(xs_upload(pid, argv[2], argv[3]), argv[2], "uploaded to", pid);
+		   ?: done(xs_upload(pid, argv[2], argv[3], flags), argv[2], "uploaded to", pid);
 }
 
 /* check and unload: PID ID */
@@ -152,13 +170,14 @@ static int cmd_replace(int argc, char **argv)
 static int cmd_load(int argc, char **argv)
 {
 	const char *id = cli_take_option(&argc, argv, "--id");
+	unsigned flags = take_upload_flags(&argc, argv);
 	char base[XS_ID_MAX + 8];
 	long ms;
 	pid_t pid;
 	int rc = take_timeout(&argc, argv, &ms);
 
 	if (!rc && argc != 3)
-		rc = usage_error("load PID FILE.xsp [--id ID] [--timeout MS]");
+		rc = usage_error("load PID FILE.xsp [--id ID] [--timeout MS] [--allow-inlined]");
 	if (!rc)
 		rc = cli_parse_pid(argv[1], &pid);
 	if (rc)
@@ -173,7 +192,7 @@ static int cmd_load(int argc, char **argv)
 			*dot = '\0';
 		id = base;
 	}
-	rc = xs_load(pid, id, argv[2], ms);
+	rc = xs_load(pid, id, argv[2], ms, flags);
 	return done(rc, id, "applied to", pid);
 }
 
@@ -185,12 +204,66 @@ static void print_hex_field(const char *key, const struct xs_build_id *id)
 	printf("%s: %s\n", key, id->len ? hex : "-");
 }
 
+/* The fields list --json and get --json share. id and object are fixed-size
+ * arrays in the target's memory: bounded, whatever is (or is not) there. */
+static void payload_json(const struct xs_state_payload *p)
+{
+	char hex[2 * XS_BUILD_ID_MAX + 1];
+
+	putchar('{');
+	xs_json_strn("id", p->id, sizeof(p->id));
+	putchar(',');
+	xs_json_str("status", xs_status_name(p->status));
+	printf(",\"rc\":%d,\"funcs\":%u,", p->rc, p->nfuncs);
+	xs_hex(p->target_id.bytes, p->target_id.len, hex);
+	printf("\"target\":\"%s\",", hex);
+	xs_json_strn("object", p->object, sizeof(p->object));
+	putchar(',');
+	xs_hex(p->build_id.bytes, p->build_id.len, hex);
+	printf("\"build_id\":\"%s\",", hex);
+	xs_hex(p->depends_id.bytes, p->depends_id.len, hex);
+	printf(p->depends_id.len ? "\"depends\":\"%s\"" : "\"depends\":null", hex);
+}
+
+static void get_text(const struct xs_state *st, const struct xs_state_payload *p, char **names)
+{
+	printf("id: %.*s\nstatus: %s\nrc: %d\nfuncs: %u\n", (int)sizeof(p->id), p->id,
+	       xs_status_name(p->status), p->rc, p->nfuncs);
+	print_hex_field("target", &p->target_id);
+	printf("object: ");
+	xs_text_safe(stdout, p->object, sizeof(p->object));
+	putchar('\n');
+	print_hex_field("build-id", &p->build_id);
+	print_hex_field("depends", &p->depends_id);
+	printf("address: 0x%llx-0x%llx\nversion: %u\n", (unsigned long long)p->base,
+	       (unsigned long long)(p->base + p->size), st->version);
+	for (uint32_t f = 0; f < p->nfuncs; f++) {
+		printf("func: ");
+		xs_text_safe(stdout, names[f], SIZE_MAX);
+		putchar('\n');
+	}
+}
+
+static void get_json(const struct xs_state *st, const struct xs_state_payload *p, char **names)
+{
+	payload_json(p);
+	printf(",\"address\":\"0x%llx-0x%llx\",\"version\":%u,\"func\":[",
+	       (unsigned long long)p->base, (unsigned long long)(p->base + p->size), st->version);
+	for (uint32_t f = 0; f < p->nfuncs; f++) {
+		if (f)
+			putchar(',');
+		xs_json_string(stdout, names[f], SIZE_MAX);
+	}
+	printf("]}\n");
+}
+
 static int cmd_get(int argc, char **argv)
 {
+	bool json = cli_take_flag(&argc, argv, "--json");
 	struct xs_state *st = malloc(sizeof(*st));
 	char **names = NULL;
 	pid_t pid;
-	int rc = pid_id(argc, argv, &pid, "get PID ID");
+	int rc = pid_id(argc, argv, &pid, "get PID ID [--json]");
 
 	if (!st)
 		return xs_fail(-ENOMEM, "no memory");
@@ -199,23 +272,18 @@ static int cmd_get(int argc, char **argv)
 	for (int i = 0; !rc && i < XS_STATE_MAX_PAYLOADS; i++) {
 		const struct xs_state_payload *p = &st->payloads[i];
 
-		if (!p->used || strcmp(p->id, argv[2]))
+		if (!p->used || strncmp(p->id, argv[2], sizeof(p->id)) ||
+		    strlen(argv[2]) >= sizeof(p->id))
 			continue;
 		rc = xs_payload_func_names(pid, p, &names);
 		if (rc)
 			break;
-		printf("id: %s\nstatus: %s\nrc: %d\nfuncs: %u\n", p->id, xs_status_name(p->status),
-		       p->rc, p->nfuncs);
-		print_hex_field("target", &p->target_id);
-		printf("object: %s\n", p->object);
-		print_hex_field("build-id", &p->build_id);
-		print_hex_field("depends", &p->depends_id);
-		printf("address: 0x%llx-0x%llx\nversion: %u\n", (unsigned long long)p->base,
-		       (unsigned long long)(p->base + p->size), st->version);
-		for (uint32_t f = 0; f < p->nfuncs; f++) {
-			printf("func: %s\n", names[f]);
+		if (json)
+			get_json(st, p, names);
+		else
+			get_text(st, p, names);
+		for (uint32_t f = 0; f < p->nfuncs; f++)
 			free(names[f]);
-		}
 		free(names);
 		free(st);
 		return 0;
@@ -226,26 +294,8 @@ static int cmd_get(int argc, char **argv)
 	return rc;
 }
 
-/* A JSON string: paths may hold quotes, backslashes or control characters. */
-void cli_json_str(const char *key, const char *v)
-{
-	printf("\"%s\":\"", key);
-	for (; *v; v++) {
-		unsigned char c = (unsigned char)*v;
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
 static void list_json(const struct xs_state *st)
 {
-	char hex[2 * XS_BUILD_ID_MAX + 1];
 	bool first = true;
 
 	printf("{\"version\":%u,\"payloads\":[", st->version);
@@ -254,16 +304,10 @@ static void list_json(const struct xs_state *st)
 
 		if (!p->used)
 			continue;
-		printf("%s{\"id\":\"%s\",\"status\":\"%s\",\"rc\":%d,\"funcs\":%u,",
-		       first ? "" : ",", p->id, xs_status_name(p->status), p->rc, p->nfuncs);
-		xs_hex(p->target_id.bytes, p->target_id.len, hex);
-		printf("\"target\":\"%s\",", hex);
-		cli_json_str("object", p->object);
-		putchar(',');
-		xs_hex(p->build_id.bytes, p->build_id.len, hex);
-		printf("\"build_id\":\"%s\",", hex);
-		xs_hex(p->depends_id.bytes, p->depends_id.len, hex);
-		printf(p->depends_id.len ? "\"depends\":\"%s\"}" : "\"depends\":null}", hex);
+		if (!first)
+			putchar(',');
+		payload_json(p);
+		putchar('}');
 		first = false;
 	}
 	printf("]}\n");
@@ -292,9 +336,12 @@ static int cmd_list(int argc, char **argv)
 		for (int i = 0; i < XS_STATE_MAX_PAYLOADS; i++) {
 			const struct xs_state_payload *p = &st->payloads[i];
 
-			if (p->used)
-				printf("%-20s %-9s %4d %6u %s\n", p->id, xs_status_name(p->status),
-				       p->rc, p->nfuncs, p->object);
+			if (!p->used)
+				continue;
+			printf("%-20.*s %-9s %4d %6u ", (int)sizeof(p->id), p->id,
+			       xs_status_name(p->status), p->rc, p->nfuncs);
+			xs_text_safe(stdout, p->object, sizeof(p->object));
+			putchar('\n');
 		}
 	}
 	if (!rc && xs_interrupted(st, &running))
@@ -320,18 +367,19 @@ static int cmd_recover(int argc, char **argv)
 static const struct command commands[] = {
     {"build", cmd_build,
      "build --src DIR --patch FIX.diff --target BIN (-o OUT.xsp | --id NAME) [--build CMD] [--work DIR] [--keep]"},
-    {"cc", cmd_cc, "cc --target BIN -o OUT.xsp FILE.c [--depends DEP.xsp] [-- CFLAGS...]"},
+    {"cc", cmd_cc,
+     "cc --target BIN -o OUT.xsp FILE.c [--depends DEP.xsp] [--allow-inlined] [-- CFLAGS...]"},
     {"info", cmd_info, "info FILE.xsp [--json]"},
-    {"upload", cmd_upload, "upload PID ID FILE.xsp"},
+    {"upload", cmd_upload, "upload PID ID FILE.xsp [--allow-inlined]"},
     {"list", cmd_list, "list PID [--json]"},
-    {"get", cmd_get, "get PID ID"},
+    {"get", cmd_get, "get PID ID [--json]"},
     {"check", cmd_check, "check PID ID"},
     {"apply", cmd_apply, "apply PID ID [--timeout MS]"},
     {"revert", cmd_revert, "revert PID ID [--timeout MS]"},
     {"unload", cmd_unload, "unload PID ID"},
     {"replace", cmd_replace, "replace PID ID [--timeout MS]"},
     {"recover", cmd_recover, "recover PID"},
-    {"load", cmd_load, "load PID FILE.xsp [--id ID] [--timeout MS]"},
+    {"load", cmd_load, "load PID FILE.xsp [--id ID] [--timeout MS] [--allow-inlined]"},
     {"build-id", cmd_build_id, "build-id PID|FILE"},
 };
 
@@ -362,10 +410,13 @@ int main(int argc, char **argv)
 	/* Unwinding runs while the target is stopped: never wait on the network. */
 	unsetenv("DEBUGINFOD_URLS");
 	for (size_t i = 0; i < XS_ARRAY_SIZE(commands); i++) {
+		char prefix[64];
 		int rc;
 
 		if (strcmp(argv[1], commands[i].name))
 			continue;
+		snprintf(prefix, sizeof(prefix), "xsplice: %s", commands[i].name);
+		xs_set_line_prefix(prefix);
 		rc = commands[i].run(argc - 1, argv + 1);
 		if (rc) {
 			const char *msg = xs_error_message();

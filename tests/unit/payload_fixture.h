@@ -126,7 +126,7 @@ static int fx_read(const struct fx *f, const char *file, unsigned char **buf, si
 	char path[256];
 
 	fx_path(f, file, path, sizeof(path));
-	return xs_read_file(path, 1u << 30, buf, len);
+	return xs_read_file("file", path, 1u << 30, buf, len);
 }
 
 /* The fixture every test starts from: all features the reader decodes. */

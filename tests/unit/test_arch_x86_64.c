@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit test of the x86-64 arch hooks: jump and NOP encodings (decoded here
- * and executed), endbr64, every relocation type, and call/syscall setup.
+ * and executed), endbr64, every relocation type, call/syscall setup, and the
+ * signal frames injected code returns through.
  */
 #include "check.h"
 #include "arch.h"
@@ -12,6 +13,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -434,57 +436,53 @@ static bool others_kept(const xs_regs *a, const xs_regs *b, const size_t *skip, 
 
 static void test_setup_call(void)
 {
-	static const uint64_t sps[] = { 0x7ffc00001000ull, 0x7ffc00001008ull, 0x7ffc00001001ull,
-					0x7ffc0000100full, 0x7ffc00001007ull, 0x7ffc000010f8ull };
 	static const size_t changed[] = { OFF(rdi), OFF(rsi), OFF(rdx), OFF(rcx), OFF(r8), OFF(r9),
 					  OFF(rsp), OFF(rip), OFF(rax), OFF(orig_rax), OFF(eflags) };
 	const uint64_t args[7] = { 1, 2, 3, 4, 5, 6, 7 };
+	struct xs_arch_frame f = { .base = 0x7ffc00000f08ull };
 	xs_regs r, old;
-	uint64_t slot = 0;
 	int rc;
 
-	for (size_t i = 0; i < sizeof(sps) / sizeof(sps[0]); i++) {
-		fill_regs(&r);
-		r.rsp = sps[i];
-		old = r;
-		rc = xs_arch_setup_call(&r, 0x401230, args, 6, &slot);
-		check(rc == 0 && slot == r.rsp && slot <= old.rsp - 128 - 8 && (slot + 8) % 16 == 0 &&
-			      old.rsp - slot <= 1024,
-		      "setup_call rsp 0x%" PRIx64 ": slot 0x%" PRIx64 " below red zone, slot+8 16-aligned",
-		      (uint64_t)old.rsp, slot);
-		check(r.rip == 0x401230 && r.rdi == 1 && r.rsi == 2 && r.rdx == 3 && r.rcx == 4 && r.r8 == 5 &&
-			      r.r9 == 6 && r.rax == 0 && r.orig_rax == (uint64_t)-1 && r.eflags == 0x246 &&
-			      others_kept(&r, &old, changed, sizeof(changed) / sizeof(changed[0])),
-		      "setup_call rsp 0x%" PRIx64 ": rip, args, rax=0, orig_rax=-1, DF clear, rest kept",
-		      (uint64_t)old.rsp);
-	}
 	fill_regs(&r);
 	old = r;
-	rc = xs_arch_setup_call(&r, 0x401230, args, 7, &slot);
+	rc = xs_arch_setup_call(&r, 0x401230, args, 6, &f);
+	check(rc == 0 && r.rsp == f.base && r.rip == 0x401230 && r.rdi == 1 && r.rsi == 2 && r.rdx == 3 &&
+		      r.rcx == 4 && r.r8 == 5 && r.r9 == 6 && r.rax == 0 && r.orig_rax == (uint64_t)-1 &&
+		      r.eflags == 0x246 && others_kept(&r, &old, changed, sizeof(changed) / sizeof(changed[0])),
+	      "setup_call: rsp at the frame's return slot, rip, args, rax=0, orig_rax=-1, DF clear, rest kept");
+	fill_regs(&r);
+	old = r;
+	rc = xs_arch_setup_call(&r, 0x401230, args, 7, &f);
 	check(rc == -E2BIG && !memcmp(&r, &old, sizeof(r)), "setup_call with 7 args is -E2BIG, regs untouched");
-	rc = xs_arch_setup_call(&r, 0x401230, args, 2, &slot);
+	f.base += 8;
+	rc = xs_arch_setup_call(&r, 0x401230, args, 2, &f);
+	check(rc == -EINVAL && !memcmp(&r, &old, sizeof(r)),
+	      "setup_call with a return slot not 8 off 16 is -EINVAL, regs untouched");
+	f.base -= 8;
+	rc = xs_arch_setup_call(&r, 0x401230, args, 2, &f);
 	check(rc == 0 && r.rdi == 1 && r.rsi == 2 && r.rdx == old.rdx && r.rcx == old.rcx && r.r9 == old.r9,
 	      "setup_call with 2 args leaves rdx, rcx, r9 alone");
-	r.rax = 0xfeedull;
-	check(xs_arch_call_result(&r) == 0xfeed, "call result is rax");
+	r.rdi = 0xfeedull;
+	check(xs_arch_call_result(&r) == 0xfeed, "call result is rdi, where the return stub puts rax");
 }
 
 static void test_syscall_regs(void)
 {
-	static const size_t changed[] = { OFF(rip), OFF(rax), OFF(orig_rax), OFF(rdi), OFF(rsi),
-					  OFF(rdx), OFF(r10), OFF(r8), OFF(r9) };
+	static const size_t changed[] = { OFF(rip), OFF(rsp), OFF(rax), OFF(orig_rax), OFF(rdi),
+					  OFF(rsi), OFF(rdx), OFF(r10), OFF(r8), OFF(r9) };
 	const uint64_t args[6] = { 11, 22, 33, 44, 55, 66 };
+	struct xs_arch_frame f = { .base = 0x7ffc00000f08ull };
 	xs_regs r, old;
 
 	fill_regs(&r);
 	r.orig_rax = 0; /* as if stopped inside read() */
 	r.rax = (uint64_t)-512; /* -ERESTARTSYS */
 	old = r;
-	xs_arch_setup_syscall(&r, 0x7f0000001234ull, 9, args);
-	check(r.rip == 0x7f0000001234ull && r.rax == 9 && r.orig_rax == (uint64_t)-1 && r.rdi == 11 &&
-		      r.rsi == 22 && r.rdx == 33 && r.r10 == 44 && r.r8 == 55 && r.r9 == 66 && r.rcx == old.rcx &&
-		      others_kept(&r, &old, changed, sizeof(changed) / sizeof(changed[0])),
-	      "setup_syscall: rip, rax=nr, rdi rsi rdx r10 r8 r9, orig_rax=-1, rcx and rest kept");
+	xs_arch_setup_syscall(&r, 0x7f0000001234ull, 9, args, &f);
+	check(r.rip == 0x7f0000001234ull && r.rsp == f.base && r.rax == 9 && r.orig_rax == (uint64_t)-1 &&
+		      r.rdi == 11 && r.rsi == 22 && r.rdx == 33 && r.r10 == 44 && r.r8 == 55 && r.r9 == 66 &&
+		      r.rcx == old.rcx && others_kept(&r, &old, changed, sizeof(changed) / sizeof(changed[0])),
+	      "setup_syscall: rip, rsp at the return slot, rax=nr, rdi rsi rdx r10 r8 r9, orig_rax=-1, rcx and rest kept");
 	r.rax = (uint64_t)-EINTR;
 	check(xs_arch_syscall_result(&r) == -EINTR, "syscall result -EINTR read back as negative");
 	r.rax = 0x7f0000200000ull;
@@ -492,6 +490,134 @@ static void test_syscall_regs(void)
 	xs_arch_set_pc(&r, 0x4010);
 	r.rsp = 0x7ffc0000;
 	check(xs_arch_pc(&r) == 0x4010 && r.rip == 0x4010 && xs_arch_sp(&r) == 0x7ffc0000, "pc/sp are rip/rsp");
+}
+
+/* --- signal frames and the code around them ------------------------------------------- */
+static uint64_t u64_at(const unsigned char *p, size_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, p + off, 8);
+	return v;
+}
+
+static uint32_t u32_at(const unsigned char *p, size_t off)
+{
+	uint32_t v;
+
+	memcpy(&v, p + off, 4);
+	return v;
+}
+
+/* Offsets in the kernel's rt_sigframe (pretcode, then struct ucontext). */
+#define UC 8
+#define MC (UC + 40)
+#define MC_REG(n) (MC + 8 * (n)) /* r8..r15 0-7, rdi 8, rsi, rbp, rbx, rdx, rax 13, rcx, rsp 15, rip 16, eflags 17 */
+
+static void test_frame_layout(void)
+{
+	unsigned char fpu[2688], *b = NULL;
+	struct xs_arch_frame f;
+	uint64_t fp;
+	xs_regs r;
+	int rc;
+
+	memset(fpu, 0x5a, sizeof(fpu));
+	memset(fpu + 512, 0, 64);
+	fpu[512] = 3; /* XSTATE_BV: x87 and SSE only */
+	fill_regs(&r);
+	r.rsp = 0x7ffc00010000ull;
+	r.orig_rax = (uint64_t)-1;
+	rc = xs_arch_frame_make(&r, fpu, sizeof(fpu), 0x4000, 0x7f0000004050ull, &b, &f);
+	fp = rc ? 0 : u64_at(b, MC + 184);
+	check(rc == 0 && f.base + f.len <= r.rsp - 128 && (f.base + 8) % 16 == 0 && fp % 64 == 0 &&
+		      fp >= f.base + 440 && fp + 576 + 4 == f.base + f.len,
+	      "frame below the red zone, return slot 8 off 16, FPU area 64-aligned above the frame (base 0x%llx, len %zu)",
+	      (unsigned long long)f.base, f.len);
+	if (rc)
+		return;
+	check(u64_at(b, 0) == 0x7f0000004050ull && u64_at(b, UC) == 7 && u64_at(b, UC + 8) == 0 &&
+		      u32_at(b, UC + 24) == 0x7fffffff && f.mask == f.base + UC + 296 &&
+		      u64_at(b, UC + 296) == 0x4000,
+	      "return slot, uc_flags FP_XSTATE|SIGCONTEXT_SS|STRICT_RESTORE_SS, no link, altstack left alone, mask");
+	check(u64_at(b, MC_REG(0)) == r.r8 && u64_at(b, MC_REG(8)) == r.rdi && u64_at(b, MC_REG(13)) == r.rax &&
+		      u64_at(b, MC_REG(15)) == r.rsp && u64_at(b, MC_REG(16)) == r.rip &&
+		      u64_at(b, MC_REG(17)) == r.eflags && (uint16_t)u64_at(b, MC + 144) == (uint16_t)r.cs,
+	      "saved registers are the thread's (not in a system call: as they are)");
+	check(u32_at(b, fp - f.base + 464) == 0x46505853 && u32_at(b, fp - f.base + 468) == 580 &&
+		      u32_at(b, fp - f.base + 480) == 576 && u32_at(b, fp - f.base + 576) == 0x46505845 &&
+		      b[fp - f.base + 100] == 0x5a,
+	      "XSAVE area: magic1, extended and used size for x87+SSE, magic2 after it, the state copied");
+	free(b);
+
+	r.orig_rax = 0;                 /* stopped in read() */
+	r.rax = (uint64_t)-512;         /* -ERESTARTSYS */
+	rc = xs_arch_frame_make(&r, fpu, sizeof(fpu), 0, 1, &b, &f);
+	check(rc == 0 && u64_at(b, MC_REG(13)) == 0 && u64_at(b, MC_REG(16)) == r.rip - 2,
+	      "interrupted read(): the frame runs it again (rax = orig_rax, rip back over the syscall)");
+	free(b);
+	r.orig_rax = 35;                /* nanosleep */
+	r.rax = (uint64_t)-516;         /* -ERESTART_RESTARTBLOCK */
+	rc = xs_arch_frame_make(&r, fpu, sizeof(fpu), 0, 1, &b, &f);
+	check(rc == 0 && u64_at(b, MC_REG(13)) == 35 && u64_at(b, MC_REG(16)) == r.rip - 2,
+	      "interrupted nanosleep(): the original call again, not restart_syscall");
+	free(b);
+	r.rax = (uint64_t)-4;           /* -EINTR: a result, not a restart */
+	rc = xs_arch_frame_make(&r, fpu, sizeof(fpu), 0, 1, &b, &f);
+	check(rc == 0 && u64_at(b, MC_REG(13)) == (uint64_t)-4 && u64_at(b, MC_REG(16)) == r.rip,
+	      "a finished system call's result is kept");
+	free(b);
+
+	rc = xs_arch_frame_make(&r, fpu, 512, 0, 1, &b, &f);
+	fp = rc ? 0 : u64_at(b, MC + 184);
+	check(rc == 0 && u64_at(b, UC) == 6 && fp + 512 == f.base + f.len &&
+		      u32_at(b, fp - f.base + 464) == 0,
+	      "FXSAVE-only state: no UC_FP_XSTATE, no magic1, 512 bytes");
+	free(b);
+	rc = xs_arch_frame_make(&r, fpu, 300, 0, 1, &b, &f);
+	check(rc == -EINVAL, "FPU state of an unknown size: -EINVAL");
+	fpu[512 + 7] = 0x80; /* a component no CPU has */
+	rc = xs_arch_frame_make(&r, fpu, sizeof(fpu), 0, 1, &b, &f);
+	check(rc == -EINVAL, "XSAVE area with an unknown component: -EINVAL");
+	fpu[512 + 7] = 0;
+	r.rsp = 0x400;
+	rc = xs_arch_frame_make(&r, fpu, sizeof(fpu), 0, 1, &b, &f);
+	check(rc == -EFAULT, "no stack below the stack pointer: -EFAULT");
+}
+
+static bool has(const struct xs_arch_seq *s, const unsigned char *bytes, size_t len)
+{
+	return s->len == len && !memcmp(s->bytes, bytes, len);
+}
+
+static void test_borrowed_code(void)
+{
+	static const unsigned char sysret[] = { 0x0f, 0x05, 0xc3 };
+	static const unsigned char rt_rax[] = { 0x48, 0xc7, 0xc0, 0x0f, 0, 0, 0, 0x0f, 0x05 };
+	static const unsigned char stub[] = { 0x48, 0x89, 0xc7, 0xb8, 0x27, 0, 0, 0, 0x0f, 0x05,
+					      0xb8, 0x0f, 0, 0, 0, 0x0f, 0x05 };
+
+	check(has(&xs_arch_syscall_ret, sysret, 3), "syscall; ret is 0f 05 c3");
+	check(xs_arch_nsigreturn_seqs >= 1 && has(&xs_arch_sigreturn_seqs[0], rt_rax, sizeof(rt_rax)),
+	      "glibc's __restore_rt (mov $15, %%rax; syscall) is looked for first");
+	check(XS_ARCH_STUB_SIZE == sizeof(stub) && !memcmp(xs_arch_return_stub, stub, sizeof(stub)) &&
+		      XS_ARCH_STUB_STOP == 10 && XS_ARCH_STUB_NR == 39,
+	      "return stub: mov %%rax,%%rdi; getpid (stops at +10); rt_sigreturn");
+}
+
+static void test_sigreturn_regs(void)
+{
+	struct xs_arch_frame f = { .base = 0x7ffc00000f08ull };
+	xs_regs r, old;
+
+	fill_regs(&r);
+	r.orig_rax = 39;
+	check(xs_arch_syscall_nr(&r) == 39, "syscall number at a stop is orig_rax");
+	old = r;
+	xs_arch_setup_sigreturn(&r, 0x7f0000004050ull, &f);
+	check(r.rip == 0x7f0000004050ull && r.rsp == f.base + 8 && r.orig_rax == (uint64_t)-1 &&
+		      others_kept(&r, &old, (const size_t[]){ OFF(rip), OFF(rsp), OFF(orig_rax) }, 3),
+	      "setup_sigreturn: rip at the sequence, rsp just above the return slot, orig_rax=-1");
 }
 
 int main(void)
@@ -511,6 +637,9 @@ int main(void)
 	test_reloc_apply();
 	test_setup_call();
 	test_syscall_regs();
+	test_sigreturn_regs();
+	test_frame_layout();
+	test_borrowed_code();
 	munmap(code, CODE_SIZE);
 	printf("%d checks, %d failures\n", checks, failures);
 	return failures ? 1 : 0;

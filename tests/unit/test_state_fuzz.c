@@ -46,7 +46,7 @@ static void payload_at(struct xs_state_payload *p, const char *id, uint64_t base
 	p->size = 0x4000;
 	p->text_start = base;
 	p->text_end = base + 0x1000;
-	p->trap_addr = base + 0xff0;
+	p->stub_addr = base + 0xfe0;
 	p->funcs_addr = base + 0x1000;
 	p->fstate_addr = base + 0x3000;
 	p->eh_frame_addr = base + 0x2000;
@@ -108,7 +108,7 @@ static void named(void)
 		CASE("text past its region", s->payloads[0].text_end = BASE + 0x5000),
 		CASE("records past the region", s->payloads[0].fstate_addr = BASE + 0x3ff8),
 		CASE("funcs table wraps", s->payloads[0].funcs_addr = -64ull),
-		CASE("trap outside text", s->payloads[0].trap_addr = BASE + 0x1000),
+		CASE("return stub outside text", s->payloads[0].stub_addr = BASE + 0xff8),
 		CASE("200000 hooks", s->payloads[0].nhooks[XS_HOOK_LOAD] = 200000),
 		CASE("hooks outside", s->payloads[0].hooks_addr[XS_HOOK_UNLOAD] = 8;
 		     s->payloads[0].nhooks[XS_HOOK_UNLOAD] = 1),

@@ -14,10 +14,12 @@
 
 #define REC_DEPTH 5
 
-/* An int3 in our text: children are forks, so it is at the same address there. */
-__asm__(".pushsection .text\n.globl xs_test_trap\n.type xs_test_trap, @function\n"
-	"xs_test_trap:\n\tint3\n\tnop\n\tnop\n.popsection\n");
-extern char xs_test_trap[];
+/* The return stub of injected calls (xs_arch_return_stub) in our text: children
+ * are forks, so it is at the same address there. */
+__asm__(".pushsection .text\n.globl xs_test_stub\n.type xs_test_stub, @function\n"
+	"xs_test_stub:\n\tmov %rax, %rdi\n\tmov $39, %eax\n\tsyscall\n"
+	"\tmov $15, %eax\n\tsyscall\n.popsection\n");
+extern char xs_test_stub[];
 
 static int cmd_pipe[2];
 static volatile long rec_sink;
@@ -198,6 +200,27 @@ static void install_filter(uint32_t action)
 		_exit(3);
 }
 
+/* Refuses what a signal frame's mask read is: rt_sigprocmask with no new set. */
+static void install_mask_filter(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_sigprocmask, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { XS_ARRAY_SIZE(f), f };
+
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog))
+		_exit(3);
+}
+
 static void child_seccomp(void)
 {
 	if (seccomp_kind == 2) {
@@ -210,7 +233,10 @@ static void child_seccomp(void)
 		sh->main_ret = r;
 		syscall(SYS_exit, 0);
 	}
-	install_filter(SECCOMP_RET_ERRNO | EPERM);
+	if (seccomp_kind == 3)
+		install_mask_filter();
+	else
+		install_filter(SECCOMP_RET_ERRNO | EPERM);
 	if (seccomp_kind == 1)
 		install_filter(SECCOMP_RET_KILL_PROCESS);
 	sh->ready[0] = 1;
@@ -258,10 +284,10 @@ static void test_memory_and_syscalls(struct xs_target *t, pid_t pid)
 	a[0] = (uint64_t)addr;
 	rc = xs_target_syscall(t, SYS_munmap, a, &ret);
 	check(rc == 0 && ret == 0 && !in_maps(pid, (uint64_t)addr), "injected munmap removes it");
-	rc = xs_target_read(t, (uintptr_t)xs_test_trap + 1, text, 2);
-	rc = rc ? rc : xs_target_write(t, (uintptr_t)xs_test_trap + 1, patch, 2);
-	rc = rc ? rc : xs_target_read(t, (uintptr_t)xs_test_trap + 1, back, 2);
-	check(!rc && !memcmp(back, patch, 2) && !xs_target_write(t, (uintptr_t)xs_test_trap + 1, text, 2),
+	rc = xs_target_read(t, (uintptr_t)xs_test_stub + 1, text, 2);
+	rc = rc ? rc : xs_target_write(t, (uintptr_t)xs_test_stub + 1, patch, 2);
+	rc = rc ? rc : xs_target_read(t, (uintptr_t)xs_test_stub + 1, back, 2);
+	check(!rc && !memcmp(back, patch, 2) && !xs_target_write(t, (uintptr_t)xs_test_stub + 1, text, 2),
 	      "write to read-only text through /proc/pid/mem (and back)");
 	rc = xs_target_read(t, 8, got, 4);
 	check(rc == -EFAULT && strstr(xs_error_message(), "0x8-0xc"), "unmapped read: -EFAULT \"%s\"",
@@ -286,7 +312,7 @@ static bool after_steps(void *arg, uint64_t pc)
 static void test_calls(void)
 {
 	const uint64_t two[2] = { 40, 2 }, six[6] = { 1, 2, 3, 4, 5, 6 };
-	uint64_t ret = 0, trap = (uintptr_t)xs_test_trap;
+	uint64_t ret = 0, stub = (uintptr_t)xs_test_stub;
 	unsigned long long blk, cgt;
 	struct xs_target *t = NULL;
 	union sigval v = { .sival_int = 7 };
@@ -313,17 +339,17 @@ static void test_calls(void)
 	test_memory_and_syscalls(t, pid);
 
 	t0 = now_us();
-	rc = xs_target_call(t, (uintptr_t)add, two, 2, trap, 1000, &ret);
+	rc = xs_target_call(t, (uintptr_t)add, two, 2, stub, 1000, &ret);
 	check(rc == 0 && (int)ret == 42, "call add(40, 2) = %d in %lld us", (int)ret, now_us() - t0);
-	rc = xs_target_call(t, (uintptr_t)mix6, six, 6, trap, 1000, &ret);
+	rc = xs_target_call(t, (uintptr_t)mix6, six, 6, stub, 1000, &ret);
 	check(rc == 0 && ret == 91, "call mix6(1..6) = %llu", (unsigned long long)ret);
 
-	rc = xs_target_call(t, (uintptr_t)crash, NULL, 0, trap, 1000, &ret);
+	rc = xs_target_call(t, (uintptr_t)crash, NULL, 0, stub, 1000, &ret);
 	check(rc == -EFAULT && strstr(xs_error_message(), "crashed with SIGSEGV at 0x") &&
 		      strstr(xs_error_message(), "address 0x10"),
 	      "crashing call: -EFAULT \"%s\"", xs_error_message());
 	xs_error_clear();
-	rc = xs_target_call(t, (uintptr_t)add, two, 2, trap, 1000, &ret);
+	rc = xs_target_call(t, (uintptr_t)add, two, 2, stub, 1000, &ret);
 	check(rc == 0 && (int)ret == 42, "target still works after the crash");
 
 	/* SIGTRAP blocked and handled: as it was after the steps (checked below). */
@@ -336,19 +362,19 @@ static void test_calls(void)
 	xs_error_clear();
 
 	t0 = now_us();
-	rc = xs_target_call(t, (uintptr_t)spin, NULL, 0, trap, 100, &ret);
+	rc = xs_target_call(t, (uintptr_t)spin, NULL, 0, stub, 100, &ret);
 	check(rc == -ETIMEDOUT && now_us() - t0 < 3000000, "spinning call: -ETIMEDOUT after %lld ms \"%s\"",
 	      (now_us() - t0) / 1000, xs_error_message());
 	xs_error_clear();
 
 	sigqueue(pid, SIGUSR1, v);
 	sleep_us(5000);
-	rc = xs_target_call(t, (uintptr_t)add, two, 2, trap, 1000, &ret);
+	rc = xs_target_call(t, (uintptr_t)add, two, 2, stub, 1000, &ret);
 	check(rc == 0 && (int)ret == 42 && sh->sig_count == 0, "call with a signal arriving: held for later");
 
 	size_t nt = t->nthreads;
 
-	rc = xs_target_call(t, (uintptr_t)spawn_one, NULL, 0, trap, 2000, &ret);
+	rc = xs_target_call(t, (uintptr_t)spawn_one, NULL, 0, stub, 2000, &ret);
 	pid_t born = t->nthreads == nt + 1 ? t->threads[nt].tid : 0;
 
 	check(rc == 0 && ret == 0 && born && t->threads[nt].stopped && proc_state(pid, born) == 't' &&
@@ -405,6 +431,10 @@ static void test_steps(void)
 	rc = xs_target_step_to(t, (size_t)i, 8, 1000, after_steps, &n);
 	check(rc == 0 && n < 0 && t->threads[i].stopped, "steps: 3 (pc 0x%llx -> 0x%llx)",
 	      (unsigned long long)pc, (unsigned long long)xs_arch_pc(&t->threads[i].regs));
+	/* Held in an interrupt's stop, reached by a PTRACE_CONT: no trap flag
+	 * left that would kill it, untraced, should we die now. */
+	check(xs_tgt(t)->ts[i].stop == XS_STOP_TRAP, "steps: held in an interrupt's stop (stop %d)",
+	      (int)xs_tgt(t)->ts[i].stop);
 	n = 100;
 	rc = xs_target_step_to(t, (size_t)i, 2, 1000, after_steps, &n);
 	check(rc == -EAGAIN && strstr(xs_error_message(), "after 2 single steps") &&
@@ -486,7 +516,7 @@ static void test_seccomp_child(int kind, const char *verdict)
 	read_proc(pid, 0, "maps", maps1, sizeof(maps1));
 	rc = rc ? rc : xs_target_syscall(t, SYS_mmap, x, &ret);
 	read_proc(pid, 0, "maps", maps2, sizeof(maps2));
-	check(rc == -EPERM && strstr(xs_error_message(), "seccomp filter forbids mmap(0x0, 0x1000, 0x5") &&
+	check(rc == -EPERM && strstr(xs_error_message(), "no thread's seccomp filter allows mmap(0x0, 0x1000, 0x5") &&
 		      strstr(xs_error_message(), verdict) && !strcmp(maps1, maps2),
 	      "mmap(PROT_EXEC) refused, not run: \"%s\"", xs_error_message());
 	xs_error_clear();
@@ -495,6 +525,39 @@ static void test_seccomp_child(int kind, const char *verdict)
 	xs_target_detach(t);
 	loops = sh->loops;
 	check(WAIT_FOR(sh->loops > loops + 2, 10000) && alive(pid), "seccomp target alive afterwards");
+	finish(pid);
+}
+
+/*
+ * A call the filter allows, in a thread whose filter refuses the signal
+ * frame's own system calls (here the mask read, with KILL_PROCESS): refused
+ * before anything runs, naming the frame's call.
+ */
+static void test_seccomp_frame(void)
+{
+	uint64_t none[6] = { 0 };
+	char maps1[65536], maps2[65536];
+	struct xs_target *t = NULL;
+	long ret = 0, loops;
+	pid_t pid;
+	int rc;
+
+	reset_shared();
+	seccomp_kind = 3;
+	pid = spawn(child_seccomp);
+	check(WAIT_FOR(sh->ready[0] == 1 && sh->loops > 1, 10000), "seccomp target (no mask read) runs");
+	rc = xs_target_attach(pid, 1000, &t);
+	read_proc(pid, 0, "maps", maps1, sizeof(maps1));
+	rc = rc ? rc : xs_target_syscall(t, SYS_getpid, none, &ret);
+	read_proc(pid, 0, "maps", maps2, sizeof(maps2));
+	check(rc == -EPERM && strstr(xs_error_message(), "allows rt_sigprocmask(0x0, 0x0, 0x0, 0x8") &&
+		      strstr(xs_error_message(), "signal frame") && strstr(xs_error_message(), "KILL_PROCESS") &&
+		      !strcmp(maps1, maps2),
+	      "getpid refused for the frame's mask read: \"%s\"", xs_error_message());
+	xs_error_clear();
+	xs_target_detach(t);
+	loops = sh->loops;
+	check(WAIT_FOR(sh->loops > loops + 2, 10000) && alive(pid), "seccomp target (no mask read) alive afterwards");
 	finish(pid);
 }
 
@@ -507,6 +570,7 @@ static void test_seccomp(void)
 
 	test_seccomp_child(0, "ERRNO");
 	test_seccomp_child(1, "KILL_PROCESS");
+	test_seccomp_frame();
 
 	reset_shared();
 	seccomp_kind = 2;

@@ -3,7 +3,9 @@
  * The target door, letting a stopped process run between two stops: every
  * thread runs (signals delivered, new threads let go, nothing held), and a
  * thread is run out of a frame meanwhile with a breakpoint only it meets (no
- * code written; not with SIGTRAP blocked; our SIGTRAP never reaches it).
+ * code written; not with SIGTRAP blocked; our SIGTRAP never reaches it). A
+ * thread that runs execve meanwhile ends the run, named, the new program
+ * untouched.
  */
 #include <dirent.h>
 
@@ -12,7 +14,7 @@
 
 #define REC_DEPTH 5
 
-enum mode { PLAIN, REC, BLOCKED, BLOCK_INSIDE };
+enum mode { PLAIN, REC, BLOCKED, BLOCK_INSIDE, EXEC };
 static volatile int mode;
 
 /* --- inside the children ------------------------------------------------------------- */
@@ -130,6 +132,17 @@ static void *spawner_thread(void *arg)
 	return NULL;
 }
 
+/* Once told to (ready[0]): execve, from a thread that is not the leader. */
+static void *exec_thread(void *arg)
+{
+	(void)arg;
+	while (!sh->ready[0])
+		sleep_us(1000);
+	execl("/bin/sleep", "sleep", "30", (char *)NULL);
+	sh->err[0] = errno;
+	return NULL;
+}
+
 static void child(void)
 {
 	struct sigaction sa = { .sa_sigaction = on_usr1, .sa_flags = SA_SIGINFO | SA_RESTART };
@@ -140,6 +153,8 @@ static void child(void)
 	pthread_create(&th, NULL, sleeper_thread, NULL);
 	pthread_create(&th, NULL, counter_thread, NULL);
 	pthread_create(&th, NULL, spawner_thread, NULL);
+	if (mode == EXEC)
+		pthread_create(&th, NULL, exec_thread, NULL);
 	for (;;)
 		pause();
 }
@@ -253,6 +268,39 @@ static void test_run_for(void)
 	finish_case(t, pid, what);
 }
 
+/* An execve while the threads run: seen at its exec stop, named, nothing of
+ * ours goes into the new program, which runs on untraced after the detach. */
+static void test_run_for_execve(void)
+{
+	const char *what = "run for, execve meanwhile";
+	struct xs_target *t;
+	char comm[32] = "";
+	long long t0, ms;
+	ssize_t i;
+	pid_t pid;
+	bool ok;
+	int rc;
+
+	if (!(t = start(EXEC, &pid, &i, what)))
+		return;
+	sh->ready[0] = 1;
+	t0 = now_us();
+	rc = xs_target_run_for(t, 2000, 3000);
+	ms = (now_us() - t0) / 1000;
+	check(rc == -ECANCELED && ms < 1500 && strstr(xs_error_message(), "ran execve while stopped"),
+	      "%s: -ECANCELED after %lld ms, named \"%s\"", what, ms, xs_error_message());
+	xs_error_clear();
+	rc = xs_target_stop(t, 1000);
+	check(rc == -ECANCELED, "%s: a later stop fails the same way (rc %d)", what, rc);
+	xs_error_clear();
+	xs_target_detach(t);
+	ok = WAIT_FOR(!read_proc(pid, 0, "comm", comm, sizeof(comm)) && !strcmp(comm, "sleep\n"), 5000);
+	comm[strcspn(comm, "\n")] = '\0';
+	check(ok && none_traced(pid) && alive(pid), "%s: the new program runs, untraced (comm %s)",
+	      what, comm);
+	finish(pid);
+}
+
 static void run_out_case(enum mode m, long timeout_ms, const char *what)
 {
 	struct xs_target *t;
@@ -306,6 +354,7 @@ int main(void)
 {
 	fixture_init();
 	test_run_for();
+	test_run_for_execve();
 	run_out_case(PLAIN, 1000, "run out");
 	run_out_case(PLAIN, 50, "run out, 50 ms timeout");
 	run_out_case(REC, 1000, "run out through recursion");

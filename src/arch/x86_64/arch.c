@@ -2,7 +2,7 @@
 /*
  * x86-64 instruction facts for patching: the endbr64 to step over, the
  * 5-byte jmp rel32 we write at function entries, no-op fill, int3, syscall;
- * and pause, for our own spin-waits.
+ * the sequences injected code runs through; and pause, for our spin-waits.
  */
 #include "arch.h"
 
@@ -11,6 +11,33 @@
 
 const unsigned char xs_arch_trap_insn[XS_ARCH_TRAP_SIZE] = { 0xcc };	     /* int3 */
 const unsigned char xs_arch_syscall_insn[XS_ARCH_SYSCALL_SIZE] = { 0x0f, 0x05 }; /* syscall */
+
+static const unsigned char syscall_ret[] = { 0x0f, 0x05, 0xc3 }; /* syscall; ret */
+const struct xs_arch_seq xs_arch_syscall_ret = { syscall_ret, sizeof(syscall_ret) };
+
+/* glibc's and musl's __restore_rt, Go's sigreturn: mov $15, %rax; syscall. */
+static const unsigned char sigreturn_rax[] = { 0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05 };
+static const unsigned char sigreturn_eax[] = { 0xb8, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05 };
+const struct xs_arch_seq xs_arch_sigreturn_seqs[] = {
+	{ sigreturn_rax, sizeof(sigreturn_rax) },
+	{ sigreturn_eax, sizeof(sigreturn_eax) },
+};
+const size_t xs_arch_nsigreturn_seqs = sizeof(xs_arch_sigreturn_seqs) / sizeof(xs_arch_sigreturn_seqs[0]);
+
+/*
+ * The callee returns here with its result in %rax and %rsp just above the
+ * frame's return slot. getpid changes nothing: its system-call stops are
+ * where a live xsplice takes the result (copied to %rdi, which getpid
+ * leaves alone) and parks the thread; without xsplice the thread goes on
+ * into the signal return, which never comes back.
+ */
+const unsigned char xs_arch_return_stub[XS_ARCH_STUB_SIZE] = {
+	0x48, 0x89, 0xc7,             /* mov %rax, %rdi */
+	0xb8, 0x27, 0x00, 0x00, 0x00, /* mov $39, %eax (getpid) */
+	0x0f, 0x05,                   /* syscall: pc XS_ARCH_STUB_STOP at its stops */
+	0xb8, 0x0f, 0x00, 0x00, 0x00, /* mov $15, %eax (rt_sigreturn) */
+	0x0f, 0x05,                   /* syscall */
+};
 
 static const unsigned char endbr64[] = { 0xf3, 0x0f, 0x1e, 0xfa };
 

@@ -3,6 +3,7 @@
 #ifndef XS_ARCH_DEFS_H
 #define XS_ARCH_DEFS_H
 
+#include <elf.h>
 #include <linux/audit.h>
 #include <sys/user.h>
 
@@ -13,6 +14,13 @@ typedef struct user_regs_struct xs_regs;
 #define XS_ARCH_PATCH_SIZE 5    /* jmp rel32 */
 #define XS_ARCH_TRAP_SIZE 1     /* int3 */
 #define XS_ARCH_SYSCALL_SIZE 2  /* syscall */
+#define XS_ARCH_STUB_SIZE 17    /* the return stub (arch.c) */
+#define XS_ARCH_STUB_STOP 10    /* pc at its getpid's stops, from its start */
+#define XS_ARCH_STUB_NR 39      /* getpid: the stub's system call */
+#define XS_ARCH_SIGSET_SIZE 8   /* the kernel's sigset_t: 64 signals */
+#define XS_ARCH_FPU_NOTE NT_X86_XSTATE    /* FPU and vector state, XSAVE layout */
+#define XS_ARCH_FPU_NOTE_LEGACY NT_PRFPREG /* FXSAVE layout, for CPUs without XSAVE */
+#define XS_ARCH_FPU_MAX 65536   /* above any XSAVE area (AMX takes ~11 KiB) */
 #define XS_ARCH_PTR_SIZE 8
 #define XS_ARCH_VENEER_SIZE 16    /* jmp *0(%rip); .quad target; pad */
 #define XS_ARCH_RED_ZONE 128

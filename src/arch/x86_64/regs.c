@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * x86-64 register conventions for running code inside a stopped target:
- * pc/sp access, the syscall ABI, and a SysV function call on its stack.
+ * pc/sp access, the syscall ABI, a SysV function call on its stack, and
+ * the signal return through a frame there (sigframe.c).
  */
 #include "arch.h"
 
 #include <errno.h>
 
-/* Kept free below the red zone when we build a call frame: cheap margin. */
-#define CALL_STACK_SLACK 128
 #define EFLAGS_DF 0x400ull
 
 uint64_t xs_arch_pc(const xs_regs *r)
@@ -42,10 +41,16 @@ uint64_t xs_arch_pc_after_trap(uint64_t trap_addr)
  * instruction itself sets orig_rax on entry. Restoring the saved registers
  * afterwards brings back the original orig_rax, so the interrupted call is
  * still restarted then.
+ *
+ * rsp at the frame's return slot: the `ret` after the `syscall` takes the
+ * thread to the signal return (the slot's address), which pops nothing and
+ * finds the frame just below the new rsp, as after a handler's return.
  */
-void xs_arch_setup_syscall(xs_regs *r, uint64_t insn_addr, long nr, const uint64_t args[6])
+void xs_arch_setup_syscall(xs_regs *r, uint64_t insn_addr, long nr, const uint64_t args[6],
+			   const struct xs_arch_frame *f)
 {
 	r->rip = insn_addr;
+	r->rsp = f->base;
 	r->rax = (uint64_t)nr;
 	r->orig_rax = (uint64_t)-1;
 	r->rdi = args[0];
@@ -61,27 +66,31 @@ long xs_arch_syscall_result(const xs_regs *r)
 	return (long)r->rax;
 }
 
+/* At a system-call stop the kernel keeps the number in orig_rax (rax is -ENOSYS at entry). */
+long xs_arch_syscall_nr(const xs_regs *r)
+{
+	return (long)r->orig_rax;
+}
+
 /*
  * SysV call: args in rdi, rsi, rdx, rcx, r8, r9; at entry rsp + 8 is
- * 16-aligned (rsp points at the return address). The frame goes below the
- * red zone, which a leaf function may be using without moving rsp. The
- * other registers keep the caller's values; the caller restores them all.
+ * 16-aligned (rsp points at the return address): the frame's return slot,
+ * below the red zone, which a leaf function may be using without moving
+ * rsp. The other registers keep the caller's values; the frame has them all.
  */
 int xs_arch_setup_call(xs_regs *r, uint64_t fn, const uint64_t *args, unsigned nargs,
-		       uint64_t *slot)
+		       const struct xs_arch_frame *f)
 {
 	/* user_regs_struct fields are unsigned long long, not uint64_t. */
 	__typeof__(r->rdi) *const argregs[] = { &r->rdi, &r->rsi, &r->rdx, &r->rcx, &r->r8, &r->r9 };
-	uint64_t sp;
 
 	if (nargs > sizeof(argregs) / sizeof(argregs[0]))
 		return -E2BIG;
+	if ((f->base + XS_ARCH_PTR_SIZE) % 16)
+		return -EINVAL;
 	for (unsigned i = 0; i < nargs; i++)
 		*argregs[i] = args[i];
-	sp = (r->rsp - XS_ARCH_RED_ZONE - CALL_STACK_SLACK) & ~15ull;
-	sp -= XS_ARCH_PTR_SIZE;
-	*slot = sp;
-	r->rsp = sp;
+	r->rsp = f->base;
 	r->rip = fn;
 	r->rax = 0; /* number of vector registers used, for variadic callees */
 	r->orig_rax = (uint64_t)-1; /* see xs_arch_setup_syscall */
@@ -90,7 +99,16 @@ int xs_arch_setup_call(xs_regs *r, uint64_t fn, const uint64_t *args, unsigned n
 	return 0;
 }
 
+/* The return stub copies the result to rdi before its getpid (arch.c). */
 uint64_t xs_arch_call_result(const xs_regs *r)
 {
-	return r->rax;
+	return r->rdi;
+}
+
+/* As if a handler had just returned: rsp one slot above the frame's start. */
+void xs_arch_setup_sigreturn(xs_regs *r, uint64_t pc, const struct xs_arch_frame *f)
+{
+	r->rip = pc;
+	r->rsp = f->base + XS_ARCH_PTR_SIZE;
+	r->orig_rax = (uint64_t)-1; /* see xs_arch_setup_syscall */
 }

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# fail_hardened: no such process, already traced, seccomp forbids PROT_EXEC.
+# fail_hardened: no such process, already traced, seccomp forbids PROT_EXEC
+# (refused); systemd's MemoryDenyWriteExecute= filter (works: text mapped r-x
+# by mmap itself); seccomp forbids memfd_create (refused before any change);
+# the kernel's own MDWE, PR_SET_MDWE (works, by mmap too).
 . "${XSPLICE_ROOT:-$(cd "$(dirname "$0")/../../.." && pwd)}/tests/lib.sh"
 
 build_target "$T/compute" "$TARGETS_DIR/compute.c"
@@ -50,9 +53,74 @@ grep -q '^seccomp on$' "$out" || fail "the seccomp target did not install its fi
 addr=$(addr_of "$out" compute)
 snapshot sec "$pid" "$addr" 16
 xs_fail 'Operation not permitted' upload "$pid" fix "$T/secfix.xsp"
+grep -q "no thread's seccomp filter allows mprotect(.*, nor mmap(" "$XS_ERR" ||
+	fail "the refusal does not name both ways to make the text executable: $(xs_err)"
 assert_unchanged sec "upload refused by seccomp"
 xs_fail 'Operation not permitted' load "$pid" "$T/secfix.xsp"
 assert_unchanged sec "load refused by seccomp"
 assert_eq "$(list_ids "$pid")" "" "payloads in the seccomp target"
 steady_ticks "$out" 'compute\(7\)=14$'
 assert_no_file_match "$TERR" . "the seccomp target's stderr"
+
+# 4. systemd's MemoryDenyWriteExecute= (mmap W|X, mprotect X denied): the text
+# is mapped r-x by mmap itself, written through /proc/PID/mem; all works.
+# mdwe_cycle: load, revert, unload in the target just started.
+mdwe_cycle() {
+	addr=$(addr_of "$out" compute)
+	orig=$(read_code "$pid" "$addr" 16)
+	maps_of "$pid" >"$T/mdwe.maps0"
+	mark=$(fsize "$out")
+	xs_ok load "$pid" "$T/secfix.xsp"
+	expect_tick "$out" 'compute\(7\)=1007$'
+	assert_status "$pid" secfix APPLIED
+	maps_of "$pid" >"$T/mdwe.maps1"
+	new_lines "$T/mdwe.maps0" "$T/mdwe.maps1" >"$T/mdwe.added"
+	say "mappings added by load under MDWE:"; sed 's/^/    /' "$T/mdwe.added" >&3
+	awk '$2 ~ /^r-xp/ && $6 == ""' "$T/mdwe.added" | grep -q . || fail "no anonymous r-x mapping for the payload's text"
+	assert_no_file_match "$T/mdwe.maps1" '^[^ ]+ .wx' "the maps under MDWE (a writable and executable mapping)"
+	xs_ok revert "$pid" secfix
+	expect_tick "$out" 'compute\(7\)=14$'
+	assert_eq "$(read_code "$pid" "$addr" 16)" "$orig" "code at compute after revert under MDWE"
+	xs_ok unload "$pid" secfix
+	assert_eq "$(list_ids "$pid")" "" "payloads in the MDWE target after unload"
+	maps_of "$pid" >"$T/mdwe.maps2"
+	new_lines "$T/mdwe.maps0" "$T/mdwe.maps2" >"$T/mdwe.left"
+	if grep -v 'xsplice-state' "$T/mdwe.left" | grep -q .; then
+		fail "mappings left after unload under MDWE: $(cat "$T/mdwe.left")"
+	fi
+	steady_ticks "$out" 'compute\(7\)=14$'
+	assert_no_file_match "$TERR" . "the MDWE target's stderr"
+}
+
+start_ready "$T/sec" mdwe
+pid=$TPID out=$TOUT
+grep -q '^seccomp on$' "$out" || fail "the MDWE target did not install its filter"
+assert_eq "$(awk '/^Seccomp:/ { print $2 }' "/proc/$pid/status")" 2 "seccomp mode of the MDWE target"
+mdwe_cycle
+
+# 5. seccomp forbids memfd_create: the registry cannot be made, so the upload
+# is refused, naming it, before anything is mapped.
+start_ready "$T/sec" nomemfd
+pid=$TPID out=$TOUT
+grep -q '^seccomp on$' "$out" || fail "the no-memfd target did not install its filter"
+addr=$(addr_of "$out" compute)
+snapshot nomemfd "$pid" "$addr" 16
+xs_fail 'Operation not permitted' load "$pid" "$T/secfix.xsp"
+grep -q "no thread's seccomp filter allows memfd_create(" "$XS_ERR" ||
+	fail "the refusal does not name memfd_create: $(xs_err)"
+assert_unchanged nomemfd "load refused by seccomp (memfd_create)"
+assert_eq "$(list_ids "$pid")" "" "payloads in the no-memfd target"
+steady_ticks "$out" 'compute\(7\)=14$'
+assert_no_file_match "$TERR" . "the no-memfd target's stderr"
+
+# 6. the kernel's own MDWE (PR_SET_MDWE: no filter to read, mprotect to X fails
+# with EACCES): upload maps the text r-x by mmap instead; all works.
+start_target "$T/sec" kmdwe
+wait_for_line "$TOUT" '^(ready|kmdwe unsupported)$' 10 || fail "the kernel-MDWE target did not start: $(cat "$TERR" "$TOUT")"
+if grep -q '^kmdwe unsupported$' "$TOUT"; then
+	say "skipped: the kernel has no PR_SET_MDWE"
+else
+	pid=$TPID out=$TOUT
+	assert_eq "$(awk '/^Seccomp:/ { print $2 }' "/proc/$pid/status")" 0 "seccomp mode of the kernel-MDWE target"
+	mdwe_cycle
+fi

@@ -40,6 +40,31 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	assert_released "unload, round $r"
 done
 say "$ROUNDS rounds in $(($(date +%s) - start)) s"
+
+# The CLI dies right after stepping a thread out of a CFI gap, the thread
+# held where the steps left it: the process lives on, unchanged (a stepped
+# thread keeps the step's trap flag until it is resumed some other way: it
+# is held in a stop reached by PTRACE_CONT or PTRACE_SYSCALL).
+xs_ok upload "$pid" fix "$T/fix.xsp"
+xs_ok check "$pid" fix
+killed=0
+for ((r = 1; r <= 20 && !killed; r++)); do
+	rc=0
+	XSPLICE_TEST_CRASH_AT=stepped xs apply "$pid" fix || rc=$?
+	if [ "$rc" = 0 ]; then # no thread needed steps this time
+		xs_ok revert "$pid" fix
+		continue
+	fi
+	[ "$rc" = 137 ] || fail "XSPLICE_TEST_CRASH_AT=stepped: expected death by SIGKILL (137), got $rc"
+	killed=$r
+	assert_alive "$pid" "target (CLI killed after stepping a thread)"
+	assert_released "the CLI killed after stepping a thread"
+	assert_eq "$(read_code "$pid" "$addr" 16)" "$orig" "code after the CLI died after the steps"
+done
+[ "$killed" != 0 ] || say "no apply of 20 stepped a thread: the crash after steps is not tried"
+steady_ticks "$out" 'compute\(7\)=14 spawned=[1-9]'
+assert_alive "$pid" "target (after the crash after steps)"
+xs_ok unload "$pid" fix
 assert_eq "$(read_code "$pid" "$addr" 16)" "$orig" "code at the end"
 assert_eq "$(list_ids "$pid")" "" "payloads at the end"
 steady_ticks "$out" 'compute\(7\)=14 spawned=[1-9]'

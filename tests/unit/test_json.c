@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The JSON string writer (src/json.c): every byte string comes out as a
+ * valid JSON string, ill-formed UTF-8 replaced by one \ufffd per maximal
+ * ill-formed subpart.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "json.h"
+
+static void expect(const char *in, size_t max, const char *want, const char *what)
+{
+	char *got = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&got, &len);
+
+	if (!f) {
+		check(false, "%s: open_memstream", what);
+		return;
+	}
+	xs_json_string(f, in, max);
+	fclose(f);
+	check(got && !strcmp(got, want), "%s: got %s, want %s", what, got ? got : "(null)",
+	      want);
+	free(got);
+}
+
+int main(void)
+{
+	expect("plain", SIZE_MAX, "\"plain\"", "ASCII as is");
+	expect("a\"b\\c", SIZE_MAX, "\"a\\\"b\\\\c\"", "quote and backslash escaped");
+	expect("\n\t\r\x01\x1f\x7f", SIZE_MAX, "\"\\n\\t\\r\\u0001\\u001f\\u007f\"",
+	       "control characters and DEL escaped");
+	expect("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", SIZE_MAX,
+	       "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"", "well-formed 2, 3, 4-byte UTF-8 kept");
+	expect("\xef\xbf\xbf\xf4\x8f\xbf\xbf", SIZE_MAX, "\"\xef\xbf\xbf\xf4\x8f\xbf\xbf\"",
+	       "U+FFFF and U+10FFFF kept");
+	expect("a\xff" "b", SIZE_MAX, "\"a\\ufffdb\"", "0xff replaced");
+	expect("\x80\xbf", SIZE_MAX, "\"\\ufffd\\ufffd\"", "lone continuation bytes, one each");
+	expect("\xc0\xaf", SIZE_MAX, "\"\\ufffd\\ufffd\"", "overlong '/' (C0 AF)");
+	expect("\xe0\x80\xaf", SIZE_MAX, "\"\\ufffd\\ufffd\\ufffd\"", "overlong 3-byte");
+	expect("\xed\xa0\x80", SIZE_MAX, "\"\\ufffd\\ufffd\\ufffd\"", "surrogate U+D800");
+	expect("\xf4\x90\x80\x80", SIZE_MAX, "\"\\ufffd\\ufffd\\ufffd\\ufffd\"", "past U+10FFFF");
+	expect("\xe2\x82" "x", SIZE_MAX, "\"\\ufffdx\"", "truncated 3-byte: one for the subpart");
+	expect("\xf0\x9f\x98", SIZE_MAX, "\"\\ufffd\"", "truncated 4-byte at the end");
+	expect("\xe2\x82\xac", 2, "\"\\ufffd\"", "cut by max inside a sequence");
+	expect("abcdef", 3, "\"abc\"", "stops at max without a NUL");
+	expect("", SIZE_MAX, "\"\"", "empty");
+	printf("%s: %d failure(s)\n", failures ? "FAIL" : "PASS", failures);
+	return failures ? 1 : 0;
+}
