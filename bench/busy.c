@@ -3,12 +3,15 @@
  * Benchmark target: N threads spin reading CLOCK_MONOTONIC and log every gap
  * longer than BENCH_GAP_NS into their own slot of a shared file (bench_shm.h).
  * It also holds f0..f999 (busy_funcs.c, generated) that the spinners never call.
- * Usage: busy NTHREADS SHMFILE [LIFETIME_S]
+ * With "park", one more thread sits inside parked() for good: an apply of a
+ * payload replacing parked (park_payload.c) is always refused.
+ * Usage: busy NTHREADS SHMFILE [LIFETIME_S [park]]
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +84,23 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
+/* Never returns: whoever waits for a thread to leave it waits in vain. */
+__attribute__((noinline, noclone, used)) int parked(int x)
+{
+	struct timespec ts = { 1, 0 };
+
+	for (;;)
+		if (nanosleep(&ts, NULL) && errno != EINTR)
+			x++;
+	return x;
+}
+
+static void *park_main(void *arg)
+{
+	(void)arg;
+	return (void *)(long)parked(0);
+}
+
 static int map_shm(const char *path, unsigned nthreads)
 {
 	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
@@ -108,8 +128,10 @@ int main(int argc, char **argv)
 	long lifetime_s = argc > 3 ? atol(argv[3]) : 600;
 	pthread_t th;
 
+	bool park = argc > 4 && !strcmp(argv[4], "park");
+
 	if (nthreads < 1 || nthreads > BENCH_MAX_THREADS || lifetime_s < 1) {
-		fprintf(stderr, "usage: busy NTHREADS(1..%d) SHMFILE [LIFETIME_S]\n",
+		fprintf(stderr, "usage: busy NTHREADS(1..%d) SHMFILE [LIFETIME_S [park]]\n",
 			BENCH_MAX_THREADS);
 		return 2;
 	}
@@ -125,6 +147,10 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	spin(&shm->slot[0]); /* the main thread is spinner 0: exactly N threads */
+	if (park && pthread_create(&th, NULL, park_main, NULL)) {
+		fprintf(stderr, "busy: the parked thread: cannot create it\n");
+		return 1;
+	}
+	spin(&shm->slot[0]); /* the main thread is spinner 0: exactly N spinners */
 	return 0;
 }

@@ -18,6 +18,7 @@
  * few, so a stall anywhere in the window would charge the host's stalls to
  * the longer command. The longest stall in the whole window is reported too
  * (stall_window_ms), and is the pause of a command that reports no stop.
+ * stop_max_ms is the longest of the command's stops as it logged them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -278,7 +279,7 @@ static int report(const uint64_t *n0, uint64_t t0, uint64_t t1, int rc)
 {
 	unsigned n = shm->nthreads, late = wait_resumed(t1), overflow = 0;
 	struct ival *ev = malloc(sizeof(*ev) * 2 * BENCH_RING * n);
-	uint64_t *longest = malloc(sizeof(*longest) * n);
+	uint64_t *longest = malloc(sizeof(*longest) * n), stop_max = 0;
 	struct stalls st;
 	size_t nev = 0;
 
@@ -291,11 +292,15 @@ static int report(const uint64_t *n0, uint64_t t0, uint64_t t1, int rc)
 		longest[i] = thread_gaps(i, n0[i], t0, t1, ev, &nev, &overflow);
 	stalls(ev, nev, n, &st);
 	qsort(longest, n, sizeof(*longest), cmp_u64);
+	for (size_t k = 0; k < nstops; k++)
+		if (stops[k].end - stops[k].begin > stop_max)
+			stop_max = stops[k].end - stops[k].begin;
 	printf("MEASURE rc=%d wall_ms=%.3f stall_ms=%.3f stall_window_ms=%.3f stall_total_ms=%.3f "
-	       "stops=%zu gap_max_ms=%.3f gap_med_ms=%.3f threads=%u late=%u overflow=%u\n",
+	       "stops=%zu stop_max_ms=%.3f gap_max_ms=%.3f gap_med_ms=%.3f threads=%u late=%u "
+	       "overflow=%u\n",
 	       rc, (t1 - t0) / 1e6, (nstops ? st.max_in_stop : st.max) / 1e6, st.max / 1e6,
-	       st.sum / 1e6, nstops, longest[n - 1] / 1e6, longest[n / 2] / 1e6, n, late,
-	       overflow);
+	       st.sum / 1e6, nstops, stop_max / 1e6, longest[n - 1] / 1e6, longest[n / 2] / 1e6, n,
+	       late, overflow);
 	fflush(stdout);
 	free(ev);
 	free(longest);

@@ -10,7 +10,8 @@
 # moved 0.51-0.62 ms between runs, with 5 a cell's ratio moved by +-0.2x), BENCH_THREADS ("1 16 128"), BENCH_FUNCS ("1 100 1000"),
 # BENCH_FLOOR_SAMPLES (3: floor --rt and floor --rt --stacks runs a rep; with 1 the 128-thread floor's
 # median of 9 moved 0.60-0.73 ms between runs, and every ratio of the thread count with it),
-# BENCH_LOAD (0; 1 also measures `xsplice load`), XSPLICE.
+# BENCH_LOAD (0; 1 also measures `xsplice load`), BENCH_REFUSED_REPS (5: refused applies per thread
+# count, each waits its whole --timeout), BENCH_REFUSED_TIMEOUT (1000 ms, the CLI's default), XSPLICE.
 set -u
 self=$(readlink -f "$0")
 cd "$(dirname "$self")/.."
@@ -20,7 +21,9 @@ REPS=${BENCH_REPS:-21}
 REPS_BIG=${BENCH_REPS_BIG:-9}
 FLOOR_SAMPLES=${BENCH_FLOOR_SAMPLES:-3}
 THREADS=${BENCH_THREADS:-"1 16 128"}
-FUNCS=${BENCH_FUNCS:-"1 100 1000"}
+FUNCS=${BENCH_FUNCS-"1 100 1000"}
+REFUSED_REPS=${BENCH_REFUSED_REPS:-5}
+REFUSED_TIMEOUT=${BENCH_REFUSED_TIMEOUT:-1000}
 out=$root/build/bench
 shm_dir=/dev/shm
 host=$(hostname)
@@ -78,13 +81,17 @@ build_payloads() {
 			return
 		fi
 	done
+	if ! timeout 300 "$XSPLICE" cc --target "$out/busy" -o "$out/park.xsp" bench/park_payload.c \
+		>>"$log" 2>&1; then
+		xs_ok=0 xs_why="xsplice cc failed for park_payload.c: $(tail -n1 "$log")"
+	fi
 }
 
-start_busy() { # threads
+start_busy() { # threads [park]
 	cleanup
 	shm=$shm_dir/xsplice-bench-$$-$1
 	# Back to nice 0 (see main); bounded life even if we die.
-	nice -n "$busy_nice" "$out/busy" "$1" "$shm" 900 &
+	nice -n "$busy_nice" "$out/busy" "$1" "$shm" 900 ${2:-} &
 	busy_pid=$!
 	if ! "$out/measure" ready "$shm" || ! "$out/measure" info "$shm" >"$out/info.out"; then
 		cleanup
@@ -167,6 +174,27 @@ xsplice_rep() { # T F REP BASESUM
 	fi
 }
 
+# Refused applies: busy with one more thread that never leaves parked(),
+# which park.xsp replaces. Each apply keeps trying for its whole --timeout and
+# fails with EBUSY; measured like the others (what the busy threads feel, and
+# the longest single stop, stop_max_ms, shown as its "tracer stop").
+refused_reps() { # T
+	local t=$1 r pid
+	[ "$xs_ok" = 1 ] && [ "$REFUSED_REPS" -gt 0 ] || return 0
+	start_busy "$t" park || { say "busy (park) did not start"; return 1; }
+	pid=$busy_pid
+	if ! "$XSPLICE" upload "$pid" park "$out/park.xsp" >>"$log" 2>&1 ||
+		! "$XSPLICE" check "$pid" park >>"$log" 2>&1; then
+		say "park.xsp: upload or check failed (see $log)"
+		return 1
+	fi
+	for ((r = 1; r <= REFUSED_REPS; r++)); do
+		record "$t" park apply-refused "$r" "$XSPLICE" apply "$pid" park \
+			--timeout "$REFUSED_TIMEOUT" || true
+	done
+	"$XSPLICE" unload "$pid" park >>"$log" 2>&1 || say "park.xsp: unload failed (see $log)"
+}
+
 bench_threads() { # T
 	local t=$1 base start=$SECONDS reps=$REPS
 	[ "$t" -ge 64 ] && reps=$REPS_BIG
@@ -190,6 +218,7 @@ bench_threads() { # T
 			[ -n "$busy_pid" ] || return 1 # busy did not restart
 		done
 	done
+	refused_reps "$t"
 	cleanup
 	say "$t threads took $((SECONDS - start)) s"
 	echo "$t threads took $((SECONDS - start)) s" >>"$log"

@@ -89,6 +89,19 @@ static void read_name(struct xs_session *s, const struct xsplice_func *f, char *
 	}
 }
 
+void xs_func_name(struct xs_session *s, int slot, uint32_t i, char *buf, size_t len)
+{
+	const struct xs_state_payload *p = &s->state->payloads[slot];
+	struct xsplice_func f;
+
+	if (i < p->nfuncs && !xs_session_read(s, p->funcs_addr + i * sizeof(f), &f, sizeof(f))) {
+		read_name(s, &f, buf, len);
+		return;
+	}
+	xs_error_clear();
+	snprintf(buf, len, "#%u of payload %s", i, p->id);
+}
+
 void xs_hook_time_init(struct xs_hook_time *ht, long timeout_ms)
 {
 	ht->bound_ms = timeout_ms > 0 && timeout_ms < XS_HOOKS_STOP_MS ? timeout_ms : XS_HOOKS_STOP_MS;
@@ -336,7 +349,7 @@ static int add_ranges(struct xs_session *s, int slot, bool applying, const struc
 		return xs_fail(-ENOMEM, "payload %s: no memory", p->id);
 	*r = v;
 	if (!applying) {
-		v[(*n)++] = (struct xs_range){p->text_start, p->text_end, p->id, 0};
+		v[(*n)++] = (struct xs_range){ p->text_start, p->text_end, p->id, 0, slot, 0 };
 		return 0;
 	}
 	if (!x) {
@@ -348,7 +361,7 @@ static int add_ranges(struct xs_session *s, int slot, bool applying, const struc
 		uint64_t at = x ? x->fs[i].old_addr : (uintptr_t)funcs[i].old_addr;
 		uint64_t size = x ? x->fs[i].old_size : funcs[i].old_size;
 
-		v[(*n)++] = (struct xs_range){at, at + size, "a function being patched", 0};
+		v[(*n)++] = (struct xs_range){ at, at + size, p->id, 0, slot, i + 1 };
 	}
 	free(funcs);
 	return rc;

@@ -32,11 +32,16 @@ int xs_run_hooks(struct xs_session *s, int slot, int kind, bool veto, struct xs_
 
 /* A payload's read-only funcs table, read back from the target. */
 int xs_funcs_read(struct xs_session *s, int slot, struct xsplice_func *funcs);
+/* The name of function i of a payload's funcs table, for a message (its
+ * address, or its index, when it cannot be read). */
+void xs_func_name(struct xs_session *s, int slot, uint32_t i, char *buf, size_t len);
 
 struct xs_range {
 	uint64_t start, end;
-	const char *what; /* for the message: "function compute", "payload fix" */
+	const char *what; /* for the message: the payload's id */
 	uint64_t reach;   /* set by xs_ranges_sort: the highest end up to this one */
+	int slot;         /* the payload whose function or code it is */
+	uint32_t func;    /* 1 + the function's index in its funcs table; 0: the payload's code */
 };
 
 /* Sort by start, for xs_quiesce's binary search (1000 functions, 128 threads). */
@@ -52,9 +57,12 @@ void xs_conflict_free(struct xs_conflict *c);
 
 /*
  * With every thread stopped: make sure no thread has a frame (its PC or a
- * return address) in ranges (sorted by xs_ranges_sort). Retries by resuming briefly, then by running a
- * parked thread until the unsafe frame returns, until deadline (xs_now_ms
- * clock). Returns with every thread stopped; -EBUSY names thread and range.
+ * return address) in ranges (sorted by xs_ranges_sort). A thread stopped
+ * where there is no CFI is first stepped, alone, to code that has some.
+ * Until deadline (xs_now_ms clock) it retries, every thread running
+ * between two stops: after a short while, then until a parked thread
+ * returns from its unsafe frame. Returns with every thread stopped; -EBUSY
+ * names thread and function (or payload).
  */
 int xs_quiesce(struct xs_session *s, struct xs_unwinder *u, struct xs_conflict *c,
 	       const struct xs_range *ranges, size_t n, long long deadline_ms);

@@ -2,20 +2,26 @@
 /*
  * Quiescence: the user-space version of the seed's rendezvous. Every thread
  * is stopped; each stack is unwound with DWARF CFI; patching may proceed only
- * when no frame lies in code being replaced. Otherwise let the process run a
- * little and look again, and for a thread that stays (sleeping in the
- * function), run that one thread until the unsafe frame returns.
+ * when no frame lies in code being replaced. Otherwise every thread runs
+ * again, a little while or until the thread that stays (sleeping in the
+ * function) returns from it, and the process is stopped and looked at anew:
+ * no stop lasts longer than one look, whatever the timeout.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "engine_int.h"
 #include "error.h"
 
 #define MAX_FRAMES    256
 #define QUICK_RETRIES 3 /* resume-and-look-again rounds before running a thread out */
+#define NUDGE_STEPS   16 /* instructions a thread stopped without CFI is stepped, at most */
+#define NUDGE_MS      2  /* ... and for how long */
+#define MAX_NUDGES    16 /* threads stepped in one stop, at most */
+#define ALONE_MS      3  /* without a breakpoint of its own: how long a thread runs alone */
+#define BETWEEN_MS    10 /* ... and how long everyone runs before the next try */
+#define STOP_MIN_MS   50 /* bound for stopping every thread again, at least */
 
 struct xs_conflict {
 	size_t thread;
@@ -76,14 +82,55 @@ const struct xs_range *xs_ranges_find(uint64_t pc, const struct xs_range *r, siz
 	return NULL;
 }
 
-/* 1 and fills c when some thread is unsafe, 0 when all are safe. */
+static bool has_cfi(void *arg, uint64_t pc)
+{
+	return xs_unwinder_has_cfi(arg, pc);
+}
+
+/*
+ * Thread t stands where there is no CFI at all (glibc's clone3 and clone
+ * between their system call and the next CFI, a thread just born there):
+ * step it, alone, to code that has some; the others stay stopped. Never a
+ * guessed frame, and no walk that would fail (the first failure reads the
+ * object's debug information: ~40 ms). 1 when it moved (or exited): look
+ * at it again; 0 when it did not; -ECANCELED when the process ran execve
+ * meanwhile (named: nothing more is done in it).
+ */
+static int nudge(struct xs_session *s, struct xs_unwinder *u, size_t t, unsigned *budget)
+{
+	pid_t tid = s->t->threads[t].tid;
+	uint64_t pc = xs_arch_pc(&s->t->threads[t].regs);
+	int rc;
+
+	if (!*budget || xs_unwinder_has_cfi(u, pc))
+		return 0;
+	(*budget)--;
+	rc = xs_target_step_to(s->t, t, NUDGE_STEPS, NUDGE_MS, has_cfi, u);
+	if (rc == -ECANCELED)
+		return rc;
+	if (rc)
+		xs_debug("pid %d: thread %d at 0x%llx, without CFI, not moved to code with CFI: %s",
+			 s->pid, tid, (unsigned long long)pc, xs_error_message());
+	xs_error_clear();
+	return rc == 0;
+}
+
+/* 1 and fills c when some thread is unsafe, 0 when all are safe, -ECANCELED
+ * when the process ran execve under us. */
 static int find_conflict(struct xs_session *s, struct xs_unwinder *u, const struct xs_range *r,
 			 size_t n, struct xs_conflict *c)
 {
-	for (size_t t = 0; t < s->t->nthreads; t++) {
-		size_t nf = 0;
-		int rc = xs_unwind_thread(u, s->t, t, c->frames, MAX_FRAMES, &nf);
+	unsigned budget = MAX_NUDGES;
 
+	for (size_t t = 0; t < s->t->nthreads;) {
+		size_t nf = 0;
+		int rc = nudge(s, u, t, &budget);
+
+		if (rc < 0)
+			return rc;
+		if (rc)
+			continue; /* the same index: it, or the thread after it if it exited */
+		rc = xs_unwind_thread(u, s->t, t, c->frames, MAX_FRAMES, &nf);
 		c->thread = t;
 		c->nframes = nf;
 		c->range = NULL;
@@ -105,6 +152,7 @@ static int find_conflict(struct xs_session *s, struct xs_unwinder *u, const stru
 		}
 		if (c->range)
 			return 1;
+		t++;
 	}
 	return 0;
 }
@@ -112,6 +160,7 @@ static int find_conflict(struct xs_session *s, struct xs_unwinder *u, const stru
 static int busy(struct xs_session *s, const struct xs_conflict *c)
 {
 	pid_t tid = s->t->threads[c->thread].tid;
+	char name[128];
 
 	xs_error_clear();
 	if (c->unwind_rc)
@@ -119,15 +168,42 @@ static int busy(struct xs_session *s, const struct xs_conflict *c)
 		    XS_FAIL_BUSY, -EBUSY,
 		    "pid %d: thread %d could not be unwound (near 0x%llx), so it is not known to be safe",
 		    s->pid, tid, (unsigned long long)c->pc);
-	return xs_fail_kind(XS_FAIL_BUSY, -EBUSY, "pid %d: thread %d is still in %s (pc 0x%llx)", s->pid, tid,
-		       c->range->what, (unsigned long long)c->pc);
+	if (!c->range->func)
+		return xs_fail_kind(
+		    XS_FAIL_BUSY, -EBUSY, "pid %d: thread %d is still in the code of payload %s (pc 0x%llx)",
+		    s->pid, tid, s->state->payloads[c->range->slot].id, (unsigned long long)c->pc);
+	xs_func_name(s, c->range->slot, c->range->func - 1, name, sizeof(name));
+	return xs_fail_kind(XS_FAIL_BUSY, -EBUSY, "pid %d: thread %d is still in function %s (pc 0x%llx)",
+			    s->pid, tid, name, (unsigned long long)c->pc);
 }
 
-static void sleep_ms(long ms)
+/*
+ * The thread parked in the function runs until it returns from it, the
+ * others with it: a breakpoint only it meets ends the run, with it held
+ * there. Without one, it runs alone for ALONE_MS at most, and then everyone
+ * for BETWEEN_MS. Returns with every thread stopped.
+ */
+static int run_out(struct xs_session *s, const struct xs_conflict *c, long left, long stop_ms)
 {
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	const struct xs_frame *caller = &c->frames[c->frame + 1];
+	int rc;
 
-	nanosleep(&ts, NULL);
+	xs_debug("pid %d: running thread %d out of %s", s->pid, s->t->threads[c->thread].tid,
+		 c->range->func ? "a function being patched" : "the payload's code");
+	rc = xs_target_run_out(s->t, c->thread, caller->pc, caller->sp, left, stop_ms);
+	if (rc == -EOPNOTSUPP) {
+		rc = xs_target_run_until_return(s->t, c->thread, caller->pc, caller->sp,
+						left < ALONE_MS ? left : ALONE_MS);
+		if (rc == -ETIMEDOUT) {
+			xs_error_clear();
+			rc = xs_target_run_for(s->t, BETWEEN_MS, stop_ms);
+		}
+	}
+	if (rc == -ETIMEDOUT) {
+		xs_error_clear();
+		rc = 0; /* looked at again; the deadline ends it */
+	}
+	return rc;
 }
 
 int xs_quiesce(struct xs_session *s, struct xs_unwinder *u, struct xs_conflict *c,
@@ -139,35 +215,26 @@ int xs_quiesce(struct xs_session *s, struct xs_unwinder *u, struct xs_conflict *
 		return xs_fail(-ENOMEM, "pid %d: no memory for the stack check", s->pid);
 	for (;;) {
 		int conflict = find_conflict(s, u, ranges, n, c);
-		long long left;
+		long left, stop_ms;
 
 		xs_unwinder_stop_walked(u); /* later stops read the tops themselves */
-		if (!conflict)
+		if (conflict <= 0) {
+			rc = conflict;
 			break;
-		left = deadline_ms - xs_now_ms();
+		}
+		left = (long)(deadline_ms - xs_now_ms());
 		if (left <= 0) {
 			rc = busy(s, c);
 			break;
 		}
+		stop_ms = left > STOP_MIN_MS ? left : STOP_MIN_MS;
 		round++;
 		if (round <= QUICK_RETRIES || c->unwind_rc || c->frame + 1 >= c->nframes) {
-			rc = xs_target_resume(s->t);
-			if (rc)
-				break;
-			sleep_ms(round < 2 ? 1 : round < 3 ? 5 : 10);
-			rc = xs_target_stop(s->t, left > 50 ? left : 50);
-		} else {
-			/* Parked in the function: let only this thread run until it returns. */
-			const struct xs_frame *caller = &c->frames[c->frame + 1];
+			long ms = round < 2 ? 1 : round < 3 ? 5 : 10;
 
-			xs_debug("pid %d: running thread %d out of %s", s->pid,
-				 s->t->threads[c->thread].tid, c->range->what);
-			rc = xs_target_run_until_return(s->t, c->thread, caller->pc, caller->sp,
-							left);
-			if (rc == -ETIMEDOUT) {
-				xs_error_clear();
-				rc = 0; /* checked again; the deadline ends it */
-			}
+			rc = xs_target_run_for(s->t, ms < left ? ms : left, stop_ms);
+		} else {
+			rc = run_out(s, c, left, stop_ms);
 		}
 		if (rc)
 			break;

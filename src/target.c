@@ -572,15 +572,38 @@ int xs_target_stop(struct xs_target *t, long timeout_ms)
 	return rc;
 }
 
+/* Stopped thread i, made ready (xs_tgt_prepare_release), goes back to its code. */
+static void let_go(struct xs_tgt *g, size_t i)
+{
+	struct xs_thread *th = &g->pub.threads[i];
+	struct xs_tstate *ts = &g->ts[i];
+	int sig = ts->stop == XS_STOP_SIGNAL ? th->pending_signal : 0;
+
+	/* Group-stopped by someone's SIGSTOP: stays stopped, but we hear of SIGCONT. */
+	if (ts->stop == XS_STOP_GROUP && !th->pending_signal &&
+	    xs_tgt_resume_one(g, i, PTRACE_LISTEN, 0) == 0) {
+		ts->listening = true;
+		return;
+	}
+	if (xs_tgt_resume_one(g, i, PTRACE_CONT, sig)) {
+		th->stopped = false; /* killed meanwhile: its exit is collected at the next stop */
+		ts->awaiting = true;
+	} else if (sig) {
+		th->pending_signal = 0;
+		ts->si_valid = false;
+	}
+}
+
 /*
  * Two passes, so that releasing is one tight loop of PTRACE_CONT: everything
  * slow (registers put back, signals re-queued) happens first, while all
  * threads are still stopped. Threads go in the order they were stopped, so
  * each sees about the same pause; the first stopped is the first let go.
+ * Thread keep (if one) stays stopped.
  */
-int xs_target_resume(struct xs_target *t)
+int xs_tgt_resume(struct xs_tgt *g, size_t keep)
 {
-	struct xs_tgt *g = xs_tgt(t);
+	struct xs_target *t = &g->pub;
 	long long deadline = xs_tgt_deadline(XS_TGT_STEP_MS);
 	int rc = 0;
 
@@ -591,36 +614,33 @@ int xs_target_resume(struct xs_target *t)
 	for (size_t i = 0; i < t->nthreads && !rc; i++) {
 		int sig;
 
-		if (t->threads[i].stopped)
+		if (t->threads[i].stopped && i != keep)
 			rc = xs_tgt_prepare_release(g, i, deadline, &sig);
 	}
 	xs_tgt_unblock();
 	if (rc)
 		return rc;
 	xs_seccomp_forget(g); /* running threads may add filters */
-	for (size_t i = 0; i < t->nthreads; i++) {
-		struct xs_thread *th = &t->threads[i];
-		struct xs_tstate *ts = &g->ts[i];
-		int sig = ts->stop == XS_STOP_SIGNAL ? th->pending_signal : 0;
-
-		if (!th->stopped)
-			continue;
-		/* Group-stopped by someone's SIGSTOP: stays stopped, but we hear of SIGCONT. */
-		if (ts->stop == XS_STOP_GROUP && !th->pending_signal &&
-		    xs_tgt_resume_one(g, i, PTRACE_LISTEN, 0) == 0) {
-			ts->listening = true;
-			continue;
-		}
-		if (xs_tgt_resume_one(g, i, PTRACE_CONT, sig)) {
-			th->stopped = false; /* killed meanwhile: its exit is collected at the next stop */
-			ts->awaiting = true;
-		} else if (sig) {
-			th->pending_signal = 0;
-			ts->si_valid = false;
-		}
-	}
+	for (size_t i = 0; i < t->nthreads; i++)
+		if (t->threads[i].stopped && i != keep)
+			let_go(g, i);
 	xs_stop_log_end();
 	return 0;
+}
+
+int xs_target_resume(struct xs_target *t)
+{
+	return xs_tgt_resume(xs_tgt(t), SIZE_MAX);
+}
+
+int xs_tgt_resume_one_thread(struct xs_tgt *g, size_t i)
+{
+	int sig, rc = xs_tgt_prepare_release(g, i, xs_tgt_deadline(XS_TGT_STEP_MS), &sig);
+
+	xs_tgt_unblock();
+	if (!rc)
+		let_go(g, i);
+	return rc;
 }
 
 /* --- detach ---------------------------------------------------------------------- */

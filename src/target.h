@@ -171,4 +171,36 @@ int xs_target_call(struct xs_target *t, uint64_t fn, const uint64_t *args, unsig
 int xs_target_run_until_return(struct xs_target *t, size_t thread_index, uint64_t ret_addr,
 			       uint64_t sp, long timeout_ms);
 
+/*
+ * Let every thread run for ms, still attached, then stop them all again
+ * within stop_ms. No thread is held meanwhile: every stop that comes (a
+ * signal, which is delivered then; a new thread; a group-stop) is answered
+ * at once.
+ */
+int xs_target_run_for(struct xs_target *t, long ms, long stop_ms);
+
+/*
+ * The same, while thread i runs until it returns to ret_addr with its stack
+ * pointer at sp or above, seen by a hardware breakpoint that only that
+ * thread meets (no code changes; a perf event that sends it SIGTRAP, which
+ * we take). Ends when it does (then held there from that moment), exits, or
+ * timeout_ms passes; then every thread is stopped within stop_ms. 0: it
+ * returned or exited; -ETIMEDOUT. -EOPNOTSUPP, silent, nothing done, every
+ * thread still stopped: no such breakpoint here (perf events refused or
+ * XSPLICE_HW_BREAK=0), or the thread blocks SIGTRAP.
+ */
+int xs_target_run_out(struct xs_target *t, size_t i, uint64_t ret_addr, uint64_t sp,
+		      long timeout_ms, long stop_ms);
+
+/*
+ * Single-step thread i, the others staying as they are, until done(arg, pc)
+ * holds for its PC, for max_steps instructions and timeout_ms at most. Its
+ * registers are then where it stands; signals it takes meanwhile wait for
+ * its release. -EAGAIN: steps used up. A thread that exits on the way is
+ * dropped from the table (0).
+ */
+typedef bool xs_pc_test_fn(void *arg, uint64_t pc);
+int xs_target_step_to(struct xs_target *t, size_t i, unsigned max_steps, long timeout_ms,
+		      xs_pc_test_fn *done, void *arg);
+
 #endif

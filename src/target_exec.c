@@ -2,23 +2,29 @@
 /*
  * Running code inside the stopped target: one system call (between the
  * PTRACE_SYSCALL stops around it), a function call that returns into a stub
- * of ours, and one thread let run until it returns from a frame. Everything
- * bounded. Whatever runs returns through the thread's signal frame
- * (target_frame.c), so a thread we leave on it, by dying, puts itself back.
+ * of ours, one thread single-stepped, and one thread let run until it
+ * returns from a frame. Everything bounded. Whatever runs returns through
+ * the thread's signal frame (target_frame.c), so a thread we leave on it,
+ * by dying, puts itself back.
  */
 #include "target_int.h"
 
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <time.h>
 
 #include "error.h"
 
 #define SIGACT_BYTES 64   /* >= any arch's kernel struct sigaction, kept as a blob */
 #define SCRATCH_BELOW 512 /* our scratch bytes: this far below the signal frame */
 #define MAX_FORCED 12     /* highest signal number in FORCED_SIGS, plus one */
+#ifndef TRAP_PERF
+#define TRAP_PERF 6       /* si_code of a perf event's SIGTRAP */
+#endif
 
 static inline uint64_t bit(int sig)
 {
@@ -492,6 +498,222 @@ guarded:
 out:
 	xs_tgt_fpu_free(&fpu);
 	xs_seccomp_forget(g); /* a thread that ran may have added filters */
+	xs_tgt_unblock();
+	return rc;
+}
+
+/* --- single steps -------------------------------------------------------------------- */
+
+/* A trap the kernel raised for us: our breakpoint's, or a step's (a perf
+ * event's of the program's own is not). */
+static bool trap_of_ours(struct xs_tgt *g, const siginfo_t *si)
+{
+	return xs_tgt_our_trap(g, si) || (si->si_code > 0 && si->si_code != TRAP_PERF);
+}
+
+/* Blocked: rt_sigtimedwait, run in the thread, takes it out of the queue. */
+static int take_blocked_trap(struct xs_tgt *g, size_t i)
+{
+	const uint64_t set = bit(SIGTRAP);
+	const struct timespec zero = { 0, 0 };
+	uint64_t scratch, args[6];
+	siginfo_t si;
+	long ret = 0;
+	int rc;
+
+	/* Its frame first (the call returns through it), the scratch below it. */
+	rc = xs_tgt_make_clean(g, i);
+	if (!rc)
+		rc = xs_tgt_frame(g, i);
+	if (rc)
+		return rc;
+	scratch = scratch_of(g, i);
+	rc = xs_target_write(&g->pub, scratch, &set, sizeof(set));
+	if (!rc)
+		rc = xs_target_write(&g->pub, scratch + 16, &zero, sizeof(zero));
+	args[0] = scratch;
+	args[1] = scratch + 64;
+	args[2] = scratch + 16;
+	args[3] = XS_ARCH_SIGSET_SIZE;
+	args[4] = args[5] = 0;
+	if (!rc)
+		rc = checked_inject(g, i, SYS_rt_sigtimedwait, args, &ret);
+	if (!rc && ret == SIGTRAP)
+		rc = xs_target_read(&g->pub, scratch + 64, &si, sizeof(si));
+	if (!rc && ret == SIGTRAP && !trap_of_ours(g, &si))
+		xs_tgt_record_signal(g, i, SIGTRAP, &si);
+	return rc;
+}
+
+/* Not blocked: the thread takes it first when it goes on (a synchronous
+ * signal), into a signal-delivery-stop before any code of its own runs;
+ * it stays in that stop, and the signal is dropped when it leaves. */
+static int take_deliverable_trap(struct xs_tgt *g, size_t i)
+{
+	long long deadline = xs_tgt_deadline(XS_TGT_STEP_MS);
+	pid_t tid = g->pub.threads[i].tid;
+	enum xs_ev ev;
+	siginfo_t si;
+	int rc, sig;
+
+	for (int k = 0; k < 4; k++) { /* other signals may come first */
+		if (xs_tgt_resume_one(g, i, PTRACE_CONT, 0))
+			return -errno;
+		rc = xs_tgt_wait_stop(g, i, deadline, &ev, &sig);
+		if (rc)
+			return rc == -ETIMEDOUT ? give_up(g, i, "taking back a SIGTRAP", XS_TGT_STEP_MS) : rc;
+		if (ev == XS_EV_GONE)
+			return -ESRCH;
+		if (ev != XS_EV_SIGNAL)
+			continue;
+		memset(&si, 0, sizeof(si));
+		ptrace(PTRACE_GETSIGINFO, tid, 0, &si);
+		if (sig != SIGTRAP || !trap_of_ours(g, &si)) {
+			xs_tgt_record_signal(g, i, sig, &si);
+			continue;
+		}
+		return 0;
+	}
+	return -EAGAIN;
+}
+
+/*
+ * A SIGTRAP of ours may wait in stopped thread i's queue, where nothing
+ * would drop it (our breakpoint's, sent while the thread blocked the
+ * signal; a step's, reported on the way out of a system call after we gave
+ * up on it): once the thread takes it after we let go, the process dies.
+ * Take it out; one that was not ours goes back to the thread at its release.
+ */
+int xs_tgt_take_back_trap(struct xs_tgt *g, size_t i)
+{
+	pid_t pid = g->pub.pid, tid = g->pub.threads[i].tid;
+	uint64_t blk, ign, cgt;
+	char val[32];
+	int rc;
+
+	if (xs_tgt_status_field(pid, tid, "SigPnd", val, sizeof(val)) ||
+	    !(strtoull(val, NULL, 16) & bit(SIGTRAP)))
+		return 0;
+	rc = xs_tgt_sigmasks(pid, tid, &blk, &ign, &cgt);
+	if (!rc)
+		rc = blk & bit(SIGTRAP) ? take_blocked_trap(g, i) : take_deliverable_trap(g, i);
+	if (rc)
+		return xs_fail(rc, "pid %d: thread %d: cannot take back a SIGTRAP of ours", pid, tid);
+	return 0;
+}
+
+/*
+ * One instruction of thread i. 0 with its registers read, 1 when it exited
+ * on the way (dropped from the table). Signals it takes meanwhile are kept
+ * for its release; a clone event or an interrupt comes before the step.
+ */
+static int step_once(struct xs_tgt *g, size_t i, long long deadline, long ms, uint64_t *forced)
+{
+	pid_t tid = g->pub.threads[i].tid;
+	enum xs_ev ev;
+	siginfo_t si;
+	int rc, rc2, sig;
+
+	for (;;) {
+		if (xs_tgt_resume_one(g, i, PTRACE_SINGLESTEP, 0))
+			return xs_fail(-errno, "pid %d: cannot step thread %d", g->pub.pid, tid);
+		rc = xs_tgt_wait_stop(g, i, deadline, &ev, &sig);
+		if (rc == -ETIMEDOUT) { /* in a system call that blocks: where it is now */
+			rc = give_up(g, i, "a single step", ms);
+			/* The step is reported on the way out of the call: forced, queued. */
+			*forced |= bit(SIGTRAP);
+			if (!g->pub.threads[i].stopped)
+				return rc;
+			rc2 = xs_tgt_getregs(g, i, &g->pub.threads[i].regs);
+			if (!rc2)
+				rc2 = xs_tgt_take_back_trap(g, i);
+			return rc2 ? rc2 : rc;
+		}
+		if (rc)
+			return rc;
+		if (ev == XS_EV_GONE) {
+			xs_tgt_drop(g, i);
+			return g->gone ? xs_fail(-ESRCH, "pid %d exited", g->pub.pid) : 1;
+		}
+		if (ev != XS_EV_SIGNAL)
+			continue;
+		memset(&si, 0, sizeof(si));
+		if (sig == SIGTRAP && !ptrace(PTRACE_GETSIGINFO, tid, 0, &si) && si.si_code > 0) {
+			*forced |= bit(SIGTRAP);
+			return xs_tgt_getregs(g, i, &g->pub.threads[i].regs);
+		}
+		xs_tgt_record_signal(g, i, sig, &si);
+	}
+}
+
+/*
+ * A thread single-stepped keeps the trap flag until it is resumed some other
+ * way: should xsplice die while it holds the thread, the thread would run
+ * one instruction, take the step's SIGTRAP with no tracer, and kill the
+ * process. Its first PTRACE_CONT clears the flag, so it goes to an
+ * interrupt's stop through one (xs_tgt_reenter: no code of its own runs),
+ * unless an injected system call (PTRACE_SYSCALL) did that already.
+ */
+static int leave_steps(struct xs_tgt *g, size_t i)
+{
+	if (g->ts[i].stop == XS_STOP_SYSCALL)
+		return 0;
+	return xs_tgt_reenter(g, i);
+}
+
+int xs_target_step_to(struct xs_target *t, size_t i, unsigned max_steps, long timeout_ms,
+		      xs_pc_test_fn *done, void *arg)
+{
+	struct xs_tgt *g = xs_tgt(t);
+	long long deadline = xs_tgt_deadline(timeout_ms);
+	pid_t tid = i < t->nthreads ? t->threads[i].tid : 0;
+	uint64_t forced = 0;
+	bool armed = false, gone = false;
+	unsigned n = 0;
+	struct guard gd;
+	int rc, rc2;
+
+	rc = need_stopped(g, i);
+	if (!rc)
+		rc = xs_tgt_make_clean(g, i);
+	if (!rc)
+		rc = guard_begin(g, i, bit(SIGTRAP), &gd);
+	armed = !rc;
+	/* From a clean stop with the registers it was found with (guard_begin
+	 * may have run system calls in it), and no signal handed over. */
+	if (!rc && g->ts[i].stop == XS_STOP_SYSCALL)
+		rc = xs_tgt_reenter(g, i);
+	if (!rc)
+		rc = xs_tgt_restore_regs(g, i);
+	if (!rc) /* its own code runs next: its stack is its own (guard_end makes a frame anew) */
+		xs_tgt_frame_forget(g, i);
+	while (!rc && !done(arg, xs_arch_pc(&t->threads[i].regs))) {
+		if (n++ == max_steps) {
+			rc = xs_fail(-EAGAIN, "pid %d: thread %d is at 0x%llx after %u single steps",
+				     t->pid, tid, (unsigned long long)xs_arch_pc(&t->threads[i].regs),
+				     max_steps);
+			break;
+		}
+		rc = step_once(g, i, deadline, timeout_ms, &forced);
+		if (rc == 1) {
+			gone = true;
+			rc = 0;
+			break;
+		}
+	}
+	if (armed && !gone && i < t->nthreads && t->threads[i].stopped) {
+		rc2 = guard_end(g, i, forced, &gd);
+		rc = rc ? rc : rc2;
+	}
+	if (n && !gone && !g->execed && i < t->nthreads && t->threads[i].stopped) {
+		rc2 = leave_steps(g, i);
+		rc = rc ? rc : rc2;
+	}
+	if (!rc)
+		xs_crash_point("stepped");
+	rc2 = settle_children(g);
+	rc = rc ? rc : rc2;
+	xs_seccomp_forget(g); /* the thread ran its own code: it may have added filters */
 	xs_tgt_unblock();
 	return rc;
 }

@@ -85,6 +85,7 @@ struct xs_tgt {
 	long long wait_step;   /* xs_now_us: every wait for a stop wakes then at the latest */
 	int saved_policy;      /* ours before the first interrupt; -1: not changed */
 	struct sched_param saved_param;
+	uint64_t trap_cookie;  /* si_perf_data of our breakpoints' SIGTRAP (target_run.c); 0: none yet */
 };
 
 static inline struct xs_tgt *xs_tgt(struct xs_target *t)
@@ -111,6 +112,11 @@ void xs_tgt_alarm_disarm(void);
 
 /* target_wait.c: arm the alarm for the waits of a stop about to begin (see wait_thread) */
 void xs_tgt_arm_waits(struct xs_tgt *g, long long deadline_us);
+
+/* target.c: let every stopped thread but keep (SIZE_MAX: none) go on, as
+ * xs_target_resume does; let stopped thread i go on alone */
+int xs_tgt_resume(struct xs_tgt *g, size_t keep);
+int xs_tgt_resume_one_thread(struct xs_tgt *g, size_t i);
 
 /* target.c: the thread table */
 ssize_t xs_tgt_find(struct xs_tgt *g, pid_t tid);
@@ -158,6 +164,14 @@ char xs_tgt_thread_state(pid_t pid, pid_t tid);
 /* startcode of /proc/<pid>/stat: 0 while execve has not mapped the new program yet. */
 int xs_tgt_start_code(pid_t pid, uint64_t *start);
 int xs_tgt_find_syscall(struct xs_tgt *g);
+/* Whether tid is a thread of the target (listed under /proc/<pid>/task). */
+bool xs_tgt_thread_of(struct xs_tgt *g, pid_t tid);
+/* Next report of any of our tracees: 0 with *tid and *status, -ETIMEDOUT,
+ * or -ECHILD (none left). Exits are reaped as they come (an execve's
+ * de_thread waits for that); ts[].exited ones were reaped before. */
+int xs_tgt_wait_any(struct xs_tgt *g, pid_t *tid, int *status, long long deadline_us);
+/* A SIGTRAP our breakpoint sent (target_run.c): never the thread's to take. */
+bool xs_tgt_our_trap(const struct xs_tgt *g, const siginfo_t *si);
 
 /* seccomp.c: a filter run on a call; which thread's filters allow calls */
 struct sock_filter;
@@ -212,5 +226,7 @@ struct xs_tgt_fpu {
 int xs_tgt_fpu_read(struct xs_tgt *g, size_t i, struct xs_tgt_fpu *fpu);
 int xs_tgt_fpu_write(struct xs_tgt *g, size_t i, const struct xs_tgt_fpu *fpu);
 void xs_tgt_fpu_free(struct xs_tgt_fpu *fpu);
+/* target_exec.c: drop a SIGTRAP of ours waiting in stopped thread i's queue */
+int xs_tgt_take_back_trap(struct xs_tgt *g, size_t i);
 
 #endif

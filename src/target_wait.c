@@ -119,6 +119,36 @@ int xs_tgt_wait(struct xs_tgt *g, pid_t tid, int *status, long long deadline_us)
 	}
 }
 
+int xs_tgt_wait_any(struct xs_tgt *g, pid_t *tid, int *status, long long deadline_us)
+{
+	bool block = xs_tgt_alarm_arm(deadline_us);
+
+	for (;;) {
+		pid_t r = waitpid(-1, status, __WALL | (block ? 0 : WNOHANG));
+		long long left;
+
+		if (r > 0) {
+			*tid = r;
+			return 0;
+		}
+		if (r < 0) {
+			if (errno != EINTR)
+				return -errno;
+			if (xs_now_us() >= deadline_us)
+				return -ETIMEDOUT;
+			continue;
+		}
+		if (!chld_blocked && !g->poll_wait) {
+			block_sigchld(); /* and poll once more: a stop just before is not signalled */
+			continue;
+		}
+		left = deadline_us - xs_now_us();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		sleep_for_report(g, left);
+	}
+}
+
 /* A clone that made a new process rather than a thread was traced too: let it go. */
 static void release_foreign(struct xs_tgt *g, pid_t child)
 {
@@ -128,8 +158,7 @@ static void release_foreign(struct xs_tgt *g, pid_t child)
 		ptrace(PTRACE_DETACH, child, 0, 0);
 }
 
-/* Whether tid is a thread of the target (listed under /proc/<pid>/task). */
-static bool thread_of(struct xs_tgt *g, pid_t tid)
+bool xs_tgt_thread_of(struct xs_tgt *g, pid_t tid)
 {
 	char path[64];
 
@@ -147,7 +176,7 @@ static void new_thread(struct xs_tgt *g, size_t i)
 	child = (pid_t)msg;
 	if (xs_tgt_find(g, child) >= 0)
 		return; /* seen in /proc/<pid>/task before its parent reported */
-	if (thread_of(g, child) && xs_tgt_add(g, child, true) >= 0)
+	if (xs_tgt_thread_of(g, child) && xs_tgt_add(g, child, true) >= 0)
 		return;
 	release_foreign(g, child);
 }
@@ -319,7 +348,15 @@ void xs_tgt_record_signal(struct xs_tgt *g, size_t i, int sig, const siginfo_t *
 {
 	struct xs_thread *th = &g->pub.threads[i];
 	struct xs_tstate *ts = &g->ts[i];
+	siginfo_t mine;
 
+	if (sig == SIGTRAP && g->trap_cookie) {
+		memset(&mine, 0, sizeof(mine));
+		if (!si && ptrace(PTRACE_GETSIGINFO, th->tid, 0, &mine) == 0)
+			si = &mine;
+		if (si && xs_tgt_our_trap(g, si))
+			return; /* our breakpoint's, after all: dropped */
+	}
 	if (!th->pending_signal) {
 		th->pending_signal = sig;
 		if (si) {

@@ -460,6 +460,25 @@ bool xs_unwinder_knows_pc(const struct xs_unwinder *u, uint64_t pc)
 	return xs_rows_find(&u->rows, pc) != NULL;
 }
 
+static Elf_Scn *section_named(Elf *elf, const char *want, GElf_Shdr *sh);
+
+bool xs_unwinder_has_cfi(struct xs_unwinder *u, uint64_t pc)
+{
+	Dwfl_Module *mod;
+	Dwarf_Addr bias;
+	GElf_Shdr sh;
+	Elf *elf;
+	bool found = row_at(u, pc, true) != NULL; /* kept, or in .eh_frame */
+
+	/* .debug_frame means reading the object's debug information (~40 ms
+	 * for libc): only when its own file has that section. */
+	if (!found && (mod = dwfl_addrmodule(u->dwfl, pc)) && (elf = dwfl_module_getelf(mod, &bias)) &&
+	    section_named(elf, ".debug_frame", &sh))
+		found = row_at(u, pc, false) != NULL;
+	u->why[0] = '\0'; /* a lookup outside a walk leaves no reason behind */
+	return found;
+}
+
 size_t xs_unwinder_lookups(const struct xs_unwinder *u)
 {
 	return u->lookups;

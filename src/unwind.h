@@ -73,6 +73,11 @@ void xs_unwind_ahead(struct xs_unwinder *u, pid_t pid, const struct xs_pages *st
  * is learnt ahead, xs_unwinder_new keeps the vDSO's rows and every object's
  * PLT rows (a thread calling a library in a loop is often stopped there). */
 bool xs_unwinder_knows_pc(const struct xs_unwinder *u, uint64_t pc);
+/* Whether the code at pc, as a thread's own PC, has a CFI row (looked up
+ * and kept if not yet; .debug_frame only where the object's own file has
+ * one): a thread stopped where there is none (glibc's clone3 after its
+ * system call, say) cannot be unwound. */
+bool xs_unwinder_has_cfi(struct xs_unwinder *u, uint64_t pc);
 /* Lookups made in libdw so far (ahead and in walks). */
 size_t xs_unwinder_lookups(const struct xs_unwinder *u);
 /* Stack pages read one by one, past what the stack tops held. */

@@ -39,9 +39,13 @@ static int mismatches(struct xs_range *r, size_t n)
 int main(void)
 {
 	struct xs_range fixed[] = {
-		{ 100, 200, "outer", 0 }, { 120, 130, "nested", 0 }, { 150, 400, "overlap", 0 },
-		{ 500, 501, "one byte", 0 }, { 10, 20, "first", 0 }, { 600, 600, "empty", 0 },
-		{ 90, 1000, "wide", 0 },
+		{ .start = 100, .end = 200, .what = "outer" },
+		{ .start = 120, .end = 130, .what = "nested" },
+		{ .start = 150, .end = 400, .what = "overlap" },
+		{ .start = 500, .end = 501, .what = "one byte" },
+		{ .start = 10, .end = 20, .what = "first" },
+		{ .start = 600, .end = 600, .what = "empty" },
+		{ .start = 90, .end = 1000, .what = "wide" },
 	};
 	struct xs_range many[1000];
 	int bad;
@@ -59,7 +63,7 @@ int main(void)
 		for (size_t i = 0; i < 1000; i++) {
 			uint64_t at = (uint64_t)(rand() % 100000), len = (uint64_t)(rand() % 300);
 
-			many[i] = (struct xs_range){ at, at + len, "random", 0 };
+			many[i] = (struct xs_range){ .start = at, .end = at + len, .what = "random" };
 		}
 		bad = mismatches(many, 1000);
 		failed += bad != 0;

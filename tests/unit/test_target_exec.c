@@ -2,7 +2,8 @@
 /*
  * The target door, exec side: system calls run inside a stopped process,
  * function calls (one crashing, one spinning, one creating a thread), running
- * a thread until it returns, memory writes to text, and seccomp refusals.
+ * a thread until it returns, single steps, memory writes to text, and
+ * seccomp refusals.
  */
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -299,6 +300,15 @@ static void test_memory_and_syscalls(struct xs_target *t, pid_t pid)
 	printf("  one injected system call: %lld us\n", (now_us() - t0) / 100);
 }
 
+/* Done after *arg steps (an int counted down). */
+static bool after_steps(void *arg, uint64_t pc)
+{
+	int *n = arg;
+
+	(void)pc;
+	return (*n)-- <= 0;
+}
+
 static void test_calls(void)
 {
 	const uint64_t two[2] = { 40, 2 }, six[6] = { 1, 2, 3, 4, 5, 6 };
@@ -310,7 +320,7 @@ static void test_calls(void)
 	ssize_t w;
 	pid_t pid;
 	bool ok;
-	int rc;
+	int rc, n;
 
 	reset_shared();
 	if (pipe(cmd_pipe)) {
@@ -342,6 +352,15 @@ static void test_calls(void)
 	rc = xs_target_call(t, (uintptr_t)add, two, 2, stub, 1000, &ret);
 	check(rc == 0 && (int)ret == 42, "target still works after the crash");
 
+	/* SIGTRAP blocked and handled: as it was after the steps (checked below). */
+	n = 100;
+	t0 = now_us();
+	rc = xs_target_step_to(t, 0, 8, 50, after_steps, &n);
+	check(rc == -ETIMEDOUT && t->threads[0].stopped,
+	      "single step into the read() that blocks: -ETIMEDOUT after %lld ms \"%s\"",
+	      (now_us() - t0) / 1000, xs_error_message());
+	xs_error_clear();
+
 	t0 = now_us();
 	rc = xs_target_call(t, (uintptr_t)spin, NULL, 0, stub, 100, &ret);
 	check(rc == -ETIMEDOUT && now_us() - t0 < 3000000, "spinning call: -ETIMEDOUT after %lld ms \"%s\"",
@@ -353,12 +372,12 @@ static void test_calls(void)
 	rc = xs_target_call(t, (uintptr_t)add, two, 2, stub, 1000, &ret);
 	check(rc == 0 && (int)ret == 42 && sh->sig_count == 0, "call with a signal arriving: held for later");
 
-	size_t n = t->nthreads;
+	size_t nt = t->nthreads;
 
 	rc = xs_target_call(t, (uintptr_t)spawn_one, NULL, 0, stub, 2000, &ret);
-	pid_t born = t->nthreads == n + 1 ? t->threads[n].tid : 0;
+	pid_t born = t->nthreads == nt + 1 ? t->threads[nt].tid : 0;
 
-	check(rc == 0 && ret == 0 && born && t->threads[n].stopped && proc_state(pid, born) == 't' &&
+	check(rc == 0 && ret == 0 && born && t->threads[nt].stopped && proc_state(pid, born) == 't' &&
 		      sh->worker == 0,
 	      "thread created by the callee is held stopped before running (tid %d)", born);
 	xs_target_detach(t);
@@ -381,6 +400,52 @@ out:
 	finish(pid);
 	close(cmd_pipe[0]);
 	close(cmd_pipe[1]);
+}
+
+/* Single steps of the sleeper, alone: none when done at once, then as many
+ * as asked, -EAGAIN when they run out; it loops on after the detach. */
+static void test_steps(void)
+{
+	struct xs_target *t = NULL;
+	uint64_t pc;
+	ssize_t i;
+	pid_t pid;
+	long loops;
+	int n, rc;
+
+	reset_shared();
+	pid = spawn(child_sleeper);
+	check(WAIT_FOR(sh->loops > 0 && sh->in_sleep == 1, 10000), "steps: thread sleeps in a function");
+	rc = xs_target_attach(pid, 1000, &t);
+	i = rc ? -1 : thread_index(t, sh->worker);
+	if (i < 0) {
+		check(false, "steps: attach and find the thread");
+		goto out;
+	}
+	pc = xs_arch_pc(&t->threads[i].regs);
+	n = 0;
+	rc = xs_target_step_to(t, (size_t)i, 8, 1000, after_steps, &n);
+	check(rc == 0 && xs_arch_pc(&t->threads[i].regs) == pc, "steps: none when done at once");
+	/* The first ends the interrupted nanosleep (restarted: up to 300 ms). */
+	n = 3;
+	rc = xs_target_step_to(t, (size_t)i, 8, 1000, after_steps, &n);
+	check(rc == 0 && n < 0 && t->threads[i].stopped, "steps: 3 (pc 0x%llx -> 0x%llx)",
+	      (unsigned long long)pc, (unsigned long long)xs_arch_pc(&t->threads[i].regs));
+	/* Held in an interrupt's stop, reached by a PTRACE_CONT: no trap flag
+	 * left that would kill it, untraced, should we die now. */
+	check(xs_tgt(t)->ts[i].stop == XS_STOP_TRAP, "steps: held in an interrupt's stop (stop %d)",
+	      (int)xs_tgt(t)->ts[i].stop);
+	n = 100;
+	rc = xs_target_step_to(t, (size_t)i, 2, 1000, after_steps, &n);
+	check(rc == -EAGAIN && strstr(xs_error_message(), "after 2 single steps") &&
+		      t->threads[i].stopped,
+	      "steps: -EAGAIN when they run out \"%s\"", xs_error_message());
+	xs_error_clear();
+	xs_target_detach(t);
+	loops = sh->loops;
+	check(WAIT_FOR(sh->loops > loops + 1, 10000) && alive(pid), "steps: thread loops on afterwards");
+out:
+	finish(pid);
 }
 
 static bool fresh_sleep(long loops)
@@ -560,6 +625,7 @@ int main(void)
 	run_until_case(child_sleeper, 1000, "run until return");
 	run_until_case(child_sleeper, 50, "run until return, 50 ms timeout");
 	run_until_case(child_sleeper_rec, 1000, "run until return through recursion");
+	test_steps();
 	test_seccomp();
 	return fixture_done();
 }

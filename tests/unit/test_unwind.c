@@ -510,6 +510,46 @@ static void check_snapshot(struct child *c, struct xs_unwinder *u, const struct 
 	      "snapshot: not used once the thread ran since it was read");
 }
 
+/*
+ * A thread stopped in the signal trampoline itself (on x86-64 glibc's
+ * __restore_rt, which a handler returns to; its CFI, a signal frame, starts
+ * one byte before it, and the vDSO has none to offer): at its first
+ * instruction and at its syscall, it has CFI and the walk goes on through the
+ * signal frame to the interrupted code and its callers. Only our copy of the
+ * registers changes.
+ */
+static void check_restorer(struct child *c, struct xs_unwinder *u, const struct range *r)
+{
+	static const unsigned char shape[] = { 0x48, 0xc7, 0xc0, 0x0f, 0, 0, 0, 0x0f, 0x05 };
+	struct xs_frame f[MAX_FRAMES], g[MAX_FRAMES];
+	xs_regs saved = c->t.threads[0].regs;
+	unsigned char code[sizeof(shape)];
+	size_t n = 0, m = 0;
+	int rc = unwind(u, c, 0, f, MAX_FRAMES, &n);
+
+	if (rc || n < 4 || !in(f, 1, &r[HANDLER]) ||
+	    pread(c->t.mem_fd, code, sizeof(code), (off_t)f[2].pc) != sizeof(code) ||
+	    memcmp(code, shape, sizeof(code))) {
+		check(false, "chain(signal): the handler returns to 'mov $15, %%rax; syscall'");
+		return;
+	}
+	for (unsigned off = 0; off <= 7; off += 7) { /* the mov, the syscall */
+		bool same = true;
+
+		c->t.threads[0].regs.rip = f[2].pc + off;
+		c->t.threads[0].regs.rsp = f[2].sp;
+		xs_target_new_era(&c->t);
+		rc = unwind(u, c, 0, g, MAX_FRAMES, &m);
+		for (size_t k = 1; !rc && k < m && k + 2 < n; k++)
+			same = same && g[k].pc == f[k + 2].pc && g[k].sp == f[k + 2].sp;
+		check(xs_unwinder_has_cfi(u, f[2].pc + off) && rc == 0 && m + 2 == n && same,
+		      "chain(signal): stopped in the trampoline at +%u: it has CFI, and the walk goes on through the signal frame (%zu frames) %s",
+		      off, m, xs_error_message());
+	}
+	c->t.threads[0].regs = saved;
+	xs_target_new_era(&c->t);
+}
+
 static void test_chain(enum chain_mode mode)
 {
 	const char *name = chain_modes[mode].name;
@@ -576,6 +616,8 @@ static void test_chain(enum chain_mode mode)
 		check(in_vdso > 0, "%s: %d stops had the PC in the vDSO", name, in_vdso);
 	if (mode == PLAIN || mode == SIG)
 		check_walk_counts(u, name, mode == SIG);
+	if (mode == SIG)
+		check_restorer(&c, u, r);
 	if (mode == DEEP)
 		check(xs_unwinder_page_reads(u) > 0, "%s: %zu stack pages read past the tops", name,
 		      xs_unwinder_page_reads(u));

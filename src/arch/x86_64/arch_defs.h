@@ -26,5 +26,9 @@ typedef struct user_regs_struct xs_regs;
 #define XS_ARCH_RED_ZONE 128
 #define XS_ARCH_DWARF_SP 7      /* %rsp in the DWARF register numbering */
 #define XS_ARCH_DWARF_PC 16     /* return address column */
+/* perf's bp_len for an instruction breakpoint (sizeof(long) on x86). It
+ * reports before the instruction runs, with the PC at it, and the CPU's
+ * resume flag set so that going on does not report it again. */
+#define XS_ARCH_EXEC_BREAK_LEN 8
 
 #endif

@@ -50,6 +50,19 @@ assert_eq "$(read_code "$pid" "$addr" 16)" "$orig" "code after revert"
 mark=$(fsize "$out")
 touch "$T/loop"
 wait_for_line "$out" '^loop compute\(-200\)=-400$' 5 "$mark" || fail "the looper did not start"
+# The CLI dies while the looper is held where it returned from compute (run
+# out with a breakpoint, the others running): the process lives on, unchanged.
+rc=0
+XSPLICE_TEST_CRASH_AT=run-out-held xs apply "$pid" fix --timeout 2000 || rc=$?
+if [ "$rc" = 0 ]; then
+	say "apply needed no run out with a breakpoint (none here?): the crash while a thread is held is not tried"
+	xs_ok revert "$pid" fix
+else
+	[ "$rc" = 137 ] || fail "XSPLICE_TEST_CRASH_AT=run-out-held: expected death by SIGKILL (137), got $rc"
+	assert_alive "$pid" "target (CLI killed while a thread was held after its run out)"
+	assert_status "$pid" fix REVERTED
+	assert_eq "$(read_code "$pid" "$addr" 16)" "$orig" "code after the CLI died in the run out"
+fi
 mark=$(fsize "$out")
 xs_ok apply "$pid" fix --timeout 2000
 wait_for_line "$out" '^loop compute\(-200\)=800$' 5 "$mark" || fail "the looping thread never ran the new compute"
