@@ -661,6 +661,17 @@ static int leave_steps(struct xs_tgt *g, size_t i)
 	return xs_tgt_reenter(g, i);
 }
 
+/* Thread i stopped, clean, and its SIGTRAP ours until guard_end: the start
+ * of every run of its own code that we end with a trap. */
+static int trap_guarded(struct xs_tgt *g, size_t i, struct guard *gd)
+{
+	int rc = need_stopped(g, i);
+
+	if (!rc)
+		rc = xs_tgt_make_clean(g, i);
+	return rc ? rc : guard_begin(g, i, bit(SIGTRAP), gd);
+}
+
 int xs_target_step_to(struct xs_target *t, size_t i, unsigned max_steps, long timeout_ms,
 		      xs_pc_test_fn *done, void *arg)
 {
@@ -673,11 +684,7 @@ int xs_target_step_to(struct xs_target *t, size_t i, unsigned max_steps, long ti
 	struct guard gd;
 	int rc, rc2;
 
-	rc = need_stopped(g, i);
-	if (!rc)
-		rc = xs_tgt_make_clean(g, i);
-	if (!rc)
-		rc = guard_begin(g, i, bit(SIGTRAP), &gd);
+	rc = trap_guarded(g, i, &gd);
 	armed = !rc;
 	/* From a clean stop with the registers it was found with (guard_begin
 	 * may have run system calls in it), and no signal handed over. */
@@ -861,11 +868,7 @@ int xs_target_run_until_return(struct xs_target *t, size_t i, uint64_t ret_addr,
 	struct guard gd;
 	int rc, rc2;
 
-	rc = need_stopped(g, i);
-	if (!rc)
-		rc = xs_tgt_make_clean(g, i);
-	if (!rc)
-		rc = guard_begin(g, i, bit(SIGTRAP), &gd);
+	rc = trap_guarded(g, i, &gd);
 	if (!rc) /* registers back, pending signal ready: it runs its own code */
 		rc = xs_tgt_prepare_release(g, i, xs_tgt_deadline(XS_TGT_STEP_MS), &u.deliver);
 	if (!rc)
