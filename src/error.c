@@ -75,6 +75,7 @@ static const char *const project_errors[XS_ERRNO__END - XS_ERRNO__START] = {
     [XS_ERRNO__BUILD_ID - XS_ERRNO__START] = "Build-id mismatch",
     [XS_ERRNO__NO_OBJECT - XS_ERRNO__START] = "Object not loaded",
     [XS_ERRNO__NO_SYMBOL - XS_ERRNO__START] = "Symbol not found",
+    [XS_ERRNO__TOOL - XS_ERRNO__START] = "Tool failed",
 };
 
 const char *xs_strerror(int err)

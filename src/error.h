@@ -28,6 +28,7 @@ enum {
 	XS_ERRNO__BUILD_ID = XS_ERRNO__START, /* no object in the process has its build-id */
 	XS_ERRNO__NO_OBJECT,		      /* the object it patched is gone from the process */
 	XS_ERRNO__NO_SYMBOL,		      /* a symbol it needs is not in the process */
+	XS_ERRNO__TOOL,			      /* a program we ran (gcc, ld) said no; its output says why */
 	XS_ERRNO__END,
 };
 /* strerror, knowing the project's codes (err positive, as for strerror). */

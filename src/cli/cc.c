@@ -53,7 +53,7 @@ static int run(char *const argv[])
 		return xs_fail(-EINTR, "%s was killed by SIG%s", argv[0],
 			       sigabbrev_np(WTERMSIG(status)) ?: "?");
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		return xs_fail(-EINVAL, "%s failed (status %d)", argv[0],
+		return xs_fail(-XS_ERRNO__TOOL, "%s failed (status %d)", argv[0],
 			       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	return 0;
 }

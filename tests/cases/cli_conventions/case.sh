@@ -95,6 +95,9 @@ mkdir "$T/tmp"
 printf 'this is not C\n' >"$T/bad.c"
 TMPDIR=$T/tmp xs cc --target "$T/park.bin" -o "$T/bad.xsp" "$T/bad.c" || true
 assert_eq "$XS_RC" 1 "exit code of cc on a source that does not compile"
+# the suffix is true: gcc said no, not "Invalid argument"
+tail -n 1 "$XS_ERR" | grep -q 'failed (status [0-9]*): Tool failed$' ||
+	fail "cc's refusal of a source gcc cannot compile: $(tail -n 1 "$XS_ERR")"
 [ -e "$T/bad.xsp" ] && fail "cc left a partial output"
 [ -z "$(ls -A "$T/tmp")" ] || fail "cc left files in TMPDIR: $(ls -A "$T/tmp")"
 # ... and puts them there: a TMPDIR that cannot hold them is named
