@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "scratch.h"
 #include "copies.h"
 #include "error.h"
 #include "objects.h"
@@ -118,41 +119,11 @@ static const char names_s[] =
     "\t.type fx.constprop.0,@function\nfx.constprop.0:\tret\n\t.size fx.constprop.0,1\n"
     "\t.globl main\n\t.type main,@function\nmain:\txorl %eax, %eax\n\tret\n\t.size main,3\n";
 
-static int write_file(const char *name, const char *text)
-{
-	char path[256];
-	FILE *f;
-	int rc;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	if (!f)
-		return -1;
-	rc = fputs(text, f) < 0;
-	return fclose(f) || rc ? -1 : 0;
-}
-
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	if (st != 0)
-		fprintf(stderr, "command failed (%d): %s\n", st, cmd);
-	return st == 0 ? 0 : -1;
-}
-
 static int build_all(void)
 {
-	if (write_file("srv.c", srv_c) || write_file("clones.c", clones_c) ||
-	    write_file("part.c", part_c) || write_file("fold.c", fold_c) ||
-	    write_file("names.s", names_s))
+	if (write_file(dir, "srv.c", srv_c) || write_file(dir, "clones.c", clones_c) ||
+	    write_file(dir, "part.c", part_c) || write_file(dir, "fold.c", fold_c) ||
+	    write_file(dir, "names.s", names_s))
 		return -1;
 	return run(
 	    "cd %s && gcc -O2 -g srv.c -o srv && gcc -O2 -fipa-cp-clone -g clones.c -o clones && "

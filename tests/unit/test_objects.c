@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "scratch.h"
 #include "error.h"
 #include "objects.h"
 
@@ -93,36 +94,6 @@ static const char big_main_c[] =
 	"	fflush(stdout); alarm(120); for (;;) pause();\n"
 	"}\n";
 
-static int write_file(const char *name, const char *text)
-{
-	char path[256];
-	FILE *f;
-	int rc;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	if (!f)
-		return -1;
-	rc = fputs(text, f) < 0;
-	return fclose(f) || rc ? -1 : 0;
-}
-
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	if (st != 0)
-		fprintf(stderr, "command failed (%d): %s\n", st, cmd);
-	return st == 0 ? 0 : -1;
-}
-
 static int write_big_asm(void)
 {
 	char path[256];
@@ -142,8 +113,10 @@ static int build_all(void)
 {
 	char cc[128];
 
-	if (write_file("lib.c", lib_c) || write_file("a.c", a_c) || write_file("b.c", b_c) || write_file("c.s", c_s) ||
-	    write_file("main.c", main_c) || write_file("big_main.c", big_main_c) || write_big_asm())
+	if (write_file(dir, "lib.c", lib_c) || write_file(dir, "a.c", a_c) ||
+	    write_file(dir, "b.c", b_c) || write_file(dir, "c.s", c_s) ||
+	    write_file(dir, "main.c", main_c) || write_file(dir, "big_main.c", big_main_c) ||
+	    write_big_asm())
 		return -1;
 	snprintf(cc, sizeof(cc), "cd %s && timeout 120 gcc -O1 -g -Wl,--build-id", dir);
 	if (run("cd %s && timeout 120 gcc -O1 -g -fPIC -shared lib.c -o libfoo.so && objcopy --globalize-symbol=lib_secret libfoo.so", dir) ||
