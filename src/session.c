@@ -234,9 +234,7 @@ static int open_session(pid_t pid, bool attach, long timeout_ms, struct xs_sessi
 	s->pid = pid;
 	s->site_fd = -1;
 	rc = before ? 0 : xs_target_check(pid); /* a zombie has no maps to find a registry in */
-	if (!rc)
-		rc = xs_proc_start_time(pid, &s->start);
-	if (rc == -ESRCH || rc == -EPROTO)
+	if (!rc && (rc = xs_proc_start_time(pid, &s->start)))
 		rc = xs_fail(rc, "pid %d: cannot read /proc/%d/stat", pid, pid);
 	if (!rc)
 		rc = xs_maps_read(pid, &s->maps);
