@@ -76,6 +76,8 @@ struct xb_obj {
 
 int xb_obj_open(const char *path, struct xb_obj **out);
 void xb_obj_free(struct xb_obj *o);
+/* Built with -flto: .gnu.lto_* sections (intermediate code, not what runs). */
+bool xb_obj_lto(const struct xb_obj *o);
 bool xb_sec_is_text(const struct xb_sec *s);
 bool xb_sec_is_rodata(const struct xb_sec *s);
 /* Width in bytes of the field a relocation writes (0: unknown type). */
@@ -174,11 +176,19 @@ struct xb_work {
 			  * (CMake's cache keeps it); patched after xb_tree_patch */
 	char *wrapper;   /* dir/cc-wrapper */
 	char **objs;     /* objects the patched build compiled, relative to the tree */
+	char **progs;    /* per object: the program or library linking it (relative
+			  * to the tree); NULL: not known (set by xb_link_filter) */
 	size_t nobjs;
+	const char *plevel; /* the patch -pN that applies (xb_tree_check_patch) */
+	bool from_git;   /* the copy is --src's git files, ignored ones left out */
+	char *built;     /* an ELF file the copy of --src held (--src was built) */
+	char *stamp;     /* a file that looks like a stamp of that build */
 };
 
 int xb_tree_prepare(const struct xb_opts *o, struct xb_work *w);
 int xb_tree_build(const struct xb_opts *o, struct xb_work *w, bool patched);
+/* Whether the diff applies to the fresh copy (dry run): before the build. */
+int xb_tree_check_patch(const struct xb_opts *o, struct xb_work *w);
 int xb_tree_patch(const struct xb_opts *o, struct xb_work *w);
 void xb_tree_free(struct xb_work *w, bool remove);
 /* Run argv (NULL-terminated) in dir (NULL: here), stdout+stderr to log (NULL:
@@ -188,6 +198,10 @@ int xb_run(char *const argv[], const char *dir, const char *log);
 
 /* Set pairs[i].lib from the orig build's link log (build_link.c). */
 int xb_link_assign(const struct xb_work *w, struct xb_pair *pairs, size_t n);
+/* Keep only the objects the patched build compiled that --target (or a
+ * shared library of the tree) links, and set w->progs; drop the others
+ * (probes the build deleted, other programs' objects). */
+int xb_link_filter(const struct xb_opts *o, struct xb_work *w);
 
 /* The whole pipeline; prints the payload's functions and the timings. */
 int xb_build(const struct xb_opts *o);

@@ -27,6 +27,44 @@ struct run {
 	long long ms[5]; /* orig build, patched build, diff, check, emit */
 };
 
+/* A refusal about the object obj names it and the program that links it. */
+static int name_object(const struct run *r, const char *obj, int rc)
+{
+	const char *prog = NULL;
+	char *msg = strdup(xs_error_message()), *rest;
+	size_t ol = strlen(obj);
+
+	for (size_t i = 0; r->w.progs && i < r->w.nobjs; i++)
+		if (!strcmp(r->w.objs[i], obj))
+			prog = r->w.progs[i];
+	if (!msg)
+		return rc;
+	rest = !strncmp(msg, obj, ol) && msg[ol] == ':' ? msg + ol + 1 : NULL;
+	if (rest && prog)
+		xs_fail_override(rc, "%s (linked into %s):%s", obj, prog, rest);
+	else if (!rest && msg[0])
+		xs_fail_override(rc, "%s%s%s%s: %s", obj, prog ? " (linked into " : "", prog ? prog : "",
+				 prog ? ")" : "", msg);
+	free(msg);
+	return rc;
+}
+
+/* A refusal about the functions of several objects: the object whose
+ * source file it names "(file.c)". */
+static int name_of_file(const struct run *r, const struct xb_pair *sel, size_t k, int rc)
+{
+	for (size_t i = 0; i < k; i++) {
+		char *file = NULL;
+		bool named = asprintf(&file, "(%s)", sel[i].orig->file) >= 0 &&
+			     strstr(xs_error_message(), file);
+
+		free(file);
+		if (named)
+			return name_object(r, sel[i].rel_path, rc);
+	}
+	return rc;
+}
+
 /* An orig/patched object pair for every object the patched build compiled. */
 static int open_pairs(struct run *r)
 {
@@ -49,11 +87,15 @@ static int open_pairs(struct run *r)
 				rc = xb_obj_open(a, &p->orig);
 			if (!rc)
 				rc = xb_obj_open(b, &p->patched);
+			/* gcc's intermediate code, not what runs: "changes no
+			 * function" would read as "no live patch needed" */
+			if (!rc && (xb_obj_lto(p->orig) || xb_obj_lto(p->patched)))
+				rc = xs_fail(-EOPNOTSUPP, "built with -flto: LTO objects hold no machine code to compare; give --build the flags of the running binary, which must be built without LTO (CFLAGS=-fno-lto) to be live-patched");
 		}
 		free(a);
 		free(b);
 		if (rc)
-			return rc;
+			return name_object(r, p->rel_path, rc);
 	}
 	return 0;
 }
@@ -66,7 +108,7 @@ static int diff_all(struct run *r)
 		int rc = xb_diff(&r->pairs[i]);
 
 		if (rc)
-			return rc;
+			return name_object(r, r->pairs[i].rel_path, rc);
 		changed += r->pairs[i].nchanged;
 	}
 	if (!changed)
@@ -113,11 +155,13 @@ static int emit_group(struct run *r, struct xb_pair *sel, size_t k, const char *
 			break;
 		}
 		rc = xb_emit_object(&sel[i], argv[n], n == 5 ? id : NULL);
+		if (rc)
+			rc = name_object(r, sel[i].rel_path, rc);
 		n++;
 	}
 	argv[n] = NULL;
 	if (!rc && xb_run(argv, NULL, NULL))
-		rc = xs_fail(-EINVAL, "ld -r failed on the partial payloads in %s", r->w.dir);
+		rc = xs_fail(-EINVAL, "ld -r failed on the partial payloads (--keep keeps them)");
 	if (!rc)
 		rc = xs_payload_open(tmp, &check);
 	if (!rc)
@@ -206,6 +250,8 @@ static int do_group(struct run *r, const char *lib)
 		id = &libid;
 	if (!rc)
 		rc = xb_match_target(lib ? path : r->o->target, sel, k);
+	if (rc)
+		rc = name_of_file(r, sel, k, rc);
 	r->ms[3] += xs_now_ms() - t;
 	t = xs_now_ms();
 	if (!rc)
@@ -255,6 +301,34 @@ static void report(const struct run *r)
 	       r->ms[0], r->ms[1], r->ms[2], r->ms[3], r->ms[4]);
 }
 
+/* One line on stderr as each step ends, so a long build shows where it is
+ * (the error line, if any, comes last and starts with "xsplice: "). */
+static void phase(const char *what, long long ms)
+{
+	fprintf(stderr, "build: %s (%.2f s)\n", what, ms / 1000.0);
+}
+
+/* The work directory is gone after a refusal (unless --keep): the message
+ * names the files of the two trees relative to the source tree instead. */
+static void unwork_message(const struct xb_work *w, int rc)
+{
+	const char *const dirs[] = { w->tree, w->orig };
+	char msg[512], *at;
+	bool changed = false;
+
+	snprintf(msg, sizeof(msg), "%s", xs_error_message());
+	for (size_t d = 0; d < XS_ARRAY_SIZE(dirs); d++) {
+		size_t len = dirs[d] ? strlen(dirs[d]) : 0;
+
+		while (len && (at = strstr(msg, dirs[d])) && (at[len] == '/' || !at[len])) {
+			memmove(at, at + len + (at[len] == '/'), strlen(at + len + (at[len] == '/')) + 1);
+			changed = true;
+		}
+	}
+	if (changed)
+		xs_fail_override(rc, "%s", msg);
+}
+
 static void free_run(struct run *r, bool remove)
 {
 	for (size_t i = 0; i < r->npairs; i++) {
@@ -271,8 +345,7 @@ static void free_run(struct run *r, bool remove)
 int xb_build(const struct xb_opts *o)
 {
 	struct run r = { .o = o };
-	long long t = xs_now_ms();
-	bool keep_logs;
+	long long t = xs_now_ms(), t0 = t;
 	int fd, rc;
 
 	/* patch(1) would block on a FIFO: refuse anything but a file, first */
@@ -284,16 +357,30 @@ int xb_build(const struct xb_opts *o)
 	if (!rc)
 		rc = xb_tree_prepare(o, &r.w);
 	if (!rc)
+		phase("copy of the source tree", xs_now_ms() - t);
+	t = xs_now_ms();
+	/* before the long original build */
+	if (!rc)
+		rc = xb_tree_check_patch(o, &r.w);
+	if (!rc)
+		phase("diff applies", xs_now_ms() - t);
+	t = xs_now_ms();
+	if (!rc)
 		rc = xb_tree_build(o, &r.w, false);
-	r.ms[0] = xs_now_ms() - t;
+	if (!rc)
+		phase("original build", xs_now_ms() - t);
+	r.ms[0] = xs_now_ms() - t0;
 	t = xs_now_ms();
 	if (!rc)
 		rc = xb_tree_patch(o, &r.w);
 	if (!rc)
 		rc = xb_tree_build(o, &r.w, true);
 	r.ms[1] = xs_now_ms() - t;
-	keep_logs = rc != 0; /* the message names a log in the work directory */
+	if (!rc)
+		phase("patched build", r.ms[1]);
 	t = xs_now_ms();
+	if (!rc)
+		rc = xb_link_filter(o, &r.w);
 	if (!rc)
 		rc = xb_lines_load(o->patch, &r.w, &r.lines);
 	if (!rc)
@@ -304,11 +391,18 @@ int xb_build(const struct xb_opts *o)
 		rc = xb_link_assign(&r.w, r.pairs, r.npairs);
 	r.ms[2] = xs_now_ms() - t;
 	if (!rc)
-		rc = emit_all(&r); /* times check (ms[3]) and emit (ms[4]) */
+		phase("diff", r.ms[2]);
 	if (!rc)
+		rc = emit_all(&r); /* times check (ms[3]) and emit (ms[4]) */
+	if (!rc) {
+		phase("match", r.ms[3]);
+		phase("emit", r.ms[4]);
 		report(&r);
-	if (o->keep || keep_logs)
-		xs_debug("build: work directory %s kept", r.w.dir ? r.w.dir : "-");
-	free_run(&r, !o->keep && !keep_logs);
+	}
+	if (rc && !o->keep)
+		unwork_message(&r.w, rc);
+	if (o->keep && r.w.dir)
+		fprintf(stderr, "build: work directory %s kept\n", r.w.dir);
+	free_run(&r, !o->keep);
 	return rc;
 }

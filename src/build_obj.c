@@ -287,6 +287,14 @@ void xb_obj_free(struct xb_obj *o)
 	free(o);
 }
 
+bool xb_obj_lto(const struct xb_obj *o)
+{
+	for (size_t i = 1; i < o->nsec; i++)
+		if (o->sec[i].name && !strncmp(o->sec[i].name, ".gnu.lto_", 9))
+			return true;
+	return false;
+}
+
 /* Named symbol of section sec covering offset off, 0: none. */
 static unsigned named_at(const struct xb_obj *o, unsigned sec, int64_t off)
 {

@@ -15,31 +15,74 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "build.h"
 #include "error.h"
 
 /* Adds the section flags after the project's own (last wins), logs
- * "cwd<TAB>object" for every compile (-c), runs the real compiler. */
+ * "cwd<TAB>object" for every compile (-c), runs the real compiler. A command
+ * that compiles and links at once (cc -o app app.c) is split: each source to
+ * an object of its own (SRC-OUT.xs.o, kept, logged), then the link of those.
+ * Every link is logged as "cwd<TAB>output<TAB>1 if -shared<TAB>inputs...". */
 static const char wrapper_text[] =
 	"#!/bin/sh\n"
 	"# written by xsplice build: one section per function and variable, logged\n"
-	"out= prev= compile=0 src= shared=0 ins=\n"
+	"real=${XSPLICE_REAL_CC:-gcc}\n"
+	"out= prev= compile=0 other=0 src= shared=0 ins=\n"
 	"for a in \"$@\"; do\n"
-	"\tcase \"$prev\" in -o) out=$a ;; *) case \"$a\" in *.o) ins=\"$ins\t$a\" ;; esac ;; esac\n"
-	"\tcase \"$a\" in -c) compile=1 ;; -shared) shared=1 ;; *.c) src=$a ;; esac\n"
+	"\tcase \"$prev\" in -o) out=$a ;; *) case \"$a\" in *.o|*.a) ins=\"$ins\t$a\" ;; *.c) src=$a ;; esac ;; esac\n"
+	"\tcase \"$a\" in -c) compile=1 ;; -S|-E|-M|-MM|-x) other=1 ;; -shared) shared=1 ;; esac\n"
 	"\tprev=$a\n"
 	"done\n"
-	"if [ $compile = 1 ] && [ -n \"$XSPLICE_BUILD_LOG\" ]; then\n"
+	"# a probe of the compiler: not logged\n"
+	"[ \"$out\" != /dev/null ] || XSPLICE_BUILD_LOG= XSPLICE_LINK_LOG=\n"
+	"objof() { xs_obj=${1%.c}-${out##*/}.xs.o; }\n"
+	"# source $1 of the compile-and-link command $2...: its flags, no inputs, -c\n"
+	"compile_one() {\n"
+	"\txs_src=$1 xs_n=$(($# - 1)) xs_skip=0\n"
+	"\tobjof \"$xs_src\"\n"
+	"\tshift\n"
+	"\twhile [ $xs_n -gt 0 ]; do\n"
+	"\t\txs_a=$1\n"
+	"\t\tshift\n"
+	"\t\txs_n=$((xs_n - 1))\n"
+	"\t\tcase \"$xs_skip$xs_a\" in\n"
+	"\t\t1*) xs_skip=0 ;;\n"
+	"\t\t0-o) xs_skip=1 ;;\n"
+	"\t\t0*.c | 0*.o | 0*.a | 0*.so | 0*.so.* | 0-l*) ;;\n"
+	"\t\t*) set -- \"$@\" \"$xs_a\" ;;\n"
+	"\t\tesac\n"
+	"\tdone\n"
+	"\t$real \"$@\" -c \"$xs_src\" -o \"$xs_obj\" -ffunction-sections -fdata-sections || exit\n"
+	"\tprintf '%s\\t%s\\n' \"$PWD\" \"$xs_obj\" >>\"$XSPLICE_BUILD_LOG\"\n"
+	"}\n"
+	"if [ $compile$other = 00 ] && [ -n \"$src\" ] && [ -n \"$out\" ] && [ -n \"$XSPLICE_BUILD_LOG\" ]; then\n"
+	"\tprev=\n"
+	"\tfor a in \"$@\"; do\n"
+	"\t\tcase \"$prev$a\" in -o*) ;; *.c) compile_one \"$a\" \"$@\" ;; esac\n"
+	"\t\tprev=$a\n"
+	"\tdone\n"
+	"\tn=$# prev= ins=\n"
+	"\twhile [ $n -gt 0 ]; do\n"
+	"\t\ta=$1\n"
+	"\t\tshift\n"
+	"\t\tn=$((n - 1))\n"
+	"\t\tcase \"$prev$a\" in -o*) ;; *.c) objof \"$a\"; a=$xs_obj ;; esac\n"
+	"\t\tcase \"$prev$a\" in -o*) ;; *.o | *.a) ins=\"$ins\t$a\" ;; esac\n"
+	"\t\tset -- \"$@\" \"$a\"\n"
+	"\t\tprev=$a\n"
+	"\tdone\n"
+	"fi\n"
+	"if [ $compile = 1 ] && [ -n \"$XSPLICE_BUILD_LOG\" ] && [ -n \"$out$src\" ]; then\n"
 	"\t[ -n \"$out\" ] || { out=${src##*/}; out=${out%.c}.o; }\n"
 	"\tprintf '%s\\t%s\\n' \"$PWD\" \"$out\" >>\"$XSPLICE_BUILD_LOG\"\n"
 	"fi\n"
-	"# a link: cwd, output, 1 if -shared, the objects it links\n"
-	"if [ $compile = 0 ] && [ -n \"$out\" ] && [ -n \"$XSPLICE_LINK_LOG\" ]; then\n"
+	"if [ $compile$other = 00 ] && [ -n \"$out\" ] && [ -n \"$XSPLICE_LINK_LOG\" ]; then\n"
 	"\tprintf '%s\\t%s\\t%s%s\\n' \"$PWD\" \"$out\" $shared \"$ins\" >>\"$XSPLICE_LINK_LOG\"\n"
 	"fi\n"
-	"exec ${XSPLICE_REAL_CC:-gcc} \"$@\" -ffunction-sections -fdata-sections\n";
+	"exec $real \"$@\" -ffunction-sections -fdata-sections\n";
 
 int xb_run(char *const argv[], const char *dir, const char *log)
 {
@@ -76,6 +119,15 @@ static char *join(const char *a, const char *b)
 	return asprintf(&s, "%s/%s", a, b) < 0 ? NULL : s;
 }
 
+/* What the copy of --src shows of an earlier build there, for the message
+ * when the build fails (nftw's callbacks take no argument). */
+static struct {
+	const char *tree;
+	char *elf;        /* the first ELF file dropped, relative to the tree */
+	time_t elf_mtime; /* the oldest one's time */
+	char *stamp;      /* a stamp-like file of that build */
+} seen;
+
 /* An ELF file left over from a build in the source tree: removed so make
  * rebuilds (and logs) everything. */
 static int drop_elf(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -89,10 +141,29 @@ static int drop_elf(const char *path, const struct stat *st, int flag, struct FT
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
-	if (read(fd, magic, 4) == 4 && !memcmp(magic, "\177ELF", 4))
-		unlink(path);
+	if (read(fd, magic, 4) == 4 && !memcmp(magic, "\177ELF", 4) && !unlink(path)) {
+		if (!seen.elf)
+			seen.elf = strdup(path + strlen(seen.tree) + 1);
+		if (!seen.elf_mtime || st->st_mtime < seen.elf_mtime)
+			seen.elf_mtime = st->st_mtime;
+	}
 	close(fd);
 	return 0;
+}
+
+/* A file an earlier build left to say a step is done (redis's
+ * .make-prerequisites, stamp-h1): empty or named so, and written around the
+ * time of that build's objects (the hour before the oldest). */
+static int find_stamp(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	const char *base = path + ftw->base;
+
+	if (flag != FTW_F || !S_ISREG(st->st_mode) || st->st_mtime < seen.elf_mtime - 3600)
+		return 0;
+	if (st->st_size && !strstr(base, "stamp") && strncmp(base, ".make", 5))
+		return 0;
+	seen.stamp = strdup(path + strlen(seen.tree) + 1);
+	return 1;
 }
 
 /* A CMake build directory in the source tree (the operator's own build):
@@ -134,6 +205,31 @@ static int write_wrapper(struct xb_work *w)
 	return 0;
 }
 
+/* A git work tree: copy what git sees (tracked and untracked files, in
+ * their current state) without what it ignores, i.e. without the build
+ * products and stamp files of a build already done there. 0: copied. */
+static int copy_git(const char *src, struct xb_work *w)
+{
+	char *list = join(w->dir, "files"), *log = join(w->dir, "copy.log");
+	int rc = -ENOMEM;
+
+	if (list && log &&
+	    !xb_run((char *const[]){ "git", "-C", (char *)src, "rev-parse", "--is-inside-work-tree", NULL },
+		    NULL, log))
+		rc = xb_run((char *const[]){ "sh", "-c",
+					     "git ls-files -z -c -o --exclude-standard >\"$2\" && [ -s \"$2\" ] && "
+					     "tar --null --ignore-failed-read -T \"$2\" -cf - | tar -xf - -C \"$1\"",
+					     "sh", w->tree, list, NULL },
+			    src, log);
+	else if (list && log)
+		rc = -ENOENT;
+	if (!rc)
+		xs_debug("build: %s is a git work tree: copied its files but the ignored ones", src);
+	free(list);
+	free(log);
+	return rc;
+}
+
 int xb_tree_prepare(const struct xb_opts *o, struct xb_work *w)
 {
 	char src[PATH_MAX];
@@ -146,9 +242,18 @@ int xb_tree_prepare(const struct xb_opts *o, struct xb_work *w)
 			return xs_fail(-errno, "cannot create work directory %s", o->work);
 		w->dir = realpath(o->work, NULL);
 	} else {
-		char tmpl[] = "/tmp/xsplice-build.XXXXXX";
+		const char *tmp = getenv("TMPDIR");
+		char *tmpl = NULL;
 
-		w->dir = mkdtemp(tmpl) ? strdup(tmpl) : NULL;
+		if (asprintf(&tmpl, "%s/xsplice-build.XXXXXX", tmp && tmp[0] ? tmp : "/tmp") < 0)
+			return -ENOMEM;
+		/* the real path: the shell's $PWD in the logs is one */
+		if (mkdtemp(tmpl) && !(w->dir = realpath(tmpl, NULL)))
+			rmdir(tmpl);
+		rc = w->dir ? 0 : xs_fail(-errno, "cannot create a work directory %s", tmpl);
+		free(tmpl);
+		if (rc)
+			return rc;
 	}
 	if (!w->dir)
 		return xs_fail(-errno, "cannot create a work directory");
@@ -166,11 +271,23 @@ int xb_tree_prepare(const struct xb_opts *o, struct xb_work *w)
 	xb_run((char *const[]){ "rm", "-rf", w->orig, w->tree, NULL }, NULL, NULL);
 	if (mkdir(w->tree, 0755))
 		return xs_fail(-errno, "cannot create %s", w->tree);
-	strcat(src, "/.");
-	if (xb_run((char *const[]){ "cp", "-a", src, w->tree, NULL }, NULL, NULL))
-		return xs_fail(-EIO, "cannot copy %s to %s", o->src, w->tree);
+	w->from_git = !copy_git(src, w);
+	if (!w->from_git) {
+		xb_run((char *const[]){ "rm", "-rf", w->tree, NULL }, NULL, NULL);
+		if (mkdir(w->tree, 0755))
+			return xs_fail(-errno, "cannot create %s", w->tree);
+		strcat(src, "/.");
+		if (xb_run((char *const[]){ "cp", "-a", src, w->tree, NULL }, NULL, NULL))
+			return xs_fail(-EIO, "cannot copy %s to %s", o->src, w->tree);
+	}
 	nftw(w->tree, drop_cmake, 16, FTW_PHYS | FTW_ACTIONRETVAL);
+	seen.tree = w->tree;
 	nftw(w->tree, drop_elf, 16, FTW_PHYS);
+	if (seen.elf)
+		nftw(w->tree, find_stamp, 16, FTW_PHYS);
+	w->built = seen.elf;
+	w->stamp = seen.stamp;
+	memset(&seen, 0, sizeof(seen));
 	return 0;
 }
 
@@ -205,8 +322,10 @@ static int read_log(struct xb_work *w, const char *log, const char *tree)
 			w->objs = v;
 			w->objs[w->nobjs] = strdup(rel);
 			rc = w->objs[w->nobjs++] ? 0 : -ENOMEM;
+		} else if (!rel && access(obj, F_OK)) {
+			xs_debug("build: %s, compiled out of the tree, is gone: a probe", obj);
 		} else if (!rel) {
-			rc = xs_fail(-EINVAL, "the build wrote %s outside its tree %s", obj, tree);
+			rc = xs_fail(-EINVAL, "the build wrote the object %s outside the copy of the source tree", obj);
 		} else {
 			rc = -ENOMEM;
 		}
@@ -216,60 +335,146 @@ static int read_log(struct xb_work *w, const char *log, const char *tree)
 	return rc;
 }
 
+/* The line of a build or patch log that says why it failed: the first
+ * compiler, linker or make error, else the last line. */
+static void log_reason(const char *log, char *buf, size_t len)
+{
+	static const char *const keys[] = { "error:", "undefined reference", "cannot find", "No rule to make",
+					    "No such file", "FAILED", "malformed", "Only garbage",
+					    "can't find file" };
+	FILE *f = fopen(log, "re");
+	char line[1024];
+	bool found = false;
+
+	buf[0] = '\0';
+	while (f && !found && fgets(line, sizeof(line), f)) {
+		char *l = line + strspn(line, " \t");
+
+		l[strcspn(l, "\n")] = '\0';
+		for (size_t i = 0; i < XS_ARRAY_SIZE(keys) && !found; i++)
+			found = strstr(l, keys[i]) && strncmp(l, "collect2:", 9);
+		if (found || (l[0] && strncmp(l, "collect2:", 9)))
+			snprintf(buf, len, "%s", l);
+	}
+	if (f)
+		fclose(f);
+}
+
+/* What the failure message adds after the log's line: where that log is,
+ * and what to do about a tree that was built before or copied from git. */
+static void build_hint(const struct xb_opts *o, const struct xb_work *w, bool patched,
+		       const char *out, char *buf, size_t len)
+{
+	int n = 0;
+
+	if (!patched && w->from_git)
+		n = snprintf(buf, len, "; the copy of %s holds its git files without the ignored ones: --build must generate the rest (e.g. './configure && make')",
+			     o->src);
+	else if (!patched && w->built)
+		n = snprintf(buf, len, "; %s was built before (it held %s)%s%s%s: start from a clean tree ('make distclean' in a copy, a fresh unpack or a git checkout)",
+			     o->src, w->built, w->stamp ? " and leftovers such as " : "",
+			     w->stamp ? w->stamp : "", w->stamp ? " make the build skip steps" : "");
+	if (n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - n, o->keep ? " (log: %s)" : " (--keep keeps the log)", out);
+}
+
 int xb_tree_build(const struct xb_opts *o, struct xb_work *w, bool patched)
 {
-	const char *tree = w->tree, *what = patched ? "patched" : "orig";
-	char *log = NULL, *out = NULL, *cmd = NULL, *links = NULL;
+	const char *tree = w->tree, *what = patched ? "patched" : "orig", *mf = getenv("MAKEFLAGS");
+	char *log = NULL, *out = NULL, *links = NULL, *saved = mf ? strdup(mf) : NULL, *flags = NULL;
+	char reason[160], hint[320];
 	int rc = -ENOMEM;
 
 	if (asprintf(&log, "%s/%s.compiles", w->dir, what) < 0 ||
-	    asprintf(&out, "%s/%s.build.log", w->dir, what) < 0)
+	    asprintf(&out, "%s/%s.build.log", w->dir, what) < 0 ||
+	    asprintf(&links, "%s/%s.links", w->dir, what) < 0 || (mf && !saved))
 		goto done;
-	/* make takes CC from its command line over the Makefile's; other
-	 * build commands may read it from the environment. */
-	if (asprintf(&cmd, "%s CC='%s'", o->build, w->wrapper) < 0)
+	/* Every make the command runs takes CC from MAKEFLAGS as if from its
+	 * command line, over the Makefile's own (sub-makes too); other build
+	 * commands read it from the environment. A space in the path is
+	 * escaped for make's parser. */
+	if (asprintf(&flags, "%s%sCC=", mf ? mf : "", mf && mf[0] ? " " : "") < 0)
 		goto done;
+	for (const char *c = w->wrapper; *c; c++) {
+		char *f = NULL;
+
+		if (asprintf(&f, "%s%s%c", flags, *c == ' ' || *c == '\\' ? "\\" : "", *c) < 0)
+			goto done;
+		free(flags);
+		flags = f;
+	}
 	unlink(log);
 	unlink(out);
-	if (asprintf(&links, "%s/%s.links", w->dir, what) < 0) {
-		rc = -ENOMEM;
-		goto done;
-	}
 	unlink(links);
 	setenv("XSPLICE_LINK_LOG", links, 1);
 	setenv("XSPLICE_BUILD_LOG", log, 1);
 	setenv("CC", w->wrapper, 1);
-	rc = xb_run((char *const[]){ "sh", "-c", strncmp(o->build, "make", 4) ? (char *)o->build : cmd,
-				     NULL },
-		    tree, out);
+	setenv("MAKEFLAGS", flags, 1);
+	rc = xb_run((char *const[]){ "sh", "-c", (char *)o->build, NULL }, tree, out);
 	unsetenv("XSPLICE_BUILD_LOG");
 	unsetenv("XSPLICE_LINK_LOG");
+	if (saved)
+		setenv("MAKEFLAGS", saved, 1);
+	else
+		unsetenv("MAKEFLAGS");
 	if (rc) {
-		rc = xs_fail(-EINVAL, "building the %s tree failed (%s): see %s", what, o->build, out);
+		log_reason(out, reason, sizeof(reason));
+		build_hint(o, w, patched, out, hint, sizeof(hint));
+		rc = xs_fail(-EINVAL, "building the %s tree failed (%.80s): %s%s", what, o->build,
+			     reason[0] ? reason : "no output", hint);
 		goto done;
 	}
 	/* Nothing logged at all: the build did not go through our CC. */
 	if (!patched && access(log, F_OK))
-		rc = xs_fail(-EINVAL, "building the orig tree with '%s' compiled nothing through $CC (does the build use CC?): see %s",
-			     o->build, out);
+		rc = xs_fail(-EINVAL, "building the orig tree with '%s' compiled nothing through $CC: the build must use $(CC) (a CC= in --build or a plain 'gcc' bypasses it; set the compiler with CC in the environment)",
+			     o->build);
 	if (patched)
 		rc = read_log(w, log, tree);
 	if (patched && !rc && !w->nobjs)
-		rc = xs_fail(-ENODATA, "the patched build compiled nothing: the diff %s touches no source file the build uses (see %s)",
-			     o->patch, out);
+		rc = xs_fail(-ENODATA, "the patched build compiled nothing: the diff %s touches no source file the build uses",
+			     o->patch);
 done:
 	free(log);
 	free(out);
-	free(cmd);
 	free(links);
+	free(saved);
+	free(flags);
+	return rc;
+}
+
+static const char *const levels[] = { "-p1", "-p0" };
+
+int xb_tree_check_patch(const struct xb_opts *o, struct xb_work *w)
+{
+	char diff[PATH_MAX], *log = NULL, reason[160];
+	int rc = -ENOENT;
+
+	if (!realpath(o->patch, diff))
+		return xs_fail(-errno, "patch %s", o->patch);
+	if (asprintf(&log, "%s/patch.log", w->dir) < 0)
+		return -ENOMEM;
+	/* A dry run on the fresh copy, before the long build: a half-applied
+	 * diff at -p1 would also spoil the -p0 try. */
+	for (size_t i = 0; i < XS_ARRAY_SIZE(levels) && rc; i++) {
+		rc = xb_run((char *const[]){ "patch", (char *)levels[i], "--batch", "--forward", "--dry-run",
+					     "-s", "-i", diff, NULL },
+			    w->tree, log);
+		if (!rc)
+			w->plevel = levels[i];
+	}
+	if (rc) {
+		log_reason(log, reason, sizeof(reason));
+		rc = xs_fail(-EINVAL, "the diff %s does not apply to %s with -p1 or -p0: %s", o->patch, o->src,
+			     reason[0] ? reason : "patch says nothing");
+	}
+	free(log);
 	return rc;
 }
 
 int xb_tree_patch(const struct xb_opts *o, struct xb_work *w)
 {
 	char diff[PATH_MAX], *log = NULL;
-	static const char *const levels[] = { "-p1", "-p0" };
-	int rc = -ENOENT;
+	int rc;
 
 	if (!realpath(o->patch, diff))
 		return xs_fail(-errno, "patch %s", o->patch);
@@ -279,20 +484,12 @@ int xb_tree_patch(const struct xb_opts *o, struct xb_work *w)
 		return xs_fail(-EIO, "cannot copy %s to %s", w->tree, w->orig);
 	if (asprintf(&log, "%s/patch.log", w->dir) < 0)
 		return -ENOMEM;
-	/* A dry run first: a half-applied diff at -p1 would spoil the -p0 try. */
-	for (size_t i = 0; i < XS_ARRAY_SIZE(levels) && rc; i++) {
-		char *p = (char *)levels[i];
-
-		if (!xb_run((char *const[]){ "patch", p, "--batch", "--forward", "--dry-run", "-s", "-i",
-					     diff, NULL },
-			    w->tree, log))
-			rc = xb_run((char *const[]){ "patch", p, "--batch", "--forward", "-s", "-i", diff,
-						     NULL },
-				    w->tree, log);
-	}
+	rc = xb_run((char *const[]){ "patch", (char *)(w->plevel ? w->plevel : "-p1"), "--batch", "--forward", "-s",
+				     "-i", diff, NULL },
+		    w->tree, log);
 	if (rc)
-		rc = xs_fail(-EINVAL, "the diff %s does not apply to %s with -p1 or -p0: see %s", o->patch,
-			     o->src, log);
+		rc = xs_fail(-EINVAL, "the diff %s applied to %s before the original build but not after it (does the build write the files it changes?)",
+			     o->patch, o->src);
 	free(log);
 	return rc;
 }
@@ -301,11 +498,16 @@ void xb_tree_free(struct xb_work *w, bool remove)
 {
 	if (remove && w->dir)
 		xb_run((char *const[]){ "rm", "-rf", w->dir, NULL }, NULL, NULL);
-	for (size_t i = 0; i < w->nobjs; i++)
+	for (size_t i = 0; i < w->nobjs; i++) {
 		free(w->objs[i]);
+		free(w->progs ? w->progs[i] : NULL);
+	}
 	free(w->objs);
+	free(w->progs);
 	free(w->dir);
 	free(w->orig);
 	free(w->tree);
 	free(w->wrapper);
+	free(w->built);
+	free(w->stamp);
 }

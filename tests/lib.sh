@@ -234,17 +234,22 @@ xs_busy() {
 }
 
 # xs_refused ERE WHAT: the last xs run was a proper refusal (exit 1, or
-# XS_WANT_RC, one stderr line "xsplice: ..." matching ERE).
+# XS_WANT_RC, one stderr line "xsplice: ..." matching ERE). The steps
+# `xsplice build` reports before it ("build: STEP (N s)") are not counted.
 xs_refused() {
-	local re=$1 what=$2 lines want=${XS_WANT_RC:-1}
+	local re=$1 what=$2 lines want=${XS_WANT_RC:-1} err=$XS_ERR
 	[ "$XS_RC" = "$want" ] || fail "xsplice $what: exit code $XS_RC, expected $want; stderr: $(head -c 2000 "$XS_ERR")"
-	lines=$(wc -l <"$XS_ERR")
-	[ "$lines" = 1 ] && [ "$(tail -c 1 "$XS_ERR" | od -An -c | tr -d ' ')" = '\n' ] ||
-		fail "xsplice $what: stderr must be exactly one line, got $lines: $(head -c 2000 "$XS_ERR")"
-	[ "$(head -c 9 "$XS_ERR")" = "xsplice: " ] ||
-		fail "xsplice $what: stderr does not start with 'xsplice: ': $(cat "$XS_ERR")"
-	grep -Eq -- "$re" "$XS_ERR" ||
-		fail "xsplice $what: stderr does not match /$re/: $(cat "$XS_ERR")"
+	if grep -q '^build: ' "$XS_ERR"; then
+		err=$XS_ERR.refusal
+		grep -v '^build: ' "$XS_ERR" >"$err" || true
+	fi
+	lines=$(wc -l <"$err")
+	[ "$lines" = 1 ] && [ "$(tail -c 1 "$err" | od -An -c | tr -d ' ')" = '\n' ] ||
+		fail "xsplice $what: stderr must be exactly one line, got $lines: $(head -c 2000 "$err")"
+	[ "$(head -c 9 "$err")" = "xsplice: " ] ||
+		fail "xsplice $what: stderr does not start with 'xsplice: ': $(cat "$err")"
+	grep -Eq -- "$re" "$err" ||
+		fail "xsplice $what: stderr does not match /$re/: $(cat "$err")"
 }
 
 # xs_fail_lines N ERE ARGS...: a refusal that lists what it found first: exit
