@@ -186,6 +186,8 @@ struct xb_work {
 };
 
 int xb_tree_prepare(const struct xb_opts *o, struct xb_work *w);
+/* Copy the source tree src (a real path) to w->tree (build_copy.c). */
+int xb_copy_src(const char *src, struct xb_work *w);
 int xb_tree_build(const struct xb_opts *o, struct xb_work *w, bool patched);
 /* Whether the diff applies to the fresh copy (dry run): before the build. */
 int xb_tree_check_patch(const struct xb_opts *o, struct xb_work *w);
