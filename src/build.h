@@ -183,6 +183,8 @@ struct xb_work {
 	bool from_git;   /* the copy is --src's git files, ignored ones left out */
 	char *built;     /* an ELF file the copy of --src held (--src was built) */
 	char *stamp;     /* a file that looks like a stamp of that build */
+	char *ignored;   /* "X.o (linked into P)": the first object the patched
+			  * build compiled that --target does not link */
 };
 
 int xb_tree_prepare(const struct xb_opts *o, struct xb_work *w);

@@ -285,6 +285,9 @@ int xb_link_filter(const struct xb_opts *o, struct xb_work *w)
 		} else if (!into && other) {
 			xs_debug("build: %s is linked into %s, not into --target %s: ignored", w->objs[i],
 				 shown(other->out, tree), o->target);
+			if (!w->ignored && asprintf(&w->ignored, "%s (linked into %s)", w->objs[i],
+						    shown(other->out, tree)) < 0)
+				w->ignored = NULL;
 		} else {
 			objs[kept] = strdup(w->objs[i]);
 			progs[kept] = into ? strdup(shown(into->out, tree)) : NULL;

@@ -111,6 +111,9 @@ static int diff_all(struct run *r)
 			return name_object(r, r->pairs[i].rel_path, rc);
 		changed += r->pairs[i].nchanged;
 	}
+	if (!changed && r->w.ignored)
+		return xs_fail(-ENODATA, "the diff %s changes no function of %s: nothing to patch (it changes %s, which --target does not link)",
+			       r->o->patch, r->o->src, r->w.ignored);
 	if (!changed)
 		return xs_fail(-ENODATA, "the diff %s changes no function of %s: nothing to patch",
 			       r->o->patch, r->o->src);

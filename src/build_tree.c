@@ -394,4 +394,5 @@ void xb_tree_free(struct xb_work *w, bool remove)
 	free(w->wrapper);
 	free(w->built);
 	free(w->stamp);
+	free(w->ignored);
 }

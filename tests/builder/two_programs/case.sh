@@ -18,3 +18,7 @@ cycle ' value=1[0-4] limit=3$' ' value=10[0-4] limit=3$'
 
 refused '^xsplice: build: app-shared\.o \(linked into app\): shared\.c: limit: initial value of existing data changes' \
 	"$CASE_DIR/limit.diff"
+
+# a change only app_cov links: nothing to patch in app, and it says why
+refused '^xsplice: build: the diff .*cov\.diff changes no function of .*: nothing to patch \(it changes app_cov-shared\.o \(linked into app_cov\), which --target does not link\)' \
+	"$CASE_DIR/cov.diff"
