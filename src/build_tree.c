@@ -267,6 +267,7 @@ int xb_tree_build(const struct xb_opts *o, struct xb_work *w, bool patched)
 	const char *tree = w->tree, *what = patched ? "patched" : "orig", *mf = getenv("MAKEFLAGS");
 	char *log = NULL, *out = NULL, *links = NULL, *saved = mf ? strdup(mf) : NULL, *flags = NULL;
 	char reason[160], hint[320];
+	size_t n;
 	int rc = -ENOMEM;
 
 	if (asprintf(&log, "%s/%s.compiles", w->dir, what) < 0 ||
@@ -277,16 +278,16 @@ int xb_tree_build(const struct xb_opts *o, struct xb_work *w, bool patched)
 	 * command line, over the Makefile's own (sub-makes too); other build
 	 * commands read it from the environment. A space in the path is
 	 * escaped for make's parser. */
-	if (asprintf(&flags, "%s%sCC=", mf ? mf : "", mf && mf[0] ? " " : "") < 0)
+	flags = malloc((mf ? strlen(mf) : 0) + 2 * strlen(w->wrapper) + 8);
+	if (!flags)
 		goto done;
+	n = (size_t)sprintf(flags, "%s%sCC=", mf ? mf : "", mf && mf[0] ? " " : "");
 	for (const char *c = w->wrapper; *c; c++) {
-		char *f = NULL;
-
-		if (asprintf(&f, "%s%s%c", flags, *c == ' ' || *c == '\\' ? "\\" : "", *c) < 0)
-			goto done;
-		free(flags);
-		flags = f;
+		if (*c == ' ' || *c == '\\')
+			flags[n++] = '\\';
+		flags[n++] = *c;
 	}
+	flags[n] = '\0';
 	unlink(log);
 	unlink(out);
 	unlink(links);
