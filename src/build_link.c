@@ -6,10 +6,13 @@
  * library, with its own payload, everything else in the executable.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "build.h"
 #include "error.h"
@@ -106,12 +109,15 @@ out:
 	return rc;
 }
 
-/* One logged link: its output and object inputs (realpaths, NULL if gone). */
+/* One logged link: its output, object and archive inputs (realpaths, NULL
+ * if gone). */
 struct link {
 	char *out; /* realpath, else as logged: absolute */
-	bool shared, archive, target;
+	bool shared, target;
 	char **ins;
 	size_t nins;
+	char **ars;
+	size_t nars;
 };
 
 static void free_links(struct link *l, size_t n)
@@ -119,7 +125,10 @@ static void free_links(struct link *l, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		for (size_t j = 0; j < l[i].nins; j++)
 			free(l[i].ins[j]);
+		for (size_t j = 0; j < l[i].nars; j++)
+			free(l[i].ars[j]);
 		free(l[i].ins);
+		free(l[i].ars);
 		free(l[i].out);
 	}
 	free(l);
@@ -159,19 +168,17 @@ static int read_links(const char *path, struct link **links, size_t *n)
 			rc = -ENOMEM;
 		while (!rc && (in = strtok_r(NULL, "\t", &save))) {
 			size_t len = strlen(in);
-			char **ins;
+			bool ar = len > 2 && !strcmp(in + len - 2, ".a");
+			char ***v = ar ? &l->ars : &l->ins;
+			size_t *k = ar ? &l->nars : &l->nins;
+			char **grown = realloc(*v, (*k + 1) * sizeof(**v));
 
-			if (len > 2 && !strcmp(in + len - 2, ".a")) {
-				l->archive = true;
-				continue;
-			}
-			ins = realloc(l->ins, (l->nins + 1) * sizeof(*ins));
-			if (!ins) {
+			if (!grown) {
 				rc = -ENOMEM;
 				break;
 			}
-			l->ins = ins;
-			l->ins[l->nins++] = resolve(cwd, in);
+			*v = grown;
+			grown[(*k)++] = resolve(cwd, in);
 		}
 	}
 	fclose(f);
@@ -184,6 +191,54 @@ static bool links_in(const struct link *l, const char *obj)
 		if (l->ins[j] && !strcmp(l->ins[j], obj))
 			return true;
 	return false;
+}
+
+/* Whether the archive ar holds a copy of the object obj (img, size bytes):
+ * a member of its base name with the same bytes. ar(1) does not go through
+ * $CC, so the link log names only the archive. 1: yes, 0: no, -1: cannot
+ * tell (unreadable, a thin archive). */
+static int ar_holds(const char *ar, const char *obj, const unsigned char *img, size_t size)
+{
+	const char *base = strrchr(obj, '/') ? strrchr(obj, '/') + 1 : obj;
+	int fd = ar && img ? open(ar, O_RDONLY | O_CLOEXEC) : -1, res = -1;
+	Elf_Cmd cmd = ELF_C_READ_MMAP;
+	Elf *a = NULL, *m;
+
+	if (fd >= 0) {
+		elf_version(EV_CURRENT);
+		a = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	}
+	if (a && elf_kind(a) == ELF_K_AR)
+		res = 0;
+	while (!res && (m = elf_begin(fd, cmd, a))) {
+		Elf_Arhdr *h = elf_getarhdr(m);
+		size_t len = 0;
+		const char *raw = elf_rawfile(m, &len);
+
+		res = h && h->ar_name && !strcmp(h->ar_name, base) && raw && len == size &&
+		      !memcmp(raw, img, size);
+		cmd = elf_next(m);
+		elf_end(m);
+	}
+	if (a)
+		elf_end(a);
+	if (fd >= 0)
+		close(fd);
+	return res;
+}
+
+/* Whether link l takes the object obj, directly or in an archive: 1 yes, 0
+ * no, -1 cannot tell. */
+static int link_takes(const struct link *l, const char *obj, const unsigned char *img, size_t size)
+{
+	int res = links_in(l, obj);
+
+	for (size_t j = 0; res != 1 && j < l->nars; j++) {
+		int in = ar_holds(l->ars[j], obj, img, size);
+
+		res = in ? in : res;
+	}
+	return res;
 }
 
 /* Mark the link of --target: the output at the target's path in the tree
@@ -234,7 +289,7 @@ int xb_link_filter(const struct xb_opts *o, struct xb_work *w)
 	char **objs = calloc(w->nobjs + 1, sizeof(*objs)), **progs = calloc(w->nobjs + 1, sizeof(*progs));
 	struct link *l = NULL;
 	size_t nl = 0, kept = 0;
-	bool found, archive = false;
+	bool found;
 	int rc = -ENOMEM;
 
 	if (!tree || !objs || !progs)
@@ -249,12 +304,12 @@ int xb_link_filter(const struct xb_opts *o, struct xb_work *w)
 			goto out;
 	}
 	found = mark_target(o, tree, l, nl);
-	for (size_t i = 0; i < nl; i++)
-		archive |= l[i].target && l[i].archive;
 	for (size_t i = 0; i < w->nobjs && !rc; i++) {
 		const struct link *into = NULL, *other = NULL;
 		char *obj = NULL, *real = NULL;
-		bool dup = false, gone;
+		unsigned char *img = NULL;
+		size_t size = 0;
+		bool dup = false, gone, unknown = false;
 
 		for (size_t j = 0; j < kept; j++)
 			dup |= !strcmp(objs[j], w->objs[i]);
@@ -264,19 +319,28 @@ int xb_link_filter(const struct xb_opts *o, struct xb_work *w)
 		}
 		real = realpath(obj, NULL);
 		gone = !real;
-		for (size_t j = 0; real && j < nl; j++) {
-			if (!links_in(&l[j], real))
+		/* unreadable here: open_pairs() says why; archives cannot tell */
+		if (real && xs_read_file("object", real, 1u << 30, &img, &size)) {
+			xs_error_clear();
+			img = NULL;
+		}
+		for (size_t j = 0; !gone && j < nl; j++) {
+			int takes = link_takes(&l[j], real, img, size);
+
+			unknown |= takes < 0 && (l[j].target || l[j].shared);
+			if (takes <= 0)
 				continue;
 			if (!into && (l[j].target || l[j].shared))
 				into = &l[j];
 			else if (!other)
 				other = &l[j];
 		}
+		free(img);
 		free(real);
 		free(obj);
 		/* linked into another program: only when --target is known and
-		 * links no archive the object could also be in */
-		if (!into && other && (!found || archive))
+		 * no archive it links could not be read */
+		if (!into && other && (!found || unknown))
 			into = other;
 		if (dup)
 			continue;
