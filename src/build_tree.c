@@ -32,7 +32,7 @@ static const char wrapper_text[] =
 	"out= prev= compile=0 other=0 src= shared=0 ins=\n"
 	"for a in \"$@\"; do\n"
 	"\tcase \"$prev\" in -o) out=$a ;; *) case \"$a\" in *.o|*.a) ins=\"$ins\t$a\" ;; *.c) src=$a ;; esac ;; esac\n"
-	"\tcase \"$a\" in -c) compile=1 ;; -S|-E|-M|-MM|-x) other=1 ;; -shared) shared=1 ;; esac\n"
+	"\tcase \"$a\" in -c) compile=1 ;; -S|-E|-M|-MM|-x*) other=1 ;; -shared) shared=1 ;; esac\n"
 	"\tprev=$a\n"
 	"done\n"
 	"# a probe of the compiler: not logged\n"
