@@ -129,6 +129,11 @@ int xb_diff(struct xb_pair *p);
 /* "name" (global) or "file.c#name" (file-local) of orig's symbol i. */
 int xb_ref_name(const struct xb_obj *o, unsigned i, char *buf, size_t len);
 
+/* Refuse when a struct or union the changed or new functions use changes its
+ * layout (build_types.c): one line per such type, naming what moved and the
+ * functions that use it. */
+int xb_check_layouts(struct xb_pair *pairs, size_t n);
+
 /* --- the target binary (build_match.c) ------------------------------------------- */
 
 /* Every replaced function, as built from orig/, must equal the target's;
