@@ -21,6 +21,7 @@ struct xb_opts {
 	const char *build;  /* build command, run in the tree (default "make") */
 	const char *work;   /* work directory (default: a fresh /tmp dir) */
 	bool keep;          /* keep the work directory */
+	const char *include; /* holds xsplice/shadow.h: searched after the project's own */
 };
 
 /* --- one relocatable object, read with libelf (build_obj.c) -------------------- */

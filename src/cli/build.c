@@ -4,6 +4,7 @@
  * arguments and runs the builder's pipeline (src/build_main.c).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 int cmd_build(int argc, char **argv)
 {
 	struct xb_opts o = { .build = "make" };
+	char inc[PATH_MAX];
 	const char *v;
 	char *out = NULL;
 	int rc;
@@ -28,6 +30,8 @@ int cmd_build(int argc, char **argv)
 	o.out = cli_take_option(&argc, argv, "-o");
 	o.work = cli_take_option(&argc, argv, "--work");
 	o.keep = cli_take_flag(&argc, argv, "--keep");
+	cli_include_dir(inc, sizeof(inc));
+	o.include = inc;
 	if ((v = cli_take_option(&argc, argv, "--build")))
 		o.build = v;
 	/* --id: the payload's name; it is the file's (load takes the id from
