@@ -492,7 +492,7 @@ static void unit_fmt(char *buf, size_t len, uint64_t v, bool bits)
 	if (v == OFF_UNKNOWN)
 		snprintf(buf, len, "?");
 	else if (bits)
-		snprintf(buf, len, "bit %llu", (unsigned long long)v);
+		snprintf(buf, len, "%llu", (unsigned long long)v);
 	else
 		snprintf(buf, len, "%llu", (unsigned long long)(v / 8));
 }
@@ -549,13 +549,14 @@ static void compare(const struct fields *a, const struct fields *b, bool is_unio
 			if (is_union && size_a == size_b)
 				continue;
 			unit_fmt(x, sizeof(x), nb->off, nb->bits);
-			diff_item(o, "new member %s at offset %s", nb->path, x);
+			diff_item(o, "new member %s at %s %s", nb->path, nb->bits ? "bit" : "offset", x);
 			continue;
 		}
 		if (na->off != nb->off) {
 			unit_fmt(x, sizeof(x), na->off, bits);
 			unit_fmt(y, sizeof(y), nb->off, bits);
-			diff_item(o, "member %s moved from offset %s to %s", nb->path, x, y);
+			diff_item(o, "member %s moved from %s %s to %s", nb->path, bits ? "bit" : "offset",
+				  x, y);
 		}
 		if (na->size != nb->size)
 			diff_item(o, "member %s changes size from %llu to %llu %s", nb->path,
@@ -566,7 +567,8 @@ static void compare(const struct fields *a, const struct fields *b, bool is_unio
 	for (size_t i = 0; i < a->n; i++)
 		if (!field_by_path(b, a->v[i].path)) {
 			unit_fmt(x, sizeof(x), a->v[i].off, a->v[i].bits);
-			diff_item(o, "member %s (at offset %s) removed", a->v[i].path, x);
+			diff_item(o, "member %s (at %s %s) removed", a->v[i].path,
+				  a->v[i].bits ? "bit" : "offset", x);
 		}
 	if (!o->shown && size_a != size_b)
 		diff_item(o, "its size changes");
