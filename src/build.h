@@ -22,6 +22,7 @@ struct xb_opts {
 	const char *work;   /* work directory (default: a fresh /tmp dir) */
 	bool keep;          /* keep the work directory */
 	const char *include; /* holds xsplice/shadow.h: searched after the project's own */
+	const char *allow_layout; /* "conn,T": types whose layout may change (a warning) */
 };
 
 /* --- one relocatable object, read with libelf (build_obj.c) -------------------- */
@@ -133,7 +134,7 @@ int xb_ref_name(const struct xb_obj *o, unsigned i, char *buf, size_t len);
 /* Refuse when a struct or union the changed or new functions use changes its
  * layout (build_types.c): one line per such type, naming what moved and the
  * functions that use it. */
-int xb_check_layouts(struct xb_pair *pairs, size_t n);
+int xb_check_layouts(struct xb_pair *pairs, size_t n, const char *allow);
 
 /* --- the target binary (build_match.c) ------------------------------------------- */
 

@@ -619,7 +619,20 @@ out:
 	return rc;
 }
 
-static int check_types(const struct walk *w, size_t *nchanged, char *first, size_t len)
+/* name is in the comma-separated list allow. */
+static bool allowed(const char *allow, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *a = allow; a && *a; a += strcspn(a, ",") + (a[strcspn(a, ",")] == ',')) {
+		if (strcspn(a, ",") == n && !strncmp(a, name, n))
+			return true;
+	}
+	return false;
+}
+
+static int check_types(const struct walk *w, const char *allow, size_t *nchanged, char *first,
+		       size_t len)
 {
 	char line[2048];
 
@@ -632,6 +645,14 @@ static int check_types(const struct walk *w, size_t *nchanged, char *first, size
 			return rc;
 		if (!changed)
 			continue;
+		if (allowed(allow, w->types[i].name)) {
+			char *advice = strstr(line, "; add new state");
+
+			if (advice)
+				*advice = '\0';
+			xs_note("warning: %s; allowed by --allow-layout", line);
+			continue;
+		}
 		if (!(*nchanged)++)
 			snprintf(first, len, "%s", line);
 		else {
@@ -643,7 +664,7 @@ static int check_types(const struct walk *w, size_t *nchanged, char *first, size
 	return 0;
 }
 
-int xb_check_layouts(struct xb_pair *pairs, size_t n)
+int xb_check_layouts(struct xb_pair *pairs, size_t n, const char *allow)
 {
 	struct dw *dws = calloc(2 * n + 1, sizeof(*dws));
 	struct walk w = { 0 };
@@ -672,7 +693,7 @@ int xb_check_layouts(struct xb_pair *pairs, size_t n)
 		rc = w.rc;
 	}
 	if (!rc)
-		rc = check_types(&w, &nchanged, first, sizeof(first));
+		rc = check_types(&w, allow, &nchanged, first, sizeof(first));
 	if (!rc && nchanged == 1)
 		rc = xs_fail(-EOPNOTSUPP, "%s", first);
 	else if (!rc && nchanged)

@@ -14,7 +14,7 @@
 #include "error.h"
 
 #define BUILD_USAGE                                                                               \
-	"usage: xsplice build --src DIR --patch FIX.diff --target BIN (-o OUT.xsp | --id NAME) [--build CMD] [--work DIR] [--keep]"
+	"usage: xsplice build --src DIR --patch FIX.diff --target BIN (-o OUT.xsp | --id NAME) [--build CMD] [--work DIR] [--keep] [--allow-layout T,...]"
 
 int cmd_build(int argc, char **argv)
 {
@@ -30,6 +30,7 @@ int cmd_build(int argc, char **argv)
 	o.out = cli_take_option(&argc, argv, "-o");
 	o.work = cli_take_option(&argc, argv, "--work");
 	o.keep = cli_take_flag(&argc, argv, "--keep");
+	o.allow_layout = cli_take_option(&argc, argv, "--allow-layout");
 	cli_include_dir(inc, sizeof(inc));
 	o.include = inc;
 	if ((v = cli_take_option(&argc, argv, "--build")))

@@ -10,6 +10,11 @@ refused '^xsplice: build: struct conn: new member flags at offset 8, member hits
 for f in conn_new conn_touch conn_describe; do
 	grep -q "$f" "$XS_ERR" || fail "the refusal does not name $f: $(cat "$XS_ERR")"
 done
+# the operator who knows no such object outlives the patch can say so
+xs_build_ok "$CASE_DIR/fix.diff" --allow-layout other,conn
+grep -q '^xsplice: build: warning: struct conn: .*; allowed by --allow-layout$' "$XS_ERR" ||
+	fail "--allow-layout conn: no warning naming struct conn: $(cat "$XS_ERR")"
+rm -f "$T/fix.xsp"
 # nothing was loaded: the running program goes on as before
 start_ready "$BIN"
 expect_tick "$TOUT" ' c0 hits=[0-9]+ c[0-9]+ hits=[0-9]+$'
