@@ -25,7 +25,7 @@ expect_tick "$TOUT" ' c0 hits=[0-9]+ t=[3-9][0-9]* busy '
 # a conn made after the patch: touched 3 times, busy
 from=$(fsize "$TOUT")
 ok=
-for _ in $(seq 40); do
+for _ in $(seq 80); do
 	if tail -c +$((from + 1)) "$TOUT" | sed -n 's/.* c\([0-9]*\) hits=3 t=3 busy$/\1/p' |
 		awk -v b="$before" '$1 > b { f = 1 } END { exit !f }'; then
 		ok=1
