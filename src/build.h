@@ -21,6 +21,8 @@ struct xb_opts {
 	const char *build;  /* build command, run in the tree (default "make") */
 	const char *work;   /* work directory (default: a fresh /tmp dir) */
 	bool keep;          /* keep the work directory */
+	const char *include; /* holds xsplice/shadow.h: searched after the project's own */
+	const char *allow_layout; /* "conn,T": types whose layout may change (a warning) */
 };
 
 /* --- one relocatable object, read with libelf (build_obj.c) -------------------- */
@@ -130,6 +132,11 @@ bool xb_lines_text_noise(const struct xb_lines *l, const char *file, const char 
 int xb_diff(struct xb_pair *p);
 /* "name" (global) or "file.c#name" (file-local) of orig's symbol i. */
 int xb_ref_name(const struct xb_obj *o, unsigned i, char *buf, size_t len);
+
+/* Refuse when a struct or union the changed or new functions use changes its
+ * layout (build_types.c): one line per such type, naming what moved and the
+ * functions that use it. */
+int xb_check_layouts(struct xb_pair *pairs, size_t n, const char *allow);
 
 /* --- the target binary (build_match.c) ------------------------------------------- */
 

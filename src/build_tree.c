@@ -20,7 +20,8 @@
 #include "build.h"
 #include "error.h"
 
-/* Adds the section flags after the project's own (last wins), logs
+/* Adds the section flags after the project's own (last wins) and xsplice's
+ * include directory after the project's (for <xsplice/shadow.h>), logs
  * "cwd<TAB>object" for every compile (-c), runs the real compiler. A command
  * that compiles and links at once (cc -o app app.c) is split: each source to
  * an object of its own (SRC-OUT.xs.o, kept, logged), then the link of those.
@@ -54,7 +55,8 @@ static const char wrapper_text[] =
 	"\t\t*) set -- \"$@\" \"$xs_a\" ;;\n"
 	"\t\tesac\n"
 	"\tdone\n"
-	"\t$real \"$@\" -c \"$xs_src\" -o \"$xs_obj\" -ffunction-sections -fdata-sections || exit\n"
+	"\t$real \"$@\" -c \"$xs_src\" -o \"$xs_obj\" -ffunction-sections -fdata-sections \\\n"
+	"\t\t${XSPLICE_INCLUDE:+-idirafter \"$XSPLICE_INCLUDE\"} || exit\n"
 	"\tprintf '%s\\t%s\\n' \"$PWD\" \"$xs_obj\" >>\"$XSPLICE_BUILD_LOG\"\n"
 	"}\n"
 	"if [ $compile$other = 00 ] && [ -n \"$src\" ] && [ -n \"$out\" ] && [ -n \"$XSPLICE_BUILD_LOG\" ]; then\n"
@@ -81,7 +83,8 @@ static const char wrapper_text[] =
 	"if [ $compile$other = 00 ] && [ -n \"$out\" ] && [ -n \"$XSPLICE_LINK_LOG\" ]; then\n"
 	"\tprintf '%s\\t%s\\t%s%s\\n' \"$PWD\" \"$out\" $shared \"$ins\" >>\"$XSPLICE_LINK_LOG\"\n"
 	"fi\n"
-	"exec $real \"$@\" -ffunction-sections -fdata-sections\n";
+	"exec $real \"$@\" -ffunction-sections -fdata-sections \\\n"
+	"\t${XSPLICE_INCLUDE:+-idirafter \"$XSPLICE_INCLUDE\"}\n";
 
 int xb_run(char *const argv[], const char *dir, const char *log)
 {
@@ -295,6 +298,8 @@ int xb_tree_build(const struct xb_opts *o, struct xb_work *w, bool patched)
 	setenv("XSPLICE_BUILD_LOG", log, 1);
 	setenv("CC", w->wrapper, 1);
 	setenv("MAKEFLAGS", flags, 1);
+	if (o->include) /* the patched code may use <xsplice/shadow.h> */
+		setenv("XSPLICE_INCLUDE", o->include, 1);
 	rc = xb_run((char *const[]){ "sh", "-c", (char *)o->build, NULL }, tree, out);
 	unsetenv("XSPLICE_BUILD_LOG");
 	unsetenv("XSPLICE_LINK_LOG");
