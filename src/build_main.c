@@ -390,8 +390,8 @@ int xb_build(const struct xb_opts *o)
 		rc = open_pairs(&r);
 	if (!rc)
 		rc = diff_all(&r);
-	if (!rc)
-		rc = xb_check_layouts(r.pairs, r.npairs, o->allow_layout);
+	if (!rc && (rc = xb_check_layouts(r.pairs, r.npairs, o->allow_layout)))
+		rc = name_of_file(&r, r.pairs, r.npairs, rc);
 	if (!rc)
 		rc = xb_link_assign(&r.w, r.pairs, r.npairs);
 	r.ms[2] = xs_now_ms() - t;

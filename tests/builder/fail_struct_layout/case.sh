@@ -6,7 +6,7 @@
 . "$XSPLICE_ROOT/tests/builder/builder.sh"
 
 project conns make
-refused '^xsplice: build: struct conn: new member flags at offset 8, member hits moved from offset 8 to 16, member name moved from offset 16 to 24 \(size 32 -> 40\), used by .*conn_touch.* \(conn\.c\); add new state with a shadow variable \(docs/builder\.md\): Operation not supported$' "$CASE_DIR/fix.diff"
+refused '^xsplice: build: conn\.o \(linked into conns\): struct conn: new member flags at offset 8, member hits moved from offset 8 to 16, member name moved from offset 16 to 24 \(size 32 -> 40\), used by .*conn_touch.* \(conn\.c\); add new state with a shadow variable \(docs/builder\.md\): Operation not supported$' "$CASE_DIR/fix.diff"
 for f in conn_new conn_touch conn_describe; do
 	grep -q "$f" "$XS_ERR" || fail "the refusal does not name $f: $(cat "$XS_ERR")"
 done
