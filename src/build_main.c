@@ -360,7 +360,9 @@ int xb_build(const struct xb_opts *o)
 	if (!rc)
 		rc = xb_tree_prepare(o, &r.w);
 	if (!rc)
-		phase("copy of the source tree", xs_now_ms() - t);
+		phase(r.w.from_git ? "copy of the source tree's git files, not the ignored ones"
+				   : "copy of the source tree",
+		      xs_now_ms() - t);
 	t = xs_now_ms();
 	/* before the long original build */
 	if (!rc)

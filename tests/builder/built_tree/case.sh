@@ -20,6 +20,7 @@ git -C "$SRC" add -A
 git -C "$SRC" -c user.name=t -c user.email=t@t commit -qm tree
 assert_eq "$(git -C "$SRC" ls-files | grep -c prereq || true)" 0 "the stamp file in git"
 xs_build_ok "$CASE_DIR/fix.diff"
+assert_file_match "$XS_ERR" "^build: copy of the source tree's git files, not the ignored ones \(" "stderr"
 xs_ok info "$T/fix.xsp"
 assert_eq "$(grep -c '^  replace ' "$XS_OUT")" 1 "replaced functions"
 cycle ' value=1[0-4]$' ' value=10[0-4]$'
