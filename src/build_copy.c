@@ -65,7 +65,8 @@ static int find_stamp(const char *path, const struct stat *st, int flag, struct 
 {
 	const char *base = path + ftw->base;
 
-	if (flag != FTW_F || !S_ISREG(st->st_mode) || st->st_mtime < seen.elf_mtime - 3600)
+	if (flag != FTW_F || !S_ISREG(st->st_mode) || st->st_mtime < seen.elf_mtime - 3600 ||
+	    strstr(path, "/.git/"))
 		return 0;
 	if (st->st_size && !strstr(base, "stamp") && strncmp(base, ".make", 5))
 		return 0;
