@@ -21,6 +21,8 @@ struct xb_opts {
 	const char *build;  /* build command, run in the tree (default "make") */
 	const char *work;   /* work directory (default: a fresh /tmp dir) */
 	bool keep;          /* keep the work directory */
+	const char *cache;  /* keep the original build there (build_cache.c); NULL: no */
+	unsigned cache_keep; /* entries the cache keeps (0: the default) */
 };
 
 /* --- one relocatable object, read with libelf (build_obj.c) -------------------- */
@@ -173,9 +175,16 @@ struct xb_work {
 	char *tree;      /* dir/tree: both builds run here, at one absolute path
 			  * (CMake's cache keeps it); patched after xb_tree_patch */
 	char *wrapper;   /* dir/cc-wrapper */
+	const char *base; /* where tree/, orig/ and cc-wrapper go instead of dir
+			   * (the cache's entry); NULL: dir */
+	bool have_orig;  /* orig/ already holds the original build (a cache hit):
+			  * neither copied from the source nor snapshot */
 	char **objs;     /* objects the patched build compiled, relative to the tree */
 	size_t nobjs;
 };
+
+/* The compiler wrapper's script (its text is part of the cache's key). */
+extern const char xb_wrapper_text[];
 
 int xb_tree_prepare(const struct xb_opts *o, struct xb_work *w);
 int xb_tree_build(const struct xb_opts *o, struct xb_work *w, bool patched);

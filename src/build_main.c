@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "build.h"
+#include "build_cache.h"
 #include "error.h"
 #include "engine.h"
 #include "objects.h"
@@ -25,6 +26,7 @@ struct run {
 	struct xs_build_id target;
 	size_t ngroups; /* payloads emitted so far */
 	long long ms[5]; /* orig build, patched build, diff, check, emit */
+	bool mismatch;   /* the orig build does not match the target */
 };
 
 /* An orig/patched object pair for every object the patched build compiled. */
@@ -206,6 +208,7 @@ static int do_group(struct run *r, const char *lib)
 		id = &libid;
 	if (!rc)
 		rc = xb_match_target(lib ? path : r->o->target, sel, k);
+	r->mismatch |= rc != 0;
 	r->ms[3] += xs_now_ms() - t;
 	t = xs_now_ms();
 	if (!rc)
@@ -268,27 +271,27 @@ static void free_run(struct run *r, bool remove)
 	xb_tree_free(&r->w, remove);
 }
 
-int xb_build(const struct xb_opts *o)
+/* One build, with c's entry (hit or miss) or without a cache (c NULL). */
+static int build_once(const struct xb_opts *o, const struct xs_build_id *target, struct xb_cache *c,
+		      bool *mismatch)
 {
-	struct run r = { .o = o };
+	struct run r = { .o = o, .target = *target };
 	long long t = xs_now_ms();
-	bool keep_logs;
-	int fd, rc;
+	bool keep_logs, built;
+	int rc;
 
-	/* patch(1) would block on a FIFO: refuse anything but a file, first */
-	rc = xs_open_file("patch", o->patch, &fd, NULL);
+	r.w.base = c ? xb_cache_dir(c) : NULL;
+	r.w.have_orig = xb_cache_hit(c);
+	rc = xb_tree_prepare(o, &r.w);
 	if (!rc)
-		close(fd);
-	if (!rc)
-		rc = xs_file_build_id(o->target, &r.target);
-	if (!rc)
-		rc = xb_tree_prepare(o, &r.w);
-	if (!rc)
-		rc = xb_tree_build(o, &r.w, false);
+		rc = r.w.have_orig ? xb_cache_restore(c, &r.w) : xb_tree_build(o, &r.w, false);
+	built = !rc;
 	r.ms[0] = xs_now_ms() - t;
 	t = xs_now_ms();
 	if (!rc)
 		rc = xb_tree_patch(o, &r.w);
+	if (built && c)
+		xb_cache_store(c, &r.w); /* orig/ is there even if the diff did not apply */
 	if (!rc)
 		rc = xb_tree_build(o, &r.w, true);
 	r.ms[1] = xs_now_ms() - t;
@@ -309,6 +312,43 @@ int xb_build(const struct xb_opts *o)
 		report(&r);
 	if (o->keep || keep_logs)
 		xs_debug("build: work directory %s kept", r.w.dir ? r.w.dir : "-");
+	*mismatch = r.mismatch;
 	free_run(&r, !o->keep && !keep_logs);
+	return rc;
+}
+
+int xb_build(const struct xb_opts *o)
+{
+	struct xb_cache *c = NULL;
+	struct xs_build_id target;
+	char *cc = getenv("CC") ? strdup(getenv("CC")) : NULL;
+	bool mismatch = false;
+	int fd, rc;
+
+	/* patch(1) would block on a FIFO: refuse anything but a file, first */
+	rc = xs_open_file("patch", o->patch, &fd, NULL);
+	if (!rc)
+		close(fd);
+	if (!rc)
+		rc = xs_file_build_id(o->target, &target);
+	if (!rc && o->cache)
+		rc = xb_cache_open(o, &target, &c);
+	if (!rc)
+		rc = build_once(o, &target, c, &mismatch);
+	/* The target does not match the cached original build: it may be
+	 * stale or damaged, so it is never trusted: once more from scratch. */
+	if (rc && mismatch && xb_cache_hit(c)) {
+		xs_note("cache: %s: %s: building from scratch", xb_cache_dir(c), xs_error_message());
+		xs_error_clear();
+		xb_cache_drop(c);
+		/* the build set CC to its wrapper: the compiler is the caller's */
+		if (cc)
+			setenv("CC", cc, 1);
+		else
+			unsetenv("CC");
+		rc = build_once(o, &target, c, &mismatch);
+	}
+	xb_cache_close(c, o->keep);
+	free(cc);
 	return rc;
 }

@@ -22,7 +22,7 @@
 
 /* Adds the section flags after the project's own (last wins), logs
  * "cwd<TAB>object" for every compile (-c), runs the real compiler. */
-static const char wrapper_text[] =
+const char xb_wrapper_text[] =
 	"#!/bin/sh\n"
 	"# written by xsplice build: one section per function and variable, logged\n"
 	"out= prev= compile=0 src= shared=0 ins=\n"
@@ -128,7 +128,7 @@ static int write_wrapper(struct xb_work *w)
 
 	if (!f)
 		return xs_fail(-errno, "cannot create %s", w->wrapper);
-	fputs(wrapper_text, f);
+	fputs(xb_wrapper_text, f);
 	if (fclose(f) || chmod(w->wrapper, 0755))
 		return xs_fail(-errno, "cannot write %s", w->wrapper);
 	return 0;
@@ -137,6 +137,7 @@ static int write_wrapper(struct xb_work *w)
 int xb_tree_prepare(const struct xb_opts *o, struct xb_work *w)
 {
 	char src[PATH_MAX];
+	const char *base;
 	int rc;
 
 	if (!realpath(o->src, src))
@@ -152,9 +153,10 @@ int xb_tree_prepare(const struct xb_opts *o, struct xb_work *w)
 	}
 	if (!w->dir)
 		return xs_fail(-errno, "cannot create a work directory");
-	w->orig = join(w->dir, "orig");
-	w->tree = join(w->dir, "tree");
-	w->wrapper = join(w->dir, "cc-wrapper");
+	base = w->base ? w->base : w->dir;
+	w->orig = join(base, "orig");
+	w->tree = join(base, "tree");
+	w->wrapper = join(base, "cc-wrapper");
 	if (!w->orig || !w->tree || !w->wrapper)
 		return -ENOMEM;
 	rc = write_wrapper(w);
@@ -163,6 +165,8 @@ int xb_tree_prepare(const struct xb_opts *o, struct xb_work *w)
 	/* The wrapper stands in for the compiler the environment names. */
 	if (getenv("CC") && !getenv("XSPLICE_REAL_CC"))
 		setenv("XSPLICE_REAL_CC", getenv("CC"), 1);
+	if (w->have_orig)
+		return 0; /* the cache makes tree/ from its orig/ */
 	xb_run((char *const[]){ "rm", "-rf", w->orig, w->tree, NULL }, NULL, NULL);
 	if (mkdir(w->tree, 0755))
 		return xs_fail(-errno, "cannot create %s", w->tree);
@@ -275,7 +279,7 @@ int xb_tree_patch(const struct xb_opts *o, struct xb_work *w)
 		return xs_fail(-errno, "patch %s", o->patch);
 	/* orig/ keeps the original objects and sources; tree/ is patched and
 	 * rebuilt in place, times preserved, so make redoes only the diff's. */
-	if (xb_run((char *const[]){ "cp", "-a", w->tree, w->orig, NULL }, NULL, NULL))
+	if (!w->have_orig && xb_run((char *const[]){ "cp", "-a", w->tree, w->orig, NULL }, NULL, NULL))
 		return xs_fail(-EIO, "cannot copy %s to %s", w->tree, w->orig);
 	if (asprintf(&log, "%s/patch.log", w->dir) < 0)
 		return -ENOMEM;

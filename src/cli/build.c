@@ -13,7 +13,7 @@
 #include "error.h"
 
 #define BUILD_USAGE                                                                               \
-	"usage: xsplice build --src DIR --patch FIX.diff --target BIN (-o OUT.xsp | --id NAME) [--build CMD] [--work DIR] [--keep]"
+	"usage: xsplice build --src DIR --patch FIX.diff --target BIN (-o OUT.xsp | --id NAME) [--build CMD] [--work DIR] [--keep] [--cache DIR [--cache-keep N]]"
 
 int cmd_build(int argc, char **argv)
 {
@@ -28,6 +28,15 @@ int cmd_build(int argc, char **argv)
 	o.out = cli_take_option(&argc, argv, "-o");
 	o.work = cli_take_option(&argc, argv, "--work");
 	o.keep = cli_take_flag(&argc, argv, "--keep");
+	o.cache = cli_take_option(&argc, argv, "--cache");
+	if ((v = cli_take_option(&argc, argv, "--cache-keep"))) {
+		char *end;
+		unsigned long n = strtoul(v, &end, 10);
+
+		if (!o.cache || !*v || *end || n < 1 || n > 1000)
+			return xs_fail_kind(XS_FAIL_USAGE, -EINVAL, "--cache-keep '%s': a number of entries from 1 to 1000, with --cache", v);
+		o.cache_keep = (unsigned)n;
+	}
 	if ((v = cli_take_option(&argc, argv, "--build")))
 		o.build = v;
 	/* --id: the payload's name; it is the file's (load takes the id from

@@ -372,7 +372,7 @@ static int cmd_recover(int argc, char **argv)
 
 static const struct command commands[] = {
     {"build", cmd_build,
-     "build --src DIR --patch FIX.diff --target BIN (-o OUT.xsp | --id NAME) [--build CMD] [--work DIR] [--keep]",
+     "build --src DIR --patch FIX.diff --target BIN (-o OUT.xsp | --id NAME) [--build CMD] [--work DIR] [--keep] [--cache DIR [--cache-keep N]]",
      "build payloads from a source diff, one per changed object", false},
     {"cc", cmd_cc,
      "cc --target BIN|--target-build-id HEX -o OUT.xsp FILE.c [--depends DEP.xsp] [--allow-inlined] [-- CFLAGS...]",
