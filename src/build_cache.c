@@ -9,6 +9,7 @@
  *               hit); CMake and the like write its absolute path down, so
  *               it is the same path every time
  * DIR/KEY/orig.links, orig.compiles, orig.build.log   the orig build's logs
+ * DIR/KEY/mismatch  how the target failed to match a build from scratch
  * DIR/KEY/done  written last: the key text and a listing hash of orig/;
  *               its time is the entry's last use
  *
@@ -611,12 +612,38 @@ out:
 
 void xb_cache_drop(struct xb_cache *c)
 {
-	char *done = join(c->entry, "done");
+	char *done = join(c->entry, "done"), *mismatch = join(c->entry, "mismatch");
 
 	if (done)
 		unlink(done);
+	if (mismatch)
+		unlink(mismatch);
 	free(done);
+	free(mismatch);
 	c->hit = false;
+}
+
+void xb_cache_mismatch_note(struct xb_cache *c, const char *msg)
+{
+	char *path = join(c->entry, "mismatch");
+	FILE *f = path && !c->hit ? fopen(path, "we") : NULL;
+
+	if (f) {
+		fputs(msg, f);
+		fclose(f);
+	}
+	free(path);
+}
+
+bool xb_cache_mismatch_known(const struct xb_cache *c, const char *msg)
+{
+	char *path = join(c->entry, "mismatch");
+	struct buf b = { 0 };
+	bool known = path && !read_text(path, &b) && b.s && !strcmp(b.s, msg);
+
+	free(b.s);
+	free(path);
+	return known;
 }
 
 struct aged {

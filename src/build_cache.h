@@ -32,6 +32,11 @@ void xb_cache_store(struct xb_cache *c, const struct xb_work *w);
 /* The cached original build did not match the target: forget it; the next
  * build of this run is a miss. */
 void xb_cache_drop(struct xb_cache *c);
+/* msg: how the target failed to match the orig build. Remembered for a
+ * build from scratch (a miss); known: a build from scratch failed the same
+ * way, so a hit that fails so is not worth another. */
+void xb_cache_mismatch_note(struct xb_cache *c, const char *msg);
+bool xb_cache_mismatch_known(const struct xb_cache *c, const char *msg);
 /* Remove the entry's working tree (unless keep), unlock, evict the least
  * recently used entries past the ones to keep. NULL is a no-op. */
 void xb_cache_close(struct xb_cache *c, bool keep);

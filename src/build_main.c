@@ -325,6 +325,8 @@ int xb_build(const struct xb_opts *o)
 	bool mismatch = false;
 	int fd, rc;
 
+	if (getenv("CC") && !cc)
+		return -ENOMEM;
 	/* patch(1) would block on a FIFO: refuse anything but a file, first */
 	rc = xs_open_file("patch", o->patch, &fd, NULL);
 	if (!rc)
@@ -336,8 +338,9 @@ int xb_build(const struct xb_opts *o)
 	if (!rc)
 		rc = build_once(o, &target, c, &mismatch);
 	/* The target does not match the cached original build: it may be
-	 * stale or damaged, so it is never trusted: once more from scratch. */
-	if (rc && mismatch && xb_cache_hit(c)) {
+	 * stale or damaged, so it is never trusted: once more from scratch,
+	 * unless a build from scratch already failed that very way. */
+	if (rc && mismatch && xb_cache_hit(c) && !xb_cache_mismatch_known(c, xs_error_message())) {
 		xs_note("cache: %s: %s: building from scratch", xb_cache_dir(c), xs_error_message());
 		xs_error_clear();
 		xb_cache_drop(c);
@@ -348,6 +351,8 @@ int xb_build(const struct xb_opts *o)
 			unsetenv("CC");
 		rc = build_once(o, &target, c, &mismatch);
 	}
+	if (rc && mismatch && c)
+		xb_cache_mismatch_note(c, xs_error_message());
 	xb_cache_close(c, o->keep);
 	free(cc);
 	return rc;

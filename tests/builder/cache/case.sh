@@ -90,3 +90,13 @@ cached_build "$CASE_DIR/score.diff" "$T/locked.xsp"
 assert_file_match "$XS_ERR" "cache: $src_entry: in use by another xsplice build: building without the cache"
 assert_no_file_match "$XS_OUT" '^cache: '
 cmp -s "$T/locked.xsp" "$T/stale.xsp" || fail "the build without the cache wrote another payload than with it"
+
+# 7. A target that a build from scratch does not match either (other flags):
+# refused; the next build refuses the same way without building again.
+BUILD_CMD="make CFLAGS='-O1 -g'"
+xs_build "$CASE_DIR/score.diff" --cache "$C" && fail "a build with other flags than the target's was accepted"
+xs_refused 'build does not match the target: score \(report\.c\)' build
+xs_build "$CASE_DIR/score.diff" --cache "$C" && fail "a build with other flags than the target's was accepted"
+xs_refused 'build does not match the target: score \(report\.c\)' build
+assert_file_match "$XS_OUT" '^cache: original build reused from '
+assert_no_file_match "$XS_ERR" 'building from scratch'
