@@ -471,6 +471,7 @@ int xb_cache_open(const struct xb_opts *o, const struct xs_build_id *target, str
 	struct xb_cache *c = calloc(1, sizeof(*c));
 	struct buf text = { 0 };
 	const char *why;
+	long long t;
 	char hex[65];
 	int rc;
 
@@ -484,9 +485,11 @@ int xb_cache_open(const struct xb_opts *o, const struct xs_build_id *target, str
 		free(c);
 		return xs_fail(-EACCES, "cannot create the cache directory %s", o->cache);
 	}
+	t = xs_now_ms();
 	rc = key_text(o, target, &text);
 	if (!rc)
 		rc = sha(text.s, text.len, hex);
+	xs_debug("cache: key computed in %lld ms", xs_now_ms() - t);
 	if (rc) {
 		xs_note("cache: %s (%s): building without the cache", xs_error_message(), strerror(-rc));
 		xs_error_clear();
@@ -510,8 +513,10 @@ int xb_cache_open(const struct xb_opts *o, const struct xs_build_id *target, str
 		xb_cache_close(c, true);
 		return 0;
 	}
+	t = xs_now_ms();
 	why = check_entry(c);
 	c->hit = !why;
+	xs_debug("cache: entry %s checked in %lld ms: %s", c->entry, xs_now_ms() - t, why ? why : "hit");
 	if (why && strcmp(why, "incomplete"))
 		xs_note("cache: %s: %s: building from scratch", c->entry, why);
 	if (!c->hit) {
@@ -546,16 +551,19 @@ int xb_cache_restore(struct xb_cache *c, const struct xb_work *w)
 {
 	char *links = join(c->entry, "orig.links"), *to = join(w->dir, "orig.links");
 	char *done = join(c->entry, "done");
+	long long t;
 	int rc = -ENOMEM;
 
 	if (!links || !to || !done)
 		goto out;
 	rm_rf(w->tree);
 	rc = 0;
+	t = xs_now_ms();
 	if (copy(w->orig, w->tree))
 		rc = xs_fail(-EIO, "cannot copy the cached %s to %s", w->orig, w->tree);
 	else if (!access(links, F_OK) && copy(links, to))
 		rc = xs_fail(-EIO, "cannot copy %s to %s", links, to);
+	xs_debug("cache: original tree copied in %lld ms", xs_now_ms() - t);
 	if (!rc) {
 		utimensat(AT_FDCWD, done, NULL, 0); /* last use, for eviction */
 		printf("cache: original build reused from %s\n", c->entry);

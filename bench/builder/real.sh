@@ -2,20 +2,21 @@
 # SPDX-License-Identifier: MIT
 # The builder bench's real project (run by run.sh, which passes XSPLICE, JOBS
 # and the row helpers): nginx from this distribution's source package, fetched
-# with apt-get source into build/bench-builder/ (never committed; fetched once),
+# with apt-get source into $TMPDIR/xsplice-bench-real/ (never committed;
+# fetched once; not under build/, whose *.d files the Makefile includes),
 # built with its own configure and Makefile at -O2, then `xsplice build --cache`
 # of a one-function fix (nginx-hextoi.diff: ngx_hextoi), and of another one
 # (nginx-atofp.diff: ngx_atofp) that starts from the cached original build.
 # Prints its rows for bench/results/builder-<host>.txt; progress on stderr.
 #
 # apt-get runs with a private configuration (deb-src lines made from the
-# machine's Debian sources, its own lists and cache under build/bench-builder/):
+# machine's Debian sources, its own lists and cache in that directory):
 # the machine's apt setup is neither read for packages nor changed.
 set -eu
 cd "$(dirname "$0")/../.."
 root=$PWD
 here=$root/bench/builder
-scratch=$root/build/bench-builder
+scratch=${TMPDIR:-/tmp}/xsplice-bench-real
 jobs=${JOBS:-$(nproc)}
 pkg=nginx
 mkdir -p "$scratch"
@@ -25,14 +26,14 @@ fetch() {
 	ls "$scratch"/${pkg}_*.dsc >/dev/null 2>&1 && return 0
 	command -v dpkg-source >/dev/null || { echo "real.sh: needs dpkg-source (apt-get install dpkg-dev)" >&2; return 1; }
 	rm -rf "$apt"
-	mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/sources.list.d"
+	mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/sources"
 	for f in /etc/apt/sources.list.d/*.sources; do
 		grep -q debian-archive-keyring "$f" 2>/dev/null || continue
-		sed 's/^Types: deb$/Types: deb-src/' "$f" >"$apt/sources.list.d/${f##*/}"
+		sed 's/^Types: deb$/Types: deb-src/' "$f" >"$apt/sources/${f##*/}"
 	done
-	ls "$apt/sources.list.d"/*.sources >/dev/null 2>&1 ||
+	ls "$apt/sources"/*.sources >/dev/null 2>&1 ||
 		{ echo "real.sh: no Debian deb822 source in /etc/apt/sources.list.d to make deb-src lines from" >&2; return 1; }
-	local opts=(-o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$apt/sources.list.d"
+	local opts=(-o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$apt/sources"
 		-o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache")
 	timeout 300 apt-get "${opts[@]}" -q update >&2
 	codename=$(. /etc/os-release && echo "$VERSION_CODENAME")

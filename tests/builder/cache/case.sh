@@ -100,3 +100,7 @@ xs_build "$CASE_DIR/score.diff" --cache "$C" && fail "a build with other flags t
 xs_refused 'build does not match the target: score \(report\.c\)' build
 assert_file_match "$XS_OUT" '^cache: original build reused from '
 assert_no_file_match "$XS_ERR" 'building from scratch'
+
+# --cache-keep without --cache, or not a count: a usage error.
+xs_usage '--cache-keep .*: a number of entries from 1 to 1000, with --cache' build --src "$SRC" --patch "$CASE_DIR/score.diff" --target "$BIN" -o "$T/x.xsp" --cache-keep 2
+xs_usage '--cache-keep .*: a number of entries from 1 to 1000, with --cache' build --src "$SRC" --patch "$CASE_DIR/score.diff" --target "$BIN" -o "$T/x.xsp" --cache "$C" --cache-keep 0
