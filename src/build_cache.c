@@ -218,9 +218,11 @@ static int add(const char *path, const struct stat *st, int flag, struct FTW *ft
 	char kind;
 	int n;
 
-	if (flag == FTW_D && !strcmp(base, ".git")) {
-		walk.git = true;
-		return FTW_SKIP_SUBTREE;
+	/* git state: HEAD, apart from the files (a worktree's .git is a file) */
+	if (!strcmp(base, ".git")) {
+		walk.git |= ftw->level == 1;
+		if (flag == FTW_D)
+			return FTW_SKIP_SUBTREE;
 	}
 	/* The source tree as the build copies it (build_tree.c drops these). */
 	if (walk.content && flag == FTW_D && ftw->level > 0 && has_file(path, "CMakeCache.txt"))

@@ -277,7 +277,7 @@ static int build_once(const struct xb_opts *o, const struct xs_build_id *target,
 {
 	struct run r = { .o = o, .target = *target };
 	long long t = xs_now_ms();
-	bool keep_logs, built;
+	bool keep_logs;
 	int rc;
 
 	r.w.base = c ? xb_cache_dir(c) : NULL;
@@ -285,13 +285,12 @@ static int build_once(const struct xb_opts *o, const struct xs_build_id *target,
 	rc = xb_tree_prepare(o, &r.w);
 	if (!rc)
 		rc = r.w.have_orig ? xb_cache_restore(c, &r.w) : xb_tree_build(o, &r.w, false);
-	built = !rc;
 	r.ms[0] = xs_now_ms() - t;
 	t = xs_now_ms();
 	if (!rc)
 		rc = xb_tree_patch(o, &r.w);
-	if (built && c)
-		xb_cache_store(c, &r.w); /* orig/ is there even if the diff did not apply */
+	if (!rc && c)
+		xb_cache_store(c, &r.w); /* the patch step snapshot orig/ first */
 	if (!rc)
 		rc = xb_tree_build(o, &r.w, true);
 	r.ms[1] = xs_now_ms() - t;
