@@ -46,6 +46,7 @@ struct xb_cache {
 	char *text;  /* what the key hashes */
 	char key[KEY_HEX + 1];
 	int fd;      /* holds the lock */
+	long long key_ms; /* computing the key and checking the entry */
 	unsigned keep;
 	bool hit;
 };
@@ -473,7 +474,7 @@ int xb_cache_open(const struct xb_opts *o, const struct xs_build_id *target, str
 	struct xb_cache *c = calloc(1, sizeof(*c));
 	struct buf text = { 0 };
 	const char *why;
-	long long t;
+	long long t, t0;
 	char hex[65];
 	int rc;
 
@@ -487,7 +488,7 @@ int xb_cache_open(const struct xb_opts *o, const struct xs_build_id *target, str
 		free(c);
 		return xs_fail(-EACCES, "cannot create the cache directory %s", o->cache);
 	}
-	t = xs_now_ms();
+	t = t0 = xs_now_ms();
 	rc = key_text(o, target, &text);
 	if (!rc)
 		rc = sha(text.s, text.len, hex);
@@ -519,6 +520,7 @@ int xb_cache_open(const struct xb_opts *o, const struct xs_build_id *target, str
 	why = check_entry(c);
 	c->hit = !why;
 	xs_debug("cache: entry %s checked in %lld ms: %s", c->entry, xs_now_ms() - t, why ? why : "hit");
+	c->key_ms = xs_now_ms() - t0;
 	if (why && strcmp(why, "incomplete"))
 		xs_note("cache: %s: %s: building from scratch", c->entry, why);
 	if (!c->hit) {
@@ -565,10 +567,10 @@ int xb_cache_restore(struct xb_cache *c, const struct xb_work *w)
 		rc = xs_fail(-EIO, "cannot copy the cached %s to %s", w->orig, w->tree);
 	else if (!access(links, F_OK) && copy(links, to))
 		rc = xs_fail(-EIO, "cannot copy %s to %s", links, to);
-	xs_debug("cache: original tree copied in %lld ms", xs_now_ms() - t);
 	if (!rc) {
 		utimensat(AT_FDCWD, done, NULL, 0); /* last use, for eviction */
-		printf("cache: original build reused from %s\n", c->entry);
+		printf("cache: original build reused from %s (key and check %lld ms, copy %lld ms)\n",
+		       c->entry, c->key_ms, xs_now_ms() - t);
 	}
 out:
 	free(links);
@@ -613,7 +615,7 @@ void xb_cache_store(struct xb_cache *c, const struct xb_work *w)
 	if (rc)
 		xs_note("cache: cannot store the original build in %s: %s", c->entry, strerror(-rc));
 	else
-		printf("cache: original build stored in %s\n", c->entry);
+		printf("cache: original build stored in %s (key and check %lld ms)\n", c->entry, c->key_ms);
 out:
 	free(b.s);
 	free(done);

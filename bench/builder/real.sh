@@ -71,7 +71,7 @@ echo "#"
 echo "# real project: $(basename "$dsc" .dsc) (apt-get source), ./configure ${conf[*]}, make -j$jobs:"
 echo "#   $nc C files; its own build: configure $((($t1 - $t0) / 1000000)) ms, make $((($t2 - $t1) / 1000000)) ms"
 echo "# --cache DIR: first build (empty cache, fix ngx_hextoi), second build (fix ngx_atofp, same file)"
-echo "# fix      build   total_ms orig_build_ms patched_build_ms diff_ms check_ms emit_ms funcs"
+echo "# fix      build   total_ms  key_ms copy_ms orig_build_ms patched_build_ms diff_ms check_ms emit_ms funcs"
 printf '%s' "$rows"
 
 # Both payloads into a running nginx (one process, no master), which must

@@ -89,12 +89,16 @@ phases() {
 funcs() { grep '\.xsp: ' "$1" | sed 's/ (for .*//; s/^[^:]*://' | wc -w; }
 # cached_row LABEL BUILD OUT START_NS: one row of a --cache table.
 cached_row() {
-	local a b c d e total
+	local a b c d e total k cp
 	read -r a b c d e < <(phases "$3")
 	total=$((($(date +%s%N) - $4) / 1000000))
 	grep -q '^cache: original build reused' "$3" || [ "$2" = first ] ||
 		{ echo "the second build did not reuse the cache: $(cat "$3")"; exit 1; }
-	printf '%-8s %-7s %9s %13s %16s %7s %8s %7s %5s\n' "$1" "$2" "$total" "$a" "$b" "$c" "$d" "$e" "$(funcs "$3")"
+	# "cache: ... (key and check K ms[, copy C ms])": not inside the timings
+	k=$(sed -n 's/^cache: .* (key and check \([0-9]*\) ms.*/\1/p' "$3")
+	cp=$(sed -n 's/^cache: .*, copy \([0-9]*\) ms)$/\1/p' "$3")
+	printf '%-8s %-7s %9s %7s %7s %13s %16s %7s %8s %7s %5s\n' "$1" "$2" "$total" "${k:--}" "${cp:--}" \
+		"$a" "$b" "$c" "$d" "$e" "$(funcs "$3")"
 }
 export -f phases funcs cached_row
 
@@ -122,7 +126,7 @@ awk '!/^#/ { n++; de += $4 + $6 } END { if (n) printf "# diff + emit: %.0f ms pe
 {
 	echo "#"
 	echo "# --cache DIR, same project: first build (empty cache, fix f7_3), second build (fix f11_5)"
-	echo "# fix      build   total_ms orig_build_ms patched_build_ms diff_ms check_ms emit_ms funcs"
+	echo "# fix      build   total_ms  key_ms copy_ms orig_build_ms patched_build_ms diff_ms check_ms emit_ms funcs"
 } >>"$out"
 for f in "f7_3 first fix.diff" "f11_5 second fix2.diff"; do
 	set -- $f
