@@ -49,6 +49,8 @@ static int open_pairs(struct run *r)
 				rc = xb_obj_open(a, &p->orig);
 			if (!rc)
 				rc = xb_obj_open(b, &p->patched);
+			if (!rc)
+				rc = xb_got_open(p, r->w.tree);
 		}
 		free(a);
 		free(b);
@@ -206,6 +208,8 @@ static int do_group(struct run *r, const char *lib)
 		id = &libid;
 	if (!rc)
 		rc = xb_match_target(lib ? path : r->o->target, sel, k);
+	for (size_t i = 0; i < k && !rc; i++)
+		rc = xb_got_use(&sel[i]);
 	r->ms[3] += xs_now_ms() - t;
 	t = xs_now_ms();
 	if (!rc)
@@ -262,6 +266,7 @@ static void free_run(struct run *r, bool remove)
 		free(r->pairs[i].lib);
 		xb_obj_free(r->pairs[i].orig);
 		xb_obj_free(r->pairs[i].patched);
+		xb_obj_free(r->pairs[i].got);
 	}
 	free(r->pairs);
 	xb_lines_free(r->lines);
