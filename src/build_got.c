@@ -11,6 +11,7 @@
  * carried over, section by section and symbol by symbol, by name.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,21 +60,31 @@ static unsigned same_sec(const struct xb_obj *p, unsigned i, const struct xb_obj
 	return 0;
 }
 
-/* A named symbol of p like g's symbol y (same name, binding, type, and a
- * section that corresponds), or 0. */
-static unsigned same_sym(const struct xb_obj *p, const struct xb_obj *g, const struct xb_sym *y,
+static bool sym_like(const struct xb_obj *g, const struct xb_sym *x, const struct xb_sym *y,
+		     const unsigned *g2p)
+{
+	unsigned shndx = y->s.st_shndx;
+
+	if (x->type != y->type || x->bind != y->bind || strcmp(x->name, y->name))
+		return false;
+	return shndx == SHN_UNDEF || shndx >= g->nsec ? x->s.st_shndx == shndx
+						       : x->s.st_shndx == g2p[shndx];
+}
+
+/* A named symbol of p like g's symbol j (same name, binding, type, and a
+ * section that corresponds), or 0. Both come from one source in one order:
+ * the same index, or one off (_GLOBAL_OFFSET_TABLE_), is tried first. */
+static unsigned same_sym(const struct xb_obj *p, const struct xb_obj *g, unsigned j,
 			 const unsigned *g2p)
 {
-	for (unsigned i = 1; i < p->nsym; i++) {
-		const struct xb_sym *x = &p->sym[i];
-		unsigned shndx = y->s.st_shndx;
+	const struct xb_sym *y = &g->sym[j];
 
-		if (x->type != y->type || x->bind != y->bind || strcmp(x->name, y->name))
-			continue;
-		if (shndx == SHN_UNDEF || shndx >= g->nsec ? x->s.st_shndx == shndx
-							    : x->s.st_shndx == g2p[shndx])
+	for (unsigned i = j > 1 ? j - 1 : 1; i <= j + 1 && i < p->nsym; i++)
+		if (sym_like(g, &p->sym[i], y, g2p))
 			return i;
-	}
+	for (unsigned i = 1; i < p->nsym; i++)
+		if (sym_like(g, &p->sym[i], y, g2p))
+			return i;
 	return 0;
 }
 
@@ -124,7 +135,7 @@ static const char *carry_over(const struct xb_obj *p, struct xb_obj *g)
 		}
 		if (!y->name[0] || y->type == STT_FILE)
 			continue;
-		i = same_sym(p, g, y, g2p);
+		i = same_sym(p, g, j, g2p);
 		if (i)
 			y->twin = p->sym[i].twin;
 		else if (y->s.st_shndx != SHN_UNDEF)
