@@ -135,7 +135,9 @@ int xb_diff(struct xb_pair *p);
 int xb_ref_name(const struct xb_obj *o, unsigned i, char *buf, size_t len);
 
 /* --- external data through the GOT (build_got.c) ----------------------------- */
-/* Open tree/REL.xsgot, the GOT build of the patched object, if the build made one. */
+/* After the diff: when p's changed code reaches another object's symbol
+ * directly, compile its object again (as the patched build did, from
+ * tree/REL.xsgot.cmd) with external data through the GOT, into p->got. */
 int xb_got_open(struct xb_pair *p, const char *tree);
 /* When p's changed code reaches another object's symbol directly (too far
  * from a payload), switch p->patched to the GOT build, carrying the diff's

@@ -4,9 +4,10 @@
  * reads `stderr`, `environ` or a library's exported variable PC-relative in
  * PIE and non-PIE code, counting on the linker's copy relocation; a payload
  * is placed near the object it patches, far from libc, and has no linker.
- * The patched build also compiles each changed file with external data
- * reached through the GOT (OBJ.xsgot, see build_tree.c); when the changed
- * code needs it, the payload's code comes from there. Which functions
+ * The patched build writes down how it compiled each object (OBJ.xsgot.cmd,
+ * see build_tree.c); when the changed code needs it, that compile runs again
+ * with external data reached through the GOT (OBJ.xsgot), and the payload's
+ * code comes from there. Which functions
  * changed is still decided on the ordinary object: the diff's results are
  * carried over, section by section and symbol by symbol, by name.
  */
@@ -145,15 +146,110 @@ static const char *carry_over(const struct xb_obj *p, struct xb_obj *g)
 	return why;
 }
 
+/* The compile the patched build ran for p's object, as the wrapper wrote it
+ * down: its directory, the compiler (one string: "ccache gcc" splits), its
+ * arguments, each ended by NUL. */
+struct cmd {
+	char *buf;
+	char **argv; /* NULL-terminated, into buf */
+};
+
+static int read_cmd(const char *path, struct cmd *c)
+{
+	FILE *f = fopen(path, "re");
+	size_t len, n = 0;
+	long size;
+
+	if (!f)
+		return -errno;
+	if (fseek(f, 0, SEEK_END) || (size = ftell(f)) < 0 || size > (1 << 20) ||
+	    fseek(f, 0, SEEK_SET)) {
+		fclose(f);
+		return -EFBIG;
+	}
+	len = (size_t)size;
+	c->buf = malloc(len + 1);
+	c->argv = calloc(len + 1, sizeof(*c->argv));
+	if (!c->buf || !c->argv || fread(c->buf, 1, len, f) != len) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	fclose(f);
+	c->buf[len] = '\0';
+	for (size_t i = 0; i < len; i += strlen(c->buf + i) + 1)
+		c->argv[n++] = c->buf + i;
+	return n >= 3 ? 0 : -EINVAL; /* directory, compiler, at least one argument */
+}
+
+/* Run it again with external data through the GOT, to out: gcc's flag, else clang's. */
+static int compile_got(const struct cmd *c, const char *out, const char *log)
+{
+	static const char *const flags[] = { "-mno-direct-extern-access",
+					     "-fno-direct-access-external-data" };
+	size_t n = 0;
+	int rc = -ECHILD;
+
+	while (c->argv[n])
+		n++;
+	for (size_t f = 0; f < XS_ARRAY_SIZE(flags) && rc; f++) {
+		char *script = NULL;
+		char **argv = calloc(n + 4, sizeof(*argv));
+
+		/* $0 is the directory; the compiler word-splits as in the wrapper */
+		if (!argv || asprintf(&script, "cd \"$0\" && exec $XSPLICE_GOT_CC \"$@\" -ffunction-sections -fdata-sections %s -o \"$XSPLICE_GOT_OUT\"",
+				      flags[f]) < 0) {
+			free(argv);
+			return -ENOMEM;
+		}
+		argv[0] = "sh";
+		argv[1] = "-c";
+		argv[2] = script;
+		argv[3] = c->argv[0];
+		for (size_t i = 2; i < n; i++)
+			argv[i + 2] = c->argv[i];
+		setenv("XSPLICE_GOT_CC", c->argv[1], 1);
+		setenv("XSPLICE_GOT_OUT", out, 1);
+		rc = xb_run(argv, NULL, log);
+		unsetenv("XSPLICE_GOT_CC");
+		unsetenv("XSPLICE_GOT_OUT");
+		free(script);
+		free(argv);
+	}
+	return rc;
+}
+
 int xb_got_open(struct xb_pair *p, const char *tree)
 {
-	char *path = NULL;
+	const char *sec = NULL, *sym = direct_extern(p->patched, &sec);
+	char *base = NULL, *cmdp = NULL, *log = NULL;
+	struct cmd c = { 0 };
 	int rc;
 
-	if (asprintf(&path, "%s/%s.xsgot", tree, p->rel_path) < 0)
-		return -ENOMEM;
-	rc = access(path, F_OK) ? 0 : xb_obj_open(path, &p->got);
-	free(path);
+	if (!sym)
+		return 0;
+	if (asprintf(&base, "%s/%s.xsgot", tree, p->rel_path) < 0 ||
+	    asprintf(&cmdp, "%s.cmd", base) < 0 || asprintf(&log, "%s.log", base) < 0) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = read_cmd(cmdp, &c);
+	if (rc == -ENOMEM)
+		goto out;
+	if (!rc)
+		rc = compile_got(&c, base, log);
+	if (rc) { /* then the payload reaches it directly: the loader names it if out of reach */
+		xs_debug("build: %s: %s reaches '%s' directly, and it could not be built with external data through the GOT (%s): see %s",
+			 p->rel_path, sec, sym, strerror(-rc), log);
+		rc = 0;
+		goto out;
+	}
+	rc = xb_obj_open(base, &p->got);
+out:
+	free(c.buf);
+	free(c.argv);
+	free(base);
+	free(cmdp);
+	free(log);
 	return rc;
 }
 
@@ -163,11 +259,8 @@ int xb_got_use(struct xb_pair *p)
 
 	if (!sym)
 		return 0;
-	if (!p->got) {
-		xs_debug("build: %s: %s reaches '%s' directly, and no GOT build of it is at hand",
-			 p->rel_path, sec, sym);
-		return 0; /* the loader names it if it is out of reach */
-	}
+	if (!p->got)
+		return 0; /* xb_got_open said why */
 	why = carry_over(p->patched, p->got);
 	if (why) {
 		xs_debug("build: %s: its GOT build differs from it (%s): not used", p->rel_path, why);

@@ -49,8 +49,6 @@ static int open_pairs(struct run *r)
 				rc = xb_obj_open(a, &p->orig);
 			if (!rc)
 				rc = xb_obj_open(b, &p->patched);
-			if (!rc)
-				rc = xb_got_open(p, r->w.tree);
 		}
 		free(a);
 		free(b);
@@ -305,6 +303,8 @@ int xb_build(const struct xb_opts *o)
 		rc = open_pairs(&r);
 	if (!rc)
 		rc = diff_all(&r);
+	for (size_t i = 0; i < r.npairs && !rc; i++)
+		rc = xb_got_open(&r.pairs[i], r.w.tree);
 	if (!rc)
 		rc = xb_link_assign(&r.w, r.pairs, r.npairs);
 	r.ms[2] = xs_now_ms() - t;

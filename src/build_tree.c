@@ -39,16 +39,11 @@ static const char wrapper_text[] =
 	"if [ $compile = 0 ] && [ -n \"$out\" ] && [ -n \"$XSPLICE_LINK_LOG\" ]; then\n"
 	"\tprintf '%s\\t%s\\t%s%s\\n' \"$PWD\" \"$out\" $shared \"$ins\" >>\"$XSPLICE_LINK_LOG\"\n"
 	"fi\n"
-	"# the patched build: also OUT.xsgot, reaching external data through the GOT\n"
-	"# (a payload is too far from a library's data for a PC-relative access);\n"
-	"# first, so the real compile's dependency file stands\n"
-	"if [ $compile = 1 ] && [ -n \"$XSPLICE_GOT_SIDECAR\" ]; then\n"
+	"# the patched build: how it compiled OUT (directory, compiler, arguments),\n"
+	"# should the payload need OUT built with external data through the GOT\n"
+	"if [ $compile = 1 ] && [ -n \"$XSPLICE_GOT_CMD\" ]; then\n"
 	"\t[ -n \"$out\" ] || { out=${src##*/}; out=${out%.c}.o; }\n"
-	"\tfor f in -mno-direct-extern-access -fno-direct-access-external-data; do\n"
-	"\t\t${XSPLICE_REAL_CC:-gcc} \"$@\" -ffunction-sections -fdata-sections $f \\\n"
-	"\t\t\t-o \"$out.xsgot\" 2>/dev/null && break\n"
-	"\t\trm -f \"$out.xsgot\"\n"
-	"\tdone\n"
+	"\tprintf '%s\\0' \"$PWD\" \"${XSPLICE_REAL_CC:-gcc}\" \"$@\" >\"$out.xsgot.cmd\"\n"
 	"fi\n"
 	"exec ${XSPLICE_REAL_CC:-gcc} \"$@\" -ffunction-sections -fdata-sections\n";
 
@@ -251,13 +246,13 @@ int xb_tree_build(const struct xb_opts *o, struct xb_work *w, bool patched)
 	setenv("XSPLICE_BUILD_LOG", log, 1);
 	setenv("CC", w->wrapper, 1);
 	if (patched)
-		setenv("XSPLICE_GOT_SIDECAR", "1", 1);
+		setenv("XSPLICE_GOT_CMD", "1", 1);
 	rc = xb_run((char *const[]){ "sh", "-c", strncmp(o->build, "make", 4) ? (char *)o->build : cmd,
 				     NULL },
 		    tree, out);
 	unsetenv("XSPLICE_BUILD_LOG");
 	unsetenv("XSPLICE_LINK_LOG");
-	unsetenv("XSPLICE_GOT_SIDECAR");
+	unsetenv("XSPLICE_GOT_CMD");
 	if (rc) {
 		rc = xs_fail(-EINVAL, "building the %s tree failed (%s): see %s", what, o->build, out);
 		goto done;

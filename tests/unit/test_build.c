@@ -197,22 +197,23 @@ static bool via_got(const struct xb_pair *p, const char *fn, const char *sym)
 	return false;
 }
 
-/* diff_of, then b/x.o.xsgot from src as the wrapper's GOT build makes it. */
+/* diff_of, then the patched build's compile record for b/x.o (that
+ * compiles got, as g.c) and the GOT build made from it. */
 static int diff_with_got(const char *a, const char *b, const char *got, struct xb_pair *p)
 {
-	char path[128], cmd[512];
-	int rc = diff_of(a, b, p);
+	char path[128], cmd[256];
+	int rc = diff_of(a, b, p), n;
+	FILE *f;
 
 	if (rc)
 		return rc;
-	snprintf(path, sizeof(path), "%s/b/g.c", dir);
 	if (write_file(dir, "b/g.c", got))
 		return -EIO;
-	snprintf(cmd, sizeof(cmd),
-		 "cd %s/b && gcc -O2 -c -ffunction-sections -fdata-sections -mno-direct-extern-access g.c -o x.o.xsgot",
-		 dir);
-	if (system(cmd))
-		return -EINVAL;
+	snprintf(path, sizeof(path), "%s/b/x.o.xsgot.cmd", dir);
+	n = snprintf(cmd, sizeof(cmd), "%s/b%cgcc%c-O2%c-c%cg.c%c", dir, 0, 0, 0, 0, 0);
+	f = fopen(path, "w");
+	if (!f || fwrite(cmd, 1, (size_t)n, f) != (size_t)n || fclose(f))
+		return -EIO;
 	snprintf(path, sizeof(path), "%s/b", dir);
 	return xb_got_open(p, path);
 }
