@@ -218,6 +218,21 @@ static int compile_got(const struct cmd *c, const char *out, const char *log)
 	return rc;
 }
 
+/* The compiler's first line of complaint (the work directory, and its log, go away). */
+static void first_line(const char *log, char *buf, size_t len)
+{
+	FILE *f = fopen(log, "re");
+
+	snprintf(buf, len, "the compiler failed");
+	if (f && fgets(buf, (int)len, f))
+		buf[strcspn(buf, "\n")] = '\0';
+	for (char *c = buf; *c; c++)
+		if ((unsigned char)*c < ' ')
+			*c = '?';
+	if (f)
+		fclose(f);
+}
+
 int xb_got_open(struct xb_pair *p, const char *tree)
 {
 	const char *sec = NULL, *sym = direct_extern(p->patched, &sec);
@@ -238,8 +253,14 @@ int xb_got_open(struct xb_pair *p, const char *tree)
 	if (!rc)
 		rc = compile_got(&c, base, log);
 	if (rc) { /* then the payload reaches it directly: the loader names it if out of reach */
-		xs_debug("build: %s: %s reaches '%s' directly, and it could not be built with external data through the GOT (%s): see %s",
-			 p->rel_path, sec, sym, strerror(-rc), log);
+		char why[160];
+
+		if (rc == -ECHILD)
+			first_line(log, why, sizeof(why));
+		else
+			snprintf(why, sizeof(why), "%s: %s", cmdp, strerror(-rc));
+		xs_note("warning: %s: %s reaches '%s' directly and could not be rebuilt to reach other objects' data through the GOT (%s): load refuses the payload if '%s' is far from the object it patches",
+			p->rel_path, sec, sym, why, sym);
 		rc = 0;
 		goto out;
 	}
@@ -263,7 +284,8 @@ int xb_got_use(struct xb_pair *p)
 		return 0; /* xb_got_open said why */
 	why = carry_over(p->patched, p->got);
 	if (why) {
-		xs_debug("build: %s: its GOT build differs from it (%s): not used", p->rel_path, why);
+		xs_note("warning: %s: %s reaches '%s' directly, and its build with other objects' data through the GOT differs from it (%s): not used; load refuses the payload if '%s' is far from the object it patches",
+			p->rel_path, sec, sym, why, sym);
 		return 0;
 	}
 	xs_debug("build: %s: %s reaches '%s' directly: code taken from its GOT build", p->rel_path,
