@@ -224,13 +224,22 @@ xs_usage() {
 
 # xs_busy ERE ARGS...: the same, for a process busy for now (exit 75,
 # EX_TEMPFAIL: a thread in a function being replaced, another run holding it).
+# The error line is the last; the lines before it (the busy threads' stacks,
+# a long wait's line) start with "xsplice: " too.
 xs_busy() {
 	local re=$1
 	shift
 	if xs "$@"; then
 		fail "xsplice $* succeeded but must be refused as busy"
 	fi
-	XS_WANT_RC=75 xs_refused "$re" "$*"
+	[ "$XS_RC" = 75 ] || fail "xsplice $*: exit code $XS_RC, expected 75; stderr: $(head -c 2000 "$XS_ERR")"
+	[ "$(tail -c 1 "$XS_ERR" | od -An -c | tr -d ' ')" = '\n' ] ||
+		fail "xsplice $*: stderr does not end with a newline: $(head -c 2000 "$XS_ERR")"
+	if grep -qv '^xsplice: ' "$XS_ERR"; then
+		fail "xsplice $*: a stderr line does not start with 'xsplice: ': $(head -c 2000 "$XS_ERR")"
+	fi
+	tail -n 1 "$XS_ERR" | grep -Eq -- "$re" ||
+		fail "xsplice $*: the last stderr line does not match /$re/: $(head -c 2000 "$XS_ERR")"
 }
 
 # xs_refused ERE WHAT: the last xs run was a proper refusal (exit 1, or

@@ -524,6 +524,7 @@ static int run_command(const struct command *c, int argc, char **argv)
 		xs_note("%s: %s; retry %ld of %ld in %ld ms", xs_error_message(), xs_strerror(-rc),
 			try + 1, retries, pause);
 		xs_error_clear();
+		xs_error_details_clear(); /* the stacks go with the last try's line only */
 		sleep_ms(pause);
 		pause = pause * 2 > 2000 ? 2000 : pause * 2;
 		fflush(stdout);
@@ -609,8 +610,17 @@ int main(int argc, char **argv)
 	if (!rc)
 		rc = run_command(current, nargs, args);
 	if (rc) {
-		const char *msg = xs_error_message();
+		const char *msg = xs_error_message(), *d = xs_error_details();
 
+		/* What goes with it first (stacks of busy threads): the error line stays last. */
+		while (*d) {
+			size_t n = strcspn(d, "\n");
+
+			fprintf(stderr, "xsplice: %s: ", current->name);
+			xs_text_safe(stderr, d, n);
+			fputc('\n', stderr);
+			d += n + (d[n] == '\n');
+		}
 		fprintf(stderr, "xsplice: %s: %s%s%s\n", current->name, msg, msg[0] ? ": " : "",
 			xs_strerror(-rc));
 	}
