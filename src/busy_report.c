@@ -227,7 +227,7 @@ static void append(char *buf, size_t len, const char *item)
 
 int xs_busy_report(struct xs_busy *b)
 {
-	char funcs[512] = "", ids[256] = "", item[300], id[XS_ID_MAX * 4];
+	char funcs[512] = "", ids[256] = "", item[300], id[XS_ID_MAX * 4], more[64] = "";
 	size_t named = 0;
 
 	xs_error_details_clear();
@@ -249,6 +249,8 @@ int xs_busy_report(struct xs_busy *b)
 	}
 	if (b->more_funcs)
 		append(funcs, sizeof(funcs), "...");
+	if (b->nunwound)
+		snprintf(more, sizeof(more), ", and %zu more could not be unwound", b->nunwound);
 	if (!b->nin) {
 		const struct xs_busy_thread *t = &b->th[0];
 
@@ -262,6 +264,5 @@ int xs_busy_report(struct xs_busy *b)
 	    XS_FAIL_BUSY, -EBUSY,
 	    "pid %d: payload %s: %zu thread%s still in %s%s after %ld ms%s; try a longer --timeout, or, if it never returns, also patch the caller that loops",
 	    b->pid, ids, b->nin, b->nin == 1 ? "" : "s",
-	    named == 1 ? "function " : named > 1 ? "functions " : "", funcs, b->waited_ms,
-	    b->nunwound ? ", and more could not be unwound" : "");
+	    named == 1 ? "function " : named > 1 ? "functions " : "", funcs, b->waited_ms, more);
 }

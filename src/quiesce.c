@@ -200,17 +200,24 @@ static int busy(struct xs_session *s, struct xs_unwinder *u, const struct xs_ran
 	c->busy.waited_ms = (long)(xs_now_ms() - c->busy.start_ms);
 	for (size_t t = c->thread;;) {
 		note(s, c, NULL);
-		do {
+		for (;;) {
 			if (++t >= s->t->nthreads)
 				goto done;
-			if (!xs_unwinder_has_cfi(u, xs_arch_pc(&s->t->threads[t].regs)))
-				continue; /* being born (see nudge): not walked, and not listed */
 			c->thread = t;
 			c->range = NULL;
+			c->nframes = 0;
+			/* No walk that would fail slowly (see nudge): its PC says it. */
+			if (!xs_unwinder_has_cfi(u, xs_arch_pc(&s->t->threads[t].regs))) {
+				c->unwind_rc = -EIO;
+				break;
+			}
 			c->unwind_rc = xs_unwind_thread(u, s->t, t, c->frames, MAX_FRAMES, &c->nframes);
-			if (!c->unwind_rc)
-				find_range(c, r, n);
-		} while (!c->unwind_rc && !c->range);
+			if (c->unwind_rc)
+				break;
+			find_range(c, r, n);
+			if (c->range)
+				break;
+		}
 	}
 done:
 	xs_error_clear();
@@ -277,7 +284,7 @@ int xs_quiesce(struct xs_session *s, struct xs_unwinder *u, struct xs_conflict *
 			long ms = round < 2 ? 1 : round < 3 ? 5 : 10;
 
 			/* Said in the release this run makes (busy_report.h). */
-			if (round == 1 && left > NOTE_MS && !c->busy.note_done) {
+			if (round == 1 && left > NOTE_MS && !c->busy.note_done && !c->unwind_rc) {
 				note(s, c, &c->busy.note);
 				c->busy.note_due = true;
 			}

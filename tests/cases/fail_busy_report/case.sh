@@ -55,4 +55,31 @@ tail -n 1 "$T/long.err" | grep -q 'after [0-9]* ms; try a longer --timeout' ||
 	fail "the last line is not the error: $(tail -n 1 "$T/long.err")"
 assert_status "$pid" fix CHECKED
 assert_unchanged parked "refused long apply"
+
+# 3. a thread no stack walk gets past (assembly without CFI, in a system
+# call): not known to be safe, said with the frames it has, symbolized
+mark=$(fsize "$out")
+touch "$T/nocfi"
+wait_for_line "$out" '^nocfi [0-9]+$' 5 "$mark" || fail "the nocfi thread did not start"
+nocfi=$(tail -c +$((mark + 1)) "$out" | awk '$1 == "nocfi" { print $2 }')
+sleep 0.1
+snapshot nocfi "$pid" "$addr" 32
+xs_busy "^xsplice: apply: pid $pid: payload fix: 3 threads still in functions (park_fn, other_fn|other_fn, park_fn) after [0-9]+ ms, and 1 more could not be unwound; try a longer --timeout" \
+	apply "$pid" fix --timeout 300
+grep -Eqx "xsplice: apply: thread $nocfi could not be unwound past frame #[0-9]+, so it is not known to be safe:" "$XS_ERR" ||
+	fail "the report does not say thread $nocfi could not be unwound: $(cat "$XS_ERR")"
+frames=$(sed -n "/^xsplice: apply: thread $nocfi /,/^xsplice: apply: [^ ]/p" "$XS_ERR")
+assert_match "$frames" "  #0 nocfi_sleep\+0x[0-9a-f]+ \(busy\)" "thread $nocfi's PC, symbolized"
+assert_unchanged nocfi "apply refused for the nocfi thread"
+
+# 4. bounded: 8 threads listed with their stacks, the others counted
+mark=$(fsize "$out")
+touch "$T/many"
+wait_count "$out" '^parked [0-9]+ ' 7 5 "$mark" || fail "seven more threads did not park"
+sleep 0.1
+xs_busy "^xsplice: apply: pid $pid: payload fix: 10 threads still in functions .* after [0-9]+ ms, and 1 more could not be unwound; try a longer --timeout" \
+	apply "$pid" fix --timeout 300
+assert_eq "$(grep -Ec '^xsplice: apply: thread [0-9]+ (is in|could not)' "$XS_ERR")" 8 "threads listed"
+assert_eq "$(grep -c '^xsplice: apply: and 3 more thread(s) like these, not listed$' "$XS_ERR")" 1 "the others counted"
+assert_status "$pid" fix CHECKED
 steady_ticks "$out" 'park_fn\(7\)=14 other_fn\(7\)=14$'
