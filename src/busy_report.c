@@ -239,9 +239,12 @@ int xs_busy_report(struct xs_busy *b)
 				b->nin + b->nunwound - b->nthreads);
 	for (size_t i = 0; i < b->nfuncs; i++) {
 		const struct xs_busy_func *f = &b->funcs[i];
+		bool seen = false;
 
+		for (size_t k = 0; k < i; k++)
+			seen |= b->funcs[k].slot == f->slot;
 		payload_id(b, f->slot, id, sizeof(id));
-		if (!strstr(ids, id))
+		if (!seen)
 			append(ids, sizeof(ids), id);
 		code_name(b, f->slot, f->func, item, sizeof(item));
 		named += f->func != 0;

@@ -47,7 +47,7 @@ struct xs_busy_payload {
 	uint32_t nfuncs;
 };
 
-/* Filled in the stop (xs_busy_add_*), read after it (xs_busy_report). */
+/* Filled in the stop (xs_busy_begin, xs_busy_add), read after it (xs_busy_report). */
 struct xs_busy {
 	pid_t pid;
 	long long start_ms; /* the action's start (xs_now_ms) */
