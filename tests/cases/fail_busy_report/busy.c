@@ -79,7 +79,7 @@ int main(int argc, char **argv)
 	for (unsigned long tick = 0;; tick++) {
 		if (poked(path))
 			for (long i = 0; i < 3; i++)
-				if (pthread_create(&t, NULL, parker, (void *)(i == 2)))
+				if (pthread_create(&t, NULL, parker, (void *)(long)(i == 2)))
 					return 1;
 		if (poked(nocfi_path) && pthread_create(&t, NULL, nocfi, NULL))
 			return 1;
