@@ -300,22 +300,21 @@ static int cmd_get(int argc, char **argv)
 	return rc;
 }
 
-static void list_json(pid_t st_pid, const struct xs_state *st)
+static void list_json(pid_t pid, const struct xs_state *st)
 {
 	bool first = true;
 
 	printf("{\"version\":%u,\"payloads\":[", st->version);
 	for (int i = 0; i < XS_STATE_MAX_PAYLOADS; i++) {
 		const struct xs_state_payload *p = &st->payloads[i];
+		struct xs_func_view *funcs = NULL;
 
 		if (!p->used)
 			continue;
-		struct xs_func_view *funcs = NULL;
-
 		if (!first)
 			putchar(',');
 		/* One payload whose table cannot be read does not hide the others. */
-		if (xs_payload_funcs(st_pid, p, &funcs))
+		if (xs_payload_funcs(pid, p, &funcs))
 			xs_error_clear();
 		payload_json(p, funcs);
 		xs_func_views_free(funcs, funcs ? p->nfuncs : 0);
