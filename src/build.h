@@ -21,6 +21,8 @@ struct xb_opts {
 	const char *build;  /* build command, run in the tree (default "make") */
 	const char *work;   /* work directory (default: a fresh /tmp dir) */
 	bool keep;          /* keep the work directory */
+	const char *include; /* holds xsplice/shadow.h: searched after the project's own */
+	const char *allow_layout; /* "conn,T": types whose layout may change (a warning) */
 	const char *cache;  /* keep the original build there (build_cache.c); NULL: no */
 	unsigned cache_keep; /* entries the cache keeps (0: the default) */
 };
@@ -83,6 +85,9 @@ bool xb_sec_is_rodata(const struct xb_sec *s);
 /* Width in bytes of the field a relocation writes (0: unknown type). */
 unsigned xb_rel_width(uint32_t type);
 bool xb_rel_pcrel(uint32_t type);
+/* A direct reference (not through the GOT, not a call) that must reach its
+ * symbol from the code: PC-relative or absolute 32-bit. */
+bool xb_rel_direct_data(uint32_t type);
 /* Length of name without a compiler's numeric suffix (".0", ".12"). */
 size_t xb_stem_len(const char *name);
 bool xb_same_stem(const char *a, const char *b);
@@ -107,6 +112,8 @@ struct xb_pair {
 	const struct xb_lines *lines; /* line moves of the diff's files, NULL: none */
 	char *lib;               /* -shared output linking it, relative to the tree;
 				  * NULL: the executable (--target) */
+	struct xb_obj *got;      /* the patched object built with external data
+				  * through the GOT (build_got.c), NULL: none */
 };
 
 /* Line-number noise (build_lines.c): where the unchanged lines of each file
@@ -131,6 +138,20 @@ int xb_diff(struct xb_pair *p);
 /* "name" (global) or "file.c#name" (file-local) of orig's symbol i. */
 int xb_ref_name(const struct xb_obj *o, unsigned i, char *buf, size_t len);
 
+/* Refuse when a struct or union the changed or new functions use changes its
+ * layout (build_types.c): one line per such type, naming what moved and the
+ * functions that use it. */
+int xb_check_layouts(struct xb_pair *pairs, size_t n, const char *allow);
+
+/* --- external data through the GOT (build_got.c) ----------------------------- */
+/* After the diff: when p's changed code reaches another object's symbol
+ * directly, compile its object again (as the patched build did, from
+ * tree/REL.xsgot.cmd) with external data through the GOT, into p->got. */
+int xb_got_open(struct xb_pair *p, const char *tree);
+/* When p's changed code reaches another object's symbol directly (too far
+ * from a payload), switch p->patched to the GOT build, carrying the diff's
+ * and the match's results over; p is a copy the caller emits from. */
+int xb_got_use(struct xb_pair *p);
 /* --- the target binary (build_match.c) ------------------------------------------- */
 
 /* Every replaced function, as built from orig/, must equal the target's;

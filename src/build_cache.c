@@ -16,8 +16,9 @@
  * KEY hashes the source tree's content (what the build copies: no ELF files,
  * no CMake build directories, no .git but its HEAD), the build command, the
  * compiler settings in the environment, the compiler's identity and the
- * target's build-id. Whatever a hit gets wrong, the match against the target
- * still catches: the caller then drops the entry and builds from scratch.
+ * target's build-id, and xsplice's include directory that the wrapper adds.
+ * Whatever a hit gets wrong, the match against the target still catches: the
+ * caller then drops the entry and builds from scratch.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -376,7 +377,7 @@ static int key_text(const struct xb_opts *o, const struct xs_build_id *target, s
 			putf(b, "%s=%s\n", vars[i], getenv(vars[i]));
 	if (getenv("MAKEFLAGS"))
 		put_makeflags(b, getenv("MAKEFLAGS"));
-	putf(b, "wrapper:\n%s", xb_wrapper_text);
+	putf(b, "include: %s\nwrapper:\n%s", o->include ? o->include : "", xb_wrapper_text);
 	rc = run_io((char *const[]){ "sh", "-c", (char *)cc_identity, NULL }, NULL, NULL, 0, b);
 	if (rc)
 		return xs_fail(rc, "the compiler's identity");

@@ -206,9 +206,12 @@ static int do_group(struct run *r, const char *lib)
 			     lib, sel[0].rel_path, r->o->src);
 	if (lib)
 		id = &libid;
-	if (!rc)
+	if (!rc) {
 		rc = xb_match_target(lib ? path : r->o->target, sel, k);
-	r->mismatch |= rc != 0;
+		r->mismatch = rc != 0;
+	}
+	for (size_t i = 0; i < k && !rc; i++)
+		rc = xb_got_use(&sel[i]);
 	r->ms[3] += xs_now_ms() - t;
 	t = xs_now_ms();
 	if (!rc)
@@ -265,6 +268,7 @@ static void free_run(struct run *r, bool remove)
 		free(r->pairs[i].lib);
 		xb_obj_free(r->pairs[i].orig);
 		xb_obj_free(r->pairs[i].patched);
+		xb_obj_free(r->pairs[i].got);
 	}
 	free(r->pairs);
 	xb_lines_free(r->lines);
@@ -302,6 +306,10 @@ static int build_once(const struct xb_opts *o, const struct xs_build_id *target,
 		rc = open_pairs(&r);
 	if (!rc)
 		rc = diff_all(&r);
+	for (size_t i = 0; i < r.npairs && !rc; i++)
+		rc = xb_got_open(&r.pairs[i], r.w.tree);
+	if (!rc)
+		rc = xb_check_layouts(r.pairs, r.npairs, o->allow_layout);
 	if (!rc)
 		rc = xb_link_assign(&r.w, r.pairs, r.npairs);
 	r.ms[2] = xs_now_ms() - t;

@@ -4,6 +4,7 @@
  * arguments and runs the builder's pipeline (src/build_main.c).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,11 +14,12 @@
 #include "error.h"
 
 #define BUILD_USAGE                                                                               \
-	"usage: xsplice build --src DIR --patch FIX.diff --target BIN (-o OUT.xsp | --id NAME) [--build CMD] [--work DIR] [--keep] [--cache DIR [--cache-keep N]]"
+	"usage: xsplice build --src DIR --patch FIX.diff --target BIN (-o OUT.xsp | --id NAME) [--build CMD] [--work DIR] [--keep] [--allow-layout T,...] [--cache DIR [--cache-keep N]]"
 
 int cmd_build(int argc, char **argv)
 {
 	struct xb_opts o = { .build = "make" };
+	char inc[PATH_MAX];
 	const char *v;
 	char *out = NULL;
 	int rc;
@@ -28,6 +30,9 @@ int cmd_build(int argc, char **argv)
 	o.out = cli_take_option(&argc, argv, "-o");
 	o.work = cli_take_option(&argc, argv, "--work");
 	o.keep = cli_take_flag(&argc, argv, "--keep");
+	o.allow_layout = cli_take_option(&argc, argv, "--allow-layout");
+	cli_include_dir(inc, sizeof(inc));
+	o.include = inc;
 	o.cache = cli_take_option(&argc, argv, "--cache");
 	if ((v = cli_take_option(&argc, argv, "--cache-keep"))) {
 		char *end;
