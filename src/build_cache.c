@@ -177,6 +177,7 @@ struct entry {
 	bool hash;  /* its content goes into the listing too */
 };
 
+/* nftw's callback gets no argument of ours: one walk at a time, here. */
 static struct {
 	size_t root_len;
 	bool content; /* the source tree: contents; orig/: sizes and times */
