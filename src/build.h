@@ -48,6 +48,10 @@ struct xb_sec {
 	unsigned out;              /* its writer handle in the payload object */
 	/* a changed function: the target's bytes at its entry (build_match.c) */
 	struct xsplice_expect expect;
+	/* read-only data: sorted offsets where a symbol starts or a relocation
+	 * points (build_diff.c): where an anonymous datum ends */
+	uint64_t *marks;
+	size_t nmarks;
 };
 
 struct xb_sym {

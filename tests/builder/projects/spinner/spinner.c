@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/* spinner: a thread spins, main prints one "tick N ..." line every 100 ms;
+ * at -O0 every string literal of the file sits in one .rodata. */
+#include <pthread.h>
+#include <stdio.h>
+#include <unistd.h>
+
+static volatile unsigned long spins;
+
+static void *spin(void *arg)
+{
+	char buf[64];
+
+	(void)arg;
+	for (;;) {
+		snprintf(buf, sizeof(buf), "spin %lu", spins);
+		spins++;
+		usleep(10000);
+	}
+	return NULL;
+}
+
+const char *word(void)
+{
+	return "plain";
+}
+
+const char *mood(void)
+{
+	return "calm";
+}
+
+int main(void)
+{
+	pthread_t t;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (pthread_create(&t, NULL, spin, NULL)) {
+		fprintf(stderr, "spinner: pthread_create failed\n");
+		return 1;
+	}
+	printf("ready\n");
+	for (unsigned long n = 0;; n++) {
+		printf("tick %lu word=%s mood=%s spinning=%s\n", n, word(), mood(), spins ? "yes" : "no");
+		usleep(100000);
+	}
+}
