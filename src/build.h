@@ -21,6 +21,10 @@ struct xb_opts {
 	const char *build;  /* build command, run in the tree (default "make") */
 	const char *work;   /* work directory (default: a fresh /tmp dir) */
 	bool keep;          /* keep the work directory */
+	/* --skip FUNC: changed functions left out; --include FUNC: main or a
+	 * constructor replaced all the same ("name" or "file.c#name") */
+	const char **skip, **include;
+	size_t nskip, ninclude;
 };
 
 /* --- one relocatable object, read with libelf (build_obj.c) -------------------- */
@@ -109,6 +113,7 @@ struct xb_pair {
 	const struct xb_lines *lines; /* line moves of the diff's files, NULL: none */
 	char *lib;               /* -shared output linking it, relative to the tree;
 				  * NULL: the executable (--target) */
+	size_t nskipped;         /* changed functions left out (build_skip.c) */
 };
 
 /* Line-number noise (build_lines.c): where the unchanged lines of each file
@@ -132,6 +137,11 @@ bool xb_lines_text_noise(const struct xb_lines *l, const char *file, const char 
 int xb_diff(struct xb_pair *p);
 /* "name" (global) or "file.c#name" (file-local) of orig's symbol i. */
 int xb_ref_name(const struct xb_obj *o, unsigned i, char *buf, size_t len);
+
+/* Leave out (with a warning) the changed functions that cannot take effect
+ * live: main and constructors, unless --include names them; and those --skip
+ * names. Refuses a --skip or --include naming no changed function. */
+int xb_skip_startup(struct xb_pair *pairs, size_t n, const struct xb_opts *o);
 
 /* --- the target binary (build_match.c) ------------------------------------------- */
 

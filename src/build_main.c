@@ -60,15 +60,26 @@ static int open_pairs(struct run *r)
 
 static int diff_all(struct run *r)
 {
-	size_t changed = 0;
+	size_t changed = 0, skipped = 0;
+	int rc;
 
 	for (size_t i = 0; i < r->npairs; i++) {
-		int rc = xb_diff(&r->pairs[i]);
-
+		rc = xb_diff(&r->pairs[i]);
 		if (rc)
 			return rc;
-		changed += r->pairs[i].nchanged;
 	}
+	rc = xb_link_assign(&r->w, r->pairs, r->npairs); /* main is the executable's */
+	if (!rc)
+		rc = xb_skip_startup(r->pairs, r->npairs, r->o);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < r->npairs; i++) {
+		changed += r->pairs[i].nchanged;
+		skipped += r->pairs[i].nskipped;
+	}
+	if (!changed && skipped)
+		return xs_fail(-ENODATA, "the diff %s changes only functions left out (see the warnings above): nothing to patch",
+			       r->o->patch);
 	if (!changed)
 		return xs_fail(-ENODATA, "the diff %s changes no function of %s: nothing to patch",
 			       r->o->patch, r->o->src);
@@ -299,9 +310,7 @@ int xb_build(const struct xb_opts *o)
 	if (!rc)
 		rc = open_pairs(&r);
 	if (!rc)
-		rc = diff_all(&r);
-	if (!rc)
-		rc = xb_link_assign(&r.w, r.pairs, r.npairs);
+		rc = diff_all(&r); /* assigns each object its library */
 	r.ms[2] = xs_now_ms() - t;
 	if (!rc)
 		rc = emit_all(&r); /* times check (ms[3]) and emit (ms[4]) */

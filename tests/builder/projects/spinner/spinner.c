@@ -7,6 +7,11 @@
 
 static volatile unsigned long spins;
 
+__attribute__((constructor)) static void setup(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
 static void *spin(void *arg)
 {
 	char buf[64];
@@ -20,21 +25,20 @@ static void *spin(void *arg)
 	return NULL;
 }
 
-const char *word(void)
-{
-	return "plain";
-}
-
 const char *mood(void)
 {
 	return "calm";
+}
+
+const char *word(void)
+{
+	return mood()[0] ? "plain" : "none";
 }
 
 int main(void)
 {
 	pthread_t t;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (pthread_create(&t, NULL, spin, NULL)) {
 		fprintf(stderr, "spinner: pthread_create failed\n");
 		return 1;
