@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "build.h"
+#include "coroutines.h"
 #include "error.h"
 #include "engine.h"
 #include "objects.h"
@@ -292,6 +293,8 @@ int xb_build(const struct xb_opts *o)
 		close(fd);
 	if (!rc)
 		rc = xs_file_build_id(o->target, &r.target);
+	if (!rc)
+		xs_coroutines_warn_file(o->target);
 	if (!rc)
 		rc = xb_tree_prepare(o, &r.w);
 	if (!rc)

@@ -123,6 +123,7 @@ struct xs_unwinder {
 	const struct xs_target *tops_of;
 	unsigned long tops_era;
 	const struct xs_stack_top *top;  /* the walked thread's, or NULL */
+	bool no_top;                     /* a walk from other registers (xs_unwind_regs) */
 	struct xs_stack_snap snap;       /* a small process's stacks, read in the wait */
 	struct xs_stack_top snap_top;    /* the walked thread's top, from snap */
 	size_t snap_tops;                /* tops taken from snap, all told */
@@ -651,7 +652,7 @@ static const struct xs_stack_top *top_of(struct xs_unwinder *u, struct xs_target
 static void begin_walk(struct xs_unwinder *u, struct xs_target *t, size_t i,
 		       struct xs_frame *frames, size_t max)
 {
-	u->top = top_of(u, t, i);
+	u->top = u->no_top ? NULL : top_of(u, t, i);
 	u->t = t;
 	u->index = i;
 	u->tid = t->threads[i].tid;
@@ -791,6 +792,25 @@ int xs_unwind_thread(struct xs_unwinder *u, struct xs_target *t, size_t i,
 	pc = u->n ? u->frames[u->n - 1].pc : xs_arch_pc(&t->threads[i].regs);
 	return xs_fail(-EIO, "thread %d: cannot unwind past PC 0x%" PRIx64 ": %s", (int)u->tid, pc,
 		       u->why);
+}
+
+int xs_unwind_regs(struct xs_unwinder *u, struct xs_target *t, size_t i, const xs_regs *regs,
+		   struct xs_frame *frames, size_t max, size_t *n)
+{
+	xs_regs saved;
+	int rc;
+
+	*n = 0;
+	if (!t || i >= t->nthreads)
+		return xs_fail(-EINVAL, "pid %d: no thread %zu to unwind with", t ? t->pid : 0, i);
+	/* The walks read the registers from the thread: lend it these. */
+	saved = t->threads[i].regs;
+	t->threads[i].regs = *regs;
+	u->no_top = true;
+	rc = xs_unwind_thread(u, t, i, frames, max, n);
+	u->no_top = false;
+	t->threads[i].regs = saved;
+	return rc;
 }
 
 /* --- setup ------------------------------------------------------------------------ */

@@ -56,6 +56,13 @@ int xs_unwind_thread(struct xs_unwinder *u, struct xs_target *t, size_t i,
 		     struct xs_frame *frames, size_t max, size_t *n);
 
 /*
+ * The same walk from registers regs (a coroutine's saved context), with
+ * thread i's identity: memory is read afresh, not from its stack top.
+ */
+int xs_unwind_regs(struct xs_unwinder *u, struct xs_target *t, size_t i, const xs_regs *regs,
+		   struct xs_frame *frames, size_t max, size_t *n);
+
+/*
  * Before the stop: look up now the CFI rows the walks in it will likely
  * need, so that they find them kept (a lookup in libdw costs microseconds,
  * while every thread waits). learn_pc: a thread's PC known ahead (one
