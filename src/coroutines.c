@@ -56,6 +56,7 @@ int xs_coroutines_find(pid_t pid, uint64_t *list)
 	int rc;
 
 	*list = 0;
+	xs_debug("pid %d: looking for its coroutine list", pid);
 	rc = xs_objects_scan(pid, &objs);
 	if (!rc && !xs_objects_resolve(objs, NULL, XSPLICE_COROUTINES_SYMBOL, &si)) {
 		*list = si.addr;
@@ -67,6 +68,8 @@ int xs_coroutines_find(pid_t pid, uint64_t *list)
 		rc = find_importer(objs, &who, &call);
 	if (!rc && who)
 		warn(who, call);
+	xs_debug("pid %d: coroutine list and ucontext imports looked for in %zu objects", pid,
+		 objs ? objs->n : 0);
 	xs_objects_free(objs);
 	return rc;
 }
