@@ -301,11 +301,13 @@ static bool zeros(const struct xb_sec *s, uint64_t off, uint64_t len)
 	return true;
 }
 
-/* Section-relative references ra and rb into read-only data a and b: the
- * same string, or the same bytes up to where the shorter datum ends (the
- * longer may only add padding). */
-static bool ref_data_equal(const struct xb_obj *o, const struct xb_target *ta, const struct xb_rel *ra,
-			   const struct xb_obj *p, const struct xb_target *tb, const struct xb_rel *rb)
+/* Section-relative references ra and rb into read-only data a and b: 1 when
+ * they reach the same string, or (unless strings_only: no recursion into what
+ * the data refers to) the same bytes up to where the shorter datum ends (the
+ * longer may only add padding); 0 when not; -1 when this cannot tell. */
+static int ref_data_equal(const struct xb_obj *o, const struct xb_target *ta, const struct xb_rel *ra,
+			   const struct xb_obj *p, const struct xb_target *tb, const struct xb_rel *rb,
+			   bool strings_only)
 {
 	const struct xb_sec *a = &o->sec[ta->sec], *b = &p->sec[tb->sec];
 	int64_t fa = ta->addend + (xb_rel_pcrel(ra->type) ? 4 : 0);
@@ -315,7 +317,7 @@ static bool ref_data_equal(const struct xb_obj *o, const struct xb_target *ta, c
 
 	if (!a->data || !b->data || fa < 0 || fb < 0 || (uint64_t)fa >= a->sh.sh_size ||
 	    (uint64_t)fb >= b->sh.sh_size)
-		return false; /* the caller compares the whole sections */
+		return -1; /* the caller compares the whole sections */
 	la = datum_end(a, (uint64_t)fa) - (uint64_t)fa;
 	lb = datum_end(b, (uint64_t)fb) - (uint64_t)fb;
 	sa = string_at(a, (uint64_t)fa);
@@ -324,10 +326,12 @@ static bool ref_data_equal(const struct xb_obj *o, const struct xb_target *ta, c
 	    zeros(a, (uint64_t)fa + (uint64_t)sa, la - (uint64_t)sa) &&
 	    zeros(b, (uint64_t)fb + (uint64_t)sb, lb - (uint64_t)sb)) {
 		if (sa == sb && !memcmp(a->data + fa, b->data + fb, (size_t)sa))
-			return true;
+			return 1;
 		return xb_lines_text_noise(o->lines, o->file, (const char *)a->data + fa, (size_t)sa,
 					   (const char *)b->data + fb, (size_t)sb);
 	}
+	if (strings_only)
+		return -1;
 	l = la < lb ? la : lb;
 	return bytes_equal(a, (uint64_t)fa, b, (uint64_t)fb, l) &&
 	       rels_equal(o, a, (uint64_t)fa, p, b, (uint64_t)fb, l, false) &&
@@ -366,9 +370,12 @@ static bool target_equal(const struct xb_obj *o, const struct xb_rel *ra, const 
 			return false;
 		if (o->sec[ta.sec].sh.sh_flags & SHF_MERGE)
 			return merged_equal(o, &ta, ra, p, &tb, rb);
-		if (deep && xb_sec_is_rodata(&o->sec[ta.sec]) &&
-		    ref_data_equal(o, &ta, ra, p, &tb, rb))
-			return true;
+		if (xb_sec_is_rodata(&o->sec[ta.sec])) {
+			int eq = ref_data_equal(o, &ta, ra, p, &tb, rb, !deep);
+
+			if (eq >= 0)
+				return eq;
+		}
 		if (ta.addend != tb.addend)
 			return false;
 		if (!deep)

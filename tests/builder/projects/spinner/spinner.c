@@ -49,3 +49,7 @@ int main(void)
 		usleep(100000);
 	}
 }
+
+/* Data pointing at literals: when a literal before them grows they move,
+ * and it is still the same data. */
+const char *names[] = { "alpha", "beta" };
