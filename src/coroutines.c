@@ -105,16 +105,6 @@ static bool running(const struct xs_target *t, uint64_t stack, uint64_t len)
  * into the C library's start routine, uc_link, the alignment). */
 #define ENTRY_ROOM 128
 
-/* A walk that stopped at the return into the C library's start routine
- * (glibc's __start_context has no CFI): that frame's stack pointer is at the
- * top of the coroutine's own stack, where makecontext put it. */
-static bool at_entry(const struct xs_frame *frames, size_t nf, uint64_t stack, uint64_t len)
-{
-	uint64_t sp = nf ? frames[nf - 1].sp : 0;
-
-	return nf > 1 && len && sp <= stack + len && sp >= stack + len - (len < ENTRY_ROOM ? len : ENTRY_ROOM);
-}
-
 /* 1 when coroutine k (its context at ctx) is in a range or cannot be unwound. */
 static int check_one(struct xs_target *t, struct xs_unwinder *u, uint32_t k, uint64_t ctx,
 		     const struct xs_range *r, size_t n, struct xs_frame *frames, size_t max,
@@ -136,11 +126,11 @@ static int check_one(struct xs_target *t, struct xs_unwinder *u, uint32_t k, uin
 	if (running(t, stack, stack_len))
 		return 0;
 	*hit = (struct xs_coroutine_hit){ .index = k, .ctx = ctx, .pc = xs_arch_pc(&regs) };
-	rc = xs_unwind_regs(u, t, 0, &regs, frames, max, &nf);
-	if (rc && at_entry(frames, nf, stack, stack_len)) {
-		xs_error_clear();
-		rc = 0;
-	}
+	if (stack_len >= 2 * ENTRY_ROOM && stack + stack_len > stack)
+		rc = xs_unwind_regs(u, t, 0, &regs, stack + stack_len - ENTRY_ROOM, stack + stack_len,
+				    frames, max, &nf);
+	else
+		rc = xs_unwind_regs(u, t, 0, &regs, 0, 0, frames, max, &nf);
 	if (rc) {
 		xs_debug("pid %d: coroutine %" PRIu32 " (ucontext_t at 0x%" PRIx64 ", stack 0x%" PRIx64 "+0x%" PRIx64 ", last frame sp 0x%" PRIx64 "): %s",
 			 t->pid, k, ctx, stack, stack_len, nf ? frames[nf - 1].sp : 0, xs_error_message());

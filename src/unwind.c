@@ -124,6 +124,8 @@ struct xs_unwinder {
 	unsigned long tops_era;
 	const struct xs_stack_top *top;  /* the walked thread's, or NULL */
 	bool no_top;                     /* a walk from other registers (xs_unwind_regs) */
+	uint64_t entry_lo, entry_hi;     /* ... whose outermost frame may sit there */
+	bool at_entry;                   /* the walk ended there */
 	struct xs_stack_snap snap;       /* a small process's stacks, read in the wait */
 	struct xs_stack_top snap_top;    /* the walked thread's top, from snap */
 	size_t snap_tops;                /* tops taken from snap, all told */
@@ -499,6 +501,21 @@ static bool have_cfi(struct xs_unwinder *u, Dwarf_Addr addr, bool *signal)
 	return rule;
 }
 
+/*
+ * A coroutine's walk (xs_unwind_regs) ends at a frame whose stack pointer
+ * lies in [entry_lo, entry_hi], where makecontext put the return into the C
+ * library's start routine, when .eh_frame has nothing for it (glibc's
+ * __start_context has no CFI): not worth reading debug information in the
+ * stop for.
+ */
+static bool at_entry(struct xs_unwinder *u, uint64_t addr)
+{
+	uint64_t sp = u->frames[u->n - 1].sp;
+
+	return u->entry_hi && u->n > 1 && sp >= u->entry_lo && sp <= u->entry_hi &&
+	       !row_at(u, addr, true);
+}
+
 static int frame_cb(Dwfl_Frame *state, void *arg)
 {
 	struct xs_unwinder *u = arg;
@@ -522,6 +539,10 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 	u->frames[u->n].pc = pc;
 	u->frames[u->n].sp = sp;
 	u->n++;
+	if (at_entry(u, u->exact_pc ? pc : pc - 1)) {
+		u->at_entry = true;
+		return DWARF_CB_ABORT;
+	}
 	/*
 	 * Checked before libdwfl steps from this frame, with the address it
 	 * will look up: a return address at pc - 1 (the call), an exact PC as
@@ -661,6 +682,7 @@ static void begin_walk(struct xs_unwinder *u, struct xs_target *t, size_t i,
 	u->n = 0;
 	u->why[0] = '\0';
 	u->read_failed = false;
+	u->at_entry = false;
 	u->exact_pc = true;
 	for (unsigned k = 0; k < CACHE_PAGES; k++)
 		u->cache[k].addr = UINT64_MAX;
@@ -697,6 +719,8 @@ static int walk_rules(struct xs_unwinder *u)
 		u->frames[u->n].pc = pc;
 		u->frames[u->n].sp = regs[cur].v[XS_ARCH_DWARF_SP];
 		u->n++;
+		if (at_entry(u, exact ? pc : pc - 1))
+			return 0;
 		rule = rule_at(u, exact ? pc : pc - 1);
 		if (!rule)
 			return 1;
@@ -718,7 +742,7 @@ static int walk_dwfl(struct xs_unwinder *u)
 {
 	int rc = dwfl_getthread_frames(u->dwfl, u->tid, frame_cb, u);
 
-	return rc == 0 && !u->read_failed ? 0 : -1;
+	return (rc == 0 || u->at_entry) && !u->read_failed ? 0 : -1;
 }
 
 /* XSPLICE_UNWIND=check: the rules' frames must be libdwfl's, frame for frame. */
@@ -795,7 +819,8 @@ int xs_unwind_thread(struct xs_unwinder *u, struct xs_target *t, size_t i,
 }
 
 int xs_unwind_regs(struct xs_unwinder *u, struct xs_target *t, size_t i, const xs_regs *regs,
-		   struct xs_frame *frames, size_t max, size_t *n)
+		   uint64_t entry_lo, uint64_t entry_hi, struct xs_frame *frames, size_t max,
+		   size_t *n)
 {
 	xs_regs saved;
 	int rc;
@@ -807,8 +832,11 @@ int xs_unwind_regs(struct xs_unwinder *u, struct xs_target *t, size_t i, const x
 	saved = t->threads[i].regs;
 	t->threads[i].regs = *regs;
 	u->no_top = true;
+	u->entry_lo = entry_lo;
+	u->entry_hi = entry_hi;
 	rc = xs_unwind_thread(u, t, i, frames, max, n);
 	u->no_top = false;
+	u->entry_lo = u->entry_hi = 0;
 	t->threads[i].regs = saved;
 	return rc;
 }
