@@ -21,10 +21,12 @@ struct xb_opts {
 	const char *build;  /* build command, run in the tree (default "make") */
 	const char *work;   /* work directory (default: a fresh /tmp dir) */
 	bool keep;          /* keep the work directory */
-	/* --skip FUNC: changed functions left out; --include FUNC: main or a
-	 * constructor replaced all the same ("name" or "file.c#name") */
-	const char **skip, **include;
-	size_t nskip, ninclude;
+	const char *include; /* holds xsplice/shadow.h: searched after the project's own */
+	const char *allow_layout; /* "conn,T": types whose layout may change (a warning) */
+	/* --skip FUNC: changed functions left out; --include FUNC (want): main
+	 * or a constructor replaced all the same ("name" or "file.c#name") */
+	const char **skip, **want;
+	size_t nskip, nwant;
 };
 
 /* --- one relocatable object, read with libelf (build_obj.c) -------------------- */
@@ -142,6 +144,11 @@ int xb_ref_name(const struct xb_obj *o, unsigned i, char *buf, size_t len);
  * live: main and constructors, unless --include names them; and those --skip
  * names. Refuses a --skip or --include naming no changed function. */
 int xb_skip_startup(struct xb_pair *pairs, size_t n, const struct xb_opts *o);
+
+/* Refuse when a struct or union the changed or new functions use changes its
+ * layout (build_types.c): one line per such type, naming what moved and the
+ * functions that use it. */
+int xb_check_layouts(struct xb_pair *pairs, size_t n, const char *allow);
 
 /* --- the target binary (build_match.c) ------------------------------------------- */
 

@@ -314,6 +314,8 @@ int xb_build(const struct xb_opts *o)
 		rc = open_pairs(&r);
 	if (!rc)
 		rc = diff_all(&r); /* assigns each object its library */
+	if (!rc)
+		rc = xb_check_layouts(r.pairs, r.npairs, o->allow_layout);
 	r.ms[2] = xs_now_ms() - t;
 	if (!rc)
 		rc = emit_all(&r); /* times check (ms[3]) and emit (ms[4]) */

@@ -101,7 +101,7 @@ static void skip_pair(struct xb_pair *pr, const struct xb_opts *o, bool *used_sk
 			leave_out(pr, (unsigned)i);
 			continue;
 		}
-		if (listed(o->include, o->ninclude, used_incl, p, s->func))
+		if (listed(o->want, o->nwant, used_incl, p, s->func))
 			continue;
 		if (f->bind != STB_LOCAL && !strcmp(f->name, "main") && !pr->lib)
 			why = "it runs once at start-up and never returns";
@@ -131,7 +131,7 @@ static int unused(const char *opt, const char *const *list, size_t n, const bool
 
 int xb_skip_startup(struct xb_pair *pairs, size_t n, const struct xb_opts *o)
 {
-	bool *us = calloc(o->nskip + 1, sizeof(bool)), *ui = calloc(o->ninclude + 1, sizeof(bool));
+	bool *us = calloc(o->nskip + 1, sizeof(bool)), *ui = calloc(o->nwant + 1, sizeof(bool));
 	int rc = us && ui ? 0 : -ENOMEM;
 
 	for (size_t i = 0; i < n && !rc; i++)
@@ -139,7 +139,7 @@ int xb_skip_startup(struct xb_pair *pairs, size_t n, const struct xb_opts *o)
 	if (!rc)
 		rc = unused("--skip", o->skip, o->nskip, us);
 	if (!rc)
-		rc = unused("--include", o->include, o->ninclude, ui);
+		rc = unused("--include", o->want, o->nwant, ui);
 	for (size_t i = 0; i < n && !rc; i++)
 		skip_pair(&pairs[i], o, us, ui, false);
 	free(us);

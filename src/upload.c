@@ -31,6 +31,7 @@ struct upload {
 	struct xs_object *home;
 	struct xs_image img;
 	uint64_t *symval;
+	unsigned anchor; /* symbol XSPLICE_SHADOW_ANCHOR, 0: not used */
 	unsigned char *ifunc; /* by symbol: value is a resolver to call */
 	struct xs_session *s;
 	uint64_t hint;  /* where it goes (plan) */
@@ -111,6 +112,10 @@ static int resolve_symbols(struct upload *u)
 		if (sym->shndx != SHN_UNDEF || !sym->name[0] ||
 		    !strcmp(sym->name, "_GLOBAL_OFFSET_TABLE_"))
 			continue;
+		if (!strcmp(sym->name, XSPLICE_SHADOW_ANCHOR)) {
+			u->anchor = (unsigned)i; /* in the registry: resolved once attached */
+			continue;
+		}
 		rc = xs_objects_resolve(u->objs, u->home, sym->name, &si);
 		if (rc == -XS_ERRNO__NO_SYMBOL && sym->bind == STB_WEAK) {
 			xs_error_clear(); /* an unresolved weak reference is NULL, not an error */
@@ -383,7 +388,11 @@ int xs_upload(pid_t pid, const char *id, const char *path, unsigned flags)
 	if (rc)
 		goto out;
 	slot = free_slot(u.s, id);
-	rc = slot < 0 ? slot : plan(&u);
+	rc = slot < 0 ? slot : 0;
+	if (!rc && u.anchor) /* every payload's code finds the same word */
+		rc = xs_session_shadow_anchor(u.s, &u.symval[u.anchor]);
+	if (!rc)
+		rc = plan(&u);
 	if (!rc)
 		rc = map_payload(&u);
 	if (!rc)

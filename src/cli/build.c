@@ -4,6 +4,7 @@
  * arguments and runs the builder's pipeline (src/build_main.c).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,7 @@
 #include "error.h"
 
 #define BUILD_USAGE                                                                               \
-	"usage: xsplice build --src DIR --patch FIX.diff --target BIN (-o OUT.xsp | --id NAME) [--build CMD] [--work DIR] [--keep] [--skip FUNC]... [--include FUNC]..."
+	"usage: xsplice build --src DIR --patch FIX.diff --target BIN (-o OUT.xsp | --id NAME) [--build CMD] [--work DIR] [--keep] [--allow-layout T,...] [--skip FUNC]... [--include FUNC]..."
 
 /* Every value of a repeatable option, in order; *n of them. */
 static int take_all(int *argc, char **argv, const char *name, const char ***out, size_t *n)
@@ -34,6 +35,7 @@ static int take_all(int *argc, char **argv, const char *name, const char ***out,
 int cmd_build(int argc, char **argv)
 {
 	struct xb_opts o = { .build = "make" };
+	char inc[PATH_MAX];
 	const char *v;
 	char *out = NULL;
 	int rc;
@@ -44,9 +46,12 @@ int cmd_build(int argc, char **argv)
 	o.out = cli_take_option(&argc, argv, "-o");
 	o.work = cli_take_option(&argc, argv, "--work");
 	o.keep = cli_take_flag(&argc, argv, "--keep");
+	o.allow_layout = cli_take_option(&argc, argv, "--allow-layout");
+	cli_include_dir(inc, sizeof(inc));
+	o.include = inc;
 	rc = take_all(&argc, argv, "--skip", &o.skip, &o.nskip);
 	if (!rc)
-		rc = take_all(&argc, argv, "--include", &o.include, &o.ninclude);
+		rc = take_all(&argc, argv, "--include", &o.want, &o.nwant);
 	if (rc)
 		goto out;
 	if ((v = cli_take_option(&argc, argv, "--build")))
@@ -73,6 +78,6 @@ int cmd_build(int argc, char **argv)
 out:
 	free(out);
 	free(o.skip);
-	free(o.include);
+	free(o.want);
 	return rc;
 }

@@ -11,6 +11,9 @@ int cli_parse_pid(const char *arg, pid_t *pid);
 const char *cli_take_option(int *argc, char **argv, const char *name);
 bool cli_take_flag(int *argc, char **argv, const char *name);
 
+/* The directory holding xsplice/payload.h: $XSPLICE_INCLUDE, include/
+ * beside the tree the CLI was built in, else /usr/include. */
+void cli_include_dir(char *buf, size_t len);
 int cmd_build(int argc, char **argv);
 int cmd_cc(int argc, char **argv);
 int cmd_info(int argc, char **argv);

@@ -372,7 +372,7 @@ static int cmd_recover(int argc, char **argv)
 
 static const struct command commands[] = {
     {"build", cmd_build,
-     "build --src DIR --patch FIX.diff --target BIN (-o OUT.xsp | --id NAME) [--build CMD] [--work DIR] [--keep] [--skip FUNC]... [--include FUNC]...",
+     "build --src DIR --patch FIX.diff --target BIN (-o OUT.xsp | --id NAME) [--build CMD] [--work DIR] [--keep] [--allow-layout T,...] [--skip FUNC]... [--include FUNC]...",
      "build payloads from a source diff, one per changed object (main and constructors, run at start-up, left out unless --include names them)",
      false},
     {"cc", cmd_cc,
