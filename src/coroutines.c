@@ -111,7 +111,7 @@ static int check_one(struct xs_target *t, struct xs_unwinder *u, uint32_t k, uin
 		     struct xs_coroutine_hit *hit)
 {
 	unsigned char uc[1024];
-	size_t len = xs_arch_ucontext_len(), nf = 0;
+	size_t len = xs_arch_ucontext_len(), nf = 0, lend = 0;
 	uint64_t stack, stack_len;
 	xs_regs regs;
 	int rc;
@@ -126,11 +126,13 @@ static int check_one(struct xs_target *t, struct xs_unwinder *u, uint32_t k, uin
 	if (running(t, stack, stack_len))
 		return 0;
 	*hit = (struct xs_coroutine_hit){ .index = k, .ctx = ctx, .pc = xs_arch_pc(&regs) };
+	while (lend < t->nthreads && !t->threads[lend].stopped)
+		lend++; /* the walk borrows a stopped thread's identity */
 	if (stack_len >= 2 * ENTRY_ROOM && stack + stack_len > stack)
-		rc = xs_unwind_regs(u, t, 0, &regs, stack + stack_len - ENTRY_ROOM, stack + stack_len,
-				    frames, max, &nf);
+		rc = xs_unwind_regs(u, t, lend, &regs, stack + stack_len - ENTRY_ROOM,
+				    stack + stack_len, frames, max, &nf);
 	else
-		rc = xs_unwind_regs(u, t, 0, &regs, 0, 0, frames, max, &nf);
+		rc = xs_unwind_regs(u, t, lend, &regs, 0, 0, frames, max, &nf);
 	if (rc) {
 		xs_debug("pid %d: coroutine %" PRIu32 " (ucontext_t at 0x%" PRIx64 ", stack 0x%" PRIx64 "+0x%" PRIx64 ", last frame sp 0x%" PRIx64 "): %s",
 			 t->pid, k, ctx, stack, stack_len, nf ? frames[nf - 1].sp : 0, xs_error_message());
