@@ -91,6 +91,9 @@ bool xb_sec_is_rodata(const struct xb_sec *s);
 /* Width in bytes of the field a relocation writes (0: unknown type). */
 unsigned xb_rel_width(uint32_t type);
 bool xb_rel_pcrel(uint32_t type);
+/* A direct reference (not through the GOT, not a call) that must reach its
+ * symbol from the code: PC-relative or absolute 32-bit. */
+bool xb_rel_direct_data(uint32_t type);
 /* Length of name without a compiler's numeric suffix (".0", ".12"). */
 size_t xb_stem_len(const char *name);
 bool xb_same_stem(const char *a, const char *b);
@@ -116,6 +119,8 @@ struct xb_pair {
 	char *lib;               /* -shared output linking it, relative to the tree;
 				  * NULL: the executable (--target) */
 	size_t nskipped;         /* changed functions left out (build_skip.c) */
+	struct xb_obj *got;      /* the patched object built with external data
+				  * through the GOT (build_got.c), NULL: none */
 };
 
 /* Line-number noise (build_lines.c): where the unchanged lines of each file
@@ -150,6 +155,15 @@ int xb_skip_startup(struct xb_pair *pairs, size_t n, const struct xb_opts *o);
  * functions that use it. */
 int xb_check_layouts(struct xb_pair *pairs, size_t n, const char *allow);
 
+/* --- external data through the GOT (build_got.c) ----------------------------- */
+/* After the diff: when p's changed code reaches another object's symbol
+ * directly, compile its object again (as the patched build did, from
+ * tree/REL.xsgot.cmd) with external data through the GOT, into p->got. */
+int xb_got_open(struct xb_pair *p, const char *tree);
+/* When p's changed code reaches another object's symbol directly (too far
+ * from a payload), switch p->patched to the GOT build, carrying the diff's
+ * and the match's results over; p is a copy the caller emits from. */
+int xb_got_use(struct xb_pair *p);
 /* --- the target binary (build_match.c) ------------------------------------------- */
 
 /* Every replaced function, as built from orig/, must equal the target's;

@@ -218,6 +218,8 @@ static int do_group(struct run *r, const char *lib)
 		id = &libid;
 	if (!rc)
 		rc = xb_match_target(lib ? path : r->o->target, sel, k);
+	for (size_t i = 0; i < k && !rc; i++)
+		rc = xb_got_use(&sel[i]);
 	r->ms[3] += xs_now_ms() - t;
 	t = xs_now_ms();
 	if (!rc)
@@ -274,6 +276,7 @@ static void free_run(struct run *r, bool remove)
 		free(r->pairs[i].lib);
 		xb_obj_free(r->pairs[i].orig);
 		xb_obj_free(r->pairs[i].patched);
+		xb_obj_free(r->pairs[i].got);
 	}
 	free(r->pairs);
 	xb_lines_free(r->lines);
@@ -314,6 +317,8 @@ int xb_build(const struct xb_opts *o)
 		rc = open_pairs(&r);
 	if (!rc)
 		rc = diff_all(&r); /* assigns each object its library */
+	for (size_t i = 0; i < r.npairs && !rc; i++)
+		rc = xb_got_open(&r.pairs[i], r.w.tree);
 	if (!rc)
 		rc = xb_check_layouts(r.pairs, r.npairs, o->allow_layout);
 	r.ms[2] = xs_now_ms() - t;

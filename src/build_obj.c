@@ -58,6 +58,19 @@ bool xb_rel_pcrel(uint32_t type)
 	}
 }
 
+bool xb_rel_direct_data(uint32_t type)
+{
+	switch (type) {
+	case R_X86_64_PC32:
+	case R_X86_64_PC64:
+	case R_X86_64_32:
+	case R_X86_64_32S:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* "counter.12" -> "counter"; "foo.part.0" -> "foo.part"; "foo.cold" stays. */
 size_t xb_stem_len(const char *name)
 {
