@@ -23,6 +23,10 @@ struct xb_opts {
 	bool keep;          /* keep the work directory */
 	const char *include; /* holds xsplice/shadow.h: searched after the project's own */
 	const char *allow_layout; /* "conn,T": types whose layout may change (a warning) */
+	/* --skip FUNC: changed functions left out; --include FUNC (want): main
+	 * or a constructor replaced all the same ("name" or "file.c#name") */
+	const char **skip, **want;
+	size_t nskip, nwant;
 	const char *cache;  /* keep the original build there (build_cache.c); NULL: no */
 	unsigned cache_keep; /* entries the cache keeps (0: the default) */
 };
@@ -52,6 +56,10 @@ struct xb_sec {
 	unsigned out;              /* its writer handle in the payload object */
 	/* a changed function: the target's bytes at its entry (build_match.c) */
 	struct xsplice_expect expect;
+	/* read-only data: sorted offsets where a symbol starts or a relocation
+	 * points (build_diff.c): where an anonymous datum ends */
+	uint64_t *marks;
+	size_t nmarks;
 };
 
 struct xb_sym {
@@ -112,6 +120,7 @@ struct xb_pair {
 	const struct xb_lines *lines; /* line moves of the diff's files, NULL: none */
 	char *lib;               /* -shared output linking it, relative to the tree;
 				  * NULL: the executable (--target) */
+	size_t nskipped;         /* changed functions left out (build_skip.c) */
 	struct xb_obj *got;      /* the patched object built with external data
 				  * through the GOT (build_got.c), NULL: none */
 };
@@ -137,6 +146,11 @@ bool xb_lines_text_noise(const struct xb_lines *l, const char *file, const char 
 int xb_diff(struct xb_pair *p);
 /* "name" (global) or "file.c#name" (file-local) of orig's symbol i. */
 int xb_ref_name(const struct xb_obj *o, unsigned i, char *buf, size_t len);
+
+/* Leave out (with a warning) the changed functions that cannot take effect
+ * live: main and constructors, unless --include names them; and those --skip
+ * names. Refuses a --skip or --include naming no changed function. */
+int xb_skip_startup(struct xb_pair *pairs, size_t n, const struct xb_opts *o);
 
 /* Refuse when a struct or union the changed or new functions use changes its
  * layout (build_types.c): one line per such type, naming what moved and the

@@ -13,6 +13,7 @@
 
 #include "build.h"
 #include "build_cache.h"
+#include "coroutines.h"
 #include "error.h"
 #include "engine.h"
 #include "objects.h"
@@ -62,15 +63,26 @@ static int open_pairs(struct run *r)
 
 static int diff_all(struct run *r)
 {
-	size_t changed = 0;
+	size_t changed = 0, skipped = 0;
+	int rc;
 
 	for (size_t i = 0; i < r->npairs; i++) {
-		int rc = xb_diff(&r->pairs[i]);
-
+		rc = xb_diff(&r->pairs[i]);
 		if (rc)
 			return rc;
-		changed += r->pairs[i].nchanged;
 	}
+	rc = xb_link_assign(&r->w, r->pairs, r->npairs); /* main is the executable's */
+	if (!rc)
+		rc = xb_skip_startup(r->pairs, r->npairs, r->o);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < r->npairs; i++) {
+		changed += r->pairs[i].nchanged;
+		skipped += r->pairs[i].nskipped;
+	}
+	if (!changed && skipped)
+		return xs_fail(-ENODATA, "the diff %s changes only functions left out (see the warnings above): nothing to patch",
+			       r->o->patch);
 	if (!changed)
 		return xs_fail(-ENODATA, "the diff %s changes no function of %s: nothing to patch",
 			       r->o->patch, r->o->src);
@@ -305,13 +317,11 @@ static int build_once(const struct xb_opts *o, const struct xs_build_id *target,
 	if (!rc)
 		rc = open_pairs(&r);
 	if (!rc)
-		rc = diff_all(&r);
+		rc = diff_all(&r); /* assigns each object its library */
 	for (size_t i = 0; i < r.npairs && !rc; i++)
 		rc = xb_got_open(&r.pairs[i], r.w.tree);
 	if (!rc)
 		rc = xb_check_layouts(r.pairs, r.npairs, o->allow_layout);
-	if (!rc)
-		rc = xb_link_assign(&r.w, r.pairs, r.npairs);
 	r.ms[2] = xs_now_ms() - t;
 	if (!rc)
 		rc = emit_all(&r); /* times check (ms[3]) and emit (ms[4]) */
@@ -340,6 +350,8 @@ int xb_build(const struct xb_opts *o)
 		close(fd);
 	if (!rc)
 		rc = xs_file_build_id(o->target, &target);
+	if (!rc)
+		xs_coroutines_warn_file(o->target);
 	if (!rc && o->cache)
 		rc = xb_cache_open(o, &target, &c);
 	if (!rc)

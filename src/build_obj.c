@@ -288,8 +288,10 @@ void xb_obj_free(struct xb_obj *o)
 {
 	if (!o)
 		return;
-	for (size_t i = 0; o->sec && i < o->nsec; i++)
+	for (size_t i = 0; o->sec && i < o->nsec; i++) {
 		free(o->sec[i].rel);
+		free(o->sec[i].marks);
+	}
 	free(o->sec);
 	free(o->sym);
 	free(o->file);

@@ -19,6 +19,7 @@
 
 #include "arch.h"
 #include "busy_report.h"
+#include "coroutines.h"
 #include "engine_int.h"
 #include "error.h"
 #include "objects.h"
@@ -711,6 +712,17 @@ static long bounded_timeout(long ms)
 	return ms <= 0 ? XS_DEFAULT_TIMEOUT_MS : ms > XS_MAX_TIMEOUT_MS ? XS_MAX_TIMEOUT_MS : ms;
 }
 
+/* The coroutine list the stack check walks too (a warning when a process
+ * links ucontext calls without one). */
+static int find_coroutines(pid_t pid, struct xs_conflict *c)
+{
+	uint64_t list = 0;
+	int rc = xs_coroutines_find(pid, &list);
+
+	xs_conflict_set_coroutines(c, list);
+	return rc;
+}
+
 static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 {
 	long long deadline = xs_now_ms() + (timeout_ms = bounded_timeout(timeout_ms));
@@ -732,6 +744,8 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 	rc = xs_target_check(pid);
 	if (!rc)
 		rc = xs_unwinder_new(pid, &u);
+	if (!rc)
+		rc = find_coroutines(pid, conflict);
 	if (!rc)
 		rc = open_payload(pid, id, op, false, timeout_ms, NULL, &s, &slot);
 	if (!rc)

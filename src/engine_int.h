@@ -54,6 +54,8 @@ const struct xs_range *xs_ranges_find(uint64_t pc, const struct xs_range *r, siz
  * while every thread waits. NULL when out of memory. */
 struct xs_conflict *xs_conflict_new(void);
 void xs_conflict_free(struct xs_conflict *c);
+/* The process's coroutine list (coroutines.h), checked after its threads. */
+void xs_conflict_set_coroutines(struct xs_conflict *c, uint64_t list);
 /* What its EBUSY will say (busy_report.h): the caller sets start_ms and
  * timeout_ms, and reports after the release. NULL when c is. */
 struct xs_busy *xs_conflict_busy(struct xs_conflict *c);

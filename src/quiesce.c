@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "busy_report.h"
+#include "coroutines.h"
 #include "engine_int.h"
 #include "error.h"
 
@@ -34,7 +35,16 @@ struct xs_conflict {
 	size_t nframes;
 	int unwind_rc; /* non-zero: the stack could not be unwound */
 	struct xs_busy busy; /* what an EBUSY (or a long wait) will say */
+	uint64_t coroutines;            /* the process's xsplice_coroutines, 0: none */
+	bool in_coroutine;              /* the conflict is a coroutine's (co) */
+	struct xs_coroutine_hit co;
 };
+
+void xs_conflict_set_coroutines(struct xs_conflict *c, uint64_t list)
+{
+	if (c)
+		c->coroutines = list;
+}
 
 struct xs_conflict *xs_conflict_new(void)
 {
@@ -227,6 +237,34 @@ done:
 			    s->pid, c->busy.nin, c->busy.nunwound, c->busy.waited_ms, first);
 }
 
+/* After the threads: the process's listed coroutines (coroutines.h). */
+static int coroutine_conflict(struct xs_session *s, struct xs_unwinder *u,
+			      const struct xs_range *r, size_t n, struct xs_conflict *c)
+{
+	int rc = xs_coroutines_check(s->t, u, c->coroutines, r, n, c->frames, MAX_FRAMES, &c->co);
+
+	c->in_coroutine = rc == 1;
+	return rc;
+}
+
+static int coroutine_busy(struct xs_session *s, const struct xs_conflict *c)
+{
+	const struct xs_coroutine_hit *h = &c->co;
+	char name[128];
+
+	xs_error_clear();
+	if (!h->range)
+		return xs_fail_kind(XS_FAIL_BUSY, -EBUSY, "pid %d: coroutine %u of xsplice_coroutines (ucontext_t at 0x%llx, resuming at 0x%llx) could not be unwound, so it is not known to be safe",
+				    s->pid, h->index, (unsigned long long)h->ctx, (unsigned long long)h->pc);
+	if (!h->range->func)
+		return xs_fail_kind(XS_FAIL_BUSY, -EBUSY, "pid %d: coroutine %u of xsplice_coroutines (ucontext_t at 0x%llx) is suspended in the code of payload %s (pc 0x%llx)",
+				    s->pid, h->index, (unsigned long long)h->ctx,
+				    s->state->payloads[h->range->slot].id, (unsigned long long)h->pc);
+	xs_func_name(s, h->range->slot, h->range->func - 1, name, sizeof(name));
+	return xs_fail_kind(XS_FAIL_BUSY, -EBUSY, "pid %d: coroutine %u of xsplice_coroutines (ucontext_t at 0x%llx) is suspended in function %s (pc 0x%llx)",
+			    s->pid, h->index, (unsigned long long)h->ctx, name, (unsigned long long)h->pc);
+}
+
 /*
  * The thread parked in the function runs until it returns from it, the
  * others with it: a breakpoint only it meets ends the run, with it held
@@ -268,6 +306,10 @@ int xs_quiesce(struct xs_session *s, struct xs_unwinder *u, struct xs_conflict *
 		int conflict = find_conflict(s, u, ranges, n, c);
 		long left, stop_ms;
 
+		c->in_coroutine = false;
+		if (!conflict)
+			conflict = coroutine_conflict(s, u, ranges, n, c);
+
 		xs_unwinder_stop_walked(u); /* later stops read the tops themselves */
 		if (conflict <= 0) {
 			rc = conflict;
@@ -275,16 +317,18 @@ int xs_quiesce(struct xs_session *s, struct xs_unwinder *u, struct xs_conflict *
 		}
 		left = (long)(deadline_ms - xs_now_ms());
 		if (left <= 0) {
-			rc = busy(s, u, ranges, n, c);
+			rc = c->in_coroutine ? coroutine_busy(s, c) : busy(s, u, ranges, n, c);
 			break;
 		}
 		stop_ms = left > STOP_MIN_MS ? left : STOP_MIN_MS;
 		round++;
-		if (round <= QUICK_RETRIES || c->unwind_rc || c->frame + 1 >= c->nframes) {
+		if (round <= QUICK_RETRIES || c->in_coroutine || c->unwind_rc ||
+		    c->frame + 1 >= c->nframes) {
 			long ms = round < 2 ? 1 : round < 3 ? 5 : 10;
 
 			/* Said in the release this run makes (busy_report.h). */
-			if (round == 1 && left > NOTE_MS && !c->busy.note_done && !c->unwind_rc) {
+			if (round == 1 && left > NOTE_MS && !c->busy.note_done && !c->unwind_rc &&
+			    !c->in_coroutine) {
 				note(s, c, &c->busy.note);
 				c->busy.note_due = true;
 			}

@@ -377,8 +377,9 @@ static int cmd_recover(int argc, char **argv)
 
 static const struct command commands[] = {
     {"build", cmd_build,
-     "build --src DIR --patch FIX.diff --target BIN (-o OUT.xsp | --id NAME) [--build CMD] [--work DIR] [--keep] [--allow-layout T,...] [--cache DIR [--cache-keep N]]",
-     "build payloads from a source diff, one per changed object", false},
+     "build --src DIR --patch FIX.diff --target BIN (-o OUT.xsp | --id NAME) [--build CMD] [--work DIR] [--keep] [--allow-layout T,...] [--skip FUNC]... [--include FUNC]... [--cache DIR [--cache-keep N]]",
+     "build payloads from a source diff, one per changed object (main and constructors, run at start-up, left out unless --include names them)",
+     false},
     {"cc", cmd_cc,
      "cc --target BIN|--target-build-id HEX -o OUT.xsp FILE.c [--depends DEP.xsp] [--allow-inlined] [-- CFLAGS...]",
      "compile a payload from C for the binary BIN", false},
