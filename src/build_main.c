@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "build.h"
+#include "build_cache.h"
+#include "coroutines.h"
 #include "error.h"
 #include "engine.h"
 #include "objects.h"
@@ -25,6 +27,7 @@ struct run {
 	struct xs_build_id target;
 	size_t ngroups; /* payloads emitted so far */
 	long long ms[5]; /* orig build, patched build, diff, check, emit */
+	bool mismatch;   /* the orig build does not match the target */
 };
 
 /* A refusal about the object obj names it and the program that links it. */
@@ -102,15 +105,26 @@ static int open_pairs(struct run *r)
 
 static int diff_all(struct run *r)
 {
-	size_t changed = 0;
+	size_t changed = 0, skipped = 0;
+	int rc;
 
 	for (size_t i = 0; i < r->npairs; i++) {
-		int rc = xb_diff(&r->pairs[i]);
-
+		rc = xb_diff(&r->pairs[i]);
 		if (rc)
 			return name_object(r, r->pairs[i].rel_path, rc);
-		changed += r->pairs[i].nchanged;
 	}
+	rc = xb_link_assign(&r->w, r->pairs, r->npairs); /* main is the executable's */
+	if (!rc)
+		rc = xb_skip_startup(r->pairs, r->npairs, r->o);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < r->npairs; i++) {
+		changed += r->pairs[i].nchanged;
+		skipped += r->pairs[i].nskipped;
+	}
+	if (!changed && skipped)
+		return xs_fail(-ENODATA, "the diff %s changes only functions left out (see the warnings above): nothing to patch",
+			       r->o->patch);
 	if (!changed && r->w.ignored)
 		return xs_fail(-ENODATA, "the diff %s changes no function of %s: nothing to patch (it changes %s, which --target does not link)",
 			       r->o->patch, r->o->src, r->w.ignored);
@@ -251,10 +265,14 @@ static int do_group(struct run *r, const char *lib)
 			     lib, sel[0].rel_path, r->o->src);
 	if (lib)
 		id = &libid;
-	if (!rc)
+	if (!rc) {
 		rc = xb_match_target(lib ? path : r->o->target, sel, k);
-	if (rc)
-		rc = name_of_file(r, sel, k, rc);
+		r->mismatch = rc != 0;
+		if (rc)
+			rc = name_of_file(r, sel, k, rc);
+	}
+	for (size_t i = 0; i < k && !rc; i++)
+		rc = xb_got_use(&sel[i]);
 	r->ms[3] += xs_now_ms() - t;
 	t = xs_now_ms();
 	if (!rc)
@@ -339,29 +357,31 @@ static void free_run(struct run *r, bool remove)
 		free(r->pairs[i].lib);
 		xb_obj_free(r->pairs[i].orig);
 		xb_obj_free(r->pairs[i].patched);
+		xb_obj_free(r->pairs[i].got);
 	}
 	free(r->pairs);
 	xb_lines_free(r->lines);
 	xb_tree_free(&r->w, remove);
 }
 
-int xb_build(const struct xb_opts *o)
+/* One build, with c's entry (hit or miss) or without a cache (c NULL). */
+static int build_once(const struct xb_opts *o, const struct xs_build_id *target, struct xb_cache *c,
+		      bool *mismatch)
 {
-	struct run r = { .o = o };
+	struct run r = { .o = o, .target = *target };
 	long long t = xs_now_ms(), t0 = t;
-	int fd, rc;
+	int rc;
 
-	/* patch(1) would block on a FIFO: refuse anything but a file, first */
-	rc = xs_open_file("patch", o->patch, &fd, NULL);
+	r.w.base = c ? xb_cache_dir(c) : NULL;
+	r.w.have_orig = xb_cache_hit(c);
+	rc = xb_tree_prepare(o, &r.w);
+	/* a cache hit: tree/ is the cached original build */
+	if (!rc && r.w.have_orig)
+		rc = xb_cache_restore(c, &r.w);
 	if (!rc)
-		close(fd);
-	if (!rc)
-		rc = xs_file_build_id(o->target, &r.target);
-	if (!rc)
-		rc = xb_tree_prepare(o, &r.w);
-	if (!rc)
-		phase(r.w.from_git ? "copy of the source tree's git files, not the ignored ones"
-				   : "copy of the source tree",
+		phase(r.w.have_orig ? "copy of the cached original build"
+		      : r.w.from_git ? "copy of the source tree's git files, not the ignored ones"
+				     : "copy of the source tree",
 		      xs_now_ms() - t);
 	t = xs_now_ms();
 	/* before the long original build */
@@ -370,14 +390,17 @@ int xb_build(const struct xb_opts *o)
 	if (!rc)
 		phase("diff applies", xs_now_ms() - t);
 	t = xs_now_ms();
-	if (!rc)
+	if (!rc && !r.w.have_orig) {
 		rc = xb_tree_build(o, &r.w, false);
-	if (!rc)
-		phase("original build", xs_now_ms() - t);
+		if (!rc)
+			phase("original build", xs_now_ms() - t);
+	}
 	r.ms[0] = xs_now_ms() - t0;
 	t = xs_now_ms();
 	if (!rc)
 		rc = xb_tree_patch(o, &r.w);
+	if (!rc && c)
+		xb_cache_store(c, &r.w); /* the patch step snapshot orig/ first */
 	if (!rc)
 		rc = xb_tree_build(o, &r.w, true);
 	r.ms[1] = xs_now_ms() - t;
@@ -391,11 +414,11 @@ int xb_build(const struct xb_opts *o)
 	if (!rc)
 		rc = open_pairs(&r);
 	if (!rc)
-		rc = diff_all(&r);
+		rc = diff_all(&r); /* assigns each object its library */
+	for (size_t i = 0; i < r.npairs && !rc; i++)
+		rc = xb_got_open(&r.pairs[i], r.w.tree);
 	if (!rc && (rc = xb_check_layouts(r.pairs, r.npairs, o->allow_layout)))
 		rc = name_of_file(&r, r.pairs, r.npairs, rc);
-	if (!rc)
-		rc = xb_link_assign(&r.w, r.pairs, r.npairs);
 	r.ms[2] = xs_now_ms() - t;
 	if (!rc)
 		phase("diff", r.ms[2]);
@@ -410,6 +433,50 @@ int xb_build(const struct xb_opts *o)
 		unwork_message(&r.w, rc);
 	if (o->keep && r.w.dir)
 		fprintf(stderr, "build: work directory %s kept\n", r.w.dir);
+	*mismatch = r.mismatch;
 	free_run(&r, !o->keep);
+	return rc;
+}
+
+int xb_build(const struct xb_opts *o)
+{
+	struct xb_cache *c = NULL;
+	struct xs_build_id target;
+	char *cc = getenv("CC") ? strdup(getenv("CC")) : NULL;
+	bool mismatch = false;
+	int fd, rc;
+
+	if (getenv("CC") && !cc)
+		return -ENOMEM;
+	/* patch(1) would block on a FIFO: refuse anything but a file, first */
+	rc = xs_open_file("patch", o->patch, &fd, NULL);
+	if (!rc)
+		close(fd);
+	if (!rc)
+		rc = xs_file_build_id(o->target, &target);
+	if (!rc)
+		xs_coroutines_warn_file(o->target);
+	if (!rc && o->cache)
+		rc = xb_cache_open(o, &target, &c);
+	if (!rc)
+		rc = build_once(o, &target, c, &mismatch);
+	/* The target does not match the cached original build: it may be
+	 * stale or damaged, so it is never trusted: once more from scratch,
+	 * unless a build from scratch already failed that very way. */
+	if (rc && mismatch && xb_cache_hit(c) && !xb_cache_mismatch_known(c, xs_error_message())) {
+		xs_note("cache: %s: %s: building from scratch", xb_cache_dir(c), xs_error_message());
+		xs_error_clear();
+		xb_cache_drop(c);
+		/* the build set CC to its wrapper: the compiler is the caller's */
+		if (cc)
+			setenv("CC", cc, 1);
+		else
+			unsetenv("CC");
+		rc = build_once(o, &target, c, &mismatch);
+	}
+	if (rc && mismatch && c)
+		xb_cache_mismatch_note(c, xs_error_message());
+	xb_cache_close(c, o->keep);
+	free(cc);
 	return rc;
 }

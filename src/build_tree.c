@@ -26,7 +26,7 @@
  * that compiles and links at once (cc -o app app.c) is split: each source to
  * an object of its own (SRC-OUT.xs.o, kept, logged), then the link of those.
  * Every link is logged as "cwd<TAB>output<TAB>1 if -shared<TAB>inputs...". */
-static const char wrapper_text[] =
+const char xb_wrapper_text[] =
 	"#!/bin/sh\n"
 	"# written by xsplice build: one section per function and variable, logged\n"
 	"real=${XSPLICE_REAL_CC:-gcc}\n"
@@ -58,6 +58,8 @@ static const char wrapper_text[] =
 	"\t$real \"$@\" -c \"$xs_src\" -o \"$xs_obj\" -ffunction-sections -fdata-sections \\\n"
 	"\t\t${XSPLICE_INCLUDE:+-idirafter \"$XSPLICE_INCLUDE\"} || exit\n"
 	"\tprintf '%s\\t%s\\n' \"$PWD\" \"$xs_obj\" >>\"$XSPLICE_BUILD_LOG\"\n"
+	"\t[ -z \"$XSPLICE_GOT_CMD\" ] || printf '%s\\0' \"$PWD\" \"$real\" \"$@\" -c \"$xs_src\" \\\n"
+	"\t\t${XSPLICE_INCLUDE:+-idirafter \"$XSPLICE_INCLUDE\"} >\"$xs_obj.xsgot.cmd\"\n"
 	"}\n"
 	"if [ $compile$other = 00 ] && [ -n \"$src\" ] && [ -n \"$out\" ] && [ -n \"$XSPLICE_BUILD_LOG\" ]; then\n"
 	"\tprev=\n"
@@ -82,6 +84,13 @@ static const char wrapper_text[] =
 	"fi\n"
 	"if [ $compile$other = 00 ] && [ -n \"$out\" ] && [ -n \"$XSPLICE_LINK_LOG\" ]; then\n"
 	"\tprintf '%s\\t%s\\t%s%s\\n' \"$PWD\" \"$out\" $shared \"$ins\" >>\"$XSPLICE_LINK_LOG\"\n"
+	"fi\n"
+	"# the patched build: how it compiled OUT (directory, compiler, arguments),\n"
+	"# should the payload need OUT built with external data through the GOT\n"
+	"if [ $compile = 1 ] && [ -n \"$XSPLICE_GOT_CMD\" ]; then\n"
+	"\t[ -n \"$out\" ] || { out=${src##*/}; out=${out%.c}.o; }\n"
+	"\tprintf '%s\\0' \"$PWD\" \"$real\" \"$@\" \\\n"
+	"\t\t${XSPLICE_INCLUDE:+-idirafter \"$XSPLICE_INCLUDE\"} >\"$out.xsgot.cmd\"\n"
 	"fi\n"
 	"exec $real \"$@\" -ffunction-sections -fdata-sections \\\n"
 	"\t${XSPLICE_INCLUDE:+-idirafter \"$XSPLICE_INCLUDE\"}\n";
@@ -127,7 +136,7 @@ static int write_wrapper(struct xb_work *w)
 
 	if (!f)
 		return xs_fail(-errno, "cannot create %s", w->wrapper);
-	fputs(wrapper_text, f);
+	fputs(xb_wrapper_text, f);
 	if (fclose(f) || chmod(w->wrapper, 0755))
 		return xs_fail(-errno, "cannot write %s", w->wrapper);
 	return 0;
@@ -136,6 +145,7 @@ static int write_wrapper(struct xb_work *w)
 int xb_tree_prepare(const struct xb_opts *o, struct xb_work *w)
 {
 	char src[PATH_MAX];
+	const char *base;
 	int rc;
 
 	if (!realpath(o->src, src))
@@ -160,9 +170,10 @@ int xb_tree_prepare(const struct xb_opts *o, struct xb_work *w)
 	}
 	if (!w->dir)
 		return xs_fail(-errno, "cannot create a work directory");
-	w->orig = join(w->dir, "orig");
-	w->tree = join(w->dir, "tree");
-	w->wrapper = join(w->dir, "cc-wrapper");
+	base = w->base ? w->base : w->dir;
+	w->orig = join(base, "orig");
+	w->tree = join(base, "tree");
+	w->wrapper = join(base, "cc-wrapper");
 	if (!w->orig || !w->tree || !w->wrapper)
 		return -ENOMEM;
 	rc = write_wrapper(w);
@@ -171,6 +182,8 @@ int xb_tree_prepare(const struct xb_opts *o, struct xb_work *w)
 	/* The wrapper stands in for the compiler the environment names. */
 	if (getenv("CC") && !getenv("XSPLICE_REAL_CC"))
 		setenv("XSPLICE_REAL_CC", getenv("CC"), 1);
+	if (w->have_orig)
+		return 0; /* the cache makes tree/ from its orig/ */
 	xb_run((char *const[]){ "rm", "-rf", w->orig, w->tree, NULL }, NULL, NULL);
 	rc = xb_copy_src(src, w);
 	if (rc)
@@ -300,9 +313,12 @@ int xb_tree_build(const struct xb_opts *o, struct xb_work *w, bool patched)
 	setenv("MAKEFLAGS", flags, 1);
 	if (o->include) /* the patched code may use <xsplice/shadow.h> */
 		setenv("XSPLICE_INCLUDE", o->include, 1);
+	if (patched)
+		setenv("XSPLICE_GOT_CMD", "1", 1);
 	rc = xb_run((char *const[]){ "sh", "-c", (char *)o->build, NULL }, tree, out);
 	unsetenv("XSPLICE_BUILD_LOG");
 	unsetenv("XSPLICE_LINK_LOG");
+	unsetenv("XSPLICE_GOT_CMD");
 	if (saved)
 		setenv("MAKEFLAGS", saved, 1);
 	else
@@ -370,7 +386,7 @@ int xb_tree_patch(const struct xb_opts *o, struct xb_work *w)
 		return xs_fail(-errno, "patch %s", o->patch);
 	/* orig/ keeps the original objects and sources; tree/ is patched and
 	 * rebuilt in place, times preserved, so make redoes only the diff's. */
-	if (xb_run((char *const[]){ "cp", "-a", w->tree, w->orig, NULL }, NULL, NULL))
+	if (!w->have_orig && xb_run((char *const[]){ "cp", "-a", w->tree, w->orig, NULL }, NULL, NULL))
 		return xs_fail(-EIO, "cannot copy %s to %s", w->tree, w->orig);
 	if (asprintf(&log, "%s/patch.log", w->dir) < 0)
 		return -ENOMEM;
