@@ -16,6 +16,12 @@ static __attribute__((noinline)) int helper(int x)
 	return x * 7 - 3;
 }
 
+/* Like helper(), for a binary built from other code (builder/fail_mismatch_insn). */
+static __attribute__((noinline, used)) int twin(int x)
+{
+	return x * 7 - 2;
+}
+
 __attribute__((noinline)) int api(int x)
 {
 	if (x > 5)
