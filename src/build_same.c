@@ -121,11 +121,13 @@ struct cmp {
 static int differ(struct cmp *c, const struct ins *x, const struct ins *y, const char *what)
 {
 	const char *tp = xb_tgt_path(c->t);
+	char at[40] = "";
 
+	if (x && y && x->off != y->off)
+		snprintf(at, sizeof(at), " (+0x%llx)", (unsigned long long)x->off);
 	if (x && y)
-		snprintf(c->why, c->len, "differs at +0x%llx: '%s' in %s, '%s' as built (+0x%llx)%s",
-			 (unsigned long long)y->off, y->i.text, tp, x->i.text,
-			 (unsigned long long)x->off, what);
+		snprintf(c->why, c->len, "differs at +0x%llx: '%s' in %s, '%s' as built%s%s",
+			 (unsigned long long)y->off, y->i.text, tp, x->i.text, at, what);
 	else if (y)
 		snprintf(c->why, c->len, "has more code in %s from +0x%llx ('%s') than as built",
 			 tp, (unsigned long long)y->off, y->i.text);
@@ -254,7 +256,7 @@ static int same_plain(struct cmp *c, const struct ins *x, const struct ins *y)
 		uint64_t want, have;
 		int rc;
 
-		if (r->off < x->off || r->off >= x->off + x->i.len || xb_rel_width(r->type) != 4)
+		if (r->off < x->off || xb_rel_width(r->type) != 4 || r->off + 4 > x->off + x->i.len)
 			continue;
 		if (r->type != R_X86_64_PC32 && r->type != R_X86_64_PLT32 &&
 		    r->type != R_X86_64_32 && r->type != R_X86_64_32S)
