@@ -279,6 +279,8 @@ static int same_branch(struct cmp *c, const struct ins *x, const struct ins *y)
 
 	if (!x->i.branch || !y->i.branch || x->i.op != y->i.op)
 		return differ(c, x, y, "");
+	if (r && c->inner)
+		return 0; /* checked in the first pass */
 	if (r) {
 		/* To another section: where the relocation says, unless the
 		 * binary goes through a PLT entry (a library's own global). */
