@@ -47,6 +47,8 @@ struct xs_arch_insn {
 	bool nop;         /* alignment padding: does nothing */
 	bool branch;      /* a direct jump or call, to target */
 	uint64_t target;  /* absolute, from the addr given to xs_arch_decode */
+	bool pc_mem;      /* has a PC-relative memory operand, at mem */
+	uint64_t mem;     /* absolute, as target */
 	char text[200];   /* "jmp 0x1210", for messages */
 };
 struct xs_arch_dec;

@@ -146,8 +146,13 @@ int xb_tgt_addr_of(const struct xb_tgt *t, const struct xb_obj *o, unsigned sym,
 const unsigned char *xb_tgt_bytes(const struct xb_tgt *t, uint64_t addr, uint64_t size);
 /* "name" or "name+N" of the function or object at addr, else "0xADDR". */
 void xb_tgt_name_at(const struct xb_tgt *t, uint64_t addr, char *buf, size_t len);
-/* addr is in a PLT section. */
-bool xb_tgt_in_plt(const struct xb_tgt *t, uint64_t addr);
+/* addr is in a section whose name starts with prefix (".plt", ".got"). */
+bool xb_tgt_in(const struct xb_tgt *t, uint64_t addr, const char *prefix);
+/* Name of the symbol whose dynamic relocation fills the pointer at slot (a
+ * GOT entry), NULL: none or no name. */
+const char *xb_tgt_slot_name(const struct xb_tgt *t, uint64_t slot);
+/* Name of the function the PLT entry at addr jumps to, NULL: not known. */
+const char *xb_tgt_plt_name(const struct xb_tgt *t, uint64_t addr);
 
 /* Is orig's function section s the code theirs (n bytes at addr of t)?
  * 0; -ESTALE with the first difference, disassembled, in why; -EILSEQ when

@@ -152,6 +152,12 @@ const unsigned char *xb_tgt_bytes(const struct xb_tgt *t, uint64_t addr, uint64_
 
 void xb_tgt_name_at(const struct xb_tgt *t, uint64_t addr, char *buf, size_t len)
 {
+	const char *plt = xb_tgt_plt_name(t, addr), *got = xb_tgt_slot_name(t, addr);
+
+	if (plt || got) {
+		snprintf(buf, len, "%s@%s", plt ? plt : got, plt ? "plt" : "got");
+		return;
+	}
 	for (size_t i = 1; i < t->nsyms; i++) {
 		const char *name;
 		GElf_Sym y;
@@ -172,23 +178,82 @@ void xb_tgt_name_at(const struct xb_tgt *t, uint64_t addr, char *buf, size_t len
 	snprintf(buf, len, "0x%llx", (unsigned long long)addr);
 }
 
-bool xb_tgt_in_plt(const struct xb_tgt *t, uint64_t addr)
+/* The section holding addr, and its name. */
+static Elf_Scn *tgt_section(const struct xb_tgt *t, uint64_t addr, GElf_Shdr *sh, const char **name)
 {
 	Elf_Scn *scn = NULL;
 	size_t shstrndx;
 
 	if (elf_getshdrstrndx(t->elf, &shstrndx))
-		return false;
+		return NULL;
 	while ((scn = elf_nextscn(t->elf, scn))) {
-		const char *name;
-		GElf_Shdr sh;
-
-		if (!gelf_getshdr(scn, &sh) || addr < sh.sh_addr || addr - sh.sh_addr >= sh.sh_size)
+		if (!gelf_getshdr(scn, sh) || !(sh->sh_flags & SHF_ALLOC) || addr < sh->sh_addr ||
+		    addr - sh->sh_addr >= sh->sh_size)
 			continue;
-		name = elf_strptr(t->elf, shstrndx, sh.sh_name);
-		return name && !strncmp(name, ".plt", 4);
+		*name = elf_strptr(t->elf, shstrndx, sh->sh_name);
+		return *name ? scn : NULL;
 	}
-	return false;
+	return NULL;
+}
+
+bool xb_tgt_in(const struct xb_tgt *t, uint64_t addr, const char *prefix)
+{
+	const char *name;
+	GElf_Shdr sh;
+
+	return tgt_section(t, addr, &sh, &name) && !strncmp(name, prefix, strlen(prefix));
+}
+
+const char *xb_tgt_slot_name(const struct xb_tgt *t, uint64_t slot)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(t->elf, scn))) {
+		Elf_Data *d, *syms;
+		GElf_Shdr sh, ssh;
+		Elf_Scn *ss;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA || !sh.sh_entsize ||
+		    !(ss = elf_getscn(t->elf, sh.sh_link)) || !gelf_getshdr(ss, &ssh) ||
+		    ssh.sh_type != SHT_DYNSYM || !(d = elf_getdata(scn, NULL)) ||
+		    !(syms = elf_getdata(ss, NULL)))
+			continue;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Rela r;
+			GElf_Sym y;
+
+			if (!gelf_getrela(d, (int)i, &r) || r.r_offset != slot)
+				continue;
+			if (!GELF_R_SYM(r.r_info) || !gelf_getsym(syms, (int)GELF_R_SYM(r.r_info), &y))
+				return NULL; /* RELATIVE, IRELATIVE: no name */
+			return elf_strptr(t->elf, ssh.sh_link, y.st_name);
+		}
+	}
+	return NULL;
+}
+
+/* A PLT entry jumps through its GOT slot: the first PC-relative memory
+ * operand of its first few instructions (after endbr64, push, bnd). */
+const char *xb_tgt_plt_name(const struct xb_tgt *t, uint64_t addr)
+{
+	const char *name;
+	GElf_Shdr sh;
+	uint64_t at = addr;
+
+	if (!tgt_section(t, addr, &sh, &name) || strncmp(name, ".plt", 4))
+		return NULL;
+	for (int k = 0; k < 3; k++) {
+		uint64_t left = sh.sh_addr + sh.sh_size - at;
+		const unsigned char *b = xb_tgt_bytes(t, at, left < 16 ? left : 16);
+		struct xs_arch_insn i;
+
+		if (!b || xs_arch_decode(t->dec, b, left < 16 ? left : 16, at, &i))
+			return NULL;
+		if (i.pc_mem)
+			return xb_tgt_slot_name(t, i.mem);
+		at += i.len;
+	}
+	return NULL;
 }
 
 /* Offset of the first differing byte, or -1. */

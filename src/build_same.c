@@ -137,6 +137,22 @@ static int differ(struct cmp *c, const struct ins *x, const struct ins *y, const
 	return -ESTALE;
 }
 
+/* A load or call through the GOT, which the linker may relax. */
+static bool is_got(const struct xb_rel *r)
+{
+	return r->type == R_X86_64_GOTPCREL || r->type == R_X86_64_GOTPCRELX ||
+	       r->type == R_X86_64_REX_GOTPCRELX;
+}
+
+/* r refers to a global symbol called name (as a dynamic relocation or PLT
+ * entry of the binary names it). */
+static bool named(const struct cmp *c, const struct xb_rel *r, const char *name)
+{
+	const struct xb_sym *sym = &c->o->sym[r->sym];
+
+	return sym->type != STT_SECTION && sym->bind != STB_LOCAL && !strcmp(sym->name, name);
+}
+
 /* Where relocation r of instruction x lands in the binary (what the linker
  * put there: S + A, and for PC-relative fields measured from the end of x):
  * 1; 0: not known here (GOT and TLS forms, a symbol without a name);
@@ -147,14 +163,15 @@ static int rel_dest(const struct cmp *c, const struct ins *x, const struct xb_re
 	uint64_t s;
 	int rc;
 
-	if (r->type != R_X86_64_PC32 && r->type != R_X86_64_PLT32 && r->type != R_X86_64_32 &&
-	    r->type != R_X86_64_32S)
+	bool pc = r->type == R_X86_64_PC32 || r->type == R_X86_64_PLT32 || is_got(r);
+
+	if (!pc && r->type != R_X86_64_32 && r->type != R_X86_64_32S)
 		return 0;
 	rc = xb_tgt_addr_of(c->t, c->o, r->sym, &s);
 	if (rc <= 0)
 		return rc;
 	*dest = s + (uint64_t)r->addend;
-	if (r->type == R_X86_64_PC32 || r->type == R_X86_64_PLT32)
+	if (pc)
 		*dest += x->off + x->i.len - r->off;
 	return 1;
 }
@@ -219,7 +236,8 @@ static int differ_ref(struct cmp *c, const struct ins *x, const struct ins *y,
 {
 	const struct xb_sym *sym = &c->o->sym[r->sym];
 	const char *name = sym->name;
-	char theirs[160], what[400];
+	char theirs[160], what[400], off[32] = "";
+	int64_t add = r->addend + (xb_rel_pcrel(r->type) ? (int64_t)(x->off + x->i.len - r->off) : 0);
 
 	if (sym->type == STT_SECTION && sym->s.st_shndx < c->o->nsec) {
 		const struct xb_sec *sec = &c->o->sec[sym->s.st_shndx];
@@ -227,14 +245,15 @@ static int differ_ref(struct cmp *c, const struct ins *x, const struct ins *y,
 		name = sec->func ? c->o->sym[sec->func].name : sec->name;
 	}
 	xb_tgt_name_at(c->t, have, theirs, sizeof(theirs));
-	snprintf(what, sizeof(what), "; in %s it leads to %s, as built to %s%+lld", xb_tgt_path(c->t),
-		 theirs, name, (long long)(r->addend + (xb_rel_pcrel(r->type) ?
-							  (int64_t)(x->off + x->i.len - r->off) : 0)));
+	if (add)
+		snprintf(off, sizeof(off), "%+lld", (long long)add);
+	snprintf(what, sizeof(what), "; in %s it leads to %s, as built to %s%s", xb_tgt_path(c->t),
+		 theirs, name, off);
 	return differ(c, x, y, what);
 }
 
 /* Same bytes apart from relocated fields, and those refer to the same. */
-static int same_plain(struct cmp *c, const struct ins *x, const struct ins *y)
+static int bytes_same(struct cmp *c, const struct ins *x, const struct ins *y)
 {
 	unsigned char mask[32] = { 0 };
 
@@ -251,10 +270,16 @@ static int same_plain(struct cmp *c, const struct ins *x, const struct ins *y)
 	for (unsigned z = 0; z < x->i.len; z++)
 		if (!mask[z] && c->a.bytes[x->off + z] != c->b.bytes[y->off + z])
 			return differ(c, x, y, "");
-	for (size_t k = 0; k < c->s->nrel; k++) {
+	return 0;
+}
+
+static int same_plain(struct cmp *c, const struct ins *x, const struct ins *y)
+{
+	int rc = bytes_same(c, x, y);
+
+	for (size_t k = 0; !rc && k < c->s->nrel; k++) {
 		const struct xb_rel *r = &c->s->rel[k];
 		uint64_t want, have;
-		int rc;
 
 		if (r->off < x->off || xb_rel_width(r->type) != 4 || r->off + 4 > x->off + x->i.len)
 			continue;
@@ -267,8 +292,9 @@ static int same_plain(struct cmp *c, const struct ins *x, const struct ins *y)
 		c->checked += rc != 0 || sec_merged(c->o, r);
 		if (rc < 0 || (rc > 0 && want != have) || !literal_same(c, x, r, have))
 			return differ_ref(c, x, y, r, have);
+		rc = 0;
 	}
-	return 0;
+	return rc;
 }
 
 /* Same operation, and the same place reached. */
@@ -282,13 +308,23 @@ static int same_branch(struct cmp *c, const struct ins *x, const struct ins *y)
 	if (r && c->inner)
 		return 0; /* checked in the first pass */
 	if (r) {
-		/* To another section: where the relocation says, unless the
-		 * binary goes through a PLT entry (a library's own global). */
-		int rc = rel_dest(c, x, r, &want);
+		/* To another section: where the relocation says, or to the
+		 * PLT entry of the same name (another object's function, or
+		 * a library's own global). */
+		const char *plt = NULL;
+		int rc;
 
 		c->refs++;
+		if (xb_tgt_in(c->t, y->i.target, ".plt")) {
+			plt = xb_tgt_plt_name(c->t, y->i.target);
+			c->checked += plt != NULL;
+			if (plt && !named(c, r, plt))
+				return differ_ref(c, x, y, r, y->i.target);
+			return 0;
+		}
+		rc = rel_dest(c, x, r, &want);
 		c->checked += rc != 0;
-		if (rc < 0 || (rc > 0 && want != y->i.target && !xb_tgt_in_plt(c->t, y->i.target)))
+		if (rc < 0 || (rc > 0 && want != y->i.target))
 			return differ_ref(c, x, y, r, y->i.target);
 		return 0;
 	}
@@ -301,6 +337,51 @@ static int same_branch(struct cmp *c, const struct ins *x, const struct ins *y)
 	    index_at(&c->a, x->i.target) != index_at(&c->b, y->i.target - c->b.addr))
 		return differ(c, x, y, "; it reaches another instruction of the function");
 	return 0;
+}
+
+/* x goes through a GOT slot (r): the binary's instruction reads the slot,
+ * or the linker relaxed it to a lea, mov $imm, a direct call or jmp (the
+ * jmp one byte shorter, a nop after it). The slot's dynamic relocation
+ * names the symbol; a relaxed form reaches the symbol itself. */
+static int same_got(struct cmp *c, const struct ins *x, const struct ins *y, const struct xb_rel *r)
+{
+	const char *name;
+	uint64_t have, want;
+	int rc;
+
+	if (y->i.branch) {
+		if (x->i.op != y->i.op)
+			return differ(c, x, y, "");
+		have = y->i.target;
+	} else {
+		rc = bytes_same(c, x, y);
+		if (rc)
+			return rc;
+		if (!y->i.pc_mem) {
+			c->refs++;
+			return 0; /* an immediate now (non-PIE): not followed */
+		}
+		have = y->i.mem;
+	}
+	c->refs++;
+	if (xb_tgt_in(c->t, have, ".got")) {
+		name = xb_tgt_slot_name(c->t, have);
+		c->checked += name != NULL;
+		return name && !named(c, r, name) ? differ_ref(c, x, y, r, have) : 0;
+	}
+	rc = rel_dest(c, x, r, &want);
+	c->checked += rc != 0;
+	if (rc < 0 || (rc > 0 && want != have))
+		return differ_ref(c, x, y, r, have);
+	return 0;
+}
+
+/* x's relocation through the GOT, NULL: none. */
+static const struct xb_rel *got_in(const struct xb_sec *s, const struct ins *x)
+{
+	const struct xb_rel *r = rel_in(s, x);
+
+	return r && is_got(r) ? r : NULL;
 }
 
 int xb_same_code(struct xs_arch_dec *d, const struct xb_obj *o, const struct xb_sec *s,
@@ -323,6 +404,8 @@ int xb_same_code(struct xs_arch_dec *d, const struct xb_obj *o, const struct xb_
 
 			if (!x || !y)
 				rc = differ(&c, x, y, "");
+			else if (got_in(s, x))
+				rc = pass ? 0 : same_got(&c, x, y, got_in(s, x));
 			else if (x->i.branch || y->i.branch)
 				rc = same_branch(&c, x, y);
 			else if (!pass)

@@ -87,6 +87,14 @@ int xs_arch_decode(struct xs_arch_dec *d, const unsigned char *code, size_t len,
 		out->branch = true;
 		out->target = (uint64_t)dt->x86.operands[0].imm;
 	}
+	for (unsigned k = 0; k < dt->x86.op_count; k++) {
+		const cs_x86_op *op = &dt->x86.operands[k];
+
+		if (op->type == X86_OP_MEM && op->mem.base == X86_REG_RIP && op->mem.index == X86_REG_INVALID) {
+			out->pc_mem = true;
+			out->mem = addr + out->len + (uint64_t)op->mem.disp;
+		}
+	}
 	snprintf(out->text, sizeof(out->text), "%s%s%s", d->insn->mnemonic,
 		 d->insn->op_str[0] ? " " : "", d->insn->op_str);
 	return 0;

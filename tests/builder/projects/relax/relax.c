@@ -29,9 +29,16 @@ __attribute__((noinline)) int api(int x)
 	return x * 3 + 1;
 }
 
+/* A library call, for builder/fail_mismatch_insn. */
+__attribute__((noinline)) int say(const char *s)
+{
+	return fputs(s, stdout) + 1;
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	say("relax\n");
 	printf("ready\n");
 	for (unsigned long n = 0;; n++) {
 		printf("tick %lu api=%d big=%d first=%s word=%s tag=%s\n", n, api(arg), api(arg + 7),
