@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit test of the instruction decoder behind arch.h (the builder's match):
- * one operation whatever the encoding of a branch, its target, padding told
- * apart from instructions that do something, and bytes that are no
- * instruction refused.
+ * one operation whatever the encoding of a branch, its target, a PC-relative
+ * operand's address, padding told apart from instructions that do something,
+ * and bytes that are no instruction refused.
  */
 #include <errno.h>
 #include <string.h>
@@ -52,6 +52,12 @@ int main(void)
 	check(c.branch && c.op != l.op && c.target == 0x3005, "call: a branch of its own to 0x3005");
 	c = one(B(0xff, 0xe0), 0, 0, "jmp *%rax");
 	check(!c.branch, "an indirect jump has no target");
+
+	c = one(B(0xff, 0x15, 0x10, 0x00, 0x00, 0x00), 0x4000, 0, "call *0x10(%rip)");
+	check(!c.branch && c.pc_mem && c.mem == 0x4016, "call through a GOT slot: the slot 0x4016 (0x%llx)",
+	      (unsigned long long)c.mem);
+	c = one(B(0x48, 0x8b, 0x04, 0xc5, 0x00, 0x00, 0x00, 0x00), 0, 0, "mov rax, [rax*8]");
+	check(!c.pc_mem, "an absolute operand is not PC-relative");
 
 	check(one(B(0x90), 0, 0, "nop").nop, "nop is padding");
 	check(one(B(0x66, 0x90), 0, 0, "xchg ax,ax").nop, "66 90 is padding");
