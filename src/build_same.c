@@ -154,16 +154,15 @@ static bool named(const struct cmp *c, const struct xb_rel *r, const char *name)
 }
 
 /* Where relocation r of instruction x lands in the binary (what the linker
- * put there: S + A, and for PC-relative fields measured from the end of x):
- * 1; 0: not known here (GOT and TLS forms, a symbol without a name);
- * -ENOENT: the binary has no such symbol. */
+ * put there: S + A, and for PC-relative fields, or GOT ones it relaxed,
+ * measured from the end of x): 1; 0: not known here (TLS forms, a symbol
+ * without a name); -ENOENT: the binary has no such symbol. */
 static int rel_dest(const struct cmp *c, const struct ins *x, const struct xb_rel *r,
 		    uint64_t *dest)
 {
+	bool pc = r->type == R_X86_64_PC32 || r->type == R_X86_64_PLT32 || is_got(r);
 	uint64_t s;
 	int rc;
-
-	bool pc = r->type == R_X86_64_PC32 || r->type == R_X86_64_PLT32 || is_got(r);
 
 	if (!pc && r->type != R_X86_64_32 && r->type != R_X86_64_32S)
 		return 0;
@@ -252,7 +251,7 @@ static int differ_ref(struct cmp *c, const struct ins *x, const struct ins *y,
 	return differ(c, x, y, what);
 }
 
-/* Same bytes apart from relocated fields, and those refer to the same. */
+/* Same length and bytes, apart from what the linker may rewrite. */
 static int bytes_same(struct cmp *c, const struct ins *x, const struct ins *y)
 {
 	unsigned char mask[32] = { 0 };
@@ -273,6 +272,7 @@ static int bytes_same(struct cmp *c, const struct ins *x, const struct ins *y)
 	return 0;
 }
 
+/* The same bytes, and the relocated fields refer to the same. */
 static int same_plain(struct cmp *c, const struct ins *x, const struct ins *y)
 {
 	int rc = bytes_same(c, x, y);
