@@ -106,7 +106,7 @@ build-all: all $(call UNIT_BINS,$(BUILD)) $(SAN_BUILD)/bin/xsplice $(call UNIT_B
 # --- the two commands ---------------------------------------------------------------
 check: deps-check
 	@$(MAKE) --no-print-directory build-all
-	@tests/run.sh
+	@tests/run.sh $(T)
 
 demo: deps-check
 	@$(MAKE) --no-print-directory all

@@ -147,6 +147,14 @@ uint64_t xs_arch_call_result(const xs_regs *r);
 void xs_arch_setup_sigreturn(xs_regs *r, uint64_t pc, const struct xs_arch_frame *f);
 int xs_arch_dwarf_regs(const xs_regs *r, uint64_t *dwarf, unsigned max); /* DWARF-numbered regs: count or -ENOSPC */
 
+/* --- coroutines (coroutines.c) ------------------------------------------------- */
+/* Bytes at the start of a ucontext_t (the C library's, as getcontext and
+ * swapcontext save a coroutine) that xs_arch_ucontext_regs reads. */
+size_t xs_arch_ucontext_len(void);
+/* The registers such a saved context resumes with, and its stack (uc_stack,
+ * as makecontext needs it set; 0 when not). */
+void xs_arch_ucontext_regs(const unsigned char *uc, xs_regs *r, uint64_t *stack, uint64_t *stack_len);
+
 /* --- this CPU ------------------------------------------------------------------- */
 /* One step of a spin-wait: tell the CPU we are waiting for another one. */
 void xs_arch_relax(void);

@@ -21,6 +21,12 @@ struct xb_opts {
 	const char *build;  /* build command, run in the tree (default "make") */
 	const char *work;   /* work directory (default: a fresh /tmp dir) */
 	bool keep;          /* keep the work directory */
+	const char *include; /* holds xsplice/shadow.h: searched after the project's own */
+	const char *allow_layout; /* "conn,T": types whose layout may change (a warning) */
+	/* --skip FUNC: changed functions left out; --include FUNC (want): main
+	 * or a constructor replaced all the same ("name" or "file.c#name") */
+	const char **skip, **want;
+	size_t nskip, nwant;
 };
 
 /* --- one relocatable object, read with libelf (build_obj.c) -------------------- */
@@ -48,6 +54,10 @@ struct xb_sec {
 	unsigned out;              /* its writer handle in the payload object */
 	/* a changed function: the target's bytes at its entry (build_match.c) */
 	struct xsplice_expect expect;
+	/* read-only data: sorted offsets where a symbol starts or a relocation
+	 * points (build_diff.c): where an anonymous datum ends */
+	uint64_t *marks;
+	size_t nmarks;
 };
 
 struct xb_sym {
@@ -84,6 +94,9 @@ bool xb_rel_pcrel(uint32_t type);
 /* Bytes [*from, *to) of its section the linker may rewrite for r: the field,
  * and for a relaxable GOT load or call the opcode (and REX prefix) before it. */
 void xb_rel_mask(const struct xb_rel *r, uint64_t *from, uint64_t *to);
+/* A direct reference (not through the GOT, not a call) that must reach its
+ * symbol from the code: PC-relative or absolute 32-bit. */
+bool xb_rel_direct_data(uint32_t type);
 /* Length of name without a compiler's numeric suffix (".0", ".12"). */
 size_t xb_stem_len(const char *name);
 bool xb_same_stem(const char *a, const char *b);
@@ -108,6 +121,9 @@ struct xb_pair {
 	const struct xb_lines *lines; /* line moves of the diff's files, NULL: none */
 	char *lib;               /* -shared output linking it, relative to the tree;
 				  * NULL: the executable (--target) */
+	size_t nskipped;         /* changed functions left out (build_skip.c) */
+	struct xb_obj *got;      /* the patched object built with external data
+				  * through the GOT (build_got.c), NULL: none */
 };
 
 /* Line-number noise (build_lines.c): where the unchanged lines of each file
@@ -131,6 +147,26 @@ bool xb_lines_text_noise(const struct xb_lines *l, const char *file, const char 
 int xb_diff(struct xb_pair *p);
 /* "name" (global) or "file.c#name" (file-local) of orig's symbol i. */
 int xb_ref_name(const struct xb_obj *o, unsigned i, char *buf, size_t len);
+
+/* Leave out (with a warning) the changed functions that cannot take effect
+ * live: main and constructors, unless --include names them; and those --skip
+ * names. Refuses a --skip or --include naming no changed function. */
+int xb_skip_startup(struct xb_pair *pairs, size_t n, const struct xb_opts *o);
+
+/* Refuse when a struct or union the changed or new functions use changes its
+ * layout (build_types.c): one line per such type, naming what moved and the
+ * functions that use it. */
+int xb_check_layouts(struct xb_pair *pairs, size_t n, const char *allow);
+
+/* --- external data through the GOT (build_got.c) ----------------------------- */
+/* After the diff: when p's changed code reaches another object's symbol
+ * directly, compile its object again (as the patched build did, from
+ * tree/REL.xsgot.cmd) with external data through the GOT, into p->got. */
+int xb_got_open(struct xb_pair *p, const char *tree);
+/* When p's changed code reaches another object's symbol directly (too far
+ * from a payload), switch p->patched to the GOT build, carrying the diff's
+ * and the match's results over; p is a copy the caller emits from. */
+int xb_got_use(struct xb_pair *p);
 
 /* --- the target binary (build_match.c, build_same.c) ------------------------------- */
 

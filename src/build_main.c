@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "build.h"
+#include "coroutines.h"
 #include "error.h"
 #include "engine.h"
 #include "objects.h"
@@ -60,15 +61,26 @@ static int open_pairs(struct run *r)
 
 static int diff_all(struct run *r)
 {
-	size_t changed = 0;
+	size_t changed = 0, skipped = 0;
+	int rc;
 
 	for (size_t i = 0; i < r->npairs; i++) {
-		int rc = xb_diff(&r->pairs[i]);
-
+		rc = xb_diff(&r->pairs[i]);
 		if (rc)
 			return rc;
-		changed += r->pairs[i].nchanged;
 	}
+	rc = xb_link_assign(&r->w, r->pairs, r->npairs); /* main is the executable's */
+	if (!rc)
+		rc = xb_skip_startup(r->pairs, r->npairs, r->o);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < r->npairs; i++) {
+		changed += r->pairs[i].nchanged;
+		skipped += r->pairs[i].nskipped;
+	}
+	if (!changed && skipped)
+		return xs_fail(-ENODATA, "the diff %s changes only functions left out (see the warnings above): nothing to patch",
+			       r->o->patch);
 	if (!changed)
 		return xs_fail(-ENODATA, "the diff %s changes no function of %s: nothing to patch",
 			       r->o->patch, r->o->src);
@@ -206,6 +218,8 @@ static int do_group(struct run *r, const char *lib)
 		id = &libid;
 	if (!rc)
 		rc = xb_match_target(lib ? path : r->o->target, sel, k);
+	for (size_t i = 0; i < k && !rc; i++)
+		rc = xb_got_use(&sel[i]);
 	r->ms[3] += xs_now_ms() - t;
 	t = xs_now_ms();
 	if (!rc)
@@ -262,6 +276,7 @@ static void free_run(struct run *r, bool remove)
 		free(r->pairs[i].lib);
 		xb_obj_free(r->pairs[i].orig);
 		xb_obj_free(r->pairs[i].patched);
+		xb_obj_free(r->pairs[i].got);
 	}
 	free(r->pairs);
 	xb_lines_free(r->lines);
@@ -282,6 +297,8 @@ int xb_build(const struct xb_opts *o)
 	if (!rc)
 		rc = xs_file_build_id(o->target, &r.target);
 	if (!rc)
+		xs_coroutines_warn_file(o->target);
+	if (!rc)
 		rc = xb_tree_prepare(o, &r.w);
 	if (!rc)
 		rc = xb_tree_build(o, &r.w, false);
@@ -299,9 +316,11 @@ int xb_build(const struct xb_opts *o)
 	if (!rc)
 		rc = open_pairs(&r);
 	if (!rc)
-		rc = diff_all(&r);
+		rc = diff_all(&r); /* assigns each object its library */
+	for (size_t i = 0; i < r.npairs && !rc; i++)
+		rc = xb_got_open(&r.pairs[i], r.w.tree);
 	if (!rc)
-		rc = xb_link_assign(&r.w, r.pairs, r.npairs);
+		rc = xb_check_layouts(r.pairs, r.npairs, o->allow_layout);
 	r.ms[2] = xs_now_ms() - t;
 	if (!rc)
 		rc = emit_all(&r); /* times check (ms[3]) and emit (ms[4]) */

@@ -68,6 +68,19 @@ void xb_rel_mask(const struct xb_rel *r, uint64_t *from, uint64_t *to)
 		*from -= 3;
 }
 
+bool xb_rel_direct_data(uint32_t type)
+{
+	switch (type) {
+	case R_X86_64_PC32:
+	case R_X86_64_PC64:
+	case R_X86_64_32:
+	case R_X86_64_32S:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* "counter.12" -> "counter"; "foo.part.0" -> "foo.part"; "foo.cold" stays. */
 size_t xb_stem_len(const char *name)
 {
@@ -285,8 +298,10 @@ void xb_obj_free(struct xb_obj *o)
 {
 	if (!o)
 		return;
-	for (size_t i = 0; o->sec && i < o->nsec; i++)
+	for (size_t i = 0; o->sec && i < o->nsec; i++) {
 		free(o->sec[i].rel);
+		free(o->sec[i].marks);
+	}
 	free(o->sec);
 	free(o->sym);
 	free(o->file);

@@ -20,7 +20,8 @@
 #include "build.h"
 #include "error.h"
 
-/* Adds the section flags after the project's own (last wins), logs
+/* Adds the section flags after the project's own (last wins) and xsplice's
+ * include directory after the project's (for <xsplice/shadow.h>), logs
  * "cwd<TAB>object" for every compile (-c), runs the real compiler. */
 static const char wrapper_text[] =
 	"#!/bin/sh\n"
@@ -39,7 +40,15 @@ static const char wrapper_text[] =
 	"if [ $compile = 0 ] && [ -n \"$out\" ] && [ -n \"$XSPLICE_LINK_LOG\" ]; then\n"
 	"\tprintf '%s\\t%s\\t%s%s\\n' \"$PWD\" \"$out\" $shared \"$ins\" >>\"$XSPLICE_LINK_LOG\"\n"
 	"fi\n"
-	"exec ${XSPLICE_REAL_CC:-gcc} \"$@\" -ffunction-sections -fdata-sections\n";
+	"# the patched build: how it compiled OUT (directory, compiler, arguments),\n"
+	"# should the payload need OUT built with external data through the GOT\n"
+	"if [ $compile = 1 ] && [ -n \"$XSPLICE_GOT_CMD\" ]; then\n"
+	"\t[ -n \"$out\" ] || { out=${src##*/}; out=${out%.c}.o; }\n"
+	"\tprintf '%s\\0' \"$PWD\" \"${XSPLICE_REAL_CC:-gcc}\" \"$@\" \\\n"
+	"\t\t${XSPLICE_INCLUDE:+-idirafter \"$XSPLICE_INCLUDE\"} >\"$out.xsgot.cmd\"\n"
+	"fi\n"
+	"exec ${XSPLICE_REAL_CC:-gcc} \"$@\" -ffunction-sections -fdata-sections \\\n"
+	"\t${XSPLICE_INCLUDE:+-idirafter \"$XSPLICE_INCLUDE\"}\n";
 
 int xb_run(char *const argv[], const char *dir, const char *log)
 {
@@ -239,11 +248,16 @@ int xb_tree_build(const struct xb_opts *o, struct xb_work *w, bool patched)
 	setenv("XSPLICE_LINK_LOG", links, 1);
 	setenv("XSPLICE_BUILD_LOG", log, 1);
 	setenv("CC", w->wrapper, 1);
+	if (o->include) /* the patched code may use <xsplice/shadow.h> */
+		setenv("XSPLICE_INCLUDE", o->include, 1);
+	if (patched)
+		setenv("XSPLICE_GOT_CMD", "1", 1);
 	rc = xb_run((char *const[]){ "sh", "-c", strncmp(o->build, "make", 4) ? (char *)o->build : cmd,
 				     NULL },
 		    tree, out);
 	unsetenv("XSPLICE_BUILD_LOG");
 	unsetenv("XSPLICE_LINK_LOG");
+	unsetenv("XSPLICE_GOT_CMD");
 	if (rc) {
 		rc = xs_fail(-EINVAL, "building the %s tree failed (%s): see %s", what, o->build, out);
 		goto done;

@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "arch.h"
+#include "busy_report.h"
+#include "coroutines.h"
 #include "engine_int.h"
 #include "error.h"
 #include "objects.h"
@@ -696,10 +698,29 @@ static long long minor_faults(void)
 	return getrusage(RUSAGE_SELF, &ru) ? 0 : ru.ru_minflt;
 }
 
+/* A long wait says what it waits for, in the release before it (busy_report.h). */
+static void wait_note(struct xs_target *t, void *arg)
+{
+	(void)t;
+	if (arg)
+		xs_busy_wait_note(arg);
+}
+
 /* The CLI refuses anything else; here so no caller's value overflows a deadline. */
 static long bounded_timeout(long ms)
 {
 	return ms <= 0 ? XS_DEFAULT_TIMEOUT_MS : ms > XS_MAX_TIMEOUT_MS ? XS_MAX_TIMEOUT_MS : ms;
+}
+
+/* The coroutine list the stack check walks too (a warning when a process
+ * links ucontext calls without one). */
+static int find_coroutines(pid_t pid, struct xs_conflict *c)
+{
+	uint64_t list = 0;
+	int rc = xs_coroutines_find(pid, &list);
+
+	xs_conflict_set_coroutines(c, list);
+	return rc;
 }
 
 static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
@@ -712,12 +733,19 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 	struct ahead ahead = { 0 };
 	struct in_wait in_wait = { 0 };
 	uint32_t version = 0;
+	struct xs_busy *busy = xs_conflict_busy(conflict);
 	int slot = -1, rc;
 
+	if (busy) {
+		busy->start_ms = deadline - timeout_ms;
+		busy->timeout_ms = timeout_ms;
+	}
 	/* Everything slow while the process runs: unwind tables, symbols, checks. */
 	rc = xs_target_check(pid);
 	if (!rc)
 		rc = xs_unwinder_new(pid, &u);
+	if (!rc)
+		rc = find_coroutines(pid, conflict);
 	if (!rc)
 		rc = open_payload(pid, id, op, false, timeout_ms, NULL, &s, &slot);
 	if (!rc)
@@ -750,6 +778,8 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 		s->hooks.stopped_arg = &in_wait;
 		s->hooks.regs_read = xs_unwinder_regs_read;
 		s->hooks.regs_arg = u;
+		s->hooks.released = wait_note;
+		s->hooks.released_arg = busy;
 	}
 	before = s; /* what the stop need not read again */
 	s = NULL;
@@ -776,6 +806,8 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 	patched_us = xs_now_us() - t0;
 	xs_session_close(s);
 	s = NULL;
+	if (rc == -EBUSY && busy && busy->set)
+		rc = xs_busy_report(busy); /* names and stacks, now that the threads run */
 	xs_debug("%s %s: all threads stopped in %lld us, patched at %lld, released at %lld, after %lld page faults of ours",
 		 ops[op].name, id, stopped_us, patched_us, xs_now_us() - t0,
 		 minor_faults() - faults);
@@ -934,34 +966,5 @@ int xs_snapshot(pid_t pid, struct xs_state *out)
 		return rc;
 	*out = *s->state;
 	xs_session_close(s);
-	return 0;
-}
-
-int xs_payload_func_names(pid_t pid, const struct xs_state_payload *p, char ***names)
-{
-	struct xsplice_func *funcs = calloc(p->nfuncs ? p->nfuncs : 1, sizeof(*funcs));
-	char **v = calloc(p->nfuncs ? p->nfuncs : 1, sizeof(*v));
-	struct xs_session s = {.pid = pid};
-	int rc = 0;
-
-	if (!funcs || !v)
-		rc = xs_fail(-ENOMEM, "payload %s: no memory", p->id);
-	if (!rc)
-		rc = xs_proc_read(pid, p->funcs_addr, funcs, p->nfuncs * sizeof(*funcs));
-	for (uint32_t i = 0; !rc && i < p->nfuncs; i++) {
-		char buf[256];
-
-		read_name(&s, &funcs[i], buf, sizeof(buf));
-		if (!(v[i] = strdup(buf)))
-			rc = xs_fail(-ENOMEM, "payload %s: no memory", p->id);
-	}
-	free(funcs);
-	if (rc) {
-		for (uint32_t i = 0; v && i < p->nfuncs; i++)
-			free(v[i]);
-		free(v);
-		return rc;
-	}
-	*names = v;
 	return 0;
 }

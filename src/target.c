@@ -514,6 +514,8 @@ int xs_target_attach_hooked(pid_t pid, long timeout_ms, const struct xs_stop_hoo
 		g->regs_arg = hooks->regs_arg;
 		g->all_stopped = hooks->all_stopped;
 		g->stopped_arg = hooks->stopped_arg;
+		g->released = hooks->released;
+		g->released_arg = hooks->released_arg;
 	}
 	g->poll_wait = sigchld_ignored();
 	xs_tgt_alarm_prepare(); /* else made in the first stop; without it, waits poll */

@@ -31,6 +31,8 @@ struct upload {
 	struct xs_object *home;
 	struct xs_image img;
 	uint64_t *symval;
+	unsigned anchor; /* symbol XSPLICE_SHADOW_ANCHOR, 0: not used */
+	const char **symobj; /* by symbol: the object it resolved in (for messages) */
 	unsigned char *ifunc; /* by symbol: value is a resolver to call */
 	struct xs_session *s;
 	uint64_t hint;  /* where it goes (plan) */
@@ -111,6 +113,10 @@ static int resolve_symbols(struct upload *u)
 		if (sym->shndx != SHN_UNDEF || !sym->name[0] ||
 		    !strcmp(sym->name, "_GLOBAL_OFFSET_TABLE_"))
 			continue;
+		if (!strcmp(sym->name, XSPLICE_SHADOW_ANCHOR)) {
+			u->anchor = (unsigned)i; /* in the registry: resolved once attached */
+			continue;
+		}
 		rc = xs_objects_resolve(u->objs, u->home, sym->name, &si);
 		if (rc == -XS_ERRNO__NO_SYMBOL && sym->bind == STB_WEAK) {
 			xs_error_clear(); /* an unresolved weak reference is NULL, not an error */
@@ -125,6 +131,7 @@ static int resolve_symbols(struct upload *u)
 			    "payload %s: symbol '%s' is thread-local: TLS access from a payload is not supported",
 			    u->id, sym->name);
 		u->symval[i] = si.addr;
+		u->symobj[i] = si.obj ? si.obj->path : NULL;
 		u->ifunc[i] = si.type == STT_GNU_IFUNC;
 	}
 	return 0;
@@ -352,12 +359,14 @@ static int prepare(struct upload *u, const char *path, pid_t pid)
 			       u->id, want, pid);
 	}
 	u->symval = calloc(u->p->nsyms, sizeof(*u->symval));
+	u->symobj = calloc(u->p->nsyms, sizeof(*u->symobj));
 	u->ifunc = calloc(u->p->nsyms, 1);
-	if (!u->symval || !u->ifunc)
+	if (!u->symval || !u->symobj || !u->ifunc)
 		return xs_fail(-ENOMEM, "payload %s: no memory", u->id);
 	rc = resolve_symbols(u);
 	if (!rc)
 		rc = xs_image_layout(u->p, &u->img);
+	u->img.sym_obj = u->symobj;
 	return rc;
 }
 
@@ -383,7 +392,11 @@ int xs_upload(pid_t pid, const char *id, const char *path, unsigned flags)
 	if (rc)
 		goto out;
 	slot = free_slot(u.s, id);
-	rc = slot < 0 ? slot : plan(&u);
+	rc = slot < 0 ? slot : 0;
+	if (!rc && u.anchor) /* every payload's code finds the same word */
+		rc = xs_session_shadow_anchor(u.s, &u.symval[u.anchor]);
+	if (!rc)
+		rc = plan(&u);
 	if (!rc)
 		rc = map_payload(&u);
 	if (!rc)
@@ -420,6 +433,7 @@ out:
 	xs_session_close(u.s);
 	free(resolved);
 	free(u.symval);
+	free(u.symobj);
 	free(u.ifunc);
 	xs_image_free(&u.img);
 	xs_objects_free(u.objs);
