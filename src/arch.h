@@ -39,6 +39,26 @@ bool xs_arch_reloc_is_branch(uint32_t type);
 /* Write an XS_ARCH_VENEER_SIZE-byte veneer that jumps to `to` from anywhere. */
 void xs_arch_encode_veneer(uint64_t to, unsigned char veneer[XS_ARCH_VENEER_SIZE]);
 
+/* --- decoding (the builder's match of a build with the running binary) ---------- */
+struct xs_arch_insn {
+	unsigned len;
+	unsigned op;      /* the operation, the same for every encoding of it
+			   * (jmp rel8 and jmp rel32; each jcc condition its own) */
+	bool nop;         /* alignment padding: does nothing */
+	bool branch;      /* a direct jump or call, to target */
+	uint64_t target;  /* absolute, from the addr given to xs_arch_decode */
+	bool pc_mem;      /* has a PC-relative memory operand, at mem */
+	uint64_t mem;     /* absolute, as target */
+	char text[200];   /* "jmp 0x1210", for messages */
+};
+struct xs_arch_dec;
+int xs_arch_dec_open(struct xs_arch_dec **out);
+void xs_arch_dec_close(struct xs_arch_dec *d);
+/* The instruction at code (len bytes available, at address addr); -EILSEQ
+ * when it is not one. */
+int xs_arch_decode(struct xs_arch_dec *d, const unsigned char *code, size_t len, uint64_t addr,
+		   struct xs_arch_insn *out);
+
 /* --- patching ------------------------------------------------------------------- */
 /* Bytes to skip at a function entry before the patch (endbr64 on x86-64). */
 unsigned xs_arch_patch_offset(const unsigned char *entry, size_t len);

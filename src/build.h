@@ -95,6 +95,9 @@ bool xb_sec_is_rodata(const struct xb_sec *s);
 /* Width in bytes of the field a relocation writes (0: unknown type). */
 unsigned xb_rel_width(uint32_t type);
 bool xb_rel_pcrel(uint32_t type);
+/* Bytes [*from, *to) of its section the linker may rewrite for r: the field,
+ * and for a relaxable GOT load or call the opcode (and REX prefix) before it. */
+void xb_rel_mask(const struct xb_rel *r, uint64_t *from, uint64_t *to);
 /* A direct reference (not through the GOT, not a call) that must reach its
  * symbol from the code: PC-relative or absolute 32-bit. */
 bool xb_rel_direct_data(uint32_t type);
@@ -168,7 +171,36 @@ int xb_got_open(struct xb_pair *p, const char *tree);
  * from a payload), switch p->patched to the GOT build, carrying the diff's
  * and the match's results over; p is a copy the caller emits from. */
 int xb_got_use(struct xb_pair *p);
-/* --- the target binary (build_match.c) ------------------------------------------- */
+
+/* --- the target binary (build_match.c, build_same.c) ------------------------------- */
+
+/* The running binary on disk: where orig's symbols are in it. */
+struct xb_tgt;
+const char *xb_tgt_path(const struct xb_tgt *t);
+/* Address of o's symbol sym (a text section's symbol: its function): 1; 0
+ * when it has no name to find it by, the binary has several, or it is
+ * another object's that the binary does not define; -ENOENT when o defines
+ * it and the binary has not got it. */
+int xb_tgt_addr_of(const struct xb_tgt *t, const struct xb_obj *o, unsigned sym, uint64_t *addr);
+/* size bytes of the binary at addr, NULL: not all inside one section. */
+const unsigned char *xb_tgt_bytes(const struct xb_tgt *t, uint64_t addr, uint64_t size);
+/* "name" or "name+N" of the function or object at addr, else "0xADDR". */
+void xb_tgt_name_at(const struct xb_tgt *t, uint64_t addr, char *buf, size_t len);
+/* addr is in a section whose name starts with prefix (".plt", ".got"). */
+bool xb_tgt_in(const struct xb_tgt *t, uint64_t addr, const char *prefix);
+/* Name of the symbol whose dynamic relocation fills the pointer at slot (a
+ * GOT entry), NULL: none or no name. */
+const char *xb_tgt_slot_name(const struct xb_tgt *t, uint64_t slot);
+/* Name of the function the PLT entry at addr jumps to, NULL: not known. */
+const char *xb_tgt_plt_name(const struct xb_tgt *t, uint64_t addr);
+
+/* Is orig's function section s the code theirs (n bytes at addr of t)?
+ * 0; -ESTALE with the first difference, disassembled, in why; -EILSEQ when
+ * either does not decode. */
+struct xs_arch_dec;
+int xb_same_code(struct xs_arch_dec *d, const struct xb_obj *o, const struct xb_sec *s,
+		 const struct xb_tgt *t, const unsigned char *theirs, uint64_t n, uint64_t addr,
+		 char *why, size_t len);
 
 /* Every replaced function, as built from orig/, must equal the target's;
  * each gets the target's bytes at its entry as its expect block. */

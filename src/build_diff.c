@@ -196,6 +196,18 @@ static bool merged_equal(const struct xb_obj *o, const struct xb_target *ta, con
 	       !memcmp(a->data + fa, b->data + fb, e);
 }
 
+/* Two merged sections of the same kind (strings, or constants of one size):
+ * a literal is found by its content, whichever section and label (.LC3 in
+ * .rodata.f.str1.1, .LC7 in .rodata.g.str1.1) it comes under, as the linker
+ * merges it. */
+static bool same_merge_kind(const struct xb_sec *a, const struct xb_sec *b)
+{
+	uint64_t k = SHF_MERGE | SHF_STRINGS;
+
+	return (a->sh.sh_flags & SHF_MERGE) && (a->sh.sh_flags & k) == (b->sh.sh_flags & k) &&
+	       a->sh.sh_entsize == b->sh.sh_entsize;
+}
+
 /* --- anonymous read-only data, by the bytes a reference reaches ------------
  * At -O0 every literal and constant of a file sits in one .rodata without a
  * symbol: a changed literal moves all later ones. A reference is the same when
@@ -366,6 +378,8 @@ static bool target_equal(const struct xb_obj *o, const struct xb_rel *ra, const 
 		       rels_equal(o, xa, sa->s.st_value, p, xb, sb->s.st_value, sa->s.st_size, false);
 	}
 	case XB_T_SECTION:
+		if (same_merge_kind(&o->sec[ta.sec], &p->sec[tb.sec]))
+			return merged_equal(o, &ta, ra, p, &tb, rb);
 		if (o->sec[ta.sec].twin != tb.sec)
 			return false;
 		if (o->sec[ta.sec].sh.sh_flags & SHF_MERGE)

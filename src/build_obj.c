@@ -58,6 +58,16 @@ bool xb_rel_pcrel(uint32_t type)
 	}
 }
 
+void xb_rel_mask(const struct xb_rel *r, uint64_t *from, uint64_t *to)
+{
+	*from = r->off;
+	*to = r->off + xb_rel_width(r->type);
+	if (r->type == R_X86_64_GOTPCRELX && *from >= 2)
+		*from -= 2;
+	else if (r->type == R_X86_64_REX_GOTPCRELX && *from >= 3)
+		*from -= 3;
+}
+
 bool xb_rel_direct_data(uint32_t type)
 {
 	switch (type) {
