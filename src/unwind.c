@@ -29,7 +29,6 @@
 #include "rule_rows.h"
 #include "stack_snap.h"
 #include "stack_tops.h"
-#include "target_poison.h" /* target memory is only read, through the door (mem_fd, xs_proc_read) */
 #include "warm_pages.h"
 
 #define CODE_MAGIC 0x78736377u  /* "xscw": userdata of payload code modules */
