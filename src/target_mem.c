@@ -281,6 +281,13 @@ int xs_target_read(struct xs_target *t, uint64_t addr, void *buf, size_t len)
 	return mem_gone(t, mem_rw(t->mem_fd, t->pid, addr, buf, len, false));
 }
 
+int xs_target_peek(const struct xs_target *t, uint64_t addr, void *buf, size_t len)
+{
+	if (addr > (uint64_t)INT64_MAX || len > (size_t)SSIZE_MAX)
+		return -EIO;
+	return pread(t->mem_fd, buf, len, (off_t)addr) == (ssize_t)len ? 0 : -EIO;
+}
+
 int xs_target_write(struct xs_target *t, uint64_t addr, const void *buf, size_t len)
 {
 	if (!t || t->mem_fd < 0)

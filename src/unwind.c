@@ -245,7 +245,7 @@ static struct page_cache *cache_page(struct xs_unwinder *u, uint64_t page)
 	u->cache_next = (u->cache_next + 1) % CACHE_PAGES;
 	p->addr = UINT64_MAX;
 	u->page_reads++;
-	if (pread(u->t->mem_fd, p->data, CACHE_PAGE, (off_t)page) != (ssize_t)CACHE_PAGE)
+	if (xs_target_peek(u->t, page, p->data, CACHE_PAGE))
 		return NULL;
 	p->addr = page;
 	return p;
