@@ -24,6 +24,7 @@
 #include "patch.h"
 #include "site_view.h"
 #include "state_check.h"
+#include "upload.h"
 
 enum op { OP_CHECK, OP_APPLY, OP_REVERT, OP_REPLACE, OP_UNLOAD };
 
@@ -603,7 +604,7 @@ static void warm_records(struct xs_session *s, int slot)
 
 /* What the stop will read and write, read just before it (warm_pages.h). */
 static void list_warm_pages(struct xs_session *s, const struct plan *pl,
-			    const struct xs_pages *stacks)
+			    const struct xs_pages *stacks, int loading)
 {
 	const char *env = getenv("XSPLICE_WARM");
 	const struct xs_fstate *fs = pl->sites.fs;
@@ -617,7 +618,7 @@ static void list_warm_pages(struct xs_session *s, const struct plan *pl,
 			   offsetof(struct xs_state, payloads) + s->span * sizeof(s->state->payloads[0]));
 	for (size_t i = 0; i < pl->nrevert; i++)
 		warm_records(s, pl->revert[i]);
-	if (pl->apply >= 0)
+	if (pl->apply >= 0 && pl->apply != loading) /* a load's are not mapped yet */
 		warm_records(s, pl->apply);
 	for (uint32_t i = 0; pl->sites_slot >= 0 && i < pl->sites.n; i++)
 		xs_pages_add_range(&s->warm, fs[i].old_addr + fs[i].patch_offset, fs[i].len);
@@ -702,7 +703,90 @@ static long bounded_timeout(long ms)
 	return ms <= 0 ? XS_DEFAULT_TIMEOUT_MS : ms > XS_MAX_TIMEOUT_MS ? XS_MAX_TIMEOUT_MS : ms;
 }
 
-static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
+/* No function still jumps into the payload: its entries, as its funcs table
+ * names them, hold nothing xsplice would write to reach its code. Reads
+ * only: attached or not. */
+static int unreferenced(struct xs_session *s, int slot)
+{
+	const struct xs_state_payload *p = &s->state->payloads[slot];
+	struct xsplice_func *funcs = calloc(p->nfuncs ? p->nfuncs : 1, sizeof(*funcs));
+	int rc = funcs ? xs_funcs_read(s, slot, funcs) : xs_fail(-ENOMEM, "payload %s: no memory", p->id);
+
+	for (uint32_t i = 0; !rc && i < p->nfuncs; i++) {
+		unsigned char entry[2 * XSPLICE_EXPECT_MAX];
+		uint64_t at = (uintptr_t)funcs[i].old_addr, to;
+		unsigned off;
+
+		if (xs_session_read(s, at, entry, sizeof(entry))) {
+			xs_error_clear(); /* not mapped: nothing there jumps anywhere */
+			continue;
+		}
+		off = xs_arch_patch_offset(entry, sizeof(entry));
+		if (xs_arch_decode_jump(entry + off, XS_ARCH_PATCH_SIZE, at + off, &to) &&
+		    to >= p->base && to - p->base < p->size)
+			rc = xs_fail(-EBUSY, "payload %s: the code at 0x%llx still jumps into it",
+				     p->id, (unsigned long long)(at + off));
+	}
+	free(funcs);
+	return rc;
+}
+
+
+/*
+ * Out of the registry first, then unmapped: a run killed in between leaves
+ * a mapping no one uses, where the other order would leave a record of
+ * memory that is gone, or by then someone else's, for a later unload to
+ * call hooks in and unmap. Attached; unload hooks run first.
+ */
+static int drop_payload(struct xs_session *s, int slot)
+{
+	struct xs_hook_time ht;
+	uint64_t base = s->state->payloads[slot].base, size = s->state->payloads[slot].size;
+	long ret;
+	int rc;
+
+	xs_hook_time_init(&ht, XS_DEFAULT_TIMEOUT_MS);
+	rc = xs_run_hooks(s, slot, XS_HOOK_UNLOAD, false, &ht);
+	if (rc)
+		return rc;
+	memset(&s->state->payloads[slot], 0, sizeof(s->state->payloads[slot]));
+	rc = xs_session_commit(s);
+	if (!rc)
+		rc = xs_session_syscall(s, SYS_munmap, base, size, 0, 0, 0, 0, &ret);
+	return rc;
+}
+
+/*
+ * A load that failed after its payload was placed, in the same stop: out
+ * again, unless some code still jumps into it (an undo that failed); then
+ * it stays, with the failure on record. The cause stays the message (and
+ * its kind: busy stays worth a retry).
+ */
+static void take_out(struct xs_session *s, int slot, int cause)
+{
+	enum xs_fail_kind kind = xs_error_kind();
+	char msg[1024], why[512];
+	int rc;
+
+	snprintf(msg, sizeof(msg), "%s", xs_error_message());
+	xs_error_clear();
+	rc = unreferenced(s, slot) ?: drop_payload(s, slot);
+	if (!rc) {
+		xs_session_drop_empty_state(s);
+		xs_fail_kind(kind, cause, "%s", msg);
+		return;
+	}
+	snprintf(why, sizeof(why), "%s", xs_error_message());
+	fail_action(s, slot, cause);
+	xs_fail_override(cause, "%s (and unloading it again failed: %s)", msg, why);
+}
+
+/*
+ * With up (load): the payload is planned ahead as if uploaded (upload.h's
+ * preview), and placed first thing in the apply's stop; if the apply fails,
+ * it is taken out again in that stop.
+ */
+static int act(pid_t pid, const char *id, enum op op, long timeout_ms, struct xs_upload *up)
 {
 	long long deadline = xs_now_ms() + (timeout_ms = bounded_timeout(timeout_ms));
 	struct xs_unwinder *u = NULL;
@@ -712,16 +796,25 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 	struct ahead ahead = { 0 };
 	struct in_wait in_wait = { 0 };
 	uint32_t version = 0;
-	int slot = -1, rc;
+	int slot = -1, planned_slot = -1, rc;
+	bool placed = false;
 
 	/* Everything slow while the process runs: unwind tables, symbols, checks. */
 	rc = xs_target_check(pid);
 	if (!rc)
 		rc = xs_unwinder_new(pid, &u);
-	if (!rc)
+	if (!rc && up) { /* no thread is in its code: not for the unwinder */
+		rc = xs_session_open(pid, false, timeout_ms, &s);
+		if (!rc)
+			rc = xs_unwinder_add_payloads(s, u);
+		if (!rc)
+			rc = xs_upload_plan(up, s, &slot, true);
+		planned_slot = slot;
+	} else if (!rc) {
 		rc = open_payload(pid, id, op, false, timeout_ms, NULL, &s, &slot);
-	if (!rc)
-		rc = xs_unwinder_add_payloads(s, u);
+		if (!rc)
+			rc = xs_unwinder_add_payloads(s, u);
+	}
 	if (!rc)
 		rc = prepare_plan(s, id, op, slot, &pl);
 	if (!rc) {
@@ -732,11 +825,14 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 		xs_unwind_ahead(u, pid, &stacks);
 		if (xs_unwinder_snap_plan(u, &stacks))
 			xs_error_clear(); /* only a head start */
-		list_warm_pages(s, &pl, &stacks);
+		list_warm_pages(s, &pl, &stacks, up ? slot : -1);
 		xs_pages_free(&stacks);
 	}
+	if (up && s) /* the stop takes over the registry as the process has it */
+		xs_upload_unpreview(up, s, planned_slot);
 	if (!rc && s->state_addr) {
-		bool lone_apply = pl.apply >= 0 && !pl.nrevert && pl.sites_slot == pl.apply;
+		/* A load's records go out with the rest of it, in the stop. */
+		bool lone_apply = pl.apply >= 0 && !pl.nrevert && pl.sites_slot == pl.apply && !up;
 
 		ahead = (struct ahead){ s, pl.sites_slot >= 0 ? &pl.sites : NULL, s->state_addr,
 					lone_apply ? s->state->payloads[pl.apply].fstate_addr : 0,
@@ -754,23 +850,41 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 	before = s; /* what the stop need not read again */
 	s = NULL;
 	if (rc) {
-		rc = record_failure(pid, id, slot, rc);
+		if (!up) /* a load's payload is not in the registry yet */
+			rc = record_failure(pid, id, slot, rc);
 		goto out;
 	}
 	/* Stopped from here on; plan again only if another run changed the registry. */
 	xs_pause_point("before-stop");
 	/* Debug output waits for the release: a line printed is a system call. */
 	long long t0 = xs_now_us(), faults = minor_faults(), stopped_us, patched_us;
-	rc = open_payload(pid, id, op, true, timeout_ms, before, &s, &slot);
-	xs_mark("registry");
+	if (up) {
+		bool moved = false, changed;
+
+		rc = xs_session_open_again(pid, timeout_ms, before, &s);
+		xs_mark("registry");
+		changed = !rc && s->state->version != version;
+		if (!rc)
+			rc = xs_upload_place(up, s, true, &slot, &moved);
+		xs_mark("uploaded");
+		placed = !rc;
+		/* Planned from the preview unless the registry or the place changed. */
+		if (!rc && (changed || moved))
+			rc = xs_session_maps_fresh(s) ?: prepare_plan(s, id, op, slot, &pl);
+	} else {
+		rc = open_payload(pid, id, op, true, timeout_ms, before, &s, &slot);
+		xs_mark("registry");
+		if (!rc && s->state->version != version)
+			rc = prepare_plan(s, id, op, slot, &pl);
+	}
 	stopped_us = xs_now_us() - t0;
 	if (!rc)
 		xs_pause_point("in-stop"); /* tests: the process held by this run */
-	if (!rc && s->state->version != version)
-		rc = prepare_plan(s, id, op, slot, &pl);
 	if (!rc)
 		rc = run_plan(s, &pl, u, conflict, deadline, timeout_ms);
-	if (rc)
+	if (rc && placed)
+		take_out(s, slot, rc);
+	else if (rc && !up)
 		fail_action(s, slot, rc);
 	xs_unwinder_stop_walked(u); /* when the stop ended before any walk */
 	patched_us = xs_now_us() - t0;
@@ -800,112 +914,79 @@ out:
 
 int xs_apply(pid_t pid, const char *id, long timeout_ms)
 {
-	return act(pid, id, OP_APPLY, timeout_ms);
+	return act(pid, id, OP_APPLY, timeout_ms, NULL);
 }
 
 int xs_revert(pid_t pid, const char *id, long timeout_ms)
 {
-	return act(pid, id, OP_REVERT, timeout_ms);
+	return act(pid, id, OP_REVERT, timeout_ms, NULL);
 }
 
 int xs_replace(pid_t pid, const char *id, long timeout_ms)
 {
-	return act(pid, id, OP_REPLACE, timeout_ms);
+	return act(pid, id, OP_REPLACE, timeout_ms, NULL);
 }
 
-/* No function still jumps into the payload: its entries, as its funcs table
- * names them, hold nothing xsplice would write to reach its code. */
-static int unreferenced(struct xs_session *s, int slot)
+/* What an unload checks: only what xsplice maps as a payload, and unused. */
+static int unload_checks(struct xs_session *s, int slot)
 {
-	const struct xs_state_payload *p = &s->state->payloads[slot];
-	struct xsplice_func *funcs = calloc(p->nfuncs ? p->nfuncs : 1, sizeof(*funcs));
-	int rc = funcs ? xs_funcs_read(s, slot, funcs) : xs_fail(-ENOMEM, "payload %s: no memory", p->id);
-
-	for (uint32_t i = 0; !rc && i < p->nfuncs; i++) {
-		unsigned char entry[2 * XSPLICE_EXPECT_MAX];
-		uint64_t at = (uintptr_t)funcs[i].old_addr, to;
-		unsigned off;
-
-		if (xs_target_read(s->t, at, entry, sizeof(entry))) {
-			xs_error_clear(); /* not mapped: nothing there jumps anywhere */
-			continue;
-		}
-		off = xs_arch_patch_offset(entry, sizeof(entry));
-		if (xs_arch_decode_jump(entry + off, XS_ARCH_PATCH_SIZE, at + off, &to) &&
-		    to >= p->base && to - p->base < p->size)
-			rc = xs_fail(-EBUSY, "payload %s: the code at 0x%llx still jumps into it",
-				     p->id, (unsigned long long)(at + off));
-	}
-	free(funcs);
-	return rc;
+	return xs_state_region_check(&s->state->payloads[slot], s->maps, s->pid) ?:
+	       unreferenced(s, slot);
 }
 
 /*
- * Out of the registry first, then unmapped: a run killed in between leaves
- * a mapping no one uses, where the other order would leave a record of
- * memory that is gone, or by then someone else's, for a later unload to
- * call hooks in and unmap.
+ * Checked while the process runs, and in the stop only the mapping again
+ * (what is unmapped must be the payload), unless another run changed the
+ * registry meanwhile: then everything.
  */
 int xs_unload(pid_t pid, const char *id)
 {
-	struct xs_session *s = NULL;
-	int slot, rc = open_payload(pid, id, OP_UNLOAD, true, XS_DEFAULT_TIMEOUT_MS, NULL, &s, &slot);
-	struct xs_hook_time ht;
-	uint64_t base = 0, size = 0;
-	long ret;
+	struct xs_session *s = NULL, *before = NULL;
+	struct ahead ahead = { 0 };
+	uint32_t version = 0;
+	int slot, rc = open_payload(pid, id, OP_UNLOAD, false, XS_DEFAULT_TIMEOUT_MS, NULL, &before,
+				    &slot);
 
-	xs_hook_time_init(&ht, XS_DEFAULT_TIMEOUT_MS);
-	/* Unmap only what is shaped as xsplice maps a payload, and unused. */
+	if (!rc)
+		rc = unload_checks(before, slot);
+	if (rc) {
+		xs_session_close(before);
+		return xs_target_explain(pid, record_failure(pid, id, slot, rc));
+	}
+	version = before->state->version;
+	ahead = (struct ahead){ before, NULL, before->state_addr, 0, version };
+	before->hooks.before_stop = check_before_stop;
+	before->hooks.before_arg = &ahead;
+	rc = open_payload(pid, id, OP_UNLOAD, true, XS_DEFAULT_TIMEOUT_MS, before, &s, &slot);
+	xs_mark("stopped");
 	if (!rc)
 		rc = xs_session_maps_fresh(s);
 	if (!rc)
-		rc = xs_state_region_check(&s->state->payloads[slot], s->maps, pid);
+		rc = s->state->version == version
+			 ? xs_state_region_check(&s->state->payloads[slot], s->maps, pid)
+			 : unload_checks(s, slot);
+	xs_mark("checked");
 	if (!rc)
-		rc = unreferenced(s, slot);
-	if (!rc)
-		rc = xs_run_hooks(s, slot, XS_HOOK_UNLOAD, false, &ht);
-	if (rc) {
+		rc = drop_payload(s, slot);
+	if (rc)
 		fail_action(s, slot, rc);
-		xs_session_close(s);
-		return rc;
-	}
-	base = s->state->payloads[slot].base;
-	size = s->state->payloads[slot].size;
-	memset(&s->state->payloads[slot], 0, sizeof(s->state->payloads[slot]));
-	rc = xs_session_commit(s);
-	if (!rc)
-		rc = xs_session_syscall(s, SYS_munmap, base, size, 0, 0, 0, 0, &ret);
 	xs_session_close(s);
+	xs_session_close(before);
+	xs_mark("released");
+	xs_marks_print("unload stop timeline, us");
 	return xs_target_explain(pid, rc);
 }
 
+/* One action, in one stop: on failure nothing it uploaded stays. */
 int xs_load(pid_t pid, const char *id, const char *path, long timeout_ms, unsigned flags)
 {
-	char msg[1024];
-	enum xs_fail_kind kind;
-	int rc = xs_upload(pid, id, path, flags), urc;
+	struct xs_upload *up = NULL;
+	int rc = xs_upload_prepare(pid, id, path, flags, &up);
 
-	if (rc)
-		return rc; /* upload leaves nothing behind when it fails */
-	rc = xs_check(pid, id);
 	if (!rc)
-		rc = xs_apply(pid, id, timeout_ms);
-	if (!rc)
-		return 0;
-	/* One action: what it uploaded goes again; the cause is the message
-	 * (and its kind: busy stays worth a retry). */
-	kind = xs_error_kind();
-	snprintf(msg, sizeof(msg), "%s", xs_error_message());
-	xs_error_clear();
-	urc = xs_unload(pid, id);
-	/* Gone, or a new program after execve: nothing of ours is left to unload. */
-	if (urc && urc != -ESRCH && urc != -ECANCELED) {
-		char why[512];
-
-		snprintf(why, sizeof(why), "%s", xs_error_message());
-		return xs_fail_override(rc, "%s (and unloading it again failed: %s)", msg, why);
-	}
-	return xs_fail_kind(kind, rc, "%s", msg);
+		rc = act(pid, id, OP_APPLY, timeout_ms, up);
+	xs_upload_free(up);
+	return rc;
 }
 
 int xs_recover(pid_t pid)

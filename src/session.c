@@ -439,6 +439,15 @@ int xs_session_find(struct xs_session *s, const char *id)
 
 int xs_session_read(struct xs_session *s, uint64_t addr, void *buf, size_t len)
 {
+	uint64_t off = addr - s->overlay_addr;
+
+	if (!s->t && s->overlay && addr >= s->overlay_addr && off < s->overlay_len) {
+		if (len > s->overlay_len - off)
+			return xs_fail(-EFAULT, "pid %d: read of %zu bytes at 0x%llx runs past the payload planned there",
+				       s->pid, len, (unsigned long long)addr);
+		memcpy(buf, s->overlay + off, len);
+		return 0;
+	}
 	return s->t ? xs_target_read(s->t, addr, buf, len) : xs_proc_read(s->pid, addr, buf, len);
 }
 

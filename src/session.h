@@ -29,6 +29,11 @@ struct xs_session {
 	struct xs_maps *maps;  /* its mappings, read at the open (xs_session_maps_fresh) */
 	int site_fd;           /* site_check.c: the file of the mapping below, or -1 */
 	uint64_t site_fd_start;
+	/* Unattached: reads of [overlay_addr, +overlay_len) see these bytes, a
+	 * payload planned but not mapped yet (upload.h's preview). */
+	const unsigned char *overlay;
+	uint64_t overlay_addr;
+	size_t overlay_len;
 };
 
 /* Read the registry, attaching (stopping every thread) when attach is set.
