@@ -771,6 +771,11 @@ static void take_out(struct xs_session *s, int slot, int cause)
 	snprintf(msg, sizeof(msg), "%s", xs_error_message());
 	xs_error_clear();
 	rc = unreferenced(s, slot) ?: drop_payload(s, slot);
+	/* Gone, or a new program after execve: nothing of ours is left. */
+	if (rc == -ESRCH || rc == -ECANCELED) {
+		xs_fail_kind(kind, cause, "%s", msg);
+		return;
+	}
 	if (!rc) {
 		xs_session_drop_empty_state(s);
 		xs_fail_kind(kind, cause, "%s", msg);
@@ -985,6 +990,8 @@ int xs_load(pid_t pid, const char *id, const char *path, long timeout_ms, unsign
 
 	if (!rc)
 		rc = act(pid, id, OP_APPLY, timeout_ms, up);
+	else
+		rc = xs_target_explain(pid, rc);
 	xs_upload_free(up);
 	return rc;
 }
