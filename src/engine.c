@@ -738,13 +738,18 @@ static int unreferenced(struct xs_session *s, int slot)
  * memory that is gone, or by then someone else's, for a later unload to
  * call hooks in and unmap. Attached; unload hooks run first.
  */
-static int drop_payload(struct xs_session *s, int slot)
+static int drop_payload(struct xs_session *s, int slot, bool one)
 {
 	struct xs_hook_time ht;
 	uint64_t base = s->state->payloads[slot].base, size = s->state->payloads[slot].size;
+	const struct xs_syscall unmap = { SYS_munmap, { base, size }, "to unmap the payload" };
+	struct xs_syscall_denial why;
 	long ret;
 	int rc;
 
+	/* One thread held: its filters must allow the munmap before the record goes. */
+	if (one && xs_target_syscalls_allowed(s->t, &unmap, 1, &why) == -EPERM)
+		return xs_fail(-EPERM, "payload %s: the held thread may not munmap", s->state->payloads[slot].id);
 	xs_hook_time_init(&ht, XS_DEFAULT_TIMEOUT_MS);
 	rc = xs_run_hooks(s, slot, XS_HOOK_UNLOAD, false, &ht);
 	if (rc)
@@ -770,7 +775,7 @@ static void take_out(struct xs_session *s, int slot, int cause)
 
 	snprintf(msg, sizeof(msg), "%s", xs_error_message());
 	xs_error_clear();
-	rc = unreferenced(s, slot) ?: drop_payload(s, slot);
+	rc = unreferenced(s, slot) ?: drop_payload(s, slot, false);
 	/* Gone, or a new program after execve: nothing of ours is left. */
 	if (rc == -ESRCH || rc == -ECANCELED) {
 		xs_fail_kind(kind, cause, "%s", msg);
@@ -942,9 +947,12 @@ static int unload_checks(struct xs_session *s, int slot)
 /*
  * Checked while the process runs, and in the stop only the mapping again
  * (what is unmapped must be the payload), unless another run changed the
- * registry meanwhile: then everything.
+ * registry meanwhile: then everything. Nothing refers to the payload any
+ * more, so one thread held is enough to unmap it (one), unless it has
+ * unload hooks, the held thread's seccomp filters refuse munmap (-EPERM) or
+ * a journal needs undoing (-EAGAIN): those with every thread stopped.
  */
-int xs_unload(pid_t pid, const char *id)
+static int unload_pass(pid_t pid, const char *id, bool one)
 {
 	struct xs_session *s = NULL, *before = NULL;
 	struct ahead ahead = { 0 };
@@ -956,13 +964,24 @@ int xs_unload(pid_t pid, const char *id)
 		rc = unload_checks(before, slot);
 	if (rc) {
 		xs_session_close(before);
-		return xs_target_explain(pid, record_failure(pid, id, slot, rc));
+		return record_failure(pid, id, slot, rc);
+	}
+	if (one && before->state->payloads[slot].nhooks[XS_HOOK_UNLOAD]) {
+		xs_session_close(before);
+		return -EAGAIN;
 	}
 	version = before->state->version;
 	ahead = (struct ahead){ before, NULL, before->state_addr, 0, version };
 	before->hooks.before_stop = check_before_stop;
 	before->hooks.before_arg = &ahead;
-	rc = open_payload(pid, id, OP_UNLOAD, true, XS_DEFAULT_TIMEOUT_MS, before, &s, &slot);
+	rc = one ? xs_session_open_one(pid, XS_DEFAULT_TIMEOUT_MS, before, &s)
+		 : open_payload(pid, id, OP_UNLOAD, true, XS_DEFAULT_TIMEOUT_MS, before, &s, &slot);
+	if (!rc && one && (slot = xs_session_find(s, id)) < 0)
+		rc = slot;
+	if (!rc && one)
+		rc = allowed(s, slot, OP_UNLOAD);
+	if (!rc && one && s->state->payloads[slot].nhooks[XS_HOOK_UNLOAD])
+		rc = -EAGAIN;
 	xs_mark("stopped");
 	if (!rc)
 		rc = xs_session_maps_fresh(s);
@@ -972,13 +991,26 @@ int xs_unload(pid_t pid, const char *id)
 			 : unload_checks(s, slot);
 	xs_mark("checked");
 	if (!rc)
-		rc = drop_payload(s, slot);
-	if (rc)
+		rc = drop_payload(s, slot, one);
+	if (rc && !(one && (rc == -EPERM || rc == -EAGAIN)))
 		fail_action(s, slot, rc);
 	xs_session_close(s);
 	xs_session_close(before);
 	xs_mark("released");
 	xs_marks_print("unload stop timeline, us");
+	return rc;
+}
+
+int xs_unload(pid_t pid, const char *id)
+{
+	int rc = unload_pass(pid, id, true);
+
+	if (rc == -EPERM || rc == -EAGAIN) {
+		xs_debug("payload %s: with one thread held: %s; again with all", id,
+			 xs_error_message());
+		xs_error_clear();
+		rc = unload_pass(pid, id, false);
+	}
 	return xs_target_explain(pid, rc);
 }
 

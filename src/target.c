@@ -306,6 +306,8 @@ static int seize_new(struct xs_tgt *g, long long deadline)
 			int rc;
 
 			off += d->d_reclen;
+			if (g->one && g->pub.nthreads) /* xs_target_attach_one: held */
+				break;
 			if (tid <= 0 || xs_tgt_find(g, tid) >= 0 || ignored(g, tid))
 				continue;
 			rc = seize_one(g, tid);
@@ -318,7 +320,7 @@ static int seize_new(struct xs_tgt *g, long long deadline)
 		 * room for one more (a tid entry is under 40 bytes) means the end:
 		 * saves the empty getdents64 on the path that stops the target.
 		 */
-		if (sizeof(buf) - (size_t)n >= 256)
+		if (sizeof(buf) - (size_t)n >= 256 || (g->one && g->pub.nthreads))
 			break;
 	}
 	if (added) {
@@ -475,13 +477,27 @@ static bool sigchld_ignored(void)
 	       (sa.sa_handler == SIG_IGN || (sa.sa_flags & SA_NOCLDSTOP));
 }
 
+static int attach(pid_t pid, long timeout_ms, const struct xs_stop_hooks *hooks, bool one,
+		  struct xs_target **out);
+
 int xs_target_attach(pid_t pid, long timeout_ms, struct xs_target **out)
 {
-	return xs_target_attach_hooked(pid, timeout_ms, NULL, out);
+	return attach(pid, timeout_ms, NULL, false, out);
+}
+
+int xs_target_attach_one(pid_t pid, long timeout_ms, struct xs_target **out)
+{
+	return attach(pid, timeout_ms, NULL, true, out);
 }
 
 int xs_target_attach_hooked(pid_t pid, long timeout_ms, const struct xs_stop_hooks *hooks,
 			    struct xs_target **out)
+{
+	return attach(pid, timeout_ms, hooks, false, out);
+}
+
+static int attach(pid_t pid, long timeout_ms, const struct xs_stop_hooks *hooks, bool one,
+		  struct xs_target **out)
 {
 	const struct xs_pages *warm = hooks ? hooks->warm : NULL;
 	long long deadline = xs_tgt_deadline(timeout_ms);
@@ -503,6 +519,7 @@ int xs_target_attach_hooked(pid_t pid, long timeout_ms, const struct xs_stop_hoo
 	g->pub.pid = pid;
 	g->pub.mem_fd = -1;
 	g->saved_policy = -1;
+	g->one = one;
 	if (warm && warm->n && (g->warm.addr = malloc(warm->n * sizeof(*warm->addr)))) {
 		memcpy(g->warm.addr, warm->addr, warm->n * sizeof(*warm->addr));
 		g->warm.n = g->warm.cap = warm->n;

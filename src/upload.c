@@ -501,27 +501,43 @@ int xs_upload_place(struct xs_upload *u, struct xs_session *s, bool checked, int
 	return rc;
 }
 
-/* Planned while the process runs, placed in one stop. */
+/*
+ * Planned while the process runs, placed holding one thread: until it is
+ * registered nothing refers to the new mapping, so the other threads may
+ * run. Load hooks run with every thread stopped, as does a placing that
+ * the held thread's seccomp filters refuse or a journal needs (-EPERM,
+ * -EAGAIN): then once more, so.
+ */
 int xs_upload(pid_t pid, const char *id, const char *path, unsigned flags)
 {
 	struct xs_upload *u = NULL;
-	struct xs_session *before = NULL, *s = NULL;
-	int slot = -1, rc = xs_upload_prepare(pid, id, path, flags, &u);
-	bool moved;
+	int rc = xs_upload_prepare(pid, id, path, flags, &u);
+	bool one = !rc && !u->p->hook_count[XS_HOOK_LOAD];
 
-	if (!rc)
+	for (int pass = 0; !rc && pass < 2; pass++, one = false) {
+		struct xs_session *before = NULL, *s = NULL;
+		int slot = -1;
+		bool moved;
+
 		rc = xs_session_open(pid, false, XS_DEFAULT_TIMEOUT_MS, &before);
-	if (!rc)
-		rc = xs_upload_plan(u, before, &slot, false);
-	if (!rc)
-		rc = xs_session_open_again(pid, XS_DEFAULT_TIMEOUT_MS, before, &s);
-	xs_mark("stopped");
-	if (!rc)
-		rc = xs_upload_place(u, s, false, &slot, &moved);
-	xs_session_close(s);
-	xs_mark("released");
-	xs_marks_print("upload stop timeline, us");
-	xs_session_close(before);
+		if (!rc)
+			rc = xs_upload_plan(u, before, &slot, false);
+		if (!rc)
+			rc = one ? xs_session_open_one(pid, XS_DEFAULT_TIMEOUT_MS, before, &s)
+				 : xs_session_open_again(pid, XS_DEFAULT_TIMEOUT_MS, before, &s);
+		xs_mark("stopped");
+		if (!rc)
+			rc = xs_upload_place(u, s, false, &slot, &moved);
+		xs_session_close(s);
+		xs_session_close(before);
+		xs_mark("released");
+		xs_marks_print("upload stop timeline, us");
+		if (!one || (rc != -EPERM && rc != -EAGAIN))
+			break;
+		xs_debug("payload %s: with one thread held: %s; again with all", id, xs_error_message());
+		xs_error_clear();
+		rc = 0;
+	}
 	xs_upload_free(u);
 	return xs_target_explain(pid, rc);
 }
