@@ -79,7 +79,7 @@ int xs_funcs_read(struct xs_session *s, int slot, struct xsplice_func *funcs)
 	return xs_session_read(s, p->funcs_addr, funcs, len);
 }
 
-static void read_name(struct xs_session *s, const struct xsplice_func *f, char *buf, size_t len)
+void xs_func_read_name(struct xs_session *s, const struct xsplice_func *f, char *buf, size_t len)
 {
 	int rc = xs_session_read(s, (uintptr_t)f->name, buf, len - 1);
 
@@ -96,59 +96,11 @@ void xs_func_name(struct xs_session *s, int slot, uint32_t i, char *buf, size_t 
 	struct xsplice_func f;
 
 	if (i < p->nfuncs && !xs_session_read(s, p->funcs_addr + i * sizeof(f), &f, sizeof(f))) {
-		read_name(s, &f, buf, len);
+		xs_func_read_name(s, &f, buf, len);
 		return;
 	}
 	xs_error_clear();
 	snprintf(buf, len, "#%u of payload %s", i, p->id);
-}
-
-void xs_hook_time_init(struct xs_hook_time *ht, long timeout_ms)
-{
-	ht->bound_ms = timeout_ms > 0 && timeout_ms < XS_HOOKS_STOP_MS ? timeout_ms : XS_HOOKS_STOP_MS;
-	ht->spent_us = 0;
-}
-
-int xs_run_hooks(struct xs_session *s, int slot, int kind, bool veto, struct xs_hook_time *ht)
-{
-	const struct xs_state_payload *p = &s->state->payloads[slot];
-	const char *what = xs_hook_names[kind];
-
-	for (uint32_t i = 0; i < p->nhooks[kind]; i++) {
-		long long left_us = ht->bound_ms * 1000LL - ht->spent_us, t0;
-		long call_ms = left_us / 1000 < XS_HOOK_CALL_MS ? (long)(left_us / 1000) : XS_HOOK_CALL_MS;
-		char why[512];
-		uint64_t fn, ret;
-		int rc;
-
-		if (call_ms <= 0)
-			return xs_fail(-ETIMEDOUT, "payload %s: %s hook %u of %u not run: the hooks of this stop took %lld ms, their bound is %ld ms",
-				       p->id, what, i, p->nhooks[kind], ht->spent_us / 1000, ht->bound_ms);
-		rc = xs_target_read(s->t, p->hooks_addr[kind] + 8 * i, &fn, sizeof(fn));
-		/* The array is the target's to write: call only into the payload's text. */
-		if (!rc && (fn < p->text_start || fn >= p->text_end))
-			return xs_fail(-EPROTO, "payload %s: %s hook %u at 0x%llx is outside its text",
-				       p->id, what, i, (unsigned long long)fn);
-		t0 = xs_now_us();
-		if (!rc)
-			rc = xs_target_call(s->t, fn, NULL, 0, p->stub_addr, call_ms, &ret);
-		ht->spent_us += xs_now_us() - t0;
-		if (rc == -ETIMEDOUT && call_ms < XS_HOOK_CALL_MS)
-			return xs_fail_override(rc, "payload %s: %s hook %u of %u did not return within the %ld ms left of the %ld ms the hooks of one stop may take",
-						p->id, what, i, p->nhooks[kind], call_ms, ht->bound_ms);
-		if (rc == -ETIMEDOUT)
-			return xs_fail_override(rc, "payload %s: %s hook %u did not return within %d ms, the time one hook may take",
-						p->id, what, i, XS_HOOK_CALL_MS);
-		if (rc) {
-			snprintf(why, sizeof(why), "%s", xs_error_message());
-			return xs_fail_override(rc, "payload %s: %s hook %u failed: %s", p->id, what, i,
-						why);
-		}
-		if (veto && (int)ret != 0)
-			return xs_fail(-ECANCELED, "payload %s: %s hook %u returned %d", p->id, what, i,
-				       (int)ret);
-	}
-	return 0;
 }
 
 /* The payload this one depends on must be applied. */
@@ -182,7 +134,7 @@ static int check_func(struct xs_session *s, const struct xs_state_payload *p,
 	unsigned po, need;
 	int rc;
 
-	read_name(s, f, name, sizeof(name));
+	xs_func_read_name(s, f, name, sizeof(name));
 	/* The funcs table is in the target: its addresses must be the patched object's. */
 	if (xs_objects_by_addr(objs, (uintptr_t)f->old_addr) != home)
 		return xs_fail(-EPROTO, "payload %s: function %s at 0x%llx is not in %s", p->id,
@@ -1037,51 +989,4 @@ int xs_recover(pid_t pid)
 		rc = xs_session_commit(s); /* and claims a registry inherited by fork */
 	xs_session_close(s);
 	return rc;
-}
-
-bool xs_interrupted(const struct xs_state *st, bool *owner_running)
-{
-	*owner_running = st->journal.action != XS_ACTION_NONE && xs_journal_owner_alive(&st->journal);
-	return st->journal.action != XS_ACTION_NONE;
-}
-
-int xs_snapshot(pid_t pid, struct xs_state *out)
-{
-	struct xs_session *s;
-	int rc = xs_session_open(pid, false, XS_DEFAULT_TIMEOUT_MS, &s);
-
-	if (rc)
-		return rc;
-	*out = *s->state;
-	xs_session_close(s);
-	return 0;
-}
-
-int xs_payload_func_names(pid_t pid, const struct xs_state_payload *p, char ***names)
-{
-	struct xsplice_func *funcs = calloc(p->nfuncs ? p->nfuncs : 1, sizeof(*funcs));
-	char **v = calloc(p->nfuncs ? p->nfuncs : 1, sizeof(*v));
-	struct xs_session s = {.pid = pid};
-	int rc = 0;
-
-	if (!funcs || !v)
-		rc = xs_fail(-ENOMEM, "payload %s: no memory", p->id);
-	if (!rc)
-		rc = xs_proc_read(pid, p->funcs_addr, funcs, p->nfuncs * sizeof(*funcs));
-	for (uint32_t i = 0; !rc && i < p->nfuncs; i++) {
-		char buf[256];
-
-		read_name(&s, &funcs[i], buf, sizeof(buf));
-		if (!(v[i] = strdup(buf)))
-			rc = xs_fail(-ENOMEM, "payload %s: no memory", p->id);
-	}
-	free(funcs);
-	if (rc) {
-		for (uint32_t i = 0; v && i < p->nfuncs; i++)
-			free(v[i]);
-		free(v);
-		return rc;
-	}
-	*names = v;
-	return 0;
 }
