@@ -901,10 +901,11 @@ static int unload_checks(struct xs_session *s, int slot)
  * (what is unmapped must be the payload), unless another run changed the
  * registry meanwhile: then everything. Nothing refers to the payload any
  * more, so one thread held is enough to unmap it (one), unless it has
- * unload hooks, the held thread's seccomp filters refuse munmap (-EPERM) or
- * a journal needs undoing (-EAGAIN): those with every thread stopped.
+ * unload hooks, the held thread's seccomp filters refuse munmap (-EPERM), a
+ * journal needs undoing (-EAGAIN) or the thread did not stop in time: those
+ * with every thread stopped.
  */
-static int unload_pass(pid_t pid, const char *id, bool one)
+static int unload_pass(pid_t pid, const char *id, bool one, bool *held)
 {
 	struct xs_session *s = NULL, *before = NULL;
 	struct ahead ahead = { 0 };
@@ -928,6 +929,7 @@ static int unload_pass(pid_t pid, const char *id, bool one)
 	before->hooks.before_arg = &ahead;
 	rc = one ? xs_session_open_one(pid, XS_DEFAULT_TIMEOUT_MS, before, &s)
 		 : open_payload(pid, id, OP_UNLOAD, true, XS_DEFAULT_TIMEOUT_MS, before, &s, &slot);
+	*held = s && s->t;
 	if (!rc && one && (slot = xs_session_find(s, id)) < 0)
 		rc = slot;
 	if (!rc && one)
@@ -955,13 +957,15 @@ static int unload_pass(pid_t pid, const char *id, bool one)
 
 int xs_unload(pid_t pid, const char *id)
 {
-	int rc = unload_pass(pid, id, true);
+	bool held = false;
+	int rc = unload_pass(pid, id, true, &held);
 
-	if (rc == -EPERM || rc == -EAGAIN) {
+	/* -ETIMEDOUT: the thread to hold did not stop in time; nothing was done. */
+	if (rc == -EPERM || rc == -EAGAIN || (!held && rc == -ETIMEDOUT)) {
 		xs_debug("payload %s: with one thread held: %s; again with all", id,
 			 xs_error_message());
 		xs_error_clear();
-		rc = unload_pass(pid, id, false);
+		rc = unload_pass(pid, id, false, &held);
 	}
 	return xs_target_explain(pid, rc);
 }

@@ -47,7 +47,8 @@ int xs_session_open_again(pid_t pid, long timeout_ms, struct xs_session *before,
 /* The same, holding one thread only (xs_target_attach_one), the others
  * running: for changes no thread can see until they are done (a payload
  * mapped, written and registered, or unmapped once nothing refers to it).
- * -EAGAIN when a journal needs undoing: that needs the whole stop. */
+ * -EAGAIN when a journal needs undoing (that needs the whole stop), or no
+ * thread waits (xs_target_attach_one). */
 int xs_session_open_one(pid_t pid, long timeout_ms, struct xs_session *before,
 			struct xs_session **out);
 void xs_session_close(struct xs_session *s);

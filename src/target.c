@@ -285,8 +285,50 @@ static int interrupt_fresh(struct xs_tgt *g, long long deadline)
 	return 0;
 }
 
-/* Seize what /proc/<pid>/task lists and we do not hold yet; how many were added. */
+/*
+ * Whether a thread is running or runnable (state R). xs_target_attach_one
+ * takes only one that waits: woken by the interrupt, and by each step of
+ * our system calls after, it gets a CPU at once, where one that spins
+ * waits its turn behind every other runnable thread at each step (on busy
+ * CPUs, longer than stopping them all).
+ */
+static bool not_waiting(pid_t pid, pid_t tid)
+{
+	char path[64], buf[256];
+	const char *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	p = strrchr(buf, ')'); /* the name may hold anything, ')' included */
+	/* A zombie (a leader after pthread_exit) never stops: not one to hold either. */
+	return p && p[1] == ' ' && (p[2] == 'R' || p[2] == 'Z' || p[2] == 'X');
+}
+
+static int seize_listed(struct xs_tgt *g, long long deadline, bool skip_busy);
+
+/* Seize what /proc/<pid>/task lists and we do not hold yet; how many were
+ * added. For xs_target_attach_one, one thread that waits; -EAGAIN when
+ * none does. */
 static int seize_new(struct xs_tgt *g, long long deadline)
+{
+	int rc = seize_listed(g, deadline, g->one);
+
+	if (rc == 0 && g->one && !g->pub.nthreads)
+		rc = xs_fail(-EAGAIN, "pid %d: every thread is running: none to hold alone",
+			     g->pub.pid);
+	return rc;
+}
+
+static int seize_listed(struct xs_tgt *g, long long deadline, bool skip_busy)
 {
 	char buf[8192] __attribute__((aligned(8)));
 	int added = 0;
@@ -308,7 +350,8 @@ static int seize_new(struct xs_tgt *g, long long deadline)
 			off += d->d_reclen;
 			if (g->one && g->pub.nthreads) /* xs_target_attach_one: held */
 				break;
-			if (tid <= 0 || xs_tgt_find(g, tid) >= 0 || ignored(g, tid))
+			if (tid <= 0 || xs_tgt_find(g, tid) >= 0 || ignored(g, tid) ||
+			    (skip_busy && not_waiting(g->pub.pid, tid)))
 				continue;
 			rc = seize_one(g, tid);
 			if (rc < 0)

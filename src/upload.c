@@ -506,7 +506,8 @@ int xs_upload_place(struct xs_upload *u, struct xs_session *s, bool checked, int
  * registered nothing refers to the new mapping, so the other threads may
  * run. Load hooks run with every thread stopped, as does a placing that
  * the held thread's seccomp filters refuse or a journal needs (-EPERM,
- * -EAGAIN): then once more, so.
+ * -EAGAIN), or one whose thread did not stop in time (-ETIMEDOUT, nothing
+ * done): then once more, so.
  */
 int xs_upload(pid_t pid, const char *id, const char *path, unsigned flags)
 {
@@ -517,7 +518,7 @@ int xs_upload(pid_t pid, const char *id, const char *path, unsigned flags)
 	for (int pass = 0; !rc && pass < 2; pass++, one = false) {
 		struct xs_session *before = NULL, *s = NULL;
 		int slot = -1;
-		bool moved;
+		bool moved, held = false;
 
 		rc = xs_session_open(pid, false, XS_DEFAULT_TIMEOUT_MS, &before);
 		if (!rc)
@@ -525,6 +526,7 @@ int xs_upload(pid_t pid, const char *id, const char *path, unsigned flags)
 		if (!rc)
 			rc = one ? xs_session_open_one(pid, XS_DEFAULT_TIMEOUT_MS, before, &s)
 				 : xs_session_open_again(pid, XS_DEFAULT_TIMEOUT_MS, before, &s);
+		held = !rc;
 		xs_mark("stopped");
 		if (!rc)
 			rc = xs_upload_place(u, s, false, &slot, &moved);
@@ -532,7 +534,7 @@ int xs_upload(pid_t pid, const char *id, const char *path, unsigned flags)
 		xs_session_close(before);
 		xs_mark("released");
 		xs_marks_print("upload stop timeline, us");
-		if (!one || (rc != -EPERM && rc != -EAGAIN))
+		if (!one || (rc != -EPERM && rc != -EAGAIN && (held || rc != -ETIMEDOUT)))
 			break;
 		xs_debug("payload %s: with one thread held: %s; again with all", id, xs_error_message());
 		xs_error_clear();

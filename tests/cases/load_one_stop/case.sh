@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # load_one_stop: load stops the process once (XSPLICE_STOPS), upload and
-# unload once each; a refused load (a thread parked in the function, and on
-# a fresh process with no registry yet) leaves maps, code and payloads as
-# they were.
+# unload once each (holding one thread that waits, or, when every thread
+# spins, all); a refused load (a thread parked in the function, and on a
+# fresh process with no registry yet) leaves maps, code and payloads as they
+# were.
 . "${XSPLICE_ROOT:-$(cd "$(dirname "$0")/../../.." && pwd)}/tests/lib.sh"
 
 PARK_DIR=$CASE_DIR/../thread_parked
@@ -76,3 +77,22 @@ expect_tick "$out" 'compute\(7\)=1007$'
 xs_ok revert "$pid" fix
 xs_ok unload "$pid" fix
 expect_tick "$out" 'compute\(7\)=14$'
+
+# 5. A process whose every thread spins: none to hold alone, so upload and
+# unload stop it whole, once each.
+build_target "$T/spin" "$CASE_DIR/spin.c"
+build_payload "$T/spin.xsp" "$PAYLOADS_DIR/compute_1000.c" "$T/spin"
+start_ready "$T/spin"
+pid=$TPID out=$TOUT
+for id in a b; do
+	stops upload "$pid" "$id" "$T/spin.xsp"
+	[ "$XS_RC" = 0 ] || fail "upload into the spinning process failed: $(cat "$XS_ERR")"
+	assert_eq "$STOPS" 1 "stops of an upload into the spinning process"
+	stops unload "$pid" "$id"
+	[ "$XS_RC" = 0 ] || fail "unload from the spinning process failed: $(cat "$XS_ERR")"
+	assert_eq "$STOPS" 1 "stops of an unload from the spinning process"
+done
+# (the workers are in compute() often: the quiescence check may look again)
+mark=$(fsize "$out")
+xs_ok load "$pid" "$T/spin.xsp" --id fix
+wait_count "$out" '^t[01] compute\(7\)=1007$' 2 5 "$mark" || fail "the spinning workers did not both see compute(7)=1007"
