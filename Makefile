@@ -12,7 +12,7 @@ XS_VERSION := $(shell cat VERSION)
 VERSION_FLAG := -DXS_VERSION='"$(XS_VERSION)"'
 CFLAGS_BASE := -std=gnu11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE \
 	-Iinclude -Isrc -Isrc/arch/$(ARCH) -MMD -MP $(VERSION_FLAG)
-LDLIBS := -ldw -lelf
+LDLIBS := -ldw -lelf -lcapstone
 # The CLI runs as root on processes it does not trust: built hardened, not
 # left to the toolchain's defaults (Debian's gcc has PIE but no stack
 # protector or _FORTIFY_SOURCE). Level 3 from gcc 12; redefined, not added,
@@ -44,6 +44,7 @@ deps:
 	@missing=""; \
 	[ -f /usr/include/libelf.h ] || missing="$$missing libelf-dev"; \
 	[ -f /usr/include/elfutils/libdwfl.h ] || missing="$$missing libdw-dev"; \
+	[ -f /usr/include/capstone/capstone.h ] || missing="$$missing libcapstone-dev"; \
 	command -v gcc >/dev/null || missing="$$missing gcc"; \
 	command -v ld >/dev/null || missing="$$missing binutils"; \
 	command -v patch >/dev/null || missing="$$missing patch"; \
@@ -58,6 +59,7 @@ deps:
 	fi
 deps-check:
 	@[ -f /usr/include/libelf.h ] && [ -f /usr/include/elfutils/libdwfl.h ] && \
+		[ -f /usr/include/capstone/capstone.h ] && \
 		command -v patch >/dev/null && command -v cmake >/dev/null && [ -x /usr/bin/python3 ] || \
 		$(MAKE) --no-print-directory deps
 
@@ -104,7 +106,7 @@ build-all: all $(call UNIT_BINS,$(BUILD)) $(SAN_BUILD)/bin/xsplice $(call UNIT_B
 # --- the two commands ---------------------------------------------------------------
 check: deps-check
 	@$(MAKE) --no-print-directory build-all
-	@tests/run.sh
+	@tests/run.sh $(T)
 
 demo: deps-check
 	@$(MAKE) --no-print-directory all

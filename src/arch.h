@@ -39,6 +39,26 @@ bool xs_arch_reloc_is_branch(uint32_t type);
 /* Write an XS_ARCH_VENEER_SIZE-byte veneer that jumps to `to` from anywhere. */
 void xs_arch_encode_veneer(uint64_t to, unsigned char veneer[XS_ARCH_VENEER_SIZE]);
 
+/* --- decoding (the builder's match of a build with the running binary) ---------- */
+struct xs_arch_insn {
+	unsigned len;
+	unsigned op;      /* the operation, the same for every encoding of it
+			   * (jmp rel8 and jmp rel32; each jcc condition its own) */
+	bool nop;         /* alignment padding: does nothing */
+	bool branch;      /* a direct jump or call, to target */
+	uint64_t target;  /* absolute, from the addr given to xs_arch_decode */
+	bool pc_mem;      /* has a PC-relative memory operand, at mem */
+	uint64_t mem;     /* absolute, as target */
+	char text[200];   /* "jmp 0x1210", for messages */
+};
+struct xs_arch_dec;
+int xs_arch_dec_open(struct xs_arch_dec **out);
+void xs_arch_dec_close(struct xs_arch_dec *d);
+/* The instruction at code (len bytes available, at address addr); -EILSEQ
+ * when it is not one. */
+int xs_arch_decode(struct xs_arch_dec *d, const unsigned char *code, size_t len, uint64_t addr,
+		   struct xs_arch_insn *out);
+
 /* --- patching ------------------------------------------------------------------- */
 /* Bytes to skip at a function entry before the patch (endbr64 on x86-64). */
 unsigned xs_arch_patch_offset(const unsigned char *entry, size_t len);
@@ -126,6 +146,14 @@ uint64_t xs_arch_call_result(const xs_regs *r);
 /* Prepare regs to do the signal return through frame f, now, at the sequence at pc. */
 void xs_arch_setup_sigreturn(xs_regs *r, uint64_t pc, const struct xs_arch_frame *f);
 int xs_arch_dwarf_regs(const xs_regs *r, uint64_t *dwarf, unsigned max); /* DWARF-numbered regs: count or -ENOSPC */
+
+/* --- coroutines (coroutines.c) ------------------------------------------------- */
+/* Bytes at the start of a ucontext_t (the C library's, as getcontext and
+ * swapcontext save a coroutine) that xs_arch_ucontext_regs reads. */
+size_t xs_arch_ucontext_len(void);
+/* The registers such a saved context resumes with, and its stack (uc_stack,
+ * as makecontext needs it set; 0 when not). */
+void xs_arch_ucontext_regs(const unsigned char *uc, xs_regs *r, uint64_t *stack, uint64_t *stack_len);
 
 /* --- this CPU ------------------------------------------------------------------- */
 /* One step of a spin-wait: tell the CPU we are waiting for another one. */

@@ -21,6 +21,14 @@ struct xb_opts {
 	const char *build;  /* build command, run in the tree (default "make") */
 	const char *work;   /* work directory (default: a fresh /tmp dir) */
 	bool keep;          /* keep the work directory */
+	const char *include; /* holds xsplice/shadow.h: searched after the project's own */
+	const char *allow_layout; /* "conn,T": types whose layout may change (a warning) */
+	/* --skip FUNC: changed functions left out; --include FUNC (want): main
+	 * or a constructor replaced all the same ("name" or "file.c#name") */
+	const char **skip, **want;
+	size_t nskip, nwant;
+	const char *cache;  /* keep the original build there (build_cache.c); NULL: no */
+	unsigned cache_keep; /* entries the cache keeps (0: the default) */
 };
 
 /* --- one relocatable object, read with libelf (build_obj.c) -------------------- */
@@ -48,6 +56,10 @@ struct xb_sec {
 	unsigned out;              /* its writer handle in the payload object */
 	/* a changed function: the target's bytes at its entry (build_match.c) */
 	struct xsplice_expect expect;
+	/* read-only data: sorted offsets where a symbol starts or a relocation
+	 * points (build_diff.c): where an anonymous datum ends */
+	uint64_t *marks;
+	size_t nmarks;
 };
 
 struct xb_sym {
@@ -76,11 +88,19 @@ struct xb_obj {
 
 int xb_obj_open(const char *path, struct xb_obj **out);
 void xb_obj_free(struct xb_obj *o);
+/* Built with -flto: .gnu.lto_* sections (intermediate code, not what runs). */
+bool xb_obj_lto(const struct xb_obj *o);
 bool xb_sec_is_text(const struct xb_sec *s);
 bool xb_sec_is_rodata(const struct xb_sec *s);
 /* Width in bytes of the field a relocation writes (0: unknown type). */
 unsigned xb_rel_width(uint32_t type);
 bool xb_rel_pcrel(uint32_t type);
+/* Bytes [*from, *to) of its section the linker may rewrite for r: the field,
+ * and for a relaxable GOT load or call the opcode (and REX prefix) before it. */
+void xb_rel_mask(const struct xb_rel *r, uint64_t *from, uint64_t *to);
+/* A direct reference (not through the GOT, not a call) that must reach its
+ * symbol from the code: PC-relative or absolute 32-bit. */
+bool xb_rel_direct_data(uint32_t type);
 /* Length of name without a compiler's numeric suffix (".0", ".12"). */
 size_t xb_stem_len(const char *name);
 bool xb_same_stem(const char *a, const char *b);
@@ -105,6 +125,9 @@ struct xb_pair {
 	const struct xb_lines *lines; /* line moves of the diff's files, NULL: none */
 	char *lib;               /* -shared output linking it, relative to the tree;
 				  * NULL: the executable (--target) */
+	size_t nskipped;         /* changed functions left out (build_skip.c) */
+	struct xb_obj *got;      /* the patched object built with external data
+				  * through the GOT (build_got.c), NULL: none */
 };
 
 /* Line-number noise (build_lines.c): where the unchanged lines of each file
@@ -129,7 +152,55 @@ int xb_diff(struct xb_pair *p);
 /* "name" (global) or "file.c#name" (file-local) of orig's symbol i. */
 int xb_ref_name(const struct xb_obj *o, unsigned i, char *buf, size_t len);
 
-/* --- the target binary (build_match.c) ------------------------------------------- */
+/* Leave out (with a warning) the changed functions that cannot take effect
+ * live: main and constructors, unless --include names them; and those --skip
+ * names. Refuses a --skip or --include naming no changed function. */
+int xb_skip_startup(struct xb_pair *pairs, size_t n, const struct xb_opts *o);
+
+/* Refuse when a struct or union the changed or new functions use changes its
+ * layout (build_types.c): one line per such type, naming what moved and the
+ * functions that use it. */
+int xb_check_layouts(struct xb_pair *pairs, size_t n, const char *allow);
+
+/* --- external data through the GOT (build_got.c) ----------------------------- */
+/* After the diff: when p's changed code reaches another object's symbol
+ * directly, compile its object again (as the patched build did, from
+ * tree/REL.xsgot.cmd) with external data through the GOT, into p->got. */
+int xb_got_open(struct xb_pair *p, const char *tree);
+/* When p's changed code reaches another object's symbol directly (too far
+ * from a payload), switch p->patched to the GOT build, carrying the diff's
+ * and the match's results over; p is a copy the caller emits from. */
+int xb_got_use(struct xb_pair *p);
+
+/* --- the target binary (build_match.c, build_same.c) ------------------------------- */
+
+/* The running binary on disk: where orig's symbols are in it. */
+struct xb_tgt;
+const char *xb_tgt_path(const struct xb_tgt *t);
+/* Address of o's symbol sym (a text section's symbol: its function): 1; 0
+ * when it has no name to find it by, the binary has several, or it is
+ * another object's that the binary does not define; -ENOENT when o defines
+ * it and the binary has not got it. */
+int xb_tgt_addr_of(const struct xb_tgt *t, const struct xb_obj *o, unsigned sym, uint64_t *addr);
+/* size bytes of the binary at addr, NULL: not all inside one section. */
+const unsigned char *xb_tgt_bytes(const struct xb_tgt *t, uint64_t addr, uint64_t size);
+/* "name" or "name+N" of the function or object at addr, else "0xADDR". */
+void xb_tgt_name_at(const struct xb_tgt *t, uint64_t addr, char *buf, size_t len);
+/* addr is in a section whose name starts with prefix (".plt", ".got"). */
+bool xb_tgt_in(const struct xb_tgt *t, uint64_t addr, const char *prefix);
+/* Name of the symbol whose dynamic relocation fills the pointer at slot (a
+ * GOT entry), NULL: none or no name. */
+const char *xb_tgt_slot_name(const struct xb_tgt *t, uint64_t slot);
+/* Name of the function the PLT entry at addr jumps to, NULL: not known. */
+const char *xb_tgt_plt_name(const struct xb_tgt *t, uint64_t addr);
+
+/* Is orig's function section s the code theirs (n bytes at addr of t)?
+ * 0; -ESTALE with the first difference, disassembled, in why; -EILSEQ when
+ * either does not decode. */
+struct xs_arch_dec;
+int xb_same_code(struct xs_arch_dec *d, const struct xb_obj *o, const struct xb_sec *s,
+		 const struct xb_tgt *t, const unsigned char *theirs, uint64_t n, uint64_t addr,
+		 char *why, size_t len);
 
 /* Every replaced function, as built from orig/, must equal the target's;
  * each gets the target's bytes at its entry as its expect block. */
@@ -173,12 +244,31 @@ struct xb_work {
 	char *tree;      /* dir/tree: both builds run here, at one absolute path
 			  * (CMake's cache keeps it); patched after xb_tree_patch */
 	char *wrapper;   /* dir/cc-wrapper */
+	const char *base; /* where tree/, orig/ and cc-wrapper go instead of dir
+			   * (the cache's entry); NULL: dir */
+	bool have_orig;  /* orig/ already holds the original build (a cache hit):
+			  * neither copied from the source nor snapshot */
 	char **objs;     /* objects the patched build compiled, relative to the tree */
+	char **progs;    /* per object: the program or library linking it (relative
+			  * to the tree); NULL: not known (set by xb_link_filter) */
 	size_t nobjs;
+	const char *plevel; /* the patch -pN that applies (xb_tree_check_patch) */
+	bool from_git;   /* the copy is --src's git files, ignored ones left out */
+	char *built;     /* an ELF file the copy of --src held (--src was built) */
+	char *stamp;     /* a file that looks like a stamp of that build */
+	char *ignored;   /* "X.o (linked into P)": the first object the patched
+			  * build compiled that --target does not link */
 };
 
+/* The compiler wrapper's script (its text is part of the cache's key). */
+extern const char xb_wrapper_text[];
+
 int xb_tree_prepare(const struct xb_opts *o, struct xb_work *w);
+/* Copy the source tree src (a real path) to w->tree (build_copy.c). */
+int xb_copy_src(const char *src, struct xb_work *w);
 int xb_tree_build(const struct xb_opts *o, struct xb_work *w, bool patched);
+/* Whether the diff applies to the fresh copy (dry run): before the build. */
+int xb_tree_check_patch(const struct xb_opts *o, struct xb_work *w);
 int xb_tree_patch(const struct xb_opts *o, struct xb_work *w);
 void xb_tree_free(struct xb_work *w, bool remove);
 /* Run argv (NULL-terminated) in dir (NULL: here), stdout+stderr to log (NULL:
@@ -188,6 +278,10 @@ int xb_run(char *const argv[], const char *dir, const char *log);
 
 /* Set pairs[i].lib from the orig build's link log (build_link.c). */
 int xb_link_assign(const struct xb_work *w, struct xb_pair *pairs, size_t n);
+/* Keep only the objects the patched build compiled that --target (or a
+ * shared library of the tree) links, and set w->progs; drop the others
+ * (probes the build deleted, other programs' objects). */
+int xb_link_filter(const struct xb_opts *o, struct xb_work *w);
 
 /* The whole pipeline; prints the payload's functions and the timings. */
 int xb_build(const struct xb_opts *o);

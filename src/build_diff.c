@@ -162,6 +162,7 @@ static bool bytes_equal(const struct xb_sec *a, uint64_t oa, const struct xb_sec
 static bool rels_equal(const struct xb_obj *o, const struct xb_sec *a, uint64_t oa,
 		       const struct xb_obj *p, const struct xb_sec *b, uint64_t ob, uint64_t len,
 		       bool deep);
+static size_t rel_from(const struct xb_sec *s, uint64_t off);
 
 /* A string (or constant) in a merged section, by content: its offset moves
  * whenever another literal of the file changes. */
@@ -195,6 +196,161 @@ static bool merged_equal(const struct xb_obj *o, const struct xb_target *ta, con
 	       !memcmp(a->data + fa, b->data + fb, e);
 }
 
+/* Two merged sections of the same kind (strings, or constants of one size):
+ * a literal is found by its content, whichever section and label (.LC3 in
+ * .rodata.f.str1.1, .LC7 in .rodata.g.str1.1) it comes under, as the linker
+ * merges it. */
+static bool same_merge_kind(const struct xb_sec *a, const struct xb_sec *b)
+{
+	uint64_t k = SHF_MERGE | SHF_STRINGS;
+
+	return (a->sh.sh_flags & SHF_MERGE) && (a->sh.sh_flags & k) == (b->sh.sh_flags & k) &&
+	       a->sh.sh_entsize == b->sh.sh_entsize;
+}
+
+/* --- anonymous read-only data, by the bytes a reference reaches ------------
+ * At -O0 every literal and constant of a file sits in one .rodata without a
+ * symbol: a changed literal moves all later ones. A reference is the same when
+ * the bytes it reaches are, wherever they now sit. */
+
+static int add_mark(struct xb_sec *s, uint64_t off, size_t *cap)
+{
+	if (s->nmarks == *cap) {
+		size_t n = *cap ? 2 * *cap : 16;
+		uint64_t *v = realloc(s->marks, n * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		s->marks = v;
+		*cap = n;
+	}
+	s->marks[s->nmarks++] = off;
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Where each anonymous datum of read-only data may end: every offset a
+ * symbol starts at or a relocation of loaded code or data points to. */
+static int find_marks(struct xb_obj *o)
+{
+	size_t *cap = calloc(o->nsec, sizeof(*cap));
+	int rc = 0;
+
+	if (!cap)
+		return -ENOMEM;
+	for (size_t i = 1; i < o->nsym && !rc; i++) {
+		const struct xb_sym *s = &o->sym[i];
+
+		if (s->s.st_shndx && s->s.st_shndx < o->nsec && s->type != STT_SECTION &&
+		    s->type != STT_FILE && xb_sec_is_rodata(&o->sec[s->s.st_shndx]))
+			rc = add_mark(&o->sec[s->s.st_shndx], s->s.st_value, &cap[s->s.st_shndx]);
+	}
+	for (size_t i = 1; i < o->nsec && !rc; i++) {
+		if (!(o->sec[i].sh.sh_flags & SHF_ALLOC))
+			continue; /* debug info may point anywhere */
+		for (size_t k = 0; k < o->sec[i].nrel && !rc; k++) {
+			const struct xb_rel *r = &o->sec[i].rel[k];
+			struct xb_target t;
+			int64_t off;
+
+			xb_rel_target(o, r, &t);
+			off = t.addend + (xb_rel_pcrel(r->type) ? 4 : 0);
+			if (t.kind == XB_T_SECTION && xb_sec_is_rodata(&o->sec[t.sec]) && off >= 0)
+				rc = add_mark(&o->sec[t.sec], (uint64_t)off, &cap[t.sec]);
+		}
+	}
+	for (size_t i = 1; i < o->nsec; i++)
+		if (o->sec[i].nmarks)
+			qsort(o->sec[i].marks, o->sec[i].nmarks, sizeof(uint64_t), cmp_u64);
+	free(cap);
+	return rc;
+}
+
+/* The first mark after off, or the section's end. */
+static uint64_t datum_end(const struct xb_sec *s, uint64_t off)
+{
+	size_t lo = 0, hi = s->nmarks;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->marks[mid] <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < s->nmarks && s->marks[lo] < s->sh.sh_size ? s->marks[lo] : s->sh.sh_size;
+}
+
+/* Length of the C string at off (without its NUL), or -1 when off holds no
+ * string: no NUL before the section's end, or relocated bytes in it. */
+static int64_t string_at(const struct xb_sec *s, uint64_t off)
+{
+	size_t n = strnlen((const char *)s->data + off, s->sh.sh_size - off);
+	size_t k = rel_from(s, off);
+
+	if (off + n >= s->sh.sh_size || (k < s->nrel && s->rel[k].off <= off + n))
+		return -1;
+	return (int64_t)n;
+}
+
+/* len bytes at off hold no relocation and only zeros (alignment padding). */
+static bool zeros(const struct xb_sec *s, uint64_t off, uint64_t len)
+{
+	size_t k = rel_from(s, off);
+
+	if (k < s->nrel && s->rel[k].off < off + len)
+		return false;
+	for (uint64_t i = 0; i < len; i++)
+		if (s->data[off + i])
+			return false;
+	return true;
+}
+
+/* Section-relative references ra and rb into read-only data a and b: 1 when
+ * they reach the same string, or (unless strings_only: no recursion into what
+ * the data refers to) the same bytes up to where the shorter datum ends (the
+ * longer may only add padding); 0 when not; -1 when this cannot tell. */
+static int ref_data_equal(const struct xb_obj *o, const struct xb_target *ta, const struct xb_rel *ra,
+			   const struct xb_obj *p, const struct xb_target *tb, const struct xb_rel *rb,
+			   bool strings_only)
+{
+	const struct xb_sec *a = &o->sec[ta->sec], *b = &p->sec[tb->sec];
+	int64_t fa = ta->addend + (xb_rel_pcrel(ra->type) ? 4 : 0);
+	int64_t fb = tb->addend + (xb_rel_pcrel(rb->type) ? 4 : 0);
+	int64_t sa, sb;
+	uint64_t la, lb, l;
+
+	if (!a->data || !b->data || fa < 0 || fb < 0 || (uint64_t)fa >= a->sh.sh_size ||
+	    (uint64_t)fb >= b->sh.sh_size)
+		return -1; /* the caller compares the whole sections */
+	la = datum_end(a, (uint64_t)fa) - (uint64_t)fa;
+	lb = datum_end(b, (uint64_t)fb) - (uint64_t)fb;
+	sa = string_at(a, (uint64_t)fa);
+	sb = string_at(b, (uint64_t)fb);
+	if (sa >= 0 && sb >= 0 && (uint64_t)sa < la && (uint64_t)sb < lb &&
+	    zeros(a, (uint64_t)fa + (uint64_t)sa, la - (uint64_t)sa) &&
+	    zeros(b, (uint64_t)fb + (uint64_t)sb, lb - (uint64_t)sb)) {
+		if (sa == sb && !memcmp(a->data + fa, b->data + fb, (size_t)sa))
+			return 1;
+		return xb_lines_text_noise(o->lines, o->file, (const char *)a->data + fa, (size_t)sa,
+					   (const char *)b->data + fb, (size_t)sb);
+	}
+	if (strings_only)
+		return -1;
+	l = la < lb ? la : lb;
+	return bytes_equal(a, (uint64_t)fa, b, (uint64_t)fb, l) &&
+	       rels_equal(o, a, (uint64_t)fa, p, b, (uint64_t)fb, l, false) &&
+	       (la == l || zeros(a, (uint64_t)fa + l, la - l)) &&
+	       (lb == l || zeros(b, (uint64_t)fb + l, lb - l));
+}
+
 static bool target_equal(const struct xb_obj *o, const struct xb_rel *ra, const struct xb_obj *p,
 			 const struct xb_rel *rb, bool deep)
 {
@@ -222,10 +378,18 @@ static bool target_equal(const struct xb_obj *o, const struct xb_rel *ra, const 
 		       rels_equal(o, xa, sa->s.st_value, p, xb, sb->s.st_value, sa->s.st_size, false);
 	}
 	case XB_T_SECTION:
+		if (same_merge_kind(&o->sec[ta.sec], &p->sec[tb.sec]))
+			return merged_equal(o, &ta, ra, p, &tb, rb);
 		if (o->sec[ta.sec].twin != tb.sec)
 			return false;
 		if (o->sec[ta.sec].sh.sh_flags & SHF_MERGE)
 			return merged_equal(o, &ta, ra, p, &tb, rb);
+		if (xb_sec_is_rodata(&o->sec[ta.sec])) {
+			int eq = ref_data_equal(o, &ta, ra, p, &tb, rb, !deep);
+
+			if (eq >= 0)
+				return eq;
+		}
 		if (ta.addend != tb.addend)
 			return false;
 		if (!deep)
@@ -409,7 +573,11 @@ int xb_diff(struct xb_pair *pr)
 	find_owners(pr->patched);
 	match_symbols(pr->orig, pr->patched);
 	match_sections(pr->orig, pr->patched);
-	rc = check_data(pr);
+	rc = find_marks(pr->orig);
+	if (!rc)
+		rc = find_marks(pr->patched);
+	if (!rc)
+		rc = check_data(pr);
 	if (!rc)
 		rc = classify(pr);
 	for (size_t i = 1; !rc && i < pr->patched->nsec; i++) {

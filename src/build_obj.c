@@ -58,6 +58,29 @@ bool xb_rel_pcrel(uint32_t type)
 	}
 }
 
+void xb_rel_mask(const struct xb_rel *r, uint64_t *from, uint64_t *to)
+{
+	*from = r->off;
+	*to = r->off + xb_rel_width(r->type);
+	if (r->type == R_X86_64_GOTPCRELX && *from >= 2)
+		*from -= 2;
+	else if (r->type == R_X86_64_REX_GOTPCRELX && *from >= 3)
+		*from -= 3;
+}
+
+bool xb_rel_direct_data(uint32_t type)
+{
+	switch (type) {
+	case R_X86_64_PC32:
+	case R_X86_64_PC64:
+	case R_X86_64_32:
+	case R_X86_64_32S:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* "counter.12" -> "counter"; "foo.part.0" -> "foo.part"; "foo.cold" stays. */
 size_t xb_stem_len(const char *name)
 {
@@ -275,8 +298,10 @@ void xb_obj_free(struct xb_obj *o)
 {
 	if (!o)
 		return;
-	for (size_t i = 0; o->sec && i < o->nsec; i++)
+	for (size_t i = 0; o->sec && i < o->nsec; i++) {
 		free(o->sec[i].rel);
+		free(o->sec[i].marks);
+	}
 	free(o->sec);
 	free(o->sym);
 	free(o->file);
@@ -285,6 +310,14 @@ void xb_obj_free(struct xb_obj *o)
 	free(o->image);
 	free(o->path);
 	free(o);
+}
+
+bool xb_obj_lto(const struct xb_obj *o)
+{
+	for (size_t i = 1; i < o->nsec; i++)
+		if (o->sec[i].name && !strncmp(o->sec[i].name, ".gnu.lto_", 9))
+			return true;
+	return false;
 }
 
 /* Named symbol of section sec covering offset off, 0: none. */

@@ -2,8 +2,8 @@
 /*
  * Copies of a function's code the patch jump does not reach, found in the
  * object's DWARF (inlined instances, clones, calls into clones) and in its
- * .symtab (clone names). One pass over every unit; see docs/design.md,
- * "Copies of the old code", for what this can and cannot see.
+ * .symtab (clone names). One pass over every unit; see docs/copies.md
+ * for what this can and cannot see.
  */
 #include "copies.h"
 

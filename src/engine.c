@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "arch.h"
+#include "busy_report.h"
+#include "coroutines.h"
 #include "engine_int.h"
 #include "error.h"
 #include "objects.h"
@@ -649,6 +651,14 @@ static long long minor_faults(void)
 	return getrusage(RUSAGE_SELF, &ru) ? 0 : ru.ru_minflt;
 }
 
+/* A long wait says what it waits for, in the release before it (busy_report.h). */
+static void wait_note(struct xs_target *t, void *arg)
+{
+	(void)t;
+	if (arg)
+		xs_busy_wait_note(arg);
+}
+
 /* The CLI refuses anything else; here so no caller's value overflows a deadline. */
 static long bounded_timeout(long ms)
 {
@@ -743,6 +753,17 @@ static void take_out(struct xs_session *s, int slot, int cause)
 	xs_fail_override(cause, "%s (and unloading it again failed: %s)", msg, why);
 }
 
+/* The coroutine list the stack check walks too (a warning when a process
+ * links ucontext calls without one). */
+static int find_coroutines(pid_t pid, struct xs_conflict *c)
+{
+	uint64_t list = 0;
+	int rc = xs_coroutines_find(pid, &list);
+
+	xs_conflict_set_coroutines(c, list);
+	return rc;
+}
+
 /*
  * With up (load): the payload is planned ahead as if uploaded (upload.h's
  * preview), and placed first thing in the apply's stop; if the apply fails,
@@ -758,13 +779,20 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms, struct xs
 	struct ahead ahead = { 0 };
 	struct in_wait in_wait = { 0 };
 	uint32_t version = 0;
+	struct xs_busy *busy = xs_conflict_busy(conflict);
 	int slot = -1, planned_slot = -1, rc;
 	bool placed = false;
 
+	if (busy) {
+		busy->start_ms = deadline - timeout_ms;
+		busy->timeout_ms = timeout_ms;
+	}
 	/* Everything slow while the process runs: unwind tables, symbols, checks. */
 	rc = xs_target_check(pid);
 	if (!rc)
 		rc = xs_unwinder_new(pid, &u);
+	if (!rc)
+		rc = find_coroutines(pid, conflict);
 	if (!rc && up) { /* no thread is in its code: not for the unwinder */
 		rc = xs_session_open(pid, false, timeout_ms, &s);
 		if (!rc)
@@ -808,6 +836,8 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms, struct xs
 		s->hooks.stopped_arg = &in_wait;
 		s->hooks.regs_read = xs_unwinder_regs_read;
 		s->hooks.regs_arg = u;
+		s->hooks.released = wait_note;
+		s->hooks.released_arg = busy;
 	}
 	before = s; /* what the stop need not read again */
 	s = NULL;
@@ -852,6 +882,8 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms, struct xs
 	patched_us = xs_now_us() - t0;
 	xs_session_close(s);
 	s = NULL;
+	if (rc == -EBUSY && busy && busy->set)
+		rc = xs_busy_report(busy); /* names and stacks, now that the threads run */
 	xs_debug("%s %s: all threads stopped in %lld us, patched at %lld, released at %lld, after %lld page faults of ours",
 		 ops[op].name, id, stopped_us, patched_us, xs_now_us() - t0,
 		 minor_faults() - faults);

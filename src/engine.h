@@ -43,8 +43,28 @@ bool xs_interrupted(const struct xs_state *st, bool *owner_running);
 
 /* A snapshot of the registry (all zero when the process has none). */
 int xs_snapshot(pid_t pid, struct xs_state *out);
-/* Names of a loaded payload's functions: names[i] malloc'd, caller frees. */
-int xs_payload_func_names(pid_t pid, const struct xs_state_payload *p, char ***names);
+/*
+ * One function of a payload as info, list and get show it (docs/cli.md),
+ * from its file or from the process: a field the source does not know is
+ * left as "unknown" (printed null). Filled by xs_payload_funcs (process) or
+ * the CLI's info (file).
+ */
+struct xs_func_view {
+	char *old;           /* the function it patches, "sym" or "file.c#sym" (malloc'd) */
+	char *new_name;      /* the replacement's symbol (malloc'd); NULL: a NOP, or unknown */
+	bool nop;            /* NOP new_size bytes in place instead of a jump */
+	bool placed;         /* old_addr, new_addr, old_size known (in a process) */
+	uint64_t old_addr, new_addr;
+	uint32_t old_size;   /* in a file: 0 unless the author gave it */
+	uint32_t new_size;   /* bytes a NOP patch overwrites (0 for a replacement) */
+	int applied;         /* 1 or 0 in a process (its bytes are in place), -1 unknown */
+	struct xsplice_expect expect;
+};
+/* A loaded payload's functions, read from the process (view[i].old NULL
+ * never: "0x<address>" when the name cannot be read). Free with
+ * xs_func_views_free. */
+int xs_payload_funcs(pid_t pid, const struct xs_state_payload *p, struct xs_func_view **out);
+void xs_func_views_free(struct xs_func_view *v, size_t n);
 
 /* Is id usable as a payload id (1..39 printable characters, no '/' or space)? */
 int xs_id_check(const char *id);

@@ -57,6 +57,11 @@ const struct xs_range *xs_ranges_find(uint64_t pc, const struct xs_range *r, siz
  * while every thread waits. NULL when out of memory. */
 struct xs_conflict *xs_conflict_new(void);
 void xs_conflict_free(struct xs_conflict *c);
+/* The process's coroutine list (coroutines.h), checked after its threads. */
+void xs_conflict_set_coroutines(struct xs_conflict *c, uint64_t list);
+/* What its EBUSY will say (busy_report.h): the caller sets start_ms and
+ * timeout_ms, and reports after the release. NULL when c is. */
+struct xs_busy *xs_conflict_busy(struct xs_conflict *c);
 
 /*
  * With every thread stopped: make sure no thread has a frame (its PC or a
@@ -65,7 +70,7 @@ void xs_conflict_free(struct xs_conflict *c);
  * Until deadline (xs_now_ms clock) it retries, every thread running
  * between two stops: after a short while, then until a parked thread
  * returns from its unsafe frame. Returns with every thread stopped; -EBUSY
- * names thread and function (or payload).
+ * with every unsafe thread noted in xs_conflict_busy(c), for the report.
  */
 int xs_quiesce(struct xs_session *s, struct xs_unwinder *u, struct xs_conflict *c,
 	       const struct xs_range *ranges, size_t n, long long deadline_ms);

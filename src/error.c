@@ -15,6 +15,9 @@
 
 static char message[512];
 static enum xs_fail_kind message_kind;
+static char details[8192];
+static size_t details_len;
+static bool details_full;
 
 static void set_message(const char *fmt, va_list ap)
 {
@@ -69,6 +72,41 @@ void xs_error_clear(void)
 {
 	message[0] = '\0';
 	message_kind = XS_FAIL_REFUSED;
+}
+
+void xs_error_details_clear(void)
+{
+	details[0] = '\0';
+	details_len = 0;
+	details_full = false;
+}
+
+void xs_error_detail(const char *fmt, ...)
+{
+	static const char cut[] = "(more lines left out)\n";
+	size_t room = sizeof(details) - sizeof(cut) - details_len;
+	va_list ap;
+	int n;
+
+	if (details_full)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(details + details_len, room, fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n + 1 < room && !memchr(details + details_len, '\n', (size_t)n)) {
+		details_len += (size_t)n;
+		details[details_len++] = '\n';
+		details[details_len] = '\0';
+		return;
+	}
+	memcpy(details + details_len, cut, sizeof(cut)); /* one that does not fit, or not one line */
+	details_len += sizeof(cut) - 1;
+	details_full = true;
+}
+
+const char *xs_error_details(void)
+{
+	return details;
 }
 
 static const char *const project_errors[XS_ERRNO__END - XS_ERRNO__START] = {

@@ -17,6 +17,18 @@ const char *xs_error_message(void); /* "" when none */
 void xs_error_clear(void);
 
 /*
+ * Lines that go with the final message (the stacks of the threads an EBUSY
+ * names, say): the CLI prints each, after its prefix, before the one error
+ * line. xs_error_clear leaves them (it drops passing failures): they are
+ * made last, by whoever sets that message. Bounded (lines past the room are
+ * dropped, and the last kept says so). No control characters: callers
+ * escape what came from the target.
+ */
+void xs_error_detail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+const char *xs_error_details(void); /* '\n'-ended lines, "" when none */
+void xs_error_details_clear(void);
+
+/*
  * Project error codes, returned negated like an errno, for refusals no errno
  * describes: strerror of ENOEXEC or ENOENT would print "Exec format error"
  * or "No such file or directory" after a build-id mismatch or a missing

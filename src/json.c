@@ -105,3 +105,26 @@ void xs_text_safe(FILE *out, const char *v, size_t max)
 			fputc(c, out);
 	}
 }
+
+void xs_text_safe_buf(char *dst, size_t len, const char *v, size_t max)
+{
+	size_t o = 0;
+
+	if (!len)
+		return;
+	for (size_t i = 0; i < max && v[i]; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (c < 0x20 || c == 0x7f) {
+			if (o + 4 >= len)
+				break;
+			snprintf(dst + o, 5, "\\x%02x", c);
+			o += 4;
+		} else {
+			if (o + 1 >= len)
+				break;
+			dst[o++] = (char)c;
+		}
+	}
+	dst[o] = '\0';
+}

@@ -18,5 +18,7 @@ void xs_json_strn(const char *key, const char *v, size_t max);
  * (ESC included) and DEL as \xNN, so that a name the target wrote cannot
  * drive the operator's terminal. */
 void xs_text_safe(FILE *out, const char *v, size_t max);
+/* The same into dst (len bytes, NUL-terminated, cut short when full). */
+void xs_text_safe_buf(char *dst, size_t len, const char *v, size_t max);
 
 #endif

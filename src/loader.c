@@ -152,6 +152,14 @@ static int link_section(const struct xs_payload *p, struct xs_image *img, unsign
 
 			rc = xs_arch_reloc_apply(rel->type, loc, P, veneer, rel->addend, G, got);
 		}
+		/* Not a call (those have veneers): data, or a function's address. */
+		if (rc == -ERANGE && sym->shndx == SHN_UNDEF && !img->sym_veneer[rel->sym] &&
+		    img->sym_obj && img->sym_obj[rel->sym])
+			return xs_fail(
+			    rc, "%s: section %s+0x%llx: %s against '%s' (0x%llx in %s) does not fit: the code reaches it directly and the payload is out of reach of that object; compile the code so that other objects' data goes through the GOT (-fPIC, or gcc's -mno-direct-extern-access)",
+			    p->name, sec->name, (unsigned long long)rel->offset,
+			    xs_arch_reloc_name(rel->type), sym->name, (unsigned long long)S,
+			    img->sym_obj[rel->sym]);
 		if (rc)
 			return xs_fail(
 			    rc, "%s: section %s+0x%llx: %s against '%s' (0x%llx) does not fit",

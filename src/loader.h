@@ -26,6 +26,9 @@ struct xs_image {
 	size_t stub_off;             /* the return stub of injected calls (xs_arch_return_stub), in text */
 	uint32_t *sym_got;           /* by symbol index: GOT slot + 1, 0 when none */
 	uint32_t *sym_veneer;          /* by symbol index: veneer + 1, 0 when none */
+	/* Set by the caller (optional), by symbol index: the object an undefined
+	 * symbol resolved in, NULL when unknown; named when it is out of reach. */
+	const char **sym_obj;
 	/* Filled by xs_image_link. */
 	uint64_t base;
 	unsigned char *bytes;        /* size bytes: what the target gets */

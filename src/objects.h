@@ -97,6 +97,10 @@ int xs_object_each_suffixed(struct xs_object *obj, const char *name,
 			    int (*fn)(void *ctx, const char *sym, const char *suffix, uint64_t addr),
 			    void *ctx);
 
+/* Does obj import (an undefined .dynsym entry) one of names? *hit: that
+ * name, or NULL. */
+int xs_object_imports(struct xs_object *obj, const char *const *names, size_t n, const char **hit);
+
 /* Build-id of an ELF file on disk. */
 int xs_file_build_id(const char *path, struct xs_build_id *out);
 

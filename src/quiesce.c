@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "busy_report.h"
+#include "coroutines.h"
 #include "engine_int.h"
 #include "error.h"
 
@@ -22,6 +24,7 @@
 #define ALONE_MS      3  /* without a breakpoint of its own: how long a thread runs alone */
 #define BETWEEN_MS    10 /* ... and how long everyone runs before the next try */
 #define STOP_MIN_MS   50 /* bound for stopping every thread again, at least */
+#define NOTE_MS       1000 /* a wait that may last longer says what it waits for */
 
 struct xs_conflict {
 	size_t thread;
@@ -31,7 +34,17 @@ struct xs_conflict {
 	struct xs_frame frames[MAX_FRAMES];
 	size_t nframes;
 	int unwind_rc; /* non-zero: the stack could not be unwound */
+	struct xs_busy busy; /* what an EBUSY (or a long wait) will say */
+	uint64_t coroutines;            /* the process's xsplice_coroutines, 0: none */
+	bool in_coroutine;              /* the conflict is a coroutine's (co) */
+	struct xs_coroutine_hit co;
 };
+
+void xs_conflict_set_coroutines(struct xs_conflict *c, uint64_t list)
+{
+	if (c)
+		c->coroutines = list;
+}
 
 struct xs_conflict *xs_conflict_new(void)
 {
@@ -44,7 +57,14 @@ struct xs_conflict *xs_conflict_new(void)
 
 void xs_conflict_free(struct xs_conflict *c)
 {
+	if (c)
+		xs_busy_done(&c->busy);
 	free(c);
+}
+
+struct xs_busy *xs_conflict_busy(struct xs_conflict *c)
+{
+	return c ? &c->busy : NULL;
 }
 
 static int by_start(const void *a, const void *b)
@@ -115,6 +135,22 @@ static int nudge(struct xs_session *s, struct xs_unwinder *u, size_t t, unsigned
 	return rc == 0;
 }
 
+/* c->range: the outermost of c's frames in r, if any. */
+static void find_range(struct xs_conflict *c, const struct xs_range *r, size_t n)
+{
+	for (size_t k = 0; k < c->nframes; k++) {
+		/* A return address may sit just past its call, at the next function. */
+		uint64_t pc = c->frames[k].pc - (k > 0);
+		const struct xs_range *hit = xs_ranges_find(pc, r, n);
+
+		if (hit) {
+			c->frame = k;
+			c->range = hit;
+			c->pc = c->frames[k].pc;
+		}
+	}
+}
+
 /* 1 and fills c when some thread is unsafe, 0 when all are safe, -ECANCELED
  * when the process ran execve under us. */
 static int find_conflict(struct xs_session *s, struct xs_unwinder *u, const struct xs_range *r,
@@ -139,17 +175,7 @@ static int find_conflict(struct xs_session *s, struct xs_unwinder *u, const stru
 			c->pc = nf ? c->frames[nf - 1].pc : 0;
 			return 1;
 		}
-		for (size_t k = 0; k < nf; k++) {
-			/* A return address may sit just past its call, at the next function. */
-			uint64_t pc = c->frames[k].pc - (k > 0);
-			const struct xs_range *hit = xs_ranges_find(pc, r, n);
-
-			if (hit) {
-				c->frame = k;
-				c->range = hit;
-				c->pc = c->frames[k].pc;
-			}
-		}
+		find_range(c, r, n);
 		if (c->range)
 			return 1;
 		t++;
@@ -157,24 +183,86 @@ static int find_conflict(struct xs_session *s, struct xs_unwinder *u, const stru
 	return 0;
 }
 
-static int busy(struct xs_session *s, const struct xs_conflict *c)
+/* Note c's thread (found unsafe) in b, or in *th when th is set. */
+static void note(struct xs_session *s, struct xs_conflict *c, struct xs_busy_thread *th)
 {
-	pid_t tid = s->t->threads[c->thread].tid;
+	const struct xs_thread *t = &s->t->threads[c->thread];
+
+	if (c->unwind_rc) /* the frames walked, else its PC */
+		xs_busy_add(&c->busy, th, t->tid, false, c->frames, c->nframes, 0,
+			    xs_arch_pc(&t->regs), -1, 0);
+	else
+		xs_busy_add(&c->busy, th, t->tid, true, c->frames, c->nframes, c->frame, c->pc,
+			    c->range->slot, c->range->func);
+}
+
+/*
+ * Out of time: every thread still unsafe is noted, the one found first and
+ * those after it (those before it were safe in this same stop), for the
+ * report made after the release (busy_report.h). The message set here, in
+ * case that report cannot be made, reads nothing more of the process.
+ */
+static int busy(struct xs_session *s, struct xs_unwinder *u, const struct xs_range *r, size_t n,
+		struct xs_conflict *c)
+{
+	pid_t first = s->t->threads[c->thread].tid;
+
+	c->busy.waited_ms = (long)(xs_now_ms() - c->busy.start_ms);
+	for (size_t t = c->thread;;) {
+		note(s, c, NULL);
+		for (;;) {
+			if (++t >= s->t->nthreads)
+				goto done;
+			c->thread = t;
+			c->range = NULL;
+			c->nframes = 0;
+			/* No walk that would fail slowly (see nudge): its PC says it. */
+			if (!xs_unwinder_has_cfi(u, xs_arch_pc(&s->t->threads[t].regs))) {
+				c->unwind_rc = -EIO;
+				break;
+			}
+			c->unwind_rc = xs_unwind_thread(u, s->t, t, c->frames, MAX_FRAMES, &c->nframes);
+			if (c->unwind_rc)
+				break;
+			find_range(c, r, n);
+			if (c->range)
+				break;
+		}
+	}
+done:
+	xs_error_clear();
+	c->busy.set = true;
+	return xs_fail_kind(XS_FAIL_BUSY, -EBUSY,
+			    "pid %d: %zu thread(s) still in code being replaced, %zu not known to be safe, after %ld ms (thread %d first)",
+			    s->pid, c->busy.nin, c->busy.nunwound, c->busy.waited_ms, first);
+}
+
+/* After the threads: the process's listed coroutines (coroutines.h). */
+static int coroutine_conflict(struct xs_session *s, struct xs_unwinder *u,
+			      const struct xs_range *r, size_t n, struct xs_conflict *c)
+{
+	int rc = xs_coroutines_check(s->t, u, c->coroutines, r, n, c->frames, MAX_FRAMES, &c->co);
+
+	c->in_coroutine = rc == 1;
+	return rc;
+}
+
+static int coroutine_busy(struct xs_session *s, const struct xs_conflict *c)
+{
+	const struct xs_coroutine_hit *h = &c->co;
 	char name[128];
 
 	xs_error_clear();
-	if (c->unwind_rc)
-		return xs_fail_kind(
-		    XS_FAIL_BUSY, -EBUSY,
-		    "pid %d: thread %d could not be unwound (near 0x%llx), so it is not known to be safe",
-		    s->pid, tid, (unsigned long long)c->pc);
-	if (!c->range->func)
-		return xs_fail_kind(
-		    XS_FAIL_BUSY, -EBUSY, "pid %d: thread %d is still in the code of payload %s (pc 0x%llx)",
-		    s->pid, tid, s->state->payloads[c->range->slot].id, (unsigned long long)c->pc);
-	xs_func_name(s, c->range->slot, c->range->func - 1, name, sizeof(name));
-	return xs_fail_kind(XS_FAIL_BUSY, -EBUSY, "pid %d: thread %d is still in function %s (pc 0x%llx)",
-			    s->pid, tid, name, (unsigned long long)c->pc);
+	if (!h->range)
+		return xs_fail_kind(XS_FAIL_BUSY, -EBUSY, "pid %d: coroutine %u of xsplice_coroutines (ucontext_t at 0x%llx, resuming at 0x%llx) could not be unwound, so it is not known to be safe",
+				    s->pid, h->index, (unsigned long long)h->ctx, (unsigned long long)h->pc);
+	if (!h->range->func)
+		return xs_fail_kind(XS_FAIL_BUSY, -EBUSY, "pid %d: coroutine %u of xsplice_coroutines (ucontext_t at 0x%llx) is suspended in the code of payload %s (pc 0x%llx)",
+				    s->pid, h->index, (unsigned long long)h->ctx,
+				    s->state->payloads[h->range->slot].id, (unsigned long long)h->pc);
+	xs_func_name(s, h->range->slot, h->range->func - 1, name, sizeof(name));
+	return xs_fail_kind(XS_FAIL_BUSY, -EBUSY, "pid %d: coroutine %u of xsplice_coroutines (ucontext_t at 0x%llx) is suspended in function %s (pc 0x%llx)",
+			    s->pid, h->index, (unsigned long long)h->ctx, name, (unsigned long long)h->pc);
 }
 
 /*
@@ -213,9 +301,14 @@ int xs_quiesce(struct xs_session *s, struct xs_unwinder *u, struct xs_conflict *
 
 	if (!c)
 		return xs_fail(-ENOMEM, "pid %d: no memory for the stack check", s->pid);
+	xs_busy_begin(&c->busy, s->pid, s->state);
 	for (;;) {
 		int conflict = find_conflict(s, u, ranges, n, c);
 		long left, stop_ms;
+
+		c->in_coroutine = false;
+		if (!conflict)
+			conflict = coroutine_conflict(s, u, ranges, n, c);
 
 		xs_unwinder_stop_walked(u); /* later stops read the tops themselves */
 		if (conflict <= 0) {
@@ -224,13 +317,21 @@ int xs_quiesce(struct xs_session *s, struct xs_unwinder *u, struct xs_conflict *
 		}
 		left = (long)(deadline_ms - xs_now_ms());
 		if (left <= 0) {
-			rc = busy(s, c);
+			rc = c->in_coroutine ? coroutine_busy(s, c) : busy(s, u, ranges, n, c);
 			break;
 		}
 		stop_ms = left > STOP_MIN_MS ? left : STOP_MIN_MS;
 		round++;
-		if (round <= QUICK_RETRIES || c->unwind_rc || c->frame + 1 >= c->nframes) {
+		if (round <= QUICK_RETRIES || c->in_coroutine || c->unwind_rc ||
+		    c->frame + 1 >= c->nframes) {
 			long ms = round < 2 ? 1 : round < 3 ? 5 : 10;
+
+			/* Said in the release this run makes (busy_report.h). */
+			if (round == 1 && left > NOTE_MS && !c->busy.note_done && !c->unwind_rc &&
+			    !c->in_coroutine) {
+				note(s, c, &c->busy.note);
+				c->busy.note_due = true;
+			}
 
 			rc = xs_target_run_for(s->t, ms < left ? ms : left, stop_ms);
 		} else {

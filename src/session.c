@@ -21,7 +21,7 @@
 #include "error.h"
 #include "state_check.h"
 
-#define STATE_SIZE XS_ALIGN_UP(sizeof(struct xs_state), 4096)
+#define STATE_SIZE XS_ALIGN_UP(sizeof(struct xs_state) + XS_STATE_PAYLOAD_AREA, 4096)
 
 static const char *const status_names[] = {
     [XS_STATUS_LOADED] = "LOADED",
@@ -407,6 +407,20 @@ int xs_session_ensure_state(struct xs_session *s)
 	s->state_addr = addr;
 	s->created_state = true;
 	return xs_session_commit(s);
+}
+
+int xs_session_shadow_anchor(struct xs_session *s, uint64_t *addr)
+{
+	int rc = xs_session_ensure_state(s);
+
+	if (!rc)
+		*addr = s->state_addr + STATE_SIZE - XS_STATE_PAYLOAD_AREA;
+	return rc;
+}
+
+uint64_t xs_session_shadow_anchor_at(const struct xs_session *s)
+{
+	return s->state_addr ? s->state_addr + STATE_SIZE - XS_STATE_PAYLOAD_AREA : 0;
 }
 
 void xs_session_drop_empty_state(struct xs_session *s)

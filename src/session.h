@@ -60,6 +60,11 @@ bool xs_journal_owner_alive(const struct xs_journal *j);
 
 /* Create the registry in the target when it has none (attached only). */
 int xs_session_ensure_state(struct xs_session *s);
+/* The address of the shadow variables' anchor (XS_STATE_PAYLOAD_AREA), in
+ * the registry, which is made when the process has none. */
+int xs_session_shadow_anchor(struct xs_session *s, uint64_t *addr);
+/* The same, read only (attached or not): 0 when there is no registry yet. */
+uint64_t xs_session_shadow_anchor_at(const struct xs_session *s);
 /* The system calls xs_session_ensure_state will run, for a seccomp plan made
  * before anything changes (values known only then are 0): how many, 0 when
  * the process has a registry. */

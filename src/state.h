@@ -24,6 +24,10 @@
 #define XS_STATE_MAX_PAYLOADS 64
 #define XS_ID_MAX 40 /* including the NUL */
 #define XS_PATH_MAX 256
+/* The registry's mapping ends with this many bytes of payload code's: xsplice
+ * never reads or writes them (the target may). The first word anchors the
+ * shadow variables' table (include/xsplice/shadow.h, XSPLICE_SHADOW_ANCHOR). */
+#define XS_STATE_PAYLOAD_AREA 64
 /* Seals the registry's memfd carries: its size can never change (no SIGBUS
  * for a reader, no truncation by a child that inherited it). */
 #define XS_STATE_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)

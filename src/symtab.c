@@ -773,3 +773,38 @@ int xs_object_each_suffixed(struct xs_object *obj, const char *name,
 	free(q.buf);
 	return rc;
 }
+
+/* --- what an object imports ------------------------------------------------------- */
+
+int xs_object_imports(struct xs_object *obj, const char *const *names, size_t n, const char **hit)
+{
+	Elf_Scn *symtab, *dynsym, *versym, *verdef;
+	Elf_Data *d;
+	GElf_Shdr sh;
+	Elf *elf;
+	int fd, rc;
+
+	*hit = NULL;
+	rc = xs_obj_elf_open(obj->open_path, &fd, &elf);
+	if (rc)
+		return xs_fail(rc, "%s: cannot read its symbols from %s", obj->path, obj->open_path);
+	find_sections(elf, &symtab, &dynsym, &versym, &verdef);
+	d = dynsym ? elf_getdata(dynsym, NULL) : NULL;
+	if (d && gelf_getshdr(dynsym, &sh) && sh.sh_entsize) {
+		size_t count = d->d_size / sh.sh_entsize;
+
+		for (size_t i = 1; i < count && !*hit; i++) {
+			GElf_Sym s;
+			const char *name;
+
+			if (!gelf_getsym(d, (int)i, &s) || s.st_shndx != SHN_UNDEF ||
+			    !(name = elf_strptr(elf, sh.sh_link, s.st_name)))
+				continue;
+			for (size_t k = 0; k < n && !*hit; k++)
+				if (!strcmp(name, names[k]))
+					*hit = names[k];
+		}
+	}
+	xs_obj_elf_close(fd, elf);
+	return 0;
+}

@@ -574,6 +574,8 @@ static int attach(pid_t pid, long timeout_ms, const struct xs_stop_hooks *hooks,
 		g->regs_arg = hooks->regs_arg;
 		g->all_stopped = hooks->all_stopped;
 		g->stopped_arg = hooks->stopped_arg;
+		g->released = hooks->released;
+		g->released_arg = hooks->released_arg;
 	}
 	g->poll_wait = sigchld_ignored();
 	xs_tgt_alarm_prepare(); /* else made in the first stop; without it, waits poll */

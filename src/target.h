@@ -98,6 +98,10 @@ struct xs_stop_hooks {
 	 * read: memory may be read, nothing else. */
 	xs_all_stopped_fn *all_stopped;
 	void *stopped_arg;
+	/* Called after each release of every thread between two stops
+	 * (xs_target_run_for), while they run: for a message, say. */
+	xs_all_stopped_fn *released;
+	void *released_arg;
 };
 /* The same, with hooks (may be NULL). */
 int xs_target_attach_hooked(pid_t pid, long timeout_ms, const struct xs_stop_hooks *hooks,

@@ -72,6 +72,8 @@ struct xs_tgt {
 	void *regs_arg;
 	xs_all_stopped_fn *all_stopped; /* told when a stop has every thread */
 	void *stopped_arg;
+	xs_all_stopped_fn *released;    /* told when run_for let every thread go */
+	void *released_arg;
 	pid_t *ignored;        /* tids we cannot trace: io_uring workers, zombie leader */
 	size_t nignored;
 	size_t cursor;         /* where the last tid lookup matched */

@@ -280,6 +280,8 @@ int xs_target_run_for(struct xs_target *t, long ms, long stop_ms)
 	struct xs_tgt *g = xs_tgt(t);
 	int rc = xs_target_resume(t);
 
+	if (!rc && g->released)
+		g->released(t, g->released_arg);
 	if (!rc)
 		rc = serve(g, xs_tgt_deadline(ms), NULL);
 	if (!rc)

@@ -582,9 +582,10 @@ static int stop_timeout(struct xs_tgt *g, size_t i, long timeout_ms)
 	pid_t tid = g->pub.threads[i].tid;
 	char s = xs_tgt_thread_state(g->pub.pid, tid);
 
-	return xs_fail(-ETIMEDOUT, "pid %d: thread %d did not stop within %ld ms (state %c%s)",
-		       g->pub.pid, tid, timeout_ms, s ? s : '?',
-		       s == 'D' ? ", uninterruptible sleep" : "");
+	/* Busy for now (exit 75): a loaded machine or a thread in the kernel. */
+	return xs_fail_kind(XS_FAIL_BUSY, -ETIMEDOUT, "pid %d: thread %d did not stop within %ld ms (state %c%s)",
+			    g->pub.pid, tid, timeout_ms, s ? s : '?',
+			    s == 'D' ? ", uninterruptible sleep" : "");
 }
 
 /* Book the report wait_thread brought for thread i; false when it is gone (dropped). */

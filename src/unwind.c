@@ -123,6 +123,9 @@ struct xs_unwinder {
 	const struct xs_target *tops_of;
 	unsigned long tops_era;
 	const struct xs_stack_top *top;  /* the walked thread's, or NULL */
+	bool no_top;                     /* a walk from other registers (xs_unwind_regs) */
+	uint64_t entry_lo, entry_hi;     /* ... whose outermost frame may sit there */
+	bool at_entry;                   /* the walk ended there */
 	struct xs_stack_snap snap;       /* a small process's stacks, read in the wait */
 	struct xs_stack_top snap_top;    /* the walked thread's top, from snap */
 	size_t snap_tops;                /* tops taken from snap, all told */
@@ -498,6 +501,21 @@ static bool have_cfi(struct xs_unwinder *u, Dwarf_Addr addr, bool *signal)
 	return rule;
 }
 
+/*
+ * A coroutine's walk (xs_unwind_regs) ends at a frame whose stack pointer
+ * lies in [entry_lo, entry_hi], where makecontext put the return into the C
+ * library's start routine, when .eh_frame has nothing for it (glibc's
+ * __start_context has no CFI): not worth reading debug information in the
+ * stop for.
+ */
+static bool at_entry(struct xs_unwinder *u, uint64_t addr)
+{
+	uint64_t sp = u->frames[u->n - 1].sp;
+
+	return u->entry_hi && u->n > 1 && sp >= u->entry_lo && sp <= u->entry_hi &&
+	       !row_at(u, addr, true);
+}
+
 static int frame_cb(Dwfl_Frame *state, void *arg)
 {
 	struct xs_unwinder *u = arg;
@@ -521,6 +539,10 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 	u->frames[u->n].pc = pc;
 	u->frames[u->n].sp = sp;
 	u->n++;
+	if (at_entry(u, u->exact_pc ? pc : pc - 1)) {
+		u->at_entry = true;
+		return DWARF_CB_ABORT;
+	}
 	/*
 	 * Checked before libdwfl steps from this frame, with the address it
 	 * will look up: a return address at pc - 1 (the call), an exact PC as
@@ -651,7 +673,7 @@ static const struct xs_stack_top *top_of(struct xs_unwinder *u, struct xs_target
 static void begin_walk(struct xs_unwinder *u, struct xs_target *t, size_t i,
 		       struct xs_frame *frames, size_t max)
 {
-	u->top = top_of(u, t, i);
+	u->top = u->no_top ? NULL : top_of(u, t, i);
 	u->t = t;
 	u->index = i;
 	u->tid = t->threads[i].tid;
@@ -660,6 +682,7 @@ static void begin_walk(struct xs_unwinder *u, struct xs_target *t, size_t i,
 	u->n = 0;
 	u->why[0] = '\0';
 	u->read_failed = false;
+	u->at_entry = false;
 	u->exact_pc = true;
 	for (unsigned k = 0; k < CACHE_PAGES; k++)
 		u->cache[k].addr = UINT64_MAX;
@@ -696,6 +719,8 @@ static int walk_rules(struct xs_unwinder *u)
 		u->frames[u->n].pc = pc;
 		u->frames[u->n].sp = regs[cur].v[XS_ARCH_DWARF_SP];
 		u->n++;
+		if (at_entry(u, exact ? pc : pc - 1))
+			return 0;
 		rule = rule_at(u, exact ? pc : pc - 1);
 		if (!rule)
 			return 1;
@@ -717,7 +742,7 @@ static int walk_dwfl(struct xs_unwinder *u)
 {
 	int rc = dwfl_getthread_frames(u->dwfl, u->tid, frame_cb, u);
 
-	return rc == 0 && !u->read_failed ? 0 : -1;
+	return (rc == 0 || u->at_entry) && !u->read_failed ? 0 : -1;
 }
 
 /* XSPLICE_UNWIND=check: the rules' frames must be libdwfl's, frame for frame. */
@@ -791,6 +816,29 @@ int xs_unwind_thread(struct xs_unwinder *u, struct xs_target *t, size_t i,
 	pc = u->n ? u->frames[u->n - 1].pc : xs_arch_pc(&t->threads[i].regs);
 	return xs_fail(-EIO, "thread %d: cannot unwind past PC 0x%" PRIx64 ": %s", (int)u->tid, pc,
 		       u->why);
+}
+
+int xs_unwind_regs(struct xs_unwinder *u, struct xs_target *t, size_t i, const xs_regs *regs,
+		   uint64_t entry_lo, uint64_t entry_hi, struct xs_frame *frames, size_t max,
+		   size_t *n)
+{
+	xs_regs saved;
+	int rc;
+
+	*n = 0;
+	if (!t || i >= t->nthreads)
+		return xs_fail(-EINVAL, "pid %d: no thread %zu to unwind with", t ? t->pid : 0, i);
+	/* The walks read the registers from the thread: lend it these. */
+	saved = t->threads[i].regs;
+	t->threads[i].regs = *regs;
+	u->no_top = true;
+	u->entry_lo = entry_lo;
+	u->entry_hi = entry_hi;
+	rc = xs_unwind_thread(u, t, i, frames, max, n);
+	u->no_top = false;
+	u->entry_lo = u->entry_hi = 0;
+	t->threads[i].regs = saved;
+	return rc;
 }
 
 /* --- setup ------------------------------------------------------------------------ */

@@ -56,6 +56,18 @@ int xs_unwind_thread(struct xs_unwinder *u, struct xs_target *t, size_t i,
 		     struct xs_frame *frames, size_t max, size_t *n);
 
 /*
+ * The same walk from registers regs (a coroutine's saved context), with
+ * thread i's identity: memory is read afresh, not from its stack top. The
+ * walk also ends, done, at a frame (not the first) whose stack pointer lies
+ * in [entry_lo, entry_hi] and whose PC .eh_frame has no row for: the return
+ * into the C library's start routine at the top of the coroutine's stack
+ * (entry_hi 0: no such place).
+ */
+int xs_unwind_regs(struct xs_unwinder *u, struct xs_target *t, size_t i, const xs_regs *regs,
+		   uint64_t entry_lo, uint64_t entry_hi, struct xs_frame *frames, size_t max,
+		   size_t *n);
+
+/*
  * Before the stop: look up now the CFI rows the walks in it will likely
  * need, so that they find them kept (a lookup in libdw costs microseconds,
  * while every thread waits). learn_pc: a thread's PC known ahead (one

@@ -34,6 +34,8 @@ struct xs_upload {
 	struct xs_object *home;
 	struct xs_image img;
 	uint64_t *symval;
+	unsigned anchor; /* symbol XSPLICE_SHADOW_ANCHOR, 0: not used */
+	const char **symobj; /* by symbol: the object it resolved in (for messages) */
 	unsigned char *ifunc; /* by symbol: value is a resolver to call */
 	bool has_ifunc;
 	struct xsplice_func *resolved; /* old_addr, old_size of each function */
@@ -117,6 +119,10 @@ static int resolve_symbols(struct xs_upload *u)
 		if (sym->shndx != SHN_UNDEF || !sym->name[0] ||
 		    !strcmp(sym->name, "_GLOBAL_OFFSET_TABLE_"))
 			continue;
+		if (!strcmp(sym->name, XSPLICE_SHADOW_ANCHOR)) {
+			u->anchor = (unsigned)i; /* in the registry: resolved once attached */
+			continue;
+		}
 		rc = xs_objects_resolve(u->objs, u->home, sym->name, &si);
 		if (rc == -XS_ERRNO__NO_SYMBOL && sym->bind == STB_WEAK) {
 			xs_error_clear(); /* an unresolved weak reference is NULL, not an error */
@@ -131,6 +137,7 @@ static int resolve_symbols(struct xs_upload *u)
 			    "payload %s: symbol '%s' is thread-local: TLS access from a payload is not supported",
 			    u->id, sym->name);
 		u->symval[i] = si.addr;
+		u->symobj[i] = si.obj ? si.obj->path : NULL;
 		u->ifunc[i] = si.type == STT_GNU_IFUNC;
 		u->has_ifunc |= u->ifunc[i];
 	}
@@ -237,6 +244,26 @@ static int pick_way(struct xs_upload *u)
 		       u->id, u->pid, text[WAY_MPROTECT], what[WAY_MPROTECT], why[WAY_MPROTECT].verdict,
 		       why[WAY_MPROTECT].tid, text[WAY_MMAP], what[WAY_MMAP], why[WAY_MMAP].verdict,
 		       why[WAY_MMAP].tid);
+}
+
+/*
+ * Shadow variables: every payload's code finds the same word, in the
+ * registry, which the first payload that needs it makes (its system calls
+ * checked by pick_way). Linked again when the plan had no registry to
+ * point at, or another one.
+ */
+static int place_anchor(struct xs_upload *u)
+{
+	uint64_t at = 0;
+	int rc;
+
+	if (!u->anchor)
+		return 0;
+	rc = xs_session_shadow_anchor(u->s, &at);
+	if (rc || at == u->symval[u->anchor])
+		return rc;
+	u->symval[u->anchor] = at;
+	return link_at_hint(u);
 }
 
 /*
@@ -382,12 +409,14 @@ static int prepare(struct xs_upload *u, const char *path, pid_t pid)
 			       u->id, want, pid);
 	}
 	u->symval = calloc(u->p->nsyms, sizeof(*u->symval));
+	u->symobj = calloc(u->p->nsyms, sizeof(*u->symobj));
 	u->ifunc = calloc(u->p->nsyms, 1);
-	if (!u->symval || !u->ifunc)
+	if (!u->symval || !u->symobj || !u->ifunc)
 		return xs_fail(-ENOMEM, "payload %s: no memory", u->id);
 	rc = resolve_symbols(u);
 	if (!rc)
 		rc = xs_image_layout(u->p, &u->img);
+	u->img.sym_obj = u->symobj;
 	return rc;
 }
 
@@ -421,6 +450,7 @@ void xs_upload_free(struct xs_upload *u)
 		return;
 	free(u->resolved);
 	free(u->symval);
+	free(u->symobj);
 	free(u->ifunc);
 	xs_image_free(&u->img);
 	xs_objects_free(u->objs);
@@ -435,7 +465,11 @@ int xs_upload_plan(struct xs_upload *u, struct xs_session *before, int *slot, bo
 	*slot = rc;
 	if (rc < 0)
 		return rc;
-	rc = find_place(u) ?: link_at_hint(u);
+	rc = find_place(u);
+	if (!rc && u->anchor) /* a stand-in in reach until there is a registry */
+		u->symval[u->anchor] = xs_session_shadow_anchor_at(before) ?: u->hint;
+	if (!rc)
+		rc = link_at_hint(u);
 	if (rc || !preview)
 		return rc;
 	fill_record(u, u->hint, XS_STATUS_CHECKED, &before->state->payloads[*slot]);
@@ -469,9 +503,12 @@ int xs_upload_place(struct xs_upload *u, struct xs_session *s, bool checked, int
 	rc = pick_way(u);
 	xs_mark("seccomp");
 	if (!rc)
+		rc = place_anchor(u);
+	if (!rc)
 		rc = map_payload(u, moved);
 	xs_mark("mapped");
-	/* The registry comes last: a refused upload leaves the maps as they were. */
+	/* The registry comes last (unless made for the shadow anchor: then it
+	 * goes again below): a refused upload leaves the maps as they were. */
 	if (!rc)
 		rc = xs_session_ensure_state(s);
 	if (!rc) {

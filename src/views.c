@@ -27,32 +27,3 @@ int xs_snapshot(pid_t pid, struct xs_state *out)
 	xs_session_close(s);
 	return 0;
 }
-
-int xs_payload_func_names(pid_t pid, const struct xs_state_payload *p, char ***names)
-{
-	struct xsplice_func *funcs = calloc(p->nfuncs ? p->nfuncs : 1, sizeof(*funcs));
-	char **v = calloc(p->nfuncs ? p->nfuncs : 1, sizeof(*v));
-	struct xs_session s = {.pid = pid};
-	int rc = 0;
-
-	if (!funcs || !v)
-		rc = xs_fail(-ENOMEM, "payload %s: no memory", p->id);
-	if (!rc)
-		rc = xs_proc_read(pid, p->funcs_addr, funcs, p->nfuncs * sizeof(*funcs));
-	for (uint32_t i = 0; !rc && i < p->nfuncs; i++) {
-		char buf[256];
-
-		xs_func_read_name(&s, &funcs[i], buf, sizeof(buf));
-		if (!(v[i] = strdup(buf)))
-			rc = xs_fail(-ENOMEM, "payload %s: no memory", p->id);
-	}
-	free(funcs);
-	if (rc) {
-		for (uint32_t i = 0; v && i < p->nfuncs; i++)
-			free(v[i]);
-		free(v);
-		return rc;
-	}
-	*names = v;
-	return 0;
-}

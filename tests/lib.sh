@@ -224,26 +224,40 @@ xs_usage() {
 
 # xs_busy ERE ARGS...: the same, for a process busy for now (exit 75,
 # EX_TEMPFAIL: a thread in a function being replaced, another run holding it).
+# The error line is the last; the lines before it (the busy threads' stacks,
+# a long wait's line) start with "xsplice: " too.
 xs_busy() {
 	local re=$1
 	shift
 	if xs "$@"; then
 		fail "xsplice $* succeeded but must be refused as busy"
 	fi
-	XS_WANT_RC=75 xs_refused "$re" "$*"
+	[ "$XS_RC" = 75 ] || fail "xsplice $*: exit code $XS_RC, expected 75; stderr: $(head -c 2000 "$XS_ERR")"
+	[ "$(tail -c 1 "$XS_ERR" | od -An -c | tr -d ' ')" = '\n' ] ||
+		fail "xsplice $*: stderr does not end with a newline: $(head -c 2000 "$XS_ERR")"
+	if grep -qv '^xsplice: ' "$XS_ERR"; then
+		fail "xsplice $*: a stderr line does not start with 'xsplice: ': $(head -c 2000 "$XS_ERR")"
+	fi
+	tail -n 1 "$XS_ERR" | grep -Eq -- "$re" ||
+		fail "xsplice $*: the last stderr line does not match /$re/: $(head -c 2000 "$XS_ERR")"
 }
 
 # xs_refused ERE WHAT: the last xs run was a proper refusal (exit 1, or
 # XS_WANT_RC, one stderr line "xsplice: ..." matching ERE).
+# A long wait's one progress line (docs/cli.md) may come first, and
+# `xsplice build` reports its steps ("build: STEP (N s)"): not counted.
+XS_WAIT_LINE_RE='^xsplice: [a-z-]+: pid [0-9]+: waiting up to [0-9]+ ms for thread [0-9]+ to leave '
 xs_refused() {
-	local re=$1 what=$2 lines want=${XS_WANT_RC:-1}
+	local re=$1 what=$2 lines want=${XS_WANT_RC:-1} err=$XS_ERR.refusal
 	[ "$XS_RC" = "$want" ] || fail "xsplice $what: exit code $XS_RC, expected $want; stderr: $(head -c 2000 "$XS_ERR")"
-	lines=$(wc -l <"$XS_ERR")
-	[ "$lines" = 1 ] && [ "$(tail -c 1 "$XS_ERR" | od -An -c | tr -d ' ')" = '\n' ] ||
+	{ head -n 1 "$XS_ERR" | grep -Ev -- "$XS_WAIT_LINE_RE"; tail -n +2 "$XS_ERR"; } |
+		grep -v '^build: ' >"$err" || true
+	lines=$(wc -l <"$err")
+	[ "$lines" = 1 ] && [ "$(tail -c 1 "$err" | od -An -c | tr -d ' ')" = '\n' ] ||
 		fail "xsplice $what: stderr must be exactly one line, got $lines: $(head -c 2000 "$XS_ERR")"
-	[ "$(head -c 9 "$XS_ERR")" = "xsplice: " ] ||
+	[ "$(head -c 9 "$err")" = "xsplice: " ] ||
 		fail "xsplice $what: stderr does not start with 'xsplice: ': $(cat "$XS_ERR")"
-	grep -Eq -- "$re" "$XS_ERR" ||
+	grep -Eq -- "$re" "$err" ||
 		fail "xsplice $what: stderr does not match /$re/: $(cat "$XS_ERR")"
 }
 
@@ -251,19 +265,23 @@ xs_refused() {
 # 1, exactly N stderr lines, each starting "xsplice: "; the last (the error
 # line) matches ERE.
 xs_fail_lines() {
-	local n=$1 re=$2 lines
+	local n=$1 re=$2 lines err=$XS_ERR
 	shift 2
 	if xs "$@"; then
 		fail "xsplice $* succeeded but must be refused"
 	fi
 	[ "$XS_RC" = 1 ] || fail "xsplice $*: exit code $XS_RC, expected 1; stderr: $(head -c 2000 "$XS_ERR")"
-	lines=$(wc -l <"$XS_ERR")
-	[ "$lines" = "$n" ] || fail "xsplice $*: stderr must be $n lines, got $lines: $(head -c 2000 "$XS_ERR")"
-	if grep -qv '^xsplice: ' "$XS_ERR"; then
-		fail "xsplice $*: a stderr line does not start with 'xsplice: ': $(cat "$XS_ERR")"
+	if grep -q '^build: ' "$XS_ERR"; then # the steps of `xsplice build`
+		err=$XS_ERR.refusal
+		grep -v '^build: ' "$XS_ERR" >"$err" || true
 	fi
-	tail -n 1 "$XS_ERR" | grep -Eq -- "$re" ||
-		fail "xsplice $*: the last stderr line does not match /$re/: $(cat "$XS_ERR")"
+	lines=$(wc -l <"$err")
+	[ "$lines" = "$n" ] || fail "xsplice $*: stderr must be $n lines, got $lines: $(head -c 2000 "$err")"
+	if grep -qv '^xsplice: ' "$err"; then
+		fail "xsplice $*: a stderr line does not start with 'xsplice: ': $(cat "$err")"
+	fi
+	tail -n 1 "$err" | grep -Eq -- "$re" ||
+		fail "xsplice $*: the last stderr line does not match /$re/: $(cat "$err")"
 }
 
 # The refusal message of the last xs_fail (one line).

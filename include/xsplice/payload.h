@@ -20,6 +20,11 @@
 #define XSPLICE_NOTE_SECTION ".note.xsplice"
 #define XSPLICE_HOOK_SECTION_PREFIX ".xsplice.hooks."
 
+/* An undefined symbol of this name is resolved to one word per process, kept
+ * by xsplice for payload code and shared by every payload: the anchor of
+ * the shadow variables' table (xsplice/shadow.h). */
+#define XSPLICE_SHADOW_ANCHOR "xsplice__shadow_anchor"
+
 /* ELF note name and types in .note.xsplice (the payload's own build-id is
  * the usual NT_GNU_BUILD_ID note in .note.gnu.build-id). */
 #define XSPLICE_NOTE_NAME "XSPLICE"

@@ -59,7 +59,7 @@ static int run(char *const argv[])
 }
 
 /* include/ beside the tree the CLI was built in, else an installed one. */
-static void include_dir(char *buf, size_t len)
+void cli_include_dir(char *buf, size_t len)
 {
 	char exe[PATH_MAX], path[PATH_MAX + 64];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -124,7 +124,7 @@ static int compile(const struct cc_args *a, const char *dir, const struct xs_bui
 	const char *argv[64];
 	int n = 0, rc;
 
-	include_dir(inc, sizeof(inc));
+	cli_include_dir(inc, sizeof(inc));
 	snprintf(incflag, sizeof(incflag), "-I%s", inc);
 	snprintf(obj, sizeof(obj), "%s/payload.o", dir);
 	snprintf(note_s, sizeof(note_s), "%s/note.s", dir);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "engine.h"
 #include "error.h"
 #include "expect.h"
 #include "json.h"
@@ -77,33 +78,53 @@ static void info_text(const struct xs_payload *p)
 			printf("hook: %s x%zu\n", xs_hook_names[k], p->hook_count[k]);
 }
 
-static void info_json(const struct xs_payload *p)
+/* The file's functions in the shape list and get show (engine.h): what only
+ * a process knows (addresses, applied) stays unknown. */
+static int file_funcs(const struct xs_payload *p, struct xs_func_view **out)
+{
+	struct xs_func_view *v = calloc(p->nfuncs ? p->nfuncs : 1, sizeof(*v));
+
+	for (size_t i = 0; v && i < p->nfuncs; i++) {
+		const struct xs_func_desc *f = &p->funcs[i];
+		const char *nn = new_name(p, f);
+
+		v[i] = (struct xs_func_view){
+		    .old = strdup(f->name),
+		    .new_name = nn ? strdup(nn) : NULL,
+		    .nop = !f->new_sym,
+		    .old_size = f->old_size,
+		    .new_size = f->new_sym ? 0 : f->new_size,
+		    .applied = -1,
+		    .expect = f->expect,
+		};
+		if (!v[i].old || (nn && !v[i].new_name)) {
+			xs_func_views_free(v, p->nfuncs);
+			v = NULL;
+		}
+	}
+	if (!v)
+		return xs_fail(-ENOMEM, "%s: no memory", p->name);
+	*out = v;
+	return 0;
+}
+
+static int info_json(const struct xs_payload *p)
 {
 	char hex[2 * XS_BUILD_ID_MAX + 1];
+	struct xs_func_view *funcs = NULL;
 	const char *h;
+	int rc = file_funcs(p, &funcs);
 
+	if (rc)
+		return rc;
 	putchar('{');
 	xs_json_str("payload", p->name);
 	printf(",\"build_id\":\"%s\",", hex_of(&p->build_id, hex));
 	printf("\"target\":\"%s\",", hex_of(&p->target_id, hex));
 	h = hex_of(&p->depends_id, hex);
-	printf(h ? "\"depends\":\"%s\",\"funcs\":[" : "\"depends\":null,\"funcs\":[", h);
-	for (size_t i = 0; i < p->nfuncs; i++) {
-		const struct xs_func_desc *f = &p->funcs[i];
-		const char *nn = new_name(p, f);
-
-		printf("%s{", i ? "," : "");
-		xs_json_str("old", f->name);
-		if (nn) {
-			putchar(',');
-			xs_json_str("new", nn);
-		} else {
-			printf(",\"new\":null");
-		}
-		xs_hex(f->expect.data, f->expect.len, hex);
-		printf(f->expect.enabled ? ",\"expect\":\"%s\"}" : ",\"expect\":null}", hex);
-	}
-	printf("],\"hooks\":{");
+	printf(h ? "\"depends\":\"%s\"," : "\"depends\":null,", h);
+	cli_funcs_json(funcs, p->nfuncs);
+	printf(",\"hooks\":{");
 	for (int k = 0, first = 1; k < XS_HOOK_COUNT; k++)
 		if (p->hook_count[k]) {
 			printf("%s\"%s\":%zu", first ? "" : ",", xs_hook_names[k],
@@ -111,6 +132,8 @@ static void info_json(const struct xs_payload *p)
 			first = 0;
 		}
 	printf("}}\n");
+	xs_func_views_free(funcs, p->nfuncs);
+	return 0;
 }
 
 int cmd_info(int argc, char **argv)
@@ -125,11 +148,11 @@ int cmd_info(int argc, char **argv)
 	if (rc)
 		return rc;
 	if (json)
-		info_json(p);
+		rc = info_json(p);
 	else
 		info_text(p);
 	xs_payload_free(p);
-	return 0;
+	return rc;
 }
 
 int cmd_build_id(int argc, char **argv)

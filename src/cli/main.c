@@ -211,8 +211,9 @@ static void print_hex_field(const char *key, const struct xs_build_id *id)
 }
 
 /* The fields list --json and get --json share. id and object are fixed-size
- * arrays in the target's memory: bounded, whatever is (or is not) there. */
-static void payload_json(const struct xs_state_payload *p)
+ * arrays in the target's memory: bounded, whatever is (or is not) there.
+ * funcs NULL: they could not be read ("funcs":null). */
+static void payload_json(const struct xs_state_payload *p, const struct xs_func_view *funcs)
 {
 	char hex[2 * XS_BUILD_ID_MAX + 1];
 
@@ -220,7 +221,12 @@ static void payload_json(const struct xs_state_payload *p)
 	xs_json_strn("id", p->id, sizeof(p->id));
 	putchar(',');
 	xs_json_str("status", xs_status_name(p->status));
-	printf(",\"rc\":%d,\"funcs\":%u,", p->rc, p->nfuncs);
+	printf(",\"rc\":%d,", p->rc);
+	if (funcs)
+		cli_funcs_json(funcs, p->nfuncs);
+	else
+		printf("\"funcs\":null");
+	putchar(',');
 	xs_hex(p->target_id.bytes, p->target_id.len, hex);
 	printf("\"target\":\"%s\",", hex);
 	xs_json_strn("object", p->object, sizeof(p->object));
@@ -231,7 +237,8 @@ static void payload_json(const struct xs_state_payload *p)
 	printf(p->depends_id.len ? "\"depends\":\"%s\"" : "\"depends\":null", hex);
 }
 
-static void get_text(const struct xs_state *st, const struct xs_state_payload *p, char **names)
+static void get_text(const struct xs_state *st, const struct xs_state_payload *p,
+		     const struct xs_func_view *funcs)
 {
 	printf("id: %.*s\nstatus: %s\nrc: %d\nfuncs: %u\n", (int)sizeof(p->id), p->id,
 	       xs_status_name(p->status), p->rc, p->nfuncs);
@@ -245,29 +252,24 @@ static void get_text(const struct xs_state *st, const struct xs_state_payload *p
 	       (unsigned long long)(p->base + p->size), st->version);
 	for (uint32_t f = 0; f < p->nfuncs; f++) {
 		printf("func: ");
-		xs_text_safe(stdout, names[f], SIZE_MAX);
+		xs_text_safe(stdout, funcs[f].old, SIZE_MAX);
 		putchar('\n');
 	}
 }
 
-static void get_json(const struct xs_state *st, const struct xs_state_payload *p, char **names)
+static void get_json(const struct xs_state *st, const struct xs_state_payload *p,
+		     const struct xs_func_view *funcs)
 {
-	payload_json(p);
-	printf(",\"address\":\"0x%llx-0x%llx\",\"version\":%u,\"func\":[",
-	       (unsigned long long)p->base, (unsigned long long)(p->base + p->size), st->version);
-	for (uint32_t f = 0; f < p->nfuncs; f++) {
-		if (f)
-			putchar(',');
-		xs_json_string(stdout, names[f], SIZE_MAX);
-	}
-	printf("]}\n");
+	payload_json(p, funcs);
+	printf(",\"address\":\"0x%llx-0x%llx\",\"version\":%u}\n", (unsigned long long)p->base,
+	       (unsigned long long)(p->base + p->size), st->version);
 }
 
 static int cmd_get(int argc, char **argv)
 {
 	bool json = cli_take_flag(&argc, argv, "--json");
 	struct xs_state *st = malloc(sizeof(*st));
-	char **names = NULL;
+	struct xs_func_view *funcs = NULL;
 	pid_t pid;
 	int rc = pid_id(argc, argv, &pid);
 
@@ -281,16 +283,14 @@ static int cmd_get(int argc, char **argv)
 		if (!p->used || strncmp(p->id, argv[2], sizeof(p->id)) ||
 		    strlen(argv[2]) >= sizeof(p->id))
 			continue;
-		rc = xs_payload_func_names(pid, p, &names);
+		rc = xs_payload_funcs(pid, p, &funcs);
 		if (rc)
 			break;
 		if (json)
-			get_json(st, p, names);
+			get_json(st, p, funcs);
 		else
-			get_text(st, p, names);
-		for (uint32_t f = 0; f < p->nfuncs; f++)
-			free(names[f]);
-		free(names);
+			get_text(st, p, funcs);
+		xs_func_views_free(funcs, p->nfuncs);
 		free(st);
 		return 0;
 	}
@@ -300,19 +300,24 @@ static int cmd_get(int argc, char **argv)
 	return rc;
 }
 
-static void list_json(const struct xs_state *st)
+static void list_json(pid_t pid, const struct xs_state *st)
 {
 	bool first = true;
 
 	printf("{\"version\":%u,\"payloads\":[", st->version);
 	for (int i = 0; i < XS_STATE_MAX_PAYLOADS; i++) {
 		const struct xs_state_payload *p = &st->payloads[i];
+		struct xs_func_view *funcs = NULL;
 
 		if (!p->used)
 			continue;
 		if (!first)
 			putchar(',');
-		payload_json(p);
+		/* One payload whose table cannot be read does not hide the others. */
+		if (xs_payload_funcs(pid, p, &funcs))
+			xs_error_clear();
+		payload_json(p, funcs);
+		xs_func_views_free(funcs, funcs ? p->nfuncs : 0);
 		putchar('}');
 		first = false;
 	}
@@ -336,7 +341,7 @@ static int cmd_list(int argc, char **argv)
 		return xs_fail(-ENOMEM, "no memory");
 	rc = xs_snapshot(pid, st);
 	if (!rc && json)
-		list_json(st);
+		list_json(pid, st);
 	else if (!rc) {
 		printf("%-20s %-9s %4s %6s %s\n", "ID", "STATUS", "RC", "FUNCS", "OBJECT");
 		for (int i = 0; i < XS_STATE_MAX_PAYLOADS; i++) {
@@ -372,8 +377,9 @@ static int cmd_recover(int argc, char **argv)
 
 static const struct command commands[] = {
     {"build", cmd_build,
-     "build --src DIR --patch FIX.diff --target BIN (-o OUT.xsp | --id NAME) [--build CMD] [--work DIR] [--keep]",
-     "build payloads from a source diff, one per changed object", false},
+     "build --src DIR --patch FIX.diff --target BIN (-o OUT.xsp | --id NAME) [--build CMD] [--work DIR] [--keep] [--allow-layout T,...] [--skip FUNC]... [--include FUNC]... [--cache DIR [--cache-keep N]]",
+     "build payloads from a source diff, one per changed object (main and constructors, run at start-up, left out unless --include names them)",
+     false},
     {"cc", cmd_cc,
      "cc --target BIN|--target-build-id HEX -o OUT.xsp FILE.c [--depends DEP.xsp] [--allow-inlined] [-- CFLAGS...]",
      "compile a payload from C for the binary BIN", false},
@@ -524,6 +530,7 @@ static int run_command(const struct command *c, int argc, char **argv)
 		xs_note("%s: %s; retry %ld of %ld in %ld ms", xs_error_message(), xs_strerror(-rc),
 			try + 1, retries, pause);
 		xs_error_clear();
+		xs_error_details_clear(); /* the stacks go with the last try's line only */
 		sleep_ms(pause);
 		pause = pause * 2 > 2000 ? 2000 : pause * 2;
 		fflush(stdout);
@@ -609,8 +616,17 @@ int main(int argc, char **argv)
 	if (!rc)
 		rc = run_command(current, nargs, args);
 	if (rc) {
-		const char *msg = xs_error_message();
+		const char *msg = xs_error_message(), *d = xs_error_details();
 
+		/* What goes with it first (stacks of busy threads): the error line stays last. */
+		while (*d) {
+			size_t n = strcspn(d, "\n");
+
+			fprintf(stderr, "xsplice: %s: ", current->name);
+			xs_text_safe(stderr, d, n);
+			fputc('\n', stderr);
+			d += n + (d[n] == '\n');
+		}
 		fprintf(stderr, "xsplice: %s: %s%s%s\n", current->name, msg, msg[0] ? ": " : "",
 			xs_strerror(-rc));
 	}

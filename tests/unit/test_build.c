@@ -2,9 +2,11 @@
 /*
  * Unit test of the patch builder's pure parts: name stems, the object writer
  * (write, read back), and the diff on small objects compiled with gcc
- * (changed / new / unchanged functions, renamed statics, data refusals).
+ * (changed / new / unchanged functions, renamed statics, data refusals),
+ * and when the code of a changed function comes from its GOT build.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 
 #include "build.h"
 #include "error.h"
+#include "scratch.h"
 
 static int failures;
 static char dir[] = "/tmp/xs-test-build.XXXXXX";
@@ -170,6 +173,97 @@ static void test_diff(void)
 	free_pair(&p);
 }
 
+/* The changed function's section in p's patched object, or NULL. */
+static const struct xb_sec *sec_of(const struct xb_pair *p, const char *fn)
+{
+	for (size_t i = 1; i < p->patched->nsec; i++) {
+		const struct xb_sec *s = &p->patched->sec[i];
+
+		if (s->func && !strcmp(p->patched->sym[s->func].name, fn))
+			return s;
+	}
+	return NULL;
+}
+
+/* Whether fn's code in p's patched object reaches sym through the GOT. */
+static bool via_got(const struct xb_pair *p, const char *fn, const char *sym)
+{
+	const struct xb_sec *s = sec_of(p, fn);
+
+	for (size_t k = 0; s && k < s->nrel; k++)
+		if (!strcmp(p->patched->sym[s->rel[k].sym].name, sym))
+			return s->rel[k].type == R_X86_64_REX_GOTPCRELX ||
+			       s->rel[k].type == R_X86_64_GOTPCREL;
+	return false;
+}
+
+/* diff_of, then the patched build's compile record for b/x.o (that
+ * compiles got, as g.c) and the GOT build made from it. */
+static int diff_with_got(const char *a, const char *b, const char *got, struct xb_pair *p)
+{
+	char path[128], cmd[256];
+	int rc = diff_of(a, b, p), n;
+	FILE *f;
+
+	if (rc)
+		return rc;
+	if (write_file(dir, "b/g.c", got))
+		return -EIO;
+	snprintf(path, sizeof(path), "%s/b/x.o.xsgot.cmd", dir);
+	n = snprintf(cmd, sizeof(cmd), "%s/b%cgcc%c-O2%c-c%cg.c%c", dir, 0, 0, 0, 0, 0);
+	f = fopen(path, "w");
+	if (!f || fwrite(cmd, 1, (size_t)n, f) != (size_t)n || fclose(f))
+		return -EIO;
+	snprintf(path, sizeof(path), "%s/b", dir);
+	return xb_got_open(p, path);
+}
+
+static void test_got(void)
+{
+	const char *a = "#include <stdio.h>\nvolatile int v;\n"
+			"int f(int x) { v = x; v += 2; return x + 1; }\nint h(void) { return 7; }\n";
+	const char *b = "#include <stdio.h>\nvolatile int v;\n"
+			"int f(int x) { v = x; fprintf(stderr, \"%d\\n\", x); return x + 1; }\n"
+			"int h(void) { return 7; }\n";
+	struct xb_pair p, use;
+	int rc;
+
+	rc = diff_with_got(a, b, b, &p);
+	CHECK(rc == 0 && p.got, "diff and GOT build (rc %d: %s)", rc, xs_error_message());
+	if (rc || !p.got)
+		goto out;
+	CHECK(!via_got(&p, "f", "stderr"), "the ordinary build reaches stderr directly");
+	use = p;
+	rc = xb_got_use(&use);
+	CHECK(rc == 0 && use.patched == p.got, "f's stderr: code from the GOT build");
+	CHECK(via_got(&use, "f", "stderr"), "f reaches stderr through the GOT");
+	CHECK(state_of(&use, "f") == XB_CHANGED && state_of(&use, "h") == XB_SAME,
+	      "the diff's states carried over");
+	CHECK(sec_of(&use, "f") && use.patched->sym[sec_of(&use, "f")->func].twin,
+	      "f keeps its counterpart in the original");
+	xb_obj_free(p.got);
+	free_pair(&p);
+
+	/* The GOT build does not hold the changed function: not used. */
+	rc = diff_with_got(a, b, "volatile int v;\nint g2(int x) { return x; }\nint h(void) { return 7; }\n", &p);
+	use = p;
+	rc = rc ? rc : xb_got_use(&use);
+	CHECK(rc == 0 && use.patched == p.patched, "a GOT build without f is not used");
+	xb_obj_free(p.got);
+	free_pair(&p);
+
+	/* No direct reference to other objects' data: the ordinary build stays. */
+	rc = diff_with_got(a, "volatile int v;\nint f(int x) { v = x; v += 3; return x + 1; }\nint h(void) { return 7; }\n",
+			   "volatile int v;\nint f(int x) { v = x; v += 3; return x + 1; }\nint h(void) { return 7; }\n", &p);
+	use = p;
+	rc = rc ? rc : xb_got_use(&use);
+	CHECK(rc == 0 && !p.got && use.patched == p.patched,
+	      "no far data: no GOT build, the ordinary build is emitted");
+out:
+	xb_obj_free(p.got);
+	free_pair(&p);
+}
+
 int main(void)
 {
 	char cmd[128];
@@ -181,6 +275,7 @@ int main(void)
 	test_stems();
 	test_writer();
 	test_diff();
+	test_got();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd))
 		failures++;

@@ -28,8 +28,25 @@ static void expect(const char *in, size_t max, const char *want, const char *wha
 	free(got);
 }
 
+/* xs_text_safe_buf: as xs_text_safe, into a buffer of len bytes, cut short. */
+static void expect_safe(const char *in, size_t len, const char *want, const char *what)
+{
+	char buf[64];
+
+	memset(buf, 'Z', sizeof(buf));
+	xs_text_safe_buf(buf, len, in, SIZE_MAX);
+	check(!strcmp(buf, want), "%s: got '%s', want '%s'", what, buf, want);
+	check(len >= sizeof(buf) || buf[len] == 'Z', "%s: wrote past %zu bytes", what, len);
+}
+
 int main(void)
 {
+	expect_safe("ok name", 64, "ok name", "text_safe_buf: plain text as is");
+	expect_safe("a\x1b[1m\n\x7f", 64, "a\\x1b[1m\\x0a\\x7f", "text_safe_buf: ESC, newline, DEL as \\xNN");
+	expect_safe("abcdef", 4, "abc", "text_safe_buf: cut at the buffer's end");
+	expect_safe("ab\x01", 6, "ab", "text_safe_buf: an escape that does not fit is left out whole");
+	expect_safe("x", 1, "", "text_safe_buf: room for the NUL only");
+
 	expect("plain", SIZE_MAX, "\"plain\"", "ASCII as is");
 	expect("a\"b\\c", SIZE_MAX, "\"a\\\"b\\\\c\"", "quote and backslash escaped");
 	expect("\n\t\r\x01\x1f\x7f", SIZE_MAX, "\"\\n\\t\\r\\u0001\\u001f\\u007f\"",

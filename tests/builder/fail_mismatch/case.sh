@@ -6,4 +6,4 @@
 
 project ticker "make CFLAGS='-O1 -g'"
 BUILD_CMD="make CFLAGS='-O2 -g'"
-refused 'build does not match the target: score \(report\.c\)' "$CASE_DIR/fix.diff"
+refused 'report\.o \(linked into ticker\): build does not match the target: score \(report\.c\)' "$CASE_DIR/fix.diff"

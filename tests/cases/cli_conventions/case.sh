@@ -56,14 +56,14 @@ say "=== 75: a thread parked in compute, then --retry"
 mark=$(fsize "$out")
 touch "$T/park"
 wait_for_line "$out" '^parked$' 5 "$mark" || fail "the parker thread did not park"
-xs_busy 'thread [0-9]+ is still in .*Device or resource busy' apply "$pid" fix --timeout=300
+xs_busy 'payload fix: 1 thread still in function compute after [0-9]+ ms; try a longer --timeout.*: Device or resource busy$' apply "$pid" fix --timeout=300
 grep -q '^unparked' "$out" && fail "the parked thread left compute too early: test is not valid"
 assert_unchanged checked "busy apply"
 assert_status "$pid" fix CHECKED
 # parked for 4 s: tries of 300 ms with pauses of 100, 200, 400, ... 2000 ms
 xs_ok apply "$pid" fix --timeout=300 --retry=10
 grep -q '^unparked' "$out" || fail "apply --retry succeeded while the thread was still parked"
-n=$(grep -c "^xsplice: apply: pid $pid: thread [0-9]* is still in .*: Device or resource busy; retry [0-9]* of 10 in [0-9]* ms$" "$XS_ERR" || true)
+n=$(grep -c "^xsplice: apply: pid $pid: payload fix: 1 thread still in function compute after [0-9]* ms; .*: Device or resource busy; retry [0-9]* of 10 in [0-9]* ms$" "$XS_ERR" || true)
 [ "$n" -ge 1 ] && [ "$n" = "$(wc -l <"$XS_ERR")" ] || fail "apply --retry: expected one 'retry N of 10' line per retry: $(cat "$XS_ERR")"
 grep -q "retry 1 of 10 in 100 ms" "$XS_ERR" || fail "first retry not after 100 ms: $(cat "$XS_ERR")"
 assert_status "$pid" fix APPLIED

@@ -41,9 +41,9 @@ start_compute "$dir/compute"
 xs_ok load "$pid" "$T/fix.xsp" --id fix
 wait_workers "$out" 4 1007 0
 xs_ok list "$pid" --json
-json_check "$XS_OUT" 'd["payloads"][0]["id"] == "fix" and d["payloads"][0]["object"] == obj and d["payloads"][0]["status"] == "APPLIED"'
+json_check "$XS_OUT" 'd["payloads"][0]["id"] == "fix" and d["payloads"][0]["object"] == obj and d["payloads"][0]["status"] == "APPLIED" and [f["old"] for f in d["payloads"][0]["funcs"]] == [old]'
 xs_ok get "$pid" fix --json
-json_check "$XS_OUT" 'd["id"] == "fix" and d["func"] == [old] and d["object"] == obj and d["funcs"] == 1'
+json_check "$XS_OUT" 'd["id"] == "fix" and [f["old"] for f in d["funcs"]] == [old] and d["object"] == obj'
 mark=$(fsize "$out")
 xs_ok revert "$pid" fix
 wait_workers "$out" 4 14 "$mark"

@@ -34,8 +34,8 @@ step() {
 	nv=$(list_json_version "$pid")
 	[ "$nv" -gt "$v" ] || fail "list --json version did not increase after $action: $v -> $nv"
 	if [ "$HAVE_PYTHON" = 1 ]; then
-		assert_eq "$(json_eval "$XS_OUT" '"|".join(str(x) for x in [len(d["payloads"])] + [d["payloads"][0][k] for k in ("id", "status", "rc", "funcs", "target", "object", "depends")])')" \
-			"1|fix|$want|0|1|$bid|$T/compute|None" "list --json: count|id|status|rc|funcs|target|object|depends"
+		assert_eq "$(json_eval "$XS_OUT" '"|".join(str(x) for x in [len(d["payloads"])] + [d["payloads"][0][k] for k in ("id", "status", "rc")] + [len(d["payloads"][0]["funcs"]), d["payloads"][0]["funcs"][0]["old"]] + [d["payloads"][0][k] for k in ("target", "object", "depends")])')" \
+			"1|fix|$want|0|1|compute|$bid|$T/compute|None" "list --json: count|id|status|rc|funcs|name|target|object|depends"
 		assert_match "$(json_eval "$XS_OUT" 'd["payloads"][0]["build_id"]')" '^[0-9a-f]{8,}$' "json build_id"
 	else
 		grep -q "\"status\": *\"$want\"" "$XS_OUT" || fail "list --json has no status $want"

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/* stamped: prints "ready", then "tick N value=V" every 100 ms. */
+#include <stdio.h>
+#include <unistd.h>
+
+int base(void);
+
+__attribute__((noinline)) int value(int n)
+{
+	return n % 5 + base();
+}
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("ready\n");
+	for (int n = 0;; n++) {
+		printf("tick %d value=%d\n", n, value(n));
+		usleep(100000);
+	}
+}
