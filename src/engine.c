@@ -786,6 +786,10 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms, struct xs
 	if (busy) {
 		busy->start_ms = deadline - timeout_ms;
 		busy->timeout_ms = timeout_ms;
+		if (up) { /* taken out before the report reads its names */
+			busy->name_of = xs_upload_func_name;
+			busy->name_arg = up;
+		}
 	}
 	/* Everything slow while the process runs: unwind tables, symbols, checks. */
 	rc = xs_target_check(pid);

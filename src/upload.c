@@ -458,6 +458,13 @@ void xs_upload_free(struct xs_upload *u)
 	free(u);
 }
 
+const char *xs_upload_func_name(const void *arg, const char *id, uint32_t func)
+{
+	const struct xs_upload *u = arg;
+
+	return !strcmp(u->id, id) && func && func <= u->p->nfuncs ? u->p->funcs[func - 1].name : NULL;
+}
+
 int xs_upload_plan(struct xs_upload *u, struct xs_session *before, int *slot, bool preview)
 {
 	int rc = free_slot(before, u->id);

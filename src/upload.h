@@ -8,6 +8,7 @@
 #define XS_UPLOAD_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "session.h"
@@ -19,6 +20,9 @@ struct xs_upload;
 int xs_upload_prepare(pid_t pid, const char *id, const char *path, unsigned flags,
 		      struct xs_upload **out);
 void xs_upload_free(struct xs_upload *u);
+/* The name of function func (1 + index) of payload id, as its file has it;
+ * NULL when u is not that payload (busy_report.h's name_of). */
+const char *xs_upload_func_name(const void *u, const char *id, uint32_t func);
 /*
  * Before the stop, with the unattached session before: a free slot (*slot),
  * a place, and the image linked there when it needs no IFUNC resolver call.

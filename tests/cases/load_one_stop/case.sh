@@ -20,6 +20,16 @@ stops() {
 	return 0
 }
 
+# busy_refused WHAT: the last run was refused as busy (exit 75): the thread's
+# stack, then the error line naming the function by the payload's name for
+# it, though the payload is gone again by the time that line is made.
+busy_refused() {
+	[ "$XS_RC" = 75 ] || fail "$1: exit code $XS_RC, expected 75: $(head -c 2000 "$XS_ERR")"
+	grep -qv '^xsplice: ' "$XS_ERR" && fail "$1: a stderr line does not start with 'xsplice: ': $(head -c 2000 "$XS_ERR")"
+	tail -n 1 "$XS_ERR" | grep -Eq 'payload fix: 1 thread still in function compute after .*Device or resource busy$' ||
+		fail "$1: the error line does not name function compute: $(head -c 2000 "$XS_ERR")"
+}
+
 start_ready "$T/park.bin" "$T"
 pid=$TPID out=$TOUT
 addr=$(addr_of "$out" compute)
@@ -32,7 +42,7 @@ mark=$(fsize "$out")
 touch "$T/park"
 wait_for_line "$out" '^parked$' 5 "$mark" || fail "the parker thread did not park"
 stops load "$pid" "$T/fix.xsp" --id fix --timeout 300
-XS_WANT_RC=75 xs_refused 'Device or resource busy' "load into a fresh process"
+busy_refused "load into a fresh process"
 grep -q '^unparked' "$out" && fail "the parked thread left compute before the load: test is not valid"
 assert_unchanged fresh "refused load into a fresh process"
 assert_eq "$(list_ids "$pid")" "" "payloads after the refused load"
@@ -64,7 +74,7 @@ mark=$(fsize "$out")
 touch "$T/park"
 wait_for_line "$out" '^parked$' 5 "$mark" || fail "the parker thread did not park again"
 stops load "$pid" "$T/fix.xsp" --id fix --timeout 300
-XS_WANT_RC=75 xs_refused 'Device or resource busy' "load with a registry"
+busy_refused "load with a registry"
 tail -c +$((mark + 1)) "$out" | grep -q '^unparked' && fail "the parked thread left compute before the load: test is not valid"
 assert_unchanged reg "refused load"
 assert_eq "$(list_ids "$pid")" "" "payloads after the second refused load"
