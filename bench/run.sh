@@ -10,7 +10,7 @@
 # moved 0.51-0.62 ms between runs, with 5 a cell's ratio moved by +-0.2x), BENCH_THREADS ("1 16 128"), BENCH_FUNCS ("1 100 1000"),
 # BENCH_FLOOR_SAMPLES (3: floor --rt and floor --rt --stacks runs a rep; with 1 the 128-thread floor's
 # median of 9 moved 0.60-0.73 ms between runs, and every ratio of the thread count with it),
-# BENCH_LOAD (0; 1 also measures `xsplice load`), BENCH_REFUSED_REPS (5: refused applies per thread
+# BENCH_LOAD (1: also measures `xsplice load`, one stop; 0: not), BENCH_REFUSED_REPS (5: refused applies per thread
 # count, each waits its whole --timeout), BENCH_REFUSED_TIMEOUT (1000 ms, the CLI's default), XSPLICE.
 set -u
 self=$(readlink -f "$0")
@@ -149,7 +149,7 @@ verify() { # T F WHAT REP EXPECTED_SUM: did the patch take (or go) in busy?
 
 # One rep for payload p$f: upload, check, apply (what `xsplice load` does in
 # one command, measured apart so each stop is seen on its own), revert,
-# unload; with BENCH_LOAD=1 also load/revert/unload. Restarts busy after any
+# unload; then (BENCH_LOAD=1, the default) load/revert/unload. Restarts busy after any
 # failure so the next rep starts clean.
 xsplice_rep() { # T F REP BASESUM
 	local t=$1 f=$2 rep=$3 base=$4 id=p$2 pid=$busy_pid
@@ -162,7 +162,7 @@ xsplice_rep() { # T F REP BASESUM
 	step "$t" "$f" revert "$rep" revert "$pid" "$id"
 	verify "$t" "$f" revert "$rep" "$base"
 	step "$t" "$f" unload "$rep" unload "$pid" "$id"
-	if [ "${BENCH_LOAD:-0}" = 1 ]; then
+	if [ "${BENCH_LOAD:-1}" = 1 ]; then
 		step "$t" "$f" load "$rep" load "$pid" "$out/p$f.xsp" --id "$id"
 		verify "$t" "$f" load "$rep" $((base + f))
 		step "$t" "$f" revert "$rep" revert "$pid" "$id"

@@ -62,8 +62,9 @@ function add_group(g) {
 	}
 	g = t SUBSEP f SUBSEP action
 	add_group(g)
-	# A refused apply must fail (exit 1); everything else must work.
-	if (kv["rc"] != (action ~ /-refused$/ ? "1" : "0") || kv["late"] + 0 > 0) {
+	# A refused apply must fail as busy (exit 75; 1 before 2026-12-08); everything else must work.
+	if ((action ~ /-refused$/ ? kv["rc"] != "75" && kv["rc"] != "1" : kv["rc"] != "0") ||
+	    kv["late"] + 0 > 0) {
 		fails[g]++; suspect[g] += kv["late"] > 0; next
 	}
 	n = ++cnt[g]

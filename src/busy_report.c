@@ -112,9 +112,14 @@ static void payload_id(const struct xs_busy *b, int slot, char *buf, size_t len)
 static void func_name(const struct xs_busy *b, int slot, uint32_t func, char *buf, size_t len)
 {
 	const struct xs_busy_payload *p = payload_of(b, slot);
+	const char *known = p && func && b->name_of ? b->name_of(b->name_arg, p->id, func) : NULL;
 	struct xsplice_func f;
 	char raw[256];
 
+	if (known) {
+		xs_text_safe_buf(buf, len, known, SIZE_MAX);
+		return;
+	}
 	if (!p || !func || func > p->nfuncs ||
 	    xs_proc_read(b->pid, p->funcs_addr + (func - 1) * sizeof(f), &f, sizeof(f))) {
 		snprintf(buf, len, "#%u", func);

@@ -65,6 +65,10 @@ struct xs_busy {
 	bool note_due, note_done;
 	struct xs_busy_thread note;
 	struct xs_symbolizer *z; /* made after the stop, for the note and the report */
+	/* A payload gone again before the report (a load taken out): the name
+	 * of its function func (1 + index) from its file, NULL: not that one. */
+	const char *(*name_of)(const void *arg, const char *id, uint32_t func);
+	const void *name_arg;
 };
 
 /* Forget what an earlier stop noted; the payloads as st has them. No

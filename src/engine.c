@@ -26,6 +26,7 @@
 #include "patch.h"
 #include "site_view.h"
 #include "state_check.h"
+#include "upload.h"
 
 enum op { OP_CHECK, OP_APPLY, OP_REVERT, OP_REPLACE, OP_UNLOAD };
 
@@ -80,7 +81,7 @@ int xs_funcs_read(struct xs_session *s, int slot, struct xsplice_func *funcs)
 	return xs_session_read(s, p->funcs_addr, funcs, len);
 }
 
-static void read_name(struct xs_session *s, const struct xsplice_func *f, char *buf, size_t len)
+void xs_func_read_name(struct xs_session *s, const struct xsplice_func *f, char *buf, size_t len)
 {
 	int rc = xs_session_read(s, (uintptr_t)f->name, buf, len - 1);
 
@@ -97,59 +98,11 @@ void xs_func_name(struct xs_session *s, int slot, uint32_t i, char *buf, size_t 
 	struct xsplice_func f;
 
 	if (i < p->nfuncs && !xs_session_read(s, p->funcs_addr + i * sizeof(f), &f, sizeof(f))) {
-		read_name(s, &f, buf, len);
+		xs_func_read_name(s, &f, buf, len);
 		return;
 	}
 	xs_error_clear();
 	snprintf(buf, len, "#%u of payload %s", i, p->id);
-}
-
-void xs_hook_time_init(struct xs_hook_time *ht, long timeout_ms)
-{
-	ht->bound_ms = timeout_ms > 0 && timeout_ms < XS_HOOKS_STOP_MS ? timeout_ms : XS_HOOKS_STOP_MS;
-	ht->spent_us = 0;
-}
-
-int xs_run_hooks(struct xs_session *s, int slot, int kind, bool veto, struct xs_hook_time *ht)
-{
-	const struct xs_state_payload *p = &s->state->payloads[slot];
-	const char *what = xs_hook_names[kind];
-
-	for (uint32_t i = 0; i < p->nhooks[kind]; i++) {
-		long long left_us = ht->bound_ms * 1000LL - ht->spent_us, t0;
-		long call_ms = left_us / 1000 < XS_HOOK_CALL_MS ? (long)(left_us / 1000) : XS_HOOK_CALL_MS;
-		char why[512];
-		uint64_t fn, ret;
-		int rc;
-
-		if (call_ms <= 0)
-			return xs_fail(-ETIMEDOUT, "payload %s: %s hook %u of %u not run: the hooks of this stop took %lld ms, their bound is %ld ms",
-				       p->id, what, i, p->nhooks[kind], ht->spent_us / 1000, ht->bound_ms);
-		rc = xs_target_read(s->t, p->hooks_addr[kind] + 8 * i, &fn, sizeof(fn));
-		/* The array is the target's to write: call only into the payload's text. */
-		if (!rc && (fn < p->text_start || fn >= p->text_end))
-			return xs_fail(-EPROTO, "payload %s: %s hook %u at 0x%llx is outside its text",
-				       p->id, what, i, (unsigned long long)fn);
-		t0 = xs_now_us();
-		if (!rc)
-			rc = xs_target_call(s->t, fn, NULL, 0, p->stub_addr, call_ms, &ret);
-		ht->spent_us += xs_now_us() - t0;
-		if (rc == -ETIMEDOUT && call_ms < XS_HOOK_CALL_MS)
-			return xs_fail_override(rc, "payload %s: %s hook %u of %u did not return within the %ld ms left of the %ld ms the hooks of one stop may take",
-						p->id, what, i, p->nhooks[kind], call_ms, ht->bound_ms);
-		if (rc == -ETIMEDOUT)
-			return xs_fail_override(rc, "payload %s: %s hook %u did not return within %d ms, the time one hook may take",
-						p->id, what, i, XS_HOOK_CALL_MS);
-		if (rc) {
-			snprintf(why, sizeof(why), "%s", xs_error_message());
-			return xs_fail_override(rc, "payload %s: %s hook %u failed: %s", p->id, what, i,
-						why);
-		}
-		if (veto && (int)ret != 0)
-			return xs_fail(-ECANCELED, "payload %s: %s hook %u returned %d", p->id, what, i,
-				       (int)ret);
-	}
-	return 0;
 }
 
 /* The payload this one depends on must be applied. */
@@ -183,7 +136,7 @@ static int check_func(struct xs_session *s, const struct xs_state_payload *p,
 	unsigned po, need;
 	int rc;
 
-	read_name(s, f, name, sizeof(name));
+	xs_func_read_name(s, f, name, sizeof(name));
 	/* The funcs table is in the target: its addresses must be the patched object's. */
 	if (xs_objects_by_addr(objs, (uintptr_t)f->old_addr) != home)
 		return xs_fail(-EPROTO, "payload %s: function %s at 0x%llx is not in %s", p->id,
@@ -605,7 +558,7 @@ static void warm_records(struct xs_session *s, int slot)
 
 /* What the stop will read and write, read just before it (warm_pages.h). */
 static void list_warm_pages(struct xs_session *s, const struct plan *pl,
-			    const struct xs_pages *stacks)
+			    const struct xs_pages *stacks, int loading)
 {
 	const char *env = getenv("XSPLICE_WARM");
 	const struct xs_fstate *fs = pl->sites.fs;
@@ -619,7 +572,7 @@ static void list_warm_pages(struct xs_session *s, const struct plan *pl,
 			   offsetof(struct xs_state, payloads) + s->span * sizeof(s->state->payloads[0]));
 	for (size_t i = 0; i < pl->nrevert; i++)
 		warm_records(s, pl->revert[i]);
-	if (pl->apply >= 0)
+	if (pl->apply >= 0 && pl->apply != loading) /* a load's are not mapped yet */
 		warm_records(s, pl->apply);
 	for (uint32_t i = 0; pl->sites_slot >= 0 && i < pl->sites.n; i++)
 		xs_pages_add_range(&s->warm, fs[i].old_addr + fs[i].patch_offset, fs[i].len);
@@ -712,6 +665,94 @@ static long bounded_timeout(long ms)
 	return ms <= 0 ? XS_DEFAULT_TIMEOUT_MS : ms > XS_MAX_TIMEOUT_MS ? XS_MAX_TIMEOUT_MS : ms;
 }
 
+/* No function still jumps into the payload: its entries, as its funcs table
+ * names them, hold nothing xsplice would write to reach its code. Reads
+ * only: attached or not. */
+static int unreferenced(struct xs_session *s, int slot)
+{
+	const struct xs_state_payload *p = &s->state->payloads[slot];
+	struct xsplice_func *funcs = calloc(p->nfuncs ? p->nfuncs : 1, sizeof(*funcs));
+	int rc = funcs ? xs_funcs_read(s, slot, funcs) : xs_fail(-ENOMEM, "payload %s: no memory", p->id);
+
+	for (uint32_t i = 0; !rc && i < p->nfuncs; i++) {
+		unsigned char entry[2 * XSPLICE_EXPECT_MAX];
+		uint64_t at = (uintptr_t)funcs[i].old_addr, to;
+		unsigned off;
+
+		if (xs_session_read(s, at, entry, sizeof(entry))) {
+			xs_error_clear(); /* not mapped: nothing there jumps anywhere */
+			continue;
+		}
+		off = xs_arch_patch_offset(entry, sizeof(entry));
+		if (xs_arch_decode_jump(entry + off, XS_ARCH_PATCH_SIZE, at + off, &to) &&
+		    to >= p->base && to - p->base < p->size)
+			rc = xs_fail(-EBUSY, "payload %s: the code at 0x%llx still jumps into it",
+				     p->id, (unsigned long long)(at + off));
+	}
+	free(funcs);
+	return rc;
+}
+
+
+/*
+ * Out of the registry first, then unmapped: a run killed in between leaves
+ * a mapping no one uses, where the other order would leave a record of
+ * memory that is gone, or by then someone else's, for a later unload to
+ * call hooks in and unmap. Attached; unload hooks run first.
+ */
+static int drop_payload(struct xs_session *s, int slot, bool one)
+{
+	struct xs_hook_time ht;
+	uint64_t base = s->state->payloads[slot].base, size = s->state->payloads[slot].size;
+	const struct xs_syscall unmap = { SYS_munmap, { base, size }, "to unmap the payload" };
+	struct xs_syscall_denial why;
+	long ret;
+	int rc;
+
+	/* One thread held: its filters must allow the munmap before the record goes. */
+	if (one && xs_target_syscalls_allowed(s->t, &unmap, 1, &why) == -EPERM)
+		return xs_fail(-EPERM, "payload %s: the held thread may not munmap", s->state->payloads[slot].id);
+	xs_hook_time_init(&ht, XS_DEFAULT_TIMEOUT_MS);
+	rc = xs_run_hooks(s, slot, XS_HOOK_UNLOAD, false, &ht);
+	if (rc)
+		return rc;
+	memset(&s->state->payloads[slot], 0, sizeof(s->state->payloads[slot]));
+	rc = xs_session_commit(s);
+	if (!rc)
+		rc = xs_session_syscall(s, SYS_munmap, base, size, 0, 0, 0, 0, &ret);
+	return rc;
+}
+
+/*
+ * A load that failed after its payload was placed, in the same stop: out
+ * again, unless some code still jumps into it (an undo that failed); then
+ * it stays, with the failure on record. The cause stays the message (and
+ * its kind: busy stays worth a retry).
+ */
+static void take_out(struct xs_session *s, int slot, int cause)
+{
+	enum xs_fail_kind kind = xs_error_kind();
+	char msg[1024], why[512];
+	int rc;
+
+	snprintf(msg, sizeof(msg), "%s", xs_error_message());
+	xs_error_clear();
+	rc = unreferenced(s, slot) ?: drop_payload(s, slot, false);
+	/* Gone, or a new program after execve: nothing of ours is left. */
+	if (rc == -ESRCH || rc == -ECANCELED) {
+		xs_fail_kind(kind, cause, "%s", msg);
+		return;
+	}
+	if (!rc) {
+		xs_session_drop_empty_state(s);
+		xs_fail_kind(kind, cause, "%s", msg);
+		return;
+	}
+	snprintf(why, sizeof(why), "%s", xs_error_message());
+	fail_action(s, slot, cause);
+	xs_fail_override(cause, "%s (and unloading it again failed: %s)", msg, why);
+}
+
 /* The coroutine list the stack check walks too (a warning when a process
  * links ucontext calls without one). */
 static int find_coroutines(pid_t pid, struct xs_conflict *c)
@@ -723,7 +764,12 @@ static int find_coroutines(pid_t pid, struct xs_conflict *c)
 	return rc;
 }
 
-static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
+/*
+ * With up (load): the payload is planned ahead as if uploaded (upload.h's
+ * preview), and placed first thing in the apply's stop; if the apply fails,
+ * it is taken out again in that stop.
+ */
+static int act(pid_t pid, const char *id, enum op op, long timeout_ms, struct xs_upload *up)
 {
 	long long deadline = xs_now_ms() + (timeout_ms = bounded_timeout(timeout_ms));
 	struct xs_unwinder *u = NULL;
@@ -734,11 +780,16 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 	struct in_wait in_wait = { 0 };
 	uint32_t version = 0;
 	struct xs_busy *busy = xs_conflict_busy(conflict);
-	int slot = -1, rc;
+	int slot = -1, planned_slot = -1, rc;
+	bool placed = false;
 
 	if (busy) {
 		busy->start_ms = deadline - timeout_ms;
 		busy->timeout_ms = timeout_ms;
+		if (up) { /* taken out before the report reads its names */
+			busy->name_of = xs_upload_func_name;
+			busy->name_arg = up;
+		}
 	}
 	/* Everything slow while the process runs: unwind tables, symbols, checks. */
 	rc = xs_target_check(pid);
@@ -746,10 +797,18 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 		rc = xs_unwinder_new(pid, &u);
 	if (!rc)
 		rc = find_coroutines(pid, conflict);
-	if (!rc)
+	if (!rc && up) { /* no thread is in its code: not for the unwinder */
+		rc = xs_session_open(pid, false, timeout_ms, &s);
+		if (!rc)
+			rc = xs_unwinder_add_payloads(s, u);
+		if (!rc)
+			rc = xs_upload_plan(up, s, &slot, true);
+		planned_slot = slot;
+	} else if (!rc) {
 		rc = open_payload(pid, id, op, false, timeout_ms, NULL, &s, &slot);
-	if (!rc)
-		rc = xs_unwinder_add_payloads(s, u);
+		if (!rc)
+			rc = xs_unwinder_add_payloads(s, u);
+	}
 	if (!rc)
 		rc = prepare_plan(s, id, op, slot, &pl);
 	if (!rc) {
@@ -760,11 +819,14 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 		xs_unwind_ahead(u, pid, &stacks);
 		if (xs_unwinder_snap_plan(u, &stacks))
 			xs_error_clear(); /* only a head start */
-		list_warm_pages(s, &pl, &stacks);
+		list_warm_pages(s, &pl, &stacks, up ? slot : -1);
 		xs_pages_free(&stacks);
 	}
+	if (up && s) /* the stop takes over the registry as the process has it */
+		xs_upload_unpreview(up, s, planned_slot);
 	if (!rc && s->state_addr) {
-		bool lone_apply = pl.apply >= 0 && !pl.nrevert && pl.sites_slot == pl.apply;
+		/* A load's records go out with the rest of it, in the stop. */
+		bool lone_apply = pl.apply >= 0 && !pl.nrevert && pl.sites_slot == pl.apply && !up;
 
 		ahead = (struct ahead){ s, pl.sites_slot >= 0 ? &pl.sites : NULL, s->state_addr,
 					lone_apply ? s->state->payloads[pl.apply].fstate_addr : 0,
@@ -784,23 +846,41 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms)
 	before = s; /* what the stop need not read again */
 	s = NULL;
 	if (rc) {
-		rc = record_failure(pid, id, slot, rc);
+		if (!up) /* a load's payload is not in the registry yet */
+			rc = record_failure(pid, id, slot, rc);
 		goto out;
 	}
 	/* Stopped from here on; plan again only if another run changed the registry. */
 	xs_pause_point("before-stop");
 	/* Debug output waits for the release: a line printed is a system call. */
 	long long t0 = xs_now_us(), faults = minor_faults(), stopped_us, patched_us;
-	rc = open_payload(pid, id, op, true, timeout_ms, before, &s, &slot);
-	xs_mark("registry");
+	if (up) {
+		bool moved = false, changed;
+
+		rc = xs_session_open_again(pid, timeout_ms, before, &s);
+		xs_mark("registry");
+		changed = !rc && s->state->version != version;
+		if (!rc)
+			rc = xs_upload_place(up, s, true, &slot, &moved);
+		xs_mark("uploaded");
+		placed = !rc;
+		/* Planned from the preview unless the registry or the place changed. */
+		if (!rc && (changed || moved))
+			rc = xs_session_maps_fresh(s) ?: prepare_plan(s, id, op, slot, &pl);
+	} else {
+		rc = open_payload(pid, id, op, true, timeout_ms, before, &s, &slot);
+		xs_mark("registry");
+		if (!rc && s->state->version != version)
+			rc = prepare_plan(s, id, op, slot, &pl);
+	}
 	stopped_us = xs_now_us() - t0;
 	if (!rc)
 		xs_pause_point("in-stop"); /* tests: the process held by this run */
-	if (!rc && s->state->version != version)
-		rc = prepare_plan(s, id, op, slot, &pl);
 	if (!rc)
 		rc = run_plan(s, &pl, u, conflict, deadline, timeout_ms);
-	if (rc)
+	if (rc && placed)
+		take_out(s, slot, rc);
+	else if (rc && !up)
 		fail_action(s, slot, rc);
 	xs_unwinder_stop_walked(u); /* when the stop ended before any walk */
 	patched_us = xs_now_us() - t0;
@@ -832,112 +912,112 @@ out:
 
 int xs_apply(pid_t pid, const char *id, long timeout_ms)
 {
-	return act(pid, id, OP_APPLY, timeout_ms);
+	return act(pid, id, OP_APPLY, timeout_ms, NULL);
 }
 
 int xs_revert(pid_t pid, const char *id, long timeout_ms)
 {
-	return act(pid, id, OP_REVERT, timeout_ms);
+	return act(pid, id, OP_REVERT, timeout_ms, NULL);
 }
 
 int xs_replace(pid_t pid, const char *id, long timeout_ms)
 {
-	return act(pid, id, OP_REPLACE, timeout_ms);
+	return act(pid, id, OP_REPLACE, timeout_ms, NULL);
 }
 
-/* No function still jumps into the payload: its entries, as its funcs table
- * names them, hold nothing xsplice would write to reach its code. */
-static int unreferenced(struct xs_session *s, int slot)
+/* What an unload checks: only what xsplice maps as a payload, and unused. */
+static int unload_checks(struct xs_session *s, int slot)
 {
-	const struct xs_state_payload *p = &s->state->payloads[slot];
-	struct xsplice_func *funcs = calloc(p->nfuncs ? p->nfuncs : 1, sizeof(*funcs));
-	int rc = funcs ? xs_funcs_read(s, slot, funcs) : xs_fail(-ENOMEM, "payload %s: no memory", p->id);
-
-	for (uint32_t i = 0; !rc && i < p->nfuncs; i++) {
-		unsigned char entry[2 * XSPLICE_EXPECT_MAX];
-		uint64_t at = (uintptr_t)funcs[i].old_addr, to;
-		unsigned off;
-
-		if (xs_target_read(s->t, at, entry, sizeof(entry))) {
-			xs_error_clear(); /* not mapped: nothing there jumps anywhere */
-			continue;
-		}
-		off = xs_arch_patch_offset(entry, sizeof(entry));
-		if (xs_arch_decode_jump(entry + off, XS_ARCH_PATCH_SIZE, at + off, &to) &&
-		    to >= p->base && to - p->base < p->size)
-			rc = xs_fail(-EBUSY, "payload %s: the code at 0x%llx still jumps into it",
-				     p->id, (unsigned long long)(at + off));
-	}
-	free(funcs);
-	return rc;
+	return xs_state_region_check(&s->state->payloads[slot], s->maps, s->pid) ?:
+	       unreferenced(s, slot);
 }
 
 /*
- * Out of the registry first, then unmapped: a run killed in between leaves
- * a mapping no one uses, where the other order would leave a record of
- * memory that is gone, or by then someone else's, for a later unload to
- * call hooks in and unmap.
+ * Checked while the process runs, and in the stop only the mapping again
+ * (what is unmapped must be the payload), unless another run changed the
+ * registry meanwhile: then everything. Nothing refers to the payload any
+ * more, so one thread held is enough to unmap it (one), unless it has
+ * unload hooks, the held thread's seccomp filters refuse munmap (-EPERM), a
+ * journal needs undoing (-EAGAIN) or the thread did not stop in time: those
+ * with every thread stopped.
  */
-int xs_unload(pid_t pid, const char *id)
+static int unload_pass(pid_t pid, const char *id, bool one, bool *held)
 {
-	struct xs_session *s = NULL;
-	int slot, rc = open_payload(pid, id, OP_UNLOAD, true, XS_DEFAULT_TIMEOUT_MS, NULL, &s, &slot);
-	struct xs_hook_time ht;
-	uint64_t base = 0, size = 0;
-	long ret;
+	struct xs_session *s = NULL, *before = NULL;
+	struct ahead ahead = { 0 };
+	uint32_t version = 0;
+	int slot, rc = open_payload(pid, id, OP_UNLOAD, false, XS_DEFAULT_TIMEOUT_MS, NULL, &before,
+				    &slot);
 
-	xs_hook_time_init(&ht, XS_DEFAULT_TIMEOUT_MS);
-	/* Unmap only what is shaped as xsplice maps a payload, and unused. */
+	if (!rc)
+		rc = unload_checks(before, slot);
+	if (rc) {
+		xs_session_close(before);
+		return record_failure(pid, id, slot, rc);
+	}
+	if (one && before->state->payloads[slot].nhooks[XS_HOOK_UNLOAD]) {
+		xs_session_close(before);
+		return -EAGAIN;
+	}
+	version = before->state->version;
+	ahead = (struct ahead){ before, NULL, before->state_addr, 0, version };
+	before->hooks.before_stop = check_before_stop;
+	before->hooks.before_arg = &ahead;
+	rc = one ? xs_session_open_one(pid, XS_DEFAULT_TIMEOUT_MS, before, &s)
+		 : open_payload(pid, id, OP_UNLOAD, true, XS_DEFAULT_TIMEOUT_MS, before, &s, &slot);
+	*held = s && s->t;
+	if (!rc && one && (slot = xs_session_find(s, id)) < 0)
+		rc = slot;
+	if (!rc && one)
+		rc = allowed(s, slot, OP_UNLOAD);
+	if (!rc && one && s->state->payloads[slot].nhooks[XS_HOOK_UNLOAD])
+		rc = -EAGAIN;
+	xs_mark("stopped");
 	if (!rc)
 		rc = xs_session_maps_fresh(s);
 	if (!rc)
-		rc = xs_state_region_check(&s->state->payloads[slot], s->maps, pid);
+		rc = s->state->version == version
+			 ? xs_state_region_check(&s->state->payloads[slot], s->maps, pid)
+			 : unload_checks(s, slot);
+	xs_mark("checked");
 	if (!rc)
-		rc = unreferenced(s, slot);
-	if (!rc)
-		rc = xs_run_hooks(s, slot, XS_HOOK_UNLOAD, false, &ht);
-	if (rc) {
+		rc = drop_payload(s, slot, one);
+	if (rc && !(one && (rc == -EPERM || rc == -EAGAIN)))
 		fail_action(s, slot, rc);
-		xs_session_close(s);
-		return rc;
-	}
-	base = s->state->payloads[slot].base;
-	size = s->state->payloads[slot].size;
-	memset(&s->state->payloads[slot], 0, sizeof(s->state->payloads[slot]));
-	rc = xs_session_commit(s);
-	if (!rc)
-		rc = xs_session_syscall(s, SYS_munmap, base, size, 0, 0, 0, 0, &ret);
 	xs_session_close(s);
+	xs_session_close(before);
+	xs_mark("released");
+	xs_marks_print("unload stop timeline, us");
+	return rc;
+}
+
+int xs_unload(pid_t pid, const char *id)
+{
+	bool held = false;
+	int rc = unload_pass(pid, id, true, &held);
+
+	/* -ETIMEDOUT: the thread to hold did not stop in time; nothing was done. */
+	if (rc == -EPERM || rc == -EAGAIN || (!held && rc == -ETIMEDOUT)) {
+		xs_debug("payload %s: with one thread held: %s; again with all", id,
+			 xs_error_message());
+		xs_error_clear();
+		rc = unload_pass(pid, id, false, &held);
+	}
 	return xs_target_explain(pid, rc);
 }
 
+/* One action, in one stop: on failure nothing it uploaded stays. */
 int xs_load(pid_t pid, const char *id, const char *path, long timeout_ms, unsigned flags)
 {
-	char msg[1024];
-	enum xs_fail_kind kind;
-	int rc = xs_upload(pid, id, path, flags), urc;
+	struct xs_upload *up = NULL;
+	int rc = xs_upload_prepare(pid, id, path, flags, &up);
 
-	if (rc)
-		return rc; /* upload leaves nothing behind when it fails */
-	rc = xs_check(pid, id);
 	if (!rc)
-		rc = xs_apply(pid, id, timeout_ms);
-	if (!rc)
-		return 0;
-	/* One action: what it uploaded goes again; the cause is the message
-	 * (and its kind: busy stays worth a retry). */
-	kind = xs_error_kind();
-	snprintf(msg, sizeof(msg), "%s", xs_error_message());
-	xs_error_clear();
-	urc = xs_unload(pid, id);
-	/* Gone, or a new program after execve: nothing of ours is left to unload. */
-	if (urc && urc != -ESRCH && urc != -ECANCELED) {
-		char why[512];
-
-		snprintf(why, sizeof(why), "%s", xs_error_message());
-		return xs_fail_override(rc, "%s (and unloading it again failed: %s)", msg, why);
-	}
-	return xs_fail_kind(kind, rc, "%s", msg);
+		rc = act(pid, id, OP_APPLY, timeout_ms, up);
+	else
+		rc = xs_target_explain(pid, rc);
+	xs_upload_free(up);
+	return rc;
 }
 
 int xs_recover(pid_t pid)
@@ -949,22 +1029,4 @@ int xs_recover(pid_t pid)
 		rc = xs_session_commit(s); /* and claims a registry inherited by fork */
 	xs_session_close(s);
 	return rc;
-}
-
-bool xs_interrupted(const struct xs_state *st, bool *owner_running)
-{
-	*owner_running = st->journal.action != XS_ACTION_NONE && xs_journal_owner_alive(&st->journal);
-	return st->journal.action != XS_ACTION_NONE;
-}
-
-int xs_snapshot(pid_t pid, struct xs_state *out)
-{
-	struct xs_session *s;
-	int rc = xs_session_open(pid, false, XS_DEFAULT_TIMEOUT_MS, &s);
-
-	if (rc)
-		return rc;
-	*out = *s->state;
-	xs_session_close(s);
-	return 0;
 }

@@ -31,6 +31,9 @@ int xs_run_hooks(struct xs_session *s, int slot, int kind, bool veto, struct xs_
 
 /* A payload's read-only funcs table, read back from the target. */
 int xs_funcs_read(struct xs_session *s, int slot, struct xsplice_func *funcs);
+/* The name a funcs table entry points to, read from the target, for a
+ * message (its address when it cannot be read). */
+void xs_func_read_name(struct xs_session *s, const struct xsplice_func *f, char *buf, size_t len);
 /* The name of function i of a payload's funcs table, for a message (its
  * address, or its index, when it cannot be read). */
 void xs_func_name(struct xs_session *s, int slot, uint32_t i, char *buf, size_t len);

@@ -213,8 +213,8 @@ static void claim(struct xs_session *s)
 }
 
 /* before: a session of moments ago whose registry (state) this one takes over. */
-static int open_session(pid_t pid, bool attach, long timeout_ms, struct xs_session *before,
-			struct xs_session **out)
+static int open_session(pid_t pid, bool attach, bool one, long timeout_ms,
+			struct xs_session *before, struct xs_session **out)
 {
 	struct xs_session *s = calloc(1, sizeof(*s));
 	uint64_t known_addr = 0;
@@ -240,7 +240,9 @@ static int open_session(pid_t pid, bool attach, long timeout_ms, struct xs_sessi
 		rc = xs_maps_read(pid, &s->maps);
 	if (!rc)
 		rc = find_state(pid, s->maps, &s->state_addr);
-	if (!rc && attach && before) {
+	if (!rc && one) {
+		rc = xs_target_attach_one(pid, timeout_ms, &s->t);
+	} else if (!rc && attach && before) {
 		before->hooks.warm = &before->warm;
 		rc = xs_target_attach_hooked(pid, timeout_ms, &before->hooks, &s->t);
 	} else if (!rc && attach) {
@@ -256,7 +258,10 @@ static int open_session(pid_t pid, bool attach, long timeout_ms, struct xs_sessi
 	 * died, whatever its pid is now. Read-only sessions never write: they
 	 * report it (xs_session_interrupted).
 	 */
-	if (!rc && s->t && s->state->journal.action != XS_ACTION_NONE)
+	if (!rc && one && s->state->journal.action != XS_ACTION_NONE)
+		rc = xs_fail(-EAGAIN, "pid %d: an action left half done is undone only with every thread stopped",
+			     pid);
+	else if (!rc && s->t && s->state->journal.action != XS_ACTION_NONE)
 		rc = xs_session_recover(s);
 	if (rc) {
 		xs_session_close(s);
@@ -268,13 +273,19 @@ static int open_session(pid_t pid, bool attach, long timeout_ms, struct xs_sessi
 
 int xs_session_open(pid_t pid, bool attach, long timeout_ms, struct xs_session **out)
 {
-	return open_session(pid, attach, timeout_ms, NULL, out);
+	return open_session(pid, attach, false, timeout_ms, NULL, out);
 }
 
 int xs_session_open_again(pid_t pid, long timeout_ms, struct xs_session *before,
 			  struct xs_session **out)
 {
-	return open_session(pid, true, timeout_ms, before, out);
+	return open_session(pid, true, false, timeout_ms, before, out);
+}
+
+int xs_session_open_one(pid_t pid, long timeout_ms, struct xs_session *before,
+			struct xs_session **out)
+{
+	return open_session(pid, true, true, timeout_ms, before, out);
 }
 
 void xs_session_close(struct xs_session *s)
@@ -407,6 +418,11 @@ int xs_session_shadow_anchor(struct xs_session *s, uint64_t *addr)
 	return rc;
 }
 
+uint64_t xs_session_shadow_anchor_at(const struct xs_session *s)
+{
+	return s->state_addr ? s->state_addr + STATE_SIZE - XS_STATE_PAYLOAD_AREA : 0;
+}
+
 void xs_session_drop_empty_state(struct xs_session *s)
 {
 	long ignored;
@@ -448,6 +464,15 @@ int xs_session_find(struct xs_session *s, const char *id)
 
 int xs_session_read(struct xs_session *s, uint64_t addr, void *buf, size_t len)
 {
+	uint64_t off = addr - s->overlay_addr;
+
+	if (!s->t && s->overlay && addr >= s->overlay_addr && off < s->overlay_len) {
+		if (len > s->overlay_len - off)
+			return xs_fail(-EFAULT, "pid %d: read of %zu bytes at 0x%llx runs past the payload planned there",
+				       s->pid, len, (unsigned long long)addr);
+		memcpy(buf, s->overlay + off, len);
+		return 0;
+	}
 	return s->t ? xs_target_read(s->t, addr, buf, len) : xs_proc_read(s->pid, addr, buf, len);
 }
 

@@ -29,6 +29,11 @@ struct xs_session {
 	struct xs_maps *maps;  /* its mappings, read at the open (xs_session_maps_fresh) */
 	int site_fd;           /* site_check.c: the file of the mapping below, or -1 */
 	uint64_t site_fd_start;
+	/* Unattached: reads of [overlay_addr, +overlay_len) see these bytes, a
+	 * payload planned but not mapped yet (upload.h's preview). */
+	const unsigned char *overlay;
+	uint64_t overlay_addr;
+	size_t overlay_len;
 };
 
 /* Read the registry, attaching (stopping every thread) when attach is set.
@@ -39,6 +44,13 @@ int xs_session_open(pid_t pid, bool attach, long timeout_ms, struct xs_session *
  * moments ago: only its header is read again unless its version changed. */
 int xs_session_open_again(pid_t pid, long timeout_ms, struct xs_session *before,
 			  struct xs_session **out);
+/* The same, holding one thread only (xs_target_attach_one), the others
+ * running: for changes no thread can see until they are done (a payload
+ * mapped, written and registered, or unmapped once nothing refers to it).
+ * -EAGAIN when a journal needs undoing (that needs the whole stop), or no
+ * thread waits (xs_target_attach_one). */
+int xs_session_open_one(pid_t pid, long timeout_ms, struct xs_session *before,
+			struct xs_session **out);
 void xs_session_close(struct xs_session *s);
 /* Read the process's mappings again (after the attach, for what the stop maps
  * or unmaps). */
@@ -51,6 +63,8 @@ int xs_session_ensure_state(struct xs_session *s);
 /* The address of the shadow variables' anchor (XS_STATE_PAYLOAD_AREA), in
  * the registry, which is made when the process has none. */
 int xs_session_shadow_anchor(struct xs_session *s, uint64_t *addr);
+/* The same, read only (attached or not): 0 when there is no registry yet. */
+uint64_t xs_session_shadow_anchor_at(const struct xs_session *s);
 /* The system calls xs_session_ensure_state will run, for a seccomp plan made
  * before anything changes (values known only then are 0): how many, 0 when
  * the process has a registry. */

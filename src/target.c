@@ -285,8 +285,50 @@ static int interrupt_fresh(struct xs_tgt *g, long long deadline)
 	return 0;
 }
 
-/* Seize what /proc/<pid>/task lists and we do not hold yet; how many were added. */
+/*
+ * Whether a thread is running or runnable (state R). xs_target_attach_one
+ * takes only one that waits: woken by the interrupt, and by each step of
+ * our system calls after, it gets a CPU at once, where one that spins
+ * waits its turn behind every other runnable thread at each step (on busy
+ * CPUs, longer than stopping them all).
+ */
+static bool not_waiting(pid_t pid, pid_t tid)
+{
+	char path[64], buf[256];
+	const char *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	p = strrchr(buf, ')'); /* the name may hold anything, ')' included */
+	/* A zombie (a leader after pthread_exit) never stops: not one to hold either. */
+	return p && p[1] == ' ' && (p[2] == 'R' || p[2] == 'Z' || p[2] == 'X');
+}
+
+static int seize_listed(struct xs_tgt *g, long long deadline, bool skip_busy);
+
+/* Seize what /proc/<pid>/task lists and we do not hold yet; how many were
+ * added. For xs_target_attach_one, one thread that waits; -EAGAIN when
+ * none does. */
 static int seize_new(struct xs_tgt *g, long long deadline)
+{
+	int rc = seize_listed(g, deadline, g->one);
+
+	if (rc == 0 && g->one && !g->pub.nthreads)
+		rc = xs_fail(-EAGAIN, "pid %d: every thread is running: none to hold alone",
+			     g->pub.pid);
+	return rc;
+}
+
+static int seize_listed(struct xs_tgt *g, long long deadline, bool skip_busy)
 {
 	char buf[8192] __attribute__((aligned(8)));
 	int added = 0;
@@ -306,7 +348,10 @@ static int seize_new(struct xs_tgt *g, long long deadline)
 			int rc;
 
 			off += d->d_reclen;
-			if (tid <= 0 || xs_tgt_find(g, tid) >= 0 || ignored(g, tid))
+			if (g->one && g->pub.nthreads) /* xs_target_attach_one: held */
+				break;
+			if (tid <= 0 || xs_tgt_find(g, tid) >= 0 || ignored(g, tid) ||
+			    (skip_busy && not_waiting(g->pub.pid, tid)))
 				continue;
 			rc = seize_one(g, tid);
 			if (rc < 0)
@@ -318,7 +363,7 @@ static int seize_new(struct xs_tgt *g, long long deadline)
 		 * room for one more (a tid entry is under 40 bytes) means the end:
 		 * saves the empty getdents64 on the path that stops the target.
 		 */
-		if (sizeof(buf) - (size_t)n >= 256)
+		if (sizeof(buf) - (size_t)n >= 256 || (g->one && g->pub.nthreads))
 			break;
 	}
 	if (added) {
@@ -475,13 +520,27 @@ static bool sigchld_ignored(void)
 	       (sa.sa_handler == SIG_IGN || (sa.sa_flags & SA_NOCLDSTOP));
 }
 
+static int attach(pid_t pid, long timeout_ms, const struct xs_stop_hooks *hooks, bool one,
+		  struct xs_target **out);
+
 int xs_target_attach(pid_t pid, long timeout_ms, struct xs_target **out)
 {
-	return xs_target_attach_hooked(pid, timeout_ms, NULL, out);
+	return attach(pid, timeout_ms, NULL, false, out);
+}
+
+int xs_target_attach_one(pid_t pid, long timeout_ms, struct xs_target **out)
+{
+	return attach(pid, timeout_ms, NULL, true, out);
 }
 
 int xs_target_attach_hooked(pid_t pid, long timeout_ms, const struct xs_stop_hooks *hooks,
 			    struct xs_target **out)
+{
+	return attach(pid, timeout_ms, hooks, false, out);
+}
+
+static int attach(pid_t pid, long timeout_ms, const struct xs_stop_hooks *hooks, bool one,
+		  struct xs_target **out)
 {
 	const struct xs_pages *warm = hooks ? hooks->warm : NULL;
 	long long deadline = xs_tgt_deadline(timeout_ms);
@@ -503,6 +562,7 @@ int xs_target_attach_hooked(pid_t pid, long timeout_ms, const struct xs_stop_hoo
 	g->pub.pid = pid;
 	g->pub.mem_fd = -1;
 	g->saved_policy = -1;
+	g->one = one;
 	if (warm && warm->n && (g->warm.addr = malloc(warm->n * sizeof(*warm->addr)))) {
 		memcpy(g->warm.addr, warm->addr, warm->n * sizeof(*warm->addr));
 		g->warm.n = g->warm.cap = warm->n;

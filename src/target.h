@@ -106,6 +106,14 @@ struct xs_stop_hooks {
 /* The same, with hooks (may be NULL). */
 int xs_target_attach_hooked(pid_t pid, long timeout_ms, const struct xs_stop_hooks *hooks,
 			    struct xs_target **out);
+/*
+ * Seize and stop one thread of pid (the first listed that waits: -EAGAIN
+ * when every thread is runnable), the others running on: for system calls and memory writes that need a stopped
+ * thread to run in, not a stopped process. No other tracer (another xsplice
+ * run included) can take that thread, so none can stop the process
+ * meanwhile. The calls run only in that thread.
+ */
+int xs_target_attach_one(pid_t pid, long timeout_ms, struct xs_target **out);
 /* Restore every thread's registers, re-deliver pending signals, detach, free. */
 void xs_target_detach(struct xs_target *t);
 

@@ -81,6 +81,7 @@ struct xs_tgt {
 	bool gone;             /* the process exited under us */
 	struct xs_seccomp *sc; /* seccomp view of the threads looked at; forgotten when they run */
 	pid_t sys_tid;         /* the thread that ran the last system call, or was chosen for the next (0: none) */
+	bool one;              /* xs_target_attach_one: one thread held, the rest run */
 	bool execed;           /* it ran execve under us: threads, memory, registers are new */
 	bool block_wait;       /* xs_tgt_wait may block in waitpid (xs_tgt_collect) */
 	long long spin_until;  /* xs_now_us: before then, watch for a due stop, do not sleep */

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * UPLOAD: read the payload, resolve what it references in the process,
- * place it within jump reach of the object it patches, choose system calls
- * the process's seccomp filters allow, map it, link it, write it, set
- * protections (text r-x, rodata and funcs r--, data rw-), run its load
- * hooks and register it. Any failure unmaps what was mapped.
+ * place it within jump reach of the object it patches and link it there,
+ * all while the process runs; then, stopped: choose system calls the
+ * process's seccomp filters allow, map it, write it, set protections (text
+ * r-x, rodata and funcs r--, data rw-), run its load hooks and register it.
+ * Any failure unmaps what was mapped.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,10 +23,12 @@
 #include "objects.h"
 #include "payload.h"
 #include "placement.h"
+#include "upload.h"
 
-struct upload {
-	const char *id;
+struct xs_upload {
+	char id[XS_ID_MAX];
 	pid_t pid;
+	unsigned flags;
 	struct xs_payload *p;
 	struct xs_objects *objs;
 	struct xs_object *home;
@@ -34,8 +37,11 @@ struct upload {
 	unsigned anchor; /* symbol XSPLICE_SHADOW_ANCHOR, 0: not used */
 	const char **symobj; /* by symbol: the object it resolved in (for messages) */
 	unsigned char *ifunc; /* by symbol: value is a resolver to call */
-	struct xs_session *s;
-	uint64_t hint;  /* where it goes (plan) */
+	bool has_ifunc;
+	struct xsplice_func *resolved; /* old_addr, old_size of each function */
+	struct xs_session *s; /* attached, in the stop */
+	uint64_t hint;  /* where it goes (xs_upload_plan) */
+	bool linked;    /* the image is linked at hint */
 	int way;        /* how its text is made executable (enum way, plan) */
 	uint64_t base;  /* 0 until mapped */
 };
@@ -52,7 +58,7 @@ enum way { WAY_MPROTECT, WAY_MMAP, NWAYS };
 /* The payload's system calls, in order (the unmap: if upload fails, and at unload). */
 enum { PC_MAP, PC_TEXT, PC_DATA, PC_UNMAP, PC_NCALLS };
 
-static void payload_calls(const struct upload *u, int way, struct xs_syscall c[PC_NCALLS])
+static void payload_calls(const struct xs_upload *u, int way, struct xs_syscall c[PC_NCALLS])
 {
 	const uint64_t base = u->hint, text = u->img.text_size;
 	const struct xs_syscall text_call[NWAYS] = {
@@ -72,7 +78,7 @@ static void payload_calls(const struct upload *u, int way, struct xs_syscall c[P
 	memcpy(c, calls, sizeof(calls));
 }
 
-static int resolve_funcs(struct upload *u, struct xsplice_func *out)
+static int resolve_funcs(struct xs_upload *u, struct xsplice_func *out)
 {
 	for (size_t i = 0; i < u->p->nfuncs; i++) {
 		const struct xs_func_desc *fd = &u->p->funcs[i];
@@ -103,7 +109,7 @@ static int resolve_funcs(struct upload *u, struct xsplice_func *out)
 	return 0;
 }
 
-static int resolve_symbols(struct upload *u)
+static int resolve_symbols(struct xs_upload *u)
 {
 	for (size_t i = 1; i < u->p->nsyms; i++) {
 		const struct xs_symbol *sym = &u->p->syms[i];
@@ -133,12 +139,13 @@ static int resolve_symbols(struct upload *u)
 		u->symval[i] = si.addr;
 		u->symobj[i] = si.obj ? si.obj->path : NULL;
 		u->ifunc[i] = si.type == STT_GNU_IFUNC;
+		u->has_ifunc |= u->ifunc[i];
 	}
 	return 0;
 }
 
 /* IFUNC: the dynamic linker's answer is what the resolver returns: ask it. */
-static int call_resolvers(struct upload *u)
+static int call_resolvers(struct xs_upload *u)
 {
 	uint64_t stub = u->base + u->img.stub_off;
 
@@ -158,7 +165,7 @@ static int call_resolvers(struct upload *u)
 }
 
 /* Every copy of the old code (inlined, cloned) must go with it: see inline_check.h. */
-static int check_copies(struct upload *u, const struct xsplice_func *resolved, bool allow)
+static int check_copies(struct xs_upload *u, const struct xsplice_func *resolved, bool allow)
 {
 	const char **names = calloc(u->p->nfuncs ? u->p->nfuncs : 1, sizeof(*names));
 	uint64_t *addrs = calloc(u->p->nfuncs ? u->p->nfuncs : 1, sizeof(*addrs));
@@ -178,24 +185,46 @@ static int check_copies(struct upload *u, const struct xsplice_func *resolved, b
 	return rc;
 }
 
+/* Within jump reach of the object it patches; maps read now. */
+static int find_place(struct xs_upload *u)
+{
+	int rc = xs_find_gap(u->pid, u->home->start, u->home->end, u->img.size,
+			     xs_arch_jump_range(), &u->hint);
+
+	return rc ? xs_fail(rc, "payload %s: no room near %s", u->id, u->home->path) : 0;
+}
+
+/* Linked at hint (IFUNCs: at their resolvers, until the stop calls them),
+ * the functions' old addresses in its funcs table. */
+static int link_at_hint(struct xs_upload *u)
+{
+	int rc = xs_image_link(u->p, &u->img, u->hint, u->symval);
+	uint64_t funcs_off = u->img.sec_off[u->p->funcs_shndx];
+
+	for (size_t i = 0; !rc && i < u->p->nfuncs; i++) {
+		struct xsplice_func *f = (void *)(u->img.bytes + funcs_off + i * sizeof(*f));
+
+		f->old_addr = u->resolved[i].old_addr;
+		f->old_size = u->resolved[i].old_size;
+	}
+	return rc;
+}
+
 /*
- * Before anything changes: the place, and a way to map the payload (and make
+ * In the stop, before anything changes: a way to map the payload (and make
  * the registry, if there is none) that the seccomp filters of some thread
- * allow; its system calls will run in that thread.
+ * allow; its system calls will run in that thread (filters can be read only
+ * from a stopped thread).
  */
-static int plan(struct upload *u)
+static int pick_way(struct xs_upload *u)
 {
 	struct xs_syscall c[PC_NCALLS + XS_STATE_CALLS];
 	struct xs_syscall_denial why[NWAYS];
 	char text[NWAYS][192];
 	const char *what[NWAYS];
-	size_t n;
-	int rc = xs_find_gap(u->s->pid, u->home->start, u->home->end, u->img.size,
-			     xs_arch_jump_range(), &u->hint);
+	size_t n = PC_NCALLS + xs_session_state_calls(u->s, c + PC_NCALLS);
+	int rc;
 
-	if (rc)
-		return xs_fail(rc, "payload %s: no room near %s", u->id, u->home->path);
-	n = PC_NCALLS + xs_session_state_calls(u->s, c + PC_NCALLS);
 	for (int w = 0; w < NWAYS; w++) {
 		payload_calls(u, w, c);
 		rc = xs_target_syscalls_allowed(u->s->t, c, n, &why[w]);
@@ -218,13 +247,33 @@ static int plan(struct upload *u)
 }
 
 /*
+ * Shadow variables: every payload's code finds the same word, in the
+ * registry, which the first payload that needs it makes (its system calls
+ * checked by pick_way). Linked again when the plan had no registry to
+ * point at, or another one.
+ */
+static int place_anchor(struct xs_upload *u)
+{
+	uint64_t at = 0;
+	int rc;
+
+	if (!u->anchor)
+		return 0;
+	rc = xs_session_shadow_anchor(u->s, &at);
+	if (rc || at == u->symval[u->anchor])
+		return rc;
+	u->symval[u->anchor] = at;
+	return link_at_hint(u);
+}
+
+/*
  * The kernel's own MDWE (PR_SET_MDWE, Linux 6.3+; systemd 254+ prefers it to
  * its filter for MemoryDenyWriteExecute=) refuses an mprotect that makes a
  * mapping executable, with EACCES, and cannot be seen from outside the
  * process; a new r-x mapping it allows. So after that EACCES the text is
  * mapped the other way, if a thread's seccomp filters allow that too.
  */
-static int map_text_again(struct upload *u, struct xs_syscall c[PC_NCALLS], long *ret)
+static int map_text_again(struct xs_upload *u, struct xs_syscall c[PC_NCALLS], long *ret)
 {
 	struct xs_syscall_denial why;
 	int rc;
@@ -238,8 +287,13 @@ static int map_text_again(struct upload *u, struct xs_syscall c[PC_NCALLS], long
 	return xs_session_run(u->s, &c[PC_TEXT], ret);
 }
 
-/* Map PROT_READ at the planned place, then text r-x: never writable, written via /proc/pid/mem. */
-static int map_payload(struct upload *u)
+/*
+ * Map PROT_READ at the planned place (elsewhere when that was taken
+ * meanwhile), then text r-x, then write it: never writable, written via
+ * /proc/pid/mem (after the text call: an r-x mmap maps fresh pages), then
+ * IFUNC resolvers called and the image written again, then its data rw-.
+ */
+static int map_payload(struct xs_upload *u, bool *moved)
 {
 	struct xs_syscall c[PC_NCALLS];
 	long ret;
@@ -247,6 +301,15 @@ static int map_payload(struct upload *u)
 
 	payload_calls(u, u->way, c);
 	rc = xs_session_run(u->s, &c[PC_MAP], &ret);
+	if (rc == -EEXIST) { /* mapped by the process since the plan */
+		xs_error_clear();
+		*moved = true;
+		rc = find_place(u) ?: pick_way(u) ?: link_at_hint(u);
+		if (!rc) {
+			payload_calls(u, u->way, c);
+			rc = xs_session_run(u->s, &c[PC_MAP], &ret);
+		}
+	}
 	if (rc)
 		return xs_fail(rc, "payload %s: mmap of %zu bytes at 0x%llx in pid %d failed",
 			       u->id, u->img.size, (unsigned long long)u->hint, u->s->pid);
@@ -254,36 +317,22 @@ static int map_payload(struct upload *u)
 	if (u->base != u->hint)
 		return xs_fail(-ENOMEM, "payload %s: mmap placed it at 0x%llx, not 0x%llx", u->id,
 			       (unsigned long long)u->base, (unsigned long long)u->hint);
+	xs_mark("mmap");
 	rc = xs_session_run(u->s, &c[PC_TEXT], &ret);
+	xs_mark("text");
 	if (rc == -EACCES && u->way == WAY_MPROTECT)
 		rc = map_text_again(u, c, &ret);
 	if (!rc && u->way == WAY_MMAP && (uint64_t)ret != u->base)
 		rc = -ENOMEM; /* MAP_FIXED: cannot happen */
-	if (!rc) /* now: the IFUNC resolvers, called before the rest is written, return into it */
-		rc = xs_target_write(u->s->t, u->base + u->img.stub_off, xs_arch_return_stub,
-				     XS_ARCH_STUB_SIZE);
 	if (rc)
 		return xs_fail(rc, "payload %s: cannot make its text executable in pid %d", u->id,
 			       u->s->pid);
-	return 0;
-}
-
-static int write_payload(struct upload *u, const struct xsplice_func *resolved)
-{
-	uint64_t funcs_off = u->img.sec_off[u->p->funcs_shndx];
-	struct xs_syscall c[PC_NCALLS];
-	long ret;
-	int rc;
-
-	/* The loader fills old_addr/old_size; the table is read-only from here on. */
-	for (size_t i = 0; i < u->p->nfuncs; i++) {
-		struct xsplice_func *f = (void *)(u->img.bytes + funcs_off + i * sizeof(*f));
-
-		f->old_addr = resolved[i].old_addr;
-		f->old_size = resolved[i].old_size;
-	}
-	payload_calls(u, u->way, c);
+	/* The records (fstate) after it are zeros: the mapping is new. */
 	rc = xs_target_write(u->s->t, u->base, u->img.bytes, u->img.fstate_off);
+	if (!rc && u->has_ifunc) /* the resolvers return into its stub */
+		rc = call_resolvers(u) ?: link_at_hint(u) ?:
+		     xs_target_write(u->s->t, u->base, u->img.bytes, u->img.fstate_off);
+	xs_mark("written");
 	if (!rc)
 		rc = xs_session_run(u->s, &c[PC_DATA], &ret);
 	if (rc)
@@ -291,26 +340,27 @@ static int write_payload(struct upload *u, const struct xsplice_func *resolved)
 	return 0;
 }
 
-static void fill_record(struct upload *u, struct xs_state_payload *rec)
+static void fill_record(struct xs_upload *u, uint64_t base, int status,
+			struct xs_state_payload *rec)
 {
 	const struct xs_payload *p = u->p;
 
 	memset(rec, 0, sizeof(*rec));
 	snprintf(rec->id, sizeof(rec->id), "%s", u->id);
 	rec->used = 1;
-	rec->status = XS_STATUS_LOADED;
+	rec->status = status;
 	rec->nfuncs = p->nfuncs;
 	rec->build_id = p->build_id;
 	rec->target_id = p->target_id;
 	rec->depends_id = p->depends_id;
 	snprintf(rec->object, sizeof(rec->object), "%s", u->home->path);
-	rec->base = u->base;
+	rec->base = base;
 	rec->size = u->img.size;
-	rec->text_start = u->base;
-	rec->text_end = u->base + u->img.text_size;
+	rec->text_start = base;
+	rec->text_end = base + u->img.text_size;
 	rec->funcs_addr = xs_image_sec_addr(&u->img, p->funcs_shndx);
-	rec->fstate_addr = u->base + u->img.fstate_off;
-	rec->stub_addr = u->base + u->img.stub_off;
+	rec->fstate_addr = base + u->img.fstate_off;
+	rec->stub_addr = base + u->img.stub_off;
 	for (size_t s = 1; s < p->nsections; s++)
 		if (!strcmp(p->sections[s].name, ".eh_frame") &&
 		    p->sections[s].kind != XS_SEC_SKIP) {
@@ -341,7 +391,7 @@ static int free_slot(struct xs_session *s, const char *id)
 	return slot;
 }
 
-static int prepare(struct upload *u, const char *path, pid_t pid)
+static int prepare(struct xs_upload *u, const char *path, pid_t pid)
 {
 	int rc = xs_payload_open(path, &u->p);
 
@@ -370,73 +420,170 @@ static int prepare(struct upload *u, const char *path, pid_t pid)
 	return rc;
 }
 
-int xs_upload(pid_t pid, const char *id, const char *path, unsigned flags)
+int xs_upload_prepare(pid_t pid, const char *id, const char *path, unsigned flags,
+		      struct xs_upload **out)
 {
-	struct upload u = {.id = id, .pid = pid};
-	struct xsplice_func *resolved = NULL;
-	int rc, slot = -1;
+	struct xs_upload *u = calloc(1, sizeof(*u));
+	int rc = u ? xs_id_check(id) : xs_fail(-ENOMEM, "payload %s: no memory", id);
 
-	rc = xs_id_check(id);
+	*out = u;
+	if (rc)
+		return rc;
+	snprintf(u->id, sizeof(u->id), "%s", id);
+	u->pid = pid;
+	u->flags = flags;
+	rc = xs_target_check(pid);
 	if (!rc)
-		rc = xs_target_check(pid);
-	if (!rc)
-		rc = prepare(&u, path, pid);
-	if (!rc && !(resolved = calloc(u.p->nfuncs, sizeof(*resolved))))
+		rc = prepare(u, path, pid);
+	if (!rc && !(u->resolved = calloc(u->p->nfuncs ? u->p->nfuncs : 1, sizeof(*u->resolved))))
 		rc = xs_fail(-ENOMEM, "payload %s: no memory", id);
 	if (!rc)
-		rc = resolve_funcs(&u, resolved);
+		rc = resolve_funcs(u, u->resolved);
 	if (!rc) /* before the process is attached: it reads files only */
-		rc = check_copies(&u, resolved, flags & XS_ALLOW_INLINED);
+		rc = check_copies(u, u->resolved, flags & XS_ALLOW_INLINED);
+	return rc;
+}
+
+void xs_upload_free(struct xs_upload *u)
+{
+	if (!u)
+		return;
+	free(u->resolved);
+	free(u->symval);
+	free(u->symobj);
+	free(u->ifunc);
+	xs_image_free(&u->img);
+	xs_objects_free(u->objs);
+	xs_payload_free(u->p);
+	free(u);
+}
+
+const char *xs_upload_func_name(const void *arg, const char *id, uint32_t func)
+{
+	const struct xs_upload *u = arg;
+
+	return !strcmp(u->id, id) && func && func <= u->p->nfuncs ? u->p->funcs[func - 1].name : NULL;
+}
+
+int xs_upload_plan(struct xs_upload *u, struct xs_session *before, int *slot, bool preview)
+{
+	int rc = free_slot(before, u->id);
+
+	*slot = rc;
+	if (rc < 0)
+		return rc;
+	rc = find_place(u);
+	if (!rc && u->anchor) /* a stand-in in reach until there is a registry */
+		u->symval[u->anchor] = xs_session_shadow_anchor_at(before) ?: u->hint;
 	if (!rc)
-		rc = xs_session_open(pid, true, XS_DEFAULT_TIMEOUT_MS, &u.s);
-	if (rc)
-		goto out;
-	slot = free_slot(u.s, id);
-	rc = slot < 0 ? slot : 0;
-	if (!rc && u.anchor) /* every payload's code finds the same word */
-		rc = xs_session_shadow_anchor(u.s, &u.symval[u.anchor]);
+		rc = link_at_hint(u);
+	if (rc || !preview)
+		return rc;
+	fill_record(u, u->hint, XS_STATUS_CHECKED, &before->state->payloads[*slot]);
+	before->overlay = u->img.bytes;
+	before->overlay_addr = u->hint;
+	before->overlay_len = u->img.size;
+	return 0;
+}
+
+void xs_upload_unpreview(struct xs_upload *u, struct xs_session *before, int slot)
+{
+	(void)u;
+	if (slot >= 0)
+		memset(&before->state->payloads[slot], 0, sizeof(before->state->payloads[slot]));
+	before->overlay = NULL;
+	before->overlay_len = 0;
+}
+
+int xs_upload_place(struct xs_upload *u, struct xs_session *s, bool checked, int *slot,
+		    bool *moved)
+{
+	int rc = free_slot(s, u->id), planned = *slot;
+
+	*moved = false;
+	*slot = rc;
+	if (rc < 0)
+		return rc;
+	*moved = rc != planned;
+	u->s = s;
+	u->base = 0;
+	rc = pick_way(u);
+	xs_mark("seccomp");
 	if (!rc)
-		rc = plan(&u);
+		rc = place_anchor(u);
 	if (!rc)
-		rc = map_payload(&u);
+		rc = map_payload(u, moved);
+	xs_mark("mapped");
+	/* The registry comes last (unless made for the shadow anchor: then it
+	 * goes again below): a refused upload leaves the maps as they were. */
 	if (!rc)
-		rc = call_resolvers(&u);
-	if (!rc)
-		rc = xs_image_link(u.p, &u.img, u.base, u.symval);
-	if (!rc)
-		rc = write_payload(&u, resolved);
-	/* The registry comes last: a refused upload leaves the maps as they were. */
-	if (!rc)
-		rc = xs_session_ensure_state(u.s);
+		rc = xs_session_ensure_state(s);
 	if (!rc) {
 		struct xs_hook_time ht;
 
 		xs_hook_time_init(&ht, XS_DEFAULT_TIMEOUT_MS);
-		fill_record(&u, &u.s->state->payloads[slot]);
-		rc = xs_run_hooks(u.s, slot, XS_HOOK_LOAD, true, &ht);
+		fill_record(u, u->base, checked ? XS_STATUS_CHECKED : XS_STATUS_LOADED,
+			    &s->state->payloads[*slot]);
+		rc = xs_run_hooks(s, *slot, XS_HOOK_LOAD, true, &ht);
 	}
 	if (!rc)
-		rc = xs_session_commit(u.s);
+		rc = xs_session_commit(s);
+	xs_mark("registered");
 	if (rc) {
-		if (slot >= 0)
-			memset(&u.s->state->payloads[slot], 0, sizeof(u.s->state->payloads[slot]));
-		if (u.base) {
+		memset(&s->state->payloads[*slot], 0, sizeof(s->state->payloads[*slot]));
+		if (u->base) {
 			struct xs_syscall c[PC_NCALLS];
 			long ignored;
 
-			payload_calls(&u, u.way, c);
-			xs_session_run(u.s, &c[PC_UNMAP], &ignored);
+			payload_calls(u, u->way, c);
+			xs_session_run(s, &c[PC_UNMAP], &ignored);
+			u->base = 0;
 		}
-		xs_session_drop_empty_state(u.s);
+		xs_session_drop_empty_state(s);
 	}
-out:
-	xs_session_close(u.s);
-	free(resolved);
-	free(u.symval);
-	free(u.symobj);
-	free(u.ifunc);
-	xs_image_free(&u.img);
-	xs_objects_free(u.objs);
-	xs_payload_free(u.p);
+	u->s = NULL;
+	return rc;
+}
+
+/*
+ * Planned while the process runs, placed holding one thread: until it is
+ * registered nothing refers to the new mapping, so the other threads may
+ * run. Load hooks run with every thread stopped, as does a placing that
+ * the held thread's seccomp filters refuse or a journal needs (-EPERM,
+ * -EAGAIN), or one whose thread did not stop in time (-ETIMEDOUT, nothing
+ * done): then once more, so.
+ */
+int xs_upload(pid_t pid, const char *id, const char *path, unsigned flags)
+{
+	struct xs_upload *u = NULL;
+	int rc = xs_upload_prepare(pid, id, path, flags, &u);
+	bool one = !rc && !u->p->hook_count[XS_HOOK_LOAD];
+
+	for (int pass = 0; !rc && pass < 2; pass++, one = false) {
+		struct xs_session *before = NULL, *s = NULL;
+		int slot = -1;
+		bool moved, held = false;
+
+		rc = xs_session_open(pid, false, XS_DEFAULT_TIMEOUT_MS, &before);
+		if (!rc)
+			rc = xs_upload_plan(u, before, &slot, false);
+		if (!rc)
+			rc = one ? xs_session_open_one(pid, XS_DEFAULT_TIMEOUT_MS, before, &s)
+				 : xs_session_open_again(pid, XS_DEFAULT_TIMEOUT_MS, before, &s);
+		held = !rc;
+		xs_mark("stopped");
+		if (!rc)
+			rc = xs_upload_place(u, s, false, &slot, &moved);
+		xs_session_close(s);
+		xs_session_close(before);
+		xs_mark("released");
+		xs_marks_print("upload stop timeline, us");
+		if (!one || (rc != -EPERM && rc != -EAGAIN && (held || rc != -ETIMEDOUT)))
+			break;
+		xs_debug("payload %s: with one thread held: %s; again with all", id, xs_error_message());
+		xs_error_clear();
+		rc = 0;
+	}
+	xs_upload_free(u);
 	return xs_target_explain(pid, rc);
 }

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # shadow: the fix that needs a new field in struct conn, written with a
 # shadow variable (xsplice/shadow.h): conns made before the patch and after
-# get the new state; a payload loaded later finds the same shadows.
+# get the new state; a payload loaded later, or uploaded and applied, finds
+# the same shadows.
 . "${XSPLICE_ROOT:-$(cd "$(dirname "$0")/../../.." && pwd)}/tests/lib.sh"
 . "$XSPLICE_ROOT/tests/builder/builder.sh"
 
@@ -52,3 +53,15 @@ t_now=$(c0_touches)
 xs_ok revert "$TPID" fix2
 expect_tick "$TOUT" "$old"
 xs_ok unload "$TPID" fix2
+# upload then apply (the anchor resolved in upload's stop, one thread held)
+t_then=$t_now # c0's count under fix2
+xs_ok upload "$TPID" fix3 "$T/fix.xsp"
+xs_ok check "$TPID" fix3
+xs_ok apply "$TPID" fix3
+expect_tick "$TOUT" "$new"
+t_now=$(c0_touches)
+[ -n "$t_then" ] && [ -n "$t_now" ] && [ "$t_now" -gt "$t_then" ] ||
+	fail "fix3 (upload, apply) did not find c0's shadow: t=$t_now after fix3, t=$t_then before"
+xs_ok revert "$TPID" fix3
+expect_tick "$TOUT" "$old"
+xs_ok unload "$TPID" fix3
