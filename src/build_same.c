@@ -137,11 +137,9 @@ static int differ(struct cmp *c, const struct ins *x, const struct ins *y, const
 	return -ESTALE;
 }
 
-/* A load or call through the GOT, which the linker may relax. */
-static bool is_got(const struct xb_rel *r)
+static const struct xs_arch_reloc_info *info(const struct xb_rel *r)
 {
-	return r->type == R_X86_64_GOTPCREL || r->type == R_X86_64_GOTPCRELX ||
-	       r->type == R_X86_64_REX_GOTPCRELX;
+	return xs_arch_reloc_info(r->type);
 }
 
 /* r refers to a global symbol called name (as a dynamic relocation or PLT
@@ -160,11 +158,13 @@ static bool named(const struct cmp *c, const struct xb_rel *r, const char *name)
 static int rel_dest(const struct cmp *c, const struct ins *x, const struct xb_rel *r,
 		    uint64_t *dest)
 {
-	bool pc = r->type == R_X86_64_PC32 || r->type == R_X86_64_PLT32 || is_got(r);
+	const struct xs_arch_reloc_info *ri = info(r);
+	bool pc = ri->pc_relative;
 	uint64_t s;
 	int rc;
 
-	if (!pc && r->type != R_X86_64_32 && r->type != R_X86_64_32S)
+	/* 32-bit fields to the symbol, directly, by a call or through the GOT */
+	if (ri->width != 4 || ri->kind == XS_ARCH_RELOC_OTHER)
 		return 0;
 	rc = xb_tgt_addr_of(c->t, c->o, r->sym, &s);
 	if (rc <= 0)
@@ -182,10 +182,8 @@ static uint64_t field_dest(const struct cmp *c, const struct ins *x, const struc
 	uint64_t at = y->off + (r->off - x->off);
 	int64_t v = le32(c->b.bytes + at);
 
-	if (r->type == R_X86_64_32)
-		return (uint32_t)v;
-	if (r->type == R_X86_64_32S)
-		return (uint64_t)v;
+	if (!info(r)->pc_relative)
+		return info(r)->sign_extended ? (uint64_t)v : (uint32_t)v;
 	return c->b.addr + y->off + y->i.len + (uint64_t)v;
 }
 
@@ -211,10 +209,10 @@ static bool literal_same(const struct cmp *c, const struct ins *x, const struct 
 		return true;
 	sec = &c->o->sec[sym->s.st_shndx];
 	if (!(sec->sh.sh_flags & SHF_MERGE) || !sec->data ||
-	    (r->type != R_X86_64_PC32 && r->type != R_X86_64_32 && r->type != R_X86_64_32S))
+	    info(r)->kind != XS_ARCH_RELOC_DATA || info(r)->width != 4)
 		return true;
 	off = (int64_t)sym->s.st_value + r->addend;
-	if (r->type == R_X86_64_PC32)
+	if (info(r)->pc_relative)
 		off += (int64_t)(x->off + x->i.len - r->off);
 	if (off < 0 || (uint64_t)off >= sec->sh.sh_size)
 		return false;
@@ -236,7 +234,7 @@ static int differ_ref(struct cmp *c, const struct ins *x, const struct ins *y,
 	const struct xb_sym *sym = &c->o->sym[r->sym];
 	const char *name = sym->name;
 	char theirs[160], what[400], off[32] = "";
-	int64_t add = r->addend + (xb_rel_pcrel(r->type) ? (int64_t)(x->off + x->i.len - r->off) : 0);
+	int64_t add = r->addend + (info(r)->pc_bias ? (int64_t)(x->off + x->i.len - r->off) : 0);
 
 	if (sym->type == STT_SECTION && sym->s.st_shndx < c->o->nsec) {
 		const struct xb_sec *sec = &c->o->sec[sym->s.st_shndx];
@@ -281,10 +279,9 @@ static int same_plain(struct cmp *c, const struct ins *x, const struct ins *y)
 		const struct xb_rel *r = &c->s->rel[k];
 		uint64_t want, have;
 
-		if (r->off < x->off || xb_rel_width(r->type) != 4 || r->off + 4 > x->off + x->i.len)
+		if (r->off < x->off || info(r)->width != 4 || r->off + 4 > x->off + x->i.len)
 			continue;
-		if (r->type != R_X86_64_PC32 && r->type != R_X86_64_PLT32 &&
-		    r->type != R_X86_64_32 && r->type != R_X86_64_32S)
+		if (info(r)->kind != XS_ARCH_RELOC_DATA && info(r)->kind != XS_ARCH_RELOC_BRANCH)
 			continue; /* GOT, TLS: the linker may rewrite them */
 		have = field_dest(c, x, y, r);
 		rc = rel_dest(c, x, r, &want);
@@ -381,7 +378,7 @@ static const struct xb_rel *got_in(const struct xb_sec *s, const struct ins *x)
 {
 	const struct xb_rel *r = rel_in(s, x);
 
-	return r && is_got(r) ? r : NULL;
+	return r && info(r)->kind == XS_ARCH_RELOC_GOT && info(r)->width == 4 ? r : NULL;
 }
 
 int xb_same_code(struct xs_arch_dec *d, const struct xb_obj *o, const struct xb_sec *s,
