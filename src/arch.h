@@ -49,6 +49,14 @@ struct xs_arch_reloc_info {
 /* Facts about any type, supported or not; never NULL (width 0 and kind
  * OTHER for a type not known). */
 const struct xs_arch_reloc_info *xs_arch_reloc_info(uint32_t type);
+/* Bytes from a PC-relative field, field_off bytes into an instruction of
+ * insn_len bytes, to the PC it is counted from (x86-64: the instruction's end). */
+int64_t xs_arch_insn_pc_bias(unsigned insn_len, unsigned field_off);
+/* Where a linked field of this type leads (the builder's reading of the
+ * running binary): the field's value, or for a PC-relative one the address
+ * it reaches counted from field_addr + pc_bias. The field holds width bytes. */
+uint64_t xs_arch_reloc_read(uint32_t type, const unsigned char *field, uint64_t field_addr,
+			    int64_t pc_bias);
 
 /*
  * Write the relocated value at loc (a local buffer holding the target bytes

@@ -193,7 +193,7 @@ static int read_cmd(const char *path, struct cmd *c)
 /* Run it again with external data through the GOT, to out: gcc's flag, else clang's. */
 static int compile_got(const struct cmd *c, const char *out, const char *log)
 {
-	static const char *const flags[] = { "-mno-direct-extern-access",
+	static const char *const flags[] = { XS_ARCH_GCC_GOT_DATA,
 					     "-fno-direct-access-external-data" };
 	size_t n = 0;
 	int rc = -ECHILD;

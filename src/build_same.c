@@ -101,12 +101,6 @@ static const struct xb_rel *rel_in(const struct xb_sec *s, const struct ins *x)
 	return NULL;
 }
 
-static int32_t le32(const unsigned char *b)
-{
-	return (int32_t)((uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
-			 (uint32_t)b[3] << 24);
-}
-
 struct cmp {
 	const struct xb_obj *o;
 	const struct xb_sec *s;
@@ -142,6 +136,12 @@ static const struct xs_arch_reloc_info *info(const struct xb_rel *r)
 	return xs_arch_reloc_info(r->type);
 }
 
+/* From r's field in x to the PC it is counted from. */
+static int64_t pc_bias(const struct ins *x, const struct xb_rel *r)
+{
+	return xs_arch_insn_pc_bias(x->i.len, (unsigned)(r->off - x->off));
+}
+
 /* r refers to a global symbol called name (as a dynamic relocation or PLT
  * entry of the binary names it). */
 static bool named(const struct cmp *c, const struct xb_rel *r, const char *name)
@@ -153,7 +153,7 @@ static bool named(const struct cmp *c, const struct xb_rel *r, const char *name)
 
 /* Where relocation r of instruction x lands in the binary (what the linker
  * put there: S + A, and for PC-relative fields, or GOT ones it relaxed,
- * measured from the end of x): 1; 0: not known here (TLS forms, a symbol
+ * measured from the PC x counts from): 1; 0: not known here (TLS forms, a symbol
  * without a name); -ENOENT: the binary has no such symbol. */
 static int rel_dest(const struct cmp *c, const struct ins *x, const struct xb_rel *r,
 		    uint64_t *dest)
@@ -171,7 +171,7 @@ static int rel_dest(const struct cmp *c, const struct ins *x, const struct xb_re
 		return rc;
 	*dest = s + (uint64_t)r->addend;
 	if (pc)
-		*dest += x->off + x->i.len - r->off;
+		*dest += (uint64_t)pc_bias(x, r);
 	return 1;
 }
 
@@ -180,11 +180,9 @@ static uint64_t field_dest(const struct cmp *c, const struct ins *x, const struc
 			   const struct xb_rel *r)
 {
 	uint64_t at = y->off + (r->off - x->off);
-	int64_t v = le32(c->b.bytes + at);
 
-	if (!info(r)->pc_relative)
-		return info(r)->sign_extended ? (uint64_t)v : (uint32_t)v;
-	return c->b.addr + y->off + y->i.len + (uint64_t)v;
+	return xs_arch_reloc_read(r->type, c->b.bytes + at, c->b.addr + at,
+				  xs_arch_insn_pc_bias(y->i.len, (unsigned)(r->off - x->off)));
 }
 
 static bool sec_merged(const struct xb_obj *o, const struct xb_rel *r)
@@ -213,7 +211,7 @@ static bool literal_same(const struct cmp *c, const struct ins *x, const struct 
 		return true;
 	off = (int64_t)sym->s.st_value + r->addend;
 	if (info(r)->pc_relative)
-		off += (int64_t)(x->off + x->i.len - r->off);
+		off += pc_bias(x, r);
 	if (off < 0 || (uint64_t)off >= sec->sh.sh_size)
 		return false;
 	if (sec->sh.sh_flags & SHF_STRINGS)
@@ -234,7 +232,7 @@ static int differ_ref(struct cmp *c, const struct ins *x, const struct ins *y,
 	const struct xb_sym *sym = &c->o->sym[r->sym];
 	const char *name = sym->name;
 	char theirs[160], what[400], off[32] = "";
-	int64_t add = r->addend + (info(r)->pc_bias ? (int64_t)(x->off + x->i.len - r->off) : 0);
+	int64_t add = r->addend + (info(r)->pc_bias ? pc_bias(x, r) : 0);
 
 	if (sym->type == STT_SECTION && sym->s.st_shndx < c->o->nsec) {
 		const struct xb_sec *sec = &c->o->sec[sym->s.st_shndx];

@@ -345,6 +345,18 @@ static void test_reloc_info(void)
 		      ri && ri->pc_relative, ri && ri->sign_extended, ri ? ri->pc_bias : 0,
 		      ri ? ri->relax_before : 0);
 	}
+	/* mov 0x10(%rip) at 0x1000: 7 bytes, its field at +3, -0x10 from the end */
+	static const unsigned char neg[4] = { 0xf0, 0xff, 0xff, 0xff };
+	int64_t bias = xs_arch_insn_pc_bias(7, 3);
+
+	check(bias == 4, "the field at +3 of a 7-byte instruction counts from 4 bytes on (%lld)",
+	      (long long)bias);
+	check(xs_arch_reloc_read(R_X86_64_PC32, neg, 0x1003, bias) == 0x1007 - 0x10,
+	      "PC32 -0x10 read back from 0x1003: 0xff7");
+	check(xs_arch_reloc_read(R_X86_64_32, neg, 0x1003, bias) == 0xfffffff0ull,
+	      "R_X86_64_32 zero-extends");
+	check(xs_arch_reloc_read(R_X86_64_32S, neg, 0x1003, bias) == (uint64_t)-16,
+	      "R_X86_64_32S sign-extends");
 }
 
 static void test_reloc_facts(void)

@@ -141,6 +141,25 @@ const struct xs_arch_reloc_info *xs_arch_reloc_info(uint32_t type)
 	return ri ? &ri->pub : &unknown;
 }
 
+int64_t xs_arch_insn_pc_bias(unsigned insn_len, unsigned field_off)
+{
+	return (int64_t)insn_len - (int64_t)field_off;
+}
+
+uint64_t xs_arch_reloc_read(uint32_t type, const unsigned char *field, uint64_t field_addr,
+			    int64_t pc_bias)
+{
+	const struct xs_arch_reloc_info *ri = xs_arch_reloc_info(type);
+	unsigned w = ri->width < 8 ? ri->width : 8;
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < w; i++) /* little-endian, maybe unaligned */
+		v |= (uint64_t)field[i] << (8 * i);
+	if (w && w < 8 && (ri->pc_relative || ri->sign_extended) && (v >> (8 * w - 1) & 1))
+		v |= ~0ull << (8 * w);
+	return ri->pc_relative ? field_addr + (uint64_t)pc_bias + v : v;
+}
+
 bool xs_arch_reloc_needs_got(uint32_t type)
 {
 	const struct reloc_info *ri = lookup_supported(type);
