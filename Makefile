@@ -30,12 +30,20 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-o
 LIB_SRCS := $(sort $(wildcard src/*.c src/arch/$(ARCH)/*.c))
 CLI_SRCS := $(sort $(wildcard src/cli/*.c))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+# The door to the target (ptrace, its memory, seccomp): every other file of
+# the CLI is built with src/target_poison.h forced in, so that none can call
+# ptrace or read the target's memory but through it, new files included.
+DOOR_SRCS := $(wildcard src/target/*.c src/target*.c src/seccomp.c)
+POISONED_SRCS := $(filter-out $(DOOR_SRCS),$(LIB_SRCS) $(CLI_SRCS))
+POISON := -include src/target_poison.h
 
 # main.c prints the version: rebuilt when it changes.
 $(BUILD)/obj/src/cli/main.o $(SAN_BUILD)/obj/src/cli/main.o: VERSION
 
 # $(call objs,BUILDDIR,SRCS)
 objs = $(patsubst %.c,$(1)/obj/%.o,$(2))
+$(call objs,$(BUILD),$(POISONED_SRCS)) $(call objs,$(SAN_BUILD),$(POISONED_SRCS)): \
+	XS_POISON := $(POISON)
 
 all: deps-check $(BUILD)/bin/xsplice
 
@@ -66,7 +74,7 @@ deps-check:
 # --- normal build ---------------------------------------------------------------
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(HARDEN_CFLAGS) $(FORTIFY) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS_BASE) $(XS_POISON) $(HARDEN_CFLAGS) $(FORTIFY) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/lib/libxsplice.a: $(call objs,$(BUILD),$(LIB_SRCS))
 	@mkdir -p $(dir $@)
@@ -87,7 +95,7 @@ UNIT_BINS = $(patsubst tests/unit/%.c,$(1)/tests/%,$(UNIT_SRCS))
 # --- sanitizer build (same sources, separate tree) ------------------------------
 $(SAN_BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -c $< -o $@
+	$(CC) $(CFLAGS_BASE) $(XS_POISON) $(SAN_FLAGS) -c $< -o $@
 
 $(SAN_BUILD)/lib/libxsplice.a: $(call objs,$(SAN_BUILD),$(LIB_SRCS))
 	@mkdir -p $(dir $@)

@@ -8,7 +8,6 @@
 #include <stdint.h>
 
 #include "session.h"
-#include "target_poison.h"
 #include "unwind.h"
 
 /*

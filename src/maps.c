@@ -81,26 +81,14 @@ int xs_maps_parse_line(char *line, struct xs_map *out)
 	return 0;
 }
 
-int xs_maps_read(pid_t pid, struct xs_maps **out)
+/* Parse text (len bytes, writable: lines are cut in place) into m; -errno, and
+ * *bad the 1-based number of a malformed line (-EPROTO). */
+static int parse_text(char *text, size_t len, struct xs_maps *m, size_t *bad)
 {
-	char path[64];
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	struct xs_maps *m = calloc(1, sizeof(*m));
-	int rc;
+	size_t cap = 0;
 
-	*out = NULL;
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	if (!m)
-		return xs_fail(-ENOMEM, "pid %d: no memory for its memory map", (int)pid);
-	rc = xs_proc_read_text(path, &buf, &len);
-	if (rc) {
-		free(m);
-		return xs_fail(rc == -ENOENT ? -ESRCH : rc, "pid %d: cannot read %s", (int)pid,
-			       path);
-	}
-	for (char *line = buf, *next; line < buf + len; line = next) {
-		char *nl = memchr(line, '\n', buf + len - line);
+	for (char *line = text, *next; line < text + len; line = next) {
+		char *nl = memchr(line, '\n', text + len - line);
 
 		if (!nl) { /* the last line without '\n' */
 			nl = line + strlen(line);
@@ -112,30 +100,65 @@ int xs_maps_read(pid_t pid, struct xs_maps **out)
 		if (m->n == cap) {
 			struct xs_map *v = realloc(m->v, (cap ? 2 * cap : 64) * sizeof(*v));
 
-			if (!v) {
-				rc = xs_fail(-ENOMEM, "pid %d: no memory for its memory map", (int)pid);
-				break;
-			}
+			if (!v)
+				return -ENOMEM;
 			m->v = v;
 			cap = cap ? 2 * cap : 64;
 		}
 		if (xs_maps_parse_line(line, &m->v[m->n])) {
-			rc = xs_fail(-EPROTO, "pid %d: %s: unreadable line %zu", (int)pid, path, m->n + 1);
-			break;
+			*bad = m->n + 1;
+			return -EPROTO;
 		}
 		m->v[m->n].path = strdup(m->v[m->n].path);
-		if (!m->v[m->n].path) {
-			rc = xs_fail(-ENOMEM, "pid %d: no memory for its memory map", (int)pid);
-			break;
-		}
+		if (!m->v[m->n].path)
+			return -ENOMEM;
 		m->n++;
 	}
+	return 0;
+}
+
+int xs_maps_load(const char *path, struct xs_maps **out, size_t *bad)
+{
+	char *buf = NULL;
+	size_t len = 0, line = 0;
+	struct xs_maps *m;
+	int rc;
+
+	*out = NULL;
+	if (bad)
+		*bad = 0;
+	rc = xs_proc_read_text(path, &buf, &len);
+	if (rc)
+		return rc;
+	m = calloc(1, sizeof(*m));
+	rc = m ? parse_text(buf, len, m, &line) : -ENOMEM;
 	free(buf);
 	if (rc) {
 		xs_maps_free(m);
+		if (bad)
+			*bad = line;
 		return rc;
 	}
 	*out = m;
+	return 0;
+}
+
+int xs_maps_read(pid_t pid, struct xs_maps **out)
+{
+	char path[64];
+	size_t bad;
+	int rc;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	rc = xs_maps_load(path, out, &bad);
+	if (rc == -ENOENT)
+		return xs_fail(-ESRCH, "pid %d: cannot read %s", (int)pid, path);
+	if (rc == -EPROTO)
+		return xs_fail(rc, "pid %d: %s: unreadable line %zu", (int)pid, path, bad);
+	if (rc == -ENOMEM)
+		return xs_fail(rc, "pid %d: no memory for its memory map", (int)pid);
+	if (rc)
+		return xs_fail(rc, "pid %d: cannot read %s", (int)pid, path);
 	return 0;
 }
 

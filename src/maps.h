@@ -31,6 +31,14 @@ struct xs_maps {
 int xs_proc_read_text(const char *path, char **out, size_t *len);
 /* -ESRCH when pid is gone; a malformed line is an error, not skipped. */
 int xs_maps_read(pid_t pid, struct xs_maps **out);
+/* The same from any maps file (/proc/<pid>/task/<tid>/maps), silent: -errno,
+ * -EPROTO with *bad (may be NULL) the number of the malformed line. */
+int xs_maps_load(const char *path, struct xs_maps **out, size_t *bad);
+/* Whether m is executable ('x' in its perms). */
+static inline bool xs_map_exec(const struct xs_map *m)
+{
+	return m->perms[2] == 'x';
+}
 void xs_maps_free(struct xs_maps *m);
 /* The mapping holding addr, or NULL. */
 const struct xs_map *xs_maps_find(const struct xs_maps *m, uint64_t addr);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "maps.h"
 #include "objects_priv.h"
 #include "page.h"
 #include "target.h"
@@ -27,12 +28,12 @@
 #define DELETED_SUFFIX " (deleted)"
 #define DEBUG_ROOT_DEFAULT "/usr/lib/debug"
 
-/* One file-backed line of /proc/<pid>/maps. */
+/* One file-backed line of /proc/<pid>/maps (maps.h). */
 struct mapping {
 	uint64_t start, end, offset;
 	unsigned dev_major, dev_minor;
 	uint64_t inode;
-	char *path;
+	const char *path; /* in the struct xs_maps read */
 	size_t group; /* index of the object candidate it belongs to */
 };
 
@@ -208,73 +209,29 @@ int xs_obj_debug_open(const struct xs_object *obj, pid_t pid, bool (*want)(Elf *
 
 /* --- /proc/<pid>/maps ---------------------------------------------------------------- */
 
-/* 1: a mapping of a file that may be an object, 0: skip, -ENOMEM. */
-static int parse_maps_line(char *line, struct mapping *m)
+/* Whether m may map an object: not anonymous, [heap]/[stack]/[vdso]/[vsyscall],
+ * nor a memfd payload. */
+static bool maybe_object(const struct xs_map *m)
 {
-	char perms[5];
-	int n = -1;
-	char *path;
-
-	if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %x:%x %" SCNu64 " %n", &m->start,
-		   &m->end, perms, &m->offset, &m->dev_major, &m->dev_minor, &m->inode, &n) < 7 ||
-	    n < 0)
-		return 0;
-	path = line + n;
-	path[strcspn(path, "\n")] = '\0';
-	/* Anonymous, [heap]/[stack]/[vdso]/[vsyscall], and memfd payloads. */
-	if (path[0] != '/' || m->inode == 0 || !strncmp(path, "/memfd:", 7))
-		return 0;
-	m->path = strdup(path);
-	return m->path ? 1 : -ENOMEM;
+	return m->path[0] == '/' && m->inode != 0 && strncmp(m->path, "/memfd:", 7) != 0;
 }
 
-static void free_maps(struct mapping *maps, size_t n)
+/* The file mappings of all that may be objects; paths point into all. */
+static int file_maps(pid_t pid, const struct xs_maps *all, struct mapping **out, size_t *nout)
 {
-	for (size_t i = 0; i < n; i++)
-		free(maps[i].path);
-	free(maps);
-}
+	struct mapping *maps = calloc(all->n ? all->n : 1, sizeof(*maps));
+	size_t n = 0;
 
-static int read_maps(pid_t pid, struct mapping **out, size_t *nout)
-{
-	char fname[64], *line = NULL;
-	size_t cap = 0, n = 0, linecap = 0;
-	struct mapping *maps = NULL, m;
-	int rc = 0;
-	FILE *f;
+	if (!maps)
+		return xs_fail(-ENOMEM, "pid %d: out of memory reading its memory map", (int)pid);
+	for (size_t i = 0; i < all->n; i++) {
+		const struct xs_map *m = &all->v[i];
 
-	snprintf(fname, sizeof(fname), "/proc/%d/maps", (int)pid);
-	f = fopen(fname, "re");
-	if (!f)
-		return xs_fail(errno == ENOENT ? -ESRCH : -errno, "pid %d: cannot read %s", (int)pid,
-			       fname);
-	while (getline(&line, &linecap, f) > 0) {
-		memset(&m, 0, sizeof(m));
-		rc = parse_maps_line(line, &m);
-		if (rc <= 0) {
-			if (rc)
-				break;
-			continue;
-		}
-		rc = 0;
-		if (n == cap) {
-			struct mapping *v = realloc(maps, (cap ? 2 * cap : 64) * sizeof(*v));
-
-			if (!v) {
-				free(m.path);
-				rc = -ENOMEM;
-				break;
-			}
-			maps = v;
-			cap = cap ? 2 * cap : 64;
-		}
-		maps[n++] = m;
-	}
-	free(line);
-	fclose(f);
-	if (rc) {
-		free_maps(maps, n);
-		return xs_fail(rc, "pid %d: out of memory reading its memory map", (int)pid);
+		if (maybe_object(m))
+			maps[n++] = (struct mapping){ .start = m->start, .end = m->end,
+						      .offset = m->offset, .dev_major = m->dev_major,
+						      .dev_minor = m->dev_minor, .inode = m->inode,
+						      .path = m->path };
 	}
 	*out = maps;
 	*nout = n;
@@ -602,15 +559,18 @@ static int build_list(pid_t pid, struct cand *c, size_t n, struct xs_objects **o
 
 int xs_objects_scan(pid_t pid, struct xs_objects **out)
 {
+	struct xs_maps *all = NULL;
 	struct mapping *maps = NULL;
 	struct cand *c = NULL;
 	size_t nmaps = 0, ng = 0;
 	int rc;
 
 	*out = NULL;
-	rc = read_maps(pid, &maps, &nmaps);
-	if (rc)
+	rc = xs_maps_read(pid, &all) ?: file_maps(pid, all, &maps, &nmaps);
+	if (rc) {
+		xs_maps_free(all);
 		return rc;
+	}
 	ng = group_maps(maps, nmaps);
 	c = calloc(ng ? ng : 1, sizeof(*c));
 	if (!c) {
@@ -634,7 +594,8 @@ out:
 	for (size_t g = 0; c && g < ng; g++)
 		free_object(&c[g].obj);
 	free(c);
-	free_maps(maps, nmaps);
+	free(maps);
+	xs_maps_free(all);
 	return rc;
 }
 

@@ -22,7 +22,6 @@
 #include "arch.h"
 #include "error.h"
 #include "target.h"
-#include "target_poison.h"
 #include "warm_pages.h"
 
 #define HELPER_BATCH 8  /* tops per read by the helper: the caller may take the next ones */

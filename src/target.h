@@ -116,6 +116,13 @@ int xs_target_stop(struct xs_target *t, long timeout_ms);
 /* Memory through /proc/<pid>/mem: works on read-only text without mprotect. */
 int xs_target_read(struct xs_target *t, uint64_t addr, void *buf, size_t len);
 int xs_target_write(struct xs_target *t, uint64_t addr, const void *buf, size_t len);
+/*
+ * One pread of len bytes at addr from /proc/<pid>/mem, nothing more: no
+ * process_vm_readv first, no retry, no message; 0 when read whole, else -EIO.
+ * For reads made many times while every thread waits, whose failure is only
+ * an answer (the unwinder's page cache).
+ */
+int xs_target_peek(const struct xs_target *t, uint64_t addr, void *buf, size_t len);
 
 /* One system call as a seccomp filter sees it. */
 struct xs_syscall {

@@ -281,6 +281,13 @@ int xs_target_read(struct xs_target *t, uint64_t addr, void *buf, size_t len)
 	return mem_gone(t, mem_rw(t->mem_fd, t->pid, addr, buf, len, false));
 }
 
+int xs_target_peek(const struct xs_target *t, uint64_t addr, void *buf, size_t len)
+{
+	if (addr > (uint64_t)INT64_MAX || len > (size_t)SSIZE_MAX)
+		return -EIO;
+	return pread(t->mem_fd, buf, len, (off_t)addr) == (ssize_t)len ? 0 : -EIO;
+}
+
 int xs_target_write(struct xs_target *t, uint64_t addr, const void *buf, size_t len)
 {
 	if (!t || t->mem_fd < 0)
@@ -311,45 +318,27 @@ static uint64_t scan_range(int fd, uint64_t lo, uint64_t hi, const struct xs_arc
 }
 
 /*
- * Whether a /proc/<pid>/maps line is code we may borrow in this pass (see
+ * Whether a mapping is code we may borrow in this pass (see
  * xs_tgt_find_syscall): 0 the vdso, 1 shared objects, 2 other files.
  */
-static bool borrowable(const char *line, int pass)
+static bool borrowable(const struct xs_map *m, int pass)
 {
-	const char *name;
-	char perms[8];
-	int at = 0;
-
-	if (sscanf(line, "%*x-%*x %7s %*s %*s %*s %n", perms, &at) != 1 || perms[0] != 'r' ||
-	    perms[2] != 'x')
+	if (m->perms[0] != 'r' || !xs_map_exec(m))
 		return false;
-	name = line + at;
 	if (pass == 0)
-		return !strcmp(name, "[vdso]");
-	return at > 0 && name[0] == '/' && (strstr(name, ".so") != NULL) == (pass == 1);
+		return !strcmp(m->path, "[vdso]");
+	return m->path[0] == '/' && (strstr(m->path, ".so") != NULL) == (pass == 1);
 }
 
-/* First occurrence of seq in the code of maps (a copy of /proc/<pid>/maps), or 0. */
-static uint64_t find_seq(int fd, char *maps, const struct xs_arch_seq *seq)
+/* First occurrence of seq in the code of maps, or 0. */
+static uint64_t find_seq(int fd, const struct xs_maps *maps, const struct xs_arch_seq *seq)
 {
 	uint64_t at = 0;
 
-	for (int pass = 0; pass < 3 && !at; pass++) {
-		for (char *line = maps; *line && !at;) {
-			char *nl = strchr(line, '\n');
-			unsigned long long lo, hi;
-
-			if (nl)
-				*nl = '\0';
-			if (borrowable(line, pass) && sscanf(line, "%llx-%llx", &lo, &hi) == 2)
-				at = scan_range(fd, lo, hi, seq);
-			if (nl)
-				*nl = '\n';
-			if (!nl)
-				break;
-			line = nl + 1;
-		}
-	}
+	for (int pass = 0; pass < 3 && !at; pass++)
+		for (size_t i = 0; i < maps->n && !at; i++)
+			if (borrowable(&maps->v[i], pass))
+				at = scan_range(fd, maps->v[i].start, maps->v[i].end, seq);
 	return at;
 }
 
@@ -366,7 +355,8 @@ static uint64_t find_seq(int fd, char *maps, const struct xs_arch_seq *seq)
  */
 int xs_tgt_find_syscall(struct xs_tgt *g)
 {
-	char path[64], *maps;
+	struct xs_maps *maps;
+	char path[64];
 	int rc;
 
 	if (g->pub.syscall_insn && g->pub.sigreturn_insn)
@@ -378,13 +368,13 @@ int xs_tgt_find_syscall(struct xs_tgt *g)
 		snprintf(path, sizeof(path), "/proc/%d/task/%d/maps", g->pub.pid, g->pub.threads[0].tid);
 	else
 		snprintf(path, sizeof(path), "/proc/%d/maps", g->pub.pid);
-	rc = xs_proc_read_text(path, &maps, NULL);
+	rc = xs_maps_load(path, &maps, NULL);
 	if (rc)
 		return rc;
 	if (!g->pub.syscall_insn)
 		g->pub.syscall_insn = find_seq(g->pub.mem_fd, maps, &xs_arch_syscall_ret);
 	for (size_t k = 0; k < xs_arch_nsigreturn_seqs && !g->pub.sigreturn_insn; k++)
 		g->pub.sigreturn_insn = find_seq(g->pub.mem_fd, maps, &xs_arch_sigreturn_seqs[k]);
-	free(maps);
+	xs_maps_free(maps);
 	return g->pub.syscall_insn && g->pub.sigreturn_insn ? 0 : -ENOENT;
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Include this in every source file outside the target door (src/target*.c,
- * src/seccomp.c): any use of ptrace or process_vm_writev then fails to build.
- * The headers come first so that only uses, not their declarations, trip it.
+ * Forced on every file outside the target door (src/target*.c, src/seccomp.c)
+ * by the Makefile (-include): a call of ptrace or process_vm_{read,write}v
+ * there fails to build, so the target is stopped, read and written only
+ * through the door (target.h). The headers come first so that only uses, not
+ * their declarations, trip it.
  */
 #ifndef XS_TARGET_POISON_H
 #define XS_TARGET_POISON_H
@@ -10,6 +12,6 @@
 #include <sys/ptrace.h>
 #include <sys/uio.h>
 
-#pragma GCC poison ptrace process_vm_writev
+#pragma GCC poison ptrace process_vm_writev process_vm_readv
 
 #endif

@@ -25,11 +25,11 @@
 #include "arch.h"
 #include "error.h"
 #include "frame_rule.h"
+#include "maps.h"
 #include "page.h"
 #include "rule_rows.h"
 #include "stack_snap.h"
 #include "stack_tops.h"
-#include "target_poison.h" /* target memory is only read, through the door (mem_fd, xs_proc_read) */
 #include "warm_pages.h"
 
 #define CODE_MAGIC 0x78736377u  /* "xscw": userdata of payload code modules */
@@ -246,7 +246,7 @@ static struct page_cache *cache_page(struct xs_unwinder *u, uint64_t page)
 	u->cache_next = (u->cache_next + 1) % CACHE_PAGES;
 	p->addr = UINT64_MAX;
 	u->page_reads++;
-	if (pread(u->t->mem_fd, p->data, CACHE_PAGE, (off_t)page) != (ssize_t)CACHE_PAGE)
+	if (xs_target_peek(u->t, page, p->data, CACHE_PAGE))
 		return NULL;
 	p->addr = page;
 	return p;
@@ -1007,54 +1007,39 @@ static bool add_exec(struct proc_files *pf, uint64_t start, uint64_t end)
 
 static int read_maps(struct xs_unwinder *u)
 {
-	char path[64], *line = NULL;
-	size_t cap = 0, alloc = 0;
-	FILE *f;
-	int rc = 0;
+	struct xs_maps *maps;
+	size_t nfiles = 0;
+	char path[64];
+	int rc;
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", u->pid);
-	f = fopen(path, "re");
-	if (!f)
-		return errno == ENOENT ? xs_fail(-ESRCH, "pid %d: no such process", u->pid)
-				       : xs_fail(-errno, "pid %d: cannot read %s", u->pid, path);
-	while (!rc && getline(&line, &cap, f) > 0) {
-		uint64_t start, end;
-		char perms[8];
-		int at = 0;
-		char *p;
+	rc = xs_maps_load(path, &maps, NULL);
+	if (rc)
+		return rc == -ENOENT ? xs_fail(-ESRCH, "pid %d: no such process", u->pid)
+				     : xs_fail(rc, "pid %d: cannot read %s", u->pid, path);
+	for (size_t i = 0; i < maps->n; i++)
+		nfiles += maps->v[i].path[0] == '/';
+	u->files.v = calloc(nfiles ? nfiles : 1, sizeof(*u->files.v));
+	if (!u->files.v)
+		rc = xs_fail(-ENOMEM, "pid %d: no memory for its mappings", u->pid);
+	for (size_t i = 0; !rc && i < maps->n; i++) {
+		struct xs_map *m = &maps->v[i];
 
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %*s %*s %*s %n", &start, &end, perms,
-			   &at) < 3 ||
-		    !at)
-			continue;
-		if (strchr(perms, 'x') && !add_exec(&u->files, start, end)) {
+		if (xs_map_exec(m) && !add_exec(&u->files, m->start, m->end)) {
 			rc = xs_fail(-ENOMEM, "pid %d: no memory for its mappings", u->pid);
 			break;
 		}
-		if (!strncmp(line + at, "[vdso]", 6)) {
-			u->files.vdso_start = start;
-			u->files.vdso_end = end;
+		if (!strncmp(m->path, "[vdso]", 6)) {
+			u->files.vdso_start = m->start;
+			u->files.vdso_end = m->end;
 		}
-		if (line[at] != '/')
+		if (m->path[0] != '/')
 			continue;
-		line[strcspn(line, "\n")] = '\0';
-		if (u->files.n == alloc) {
-			struct vma *v = realloc(u->files.v, (alloc = alloc ? 2 * alloc : 32) * sizeof(*v));
-
-			if (!v) {
-				rc = xs_fail(-ENOMEM, "pid %d: no memory for its mappings", u->pid);
-				break;
-			}
-			u->files.v = v;
-		}
-		p = strdup(line + at);
-		if (!p)
-			rc = xs_fail(-ENOMEM, "pid %d: no memory for its mappings", u->pid);
-		else
-			u->files.v[u->files.n++] = (struct vma){ start, end, p };
+		/* Moved, not copied: maps is freed without it. */
+		u->files.v[u->files.n++] = (struct vma){ m->start, m->end, m->path };
+		m->path = NULL;
 	}
-	free(line);
-	fclose(f);
+	xs_maps_free(maps);
 	return rc;
 }
 

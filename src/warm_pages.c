@@ -2,7 +2,6 @@
 #include "warm_pages.h"
 
 #include <fcntl.h>
-#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "maps.h"
 #include "target.h"
 #include "page.h"
 
@@ -61,35 +61,28 @@ static bool add_top(struct xs_pages *p, int pagemap, uint64_t start, uint64_t en
 
 void xs_pages_add_stacks(pid_t pid, struct xs_pages *out)
 {
-	char path[64], *line = NULL;
+	struct xs_maps *maps = NULL;
 	uint64_t guard_end = 0;
-	size_t len = 0;
+	char path[64];
 	int pagemap;
-	FILE *maps;
 
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
 	pagemap = open(path, O_RDONLY | O_CLOEXEC);
 	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	maps = pagemap >= 0 ? fopen(path, "re") : NULL;
-	while (maps && getline(&line, &len, maps) > 0) {
-		uint64_t start, end, inode;
-		char perms[8];
-		int at = 0;
-		bool stack;
+	if (pagemap < 0 || xs_maps_load(path, &maps, NULL))
+		maps = NULL;
+	for (size_t i = 0; maps && i < maps->n; i++) {
+		const struct xs_map *m = &maps->v[i];
+		bool anon = !m->inode && m->path[0] != '/';
+		bool stack = !strncmp(m->path, "[stack]", 7) ||
+			     (guard_end == m->start && !strcmp(m->perms, "rw-p") && anon &&
+			      m->path[0] != '[');
 
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %*s %*s %" SCNu64 " %n", &start, &end,
-			   perms, &inode, &at) < 4 || !at || end <= start)
-			continue;
-		stack = strstr(line + at, "[stack]") == line + at ||
-			(guard_end == start && !strcmp(perms, "rw-p") && !inode && line[at] != '/' &&
-			 line[at] != '[');
-		if (stack && !add_top(out, pagemap, start, end))
+		if (stack && !add_top(out, pagemap, m->start, m->end))
 			break;
-		guard_end = !strcmp(perms, "---p") && !inode ? end : 0;
+		guard_end = !strcmp(m->perms, "---p") && !m->inode ? m->end : 0;
 	}
-	free(line);
-	if (maps)
-		fclose(maps);
+	xs_maps_free(maps);
 	if (pagemap >= 0)
 		close(pagemap);
 }
