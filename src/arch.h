@@ -26,6 +26,38 @@ const char *xs_arch_reloc_name(uint32_t type);
 bool xs_arch_reloc_needs_got(uint32_t type);
 /* Absolute pointer-sized relocation (how pointers in .xsplice.* tables are relocated). */
 bool xs_arch_reloc_is_abs_pointer(uint32_t type);
+/* What a relocation refers to, for the builder's comparisons. */
+enum xs_arch_reloc_kind {
+	XS_ARCH_RELOC_OTHER = 0, /* TLS, GOT-relative offsets, sizes, dynamic ones */
+	XS_ARCH_RELOC_DATA,      /* the symbol's address, absolute or PC-relative */
+	XS_ARCH_RELOC_BRANCH,    /* a call or jump to the symbol (through a PLT if need be) */
+	XS_ARCH_RELOC_GOT,       /* the symbol through a GOT slot holding its address */
+};
+struct xs_arch_reloc_info {
+	const char *name;           /* "R_X86_64_PC32" */
+	unsigned char width;        /* bytes of the field it writes; 0 when not known */
+	unsigned char kind;         /* enum xs_arch_reloc_kind */
+	bool pc_relative;           /* counted from the place (P) */
+	bool sign_extended;         /* an absolute field narrower than a pointer, sign-extended */
+	/* In code: bytes from the field to the PC it is counted from, as compilers
+	 * write the addend (so addend + pc_bias is the offset in the symbol). */
+	unsigned char pc_bias;
+	/* Bytes before the field a linker may rewrite when it relaxes the
+	 * instruction (a GOT load made a lea). */
+	unsigned char relax_before;
+};
+/* Facts about any type, supported or not; never NULL (width 0 and kind
+ * OTHER for a type not known). */
+const struct xs_arch_reloc_info *xs_arch_reloc_info(uint32_t type);
+/* Bytes from a PC-relative field, field_off bytes into an instruction of
+ * insn_len bytes, to the PC it is counted from (x86-64: the instruction's end). */
+int64_t xs_arch_insn_pc_bias(unsigned insn_len, unsigned field_off);
+/* Where a linked field of this type leads (the builder's reading of the
+ * running binary): the field's value, or for a PC-relative one the address
+ * it reaches counted from field_addr + pc_bias. The field holds width bytes. */
+uint64_t xs_arch_reloc_read(uint32_t type, const unsigned char *field, uint64_t field_addr,
+			    int64_t pc_bias);
+
 /*
  * Write the relocated value at loc (a local buffer holding the target bytes
  * at address P). S: symbol value, A: addend, G: address of S's GOT slot (when

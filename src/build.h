@@ -92,15 +92,9 @@ void xb_obj_free(struct xb_obj *o);
 bool xb_obj_lto(const struct xb_obj *o);
 bool xb_sec_is_text(const struct xb_sec *s);
 bool xb_sec_is_rodata(const struct xb_sec *s);
-/* Width in bytes of the field a relocation writes (0: unknown type). */
-unsigned xb_rel_width(uint32_t type);
-bool xb_rel_pcrel(uint32_t type);
 /* Bytes [*from, *to) of its section the linker may rewrite for r: the field,
  * and for a relaxable GOT load or call the opcode (and REX prefix) before it. */
 void xb_rel_mask(const struct xb_rel *r, uint64_t *from, uint64_t *to);
-/* A direct reference (not through the GOT, not a call) that must reach its
- * symbol from the code: PC-relative or absolute 32-bit. */
-bool xb_rel_direct_data(uint32_t type);
 /* Length of name without a compiler's numeric suffix (".0", ".12"). */
 size_t xb_stem_len(const char *name);
 bool xb_same_stem(const char *a, const char *b);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch.h"
 #include "build.h"
 #include "error.h"
 
@@ -128,7 +129,7 @@ static void masked(const struct xb_sec *s, uint64_t off, uint64_t len, unsigned 
 	else
 		memset(buf, 0, len);
 	for (size_t k = 0; k < s->nrel; k++) {
-		uint64_t r = s->rel[k].off, w = xb_rel_width(s->rel[k].type);
+		uint64_t r = s->rel[k].off, w = xs_arch_reloc_info(s->rel[k].type)->width;
 
 		for (uint64_t x = r; x < r + w; x++)
 			if (x >= off && x < off + len)
@@ -170,8 +171,8 @@ static bool merged_equal(const struct xb_obj *o, const struct xb_target *ta, con
 			 const struct xb_obj *p, const struct xb_target *tb, const struct xb_rel *rb)
 {
 	const struct xb_sec *a = &o->sec[ta->sec], *b = &p->sec[tb->sec];
-	int64_t fa = ta->addend + (xb_rel_pcrel(ra->type) ? 4 : 0);
-	int64_t fb = tb->addend + (xb_rel_pcrel(rb->type) ? 4 : 0);
+	int64_t fa = ta->addend + xs_arch_reloc_info(ra->type)->pc_bias;
+	int64_t fb = tb->addend + xs_arch_reloc_info(rb->type)->pc_bias;
 
 	if (!a->data || !b->data || fa < 0 || fb < 0 || (uint64_t)fa >= a->sh.sh_size ||
 	    (uint64_t)fb >= b->sh.sh_size)
@@ -260,7 +261,7 @@ static int find_marks(struct xb_obj *o)
 			int64_t off;
 
 			xb_rel_target(o, r, &t);
-			off = t.addend + (xb_rel_pcrel(r->type) ? 4 : 0);
+			off = t.addend + xs_arch_reloc_info(r->type)->pc_bias;
 			if (t.kind == XB_T_SECTION && xb_sec_is_rodata(&o->sec[t.sec]) && off >= 0)
 				rc = add_mark(&o->sec[t.sec], (uint64_t)off, &cap[t.sec]);
 		}
@@ -322,8 +323,8 @@ static int ref_data_equal(const struct xb_obj *o, const struct xb_target *ta, co
 			   bool strings_only)
 {
 	const struct xb_sec *a = &o->sec[ta->sec], *b = &p->sec[tb->sec];
-	int64_t fa = ta->addend + (xb_rel_pcrel(ra->type) ? 4 : 0);
-	int64_t fb = tb->addend + (xb_rel_pcrel(rb->type) ? 4 : 0);
+	int64_t fa = ta->addend + xs_arch_reloc_info(ra->type)->pc_bias;
+	int64_t fb = tb->addend + xs_arch_reloc_info(rb->type)->pc_bias;
 	int64_t sa, sb;
 	uint64_t la, lb, l;
 
@@ -508,13 +509,6 @@ static int check_data(struct xb_pair *pr)
 	return 0;
 }
 
-static bool starts_endbr(const struct xb_sec *s)
-{
-	static const unsigned char endbr64[] = { 0xf3, 0x0f, 0x1e, 0xfa };
-
-	return s->data && s->sh.sh_size >= 4 && !memcmp(s->data, endbr64, 4);
-}
-
 /* Compare every function; a changed .cold fragment changes its function. */
 static int classify(struct xb_pair *pr)
 {
@@ -553,10 +547,11 @@ static int classify(struct xb_pair *pr)
 			continue;
 		pr->nchanged++;
 		a = &o->sec[s->twin];
-		room = a->sh.sh_size - (starts_endbr(a) ? 4 : 0);
-		if (room < 5)
-			return xs_fail(-EOPNOTSUPP, "%s: %s: function of %llu bytes is too small for a 5-byte jump",
-				       p->file, p->sym[s->func].name, (unsigned long long)a->sh.sh_size);
+		room = a->sh.sh_size - (a->data ? xs_arch_patch_offset(a->data, a->sh.sh_size) : 0);
+		if (room < XS_ARCH_PATCH_SIZE)
+			return xs_fail(-EOPNOTSUPP, "%s: %s: function of %llu bytes is too small for a %d-byte jump",
+				       p->file, p->sym[s->func].name, (unsigned long long)a->sh.sh_size,
+				       XS_ARCH_PATCH_SIZE);
 	}
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch.h"
 #include "build.h"
 #include "error.h"
 
@@ -230,10 +231,10 @@ static int emit_funcs(struct xb_pair *pr, struct xb_writer *w)
 		memcpy(xbw_section_data(w, fsec) + at + offsetof(struct xsplice_func, expect),
 		       &s->expect, sizeof(s->expect));
 		fn = p->sym[s->func].out ? p->sym[s->func].out : xbw_section_symbol(w, s->out);
-		rc = xbw_reloc(w, fsec, at + offsetof(struct xsplice_func, name), R_X86_64_64, nsym,
+		rc = xbw_reloc(w, fsec, at + offsetof(struct xsplice_func, name), XS_ARCH_RELOC_PTR, nsym,
 			       (int64_t)len);
 		if (!rc)
-			rc = xbw_reloc(w, fsec, at + offsetof(struct xsplice_func, new_addr), R_X86_64_64,
+			rc = xbw_reloc(w, fsec, at + offsetof(struct xsplice_func, new_addr), XS_ARCH_RELOC_PTR,
 				       fn, 0);
 		xb_ref_name(pr->orig, p->sym[s->func].twin, name, sizeof(name));
 		len += strlen(name) + 1;

@@ -18,8 +18,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "build.h"
 #include "error.h"
+
+/* A reference to the symbol's address itself (not through the GOT, not a
+ * call), that must reach it from the code: PC-relative or absolute 32-bit. */
+static bool direct(uint32_t type)
+{
+	return xs_arch_reloc_info(type)->kind == XS_ARCH_RELOC_DATA &&
+	       !xs_arch_reloc_is_abs_pointer(type);
+}
 
 /* Whether changed code refers to a symbol of another object by a direct
  * (non-GOT) PC-relative or absolute 32-bit field: a field that cannot reach
@@ -36,7 +45,7 @@ static const char *direct_extern(const struct xb_obj *p, const char **sec)
 
 			if (y->s.st_shndx == SHN_UNDEF && y->name[0] &&
 			    strcmp(y->name, "_GLOBAL_OFFSET_TABLE_") &&
-			    xb_rel_direct_data(s->rel[k].type)) {
+			    direct(s->rel[k].type)) {
 				*sec = s->name;
 				return y->name;
 			}
@@ -184,7 +193,7 @@ static int read_cmd(const char *path, struct cmd *c)
 /* Run it again with external data through the GOT, to out: gcc's flag, else clang's. */
 static int compile_got(const struct cmd *c, const char *out, const char *log)
 {
-	static const char *const flags[] = { "-mno-direct-extern-access",
+	static const char *const flags[] = { XS_ARCH_GCC_GOT_DATA,
 					     "-fno-direct-access-external-data" };
 	size_t n = 0;
 	int rc = -ECHILD;

@@ -8,77 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch.h"
 #include "build.h"
 #include "error.h"
 
-unsigned xb_rel_width(uint32_t type)
-{
-	switch (type) {
-	case R_X86_64_64:
-	case R_X86_64_PC64:
-	case R_X86_64_GOTOFF64:
-	case R_X86_64_DTPOFF64:
-		return 8;
-	case R_X86_64_PC32:
-	case R_X86_64_PLT32:
-	case R_X86_64_32:
-	case R_X86_64_32S:
-	case R_X86_64_GOTPCREL:
-	case R_X86_64_GOTPCRELX:
-	case R_X86_64_REX_GOTPCRELX:
-	case R_X86_64_GOTPC32:
-	case R_X86_64_TLSGD:
-	case R_X86_64_TLSLD:
-	case R_X86_64_DTPOFF32:
-	case R_X86_64_GOTTPOFF:
-	case R_X86_64_TPOFF32:
-		return 4;
-	case R_X86_64_16:
-	case R_X86_64_PC16:
-		return 2;
-	case R_X86_64_8:
-	case R_X86_64_PC8:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-bool xb_rel_pcrel(uint32_t type)
-{
-	switch (type) {
-	case R_X86_64_PC32:
-	case R_X86_64_PLT32:
-	case R_X86_64_GOTPCREL:
-	case R_X86_64_GOTPCRELX:
-	case R_X86_64_REX_GOTPCRELX:
-		return true;
-	default:
-		return false;
-	}
-}
-
 void xb_rel_mask(const struct xb_rel *r, uint64_t *from, uint64_t *to)
 {
-	*from = r->off;
-	*to = r->off + xb_rel_width(r->type);
-	if (r->type == R_X86_64_GOTPCRELX && *from >= 2)
-		*from -= 2;
-	else if (r->type == R_X86_64_REX_GOTPCRELX && *from >= 3)
-		*from -= 3;
-}
+	const struct xs_arch_reloc_info *ri = xs_arch_reloc_info(r->type);
 
-bool xb_rel_direct_data(uint32_t type)
-{
-	switch (type) {
-	case R_X86_64_PC32:
-	case R_X86_64_PC64:
-	case R_X86_64_32:
-	case R_X86_64_32S:
-		return true;
-	default:
-		return false;
-	}
+	*from = r->off;
+	*to = r->off + ri->width;
+	if (*from >= ri->relax_before)
+		*from -= ri->relax_before;
 }
 
 /* "counter.12" -> "counter"; "foo.part.0" -> "foo.part"; "foo.cold" stays. */
@@ -131,7 +72,7 @@ static int read_relocs(struct xb_obj *o, size_t shstrndx, Elf_Scn *scn, const GE
 
 	(void)shstrndx;
 	if (sh->sh_type == SHT_REL)
-		return xs_fail(-EOPNOTSUPP, "%s: SHT_REL relocations (x86-64 objects use RELA)", o->path);
+		return xs_fail(-EOPNOTSUPP, "%s: SHT_REL relocations (" XS_ARCH_LABEL " objects use RELA)", o->path);
 	if (sh->sh_info >= o->nsec || sh->sh_link >= o->nsec || !d)
 		return xs_fail(-EINVAL, "%s: malformed relocation section", o->path);
 	t = &o->sec[sh->sh_info];
@@ -192,9 +133,9 @@ static int read_all(struct xb_obj *o)
 	GElf_Ehdr eh;
 	int rc = 0;
 
-	if (!gelf_getehdr(o->elf, &eh) || eh.e_type != ET_REL || eh.e_machine != EM_X86_64 ||
-	    gelf_getclass(o->elf) != ELFCLASS64)
-		return xs_fail(-ENOEXEC, "%s: not an x86-64 relocatable object", o->path);
+	if (!gelf_getehdr(o->elf, &eh) || eh.e_type != ET_REL || eh.e_machine != xs_arch_elf_machine() ||
+	    gelf_getclass(o->elf) != XS_ARCH_ELF_CLASS)
+		return xs_fail(-ENOEXEC, "%s: not an " XS_ARCH_LABEL " relocatable object", o->path);
 	if (elf_getshdrnum(o->elf, &o->nsec) || elf_getshdrstrndx(o->elf, &shstrndx))
 		return xs_fail(-EINVAL, "%s: unreadable section headers", o->path);
 	o->sec = calloc(o->nsec, sizeof(*o->sec));
@@ -365,7 +306,7 @@ void xb_rel_target(const struct xb_obj *o, const struct xb_rel *r, struct xb_tar
 		return;
 	}
 	/* PC-relative: the field is usually 4 bytes before the next instruction. */
-	int64_t off = r->addend + (xb_rel_pcrel(r->type) ? 4 : 0);
+	int64_t off = r->addend + (xs_arch_reloc_info(r->type)->pc_bias);
 	unsigned n = named_at(o, shndx, off);
 
 	if (n && !(o->sec[shndx].sh.sh_flags & SHF_MERGE)) {

@@ -101,12 +101,6 @@ static const struct xb_rel *rel_in(const struct xb_sec *s, const struct ins *x)
 	return NULL;
 }
 
-static int32_t le32(const unsigned char *b)
-{
-	return (int32_t)((uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
-			 (uint32_t)b[3] << 24);
-}
-
 struct cmp {
 	const struct xb_obj *o;
 	const struct xb_sec *s;
@@ -137,11 +131,15 @@ static int differ(struct cmp *c, const struct ins *x, const struct ins *y, const
 	return -ESTALE;
 }
 
-/* A load or call through the GOT, which the linker may relax. */
-static bool is_got(const struct xb_rel *r)
+static const struct xs_arch_reloc_info *info(const struct xb_rel *r)
 {
-	return r->type == R_X86_64_GOTPCREL || r->type == R_X86_64_GOTPCRELX ||
-	       r->type == R_X86_64_REX_GOTPCRELX;
+	return xs_arch_reloc_info(r->type);
+}
+
+/* From r's field in x to the PC it is counted from. */
+static int64_t pc_bias(const struct ins *x, const struct xb_rel *r)
+{
+	return xs_arch_insn_pc_bias(x->i.len, (unsigned)(r->off - x->off));
 }
 
 /* r refers to a global symbol called name (as a dynamic relocation or PLT
@@ -155,23 +153,25 @@ static bool named(const struct cmp *c, const struct xb_rel *r, const char *name)
 
 /* Where relocation r of instruction x lands in the binary (what the linker
  * put there: S + A, and for PC-relative fields, or GOT ones it relaxed,
- * measured from the end of x): 1; 0: not known here (TLS forms, a symbol
+ * measured from the PC x counts from): 1; 0: not known here (TLS forms, a symbol
  * without a name); -ENOENT: the binary has no such symbol. */
 static int rel_dest(const struct cmp *c, const struct ins *x, const struct xb_rel *r,
 		    uint64_t *dest)
 {
-	bool pc = r->type == R_X86_64_PC32 || r->type == R_X86_64_PLT32 || is_got(r);
+	const struct xs_arch_reloc_info *ri = info(r);
+	bool pc = ri->pc_relative;
 	uint64_t s;
 	int rc;
 
-	if (!pc && r->type != R_X86_64_32 && r->type != R_X86_64_32S)
+	/* 32-bit fields to the symbol, directly, by a call or through the GOT */
+	if (ri->width != 4 || ri->kind == XS_ARCH_RELOC_OTHER)
 		return 0;
 	rc = xb_tgt_addr_of(c->t, c->o, r->sym, &s);
 	if (rc <= 0)
 		return rc;
 	*dest = s + (uint64_t)r->addend;
 	if (pc)
-		*dest += x->off + x->i.len - r->off;
+		*dest += (uint64_t)pc_bias(x, r);
 	return 1;
 }
 
@@ -180,13 +180,9 @@ static uint64_t field_dest(const struct cmp *c, const struct ins *x, const struc
 			   const struct xb_rel *r)
 {
 	uint64_t at = y->off + (r->off - x->off);
-	int64_t v = le32(c->b.bytes + at);
 
-	if (r->type == R_X86_64_32)
-		return (uint32_t)v;
-	if (r->type == R_X86_64_32S)
-		return (uint64_t)v;
-	return c->b.addr + y->off + y->i.len + (uint64_t)v;
+	return xs_arch_reloc_read(r->type, c->b.bytes + at, c->b.addr + at,
+				  xs_arch_insn_pc_bias(y->i.len, (unsigned)(r->off - x->off)));
 }
 
 static bool sec_merged(const struct xb_obj *o, const struct xb_rel *r)
@@ -211,11 +207,11 @@ static bool literal_same(const struct cmp *c, const struct ins *x, const struct 
 		return true;
 	sec = &c->o->sec[sym->s.st_shndx];
 	if (!(sec->sh.sh_flags & SHF_MERGE) || !sec->data ||
-	    (r->type != R_X86_64_PC32 && r->type != R_X86_64_32 && r->type != R_X86_64_32S))
+	    info(r)->kind != XS_ARCH_RELOC_DATA || info(r)->width != 4)
 		return true;
 	off = (int64_t)sym->s.st_value + r->addend;
-	if (r->type == R_X86_64_PC32)
-		off += (int64_t)(x->off + x->i.len - r->off);
+	if (info(r)->pc_relative)
+		off += pc_bias(x, r);
 	if (off < 0 || (uint64_t)off >= sec->sh.sh_size)
 		return false;
 	if (sec->sh.sh_flags & SHF_STRINGS)
@@ -236,7 +232,7 @@ static int differ_ref(struct cmp *c, const struct ins *x, const struct ins *y,
 	const struct xb_sym *sym = &c->o->sym[r->sym];
 	const char *name = sym->name;
 	char theirs[160], what[400], off[32] = "";
-	int64_t add = r->addend + (xb_rel_pcrel(r->type) ? (int64_t)(x->off + x->i.len - r->off) : 0);
+	int64_t add = r->addend + (info(r)->pc_bias ? pc_bias(x, r) : 0);
 
 	if (sym->type == STT_SECTION && sym->s.st_shndx < c->o->nsec) {
 		const struct xb_sec *sec = &c->o->sec[sym->s.st_shndx];
@@ -281,10 +277,9 @@ static int same_plain(struct cmp *c, const struct ins *x, const struct ins *y)
 		const struct xb_rel *r = &c->s->rel[k];
 		uint64_t want, have;
 
-		if (r->off < x->off || xb_rel_width(r->type) != 4 || r->off + 4 > x->off + x->i.len)
+		if (r->off < x->off || info(r)->width != 4 || r->off + 4 > x->off + x->i.len)
 			continue;
-		if (r->type != R_X86_64_PC32 && r->type != R_X86_64_PLT32 &&
-		    r->type != R_X86_64_32 && r->type != R_X86_64_32S)
+		if (info(r)->kind != XS_ARCH_RELOC_DATA && info(r)->kind != XS_ARCH_RELOC_BRANCH)
 			continue; /* GOT, TLS: the linker may rewrite them */
 		have = field_dest(c, x, y, r);
 		rc = rel_dest(c, x, r, &want);
@@ -381,7 +376,7 @@ static const struct xb_rel *got_in(const struct xb_sec *s, const struct ins *x)
 {
 	const struct xb_rel *r = rel_in(s, x);
 
-	return r && is_got(r) ? r : NULL;
+	return r && info(r)->kind == XS_ARCH_RELOC_GOT && info(r)->width == 4 ? r : NULL;
 }
 
 int xb_same_code(struct xs_arch_dec *d, const struct xb_obj *o, const struct xb_sec *s,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Patch builder: a small writer for x86-64 relocatable objects. Sections,
+ * Patch builder: a small writer for relocatable objects. Sections,
  * symbols and relocations are collected first, then laid out in one pass
  * (locals before globals in .symtab, as ELF requires) and written by libelf.
  */
@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "build.h"
 #include "error.h"
 
@@ -291,13 +292,13 @@ static int write_elf(struct xb_writer *w, Elf *elf, struct layout *l)
 		free(shnames);
 		return -ENOMEM;
 	}
-	if (!gelf_newehdr(elf, ELFCLASS64) || !gelf_getehdr(elf, &eh)) {
+	if (!gelf_newehdr(elf, XS_ARCH_ELF_CLASS) || !gelf_getehdr(elf, &eh)) {
 		free(shnames);
 		return -EINVAL;
 	}
-	eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	eh.e_ident[EI_DATA] = XS_ARCH_ELF_DATA;
 	eh.e_type = ET_REL;
-	eh.e_machine = EM_X86_64;
+	eh.e_machine = (Elf64_Half)xs_arch_elf_machine();
 	eh.e_version = EV_CURRENT;
 	eh.e_shstrndx = (Elf64_Half)l->shstrtab;
 	gelf_update_ehdr(elf, &eh);

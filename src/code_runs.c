@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "page.h"
 #include "warm_pages.h"
 
 /*
@@ -153,7 +154,7 @@ void xs_runs_take_reread(struct xs_runs *r)
 
 int xs_runs_own_pages(struct xs_target *t, const struct xs_runs *r)
 {
-	const uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	const uint64_t page = xs_page_size();
 	uint64_t done = UINT64_MAX; /* the last page made ours */
 
 	for (size_t i = 0; i < r->n; i++) {

@@ -12,9 +12,10 @@
 
 #include "arch.h"
 #include "error.h"
+#include "page.h"
 #include "state.h"
 
-#define PAGE 4096u
+#define PAGE xs_page_size()
 
 static size_t place(size_t *cursor, const GElf_Shdr *sh)
 {

@@ -20,6 +20,7 @@
 #include "error.h"
 #include "maps.h"
 #include "objects_priv.h"
+#include "page.h"
 #include "target.h"
 
 #define MAX_LINK_MAP 4096        /* link-map entries walked before we call it a loop */
@@ -328,7 +329,7 @@ static const struct mapping *group_mapping_at(const struct mapping *maps, size_t
  */
 static int object_layout(Elf *elf, const struct mapping *maps, size_t n, struct cand *c, size_t g)
 {
-	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), top = 0;
+	uint64_t page = xs_page_size(), top = 0;
 	const struct mapping *m0 = NULL;
 	size_t nph;
 	GElf_Ehdr eh;

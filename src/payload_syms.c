@@ -237,7 +237,7 @@ int xs_pl_read_relocs(struct xs_pl_ctx *c)
 		const struct xs_section *s = &p->sections[i];
 
 		if (s->shdr.sh_type == SHT_REL)
-			rc = xs_fail(-EOPNOTSUPP, "%s: section [%u] %s: SHT_REL relocations are not supported (x86-64 payloads use SHT_RELA)",
+			rc = xs_fail(-EOPNOTSUPP, "%s: section [%u] %s: SHT_REL relocations are not supported (" XS_ARCH_LABEL " payloads use SHT_RELA)",
 				     p->name, i, s->name);
 		else if (s->shdr.sh_type == SHT_RELA)
 			rc = read_rela(c, i);

@@ -10,8 +10,9 @@
 
 #include "error.h"
 #include "maps.h"
+#include "page.h"
 
-#define PAGE	  4096ull
+#define PAGE	  ((uint64_t)xs_page_size())
 #define GUARD	  PAGE		 /* keep one free page on each side */
 #define LOW_LIMIT 0x10000ull	 /* vm.mmap_min_addr default */
 #define HEAP_ROOM (256ull << 20) /* leave the brk heap room to grow */

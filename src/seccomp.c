@@ -39,7 +39,10 @@ static const char *const names[] = {
 	[SYS_mprotect] = "mprotect", [SYS_munmap] = "munmap", [SYS_madvise] = "madvise",
 	[SYS_getpid] = "getpid", [SYS_gettid] = "gettid", [SYS_rt_sigaction] = "rt_sigaction",
 	[SYS_rt_sigprocmask] = "rt_sigprocmask", [SYS_memfd_create] = "memfd_create",
-	[SYS_open] = "open", [SYS_openat] = "openat", [SYS_close] = "close",
+#ifdef SYS_open /* not on aarch64 */
+	[SYS_open] = "open",
+#endif
+	[SYS_openat] = "openat", [SYS_close] = "close",
 	[SYS_mremap] = "mremap", [SYS_membarrier] = "membarrier", [SYS_msync] = "msync",
 	[SYS_prctl] = "prctl", [SYS_getrandom] = "getrandom", [SYS_exit] = "exit",
 	[SYS_ftruncate] = "ftruncate", [SYS_fcntl] = "fcntl",

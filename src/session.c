@@ -19,9 +19,10 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "page.h"
 #include "state_check.h"
 
-#define STATE_SIZE XS_ALIGN_UP(sizeof(struct xs_state) + XS_STATE_PAYLOAD_AREA, 4096)
+#define STATE_SIZE XS_ALIGN_UP(sizeof(struct xs_state) + XS_STATE_PAYLOAD_AREA, xs_page_size())
 
 static const char *const status_names[] = {
     [XS_STATUS_LOADED] = "LOADED",

@@ -15,11 +15,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "page.h"
+
 struct xs_pages;
 struct xs_target;
 
 #define XS_SNAP_PAGES 8 /* two threads' top pages; more would outlast the wait */
-#define XS_SNAP_PAGE 4096u /* bytes a page: warm_pages.h's unit */
+#define XS_SNAP_PAGE XS_PAGE_MIN /* bytes kept of each page warm_pages.h lists (all of it with 4 KiB pages) */
 
 struct xs_stack_snap {
 	uint64_t addr[XS_SNAP_PAGES]; /* page addresses, ascending */

@@ -18,6 +18,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "page.h"
 #include <sys/types.h>
 
 #define XS_STACK_TOP 2048 /* bytes read at most from (about) each thread's SP up */
@@ -28,7 +30,7 @@
  * needs more reads on page by page.
  */
 #define XS_STACK_TOP_MIN 256
-#define XS_STACK_TOP_PAGE 4096u /* the smallest page size: with larger pages the rule still holds */
+#define XS_STACK_TOP_PAGE XS_PAGE_MIN /* with larger pages the rule still holds */
 
 /* A thread's stack from (about) its SP up: most walks read nothing else. */
 struct xs_stack_top {

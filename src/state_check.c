@@ -8,6 +8,7 @@
 
 #include "arch.h"
 #include "error.h"
+#include "page.h"
 
 #define BAD(pid, fmt, ...) xs_fail(-EPROTO, "pid %d: registry: " fmt, (int)(pid), ##__VA_ARGS__)
 
@@ -37,7 +38,7 @@ static bool valid_id(const char *id)
 
 static int check_layout(const struct xs_state_payload *p, int slot, pid_t pid)
 {
-	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), lo = p->base, hi = p->base + p->size;
+	uint64_t page = xs_page_size(), lo = p->base, hi = p->base + p->size;
 
 	if (p->base % page || !p->size || p->size % page || p->size > XS_STATE_MAX_REGION ||
 	    hi < lo)

@@ -26,6 +26,7 @@
 #include "error.h"
 #include "frame_rule.h"
 #include "maps.h"
+#include "page.h"
 #include "rule_rows.h"
 #include "stack_snap.h"
 #include "stack_tops.h"
@@ -35,7 +36,7 @@
 #define FILES_MAGIC 0x78736677u /* "xsfw": userdata of the process's file modules */
 #define MAX_EH_LEN (64u << 20)
 #define MAX_DWARF_REGS 64
-#define CACHE_PAGE 4096u
+#define CACHE_PAGE XS_PAGE_MIN /* a block, never across a page */
 #define CACHE_PAGES 8 /* a stack walk touches one to a few pages */
 #define ROWS_FREE 512 /* rows the stop may add without allocating */
 #define AROUND_ROWS 8  /* rows learnt ahead on each side of a likely one */
@@ -875,7 +876,7 @@ static void touch_unwind_tables(Elf *elf)
 		Elf_Scn *scn = section_named(elf, names[k], &sh);
 		Elf_Data *d = scn ? elf_getdata(scn, NULL) : NULL;
 
-		for (size_t off = 0; d && d->d_buf && off < d->d_size; off += 4096)
+		for (size_t off = 0; d && d->d_buf && off < d->d_size; off += xs_page_size())
 			sink ^= ((const unsigned char *)d->d_buf)[off];
 	}
 	(void)sink;
@@ -1052,7 +1053,7 @@ static void fault_in(void *p, size_t len)
 {
 	volatile unsigned char *b = p;
 
-	for (size_t off = 0; off < len; off += 4096)
+	for (size_t off = 0; off < len; off += xs_page_size())
 		b[off] = 0;
 	if (len)
 		b[len - 1] = 0;

@@ -15,11 +15,12 @@
 #include <sys/uio.h>
 
 #include "error.h"
+#include "page.h"
 #include "target.h"
 #include "unwind.h"
 #include "warm_pages.h"
 
-#define PAGE 4096u
+#define PAGE XS_PAGE_MIN /* bytes read at each stack page listed (all of it with 4 KiB pages) */
 #define BATCH 32          /* pages per xs_proc_readv */
 #define BLOCKED_STACK 2048 /* bytes read above a blocked thread's SP */
 

@@ -11,8 +11,9 @@
 
 #include "maps.h"
 #include "target.h"
+#include "page.h"
 
-#define PAGE 4096u
+#define PAGE ((uint64_t)xs_page_size()) /* pagemap has one entry a page */
 #define TOP_PAGES 4       /* per stack: a busy thread's frames rarely go deeper */
 #define MAX_PAGES 16384   /* a bound (4096 threads' stacks); pages past it are read cold */
 #define TOUCH_BATCH 512   /* pages per xs_proc_readv */

@@ -303,6 +303,62 @@ static const struct {
 	{ UINT32_MAX, NULL, -EOPNOTSUPP, false },
 };
 
+/* What the builder reads of each type: the sets its comparisons used to
+ * spell out as R_X86_64_* lists. */
+static const struct {
+	uint32_t type;
+	unsigned width, kind;
+	bool pc, sext;
+	unsigned bias, relax;
+} builder_facts[] = {
+	{ R_X86_64_64, 8, XS_ARCH_RELOC_DATA, false, false, 0, 0 },
+	{ R_X86_64_PC32, 4, XS_ARCH_RELOC_DATA, true, false, 4, 0 },
+	{ R_X86_64_PLT32, 4, XS_ARCH_RELOC_BRANCH, true, false, 4, 0 },
+	{ R_X86_64_32, 4, XS_ARCH_RELOC_DATA, false, false, 0, 0 },
+	{ R_X86_64_32S, 4, XS_ARCH_RELOC_DATA, false, true, 0, 0 },
+	{ R_X86_64_PC64, 8, XS_ARCH_RELOC_DATA, true, false, 0, 0 },
+	{ R_X86_64_GOTPCREL, 4, XS_ARCH_RELOC_GOT, true, false, 4, 0 },
+	{ R_X86_64_GOTPCRELX, 4, XS_ARCH_RELOC_GOT, true, false, 4, 2 },
+	{ R_X86_64_REX_GOTPCRELX, 4, XS_ARCH_RELOC_GOT, true, false, 4, 3 },
+	{ R_X86_64_GOTPC32, 4, XS_ARCH_RELOC_OTHER, true, false, 0, 0 },
+	{ R_X86_64_GOTOFF64, 8, XS_ARCH_RELOC_OTHER, false, false, 0, 0 },
+	{ R_X86_64_TLSGD, 4, XS_ARCH_RELOC_OTHER, true, false, 0, 0 },
+	{ R_X86_64_DTPOFF64, 8, XS_ARCH_RELOC_OTHER, false, false, 0, 0 },
+	{ R_X86_64_16, 2, XS_ARCH_RELOC_OTHER, false, false, 0, 0 },
+	{ R_X86_64_PC8, 1, XS_ARCH_RELOC_OTHER, true, false, 0, 0 },
+	{ 1000, 0, XS_ARCH_RELOC_OTHER, false, false, 0, 0 },
+};
+
+static void test_reloc_info(void)
+{
+	for (size_t i = 0; i < sizeof(builder_facts) / sizeof(builder_facts[0]); i++) {
+		const struct xs_arch_reloc_info *ri = xs_arch_reloc_info(builder_facts[i].type);
+
+		check(ri && ri->name == xs_arch_reloc_name(builder_facts[i].type) &&
+			      ri->width == builder_facts[i].width && ri->kind == builder_facts[i].kind &&
+			      ri->pc_relative == builder_facts[i].pc &&
+			      ri->sign_extended == builder_facts[i].sext &&
+			      ri->pc_bias == builder_facts[i].bias &&
+			      ri->relax_before == builder_facts[i].relax,
+		      "reloc info %s: width %u kind %u pc %d sext %d bias %u relax %u",
+		      ri ? ri->name : "(null)", ri ? ri->width : 0, ri ? ri->kind : 0,
+		      ri && ri->pc_relative, ri && ri->sign_extended, ri ? ri->pc_bias : 0,
+		      ri ? ri->relax_before : 0);
+	}
+	/* mov 0x10(%rip) at 0x1000: 7 bytes, its field at +3, -0x10 from the end */
+	static const unsigned char neg[4] = { 0xf0, 0xff, 0xff, 0xff };
+	int64_t bias = xs_arch_insn_pc_bias(7, 3);
+
+	check(bias == 4, "the field at +3 of a 7-byte instruction counts from 4 bytes on (%lld)",
+	      (long long)bias);
+	check(xs_arch_reloc_read(R_X86_64_PC32, neg, 0x1003, bias) == 0x1007 - 0x10,
+	      "PC32 -0x10 read back from 0x1003: 0xff7");
+	check(xs_arch_reloc_read(R_X86_64_32, neg, 0x1003, bias) == 0xfffffff0ull,
+	      "R_X86_64_32 zero-extends");
+	check(xs_arch_reloc_read(R_X86_64_32S, neg, 0x1003, bias) == (uint64_t)-16,
+	      "R_X86_64_32S sign-extends");
+}
+
 static void test_reloc_facts(void)
 {
 	const char *unknown = xs_arch_reloc_name(1000);
@@ -634,6 +690,7 @@ int main(void)
 	test_jump_exec();
 	test_nops();
 	test_reloc_facts();
+	test_reloc_info();
 	test_reloc_apply();
 	test_setup_call();
 	test_syscall_regs();
