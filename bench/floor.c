@@ -28,8 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "stack_tops.h"
-#include "stop_log.h"
+#include "unwind/stack_tops.h"
+#include "target/stop_log.h"
 
 #define MAX_TIDS 4096
 #define WAIT_TIMEOUT_S 2

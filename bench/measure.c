@@ -36,7 +36,7 @@
 #include <unistd.h>
 
 #include "bench_shm.h"
-#include "stop_log.h"
+#include "target/stop_log.h"
 
 #define CMD_TIMEOUT_S 60
 #define RESUME_TIMEOUT_NS 10000000000ull
