@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * `xsplice build`: a payload from a source tree and a diff. Parses the
- * arguments and runs the builder's pipeline (src/build_main.c).
+ * arguments and runs the builder's pipeline (src/builder/build_main.c).
  */
 #include <errno.h>
 #include <limits.h>

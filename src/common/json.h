@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The JSON string writer of --json output (src/json.c). */
+/* The JSON string writer of --json output (src/common/json.c). */
 #ifndef XS_JSON_H
 #define XS_JSON_H
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Private to the target door (src/target*.c, src/seccomp.c): the ptrace state
+ * Private to the target door (src/target/): the ptrace state
  * of each thread that struct xs_thread does not carry, the bounded wait on
  * ptrace reports, and the helpers the stop, memory and exec parts share.
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Forced on every file outside the target door (src/target*.c, src/seccomp.c)
+ * Forced on every file outside the target door (src/target/)
  * by the Makefile (-include): a call of ptrace or process_vm_{read,write}v
  * there fails to build, so the target is stopped, read and written only
  * through the door (target.h). The headers come first so that only uses, not

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Expected bytes (src/expect.c): made from a function's code after endbr64,
+ * Expected bytes (src/payload/expect.c): made from a function's code after endbr64,
  * up to XSPLICE_EXPECT_MAX and never past its end; described from where
  * they differ, a few bytes of each.
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit test for src/rule_rows.c: rows kept sorted by address range, found by
+ * Unit test for src/unwind/rule_rows.c: rows kept sorted by address range, found by
  * any address inside them, and refused when they overlap one kept, are
  * empty, or find no room (the stop never allocates).
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit test for the stack snapshot (src/stack_snap.c), read from our own
+ * Unit test for the stack snapshot (src/unwind/stack_snap.c), read from our own
  * memory: pages kept in address order and read as they are; a page that
  * cannot be read is missing, the others are there; nothing is handed out in
  * another era; more pages than it holds plans nothing.

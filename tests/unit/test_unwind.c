@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit test for src/unwind.c: builds small target programs at run time, stops
+ * Unit test for src/unwind/unwind.c: builds small target programs at run time, stops
  * their threads with its own minimal ptrace code, unwinds them and checks the
  * frames against the programs' symbols; also code in anonymous memory.
  */
