@@ -10,10 +10,9 @@ SAN_BUILD ?= build-san
 # The version, kept in one place (VERSION): `xsplice --version` prints it.
 XS_VERSION := $(shell cat VERSION)
 VERSION_FLAG := -DXS_VERSION='"$(XS_VERSION)"'
-# One folder per stage (src/*/README.md); each on the include path.
-STAGES := common payload symbols target unwind loader state engine builder cli
+# One folder per stage (src/*/README.md); an include names it: "target/target.h".
 CFLAGS_BASE := -std=gnu11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE \
-	-Iinclude -Isrc $(addprefix -Isrc/,$(STAGES)) -Isrc/arch/$(ARCH) -MMD -MP $(VERSION_FLAG)
+	-Iinclude -Isrc -Isrc/arch/$(ARCH) -MMD -MP $(VERSION_FLAG)
 LDLIBS := -ldw -lelf -lcapstone
 # The CLI runs as root on processes it does not trust: built hardened, not
 # left to the toolchain's defaults (Debian's gcc has PIE but no stack

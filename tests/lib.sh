@@ -606,7 +606,7 @@ hostile_loaded() {
 # build_hostile OUT: tests/targets/hostile.c, compiled against src/state/state.h
 # (its field names, not offsets: it follows the header as it changes).
 build_hostile() {
-	build_target "$1" "$TARGETS_DIR/hostile.c" -- -I"$XSPLICE_ROOT/src/state" -I"$XSPLICE_ROOT/src/payload" -I"$XSPLICE_ROOT/include"
+	build_target "$1" "$TARGETS_DIR/hostile.c" -- -I"$XSPLICE_ROOT/src" -I"$XSPLICE_ROOT/include"
 }
 
 # hcmd OUT NAME LINE...: hand the hostile target whose stdout is OUT the

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "payload.h" /* struct xs_build_id */
+#include "payload/payload.h" /* struct xs_build_id */
 
 struct xb_opts {
 	const char *src;    /* the project's source tree */

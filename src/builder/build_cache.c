@@ -34,8 +34,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "build_cache.h"
-#include "error.h"
+#include "builder/build_cache.h"
+#include "common/error.h"
 
 #define KEY_HEX 32 /* of sha256's 64 */
 #define FORMAT "xsplice build cache 1"

@@ -10,7 +10,7 @@
 
 #include <stdbool.h>
 
-#include "build.h"
+#include "builder/build.h"
 
 struct xb_cache;
 

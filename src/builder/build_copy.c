@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "build.h"
-#include "error.h"
+#include "builder/build.h"
+#include "common/error.h"
 
 static char *join(const char *a, const char *b)
 {

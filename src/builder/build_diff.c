@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "build.h"
-#include "error.h"
+#include "builder/build.h"
+#include "common/error.h"
 
 static bool is_named(const struct xb_sym *s)
 {

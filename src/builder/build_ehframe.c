@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "build.h"
-#include "error.h"
+#include "builder/build.h"
+#include "common/error.h"
 
 static uint32_t u32_at(const unsigned char *p)
 {

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "build.h"
-#include "error.h"
+#include "builder/build.h"
+#include "common/error.h"
 
 struct closure {
 	unsigned *v;

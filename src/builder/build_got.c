@@ -18,8 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "build.h"
-#include "error.h"
+#include "builder/build.h"
+#include "common/error.h"
 
 /* Whether changed code refers to a symbol of another object by a direct
  * (non-GOT) PC-relative or absolute 32-bit field: a field that cannot reach

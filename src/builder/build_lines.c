@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "build.h"
-#include "error.h"
+#include "builder/build.h"
+#include "common/error.h"
 
 struct hunk {
 	unsigned a, b; /* old lines a..a+b-1 replaced (b == 0: insertion after a) */

@@ -14,8 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "build.h"
-#include "error.h"
+#include "builder/build.h"
+#include "common/error.h"
 
 /* realpath of name (relative to cwd unless absolute); NULL if it is gone. */
 static char *resolve(const char *cwd, const char *name)

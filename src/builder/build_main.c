@@ -11,12 +11,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "build.h"
-#include "build_cache.h"
-#include "coroutines.h"
-#include "error.h"
-#include "engine.h"
-#include "objects.h"
+#include "builder/build.h"
+#include "builder/build_cache.h"
+#include "engine/coroutines.h"
+#include "common/error.h"
+#include "engine/engine.h"
+#include "symbols/objects.h"
 
 struct run {
 	const struct xb_opts *o;

@@ -12,9 +12,9 @@
 #include <string.h>
 
 #include "arch.h"
-#include "build.h"
-#include "error.h"
-#include "expect.h"
+#include "builder/build.h"
+#include "common/error.h"
+#include "payload/expect.h"
 
 struct xb_tgt {
 	const char *path;

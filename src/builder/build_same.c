@@ -15,8 +15,8 @@
 #include <string.h>
 
 #include "arch.h"
-#include "build.h"
-#include "error.h"
+#include "builder/build.h"
+#include "common/error.h"
 
 struct ins {
 	uint64_t off; /* from the function's start */

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "build.h"
-#include "error.h"
+#include "builder/build.h"
+#include "common/error.h"
 
 /* Does the option value v name function symbol i of o: "name" or
  * "file.c#name"? */

@@ -17,8 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "build.h"
-#include "error.h"
+#include "builder/build.h"
+#include "common/error.h"
 
 /* Adds the section flags after the project's own (last wins) and xsplice's
  * include directory after the project's (for <xsplice/shadow.h>), logs

@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "build.h"
-#include "error.h"
+#include "builder/build.h"
+#include "common/error.h"
 
 #define MAX_USERS_SHOWN 6 /* then "and N more" */
 #define MAX_DIFFS_SHOWN 4 /* per type */

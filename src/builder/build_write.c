@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "build.h"
-#include "error.h"
+#include "builder/build.h"
+#include "common/error.h"
 
 struct wsec {
 	char *name;

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "build.h"
-#include "cli.h"
-#include "error.h"
+#include "builder/build.h"
+#include "cli/cli.h"
+#include "common/error.h"
 
 #define BUILD_USAGE                                                                               \
 	"usage: xsplice build --src DIR --patch FIX.diff --target BIN (-o OUT.xsp | --id NAME) [--build CMD] [--work DIR] [--keep] [--allow-layout T,...] [--skip FUNC]... [--include FUNC]... [--cache DIR [--cache-keep N]]"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Error message slot, debug tracing and small helpers shared by all stages. */
-#include "error.h"
+#include "common/error.h"
 
 #include <errno.h>
 #include <fcntl.h>

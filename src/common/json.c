@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "json.h"
+#include "common/json.h"
 
 /* Length of the well-formed UTF-8 sequence at s (at most n bytes), or 0 with
  * *bad the length of its maximal ill-formed subpart (at least 1): Unicode's

@@ -5,17 +5,17 @@
  * and symbolized (symbolize.h) once its threads run again. Everything shown
  * that came from the process or its files is escaped.
  */
-#include "busy_report.h"
+#include "engine/busy_report.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "json.h"
-#include "symbolize.h"
-#include "target.h"
+#include "common/error.h"
+#include "common/json.h"
+#include "symbols/symbolize.h"
+#include "target/target.h"
 
 #define NAME_MAX_SHOWN 100 /* bytes of one function name in the error line */
 

@@ -13,8 +13,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "state.h"
-#include "unwind.h"
+#include "state/state.h"
+#include "unwind/unwind.h"
 
 struct xs_symbolizer;
 

@@ -13,10 +13,10 @@
 #include <xsplice/coroutines.h>
 
 #include "arch.h"
-#include "coroutines.h"
-#include "engine_int.h"
-#include "error.h"
-#include "objects.h"
+#include "engine/coroutines.h"
+#include "engine/engine_int.h"
+#include "common/error.h"
+#include "symbols/objects.h"
 
 static const char *const ucontext_calls[] = { "swapcontext", "makecontext" };
 

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "unwind.h"
+#include "unwind/unwind.h"
 
 /*
  * Before the stop: the runtime address of pid's xsplice_coroutines (0: it

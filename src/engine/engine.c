@@ -5,7 +5,7 @@
  * the process), check the state transition, check the payload, make the
  * process quiescent, journal, patch, run hooks, commit, resume.
  */
-#include "engine.h"
+#include "engine/engine.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -18,15 +18,15 @@
 #include <unistd.h>
 
 #include "arch.h"
-#include "busy_report.h"
-#include "coroutines.h"
-#include "engine_int.h"
-#include "error.h"
-#include "objects.h"
-#include "patch.h"
-#include "site_view.h"
-#include "state_check.h"
-#include "upload.h"
+#include "engine/busy_report.h"
+#include "engine/coroutines.h"
+#include "engine/engine_int.h"
+#include "common/error.h"
+#include "symbols/objects.h"
+#include "engine/patch.h"
+#include "engine/site_view.h"
+#include "state/state_check.h"
+#include "loader/upload.h"
 
 enum op { OP_CHECK, OP_APPLY, OP_REVERT, OP_REPLACE, OP_UNLOAD };
 

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "state.h"
+#include "state/state.h"
 
 #define XS_DEFAULT_TIMEOUT_MS 1000
 /* The longest --timeout: an hour. Deadlines are computed in us from it, and

@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "session.h"
-#include "unwind.h"
+#include "state/session.h"
+#include "unwind/unwind.h"
 
 /*
  * Hooks run inside the process while it is stopped: all of one stop (every

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine.h"
-#include "error.h"
-#include "target.h"
+#include "engine/engine.h"
+#include "common/error.h"
+#include "target/target.h"
 
 #define NAME_READ 256 /* bytes of a name read, at most */
 

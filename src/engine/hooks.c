@@ -3,8 +3,8 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "engine_int.h"
-#include "error.h"
+#include "engine/engine_int.h"
+#include "common/error.h"
 
 void xs_hook_time_init(struct xs_hook_time *ht, long timeout_ms)
 {

@@ -4,17 +4,17 @@
  * bytes replaced and the bytes written, so any run can tell from the code
  * alone how far a killed action got, and finish undoing it.
  */
-#include "patch.h"
+#include "engine/patch.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "arch.h"
-#include "code_runs.h"
-#include "engine_int.h"
-#include "error.h"
-#include "site_check.h"
+#include "target/code_runs.h"
+#include "engine/engine_int.h"
+#include "common/error.h"
+#include "engine/site_check.h"
 
 /* One span per function: its entry (prepare) or its patch site (write). */
 static struct xs_span *spans_of(const struct xs_fstate *fs, const struct xsplice_func *funcs,

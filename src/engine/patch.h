@@ -8,8 +8,8 @@
 
 #include <stdbool.h>
 
-#include "code_runs.h"
-#include "session.h"
+#include "target/code_runs.h"
+#include "state/session.h"
 
 /*
  * One payload's sites, ready to switch: its per-function records (to apply:

@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "busy_report.h"
-#include "coroutines.h"
-#include "engine_int.h"
-#include "error.h"
+#include "engine/busy_report.h"
+#include "engine/coroutines.h"
+#include "engine/engine_int.h"
+#include "common/error.h"
 
 #define MAX_FRAMES    256
 #define QUICK_RETRIES 3 /* resume-and-look-again rounds before running a thread out */

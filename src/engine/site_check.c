@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Patch sites proved before they are written (see site_check.h). */
-#include "site_check.h"
+#include "engine/site_check.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "arch.h"
-#include "error.h"
-#include "state_check.h"
+#include "common/error.h"
+#include "state/state_check.h"
 
 /* The bytes the object's file has at [site, site + len): the code as loaded. */
 static int file_bytes(struct xs_session *s, uint64_t site, uint32_t len, uint8_t *out)

@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#include "session.h"
+#include "state/session.h"
 
 /* Records fs[0..n) of payload slot: -EPROTO naming the function unless every
  * record with a length passes (the payload's region checked first). */

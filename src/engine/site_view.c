@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* Patch sites seen through the payloads applied there (see site_view.h). */
-#include "site_view.h"
+#include "engine/site_view.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
+#include "common/error.h"
 
 struct layer {
 	int slot;

@@ -10,8 +10,8 @@
 
 #include <stdint.h>
 
-#include "expect.h"
-#include "session.h"
+#include "payload/expect.h"
+#include "state/session.h"
 
 /* Every applied payload's records, in the order they were applied. */
 struct xs_layers;

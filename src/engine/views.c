@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* The read-only views of a process's payloads (list, get): nothing attached. */
-#include "engine.h"
+#include "engine/engine.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine_int.h"
-#include "error.h"
+#include "engine/engine_int.h"
+#include "common/error.h"
 
 bool xs_interrupted(const struct xs_state *st, bool *owner_running)
 {

@@ -4,15 +4,15 @@
  * text (sections, far-call veneers, the return stub of injected calls), rodata (sections, GOT),
  * data (data and bss), per-function state. Each region starts on a page.
  */
-#include "loader.h"
+#include "loader/loader.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "arch.h"
-#include "error.h"
-#include "state.h"
+#include "common/error.h"
+#include "state/state.h"
 
 #define PAGE 4096u
 

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "payload.h"
+#include "payload/payload.h"
 
 struct xs_image {
 	/* Filled by xs_image_layout: offsets from base, regions page-aligned. */

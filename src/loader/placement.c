@@ -3,13 +3,13 @@
  * Payload placement from /proc/<pid>/maps. Below the patched object first:
  * above an executable lie brk and the heap, which must stay free to grow.
  */
-#include "placement.h"
+#include "loader/placement.h"
 
 #include <errno.h>
 #include <string.h>
 
-#include "error.h"
-#include "maps.h"
+#include "common/error.h"
+#include "target/maps.h"
 
 #define PAGE	  4096ull
 #define GUARD	  PAGE		 /* keep one free page on each side */

@@ -15,15 +15,15 @@
 #include <sys/syscall.h>
 
 #include "arch.h"
-#include "engine.h"
-#include "engine_int.h"
-#include "error.h"
-#include "inline_check.h"
-#include "loader.h"
-#include "objects.h"
-#include "payload.h"
-#include "placement.h"
-#include "upload.h"
+#include "engine/engine.h"
+#include "engine/engine_int.h"
+#include "common/error.h"
+#include "symbols/inline_check.h"
+#include "loader/loader.h"
+#include "symbols/objects.h"
+#include "payload/payload.h"
+#include "loader/placement.h"
+#include "loader/upload.h"
 
 struct xs_upload {
 	char id[XS_ID_MAX];

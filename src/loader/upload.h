@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "session.h"
+#include "state/session.h"
 
 struct xs_upload;
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Expected bytes at patch sites: made from a function's code, described (see expect.h). */
-#include "expect.h"
+#include "payload/expect.h"
 
 #include <stdio.h>
 #include <string.h>

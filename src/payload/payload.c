@@ -4,15 +4,15 @@
  * section table, classify sections, and run the later steps (symbols and
  * relocations in payload_syms.c, hooks, notes and funcs in payload_funcs.c).
  */
-#include "payload.h"
+#include "payload/payload.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "arch.h"
-#include "error.h"
-#include "payload_priv.h"
+#include "common/error.h"
+#include "payload/payload_priv.h"
 
 /* Larger alignments would need the loader to waste up to that much per section. */
 #define MAX_ALIGN 4096

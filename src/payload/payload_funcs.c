@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "arch.h"
-#include "error.h"
-#include "payload_priv.h"
+#include "common/error.h"
+#include "payload/payload_priv.h"
 
 #define FUNC_SIZE sizeof(struct xsplice_func)
 #define NOTE_ALIGN 4

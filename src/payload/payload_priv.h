@@ -6,7 +6,7 @@
 #ifndef XS_PAYLOAD_PRIV_H
 #define XS_PAYLOAD_PRIV_H
 
-#include "payload.h"
+#include "payload/payload.h"
 
 /* What the steps learn about the file and hand on to the next ones. */
 struct xs_pl_ctx {

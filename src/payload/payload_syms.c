@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "arch.h"
-#include "error.h"
-#include "payload_priv.h"
+#include "common/error.h"
+#include "payload/payload_priv.h"
 
 static const char *sym_label(const struct xs_symbol *s)
 {

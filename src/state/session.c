@@ -4,7 +4,7 @@
  * it through /proc/<pid>/maps, creating it with injected system calls, and
  * reading and writing it through the target door.
  */
-#include "session.h"
+#include "state/session.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,8 +18,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "state_check.h"
+#include "common/error.h"
+#include "state/state_check.h"
 
 #define STATE_SIZE XS_ALIGN_UP(sizeof(struct xs_state) + XS_STATE_PAYLOAD_AREA, 4096)
 

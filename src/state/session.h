@@ -10,10 +10,10 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "state.h"
-#include "maps.h"
-#include "target.h"
-#include "warm_pages.h"
+#include "state/state.h"
+#include "target/maps.h"
+#include "target/target.h"
+#include "target/warm_pages.h"
 
 struct xs_session {
 	pid_t pid;

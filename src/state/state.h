@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "payload.h"
+#include "payload/payload.h"
 
 #define XS_STATE_MAGIC 0x3154415453505358ULL /* "XSPSTAT1" */
 #define XS_STATE_ABI 2

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* Checks of the registry read from a target (see state_check.h). */
-#include "state_check.h"
+#include "state/state_check.h"
 
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "arch.h"
-#include "error.h"
+#include "common/error.h"
 
 #define BAD(pid, fmt, ...) xs_fail(-EPROTO, "pid %d: registry: " fmt, (int)(pid), ##__VA_ARGS__)
 

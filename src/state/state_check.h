@@ -12,8 +12,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "maps.h"
-#include "state.h"
+#include "target/maps.h"
+#include "state/state.h"
 
 #define XS_STATE_MAX_FUNCS XS_PAYLOAD_MAX_FUNCS
 #define XS_STATE_MAX_HOOKS 256                /* of one kind, in one payload */

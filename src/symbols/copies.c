@@ -5,7 +5,7 @@
  * .symtab (clone names). One pass over every unit; see docs/copies.md
  * for what this can and cannot see.
  */
-#include "copies.h"
+#include "symbols/copies.h"
 
 #include <dwarf.h>
 #include <errno.h>
@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "debuginfo.h"
-#include "error.h"
+#include "symbols/debuginfo.h"
+#include "common/error.h"
 
 #define MAX_DEPTH 256  /* nested DIEs followed (hostile DWARF) */
 #define MAX_KEPT  4096 /* copies kept in out->v; past it only counted */

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "objects.h"
+#include "symbols/objects.h"
 
 /* One function a payload replaces. The caller fills name and addr. */
 struct xs_copy_func {

@@ -5,7 +5,7 @@
  * copies check needs. libdw does the reading; bounds here keep hostile
  * DWARF from sending us round in circles.
  */
-#include "debuginfo.h"
+#include "symbols/debuginfo.h"
 
 #include <dwarf.h>
 #include <errno.h>
@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "objects_priv.h"
+#include "common/error.h"
+#include "symbols/objects_priv.h"
 
 #define MAX_ORIGIN_HOPS 8 /* DW_AT_abstract_origin chain (LTO makes two) */
 #define MAX_NESTING	8 /* namespaces searched for a subprogram */

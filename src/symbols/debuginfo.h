@@ -10,7 +10,7 @@
 #include <elfutils/libdw.h>
 #include <stdbool.h>
 
-#include "objects.h"
+#include "symbols/objects.h"
 
 /* An object's DWARF, filled by xs_debuginfo_open. */
 struct xs_debuginfo {

@@ -5,7 +5,7 @@
  * check and apply refuse a process whose code there is anything else. An
  * entry whose author gave an expect block keeps it.
  */
-#include "expect_record.h"
+#include "symbols/expect_record.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,10 +13,10 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "expect.h"
-#include "objects.h"
-#include "payload.h"
+#include "common/error.h"
+#include "payload/expect.h"
+#include "symbols/objects.h"
+#include "payload/payload.h"
 
 static int record_one(const struct xs_payload *p, struct xs_object *obj, size_t i, int fd)
 {

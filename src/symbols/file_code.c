@@ -7,8 +7,8 @@
 #include <errno.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "objects_priv.h"
+#include "common/error.h"
+#include "symbols/objects_priv.h"
 
 int xs_file_code(const char *path, uint64_t vaddr, unsigned char *buf, size_t len)
 {

@@ -4,15 +4,15 @@
  * finds them), how each is named (function, where its copy is, the source
  * line of the call), and whether they refuse the payload or only warn.
  */
-#include "inline_check.h"
+#include "symbols/inline_check.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "copies.h"
-#include "error.h"
+#include "symbols/copies.h"
+#include "common/error.h"
 
 #define MAX_LINES_PER_FUNC 10 /* then "and N more" */
 

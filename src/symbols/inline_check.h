@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "objects.h"
+#include "symbols/objects.h"
 
 /*
  * Check the functions a payload replaces in obj: names[i] as the payload

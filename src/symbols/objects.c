@@ -4,7 +4,7 @@
  * process (/proc/<pid>/maps), opened through /proc/<pid>/map_files, with load
  * bias and build-id, ordered as the dynamic linker's global scope.
  */
-#include "objects.h"
+#include "symbols/objects.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -17,10 +17,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "maps.h"
-#include "objects_priv.h"
-#include "target.h"
+#include "common/error.h"
+#include "target/maps.h"
+#include "symbols/objects_priv.h"
+#include "target/target.h"
 
 #define MAX_LINK_MAP 4096        /* link-map entries walked before we call it a loop */
 #define MAX_DYNAMIC (256u << 10) /* bytes of PT_DYNAMIC read from the target */

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "payload.h" /* struct xs_build_id */
+#include "payload/payload.h" /* struct xs_build_id */
 
 struct xs_symtab; /* private to objects.c */
 

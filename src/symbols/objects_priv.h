@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "objects.h"
+#include "symbols/objects.h"
 
 /* Open an ELF file read-only (libelf on the fd). -errno, no message:
  * -ENOEXEC when it is not ELF. */

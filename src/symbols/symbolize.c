@@ -4,7 +4,7 @@
  * .symtab (else .dynsym), the line from its DWARF (own, else the debug file
  * by build-id). Each object's DWARF is opened once, for a bounded number.
  */
-#include "symbolize.h"
+#include "symbols/symbolize.h"
 
 #include <dwarf.h>
 #include <errno.h>
@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "debuginfo.h"
-#include "error.h"
-#include "json.h"
-#include "objects.h"
+#include "symbols/debuginfo.h"
+#include "common/error.h"
+#include "common/json.h"
+#include "symbols/objects.h"
 
 #define MAX_DWARF_OBJECTS 16 /* objects whose DWARF is opened, at most */
 #define MAX_UNITS 100000     /* units looked through for one without .debug_aranges */

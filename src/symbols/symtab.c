@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "objects.h"
-#include "objects_priv.h"
+#include "common/error.h"
+#include "symbols/objects.h"
+#include "symbols/objects_priv.h"
 
 #define MAX_SYMS (16u << 20) /* entries in one symbol table */
 #define NO_SYM UINT32_MAX     /* end of a hash chain */

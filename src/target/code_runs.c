@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Batched reads and writes of target memory (see code_runs.h). */
-#include "code_runs.h"
+#include "target/code_runs.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "warm_pages.h"
+#include "common/error.h"
+#include "target/warm_pages.h"
 
 /*
  * Spans at most RUN_GAP apart share a run. Writing a run back rewrites the

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "target.h"
+#include "target/target.h"
 
 struct xs_span {
 	uint64_t addr;

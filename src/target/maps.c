@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* /proc/<pid>/maps, parsed whole (see maps.h). */
-#include "maps.h"
+#include "target/maps.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "error.h"
+#include "common/error.h"
 
 #define MAPS_MAX (256u << 20) /* a process with millions of mappings */
 

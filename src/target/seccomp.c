@@ -8,7 +8,7 @@
  * and that may also run the system calls of the signal frame the call
  * returns through (target_frame.c), unless it has one already.
  */
-#include "target_int.h"
+#include "target/target_int.h"
 
 #include <errno.h>
 #include <linux/audit.h>
@@ -20,7 +20,7 @@
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 
-#include "error.h"
+#include "common/error.h"
 
 #define MAX_FILTERS 1024 /* the kernel caps the total at 32768 instructions anyway */
 

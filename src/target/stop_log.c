@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* The stops of the target noted for XSPLICE_STOPS (stop_log.h). */
-#include "stop_log.h"
+#include "target/stop_log.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "error.h"
+#include "common/error.h"
 
 static bool open_stop;
 static struct {

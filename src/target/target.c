@@ -4,7 +4,7 @@
  * with PTRACE_INTERRUPT: the target sees no SIGSTOP and no EINTR, its parent
  * sees no stop, and detaching puts every thread back exactly as found.
  */
-#include "target_int.h"
+#include "target/target_int.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -19,9 +19,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "maps.h"
-#include "stop_log.h"
+#include "common/error.h"
+#include "target/maps.h"
+#include "target/stop_log.h"
 
 /*
  * Never PTRACE_O_EXITKILL: if we die, the target must live on. TRACECLONE

@@ -10,7 +10,7 @@
  * deadline: a signal that lands just before waitpid is entered is followed
  * by another, so the wait cannot block for good.
  */
-#include "target_int.h"
+#include "target/target_int.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -7,7 +7,7 @@
  * the thread's signal frame (target_frame.c), so a thread we leave on it,
  * by dying, puts itself back.
  */
-#include "target_int.h"
+#include "target/target_int.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -17,7 +17,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 
-#include "error.h"
+#include "common/error.h"
 
 #define SIGACT_BYTES 64   /* >= any arch's kernel struct sigaction, kept as a blob */
 #define SCRATCH_BELOW 512 /* our scratch bytes: this far below the signal frame */

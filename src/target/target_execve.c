@@ -6,7 +6,7 @@
  * the leader, a mem file that reads nothing), or since the command began (a
  * mem file opened then), and named: the command fails, nothing goes in.
  */
-#include "target_int.h"
+#include "target/target_int.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -19,7 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "error.h"
+#include "common/error.h"
 
 int xs_tgt_execed(struct xs_tgt *g)
 {

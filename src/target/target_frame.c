@@ -4,7 +4,7 @@
  * thread's own state saved on its stack, so that, should xsplice die at any
  * instruction, the thread's own rt_sigreturn puts it back (see arch.h).
  */
-#include "target_int.h"
+#include "target/target_int.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -14,7 +14,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 
-#include "error.h"
+#include "common/error.h"
 
 int xs_tgt_fpu_read(struct xs_tgt *g, size_t i, struct xs_tgt_fpu *fpu)
 {

@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "target.h"
-#include "warm_pages.h"
+#include "target/target.h"
+#include "target/warm_pages.h"
 
 #define XS_TGT_STEP_MS 2000   /* bound for one injected syscall, step or re-entry */
 #define XS_TGT_DETACH_MS 2000 /* bound for stopping running threads in detach */

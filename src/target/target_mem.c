@@ -4,7 +4,7 @@
  * text: the kernel breaks COW with FOLL_FORCE, no mprotect needed), small
  * /proc readers, and the search for the code injected system calls borrow.
  */
-#include "target_int.h"
+#include "target/target_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,8 +15,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "maps.h"
+#include "common/error.h"
+#include "target/maps.h"
 
 #define SCAN_CHUNK 16384
 #define SCAN_OVERLAP 16 /* longer than any sequence looked for: none is missed at a seam */

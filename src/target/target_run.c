@@ -13,7 +13,7 @@
  * action fails (xs_tgt_execed); exits are reaped as they come (waitpid of
  * any child), which an execve's de_thread waits for.
  */
-#include "target_int.h"
+#include "target/target_int.h"
 
 #include <errno.h>
 #include <linux/hw_breakpoint.h>
@@ -26,7 +26,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "error.h"
+#include "common/error.h"
 
 #ifndef TRAP_PERF
 #define TRAP_PERF 6 /* si_code of a perf event's SIGTRAP */

@@ -5,7 +5,7 @@
  * the kernel's syscall-restart path taken, dequeued signals re-delivered with
  * their original siginfo.
  */
-#include "target_int.h"
+#include "target/target_int.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "error.h"
+#include "common/error.h"
 
 #define SLICE_US 5000 /* longest sleep between waitpid polls when SIGCHLD works */
 #define POLL_US 20    /* sleep between polls when SIGCHLD is ignored here */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "warm_pages.h"
+#include "target/warm_pages.h"
 
 #include <fcntl.h>
 #include <stdbool.h>
@@ -9,8 +9,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "maps.h"
-#include "target.h"
+#include "target/maps.h"
+#include "target/target.h"
 
 #define PAGE 4096u
 #define TOP_PAGES 4       /* per stack: a busy thread's frames rarely go deeper */

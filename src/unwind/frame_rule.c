@@ -4,7 +4,7 @@
  * libdw hands out a row's rules as short DWARF expressions; only the forms it
  * synthesizes for the plain CFA instructions are recognised here.
  */
-#include "frame_rule.h"
+#include "unwind/frame_rule.h"
 
 #include <dwarf.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* A sorted table of CFI rows by address range (see rule_rows.h). */
-#include "rule_rows.h"
+#include "unwind/rule_rows.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "frame_rule.h"
+#include "unwind/frame_rule.h"
 
 struct xs_rule_row {
 	uint64_t start, end; /* [start, end) in target addresses */

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-#include "stack_snap.h"
+#include "unwind/stack_snap.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
 
-#include "target.h"
-#include "warm_pages.h"
+#include "target/target.h"
+#include "target/warm_pages.h"
 
 int xs_snap_plan(struct xs_stack_snap *s, const struct xs_pages *stacks)
 {

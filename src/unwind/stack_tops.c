@@ -5,7 +5,7 @@
  * target; jobs are taken from it in batches, by the helper or by that
  * thread, with a compare-and-swap on `taken`, so each top is read once.
  */
-#include "stack_tops.h"
+#include "unwind/stack_tops.h"
 
 #include <errno.h>
 #include <linux/futex.h>
@@ -20,9 +20,9 @@
 #include <unistd.h>
 
 #include "arch.h"
-#include "error.h"
-#include "target.h"
-#include "warm_pages.h"
+#include "common/error.h"
+#include "target/target.h"
+#include "target/warm_pages.h"
 
 #define HELPER_BATCH 8  /* tops per read by the helper: the caller may take the next ones */
 #define STEAL_BATCH 8   /* by the caller, when the helper is behind: back to walking soon */

@@ -5,7 +5,7 @@
  * payload code (anonymous memory) is a module backed by a small in-memory ELF
  * that holds its relocated .eh_frame at the address it has in the target.
  */
-#include "unwind.h"
+#include "unwind/unwind.h"
 
 #include <dwarf.h>
 #include <elfutils/libdwfl.h>
@@ -23,13 +23,13 @@
 #include <unistd.h>
 
 #include "arch.h"
-#include "error.h"
-#include "frame_rule.h"
-#include "maps.h"
-#include "rule_rows.h"
-#include "stack_snap.h"
-#include "stack_tops.h"
-#include "warm_pages.h"
+#include "common/error.h"
+#include "unwind/frame_rule.h"
+#include "target/maps.h"
+#include "unwind/rule_rows.h"
+#include "unwind/stack_snap.h"
+#include "unwind/stack_tops.h"
+#include "target/warm_pages.h"
 
 #define CODE_MAGIC 0x78736377u  /* "xscw": userdata of payload code modules */
 #define FILES_MAGIC 0x78736677u /* "xsfw": userdata of the process's file modules */

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "target.h"
+#include "target/target.h"
 
 struct xs_unwinder;
 

@@ -14,10 +14,10 @@
 #include <string.h>
 #include <sys/uio.h>
 
-#include "error.h"
-#include "target.h"
-#include "unwind.h"
-#include "warm_pages.h"
+#include "common/error.h"
+#include "target/target.h"
+#include "unwind/unwind.h"
+#include "target/warm_pages.h"
 
 #define PAGE 4096u
 #define BATCH 32          /* pages per xs_proc_readv */

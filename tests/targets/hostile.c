@@ -54,7 +54,7 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include "state.h"
+#include "state/state.h"
 #include "tgt.h"
 
 volatile int input = 7;

@@ -14,9 +14,9 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "code_runs.h"
-#include "error.h"
-#include "target.h"
+#include "target/code_runs.h"
+#include "common/error.h"
+#include "target/target.h"
 
 #define REGION 8192
 

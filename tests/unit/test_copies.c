@@ -15,9 +15,9 @@
 
 #include "check.h"
 #include "scratch.h"
-#include "copies.h"
-#include "error.h"
-#include "objects.h"
+#include "symbols/copies.h"
+#include "common/error.h"
+#include "symbols/objects.h"
 
 static char dir[64];
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "expect.h"
+#include "payload/expect.h"
 
 static void made(const unsigned char *code, uint64_t size, unsigned want_len,
 		 const unsigned char *want, const char *what)

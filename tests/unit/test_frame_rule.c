@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "frame_rule.h"
+#include "unwind/frame_rule.h"
 
 #define SP 7
 #define RA 16

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "json.h"
+#include "common/json.h"
 
 static void expect(const char *in, size_t max, const char *want, const char *what)
 {

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "maps.h"
+#include "target/maps.h"
 
 static int load_text(const char *text, struct xs_maps **out, size_t *bad)
 {

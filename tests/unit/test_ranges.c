@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "engine_int.h"
+#include "engine/engine_int.h"
 
 static bool scan(uint64_t pc, const struct xs_range *r, size_t n)
 {

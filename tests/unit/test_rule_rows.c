@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "rule_rows.h"
+#include "unwind/rule_rows.h"
 
 static struct xs_rule_row row(uint64_t start, uint64_t end, int64_t tag)
 {

@@ -10,9 +10,9 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "stack_snap.h"
-#include "target.h"
-#include "warm_pages.h"
+#include "unwind/stack_snap.h"
+#include "target/target.h"
+#include "target/warm_pages.h"
 
 #define PAGE 4096u
 

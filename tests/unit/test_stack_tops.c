@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "stack_tops.h"
+#include "unwind/stack_tops.h"
 
 #define NSTACKS 200
 #define ERA 7

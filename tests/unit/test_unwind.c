@@ -21,10 +21,10 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "error.h"
-#include "unwind.h"
+#include "common/error.h"
+#include "unwind/unwind.h"
 #include "unwind_targets.h"
-#include "warm_pages.h"
+#include "target/warm_pages.h"
 
 #define MAX_FRAMES 64
 #define MAX_THREADS 256

@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "target.h"
-#include "warm_pages.h"
+#include "target/target.h"
+#include "target/warm_pages.h"
 
 #define THREADS 8
 #define PAGE 4096u
