@@ -26,7 +26,7 @@
 #include "engine/patch.h"
 #include "engine/site_view.h"
 #include "state/state_check.h"
-#include "loader/upload.h"
+#include "engine/upload.h"
 
 enum op { OP_CHECK, OP_APPLY, OP_REVERT, OP_REPLACE, OP_UNLOAD };
 

@@ -23,7 +23,7 @@
 #include "symbols/objects.h"
 #include "payload/payload.h"
 #include "loader/placement.h"
-#include "loader/upload.h"
+#include "engine/upload.h"
 
 struct xs_upload {
 	char id[XS_ID_MAX];
