@@ -13,9 +13,9 @@
 
 #include "builder/build.h"
 #include "builder/build_cache.h"
-#include "engine/coroutines.h"
+#include "symbols/coroutine_list.h"
 #include "common/error.h"
-#include "engine/engine.h"
+#include "state/state_check.h"
 #include "symbols/objects.h"
 
 struct run {

@@ -16,16 +16,6 @@
 
 #include "unwind/unwind.h"
 
-/*
- * Before the stop: the runtime address of pid's xsplice_coroutines (0: it
- * has none). Prints a warning line when pid links makecontext/swapcontext
- * without the list. -errno only when the process cannot be looked at.
- */
-int xs_coroutines_find(pid_t pid, uint64_t *list);
-
-/* `xsplice build`: a warning line when the executable at path links them. */
-void xs_coroutines_warn_file(const char *path);
-
 struct xs_range;
 
 /* A listed coroutine the stack check stopped at. */

@@ -7,7 +7,6 @@
  */
 #include "engine/engine.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 #include "arch.h"
 #include "engine/busy_report.h"
 #include "engine/coroutines.h"
+#include "symbols/coroutine_list.h"
 #include "engine/engine_int.h"
 #include "common/error.h"
 #include "symbols/objects.h"
@@ -46,22 +46,6 @@ static const struct {
 		   BIT(XS_STATUS_LOADED) | BIT(XS_STATUS_CHECKED) | BIT(XS_STATUS_REVERTED),
 		   "LOADED, CHECKED or REVERTED"},
 };
-
-int xs_id_check(const char *id)
-{
-	size_t n = strlen(id);
-
-	if (n == 0 || n >= XS_ID_MAX)
-		return xs_fail(-EINVAL, "payload id '%s': must be 1 to %d characters", id,
-			       XS_ID_MAX - 1);
-	for (size_t i = 0; i < n; i++)
-		if (!isgraph((unsigned char)id[i]) || strchr("/\"\\", id[i]))
-			return xs_fail(
-			    -EINVAL,
-			    "payload id '%s': only printable characters, no blanks, '/', '\"' or '\\'",
-			    id);
-	return 0;
-}
 
 static int allowed(struct xs_session *s, int slot, enum op op)
 {

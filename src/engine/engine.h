@@ -66,7 +66,4 @@ struct xs_func_view {
 int xs_payload_funcs(pid_t pid, const struct xs_state_payload *p, struct xs_func_view **out);
 void xs_func_views_free(struct xs_func_view *v, size_t n);
 
-/* Is id usable as a payload id (1..39 printable characters, no '/' or space)? */
-int xs_id_check(const char *id);
-
 #endif

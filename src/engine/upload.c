@@ -22,6 +22,7 @@
 #include "loader/loader.h"
 #include "symbols/objects.h"
 #include "payload/payload.h"
+#include "state/state_check.h"
 #include "loader/placement.h"
 #include "engine/upload.h"
 

@@ -2,6 +2,7 @@
 /* Checks of the registry read from a target (see state_check.h). */
 #include "state/state_check.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -195,5 +196,21 @@ int xs_state_region_check(const struct xs_state_payload *p, const struct xs_maps
 		return xs_fail(-EPROTO,
 			       "pid %d: payload %s: its region 0x%llx+0x%llx is not mapped as xsplice maps a payload",
 			       pid, p->id, (unsigned long long)p->base, (unsigned long long)p->size);
+	return 0;
+}
+
+int xs_id_check(const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n == 0 || n >= XS_ID_MAX)
+		return xs_fail(-EINVAL, "payload id '%s': must be 1 to %d characters", id,
+			       XS_ID_MAX - 1);
+	for (size_t i = 0; i < n; i++)
+		if (!isgraph((unsigned char)id[i]) || strchr("/\"\\", id[i]))
+			return xs_fail(
+			    -EINVAL,
+			    "payload id '%s': only printable characters, no blanks, '/', '\"' or '\\'",
+			    id);
 	return 0;
 }

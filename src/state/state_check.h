@@ -33,4 +33,7 @@ int xs_fstate_check(const struct xs_state_payload *p, const struct xs_fstate *fs
 int xs_state_region_check(const struct xs_state_payload *p, const struct xs_maps *maps,
 			  pid_t pid);
 
+/* Is id usable as a payload id (1..39 printable characters, no '/' or space)? */
+int xs_id_check(const char *id);
+
 #endif
