@@ -10,6 +10,7 @@ SAN_BUILD ?= build-san
 # The version, kept in one place (VERSION): `xsplice --version` prints it.
 XS_VERSION := $(shell cat VERSION)
 VERSION_FLAG := -DXS_VERSION='"$(XS_VERSION)"'
+# One folder per stage (src/*/README.md); an include names it: "target/target.h".
 CFLAGS_BASE := -std=gnu11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE \
 	-Iinclude -Isrc -Isrc/arch/$(ARCH) -MMD -MP $(VERSION_FLAG)
 LDLIBS := -ldw -lelf -lcapstone
@@ -27,15 +28,15 @@ FORTIFY := -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=$(FORTIFY_LEVEL)
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
 	$(HARDEN_CFLAGS)
 
-LIB_SRCS := $(sort $(wildcard src/*.c src/arch/$(ARCH)/*.c))
+LIB_SRCS := $(sort $(filter-out src/cli/%,$(wildcard src/*.c src/*/*.c)) $(wildcard src/arch/$(ARCH)/*.c))
 CLI_SRCS := $(sort $(wildcard src/cli/*.c))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
-# The door to the target (ptrace, its memory, seccomp): every other file of
-# the CLI is built with src/target_poison.h forced in, so that none can call
-# ptrace or read the target's memory but through it, new files included.
-DOOR_SRCS := $(wildcard src/target/*.c src/target*.c src/seccomp.c)
+# The door to the target (ptrace, its memory, seccomp, maps): every other file
+# of the CLI is built with src/target/target_poison.h forced in, so that none
+# can call ptrace or read the target's memory but through it, new files included.
+DOOR_SRCS := $(wildcard src/target/*.c)
 POISONED_SRCS := $(filter-out $(DOOR_SRCS),$(LIB_SRCS) $(CLI_SRCS))
-POISON := -include src/target_poison.h
+POISON := -include src/target/target_poison.h
 
 # main.c prints the version: rebuilt when it changes.
 $(BUILD)/obj/src/cli/main.o $(SAN_BUILD)/obj/src/cli/main.o: VERSION

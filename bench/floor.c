@@ -9,7 +9,7 @@
  * Usage: floor [--rt|--no-rt] [--stacks] PID ADDR   (ADDR in hex: a function of PID)
  * Prints one line: "FLOOR rt=0|1 threads=N stop_us=... total_us=..."
  * With XSPLICE_STOPS=FILE set, appends the stop to FILE as xsplice does
- * (src/stop_log.h), so that measure counts the same span for both.
+ * (src/target/stop_log.h), so that measure counts the same span for both.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -28,8 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "stack_tops.h"
-#include "stop_log.h"
+#include "unwind/stack_tops.h"
+#include "target/stop_log.h"
 
 #define MAX_TIDS 4096
 #define WAIT_TIMEOUT_S 2

@@ -12,7 +12,7 @@
  *
  * The pause is the longest time no busy thread made progress that overlaps
  * a stop of the command: CMD is run with XSPLICE_STOPS naming a file where
- * xsplice and floor append their stops (src/stop_log.h). The host stalls
+ * xsplice and floor append their stops (src/target/stop_log.h). The host stalls
  * this VM now and then for 1-3 ms whatever runs; a command of 1.5 s (128
  * threads) is hit in about every third run, one of 0.2 s (the floor) in
  * few, so a stall anywhere in the window would charge the host's stalls to
@@ -36,7 +36,7 @@
 #include <unistd.h>
 
 #include "bench_shm.h"
-#include "stop_log.h"
+#include "target/stop_log.h"
 
 #define CMD_TIMEOUT_S 60
 #define RESUME_TIMEOUT_NS 10000000000ull

@@ -603,7 +603,7 @@ hostile_loaded() {
 	expect_tick "$out" 'compute\(7\)=1007 '
 }
 
-# build_hostile OUT: tests/targets/hostile.c, compiled against src/state.h
+# build_hostile OUT: tests/targets/hostile.c, compiled against src/state/state.h
 # (its field names, not offsets: it follows the header as it changes).
 build_hostile() {
 	build_target "$1" "$TARGETS_DIR/hostile.c" -- -I"$XSPLICE_ROOT/src" -I"$XSPLICE_ROOT/include"

@@ -35,7 +35,7 @@ run_one() { # name timeout_s command...
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 # Every stack the cases walk by frame rules is walked again by libdwfl, from
-# fresh reads of the target, and must match (src/frame_rule.h).
+# fresh reads of the target, and must match (src/unwind/frame_rule.h).
 export XSPLICE_UNWIND=${XSPLICE_UNWIND:-check}
 
 # One per source: a binary left from a renamed test is not run, a missing one fails.

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * `xsplice build`: a payload from a source tree and a diff. Parses the
- * arguments and runs the builder's pipeline (src/build_main.c).
+ * arguments and runs the builder's pipeline (src/builder/build_main.c).
  */
 #include <errno.h>
 #include <limits.h>
@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "build.h"
-#include "cli.h"
-#include "error.h"
+#include "builder/build.h"
+#include "cli/cli.h"
+#include "common/error.h"
 
 #define BUILD_USAGE                                                                               \
 	"usage: xsplice build --src DIR --patch FIX.diff --target BIN (-o OUT.xsp | --id NAME) [--build CMD] [--work DIR] [--keep] [--allow-layout T,...] [--skip FUNC]... [--include FUNC]... [--cache DIR [--cache-keep N]]"

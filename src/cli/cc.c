@@ -14,12 +14,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "error.h"
-#include "expect_record.h"
-#include "inline_check.h"
-#include "objects.h"
-#include "payload.h"
+#include "cli/cli.h"
+#include "common/error.h"
+#include "symbols/expect_record.h"
+#include "symbols/inline_check.h"
+#include "symbols/objects.h"
+#include "payload/payload.h"
 
 /* Flags every payload object needs: position independent (GOT for far data),
  * one section per function, unwind tables so stacks unwind through it. */

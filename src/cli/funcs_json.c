@@ -6,10 +6,10 @@
  */
 #include <stdio.h>
 
-#include "cli.h"
-#include "engine.h"
-#include "error.h"
-#include "json.h"
+#include "cli/cli.h"
+#include "engine/engine.h"
+#include "common/error.h"
+#include "common/json.h"
 
 static void addr_or_null(const char *key, bool known, uint64_t v)
 {

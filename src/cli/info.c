@@ -6,14 +6,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "engine.h"
-#include "error.h"
-#include "expect.h"
-#include "json.h"
-#include "objects.h"
-#include "payload.h"
-#include "target.h"
+#include "cli/cli.h"
+#include "engine/engine.h"
+#include "common/error.h"
+#include "payload/expect.h"
+#include "common/json.h"
+#include "symbols/objects.h"
+#include "payload/payload.h"
+#include "target/target.h"
 
 static const char *hex_of(const struct xs_build_id *id, char *buf)
 {

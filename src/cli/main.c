@@ -12,10 +12,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli.h"
-#include "engine.h"
-#include "error.h"
-#include "json.h"
+#include "cli/cli.h"
+#include "engine/engine.h"
+#include "common/error.h"
+#include "common/json.h"
 
 struct command {
 	const char *name;

@@ -2,7 +2,7 @@
 /*
  * A hostile target for the attack_* cases: a compute-like process that, on
  * command, edits the xsplice registry it finds in its own memory (the fields
- * named as in src/state.h, compiled against it, so offsets follow the header)
+ * named as in src/state/state.h, compiled against it, so offsets follow the header)
  * or forges one. Usage: hostile CMDDIR [NTHREADS]
  *
  * Workers call compute(7) and print "tI compute(7)=V" when the value changes;
@@ -54,7 +54,7 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include "state.h"
+#include "state/state.h"
 #include "tgt.h"
 
 volatile int input = 7;

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "error.h"
+#include "common/error.h"
 
 static int failures, checks;
 

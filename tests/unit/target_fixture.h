@@ -24,8 +24,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "error.h"
-#include "target.h"
+#include "common/error.h"
+#include "target/target.h"
 
 #define NT 16 /* worker threads of the busy target */
 

@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "build.h"
-#include "error.h"
+#include "builder/build.h"
+#include "common/error.h"
 #include "scratch.h"
 
 static int failures;

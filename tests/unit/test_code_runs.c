@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit test for the batched code reads and writes (src/code_runs.c), on a
+ * Unit test for the batched code reads and writes (src/target/code_runs.c), on a
  * stopped child: spans grouped into runs, each span found in our copy, what
  * is written back lands in the child; a run kept before the stop and read
  * again is "unchanged" only while the child's bytes are the same, gaps
@@ -14,9 +14,9 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "code_runs.h"
-#include "error.h"
-#include "target.h"
+#include "target/code_runs.h"
+#include "common/error.h"
+#include "target/target.h"
 
 #define REGION 8192
 

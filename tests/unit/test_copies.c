@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Copies of a function's old code (src/copies.c): builds small programs with
+ * Copies of a function's old code (src/symbols/copies.c): builds small programs with
  * gcc -O2 -g (inlined, nested inlined, IPA-CP/IPA-SRA clones, partial
  * inlining, folded constants, noipa) and checks what xs_copies_find reports:
  * kind, caller, source line, clone name; replaced callers and clones left
@@ -15,9 +15,9 @@
 
 #include "check.h"
 #include "scratch.h"
-#include "copies.h"
-#include "error.h"
-#include "objects.h"
+#include "symbols/copies.h"
+#include "common/error.h"
+#include "symbols/objects.h"
 
 static char dir[64];
 

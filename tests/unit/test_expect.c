@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Expected bytes (src/expect.c): made from a function's code after endbr64,
+ * Expected bytes (src/payload/expect.c): made from a function's code after endbr64,
  * up to XSPLICE_EXPECT_MAX and never past its end; described from where
  * they differ, a few bytes of each.
  */
 #include <string.h>
 
 #include "check.h"
-#include "expect.h"
+#include "payload/expect.h"
 
 static void made(const unsigned char *code, uint64_t size, unsigned want_len,
 		 const unsigned char *want, const char *what)

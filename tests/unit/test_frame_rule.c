@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit test for src/frame_rule.c: stepping a frame with hand-made rules (the
+ * Unit test for src/unwind/frame_rule.c: stepping a frame with hand-made rules (the
  * libdwfl semantics each case mirrors is named), a CFA expression (the
  * x86-64 PLT's), and rules read from this program's own .eh_frame: at a
  * function's entry, and over its .plt.
@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "frame_rule.h"
+#include "unwind/frame_rule.h"
 
 #define SP 7
 #define RA 16

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The JSON string writer (src/json.c): every byte string comes out as a
+ * The JSON string writer (src/common/json.c): every byte string comes out as a
  * valid JSON string, ill-formed UTF-8 replaced by one \ufffd per maximal
  * ill-formed subpart.
  */
@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "json.h"
+#include "common/json.h"
 
 static void expect(const char *in, size_t max, const char *want, const char *what)
 {

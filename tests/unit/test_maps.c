@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit test for the one /proc/<pid>/maps parser (src/maps.c), which every
+ * Unit test for the one /proc/<pid>/maps parser (src/target/maps.c), which every
  * reader of a maps file goes through: paths the target chose (spaces, " (deleted)",
  * longer than any line buffer), anonymous lines, a last line without '\n',
  * a malformed line refused with its number, and this process's own maps.
@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "maps.h"
+#include "target/maps.h"
 
 static int load_text(const char *text, struct xs_maps **out, size_t *bad)
 {

@@ -21,8 +21,8 @@
 
 #include "check.h"
 #include "scratch.h"
-#include "error.h"
-#include "objects.h"
+#include "common/error.h"
+#include "symbols/objects.h"
 
 extern char **environ;
 

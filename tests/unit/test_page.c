@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The page size (src/page.c): the machine's, the same on every call, and
+ * The page size (src/common/page.c): the machine's, the same on every call, and
  * one that the fixed-size blocks of XS_PAGE_MIN fit in whole.
  */
 #include <stdint.h>
 #include <unistd.h>
 
 #include "check.h"
-#include "page.h"
-#include "stack_snap.h"
-#include "stack_tops.h"
+#include "common/page.h"
+#include "unwind/stack_snap.h"
+#include "unwind/stack_tops.h"
 
 int main(void)
 {

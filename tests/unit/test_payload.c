@@ -11,7 +11,7 @@
 #include <sys/mman.h>
 
 #include "check.h"
-#include "payload.h"
+#include "payload/payload.h"
 #include "payload_fixture.h"
 
 

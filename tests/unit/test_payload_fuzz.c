@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "arch.h"
-#include "payload.h"
+#include "payload/payload.h"
 #include "payload_fixture.h"
 
 #define NAME "fuzz.xsp"

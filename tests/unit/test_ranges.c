@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit test for the stack check's range search (src/quiesce.c): sorted
+ * Unit test for the stack check's range search (src/engine/quiesce.c): sorted
  * ranges, nested and overlapping ones included, searched by bisection, must
  * answer as a scan of every range does, for every PC near any boundary.
  */
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "engine_int.h"
+#include "engine/engine_int.h"
 
 static bool scan(uint64_t pc, const struct xs_range *r, size_t n)
 {

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit test for src/rule_rows.c: rows kept sorted by address range, found by
+ * Unit test for src/unwind/rule_rows.c: rows kept sorted by address range, found by
  * any address inside them, and refused when they overlap one kept, are
  * empty, or find no room (the stop never allocates).
  */
 #include <stdlib.h>
 
 #include "check.h"
-#include "rule_rows.h"
+#include "unwind/rule_rows.h"
 
 static struct xs_rule_row row(uint64_t start, uint64_t end, int64_t tag)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit test for the stack snapshot (src/stack_snap.c), read from our own
+ * Unit test for the stack snapshot (src/unwind/stack_snap.c), read from our own
  * memory: pages kept in address order and read as they are; a page that
  * cannot be read is missing, the others are there; nothing is handed out in
  * another era; more pages than it holds plans nothing.
@@ -10,9 +10,9 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "stack_snap.h"
-#include "target.h"
-#include "warm_pages.h"
+#include "unwind/stack_snap.h"
+#include "target/target.h"
+#include "target/warm_pages.h"
 
 #define PAGE 4096u
 

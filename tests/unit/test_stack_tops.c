@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit test for src/stack_tops.c, reading "stacks" of our own process (any
+ * Unit test for src/unwind/stack_tops.c, reading "stacks" of our own process (any
  * process's memory is read the same way): every top queued is read once and
  * right, by the helper or by the caller; what was not queued so (another
  * tid, era or address, an index past cap, after close) is refused; a top
@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "stack_tops.h"
+#include "unwind/stack_tops.h"
 
 #define NSTACKS 200
 #define ERA 7

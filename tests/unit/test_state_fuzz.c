@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "state_check.h"
+#include "state/state_check.h"
 
 #define BASE 0x7f0000000000ull
 

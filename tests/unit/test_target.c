@@ -15,7 +15,7 @@
 #include <sys/un.h>
 #include <linux/futex.h>
 
-#include "stop_log.h"
+#include "target/stop_log.h"
 #include "target_fixture.h"
 
 /* --- the children ------------------------------------------------------------------ */

@@ -10,7 +10,7 @@
 #include <dirent.h>
 
 #include "target_fixture.h"
-#include "target_int.h"
+#include "target/target_int.h"
 
 #define REC_DEPTH 5
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit test for src/unwind.c: builds small target programs at run time, stops
+ * Unit test for src/unwind/unwind.c: builds small target programs at run time, stops
  * their threads with its own minimal ptrace code, unwinds them and checks the
  * frames against the programs' symbols; also code in anonymous memory.
  */
@@ -21,10 +21,10 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "error.h"
-#include "unwind.h"
+#include "common/error.h"
+#include "unwind/unwind.h"
 #include "unwind_targets.h"
-#include "warm_pages.h"
+#include "target/warm_pages.h"
 
 #define MAX_FRAMES 64
 #define MAX_THREADS 256

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit test for the pages read just before a stop (src/warm_pages.c): run
+ * Unit test for the pages read just before a stop (src/target/warm_pages.c): run
  * on this process, every parked thread's frame must be among the stack
  * pages found, each stack gives at most its top four; ranges add each page
  * they touch once; a missing process or a vanished page is no error. Also
@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "target.h"
-#include "warm_pages.h"
+#include "target/target.h"
+#include "target/warm_pages.h"
 
 #define THREADS 8
 #define PAGE 4096u

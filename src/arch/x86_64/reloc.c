@@ -4,7 +4,7 @@
  * bytes. One table, indexed by type; the formulas follow the psABI.
  */
 #include "arch.h"
-#include "error.h"
+#include "common/error.h"
 
 #include <elf.h>
 #include <errno.h>

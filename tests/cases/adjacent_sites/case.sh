@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # adjacent_sites: sites a few bytes apart are read and written in one run
-# (src/code_runs.c); the bytes between them, another function's, stay as
+# (src/target/code_runs.c); the bytes between them, another function's, stay as
 # they were, through apply and revert.
 . "${XSPLICE_ROOT:-$(cd "$(dirname "$0")/../../.." && pwd)}/tests/lib.sh"
 
@@ -17,7 +17,7 @@ steady_ticks "$out" ' a=1 b=2 c=3$'
 xs_ok upload "$pid" fix "$T/fix.xsp"
 xs_ok check "$pid" fix
 # The run reads and changes the sites' code before it stops the process
-# (src/patch.c, xs_sites_edit_ahead). ret_b, between the two sites, changes
+# (src/engine/patch.c, xs_sites_edit_ahead). ret_b, between the two sites, changes
 # after that and before the stop (ret_b now returns 5): the stop must see it
 # and write the sites around the new byte, not the copy it made.
 hold_run before-stop apply "$pid" fix

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # attack_fields: an unprivileged target corrupts fields of the registry and
-# of its payload's per-function records (src/state.h) that sizes, indexes
+# of its payload's per-function records (src/state/state.h) that sizes, indexes
 # or bit shifts in the root CLI come from. Every command may refuse, none
 # may crash or report a sanitizer error, and no read-only one may change the
 # process.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# door_poison: the Makefile forces src/target_poison.h (-include) on every
-# source of the CLI outside the target door (src/target*.c, src/seccomp.c),
+# door_poison: the Makefile forces src/target/target_poison.h (-include) on
+# every source of the CLI outside the target door (src/target/*.c),
 # new files included, so that none can call ptrace or process_vm_readv/writev:
 # the target is stopped, read and written only through the door.
 . "${XSPLICE_ROOT:-$(cd "$(dirname "$0")/../../.." && pwd)}/tests/lib.sh"
@@ -20,10 +20,10 @@ for src in src/*.c src/*/*.c src/arch/*/*.c; do
 	line=$(grep -F -- "-c $src -o" "$T/lines" || true)
 	[ -n "$line" ] || fail "$src: not compiled by the build"
 	case "$src" in
-	src/target*.c | src/target/*.c | src/seccomp.c)
-		[[ "$line" != *"-include src/target_poison.h"* ]] || fail "$src: the door is built poisoned" ;;
+	src/target/*.c)
+		[[ "$line" != *"-include src/target/target_poison.h"* ]] || fail "$src: the door is built poisoned" ;;
 	*)
-		[[ "$line" == *"-include src/target_poison.h"* ]] || fail "$src: built without the poison: $line" ;;
+		[[ "$line" == *"-include src/target/target_poison.h"* ]] || fail "$src: built without the poison: $line" ;;
 	esac
 	n=$((n + 1))
 done
@@ -31,9 +31,9 @@ done
 say "  $n sources"
 
 say "=== with those flags, a call of ptrace or process_vm_readv does not build"
-line=$(grep -F -- "-c src/json.c -o" "$T/lines")
+line=$(grep -F -- "-c src/common/json.c -o" "$T/lines")
 flags=${line#* }
-flags=${flags%% -c src/json.c -o*}
+flags=${flags%% -c src/common/json.c -o*}
 cat >"$T/probe.c" <<'C'
 #include <sys/ptrace.h>
 #include <sys/uio.h>
@@ -47,5 +47,5 @@ fi
 assert_match "$(cat "$T/cc.err")" "attempt to use poisoned \"ptrace\"" "the compiler's refusal"
 assert_match "$(cat "$T/cc.err")" "attempt to use poisoned \"process_vm_readv\"" "the compiler's refusal"
 # shellcheck disable=SC2086
-${CC:-cc} ${flags//-include src\/target_poison.h/} -MF "$T/probe.d" -c "$T/probe.c" -o "$T/probe.o" ||
+${CC:-cc} ${flags//-include src\/target\/target_poison.h/} -MF "$T/probe.d" -c "$T/probe.c" -o "$T/probe.o" ||
 	fail "the probe does not build even without the poison"
