@@ -14,6 +14,8 @@ VERSION_FLAG := -DXS_VERSION='"$(XS_VERSION)"'
 CFLAGS_BASE := -std=gnu11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE \
 	-Iinclude -Isrc -Isrc/arch/$(ARCH) -MMD -MP $(VERSION_FLAG)
 LDLIBS := -ldw -lelf -lcapstone
+# Parallel builds for the two commands (make check, make demo) and bench.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 # The CLI runs as root on processes it does not trust: built hardened, not
 # left to the toolchain's defaults (Debian's gcc has PIE but no stack
 # protector or _FORTIFY_SOURCE). Level 3 from gcc 12; redefined, not added,
@@ -114,15 +116,15 @@ build-all: all $(call UNIT_BINS,$(BUILD)) $(SAN_BUILD)/bin/xsplice $(call UNIT_B
 
 # --- the two commands ---------------------------------------------------------------
 check: deps-check
-	@$(MAKE) --no-print-directory build-all
+	@$(MAKE) --no-print-directory -j$(JOBS) build-all
 	@tests/run.sh $(T)
 
 demo: deps-check
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@demo/run.sh
 
 bench: deps-check
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@bench/run.sh
 
 clean:
