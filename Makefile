@@ -127,8 +127,20 @@ bench: deps-check
 	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@bench/run.sh
 
+# The pictures in docs/ (committed: readers need no graphviz). Not part of
+# check: it first fails if docs/stages.dot and the includes in src/ differ.
+docs:
+	@command -v dot >/dev/null || { \
+		echo "installing: graphviz"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq graphviz >/dev/null; }
+	@docs/stage_edges.sh
+	dot -Tsvg docs/stages.dot -o docs/stages.svg
+	dot -Tsvg docs/apply.dot -o docs/apply.svg
+
 clean:
 	rm -rf $(BUILD) $(SAN_BUILD)
 
-.PHONY: all deps deps-check build-all check demo bench clean
+.PHONY: all deps deps-check build-all check demo bench docs clean
 -include $(shell find $(BUILD) $(SAN_BUILD) -name '*.d' 2>/dev/null)
