@@ -11,8 +11,8 @@
 
 #define BENCH_MAGIC 0x78734245u /* "xsBE" */
 #define BENCH_MAX_THREADS 256
-#define BENCH_RING 2048          /* gaps remembered per thread (power of two) */
-#define BENCH_GAP_NS 5000        /* a gap this long (5 us) is "not running" */
+#define BENCH_RING 2048   /* gaps remembered per thread (power of two) */
+#define BENCH_GAP_NS 5000 /* a gap this long (5 us) is "not running" */
 
 /* One interval [start, end] in which a thread made no progress. */
 struct bench_gap {
@@ -22,9 +22,9 @@ struct bench_gap {
 
 /* Per thread; written only by that thread (aligned so threads share no line). */
 struct bench_slot {
-	uint64_t last_ns;   /* latest iteration's timestamp (every iteration) */
-	uint64_t ngaps;     /* gaps recorded so far; ring index = ngaps % BENCH_RING */
-	uint64_t iters;     /* iterations / 1024, to show the loop is alive */
+	uint64_t last_ns; /* latest iteration's timestamp (every iteration) */
+	uint64_t ngaps;   /* gaps recorded so far; ring index = ngaps % BENCH_RING */
+	uint64_t iters;   /* iterations / 1024, to show the loop is alive */
 	int32_t tid;
 	int32_t pad;
 	uint8_t pad2[32];

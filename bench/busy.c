@@ -132,7 +132,7 @@ int main(int argc, char **argv)
 
 	if (nthreads < 1 || nthreads > BENCH_MAX_THREADS || lifetime_s < 1) {
 		fprintf(stderr, "usage: busy NTHREADS(1..%d) SHMFILE [LIFETIME_S [park]]\n",
-			BENCH_MAX_THREADS);
+		        BENCH_MAX_THREADS);
 		return 2;
 	}
 	deadline_ns = now_ns() + (uint64_t)lifetime_s * 1000000000u;

@@ -114,7 +114,8 @@ static int wait_all(void)
 	alarm(WAIT_TIMEOUT_S);
 	for (size_t i = 0; i < ntids; i++) {
 		if (waitpid(tids[i], &st, __WALL) < 0) {
-			fprintf(stderr, "floor: waiting for tid %d: %s\n", tids[i], strerror(errno));
+			fprintf(stderr, "floor: waiting for tid %d: %s\n", tids[i],
+			        strerror(errno));
 			rc = -1;
 			break;
 		}
@@ -171,7 +172,8 @@ static int stop_touch_release(pid_t pid, uint64_t addr, double *stop_us)
 		goto out;
 	for (size_t i = 0; i < ntids; i++) {
 		if (ptrace(PTRACE_GETREGS, tids[i], 0, &regs) < 0)
-			fprintf(stderr, "floor: registers of tid %d: %s\n", tids[i], strerror(errno));
+			fprintf(stderr, "floor: registers of tid %d: %s\n", tids[i],
+			        strerror(errno));
 		if (read_stacks)
 			read_stack_top(pid, i, regs.rsp);
 	}
@@ -179,7 +181,7 @@ static int stop_touch_release(pid_t pid, uint64_t addr, double *stop_us)
 	if (pread(fd, insn, sizeof(insn), (off_t)addr) != (ssize_t)sizeof(insn) ||
 	    pwrite(fd, insn, sizeof(insn), (off_t)addr) != (ssize_t)sizeof(insn)) {
 		fprintf(stderr, "floor: 5 bytes at 0x%lx in pid %d: %s\n", (unsigned long)addr, pid,
-			strerror(errno));
+		        strerror(errno));
 		goto out;
 	}
 	rc = 0;
@@ -224,8 +226,8 @@ int main(int argc, char **argv)
 		rt_used = true;
 	if (list_threads(pid))
 		return 1;
-	if (read_stacks && (!(tops = malloc(ntids * sizeof(*tops))) ||
-			    !memset(tops, 1, ntids * sizeof(*tops))))
+	if (read_stacks &&
+	    (!(tops = malloc(ntids * sizeof(*tops))) || !memset(tops, 1, ntids * sizeof(*tops))))
 		return 1;
 	if (read_stacks)
 		touch_from_kernel(tops, ntids * sizeof(*tops));

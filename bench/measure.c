@@ -104,8 +104,7 @@ static int wait_ready(void)
 			return 0;
 		sleep_ms(1);
 	}
-	fprintf(stderr, "measure: only %u of %u busy threads started\n", shm->ready,
-		shm->nthreads);
+	fprintf(stderr, "measure: only %u of %u busy threads started\n", shm->ready, shm->nthreads);
 	return -1;
 }
 
@@ -154,7 +153,7 @@ static int run_cmd(char **argv)
 	while (waitpid(pid, &st, WNOHANG) == 0) {
 		if (sigtimedwait(&set, NULL, &limit) < 0 && errno == EAGAIN) {
 			fprintf(stderr, "measure: %s still running after %d s, killed\n", argv[0],
-				CMD_TIMEOUT_S);
+			        CMD_TIMEOUT_S);
 			kill(pid, SIGKILL);
 			waitpid(pid, &st, 0);
 			return -1;
@@ -200,7 +199,7 @@ static int cmp_u64(const void *a, const void *b)
 /* Gaps of thread i that overlap [t0, t1), appended to ev as stop/resume
  * events; returns the longest, or sets *overflow if the ring wrapped. */
 static uint64_t thread_gaps(unsigned i, uint64_t n0, uint64_t t0, uint64_t t1, struct ival *ev,
-			    size_t *nev, unsigned *overflow)
+                            size_t *nev, unsigned *overflow)
 {
 	const struct bench_slot *s = &shm->slot[i];
 	uint64_t n1 = __atomic_load_n(&s->ngaps, __ATOMIC_ACQUIRE), longest = 0;
@@ -231,7 +230,7 @@ static bool overlaps_a_stop(uint64_t from, uint64_t until)
 }
 
 struct stalls {
-	uint64_t max, sum;  /* in the whole window */
+	uint64_t max, sum;    /* in the whole window */
 	uint64_t max_in_stop; /* of those that overlap a stop */
 };
 

@@ -34,11 +34,11 @@ enum xs_arch_reloc_kind {
 	XS_ARCH_RELOC_GOT,       /* the symbol through a GOT slot holding its address */
 };
 struct xs_arch_reloc_info {
-	const char *name;           /* "R_X86_64_PC32" */
-	unsigned char width;        /* bytes of the field it writes; 0 when not known */
-	unsigned char kind;         /* enum xs_arch_reloc_kind */
-	bool pc_relative;           /* counted from the place (P) */
-	bool sign_extended;         /* an absolute field narrower than a pointer, sign-extended */
+	const char *name;    /* "R_X86_64_PC32" */
+	unsigned char width; /* bytes of the field it writes; 0 when not known */
+	unsigned char kind;  /* enum xs_arch_reloc_kind */
+	bool pc_relative;    /* counted from the place (P) */
+	bool sign_extended;  /* an absolute field narrower than a pointer, sign-extended */
 	/* In code: bytes from the field to the PC it is counted from, as compilers
 	 * write the addend (so addend + pc_bias is the offset in the symbol). */
 	unsigned char pc_bias;
@@ -56,7 +56,7 @@ int64_t xs_arch_insn_pc_bias(unsigned insn_len, unsigned field_off);
  * running binary): the field's value, or for a PC-relative one the address
  * it reaches counted from field_addr + pc_bias. The field holds width bytes. */
 uint64_t xs_arch_reloc_read(uint32_t type, const unsigned char *field, uint64_t field_addr,
-			    int64_t pc_bias);
+                            int64_t pc_bias);
 
 /*
  * Write the relocated value at loc (a local buffer holding the target bytes
@@ -64,7 +64,7 @@ uint64_t xs_arch_reloc_read(uint32_t type, const unsigned char *field, uint64_t 
  * needed), GOT: base of the payload's GOT. -ERANGE when the value does not fit.
  */
 int xs_arch_reloc_apply(uint32_t type, unsigned char *loc, uint64_t P, uint64_t S, int64_t A,
-			uint64_t G, uint64_t GOT);
+                        uint64_t G, uint64_t GOT);
 
 /* Branch relocation (PLT32) that may go through a veneer when out of reach. */
 bool xs_arch_reloc_is_branch(uint32_t type);
@@ -74,14 +74,14 @@ void xs_arch_encode_veneer(uint64_t to, unsigned char veneer[XS_ARCH_VENEER_SIZE
 /* --- decoding (the builder's match of a build with the running binary) ---------- */
 struct xs_arch_insn {
 	unsigned len;
-	unsigned op;      /* the operation, the same for every encoding of it
+	unsigned op;     /* the operation, the same for every encoding of it
 			   * (jmp rel8 and jmp rel32; each jcc condition its own) */
-	bool nop;         /* alignment padding: does nothing */
-	bool branch;      /* a direct jump or call, to target */
-	uint64_t target;  /* absolute, from the addr given to xs_arch_decode */
-	bool pc_mem;      /* has a PC-relative memory operand, at mem */
-	uint64_t mem;     /* absolute, as target */
-	char text[200];   /* "jmp 0x1210", for messages */
+	bool nop;        /* alignment padding: does nothing */
+	bool branch;     /* a direct jump or call, to target */
+	uint64_t target; /* absolute, from the addr given to xs_arch_decode */
+	bool pc_mem;     /* has a PC-relative memory operand, at mem */
+	uint64_t mem;    /* absolute, as target */
+	char text[200];  /* "jmp 0x1210", for messages */
 };
 struct xs_arch_dec;
 int xs_arch_dec_open(struct xs_arch_dec **out);
@@ -89,7 +89,7 @@ void xs_arch_dec_close(struct xs_arch_dec *d);
 /* The instruction at code (len bytes available, at address addr); -EILSEQ
  * when it is not one. */
 int xs_arch_decode(struct xs_arch_dec *d, const unsigned char *code, size_t len, uint64_t addr,
-		   struct xs_arch_insn *out);
+                   struct xs_arch_insn *out);
 
 /* --- patching ------------------------------------------------------------------- */
 /* Bytes to skip at a function entry before the patch (endbr64 on x86-64). */
@@ -135,9 +135,9 @@ extern const unsigned char xs_arch_return_stub[XS_ARCH_STUB_SIZE];
 
 /* A signal frame on a thread's stack (xs_arch_frame_make fills it in). */
 struct xs_arch_frame {
-	uint64_t base;   /* its lowest address: the return slot */
-	size_t len;      /* bytes from base */
-	uint64_t mask;   /* address of its signal mask (XS_ARCH_SIGSET_SIZE bytes) */
+	uint64_t base; /* its lowest address: the return slot */
+	size_t len;    /* bytes from base */
+	uint64_t mask; /* address of its signal mask (XS_ARCH_SIGSET_SIZE bytes) */
 };
 /*
  * Lay out, below the red zone of a thread stopped with registers r, a frame
@@ -148,7 +148,7 @@ struct xs_arch_frame {
  * -EINVAL: FPU state in a form we do not know; -ENOMEM.
  */
 int xs_arch_frame_make(const xs_regs *r, const void *fpu, size_t fpu_len, uint64_t mask,
-		       uint64_t ret, unsigned char **bytes, struct xs_arch_frame *f);
+                       uint64_t ret, unsigned char **bytes, struct xs_arch_frame *f);
 
 /* --- registers --------------------------------------------------------------- */
 uint64_t xs_arch_pc(const xs_regs *r);
@@ -161,7 +161,7 @@ uint64_t xs_arch_pc_after_trap(uint64_t trap_addr);
  * sequence at insn_addr, returning through frame f's return slot.
  */
 void xs_arch_setup_syscall(xs_regs *r, uint64_t insn_addr, long nr, const uint64_t args[6],
-			   const struct xs_arch_frame *f);
+                           const struct xs_arch_frame *f);
 /* Result of a system call that just ran (a -errno on failure). */
 long xs_arch_syscall_result(const xs_regs *r);
 /* Number of the system call at a system-call stop. */
@@ -172,12 +172,13 @@ long xs_arch_syscall_nr(const xs_regs *r);
  * aligned for a call). -E2BIG: too many arguments; -EINVAL: a slot not so aligned.
  */
 int xs_arch_setup_call(xs_regs *r, uint64_t fn, const uint64_t *args, unsigned nargs,
-		       const struct xs_arch_frame *f);
+                       const struct xs_arch_frame *f);
 /* Return value of an injected call, at the return stub's system-call stops. */
 uint64_t xs_arch_call_result(const xs_regs *r);
 /* Prepare regs to do the signal return through frame f, now, at the sequence at pc. */
 void xs_arch_setup_sigreturn(xs_regs *r, uint64_t pc, const struct xs_arch_frame *f);
-int xs_arch_dwarf_regs(const xs_regs *r, uint64_t *dwarf, unsigned max); /* DWARF-numbered regs: count or -ENOSPC */
+int xs_arch_dwarf_regs(const xs_regs *r, uint64_t *dwarf,
+                       unsigned max); /* DWARF-numbered regs: count or -ENOSPC */
 
 /* --- coroutines (coroutines.c) ------------------------------------------------- */
 /* Bytes at the start of a ucontext_t (the C library's, as getcontext and
@@ -185,7 +186,8 @@ int xs_arch_dwarf_regs(const xs_regs *r, uint64_t *dwarf, unsigned max); /* DWAR
 size_t xs_arch_ucontext_len(void);
 /* The registers such a saved context resumes with, and its stack (uc_stack,
  * as makecontext needs it set; 0 when not). */
-void xs_arch_ucontext_regs(const unsigned char *uc, xs_regs *r, uint64_t *stack, uint64_t *stack_len);
+void xs_arch_ucontext_regs(const unsigned char *uc, xs_regs *r, uint64_t *stack,
+                           uint64_t *stack_len);
 
 /* --- this CPU ------------------------------------------------------------------- */
 /* One step of a spin-wait: tell the CPU we are waiting for another one. */

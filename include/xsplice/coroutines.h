@@ -30,14 +30,17 @@
 #define XSPLICE_COROUTINES_MAX 4096
 
 struct xsplice_coroutines {
-	uint32_t magic;   /* XSPLICE_COROUTINES_MAGIC */
-	uint32_t version; /* XSPLICE_COROUTINES_VERSION */
-	uint32_t count;   /* entries of ctx to read */
+	uint32_t magic;    /* XSPLICE_COROUTINES_MAGIC */
+	uint32_t version;  /* XSPLICE_COROUTINES_VERSION */
+	uint32_t count;    /* entries of ctx to read */
 	uint32_t reserved; /* 0 */
 	void *const *ctx;  /* count pointers to ucontext_t (NULL: none there) */
 };
 
-#define XSPLICE_COROUTINES_INIT(array, n)                                                        \
-	{ XSPLICE_COROUTINES_MAGIC, XSPLICE_COROUTINES_VERSION, (n), 0, (void *const *)(array) }
+#define XSPLICE_COROUTINES_INIT(array, n)                                                          \
+	{                                                                                          \
+		XSPLICE_COROUTINES_MAGIC, XSPLICE_COROUTINES_VERSION, (n), 0,                      \
+		    (void *const *)(array)                                                         \
+	}
 
 #endif

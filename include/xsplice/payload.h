@@ -56,7 +56,7 @@ struct xsplice_func {
 	uint8_t version;   /* XSPLICE_FUNC_VERSION */
 	uint8_t pad[23];   /* must be zero */
 	struct xsplice_expect expect;
-	uint8_t pad2[32];  /* must be zero */
+	uint8_t pad2[32]; /* must be zero */
 };
 
 _Static_assert(sizeof(struct xsplice_func) == 128, "xsplice_func ABI size");
@@ -64,15 +64,19 @@ _Static_assert(sizeof(struct xsplice_func) == 128, "xsplice_func ABI size");
 /* Hooks: int fn(void). A non-zero return of a pre_* hook vetoes the action. */
 typedef int (*xsplice_hook_fn)(void);
 
+/* clang-format off: the macros are laid out by hand */
 #define XSPLICE__CAT2(a, b) a##b
 #define XSPLICE__CAT(a, b) XSPLICE__CAT2(a, b)
 #define XSPLICE__UNIQUE(p) XSPLICE__CAT(p, __COUNTER__)
 
-#define XSPLICE__FUNC(sym_name, new_fn, nsize, ...)                               \
-	__attribute__((used, section(XSPLICE_FUNCS_SECTION), aligned(8)))          \
-	static const struct xsplice_func XSPLICE__UNIQUE(xsplice_func_) = {        \
-		.name = sym_name, .new_addr = (void *)(new_fn),                     \
-		.new_size = (nsize), .version = XSPLICE_FUNC_VERSION, __VA_ARGS__ }
+#define XSPLICE__FUNC(sym_name, new_fn, nsize, ...)                                                \
+	__attribute__((used, section(XSPLICE_FUNCS_SECTION),                                       \
+	               aligned(8))) static const struct xsplice_func                               \
+	XSPLICE__UNIQUE(xsplice_func_) = { .name = sym_name,                                       \
+		                           .new_addr = (void *)(new_fn),                           \
+		                           .new_size = (nsize),                                    \
+		                           .version = XSPLICE_FUNC_VERSION,                        \
+		                           __VA_ARGS__ }
 
 /* Replace global function OLD (the target's symbol) with NEW (ours). */
 #define XSPLICE_REPLACE(old, new_fn) XSPLICE__FUNC(#old, new_fn, 0)
@@ -84,11 +88,11 @@ typedef int (*xsplice_hook_fn)(void);
 #define XSPLICE_NOP(old, size) XSPLICE__FUNC(#old, 0, size)
 
 /* Replace OLD, but only if its first bytes are exactly the given ones. */
-#define XSPLICE_REPLACE_EXPECT(old, new_fn, ...)                                  \
-	XSPLICE__FUNC(#old, new_fn, 0,                                               \
-		      .expect = { .enabled = 1,                                     \
-				  .len = sizeof((uint8_t[]){ __VA_ARGS__ }),        \
-				  .data = { __VA_ARGS__ } })
+#define XSPLICE_REPLACE_EXPECT(old, new_fn, ...)                                                   \
+	XSPLICE__FUNC(#old, new_fn, 0,                                                             \
+	              .expect = { .enabled = 1,                                                    \
+	                          .len = sizeof((uint8_t[]){ __VA_ARGS__ }),                       \
+	                          .data = { __VA_ARGS__ } })
 
 /*
  * Reach the target's own symbols from payload code. Globals need nothing:
@@ -98,9 +102,10 @@ typedef int (*xsplice_hook_fn)(void);
  */
 #define XSPLICE_LOCAL_SYM(file, sym) __asm__("\"" file "#" #sym "\"")
 
-#define XSPLICE__HOOK(kind, fn)                                                   \
-	__attribute__((used, section(XSPLICE_HOOK_SECTION_PREFIX #kind), aligned(8))) \
-	static const xsplice_hook_fn XSPLICE__UNIQUE(xsplice_hook_##kind##_) = (fn)
+#define XSPLICE__HOOK(kind, fn)                                                                    \
+	__attribute__((used, section(XSPLICE_HOOK_SECTION_PREFIX #kind),                           \
+	               aligned(8))) static const xsplice_hook_fn                                   \
+	XSPLICE__UNIQUE(xsplice_hook_##kind##_) = (fn)
 
 #define XSPLICE_LOAD_HOOK(fn) XSPLICE__HOOK(load, fn)
 #define XSPLICE_UNLOAD_HOOK(fn) XSPLICE__HOOK(unload, fn)
@@ -110,5 +115,6 @@ typedef int (*xsplice_hook_fn)(void);
 #define XSPLICE_PRE_REVERT_HOOK(fn) XSPLICE__HOOK(pre_revert, fn)
 #define XSPLICE_REVERT_HOOK(fn) XSPLICE__HOOK(revert, fn)
 #define XSPLICE_POST_REVERT_HOOK(fn) XSPLICE__HOOK(post_revert, fn)
+/* clang-format on */
 
 #endif /* XSPLICE_PAYLOAD_H */

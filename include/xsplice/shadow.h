@@ -46,7 +46,7 @@ struct xsplice__shadow {
 struct xsplice__shadow_table {
 	uint64_t magic;
 	pthread_mutex_t lock;
-	size_t nbuckets, count;           /* nbuckets: a power of two, or 0 */
+	size_t nbuckets, count; /* nbuckets: a power of two, or 0 */
 	struct xsplice__shadow **buckets;
 };
 
@@ -70,7 +70,7 @@ static inline struct xsplice__shadow_table *xsplice__shadow_table(void)
 		fresh->magic = XSPLICE__SHADOW_MAGIC;
 		fresh->lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
 		if (__atomic_compare_exchange_n(anchor, &t, fresh, 0, __ATOMIC_ACQ_REL,
-						__ATOMIC_ACQUIRE))
+		                                __ATOMIC_ACQUIRE))
 			return fresh;
 		free(fresh); /* another thread or payload published one first */
 	}
@@ -87,7 +87,7 @@ static inline size_t xsplice__shadow_hash(const void *obj, unsigned long id, siz
 
 /* The link pointing at (obj, id)'s shadow, or at the NULL ending its chain. */
 static inline struct xsplice__shadow **xsplice__shadow_find(struct xsplice__shadow_table *t,
-							    const void *obj, unsigned long id)
+                                                            const void *obj, unsigned long id)
 {
 	struct xsplice__shadow **p;
 
@@ -125,7 +125,7 @@ static inline void xsplice__shadow_grow(struct xsplice__shadow_table *t)
 }
 
 static inline void *xsplice__shadow_attach(const void *obj, unsigned long id, size_t size,
-					   int or_get)
+                                           int or_get)
 {
 	struct xsplice__shadow_table *t = xsplice__shadow_table();
 	struct xsplice__shadow *s, **p;

@@ -14,20 +14,20 @@
 #include "payload/payload.h" /* struct xs_build_id */
 
 struct xb_opts {
-	const char *src;    /* the project's source tree */
-	const char *patch;  /* unified diff, applied with patch -p1 (or -p0) */
-	const char *target; /* the running binary, on disk */
-	const char *out;    /* payload to write */
-	const char *build;  /* build command, run in the tree (default "make") */
-	const char *work;   /* work directory (default: a fresh /tmp dir) */
-	bool keep;          /* keep the work directory */
-	const char *include; /* holds xsplice/shadow.h: searched after the project's own */
+	const char *src;          /* the project's source tree */
+	const char *patch;        /* unified diff, applied with patch -p1 (or -p0) */
+	const char *target;       /* the running binary, on disk */
+	const char *out;          /* payload to write */
+	const char *build;        /* build command, run in the tree (default "make") */
+	const char *work;         /* work directory (default: a fresh /tmp dir) */
+	bool keep;                /* keep the work directory */
+	const char *include;      /* holds xsplice/shadow.h: searched after the project's own */
 	const char *allow_layout; /* "conn,T": types whose layout may change (a warning) */
 	/* --skip FUNC: changed functions left out; --include FUNC (want): main
 	 * or a constructor replaced all the same ("name" or "file.c#name") */
 	const char **skip, **want;
 	size_t nskip, nwant;
-	const char *cache;  /* keep the original build there (build_cache.c); NULL: no */
+	const char *cache;   /* keep the original build there (build_cache.c); NULL: no */
 	unsigned cache_keep; /* entries the cache keeps (0: the default) */
 };
 
@@ -47,13 +47,13 @@ struct xb_sec {
 	GElf_Shdr sh;
 	const unsigned char *data; /* sh_size bytes; NULL for NOBITS and empty */
 	size_t nrel;
-	struct xb_rel *rel;        /* sorted by offset */
-	unsigned twin;             /* the same section in the other object, 0: none */
-	enum xb_state state;       /* text sections of the patched object: set by the diff */
-	unsigned func;             /* symbol of the function it holds (value 0), 0: none */
-	unsigned parent;           /* .cold fragment: the section of its function */
-	bool include;              /* emitted into the payload (patched object) */
-	unsigned out;              /* its writer handle in the payload object */
+	struct xb_rel *rel;  /* sorted by offset */
+	unsigned twin;       /* the same section in the other object, 0: none */
+	enum xb_state state; /* text sections of the patched object: set by the diff */
+	unsigned func;       /* symbol of the function it holds (value 0), 0: none */
+	unsigned parent;     /* .cold fragment: the section of its function */
+	bool include;        /* emitted into the payload (patched object) */
+	unsigned out;        /* its writer handle in the payload object */
 	/* a changed function: the target's bytes at its entry (build_match.c) */
 	struct xsplice_expect expect;
 	/* read-only data: sorted offsets where a symbol starts or a relocation
@@ -81,8 +81,8 @@ struct xb_obj {
 	size_t nsec;
 	struct xb_sec *sec; /* by section index */
 	size_t nsym;
-	struct xb_sym *sym; /* by symbol index */
-	char *file;         /* base name of the STT_FILE symbol ("main.c") */
+	struct xb_sym *sym;           /* by symbol index */
+	char *file;                   /* base name of the STT_FILE symbol ("main.c") */
 	const struct xb_lines *lines; /* orig: the diff's line moves, for xb_diff */
 };
 
@@ -113,14 +113,14 @@ void xb_rel_target(const struct xb_obj *o, const struct xb_rel *r, struct xb_tar
 /* --- orig <-> patched (build_diff.c) --------------------------------------------- */
 
 struct xb_pair {
-	char *rel_path;          /* object path relative to the tree */
+	char *rel_path; /* object path relative to the tree */
 	struct xb_obj *orig, *patched;
-	size_t nchanged, nnew;   /* text sections (functions) */
+	size_t nchanged, nnew;        /* text sections (functions) */
 	const struct xb_lines *lines; /* line moves of the diff's files, NULL: none */
-	char *lib;               /* -shared output linking it, relative to the tree;
+	char *lib;                    /* -shared output linking it, relative to the tree;
 				  * NULL: the executable (--target) */
-	size_t nskipped;         /* changed functions left out (build_skip.c) */
-	struct xb_obj *got;      /* the patched object built with external data
+	size_t nskipped;              /* changed functions left out (build_skip.c) */
+	struct xb_obj *got;           /* the patched object built with external data
 				  * through the GOT (build_got.c), NULL: none */
 };
 
@@ -134,12 +134,12 @@ void xb_lines_free(struct xb_lines *l);
  * masked) differ only in 4-byte immediates: line numbers of file (a base
  * name) equal to where their line moved. */
 bool xb_lines_noise(const struct xb_lines *l, const char *file, const unsigned char *x,
-		    const unsigned char *y, size_t len);
+                    const unsigned char *y, size_t len);
 
 /* Strings a (la bytes, before) and b (lb, after) differ only in numbers that
  * are line numbers of file equal to where their line moved ("f.c:123"). */
 bool xb_lines_text_noise(const struct xb_lines *l, const char *file, const char *a, size_t la,
-			 const char *b, size_t lb);
+                         const char *b, size_t lb);
 
 /* Correlate, compare, classify every function; refuse data changes. */
 int xb_diff(struct xb_pair *p);
@@ -193,8 +193,8 @@ const char *xb_tgt_plt_name(const struct xb_tgt *t, uint64_t addr);
  * either does not decode. */
 struct xs_arch_dec;
 int xb_same_code(struct xs_arch_dec *d, const struct xb_obj *o, const struct xb_sec *s,
-		 const struct xb_tgt *t, const unsigned char *theirs, uint64_t n, uint64_t addr,
-		 char *why, size_t len);
+                 const struct xb_tgt *t, const unsigned char *theirs, uint64_t n, uint64_t addr,
+                 char *why, size_t len);
 
 /* Every replaced function, as built from orig/, must equal the target's;
  * each gets the target's bytes at its entry as its expect block. */
@@ -212,11 +212,11 @@ void xbw_free(struct xb_writer *w);
 unsigned xbw_section(struct xb_writer *w, const char *name, const GElf_Shdr *sh, const void *buf);
 unsigned char *xbw_section_data(struct xb_writer *w, unsigned sec);
 unsigned xbw_symbol(struct xb_writer *w, const char *name, unsigned bind, unsigned type,
-		    unsigned sec, uint64_t value, uint64_t size);
+                    unsigned sec, uint64_t value, uint64_t size);
 unsigned xbw_undef(struct xb_writer *w, const char *name, unsigned bind);
 unsigned xbw_section_symbol(struct xb_writer *w, unsigned sec);
 int xbw_reloc(struct xb_writer *w, unsigned sec, uint64_t off, uint32_t type, unsigned sym,
-	      int64_t addend);
+              int64_t addend);
 int xbw_write(struct xb_writer *w, const char *path);
 
 /* Write the partial payload object for one pair: the changed and new
@@ -227,30 +227,30 @@ int xb_emit_object(struct xb_pair *p, const char *path, const struct xs_build_id
 int xb_emit_ehframe(struct xb_pair *p, struct xb_writer *w);
 /* Output symbol for patched's relocation r (maps locals of the running
  * binary to "file.c#name"); *addend gets the addend to use. */
-int xb_emit_rel_sym(struct xb_pair *p, struct xb_writer *w, const struct xb_rel *r,
-		    unsigned *sym, int64_t *addend);
+int xb_emit_rel_sym(struct xb_pair *p, struct xb_writer *w, const struct xb_rel *r, unsigned *sym,
+                    int64_t *addend);
 
 /* --- the trees (build_tree.c) ------------------------------------------------------- */
 
 struct xb_work {
-	char *dir;       /* work directory */
-	char *orig;      /* dir/orig: snapshot of tree after the orig build */
-	char *tree;      /* dir/tree: both builds run here, at one absolute path
+	char *dir;        /* work directory */
+	char *orig;       /* dir/orig: snapshot of tree after the orig build */
+	char *tree;       /* dir/tree: both builds run here, at one absolute path
 			  * (CMake's cache keeps it); patched after xb_tree_patch */
-	char *wrapper;   /* dir/cc-wrapper */
+	char *wrapper;    /* dir/cc-wrapper */
 	const char *base; /* where tree/, orig/ and cc-wrapper go instead of dir
 			   * (the cache's entry); NULL: dir */
-	bool have_orig;  /* orig/ already holds the original build (a cache hit):
+	bool have_orig;   /* orig/ already holds the original build (a cache hit):
 			  * neither copied from the source nor snapshot */
-	char **objs;     /* objects the patched build compiled, relative to the tree */
-	char **progs;    /* per object: the program or library linking it (relative
+	char **objs;      /* objects the patched build compiled, relative to the tree */
+	char **progs;     /* per object: the program or library linking it (relative
 			  * to the tree); NULL: not known (set by xb_link_filter) */
 	size_t nobjs;
 	const char *plevel; /* the patch -pN that applies (xb_tree_check_patch) */
-	bool from_git;   /* the copy is --src's git files, ignored ones left out */
-	char *built;     /* an ELF file the copy of --src held (--src was built) */
-	char *stamp;     /* a file that looks like a stamp of that build */
-	char *ignored;   /* "X.o (linked into P)": the first object the patched
+	bool from_git;      /* the copy is --src's git files, ignored ones left out */
+	char *built;        /* an ELF file the copy of --src held (--src was built) */
+	char *stamp;        /* a file that looks like a stamp of that build */
+	char *ignored;      /* "X.o (linked into P)": the first object the patched
 			  * build compiled that --target does not link */
 };
 

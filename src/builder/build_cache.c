@@ -46,7 +46,7 @@ struct xb_cache {
 	char *lock;  /* DIR/KEY.lock */
 	char *text;  /* what the key hashes */
 	char key[KEY_HEX + 1];
-	int fd;      /* holds the lock */
+	int fd;           /* holds the lock */
 	long long key_ms; /* computing the key and checking the entry */
 	unsigned keep;
 	bool hit;
@@ -102,7 +102,8 @@ static void putf(struct buf *b, const char *fmt, ...)
 /* Run argv in dir, in (if any) on its stdin, its stdout into *out; stderr
  * is dropped. -ECHILD when it fails. The tools run here print little before
  * they have read all their input, so writing first cannot deadlock. */
-static int run_io(char *const argv[], const char *dir, const char *in, size_t inlen, struct buf *out)
+static int run_io(char *const argv[], const char *dir, const char *in, size_t inlen,
+                  struct buf *out)
 {
 	int ip[2] = { -1, -1 }, op[2];
 	char chunk[65536];
@@ -119,7 +120,8 @@ static int run_io(char *const argv[], const char *dir, const char *in, size_t in
 		int null = open("/dev/null", O_RDWR);
 
 		xs_child_signals();
-		if (null < 0 || dup2(in ? ip[0] : null, 0) < 0 || dup2(op[1], 1) < 0 || dup2(null, 2) < 0)
+		if (null < 0 || dup2(in ? ip[0] : null, 0) < 0 || dup2(op[1], 1) < 0 ||
+		    dup2(null, 2) < 0)
 			_exit(126);
 		if (dir && chdir(dir))
 			_exit(126);
@@ -263,11 +265,11 @@ static int add(const char *path, const struct stat *st, int flag, struct FTW *ft
 	/* orig/: sizes and times (its content is what the build left there) */
 	if (walk.content || kind == 'd')
 		n = asprintf(&e->line, "%c %o %s%s%s\n", kind, st->st_mode & 07777, rel,
-			     link[0] ? " -> " : "", link);
+		             link[0] ? " -> " : "", link);
 	else
-		n = asprintf(&e->line, "%c %o %s %lld %lld.%09ld%s%s\n", kind, st->st_mode & 07777, rel,
-			     (long long)st->st_size, (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec,
-			     link[0] ? " -> " : "", link);
+		n = asprintf(&e->line, "%c %o %s %lld %lld.%09ld%s%s\n", kind, st->st_mode & 07777,
+		             rel, (long long)st->st_size, (long long)st->st_mtim.tv_sec,
+		             st->st_mtim.tv_nsec, link[0] ? " -> " : "", link);
 	if (n < 0)
 		e->line = NULL;
 	if (!e->path || !e->line) {
@@ -335,16 +337,16 @@ static int listing(const char *dir, bool content, char hex[65], bool *git)
 /* The compiler's identity: its command, --version, and size, time and inode
  * of the driver, cc1, as and ld it runs. */
 static const char cc_identity[] =
-	"cc=${XSPLICE_REAL_CC:-${CC:-gcc}}\n"
-	"set -f; set -- $cc; set +f\n"
-	"echo \"cc: $cc\"\n"
-	"\"$@\" --version 2>&1\n"
-	"for t in \"$1\" \"$(\"$@\" -print-prog-name=cc1 2>/dev/null)\" \\\n"
-	"\t\"$(\"$@\" -print-prog-name=as 2>/dev/null)\" \"$(\"$@\" -print-prog-name=ld 2>/dev/null)\"; do\n"
-	"\tp=$(command -v -- \"$t\" 2>/dev/null) || p=$t\n"
-	"\t[ -f \"$p\" ] && stat -L -c '%n %s %Y %i' -- \"$p\"\n"
-	"done\n"
-	"exit 0\n";
+    "cc=${XSPLICE_REAL_CC:-${CC:-gcc}}\n"
+    "set -f; set -- $cc; set +f\n"
+    "echo \"cc: $cc\"\n"
+    "\"$@\" --version 2>&1\n"
+    "for t in \"$1\" \"$(\"$@\" -print-prog-name=cc1 2>/dev/null)\" \\\n"
+    "\t\"$(\"$@\" -print-prog-name=as 2>/dev/null)\" \"$(\"$@\" -print-prog-name=ld 2>/dev/null)\"; do\n"
+    "\tp=$(command -v -- \"$t\" 2>/dev/null) || p=$t\n"
+    "\t[ -f \"$p\" ] && stat -L -c '%n %s %Y %i' -- \"$p\"\n"
+    "done\n"
+    "exit 0\n";
 
 /* MAKEFLAGS without what only says how to run (-j, the jobserver). */
 static void put_makeflags(struct buf *b, const char *v)
@@ -365,8 +367,8 @@ static void put_makeflags(struct buf *b, const char *v)
 
 static int key_text(const struct xb_opts *o, const struct xs_build_id *target, struct buf *b)
 {
-	static const char *const vars[] = { "XSPLICE_REAL_CC", "CC", "CFLAGS", "CPPFLAGS", "CXXFLAGS",
-					    "LDFLAGS", "LDLIBS", "TARGET_ARCH" };
+	static const char *const vars[] = { "XSPLICE_REAL_CC", "CC",      "CFLAGS", "CPPFLAGS",
+		                            "CXXFLAGS",        "LDFLAGS", "LDLIBS", "TARGET_ARCH" };
 	char hex[2 * XS_BUILD_ID_MAX + 1], tree[65];
 	bool git = false;
 	int rc;
@@ -388,8 +390,9 @@ static int key_text(const struct xb_opts *o, const struct xs_build_id *target, s
 	putf(b, "tree: %s\n", tree);
 	if (git) {
 		put(b, "git: ", 5);
-		rc = run_io((char *const[]){ "git", "-C", (char *)o->src, "rev-parse", "HEAD", NULL }, NULL,
-			    NULL, 0, b);
+		rc = run_io(
+		    (char *const[]){ "git", "-C", (char *)o->src, "rev-parse", "HEAD", NULL }, NULL,
+		    NULL, 0, b);
 		if (rc)
 			put(b, "?\n", 2);
 	}
@@ -427,7 +430,8 @@ static int lock_file(const char *path)
 			close(fd);
 			return err == -EAGAIN ? -EWOULDBLOCK : err;
 		}
-		if (!fstat(fd, &a) && !stat(path, &b) && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+		if (!fstat(fd, &a) && !stat(path, &b) && a.st_ino == b.st_ino &&
+		    a.st_dev == b.st_dev)
 			return fd;
 		close(fd);
 	}
@@ -496,7 +500,8 @@ int xb_cache_open(const struct xb_opts *o, const struct xs_build_id *target, str
 		rc = sha(text.s, text.len, hex);
 	xs_debug("cache: key computed in %lld ms", xs_now_ms() - t);
 	if (rc) {
-		xs_note("cache: %s (%s): building without the cache", xs_error_message(), strerror(-rc));
+		xs_note("cache: %s (%s): building without the cache", xs_error_message(),
+		        strerror(-rc));
 		xs_error_clear();
 		free(text.s);
 		free(c->root);
@@ -513,7 +518,8 @@ int xb_cache_open(const struct xb_opts *o, const struct xs_build_id *target, str
 	c->fd = lock_file(c->lock);
 	if (c->fd < 0) {
 		xs_note("cache: %s: %s: building without the cache", c->entry,
-			c->fd == -EWOULDBLOCK ? "in use by another xsplice build" : strerror(-c->fd));
+		        c->fd == -EWOULDBLOCK ? "in use by another xsplice build" :
+		                                strerror(-c->fd));
 		c->fd = -1;
 		xb_cache_close(c, true);
 		return 0;
@@ -521,7 +527,8 @@ int xb_cache_open(const struct xb_opts *o, const struct xs_build_id *target, str
 	t = xs_now_ms();
 	why = check_entry(c);
 	c->hit = !why;
-	xs_debug("cache: entry %s checked in %lld ms: %s", c->entry, xs_now_ms() - t, why ? why : "hit");
+	xs_debug("cache: entry %s checked in %lld ms: %s", c->entry, xs_now_ms() - t,
+	         why ? why : "hit");
 	c->key_ms = xs_now_ms() - t0;
 	if (why && strcmp(why, "incomplete"))
 		xs_note("cache: %s: %s: building from scratch", c->entry, why);
@@ -549,8 +556,9 @@ const char *xb_cache_dir(const struct xb_cache *c)
 
 static int copy(const char *from, const char *to)
 {
-	return xb_run((char *const[]){ "cp", "-a", "--reflink=auto", (char *)from, (char *)to, NULL }, NULL,
-		      NULL);
+	return xb_run(
+	    (char *const[]){ "cp", "-a", "--reflink=auto", (char *)from, (char *)to, NULL }, NULL,
+	    NULL);
 }
 
 int xb_cache_restore(struct xb_cache *c, const struct xb_work *w)
@@ -571,8 +579,9 @@ int xb_cache_restore(struct xb_cache *c, const struct xb_work *w)
 		rc = xs_fail(-EIO, "cannot copy %s to %s", links, to);
 	if (!rc) {
 		utimensat(AT_FDCWD, done, NULL, 0); /* last use, for eviction */
-		printf("cache: original build reused from %s (key and check %lld ms, copy %lld ms)\n",
-		       c->entry, c->key_ms, xs_now_ms() - t);
+		printf(
+		    "cache: original build reused from %s (key and check %lld ms, copy %lld ms)\n",
+		    c->entry, c->key_ms, xs_now_ms() - t);
 	}
 out:
 	free(links);
@@ -615,9 +624,11 @@ void xb_cache_store(struct xb_cache *c, const struct xb_work *w)
 	if (!rc && rename(tmp, done))
 		rc = -errno;
 	if (rc)
-		xs_note("cache: cannot store the original build in %s: %s", c->entry, strerror(-rc));
+		xs_note("cache: cannot store the original build in %s: %s", c->entry,
+		        strerror(-rc));
 	else
-		printf("cache: original build stored in %s (key and check %lld ms)\n", c->entry, c->key_ms);
+		printf("cache: original build stored in %s (key and check %lld ms)\n", c->entry,
+		       c->key_ms);
 out:
 	free(b.s);
 	free(done);
@@ -667,7 +678,8 @@ struct aged {
 
 static int newest_first(const void *a, const void *b)
 {
-	const struct timespec *x = &((const struct aged *)a)->used, *y = &((const struct aged *)b)->used;
+	const struct timespec *x = &((const struct aged *)a)->used,
+	                      *y = &((const struct aged *)b)->used;
 
 	if (x->tv_sec != y->tv_sec)
 		return x->tv_sec < y->tv_sec ? 1 : -1;
@@ -690,7 +702,8 @@ static void evict(struct xb_cache *c)
 		struct stat st;
 		char *done;
 
-		if (strlen(de->d_name) != KEY_HEX || strspn(de->d_name, "0123456789abcdef") != KEY_HEX)
+		if (strlen(de->d_name) != KEY_HEX ||
+		    strspn(de->d_name, "0123456789abcdef") != KEY_HEX)
 			continue;
 		nv = realloc(v, (n + 1) * sizeof(*v));
 		if (!nv)
@@ -715,7 +728,8 @@ static void evict(struct xb_cache *c)
 
 		if (!strcmp(v[i].name, c->key) || (v[i].used.tv_sec && kept < c->keep)) {
 			kept += !!v[i].used.tv_sec;
-		} else if (entry && asprintf(&lock, "%s.lock", entry) >= 0 && (fd = lock_file(lock)) >= 0) {
+		} else if (entry && asprintf(&lock, "%s.lock", entry) >= 0 &&
+		           (fd = lock_file(lock)) >= 0) {
 			xs_debug("cache: evicting %s", entry);
 			rm_rf(entry);
 			unlink(lock);

@@ -110,17 +110,21 @@ static int copy_git(const char *src, struct xb_work *w)
 	int rc = -ENOMEM;
 
 	if (list && log &&
-	    !xb_run((char *const[]){ "git", "-C", (char *)src, "rev-parse", "--is-inside-work-tree", NULL },
-		    NULL, log))
-		rc = xb_run((char *const[]){ "sh", "-c",
-					     "git ls-files -z -c -o --exclude-standard >\"$2\" && [ -s \"$2\" ] && "
-					     "tar --null --ignore-failed-read -T \"$2\" -cf - | tar -xf - -C \"$1\"",
-					     "sh", w->tree, list, NULL },
-			    src, log);
+	    !xb_run((char *const[]){ "git", "-C", (char *)src, "rev-parse", "--is-inside-work-tree",
+	                             NULL },
+	            NULL, log))
+		rc = xb_run(
+		    (char *const[]){
+		        "sh", "-c",
+		        "git ls-files -z -c -o --exclude-standard >\"$2\" && [ -s \"$2\" ] && "
+		        "tar --null --ignore-failed-read -T \"$2\" -cf - | tar -xf - -C \"$1\"",
+		        "sh", w->tree, list, NULL },
+		    src, log);
 	else if (list && log)
 		rc = -ENOENT;
 	if (!rc)
-		xs_debug("build: %s is a git work tree: copied its files but the ignored ones", src);
+		xs_debug("build: %s is a git work tree: copied its files but the ignored ones",
+		         src);
 	free(list);
 	free(log);
 	return rc;

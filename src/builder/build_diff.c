@@ -36,7 +36,8 @@ static void find_owners(struct xb_obj *o)
 			struct xb_target t;
 
 			xb_rel_target(o, &o->sec[i].rel[k], &t);
-			if (t.kind == XB_T_NAMED && o->sym[t.sym].type != STT_FUNC && !o->sym[t.sym].owner)
+			if (t.kind == XB_T_NAMED && o->sym[t.sym].type != STT_FUNC &&
+			    !o->sym[t.sym].owner)
 				o->sym[t.sym].owner = (unsigned)i;
 		}
 	}
@@ -49,9 +50,10 @@ static const char *owner_name(const struct xb_obj *o, const struct xb_sym *s)
 
 /* Can orig's symbol j be patched's symbol i? strict: same full name. */
 static bool sym_fits(const struct xb_obj *o, const struct xb_sym *a, const struct xb_obj *p,
-		     const struct xb_sym *b, bool strict)
+                     const struct xb_sym *b, bool strict)
 {
-	if (a->twin || !is_named(a) || a->type != b->type || (a->bind == STB_LOCAL) != (b->bind == STB_LOCAL))
+	if (a->twin || !is_named(a) || a->type != b->type ||
+	    (a->bind == STB_LOCAL) != (b->bind == STB_LOCAL))
 		return false;
 	if (strict)
 		return !strcmp(a->name, b->name);
@@ -73,7 +75,8 @@ static void match_symbols(struct xb_obj *o, struct xb_obj *p)
 				continue;
 			/* A suffixed static matches by stem and owner only: counter.0
 			 * may well be another function's counter now. */
-			if (strict && b->bind == STB_LOCAL && b->type != STT_FUNC && has_suffix(b->name))
+			if (strict && b->bind == STB_LOCAL && b->type != STT_FUNC &&
+			    has_suffix(b->name))
 				continue;
 			for (size_t j = 1; j < o->nsym; j++) {
 				if (!sym_fits(o, &o->sym[j], p, b, strict))
@@ -106,7 +109,8 @@ static void match_sections(struct xb_obj *o, struct xb_obj *p)
 	}
 	for (int strict = 1; strict >= 0; strict--) {
 		for (size_t i = 1; i < p->nsec; i++) {
-			if (p->sec[i].twin || !(p->sec[i].sh.sh_flags & SHF_ALLOC) || p->sec[i].func)
+			if (p->sec[i].twin || !(p->sec[i].sh.sh_flags & SHF_ALLOC) ||
+			    p->sec[i].func)
 				continue;
 			for (size_t j = 1; j < o->nsec; j++) {
 				const char *an = o->sec[j].name, *bn = p->sec[i].name;
@@ -138,7 +142,7 @@ static void masked(const struct xb_sec *s, uint64_t off, uint64_t len, unsigned 
 }
 
 static bool bytes_equal(const struct xb_sec *a, uint64_t oa, const struct xb_sec *b, uint64_t ob,
-			uint64_t len)
+                        uint64_t len)
 {
 	unsigned char *x, *y;
 	bool eq;
@@ -161,14 +165,15 @@ static bool bytes_equal(const struct xb_sec *a, uint64_t oa, const struct xb_sec
 }
 
 static bool rels_equal(const struct xb_obj *o, const struct xb_sec *a, uint64_t oa,
-		       const struct xb_obj *p, const struct xb_sec *b, uint64_t ob, uint64_t len,
-		       bool deep);
+                       const struct xb_obj *p, const struct xb_sec *b, uint64_t ob, uint64_t len,
+                       bool deep);
 static size_t rel_from(const struct xb_sec *s, uint64_t off);
 
 /* A string (or constant) in a merged section, by content: its offset moves
  * whenever another literal of the file changes. */
-static bool merged_equal(const struct xb_obj *o, const struct xb_target *ta, const struct xb_rel *ra,
-			 const struct xb_obj *p, const struct xb_target *tb, const struct xb_rel *rb)
+static bool merged_equal(const struct xb_obj *o, const struct xb_target *ta,
+                         const struct xb_rel *ra, const struct xb_obj *p,
+                         const struct xb_target *tb, const struct xb_rel *rb)
 {
 	const struct xb_sec *a = &o->sec[ta->sec], *b = &p->sec[tb->sec];
 	int64_t fa = ta->addend + xs_arch_reloc_info(ra->type)->pc_bias;
@@ -179,16 +184,17 @@ static bool merged_equal(const struct xb_obj *o, const struct xb_target *ta, con
 		return ta->addend == tb->addend && a->sh.sh_size == b->sh.sh_size;
 	if (a->sh.sh_flags & SHF_STRINGS) {
 		size_t ma = a->sh.sh_size - (uint64_t)fa, mb = b->sh.sh_size - (uint64_t)fb;
-		size_t la = strnlen((const char *)a->data + fa, ma), lb = strnlen((const char *)b->data + fb, mb);
+		size_t la = strnlen((const char *)a->data + fa, ma),
+		       lb = strnlen((const char *)b->data + fb, mb);
 
 		if (la == lb && !memcmp(a->data + fa, b->data + fb, la))
 			return true;
 		/* "f.c:123" (a stringized __LINE__) that only moved with its line */
 		if (!xb_lines_text_noise(o->lines, o->file, (const char *)a->data + fa, la,
-					 (const char *)b->data + fb, lb))
+		                         (const char *)b->data + fb, lb))
 			return false;
-		xs_debug("build: %s: string \"%.*s\" differs only in line numbers", o->file, (int)la,
-			 (const char *)a->data + fa);
+		xs_debug("build: %s: string \"%.*s\" differs only in line numbers", o->file,
+		         (int)la, (const char *)a->data + fa);
 		return true;
 	}
 	uint64_t e = a->sh.sh_entsize ? a->sh.sh_entsize : 1;
@@ -318,9 +324,9 @@ static bool zeros(const struct xb_sec *s, uint64_t off, uint64_t len)
  * they reach the same string, or (unless strings_only: no recursion into what
  * the data refers to) the same bytes up to where the shorter datum ends (the
  * longer may only add padding); 0 when not; -1 when this cannot tell. */
-static int ref_data_equal(const struct xb_obj *o, const struct xb_target *ta, const struct xb_rel *ra,
-			   const struct xb_obj *p, const struct xb_target *tb, const struct xb_rel *rb,
-			   bool strings_only)
+static int ref_data_equal(const struct xb_obj *o, const struct xb_target *ta,
+                          const struct xb_rel *ra, const struct xb_obj *p,
+                          const struct xb_target *tb, const struct xb_rel *rb, bool strings_only)
 {
 	const struct xb_sec *a = &o->sec[ta->sec], *b = &p->sec[tb->sec];
 	int64_t fa = ta->addend + xs_arch_reloc_info(ra->type)->pc_bias;
@@ -340,8 +346,8 @@ static int ref_data_equal(const struct xb_obj *o, const struct xb_target *ta, co
 	    zeros(b, (uint64_t)fb + (uint64_t)sb, lb - (uint64_t)sb)) {
 		if (sa == sb && !memcmp(a->data + fa, b->data + fb, (size_t)sa))
 			return 1;
-		return xb_lines_text_noise(o->lines, o->file, (const char *)a->data + fa, (size_t)sa,
-					   (const char *)b->data + fb, (size_t)sb);
+		return xb_lines_text_noise(o->lines, o->file, (const char *)a->data + fa,
+		                           (size_t)sa, (const char *)b->data + fb, (size_t)sb);
 	}
 	if (strings_only)
 		return -1;
@@ -353,7 +359,7 @@ static int ref_data_equal(const struct xb_obj *o, const struct xb_target *ta, co
 }
 
 static bool target_equal(const struct xb_obj *o, const struct xb_rel *ra, const struct xb_obj *p,
-			 const struct xb_rel *rb, bool deep)
+                         const struct xb_rel *rb, bool deep)
 {
 	struct xb_target ta, tb;
 
@@ -376,7 +382,8 @@ static bool target_equal(const struct xb_obj *o, const struct xb_rel *ra, const 
 			return true;
 		return sa->s.st_size == sb->s.st_size &&
 		       bytes_equal(xa, sa->s.st_value, xb, sb->s.st_value, sa->s.st_size) &&
-		       rels_equal(o, xa, sa->s.st_value, p, xb, sb->s.st_value, sa->s.st_size, false);
+		       rels_equal(o, xa, sa->s.st_value, p, xb, sb->s.st_value, sa->s.st_size,
+		                  false);
 	}
 	case XB_T_SECTION:
 		if (same_merge_kind(&o->sec[ta.sec], &p->sec[tb.sec]))
@@ -396,9 +403,10 @@ static bool target_equal(const struct xb_obj *o, const struct xb_rel *ra, const 
 		if (!deep)
 			return true;
 		return o->sec[ta.sec].sh.sh_size == p->sec[tb.sec].sh.sh_size &&
-		       bytes_equal(&o->sec[ta.sec], 0, &p->sec[tb.sec], 0, o->sec[ta.sec].sh.sh_size) &&
+		       bytes_equal(&o->sec[ta.sec], 0, &p->sec[tb.sec], 0,
+		                   o->sec[ta.sec].sh.sh_size) &&
 		       rels_equal(o, &o->sec[ta.sec], 0, p, &p->sec[tb.sec], 0,
-				  o->sec[ta.sec].sh.sh_size, false);
+		                  o->sec[ta.sec].sh.sh_size, false);
 	}
 	return false;
 }
@@ -414,8 +422,8 @@ static size_t rel_from(const struct xb_sec *s, uint64_t off)
 }
 
 static bool rels_equal(const struct xb_obj *o, const struct xb_sec *a, uint64_t oa,
-		       const struct xb_obj *p, const struct xb_sec *b, uint64_t ob, uint64_t len,
-		       bool deep)
+                       const struct xb_obj *p, const struct xb_sec *b, uint64_t ob, uint64_t len,
+                       bool deep)
 {
 	size_t i = rel_from(a, oa), j = rel_from(b, ob);
 
@@ -474,8 +482,9 @@ int xb_ref_name(const struct xb_obj *o, unsigned i, char *buf, size_t len)
 	else if (o->file[0])
 		n = snprintf(buf, len, "%s#%s", o->file, s->name);
 	else
-		return xs_fail(-EINVAL, "%s: file-local symbol %s, but no STT_FILE symbol names the file",
-			       o->path, s->name);
+		return xs_fail(-EINVAL,
+		               "%s: file-local symbol %s, but no STT_FILE symbol names the file",
+		               o->path, s->name);
 	if (n < 0 || (size_t)n >= len)
 		return xs_fail(-ENAMETOOLONG, "%s: symbol name %s too long", o->path, s->name);
 	return 0;
@@ -498,13 +507,17 @@ static int check_data(struct xb_pair *pr)
 		if (xb_sec_is_rodata(sb) || !(sb->sh.sh_flags & SHF_ALLOC))
 			continue; /* read-only: copied with the code that uses it */
 		if (a->s.st_size != b->s.st_size)
-			return xs_fail(-EOPNOTSUPP, "%s: %s: existing data changes size (%llu -> %llu bytes); the running process keeps the old layout",
-				       p->file, b->name, (unsigned long long)a->s.st_size,
-				       (unsigned long long)b->s.st_size);
+			return xs_fail(
+			    -EOPNOTSUPP,
+			    "%s: %s: existing data changes size (%llu -> %llu bytes); the running process keeps the old layout",
+			    p->file, b->name, (unsigned long long)a->s.st_size,
+			    (unsigned long long)b->s.st_size);
 		if (!bytes_equal(sa, a->s.st_value, sb, b->s.st_value, a->s.st_size) ||
 		    !rels_equal(o, sa, a->s.st_value, p, sb, b->s.st_value, a->s.st_size, false))
-			return xs_fail(-EOPNOTSUPP, "%s: %s: initial value of existing data changes; the running process keeps its current value (set it from a load hook instead)",
-				       p->file, b->name);
+			return xs_fail(
+			    -EOPNOTSUPP,
+			    "%s: %s: initial value of existing data changes; the running process keeps its current value (set it from a load hook instead)",
+			    p->file, b->name);
 	}
 	return 0;
 }
@@ -520,15 +533,17 @@ static int classify(struct xb_pair *pr)
 		if (!xb_sec_is_text(s) || !s->sh.sh_size)
 			continue;
 		if (!s->func)
-			return xs_fail(-EOPNOTSUPP, "%s: section %s holds code but no function symbol",
-				       pr->rel_path, s->name);
+			return xs_fail(-EOPNOTSUPP,
+			               "%s: section %s holds code but no function symbol",
+			               pr->rel_path, s->name);
 		if (!s->twin)
 			s->state = XB_NEW;
 		else if (!section_same(o, s->twin, p, (unsigned)i) &&
-			 !line_noise(pr, s->twin, (unsigned)i))
+		         !line_noise(pr, s->twin, (unsigned)i))
 			s->state = XB_CHANGED;
 		else if (!section_same(o, s->twin, p, (unsigned)i))
-			xs_debug("build: %s: %s differs only in line numbers: unchanged", pr->rel_path, s->name);
+			xs_debug("build: %s: %s differs only in line numbers: unchanged",
+			         pr->rel_path, s->name);
 	}
 	for (size_t i = 1; i < p->nsec; i++) {
 		struct xb_sec *s = &p->sec[i];
@@ -549,9 +564,11 @@ static int classify(struct xb_pair *pr)
 		a = &o->sec[s->twin];
 		room = a->sh.sh_size - (a->data ? xs_arch_patch_offset(a->data, a->sh.sh_size) : 0);
 		if (room < XS_ARCH_PATCH_SIZE)
-			return xs_fail(-EOPNOTSUPP, "%s: %s: function of %llu bytes is too small for a %d-byte jump",
-				       p->file, p->sym[s->func].name, (unsigned long long)a->sh.sh_size,
-				       XS_ARCH_PATCH_SIZE);
+			return xs_fail(
+			    -EOPNOTSUPP,
+			    "%s: %s: function of %llu bytes is too small for a %d-byte jump",
+			    p->file, p->sym[s->func].name, (unsigned long long)a->sh.sh_size,
+			    XS_ARCH_PATCH_SIZE);
 	}
 	return 0;
 }
@@ -562,7 +579,7 @@ int xb_diff(struct xb_pair *pr)
 
 	if (strcmp(pr->orig->file, pr->patched->file))
 		return xs_fail(-EINVAL, "%s: built from %s before the patch but from %s after",
-			       pr->rel_path, pr->orig->file, pr->patched->file);
+		               pr->rel_path, pr->orig->file, pr->patched->file);
 	pr->orig->lines = pr->lines;
 	find_owners(pr->orig);
 	find_owners(pr->patched);
@@ -580,7 +597,7 @@ int xb_diff(struct xb_pair *pr)
 
 		if (s->state != XB_SAME)
 			xs_debug("build: %s: %s %s", pr->rel_path, s->name,
-				 s->state == XB_NEW ? "new" : "changed");
+			         s->state == XB_NEW ? "new" : "changed");
 	}
 	return rc;
 }

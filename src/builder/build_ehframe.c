@@ -62,8 +62,9 @@ static int cut(const struct xb_obj *p, const struct xb_sec *eh, struct eh_cut *c
 		if (len == 0)
 			break;
 		if (len == 0xffffffffu || off + 4 + len > size)
-			return xs_fail(-EOPNOTSUPP, "%s: .eh_frame record at 0x%llx: unsupported length",
-				       p->path, (unsigned long long)off);
+			return xs_fail(-EOPNOTSUPP,
+			               "%s: .eh_frame record at 0x%llx: unsupported length",
+			               p->path, (unsigned long long)off);
 		/* A CIE is kept when a kept FDE after it points at it. */
 		want = id == 0 ? false : kept(p, eh, off);
 		if (id == 0) {
@@ -99,7 +100,7 @@ static int cut(const struct xb_obj *p, const struct xb_sec *eh, struct eh_cut *c
 
 /* Relocations of the kept records, moved to their new offsets. */
 static int relocate(struct xb_pair *pr, const struct xb_sec *eh, const struct eh_cut *c,
-		    struct xb_writer *w, unsigned out)
+                    struct xb_writer *w, unsigned out)
 {
 	for (size_t k = 0; k < eh->nrel; k++) {
 		const struct xb_rel *r = &eh->rel[k];
@@ -115,7 +116,8 @@ static int relocate(struct xb_pair *pr, const struct xb_sec *eh, const struct eh
 				continue;
 			rc = xb_emit_rel_sym(pr, w, r, &sym, &addend);
 			if (!rc)
-				rc = xbw_reloc(w, out, r->off - start + c->new_off[j], r->type, sym, addend);
+				rc = xbw_reloc(w, out, r->off - start + c->new_off[j], r->type, sym,
+				               addend);
 			if (rc)
 				return rc;
 			break;

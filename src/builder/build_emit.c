@@ -44,7 +44,7 @@ static bool has_twin(const struct xb_pair *pr, const struct xb_target *t)
 /* Does the payload need its own copy of what r points at? (No: the running
  * binary's, by name.) Refuses what it can neither copy nor name. */
 static int need(struct xb_pair *pr, const struct xb_sec *from, const struct xb_rel *r,
-		struct closure *c)
+                struct closure *c)
 {
 	const struct xb_obj *p = pr->patched;
 	struct xb_target t;
@@ -67,7 +67,7 @@ static int need(struct xb_pair *pr, const struct xb_sec *from, const struct xb_r
 		if (has_twin(pr, &t))
 			return 0;
 		return xs_fail(-EOPNOTSUPP, "%s: %s: new thread-local variable %s is not supported",
-			       pr->rel_path, from->name, p->sym[t.sym].name);
+		               pr->rel_path, from->name, p->sym[t.sym].name);
 	} else if (xb_sec_is_rodata(s)) {
 		return push(pr, c, t.sec); /* read-only: a copy is as good */
 	} else {
@@ -76,8 +76,10 @@ static int need(struct xb_pair *pr, const struct xb_sec *from, const struct xb_r
 		if (!s->twin || t.kind == XB_T_NAMED)
 			return push(pr, c, t.sec); /* a new variable */
 	}
-	return xs_fail(-EOPNOTSUPP, "%s: %s refers to %s%+lld, which has no name to find it by in the running binary",
-		       pr->rel_path, from->name, s->name, (long long)t.addend);
+	return xs_fail(
+	    -EOPNOTSUPP,
+	    "%s: %s refers to %s%+lld, which has no name to find it by in the running binary",
+	    pr->rel_path, from->name, s->name, (long long)t.addend);
 }
 
 /* Changed and new functions, then everything they need, transitively. */
@@ -101,7 +103,7 @@ static int close_over(struct xb_pair *pr)
 }
 
 int xb_emit_rel_sym(struct xb_pair *pr, struct xb_writer *w, const struct xb_rel *r, unsigned *sym,
-		    int64_t *addend)
+                    int64_t *addend)
 {
 	struct xb_obj *p = pr->patched;
 	struct xb_sym *s = &p->sym[r->sym];
@@ -116,7 +118,7 @@ int xb_emit_rel_sym(struct xb_pair *pr, struct xb_writer *w, const struct xb_rel
 			*sym = xbw_section_symbol(w, p->sec[shndx].out);
 		else if (!s->out)
 			*sym = s->out = xbw_symbol(w, s->name, s->bind, s->type, p->sec[shndx].out,
-						   s->s.st_value, s->s.st_size);
+			                           s->s.st_value, s->s.st_size);
 		else
 			*sym = s->out;
 		return 0;
@@ -127,9 +129,10 @@ int xb_emit_rel_sym(struct xb_pair *pr, struct xb_writer *w, const struct xb_rel
 	}
 	xb_rel_target(p, r, &t);
 	if (t.kind != XB_T_NAMED || !p->sym[t.sym].twin)
-		return xs_fail(-EOPNOTSUPP, "%s: relocation to %s%+lld: not in the payload and not in the running binary",
-			       pr->rel_path, s->name[0] ? s->name : p->sec[shndx].name,
-			       (long long)r->addend);
+		return xs_fail(
+		    -EOPNOTSUPP,
+		    "%s: relocation to %s%+lld: not in the payload and not in the running binary",
+		    pr->rel_path, s->name[0] ? s->name : p->sec[shndx].name, (long long)r->addend);
 	rc = xb_ref_name(pr->orig, p->sym[t.sym].twin, name, sizeof(name));
 	if (rc)
 		return rc;
@@ -156,7 +159,7 @@ static int copy_sections(struct xb_pair *pr, struct xb_writer *w)
 		if (s->s.st_shndx && s->s.st_shndx < p->nsec && p->sec[s->s.st_shndx].include &&
 		    s->type != STT_SECTION && s->type != STT_FILE && s->name[0] && !s->out)
 			s->out = xbw_symbol(w, s->name, s->bind, s->type, p->sec[s->s.st_shndx].out,
-					    s->s.st_value, s->s.st_size);
+			                    s->s.st_value, s->s.st_size);
 	}
 	for (size_t i = 1; i < p->nsec && !rc; i++) {
 		struct xb_sec *s = &p->sec[i];
@@ -167,7 +170,8 @@ static int copy_sections(struct xb_pair *pr, struct xb_writer *w)
 
 			rc = xb_emit_rel_sym(pr, w, &s->rel[k], &sym, &addend);
 			if (!rc)
-				rc = xbw_reloc(w, s->out, s->rel[k].off, s->rel[k].type, sym, addend);
+				rc = xbw_reloc(w, s->out, s->rel[k].off, s->rel[k].type, sym,
+				               addend);
 		}
 	}
 	return rc;
@@ -227,15 +231,15 @@ static int emit_funcs(struct xb_pair *pr, struct xb_writer *w)
 		if (s->state != XB_CHANGED || s->parent)
 			continue;
 		xbw_section_data(w, fsec)[at + offsetof(struct xsplice_func, version)] =
-			XSPLICE_FUNC_VERSION;
+		    XSPLICE_FUNC_VERSION;
 		memcpy(xbw_section_data(w, fsec) + at + offsetof(struct xsplice_func, expect),
 		       &s->expect, sizeof(s->expect));
 		fn = p->sym[s->func].out ? p->sym[s->func].out : xbw_section_symbol(w, s->out);
-		rc = xbw_reloc(w, fsec, at + offsetof(struct xsplice_func, name), XS_ARCH_RELOC_PTR, nsym,
-			       (int64_t)len);
+		rc = xbw_reloc(w, fsec, at + offsetof(struct xsplice_func, name), XS_ARCH_RELOC_PTR,
+		               nsym, (int64_t)len);
 		if (!rc)
-			rc = xbw_reloc(w, fsec, at + offsetof(struct xsplice_func, new_addr), XS_ARCH_RELOC_PTR,
-				       fn, 0);
+			rc = xbw_reloc(w, fsec, at + offsetof(struct xsplice_func, new_addr),
+			               XS_ARCH_RELOC_PTR, fn, 0);
 		xb_ref_name(pr->orig, p->sym[s->func].twin, name, sizeof(name));
 		len += strlen(name) + 1;
 		n++;
@@ -246,8 +250,9 @@ static int emit_funcs(struct xb_pair *pr, struct xb_writer *w)
 static int emit_note(struct xb_writer *w, const struct xs_build_id *id)
 {
 	size_t desc = XS_ALIGN_UP(id->len, 4), size = 12 + 8 + desc;
-	GElf_Shdr sh = { .sh_type = SHT_NOTE, .sh_flags = SHF_ALLOC, .sh_addralign = 4,
-			 .sh_size = size };
+	GElf_Shdr sh = {
+		.sh_type = SHT_NOTE, .sh_flags = SHF_ALLOC, .sh_addralign = 4, .sh_size = size
+	};
 	unsigned sec = xbw_section(w, XSPLICE_NOTE_SECTION, &sh, NULL);
 	unsigned char *d;
 	uint32_t hdr[3] = { sizeof(XSPLICE_NOTE_NAME), (uint32_t)id->len, XSPLICE_NOTE_TARGET };

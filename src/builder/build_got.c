@@ -44,8 +44,7 @@ static const char *direct_extern(const struct xb_obj *p, const char **sec)
 			const struct xb_sym *y = &p->sym[s->rel[k].sym];
 
 			if (y->s.st_shndx == SHN_UNDEF && y->name[0] &&
-			    strcmp(y->name, "_GLOBAL_OFFSET_TABLE_") &&
-			    direct(s->rel[k].type)) {
+			    strcmp(y->name, "_GLOBAL_OFFSET_TABLE_") && direct(s->rel[k].type)) {
 				*sec = s->name;
 				return y->name;
 			}
@@ -71,21 +70,21 @@ static unsigned same_sec(const struct xb_obj *p, unsigned i, const struct xb_obj
 }
 
 static bool sym_like(const struct xb_obj *g, const struct xb_sym *x, const struct xb_sym *y,
-		     const unsigned *g2p)
+                     const unsigned *g2p)
 {
 	unsigned shndx = y->s.st_shndx;
 
 	if (x->type != y->type || x->bind != y->bind || strcmp(x->name, y->name))
 		return false;
-	return shndx == SHN_UNDEF || shndx >= g->nsec ? x->s.st_shndx == shndx
-						       : x->s.st_shndx == g2p[shndx];
+	return shndx == SHN_UNDEF || shndx >= g->nsec ? x->s.st_shndx == shndx :
+	                                                x->s.st_shndx == g2p[shndx];
 }
 
 /* A named symbol of p like g's symbol j (same name, binding, type, and a
  * section that corresponds), or 0. Both come from one source in one order:
  * the same index, or one off (_GLOBAL_OFFSET_TABLE_), is tried first. */
 static unsigned same_sym(const struct xb_obj *p, const struct xb_obj *g, unsigned j,
-			 const unsigned *g2p)
+                         const unsigned *g2p)
 {
 	const struct xb_sym *y = &g->sym[j];
 
@@ -194,7 +193,7 @@ static int read_cmd(const char *path, struct cmd *c)
 static int compile_got(const struct cmd *c, const char *out, const char *log)
 {
 	static const char *const flags[] = { XS_ARCH_GCC_GOT_DATA,
-					     "-fno-direct-access-external-data" };
+		                             "-fno-direct-access-external-data" };
 	size_t n = 0;
 	int rc = -ECHILD;
 
@@ -205,8 +204,11 @@ static int compile_got(const struct cmd *c, const char *out, const char *log)
 		char **argv = calloc(n + 4, sizeof(*argv));
 
 		/* $0 is the directory; the compiler word-splits as in the wrapper */
-		if (!argv || asprintf(&script, "cd \"$0\" && exec $XSPLICE_GOT_CC \"$@\" -ffunction-sections -fdata-sections %s -o \"$XSPLICE_GOT_OUT\"",
-				      flags[f]) < 0) {
+		if (!argv ||
+		    asprintf(
+		        &script,
+		        "cd \"$0\" && exec $XSPLICE_GOT_CC \"$@\" -ffunction-sections -fdata-sections %s -o \"$XSPLICE_GOT_OUT\"",
+		        flags[f]) < 0) {
 			free(argv);
 			return -ENOMEM;
 		}
@@ -268,8 +270,9 @@ int xb_got_open(struct xb_pair *p, const char *tree)
 			first_line(log, why, sizeof(why));
 		else
 			snprintf(why, sizeof(why), "%s: %s", cmdp, strerror(-rc));
-		xs_note("warning: %s: %s reaches '%s' directly and could not be rebuilt to reach other objects' data through the GOT (%s): load refuses the payload if '%s' is far from the object it patches",
-			p->rel_path, sec, sym, why, sym);
+		xs_note(
+		    "warning: %s: %s reaches '%s' directly and could not be rebuilt to reach other objects' data through the GOT (%s): load refuses the payload if '%s' is far from the object it patches",
+		    p->rel_path, sec, sym, why, sym);
 		rc = 0;
 		goto out;
 	}
@@ -293,12 +296,13 @@ int xb_got_use(struct xb_pair *p)
 		return 0; /* xb_got_open said why */
 	why = carry_over(p->patched, p->got);
 	if (why) {
-		xs_note("warning: %s: %s reaches '%s' directly, and its build with other objects' data through the GOT differs from it (%s): not used; load refuses the payload if '%s' is far from the object it patches",
-			p->rel_path, sec, sym, why, sym);
+		xs_note(
+		    "warning: %s: %s reaches '%s' directly, and its build with other objects' data through the GOT differs from it (%s): not used; load refuses the payload if '%s' is far from the object it patches",
+		    p->rel_path, sec, sym, why, sym);
 		return 0;
 	}
 	xs_debug("build: %s: %s reaches '%s' directly: code taken from its GOT build", p->rel_path,
-		 sec, sym);
+	         sec, sym);
 	p->patched = p->got; /* p is the emitter's copy: the run still owns both */
 	return 0;
 }

@@ -190,7 +190,7 @@ static bool digit(char c)
 }
 
 bool xb_lines_text_noise(const struct xb_lines *l, const char *file, const char *a, size_t la,
-			 const char *b, size_t lb)
+                         const char *b, size_t lb)
 {
 	const struct lfile *f = find_file(l, file);
 	size_t i = 0, j = 0;
@@ -219,7 +219,7 @@ bool xb_lines_text_noise(const struct xb_lines *l, const char *file, const char 
 }
 
 bool xb_lines_noise(const struct xb_lines *l, const char *file, const unsigned char *x,
-		    const unsigned char *y, size_t len)
+                    const unsigned char *y, size_t len)
 {
 	const struct lfile *f = find_file(l, file);
 
@@ -238,7 +238,8 @@ bool xb_lines_noise(const struct xb_lines *l, const char *file, const unsigned c
 
 			memcpy(&a, x + j, 4);
 			memcpy(&b, y + j, 4);
-			if (a && a != b && memcmp(x + j, y + j, i - j) == 0 && map_line(f, a) == b) {
+			if (a && a != b && memcmp(x + j, y + j, i - j) == 0 &&
+			    map_line(f, a) == b) {
 				i = j + 4;
 				ok = true;
 			}

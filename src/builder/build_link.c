@@ -34,7 +34,7 @@ static char *resolve(const char *cwd, const char *name)
 /* One log line "cwd\tout\tshared\tobj..." of a -shared link: give its output
  * (relative to the tree) to every pair whose object it links. */
 static int assign_line(char *line, const char *tree, struct xb_pair *pairs, size_t n,
-		       char *const real[])
+                       char *const real[])
 {
 	char *save = NULL, *cwd = strtok_r(line, "\t", &save), *out = strtok_r(NULL, "\t", &save);
 	char *shared = strtok_r(NULL, "\t", &save), *in, *lib;
@@ -55,7 +55,7 @@ static int assign_line(char *line, const char *tree, struct xb_pair *pairs, size
 				free(obj);
 				free(lib);
 				return xs_fail(-EINVAL, "%s: linked into %s, outside the tree %s",
-					       pairs[i].rel_path, out, tree);
+				               pairs[i].rel_path, out, tree);
 			}
 			pairs[i].lib = strdup(lib + tl + 1);
 			if (!pairs[i].lib) {
@@ -286,7 +286,8 @@ static const char *shown(const char *out, const char *tree)
 int xb_link_filter(const struct xb_opts *o, struct xb_work *w)
 {
 	char *tree = realpath(w->tree, NULL), *links = NULL;
-	char **objs = calloc(w->nobjs + 1, sizeof(*objs)), **progs = calloc(w->nobjs + 1, sizeof(*progs));
+	char **objs = calloc(w->nobjs + 1, sizeof(*objs)),
+	     **progs = calloc(w->nobjs + 1, sizeof(*progs));
 	struct link *l = NULL;
 	size_t nl = 0, kept = 0;
 	bool found;
@@ -345,12 +346,13 @@ int xb_link_filter(const struct xb_opts *o, struct xb_work *w)
 		if (dup)
 			continue;
 		if (gone) {
-			xs_debug("build: %s, compiled by the build, is gone (a probe): ignored", w->objs[i]);
+			xs_debug("build: %s, compiled by the build, is gone (a probe): ignored",
+			         w->objs[i]);
 		} else if (!into && other) {
-			xs_debug("build: %s is linked into %s, not into --target %s: ignored", w->objs[i],
-				 shown(other->out, tree), o->target);
+			xs_debug("build: %s is linked into %s, not into --target %s: ignored",
+			         w->objs[i], shown(other->out, tree), o->target);
 			if (!w->ignored && asprintf(&w->ignored, "%s (linked into %s)", w->objs[i],
-						    shown(other->out, tree)) < 0)
+			                            shown(other->out, tree)) < 0)
 				w->ignored = NULL;
 		} else {
 			objs[kept] = strdup(w->objs[i]);

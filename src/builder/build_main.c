@@ -25,7 +25,7 @@ struct run {
 	size_t npairs;
 	struct xb_lines *lines;
 	struct xs_build_id target;
-	size_t ngroups; /* payloads emitted so far */
+	size_t ngroups;  /* payloads emitted so far */
 	long long ms[5]; /* orig build, patched build, diff, check, emit */
 	bool mismatch;   /* the orig build does not match the target */
 };
@@ -46,8 +46,8 @@ static int name_object(const struct run *r, const char *obj, int rc)
 	if (rest && prog)
 		xs_fail_override(rc, "%s (linked into %s):%s", obj, prog, rest);
 	else if (!rest && msg[0])
-		xs_fail_override(rc, "%s%s%s%s: %s", obj, prog ? " (linked into " : "", prog ? prog : "",
-				 prog ? ")" : "", msg);
+		xs_fail_override(rc, "%s%s%s%s: %s", obj, prog ? " (linked into " : "",
+		                 prog ? prog : "", prog ? ")" : "", msg);
 	free(msg);
 	return rc;
 }
@@ -59,7 +59,7 @@ static int name_of_file(const struct run *r, const struct xb_pair *sel, size_t k
 	for (size_t i = 0; i < k; i++) {
 		char *file = NULL;
 		bool named = asprintf(&file, "(%s)", sel[i].orig->file) >= 0 &&
-			     strstr(xs_error_message(), file);
+		             strstr(xs_error_message(), file);
 
 		free(file);
 		if (named)
@@ -84,8 +84,10 @@ static int open_pairs(struct run *r)
 		if (p->rel_path && asprintf(&a, "%s/%s", r->w.orig, p->rel_path) >= 0 &&
 		    asprintf(&b, "%s/%s", r->w.tree, p->rel_path) >= 0) {
 			if (access(a, F_OK))
-				rc = xs_fail(-EOPNOTSUPP, "%s: a new object (new source file): not supported yet; put new code in an existing file",
-					     p->rel_path);
+				rc = xs_fail(
+				    -EOPNOTSUPP,
+				    "%s: a new object (new source file): not supported yet; put new code in an existing file",
+				    p->rel_path);
 			else
 				rc = xb_obj_open(a, &p->orig);
 			if (!rc)
@@ -93,7 +95,9 @@ static int open_pairs(struct run *r)
 			/* gcc's intermediate code, not what runs: "changes no
 			 * function" would read as "no live patch needed" */
 			if (!rc && (xb_obj_lto(p->orig) || xb_obj_lto(p->patched)))
-				rc = xs_fail(-EOPNOTSUPP, "built with -flto: LTO objects hold no machine code to compare; give --build the flags of the running binary, which must be built without LTO (CFLAGS=-fno-lto) to be live-patched");
+				rc = xs_fail(
+				    -EOPNOTSUPP,
+				    "built with -flto: LTO objects hold no machine code to compare; give --build the flags of the running binary, which must be built without LTO (CFLAGS=-fno-lto) to be live-patched");
 		}
 		free(a);
 		free(b);
@@ -123,14 +127,18 @@ static int diff_all(struct run *r)
 		skipped += r->pairs[i].nskipped;
 	}
 	if (!changed && skipped)
-		return xs_fail(-ENODATA, "the diff %s changes only functions left out (see the warnings above): nothing to patch",
-			       r->o->patch);
+		return xs_fail(
+		    -ENODATA,
+		    "the diff %s changes only functions left out (see the warnings above): nothing to patch",
+		    r->o->patch);
 	if (!changed && r->w.ignored)
-		return xs_fail(-ENODATA, "the diff %s changes no function of %s: nothing to patch (it changes %s, which --target does not link)",
-			       r->o->patch, r->o->src, r->w.ignored);
+		return xs_fail(
+		    -ENODATA,
+		    "the diff %s changes no function of %s: nothing to patch (it changes %s, which --target does not link)",
+		    r->o->patch, r->o->src, r->w.ignored);
 	if (!changed)
 		return xs_fail(-ENODATA, "the diff %s changes no function of %s: nothing to patch",
-			       r->o->patch, r->o->src);
+		               r->o->patch, r->o->src);
 	return 0;
 }
 
@@ -152,7 +160,7 @@ static size_t group(const struct run *r, const char *lib, struct xb_pair *sel)
  * payload with its own build-id, validated as the loader will before it is
  * written to out. */
 static int emit_group(struct run *r, struct xb_pair *sel, size_t k, const char *out,
-		      const struct xs_build_id *id)
+                      const struct xs_build_id *id)
 {
 	char *argv[k + 8], *tmp = NULL;
 	struct xs_payload *check = NULL;
@@ -206,7 +214,8 @@ static int out_name(const struct run *r, const char *lib, char **out)
 		stem -= 4;
 	if (!lib)
 		*out = strdup(o);
-	else if (asprintf(out, "%.*s-%s.xsp", (int)stem, o, strrchr(lib, '/') ? strrchr(lib, '/') + 1 : lib) < 0)
+	else if (asprintf(out, "%.*s-%s.xsp", (int)stem, o,
+	                  strrchr(lib, '/') ? strrchr(lib, '/') + 1 : lib) < 0)
 		*out = NULL;
 	if (!*out)
 		return -ENOMEM;
@@ -222,7 +231,7 @@ static int out_name(const struct run *r, const char *lib, char **out)
 }
 
 static void report_group(const struct xb_pair *sel, size_t k, const char *out, const char *object,
-			 const struct xs_build_id *id)
+                         const struct xs_build_id *id)
 {
 	char hex[2 * XS_BUILD_ID_MAX + 1];
 
@@ -261,8 +270,10 @@ static int do_group(struct run *r, const char *lib)
 		goto done;
 	rc = lib ? xs_file_build_id(path, &libid) : 0;
 	if (lib && rc == -ENOENT)
-		rc = xs_fail(rc, "%s: the shared library with the changed code of %s is not in %s: build the project there first",
-			     lib, sel[0].rel_path, r->o->src);
+		rc = xs_fail(
+		    rc,
+		    "%s: the shared library with the changed code of %s is not in %s: build the project there first",
+		    lib, sel[0].rel_path, r->o->src);
 	if (lib)
 		id = &libid;
 	if (!rc) {
@@ -318,8 +329,9 @@ static int emit_all(struct run *r)
 
 static void report(const struct run *r)
 {
-	printf("timings: orig build %lld ms, patched build %lld ms, diff %lld ms, check %lld ms, emit %lld ms\n",
-	       r->ms[0], r->ms[1], r->ms[2], r->ms[3], r->ms[4]);
+	printf(
+	    "timings: orig build %lld ms, patched build %lld ms, diff %lld ms, check %lld ms, emit %lld ms\n",
+	    r->ms[0], r->ms[1], r->ms[2], r->ms[3], r->ms[4]);
 }
 
 /* One line on stderr as each step ends, so a long build shows where it is
@@ -342,7 +354,8 @@ static void unwork_message(const struct xb_work *w, int rc)
 		size_t len = dirs[d] ? strlen(dirs[d]) : 0;
 
 		while (len && (at = strstr(msg, dirs[d])) && (at[len] == '/' || !at[len])) {
-			memmove(at, at + len + (at[len] == '/'), strlen(at + len + (at[len] == '/')) + 1);
+			memmove(at, at + len + (at[len] == '/'),
+			        strlen(at + len + (at[len] == '/')) + 1);
 			changed = true;
 		}
 	}
@@ -366,7 +379,7 @@ static void free_run(struct run *r, bool remove)
 
 /* One build, with c's entry (hit or miss) or without a cache (c NULL). */
 static int build_once(const struct xb_opts *o, const struct xs_build_id *target, struct xb_cache *c,
-		      bool *mismatch)
+                      bool *mismatch)
 {
 	struct run r = { .o = o, .target = *target };
 	long long t = xs_now_ms(), t0 = t;
@@ -379,9 +392,9 @@ static int build_once(const struct xb_opts *o, const struct xs_build_id *target,
 	if (!rc && r.w.have_orig)
 		rc = xb_cache_restore(c, &r.w);
 	if (!rc)
-		phase(r.w.have_orig ? "copy of the cached original build"
-		      : r.w.from_git ? "copy of the source tree's git files, not the ignored ones"
-				     : "copy of the source tree",
+		phase(r.w.have_orig ? "copy of the cached original build" :
+		      r.w.from_git  ? "copy of the source tree's git files, not the ignored ones" :
+		                      "copy of the source tree",
 		      xs_now_ms() - t);
 	t = xs_now_ms();
 	/* before the long original build */
@@ -464,7 +477,8 @@ int xb_build(const struct xb_opts *o)
 	 * stale or damaged, so it is never trusted: once more from scratch,
 	 * unless a build from scratch already failed that very way. */
 	if (rc && mismatch && xb_cache_hit(c) && !xb_cache_mismatch_known(c, xs_error_message())) {
-		xs_note("cache: %s: %s: building from scratch", xb_cache_dir(c), xs_error_message());
+		xs_note("cache: %s: %s: building from scratch", xb_cache_dir(c),
+		        xs_error_message());
 		xs_error_clear();
 		xb_cache_drop(c);
 		/* the build set CC to its wrapper: the compiler is the caller's */

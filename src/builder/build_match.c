@@ -49,8 +49,9 @@ static int tgt_open(const char *path, struct xb_tgt *t)
 		}
 	}
 	if (!t->syms)
-		return xs_fail(-ENOENT, "%s has no .symtab (stripped?): cannot check that the build matches it",
-			       path);
+		return xs_fail(
+		    -ENOENT,
+		    "%s has no .symtab (stripped?): cannot check that the build matches it", path);
 	if (xs_arch_dec_open(&t->dec))
 		return xs_fail(-ENOMEM, "cannot start the instruction decoder to check %s", path);
 	return 0;
@@ -72,7 +73,7 @@ const char *xb_tgt_path(const struct xb_tgt *t)
 /* The target's symbol of that name and type (0: any defined), a local one
  * inside the STT_FILE block of source file `file`. The number found. */
 static unsigned tgt_find(const struct xb_tgt *t, const char *file, const char *want, bool local,
-			 unsigned type, GElf_Sym *out)
+                         unsigned type, GElf_Sym *out)
 {
 	bool in_file = false;
 	unsigned found = 0;
@@ -104,7 +105,7 @@ static unsigned tgt_find(const struct xb_tgt *t, const char *file, const char *w
 
 /* The target's symbol for orig's function s. */
 static bool tgt_lookup(const struct xb_tgt *t, const struct xb_obj *o, const struct xb_sym *s,
-		       GElf_Sym *out)
+                       GElf_Sym *out)
 {
 	return tgt_find(t, o->file, s->name, s->bind == STB_LOCAL, STT_FUNC, out) > 0;
 }
@@ -122,7 +123,8 @@ int xb_tgt_addr_of(const struct xb_tgt *t, const struct xb_obj *o, unsigned sym,
 		return 0;
 	if (s->s.st_shndx == SHN_UNDEF)
 		/* none: another object's (a library's), not known here */
-		return tgt_find(t, o->file, s->name, false, 0, &y) == 1 ? (*addr = y.st_value, 1) : 0;
+		return tgt_find(t, o->file, s->name, false, 0, &y) == 1 ? (*addr = y.st_value, 1) :
+		                                                          0;
 	if (s->type != STT_FUNC && s->type != STT_OBJECT)
 		return 0;
 	n = tgt_find(t, o->file, s->name, s->bind == STB_LOCAL, s->type, &y);
@@ -141,10 +143,12 @@ const unsigned char *xb_tgt_bytes(const struct xb_tgt *t, uint64_t addr, uint64_
 	while ((scn = elf_nextscn(t->elf, scn))) {
 		GElf_Shdr sh;
 
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS || !(sh.sh_flags & SHF_ALLOC))
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS ||
+		    !(sh.sh_flags & SHF_ALLOC))
 			continue;
-		if (addr >= sh.sh_addr && size <= sh.sh_size && addr - sh.sh_addr <= sh.sh_size - size &&
-		    sh.sh_offset <= t->size && sh.sh_size <= t->size - sh.sh_offset)
+		if (addr >= sh.sh_addr && size <= sh.sh_size &&
+		    addr - sh.sh_addr <= sh.sh_size - size && sh.sh_offset <= t->size &&
+		    sh.sh_size <= t->size - sh.sh_offset)
 			return t->image + sh.sh_offset + (addr - sh.sh_addr);
 	}
 	return NULL;
@@ -163,7 +167,8 @@ void xb_tgt_name_at(const struct xb_tgt *t, uint64_t addr, char *buf, size_t len
 		GElf_Sym y;
 
 		if (!gelf_getsym(t->syms, (int)i, &y) || y.st_shndx == SHN_UNDEF ||
-		    (GELF_ST_TYPE(y.st_info) != STT_FUNC && GELF_ST_TYPE(y.st_info) != STT_OBJECT) ||
+		    (GELF_ST_TYPE(y.st_info) != STT_FUNC &&
+		     GELF_ST_TYPE(y.st_info) != STT_OBJECT) ||
 		    addr < y.st_value || addr - y.st_value >= (y.st_size ? y.st_size : 1))
 			continue;
 		name = elf_strptr(t->elf, t->strndx, y.st_name);
@@ -172,7 +177,8 @@ void xb_tgt_name_at(const struct xb_tgt *t, uint64_t addr, char *buf, size_t len
 		if (addr == y.st_value)
 			snprintf(buf, len, "%s", name);
 		else
-			snprintf(buf, len, "%s+%llu", name, (unsigned long long)(addr - y.st_value));
+			snprintf(buf, len, "%s+%llu", name,
+			         (unsigned long long)(addr - y.st_value));
 		return;
 	}
 	snprintf(buf, len, "0x%llx", (unsigned long long)addr);
@@ -224,7 +230,8 @@ const char *xb_tgt_slot_name(const struct xb_tgt *t, uint64_t slot)
 
 			if (!gelf_getrela(d, (int)i, &r) || r.r_offset != slot)
 				continue;
-			if (!GELF_R_SYM(r.r_info) || !gelf_getsym(syms, (int)GELF_R_SYM(r.r_info), &y))
+			if (!GELF_R_SYM(r.r_info) ||
+			    !gelf_getsym(syms, (int)GELF_R_SYM(r.r_info), &y))
 				return NULL; /* RELATIVE, IRELATIVE: no name */
 			return elf_strptr(t->elf, ssh.sh_link, y.st_name);
 		}
@@ -281,7 +288,7 @@ static int64_t first_diff(const struct xb_sec *s, const unsigned char *theirs)
 /* The code as built is the code that runs: instruction by instruction, or,
  * where it cannot be decoded, byte for byte. */
 static int same_code(const struct xb_tgt *t, const struct xb_obj *o, const struct xb_sec *s,
-		     const struct xb_sym *f, const GElf_Sym *y, const unsigned char *theirs)
+                     const struct xb_sym *f, const GElf_Sym *y, const unsigned char *theirs)
 {
 	char why[1024];
 	int64_t at;
@@ -289,20 +296,25 @@ static int same_code(const struct xb_tgt *t, const struct xb_obj *o, const struc
 
 	rc = xb_same_code(t->dec, o, s, t, theirs, y->st_size, y->st_value, why, sizeof(why));
 	if (rc == -ESTALE)
-		return xs_fail(-ESTALE, "build does not match the target: %s (%s) %s: different compiler, flags or source",
-			       f->name, o->file, why);
+		return xs_fail(
+		    -ESTALE,
+		    "build does not match the target: %s (%s) %s: different compiler, flags or source",
+		    f->name, o->file, why);
 	if (rc != -EILSEQ)
 		return rc;
 	xs_debug("build: %s: %s does not decode: compared byte for byte", t->path, f->name);
 	if (y->st_size != s->sh.sh_size || !s->data)
-		return xs_fail(-ESTALE, "build does not match the target: %s (%s) is %llu bytes in %s but %llu as built: different compiler, flags or source",
-			       f->name, o->file, (unsigned long long)y->st_size, t->path,
-			       (unsigned long long)s->sh.sh_size);
+		return xs_fail(
+		    -ESTALE,
+		    "build does not match the target: %s (%s) is %llu bytes in %s but %llu as built: different compiler, flags or source",
+		    f->name, o->file, (unsigned long long)y->st_size, t->path,
+		    (unsigned long long)s->sh.sh_size);
 	at = first_diff(s, theirs);
 	if (at >= 0)
-		return xs_fail(-ESTALE, "build does not match the target: %s (%s) differs at +0x%llx (0x%02x in %s, 0x%02x as built): different compiler, flags or source",
-			       f->name, o->file, (unsigned long long)at, theirs[at], t->path,
-			       s->data[at]);
+		return xs_fail(
+		    -ESTALE,
+		    "build does not match the target: %s (%s) differs at +0x%llx (0x%02x in %s, 0x%02x as built): different compiler, flags or source",
+		    f->name, o->file, (unsigned long long)at, theirs[at], t->path, s->data[at]);
 	return 0;
 }
 
@@ -316,20 +328,24 @@ static int match_one(const struct xb_tgt *t, const struct xb_pair *pr, struct xb
 	int rc;
 
 	if (!tgt_lookup(t, o, f, &y))
-		return xs_fail(-XS_ERRNO__NO_SYMBOL, "%s: function %s (%s) is not in its symbol table: is %s linked into it?",
-			       t->path, f->name, o->file, pr->rel_path);
+		return xs_fail(
+		    -XS_ERRNO__NO_SYMBOL,
+		    "%s: function %s (%s) is not in its symbol table: is %s linked into it?",
+		    t->path, f->name, o->file, pr->rel_path);
 	theirs = xb_tgt_bytes(t, y.st_value, y.st_size);
 	if (!theirs || !y.st_size)
-		return xs_fail(-EINVAL, "%s: the code of %s is not inside a section", t->path, f->name);
+		return xs_fail(-EINVAL, "%s: the code of %s is not inside a section", t->path,
+		               f->name);
 	rc = same_code(t, o, s, f, &y, theirs);
 	if (rc)
 		return rc;
 	/* The size that counts is the running one (it may be shorter than as
 	 * built, by relaxed jumps). */
 	if (y.st_size < xs_arch_patch_offset(theirs, y.st_size) + XS_ARCH_PATCH_SIZE)
-		return xs_fail(-EOPNOTSUPP, "%s: %s: function of %llu bytes in %s is too small for a %d-byte jump",
-			       o->file, f->name, (unsigned long long)y.st_size, t->path,
-			       XS_ARCH_PATCH_SIZE);
+		return xs_fail(
+		    -EOPNOTSUPP,
+		    "%s: %s: function of %llu bytes in %s is too small for a %d-byte jump", o->file,
+		    f->name, (unsigned long long)y.st_size, t->path, XS_ARCH_PATCH_SIZE);
 	/* The running code, relocated as the linker left it: what the
 	 * payload expects to find there (build_emit.c writes it out). */
 	xs_expect_make(theirs, y.st_size, &ps->expect);

@@ -72,7 +72,9 @@ static int read_relocs(struct xb_obj *o, size_t shstrndx, Elf_Scn *scn, const GE
 
 	(void)shstrndx;
 	if (sh->sh_type == SHT_REL)
-		return xs_fail(-EOPNOTSUPP, "%s: SHT_REL relocations (" XS_ARCH_LABEL " objects use RELA)", o->path);
+		return xs_fail(-EOPNOTSUPP,
+		               "%s: SHT_REL relocations (" XS_ARCH_LABEL " objects use RELA)",
+		               o->path);
 	if (sh->sh_info >= o->nsec || sh->sh_link >= o->nsec || !d)
 		return xs_fail(-EINVAL, "%s: malformed relocation section", o->path);
 	t = &o->sec[sh->sh_info];
@@ -83,11 +85,13 @@ static int read_relocs(struct xb_obj *o, size_t shstrndx, Elf_Scn *scn, const GE
 		GElf_Rela r;
 
 		if (!gelf_getrela(d, (int)i, &r))
-			return xs_fail(-EINVAL, "%s: relocation %zu of %s unreadable", o->path, i, t->name);
-		t->rel[i] = (struct xb_rel){ r.r_offset, GELF_R_TYPE(r.r_info), GELF_R_SYM(r.r_info),
-					     r.r_addend };
+			return xs_fail(-EINVAL, "%s: relocation %zu of %s unreadable", o->path, i,
+			               t->name);
+		t->rel[i] = (struct xb_rel){ r.r_offset, GELF_R_TYPE(r.r_info),
+			                     GELF_R_SYM(r.r_info), r.r_addend };
 		if (t->rel[i].sym >= o->nsym)
-			return xs_fail(-EINVAL, "%s: relocation %zu of %s: bad symbol", o->path, i, t->name);
+			return xs_fail(-EINVAL, "%s: relocation %zu of %s: bad symbol", o->path, i,
+			               t->name);
 	}
 	t->nrel = n;
 	qsort(t->rel, n, sizeof(*t->rel), cmp_rel);
@@ -120,7 +124,8 @@ static int read_symtab(struct xb_obj *o, Elf_Scn *scn, const GElf_Shdr *sh)
 				return -ENOMEM;
 		}
 		if (s->s.st_shndx >= o->nsec && s->s.st_shndx < SHN_LORESERVE)
-			return xs_fail(-EINVAL, "%s: symbol %s: bad section index", o->path, s->name);
+			return xs_fail(-EINVAL, "%s: symbol %s: bad section index", o->path,
+			               s->name);
 	}
 	return 0;
 }
@@ -133,9 +138,10 @@ static int read_all(struct xb_obj *o)
 	GElf_Ehdr eh;
 	int rc = 0;
 
-	if (!gelf_getehdr(o->elf, &eh) || eh.e_type != ET_REL || eh.e_machine != xs_arch_elf_machine() ||
-	    gelf_getclass(o->elf) != XS_ARCH_ELF_CLASS)
-		return xs_fail(-ENOEXEC, "%s: not an " XS_ARCH_LABEL " relocatable object", o->path);
+	if (!gelf_getehdr(o->elf, &eh) || eh.e_type != ET_REL ||
+	    eh.e_machine != xs_arch_elf_machine() || gelf_getclass(o->elf) != XS_ARCH_ELF_CLASS)
+		return xs_fail(-ENOEXEC, "%s: not an " XS_ARCH_LABEL " relocatable object",
+		               o->path);
 	if (elf_getshdrnum(o->elf, &o->nsec) || elf_getshdrstrndx(o->elf, &shstrndx))
 		return xs_fail(-EINVAL, "%s: unreadable section headers", o->path);
 	o->sec = calloc(o->nsec, sizeof(*o->sec));
@@ -269,8 +275,8 @@ static unsigned named_at(const struct xb_obj *o, unsigned sec, int64_t off)
 	for (size_t i = 1; i < o->nsym; i++) {
 		const struct xb_sym *s = &o->sym[i];
 
-		if (s->s.st_shndx != sec || (s->type != STT_FUNC && s->type != STT_OBJECT &&
-					     s->type != STT_TLS))
+		if (s->s.st_shndx != sec ||
+		    (s->type != STT_FUNC && s->type != STT_OBJECT && s->type != STT_TLS))
 			continue;
 		if (off >= (int64_t)s->s.st_value &&
 		    (off < (int64_t)(s->s.st_value + s->s.st_size) ||

@@ -105,8 +105,8 @@ struct cmp {
 	const struct xb_obj *o;
 	const struct xb_sec *s;
 	const struct xb_tgt *t;
-	struct code a, b; /* as built (address 0), the binary's */
-	bool inner;       /* second pass: the branches inside the function */
+	struct code a, b;       /* as built (address 0), the binary's */
+	bool inner;             /* second pass: the branches inside the function */
 	unsigned refs, checked; /* relocated fields, and those followed */
 	char *why;
 	size_t len;
@@ -121,13 +121,13 @@ static int differ(struct cmp *c, const struct ins *x, const struct ins *y, const
 		snprintf(at, sizeof(at), " (+0x%llx)", (unsigned long long)x->off);
 	if (x && y)
 		snprintf(c->why, c->len, "differs at +0x%llx: '%s' in %s, '%s' as built%s%s",
-			 (unsigned long long)y->off, y->i.text, tp, x->i.text, at, what);
+		         (unsigned long long)y->off, y->i.text, tp, x->i.text, at, what);
 	else if (y)
 		snprintf(c->why, c->len, "has more code in %s from +0x%llx ('%s') than as built",
-			 tp, (unsigned long long)y->off, y->i.text);
+		         tp, (unsigned long long)y->off, y->i.text);
 	else
 		snprintf(c->why, c->len, "has more code as built from +0x%llx ('%s') than in %s",
-			 (unsigned long long)x->off, x->i.text, tp);
+		         (unsigned long long)x->off, x->i.text, tp);
 	return -ESTALE;
 }
 
@@ -156,7 +156,7 @@ static bool named(const struct cmp *c, const struct xb_rel *r, const char *name)
  * measured from the PC x counts from): 1; 0: not known here (TLS forms, a symbol
  * without a name); -ENOENT: the binary has no such symbol. */
 static int rel_dest(const struct cmp *c, const struct ins *x, const struct xb_rel *r,
-		    uint64_t *dest)
+                    uint64_t *dest)
 {
 	const struct xs_arch_reloc_info *ri = info(r);
 	bool pc = ri->pc_relative;
@@ -177,12 +177,12 @@ static int rel_dest(const struct cmp *c, const struct ins *x, const struct xb_re
 
 /* What the binary's field of r (in instruction y) points at. */
 static uint64_t field_dest(const struct cmp *c, const struct ins *x, const struct ins *y,
-			   const struct xb_rel *r)
+                           const struct xb_rel *r)
 {
 	uint64_t at = y->off + (r->off - x->off);
 
 	return xs_arch_reloc_read(r->type, c->b.bytes + at, c->b.addr + at,
-				  xs_arch_insn_pc_bias(y->i.len, (unsigned)(r->off - x->off)));
+	                          xs_arch_insn_pc_bias(y->i.len, (unsigned)(r->off - x->off)));
 }
 
 static bool sec_merged(const struct xb_obj *o, const struct xb_rel *r)
@@ -195,7 +195,7 @@ static bool sec_merged(const struct xb_obj *o, const struct xb_rel *r)
 /* A literal of a merged section (.LC3 in .rodata.str1.1): the binary's copy
  * at dest holds the same string or constant. true: not such a literal. */
 static bool literal_same(const struct cmp *c, const struct ins *x, const struct xb_rel *r,
-			 uint64_t dest)
+                         uint64_t dest)
 {
 	const struct xb_sym *sym = &c->o->sym[r->sym];
 	const struct xb_sec *sec;
@@ -206,8 +206,8 @@ static bool literal_same(const struct cmp *c, const struct ins *x, const struct 
 	if (sym->s.st_shndx == SHN_UNDEF || sym->s.st_shndx >= c->o->nsec)
 		return true;
 	sec = &c->o->sec[sym->s.st_shndx];
-	if (!(sec->sh.sh_flags & SHF_MERGE) || !sec->data ||
-	    info(r)->kind != XS_ARCH_RELOC_DATA || info(r)->width != 4)
+	if (!(sec->sh.sh_flags & SHF_MERGE) || !sec->data || info(r)->kind != XS_ARCH_RELOC_DATA ||
+	    info(r)->width != 4)
 		return true;
 	off = (int64_t)sym->s.st_value + r->addend;
 	if (info(r)->pc_relative)
@@ -227,7 +227,7 @@ static bool literal_same(const struct cmp *c, const struct ins *x, const struct 
 /* "; in T it goes to twin, as built to helper": where a field of x (r) and
  * of the binary's instruction (have) lead, for a message. */
 static int differ_ref(struct cmp *c, const struct ins *x, const struct ins *y,
-		      const struct xb_rel *r, uint64_t have)
+                      const struct xb_rel *r, uint64_t have)
 {
 	const struct xb_sym *sym = &c->o->sym[r->sym];
 	const char *name = sym->name;
@@ -243,7 +243,7 @@ static int differ_ref(struct cmp *c, const struct ins *x, const struct ins *y,
 	if (add)
 		snprintf(off, sizeof(off), "%+lld", (long long)add);
 	snprintf(what, sizeof(what), "; in %s it leads to %s, as built to %s%s", xb_tgt_path(c->t),
-		 theirs, name, off);
+	         theirs, name, off);
 	return differ(c, x, y, what);
 }
 
@@ -380,8 +380,8 @@ static const struct xb_rel *got_in(const struct xb_sec *s, const struct ins *x)
 }
 
 int xb_same_code(struct xs_arch_dec *d, const struct xb_obj *o, const struct xb_sec *s,
-		 const struct xb_tgt *t, const unsigned char *theirs, uint64_t n, uint64_t addr,
-		 char *why, size_t len)
+                 const struct xb_tgt *t, const unsigned char *theirs, uint64_t n, uint64_t addr,
+                 char *why, size_t len)
 {
 	struct cmp c = { .o = o, .s = s, .t = t, .why = why, .len = len };
 	int rc;
@@ -409,7 +409,7 @@ int xb_same_code(struct xs_arch_dec *d, const struct xb_obj *o, const struct xb_
 	}
 	if (!rc)
 		xs_debug("build: %s: %zu instructions, %u of %u relocated fields followed",
-			 o->sym[s->func].name, c.a.count, c.checked, c.refs);
+		         o->sym[s->func].name, c.a.count, c.checked, c.refs);
 	code_free(&c.a);
 	code_free(&c.b);
 	return rc;

@@ -28,7 +28,8 @@ static bool names(const char *v, const struct xb_obj *o, unsigned i)
 	       !strcmp(hash + 1, n);
 }
 
-static bool listed(const char *const *list, size_t n, bool *used, const struct xb_obj *o, unsigned i)
+static bool listed(const char *const *list, size_t n, bool *used, const struct xb_obj *o,
+                   unsigned i)
 {
 	bool hit = false;
 
@@ -50,7 +51,8 @@ static bool is_ctor(const struct xb_obj *o, unsigned sec)
 	for (size_t i = 1; i < o->nsec; i++) {
 		const char *n = o->sec[i].name;
 
-		if (!starts(n, ".init_array") && !starts(n, ".ctors") && !starts(n, ".preinit_array"))
+		if (!starts(n, ".init_array") && !starts(n, ".ctors") &&
+		    !starts(n, ".preinit_array"))
 			continue;
 		for (size_t k = 0; k < o->sec[i].nrel; k++) {
 			struct xb_target t;
@@ -82,7 +84,7 @@ static void leave_out(struct xb_pair *pr, unsigned i)
 
 /* dry: only mark which --skip and --include names are used. */
 static void skip_pair(struct xb_pair *pr, const struct xb_opts *o, bool *used_skip, bool *used_incl,
-		      bool dry)
+                      bool dry)
 {
 	struct xb_obj *p = pr->patched;
 
@@ -96,8 +98,10 @@ static void skip_pair(struct xb_pair *pr, const struct xb_opts *o, bool *used_sk
 		if (listed(o->skip, o->nskip, used_skip, p, s->func)) {
 			if (dry)
 				continue;
-			xs_note("warning: %s%s%s: changed, but left out by --skip: not replaced (the running one stays); the rest is built",
-				f->bind == STB_LOCAL ? p->file : "", f->bind == STB_LOCAL ? "#" : "", f->name);
+			xs_note(
+			    "warning: %s%s%s: changed, but left out by --skip: not replaced (the running one stays); the rest is built",
+			    f->bind == STB_LOCAL ? p->file : "", f->bind == STB_LOCAL ? "#" : "",
+			    f->name);
 			leave_out(pr, (unsigned)i);
 			continue;
 		}
@@ -111,9 +115,10 @@ static void skip_pair(struct xb_pair *pr, const struct xb_opts *o, bool *used_sk
 			continue;
 		if (dry)
 			continue;
-		xs_note("warning: %s%s%s: changed, but %s: not replaced (the running one stays); the rest is built; --include %s replaces it",
-			f->bind == STB_LOCAL ? p->file : "", f->bind == STB_LOCAL ? "#" : "", f->name, why,
-			f->name);
+		xs_note(
+		    "warning: %s%s%s: changed, but %s: not replaced (the running one stays); the rest is built; --include %s replaces it",
+		    f->bind == STB_LOCAL ? p->file : "", f->bind == STB_LOCAL ? "#" : "", f->name,
+		    why, f->name);
 		leave_out(pr, (unsigned)i);
 	}
 }
@@ -124,8 +129,10 @@ static int unused(const char *opt, const char *const *list, size_t n, const bool
 {
 	for (size_t k = 0; k < n; k++)
 		if (!used[k])
-			return xs_fail_kind(XS_FAIL_USAGE, -EINVAL, "%s %s: the diff changes no function of that name (name or file.c#name)",
-					    opt, list[k]);
+			return xs_fail_kind(
+			    XS_FAIL_USAGE, -EINVAL,
+			    "%s %s: the diff changes no function of that name (name or file.c#name)",
+			    opt, list[k]);
 	return 0;
 }
 

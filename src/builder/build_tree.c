@@ -27,73 +27,73 @@
  * an object of its own (SRC-OUT.xs.o, kept, logged), then the link of those.
  * Every link is logged as "cwd<TAB>output<TAB>1 if -shared<TAB>inputs...". */
 const char xb_wrapper_text[] =
-	"#!/bin/sh\n"
-	"# written by xsplice build: one section per function and variable, logged\n"
-	"real=${XSPLICE_REAL_CC:-gcc}\n"
-	"out= prev= compile=0 other=0 src= shared=0 ins=\n"
-	"for a in \"$@\"; do\n"
-	"\tcase \"$prev\" in -o) out=$a ;; *) case \"$a\" in *.o|*.a) ins=\"$ins\t$a\" ;; *.c) src=$a ;; esac ;; esac\n"
-	"\tcase \"$a\" in -c) compile=1 ;; -S|-E|-M|-MM|-x*) other=1 ;; -shared) shared=1 ;; esac\n"
-	"\tprev=$a\n"
-	"done\n"
-	"# a probe of the compiler: not logged\n"
-	"[ \"$out\" != /dev/null ] || XSPLICE_BUILD_LOG= XSPLICE_LINK_LOG=\n"
-	"objof() { xs_obj=${1%.c}-${out##*/}.xs.o; }\n"
-	"# source $1 of the compile-and-link command $2...: its flags, no inputs, -c\n"
-	"compile_one() {\n"
-	"\txs_src=$1 xs_n=$(($# - 1)) xs_skip=0\n"
-	"\tobjof \"$xs_src\"\n"
-	"\tshift\n"
-	"\twhile [ $xs_n -gt 0 ]; do\n"
-	"\t\txs_a=$1\n"
-	"\t\tshift\n"
-	"\t\txs_n=$((xs_n - 1))\n"
-	"\t\tcase \"$xs_skip$xs_a\" in\n"
-	"\t\t1*) xs_skip=0 ;;\n"
-	"\t\t0-o) xs_skip=1 ;;\n"
-	"\t\t0*.c | 0*.o | 0*.a | 0*.so | 0*.so.* | 0-l*) ;;\n"
-	"\t\t*) set -- \"$@\" \"$xs_a\" ;;\n"
-	"\t\tesac\n"
-	"\tdone\n"
-	"\t$real \"$@\" -c \"$xs_src\" -o \"$xs_obj\" -ffunction-sections -fdata-sections \\\n"
-	"\t\t${XSPLICE_INCLUDE:+-idirafter \"$XSPLICE_INCLUDE\"} || exit\n"
-	"\tprintf '%s\\t%s\\n' \"$PWD\" \"$xs_obj\" >>\"$XSPLICE_BUILD_LOG\"\n"
-	"\t[ -z \"$XSPLICE_GOT_CMD\" ] || printf '%s\\0' \"$PWD\" \"$real\" \"$@\" -c \"$xs_src\" \\\n"
-	"\t\t${XSPLICE_INCLUDE:+-idirafter \"$XSPLICE_INCLUDE\"} >\"$xs_obj.xsgot.cmd\"\n"
-	"}\n"
-	"if [ $compile$other = 00 ] && [ -n \"$src\" ] && [ -n \"$out\" ] && [ -n \"$XSPLICE_BUILD_LOG\" ]; then\n"
-	"\tprev=\n"
-	"\tfor a in \"$@\"; do\n"
-	"\t\tcase \"$prev$a\" in -o*) ;; *.c) compile_one \"$a\" \"$@\" ;; esac\n"
-	"\t\tprev=$a\n"
-	"\tdone\n"
-	"\tn=$# prev= ins=\n"
-	"\twhile [ $n -gt 0 ]; do\n"
-	"\t\ta=$1\n"
-	"\t\tshift\n"
-	"\t\tn=$((n - 1))\n"
-	"\t\tcase \"$prev$a\" in -o*) ;; *.c) objof \"$a\"; a=$xs_obj ;; esac\n"
-	"\t\tcase \"$prev$a\" in -o*) ;; *.o | *.a) ins=\"$ins\t$a\" ;; esac\n"
-	"\t\tset -- \"$@\" \"$a\"\n"
-	"\t\tprev=$a\n"
-	"\tdone\n"
-	"fi\n"
-	"if [ $compile = 1 ] && [ -n \"$XSPLICE_BUILD_LOG\" ] && [ -n \"$out$src\" ]; then\n"
-	"\t[ -n \"$out\" ] || { out=${src##*/}; out=${out%.c}.o; }\n"
-	"\tprintf '%s\\t%s\\n' \"$PWD\" \"$out\" >>\"$XSPLICE_BUILD_LOG\"\n"
-	"fi\n"
-	"if [ $compile$other = 00 ] && [ -n \"$out\" ] && [ -n \"$XSPLICE_LINK_LOG\" ]; then\n"
-	"\tprintf '%s\\t%s\\t%s%s\\n' \"$PWD\" \"$out\" $shared \"$ins\" >>\"$XSPLICE_LINK_LOG\"\n"
-	"fi\n"
-	"# the patched build: how it compiled OUT (directory, compiler, arguments),\n"
-	"# should the payload need OUT built with external data through the GOT\n"
-	"if [ $compile = 1 ] && [ -n \"$XSPLICE_GOT_CMD\" ]; then\n"
-	"\t[ -n \"$out\" ] || { out=${src##*/}; out=${out%.c}.o; }\n"
-	"\tprintf '%s\\0' \"$PWD\" \"$real\" \"$@\" \\\n"
-	"\t\t${XSPLICE_INCLUDE:+-idirafter \"$XSPLICE_INCLUDE\"} >\"$out.xsgot.cmd\"\n"
-	"fi\n"
-	"exec $real \"$@\" -ffunction-sections -fdata-sections \\\n"
-	"\t${XSPLICE_INCLUDE:+-idirafter \"$XSPLICE_INCLUDE\"}\n";
+    "#!/bin/sh\n"
+    "# written by xsplice build: one section per function and variable, logged\n"
+    "real=${XSPLICE_REAL_CC:-gcc}\n"
+    "out= prev= compile=0 other=0 src= shared=0 ins=\n"
+    "for a in \"$@\"; do\n"
+    "\tcase \"$prev\" in -o) out=$a ;; *) case \"$a\" in *.o|*.a) ins=\"$ins\t$a\" ;; *.c) src=$a ;; esac ;; esac\n"
+    "\tcase \"$a\" in -c) compile=1 ;; -S|-E|-M|-MM|-x*) other=1 ;; -shared) shared=1 ;; esac\n"
+    "\tprev=$a\n"
+    "done\n"
+    "# a probe of the compiler: not logged\n"
+    "[ \"$out\" != /dev/null ] || XSPLICE_BUILD_LOG= XSPLICE_LINK_LOG=\n"
+    "objof() { xs_obj=${1%.c}-${out##*/}.xs.o; }\n"
+    "# source $1 of the compile-and-link command $2...: its flags, no inputs, -c\n"
+    "compile_one() {\n"
+    "\txs_src=$1 xs_n=$(($# - 1)) xs_skip=0\n"
+    "\tobjof \"$xs_src\"\n"
+    "\tshift\n"
+    "\twhile [ $xs_n -gt 0 ]; do\n"
+    "\t\txs_a=$1\n"
+    "\t\tshift\n"
+    "\t\txs_n=$((xs_n - 1))\n"
+    "\t\tcase \"$xs_skip$xs_a\" in\n"
+    "\t\t1*) xs_skip=0 ;;\n"
+    "\t\t0-o) xs_skip=1 ;;\n"
+    "\t\t0*.c | 0*.o | 0*.a | 0*.so | 0*.so.* | 0-l*) ;;\n"
+    "\t\t*) set -- \"$@\" \"$xs_a\" ;;\n"
+    "\t\tesac\n"
+    "\tdone\n"
+    "\t$real \"$@\" -c \"$xs_src\" -o \"$xs_obj\" -ffunction-sections -fdata-sections \\\n"
+    "\t\t${XSPLICE_INCLUDE:+-idirafter \"$XSPLICE_INCLUDE\"} || exit\n"
+    "\tprintf '%s\\t%s\\n' \"$PWD\" \"$xs_obj\" >>\"$XSPLICE_BUILD_LOG\"\n"
+    "\t[ -z \"$XSPLICE_GOT_CMD\" ] || printf '%s\\0' \"$PWD\" \"$real\" \"$@\" -c \"$xs_src\" \\\n"
+    "\t\t${XSPLICE_INCLUDE:+-idirafter \"$XSPLICE_INCLUDE\"} >\"$xs_obj.xsgot.cmd\"\n"
+    "}\n"
+    "if [ $compile$other = 00 ] && [ -n \"$src\" ] && [ -n \"$out\" ] && [ -n \"$XSPLICE_BUILD_LOG\" ]; then\n"
+    "\tprev=\n"
+    "\tfor a in \"$@\"; do\n"
+    "\t\tcase \"$prev$a\" in -o*) ;; *.c) compile_one \"$a\" \"$@\" ;; esac\n"
+    "\t\tprev=$a\n"
+    "\tdone\n"
+    "\tn=$# prev= ins=\n"
+    "\twhile [ $n -gt 0 ]; do\n"
+    "\t\ta=$1\n"
+    "\t\tshift\n"
+    "\t\tn=$((n - 1))\n"
+    "\t\tcase \"$prev$a\" in -o*) ;; *.c) objof \"$a\"; a=$xs_obj ;; esac\n"
+    "\t\tcase \"$prev$a\" in -o*) ;; *.o | *.a) ins=\"$ins\t$a\" ;; esac\n"
+    "\t\tset -- \"$@\" \"$a\"\n"
+    "\t\tprev=$a\n"
+    "\tdone\n"
+    "fi\n"
+    "if [ $compile = 1 ] && [ -n \"$XSPLICE_BUILD_LOG\" ] && [ -n \"$out$src\" ]; then\n"
+    "\t[ -n \"$out\" ] || { out=${src##*/}; out=${out%.c}.o; }\n"
+    "\tprintf '%s\\t%s\\n' \"$PWD\" \"$out\" >>\"$XSPLICE_BUILD_LOG\"\n"
+    "fi\n"
+    "if [ $compile$other = 00 ] && [ -n \"$out\" ] && [ -n \"$XSPLICE_LINK_LOG\" ]; then\n"
+    "\tprintf '%s\\t%s\\t%s%s\\n' \"$PWD\" \"$out\" $shared \"$ins\" >>\"$XSPLICE_LINK_LOG\"\n"
+    "fi\n"
+    "# the patched build: how it compiled OUT (directory, compiler, arguments),\n"
+    "# should the payload need OUT built with external data through the GOT\n"
+    "if [ $compile = 1 ] && [ -n \"$XSPLICE_GOT_CMD\" ]; then\n"
+    "\t[ -n \"$out\" ] || { out=${src##*/}; out=${out%.c}.o; }\n"
+    "\tprintf '%s\\0' \"$PWD\" \"$real\" \"$@\" \\\n"
+    "\t\t${XSPLICE_INCLUDE:+-idirafter \"$XSPLICE_INCLUDE\"} >\"$out.xsgot.cmd\"\n"
+    "fi\n"
+    "exec $real \"$@\" -ffunction-sections -fdata-sections \\\n"
+    "\t${XSPLICE_INCLUDE:+-idirafter \"$XSPLICE_INCLUDE\"}\n";
 
 int xb_run(char *const argv[], const char *dir, const char *log)
 {
@@ -225,7 +225,10 @@ static int read_log(struct xb_work *w, const char *log, const char *tree)
 		} else if (!rel && access(obj, F_OK)) {
 			xs_debug("build: %s, compiled out of the tree, is gone: a probe", obj);
 		} else if (!rel) {
-			rc = xs_fail(-EINVAL, "the build wrote the object %s outside the copy of the source tree", obj);
+			rc = xs_fail(
+			    -EINVAL,
+			    "the build wrote the object %s outside the copy of the source tree",
+			    obj);
 		} else {
 			rc = -ENOMEM;
 		}
@@ -239,9 +242,10 @@ static int read_log(struct xb_work *w, const char *log, const char *tree)
  * compiler, linker or make error, else the last line. */
 static void log_reason(const char *log, char *buf, size_t len)
 {
-	static const char *const keys[] = { "error:", "undefined reference", "cannot find", "No rule to make",
-					    "No such file", "FAILED", "malformed", "Only garbage",
-					    "can't find file" };
+	static const char *const keys[] = {
+		"error:", "undefined reference", "cannot find",  "No rule to make", "No such file",
+		"FAILED", "malformed",           "Only garbage", "can't find file"
+	};
 	FILE *f = fopen(log, "re");
 	char line[1024];
 	bool found = false;
@@ -263,17 +267,21 @@ static void log_reason(const char *log, char *buf, size_t len)
 /* What the failure message adds after the log's line: where that log is,
  * and what to do about a tree that was built before or copied from git. */
 static void build_hint(const struct xb_opts *o, const struct xb_work *w, bool patched,
-		       const char *out, char *buf, size_t len)
+                       const char *out, char *buf, size_t len)
 {
 	int n = 0;
 
 	if (!patched && w->from_git)
-		n = snprintf(buf, len, "; the copy of %s holds its git files without the ignored ones: --build must generate the rest (e.g. './configure && make')",
-			     o->src);
+		n = snprintf(
+		    buf, len,
+		    "; the copy of %s holds its git files without the ignored ones: --build must generate the rest (e.g. './configure && make')",
+		    o->src);
 	else if (!patched && w->built)
-		n = snprintf(buf, len, "; %s was built before (it held %s)%s%s%s: start from a clean tree ('make distclean' in a copy, a fresh unpack or a git checkout)",
-			     o->src, w->built, w->stamp ? " and leftovers such as " : "",
-			     w->stamp ? w->stamp : "", w->stamp ? " make the build skip steps" : "");
+		n = snprintf(
+		    buf, len,
+		    "; %s was built before (it held %s)%s%s%s: start from a clean tree ('make distclean' in a copy, a fresh unpack or a git checkout)",
+		    o->src, w->built, w->stamp ? " and leftovers such as " : "",
+		    w->stamp ? w->stamp : "", w->stamp ? " make the build skip steps" : "");
 	if (n >= 0 && (size_t)n < len)
 		snprintf(buf + n, len - n, o->keep ? " (log: %s)" : " (--keep keeps the log)", out);
 }
@@ -281,7 +289,8 @@ static void build_hint(const struct xb_opts *o, const struct xb_work *w, bool pa
 int xb_tree_build(const struct xb_opts *o, struct xb_work *w, bool patched)
 {
 	const char *tree = w->tree, *what = patched ? "patched" : "orig", *mf = getenv("MAKEFLAGS");
-	char *log = NULL, *out = NULL, *links = NULL, *saved = mf ? strdup(mf) : NULL, *flags = NULL;
+	char *log = NULL, *out = NULL, *links = NULL, *saved = mf ? strdup(mf) : NULL,
+	     *flags = NULL;
 	char reason[160], hint[320];
 	size_t n;
 	int rc = -ENOMEM;
@@ -327,18 +336,22 @@ int xb_tree_build(const struct xb_opts *o, struct xb_work *w, bool patched)
 		log_reason(out, reason, sizeof(reason));
 		build_hint(o, w, patched, out, hint, sizeof(hint));
 		rc = xs_fail(-EINVAL, "building the %s tree failed (%.80s): %s%s", what, o->build,
-			     reason[0] ? reason : "no output", hint);
+		             reason[0] ? reason : "no output", hint);
 		goto done;
 	}
 	/* Nothing logged at all: the build did not go through our CC. */
 	if (!patched && access(log, F_OK))
-		rc = xs_fail(-EINVAL, "building the orig tree with '%s' compiled nothing through $CC: the build must use $(CC) (a CC= in --build or a plain 'gcc' bypasses it; set the compiler with CC in the environment)",
-			     o->build);
+		rc = xs_fail(
+		    -EINVAL,
+		    "building the orig tree with '%s' compiled nothing through $CC: the build must use $(CC) (a CC= in --build or a plain 'gcc' bypasses it; set the compiler with CC in the environment)",
+		    o->build);
 	if (patched)
 		rc = read_log(w, log, tree);
 	if (patched && !rc && !w->nobjs)
-		rc = xs_fail(-ENODATA, "the patched build compiled nothing: the diff %s touches no source file the build uses",
-			     o->patch);
+		rc = xs_fail(
+		    -ENODATA,
+		    "the patched build compiled nothing: the diff %s touches no source file the build uses",
+		    o->patch);
 done:
 	free(log);
 	free(out);
@@ -362,16 +375,16 @@ int xb_tree_check_patch(const struct xb_opts *o, struct xb_work *w)
 	/* A dry run on the fresh copy, before the long build: a half-applied
 	 * diff at -p1 would also spoil the -p0 try. */
 	for (size_t i = 0; i < XS_ARRAY_SIZE(levels) && rc; i++) {
-		rc = xb_run((char *const[]){ "patch", (char *)levels[i], "--batch", "--forward", "--dry-run",
-					     "-s", "-i", diff, NULL },
-			    w->tree, log);
+		rc = xb_run((char *const[]){ "patch", (char *)levels[i], "--batch", "--forward",
+		                             "--dry-run", "-s", "-i", diff, NULL },
+		            w->tree, log);
 		if (!rc)
 			w->plevel = levels[i];
 	}
 	if (rc) {
 		log_reason(log, reason, sizeof(reason));
-		rc = xs_fail(-EINVAL, "the diff %s does not apply to %s with -p1 or -p0: %s", o->patch, o->src,
-			     reason[0] ? reason : "patch says nothing");
+		rc = xs_fail(-EINVAL, "the diff %s does not apply to %s with -p1 or -p0: %s",
+		             o->patch, o->src, reason[0] ? reason : "patch says nothing");
 	}
 	free(log);
 	return rc;
@@ -386,16 +399,19 @@ int xb_tree_patch(const struct xb_opts *o, struct xb_work *w)
 		return xs_fail(-errno, "patch %s", o->patch);
 	/* orig/ keeps the original objects and sources; tree/ is patched and
 	 * rebuilt in place, times preserved, so make redoes only the diff's. */
-	if (!w->have_orig && xb_run((char *const[]){ "cp", "-a", w->tree, w->orig, NULL }, NULL, NULL))
+	if (!w->have_orig &&
+	    xb_run((char *const[]){ "cp", "-a", w->tree, w->orig, NULL }, NULL, NULL))
 		return xs_fail(-EIO, "cannot copy %s to %s", w->tree, w->orig);
 	if (asprintf(&log, "%s/patch.log", w->dir) < 0)
 		return -ENOMEM;
-	rc = xb_run((char *const[]){ "patch", (char *)(w->plevel ? w->plevel : "-p1"), "--batch", "--forward", "-s",
-				     "-i", diff, NULL },
-		    w->tree, log);
+	rc = xb_run((char *const[]){ "patch", (char *)(w->plevel ? w->plevel : "-p1"), "--batch",
+	                             "--forward", "-s", "-i", diff, NULL },
+	            w->tree, log);
 	if (rc)
-		rc = xs_fail(-EINVAL, "the diff %s applied to %s before the original build but not after it (does the build write the files it changes?)",
-			     o->patch, o->src);
+		rc = xs_fail(
+		    -EINVAL,
+		    "the diff %s applied to %s before the original build but not after it (does the build write the files it changes?)",
+		    o->patch, o->src);
 	free(log);
 	return rc;
 }

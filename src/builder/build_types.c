@@ -43,11 +43,11 @@ struct user {
 
 /* A named struct or union reached from the changed code. */
 struct type {
-	char *key;       /* "struct conn", "union u", or a typedef's name */
-	int tag;         /* DW_TAG_structure_type, ... */
-	const char *name;/* the tag's name, or the typedef's (inside key) */
+	char *key;        /* "struct conn", "union u", or a typedef's name */
+	int tag;          /* DW_TAG_structure_type, ... */
+	const char *name; /* the tag's name, or the typedef's (inside key) */
 	bool via_typedef;
-	Dwarf_Off die;   /* in the patched object's DWARF */
+	Dwarf_Off die; /* in the patched object's DWARF */
 	struct dw *patched, *orig;
 	struct user *users;
 	size_t nusers;
@@ -56,14 +56,14 @@ struct type {
 struct walk {
 	struct type *types;
 	size_t ntypes;
-	struct seen seen;         /* DIEs walked for the current function */
-	const struct user *user;  /* the function being walked */
+	struct seen seen;        /* DIEs walked for the current function */
+	const struct user *user; /* the function being walked */
 	struct dw *patched, *orig;
 	int rc;
 };
 
-static int dwfl_no_debuginfo(Dwfl_Module *m, void **u, const char *n, Dwarf_Addr a,
-			     const char *f, const char *l, GElf_Word c, char **d)
+static int dwfl_no_debuginfo(Dwfl_Module *m, void **u, const char *n, Dwarf_Addr a, const char *f,
+                             const char *l, GElf_Word c, char **d)
 {
 	(void)m, (void)u, (void)n, (void)a, (void)f, (void)l, (void)c, (void)d;
 	return -1; /* an object's DWARF is in the object itself */
@@ -104,7 +104,7 @@ static bool seen_add(struct seen *s, uint64_t off)
 
 	if (2 * (s->n + 1) > s->cap) {
 		struct seen b = { calloc(s->cap ? 2 * s->cap : 256, sizeof(*b.v)),
-				  s->cap ? 2 * s->cap : 256, 0 };
+			          s->cap ? 2 * s->cap : 256, 0 };
 
 		if (!b.v)
 			return false; /* out of memory: walk it again rather than fail */
@@ -177,7 +177,8 @@ static void record(struct walk *w, Dwarf_Die *agg, const char *typedef_name)
 
 	if (!name || dwarf_hasattr(agg, DW_AT_declaration))
 		return;
-	if (typedef_name ? asprintf(&key, "%s", name) < 0 : asprintf(&key, "%s %s", tag_word(tag), name) < 0) {
+	if (typedef_name ? asprintf(&key, "%s", name) < 0 :
+	                   asprintf(&key, "%s %s", tag_word(tag), name) < 0) {
 		w->rc = -ENOMEM;
 		return;
 	}
@@ -195,8 +196,12 @@ static void record(struct walk *w, Dwarf_Die *agg, const char *typedef_name)
 	}
 	w->types = t;
 	t = &w->types[w->ntypes++];
-	*t = (struct type){ .key = key, .tag = tag, .via_typedef = typedef_name != NULL,
-			    .die = dwarf_dieoffset(agg), .patched = w->patched, .orig = w->orig };
+	*t = (struct type){ .key = key,
+		            .tag = tag,
+		            .via_typedef = typedef_name != NULL,
+		            .die = dwarf_dieoffset(agg),
+		            .patched = w->patched,
+		            .orig = w->orig };
 	t->name = typedef_name ? key : key + strlen(tag_word(tag)) + 1;
 	add_user(w, t);
 }
@@ -288,7 +293,8 @@ static bool code_refers_to(const struct xb_obj *p, const struct xb_sec *s, const
 		if (t.kind == XB_T_SECTION)
 			continue;
 		y = &p->sym[t.sym];
-		if (y->type != STT_FUNC && y->type != STT_SECTION && name_is(name, y->name, xb_stem_len(y->name)))
+		if (y->type != STT_FUNC && y->type != STT_SECTION &&
+		    name_is(name, y->name, xb_stem_len(y->name)))
 			return true;
 	}
 	return false;
@@ -317,7 +323,7 @@ static void walk_func(struct walk *w, const struct xb_pair *pr, const struct xb_
 				    name_is(dwarf_diename(&die), fn, func_name_len(fn)))
 					walk_code(w, &die, 0);
 				else if (tag == DW_TAG_variable &&
-					 code_refers_to(p, sec, dwarf_diename(&die)))
+				         code_refers_to(p, sec, dwarf_diename(&die)))
 					walk_type_of(w, &die, 0);
 			} while (!w->rc && dwarf_siblingof(&die, &die) == 0);
 		off = next;
@@ -412,8 +418,8 @@ static int flatten(Dwarf_Die *agg, uint64_t base, const char *prefix, struct fie
 		if (dwarf_tag(&m) != DW_TAG_member)
 			continue;
 		anon_agg = dwarf_attr_integrate(&m, DW_AT_type, &a) && dwarf_formref_die(&a, &t) &&
-			   strip_cv(&t, &inner) && is_aggregate(dwarf_tag(&inner)) &&
-			   !dwarf_diename(&inner);
+		           strip_cv(&t, &inner) && is_aggregate(dwarf_tag(&inner)) &&
+		           !dwarf_diename(&inner);
 		if (off != OFF_UNKNOWN && base != OFF_UNKNOWN)
 			off += base;
 		else
@@ -432,7 +438,8 @@ static int flatten(Dwarf_Die *agg, uint64_t base, const char *prefix, struct fie
 		if (anon_agg) {
 			char sub[160];
 
-			snprintf(sub, sizeof(sub), "%s%s%s", prefix, name ? name : "", name ? "." : "");
+			snprintf(sub, sizeof(sub), "%s%s%s", prefix, name ? name : "",
+			         name ? "." : "");
 			rc = flatten(&inner, off, sub, f, depth + 1);
 			if (rc)
 				return rc;
@@ -535,8 +542,8 @@ static void diff_item(struct out *o, const char *fmt, ...)
 }
 
 /* What differs between the two layouts; nothing written when they agree. */
-static void compare(const struct fields *a, const struct fields *b, bool is_union,
-		    uint64_t size_a, uint64_t size_b, struct out *o)
+static void compare(const struct fields *a, const struct fields *b, bool is_union, uint64_t size_a,
+                    uint64_t size_b, struct out *o)
 {
 	char x[40], y[40];
 
@@ -549,26 +556,27 @@ static void compare(const struct fields *a, const struct fields *b, bool is_unio
 			if (is_union && size_a == size_b)
 				continue;
 			unit_fmt(x, sizeof(x), nb->off, nb->bits);
-			diff_item(o, "new member %s at %s %s", nb->path, nb->bits ? "bit" : "offset", x);
+			diff_item(o, "new member %s at %s %s", nb->path,
+			          nb->bits ? "bit" : "offset", x);
 			continue;
 		}
 		if (na->off != nb->off) {
 			unit_fmt(x, sizeof(x), na->off, bits);
 			unit_fmt(y, sizeof(y), nb->off, bits);
-			diff_item(o, "member %s moved from %s %s to %s", nb->path, bits ? "bit" : "offset",
-				  x, y);
+			diff_item(o, "member %s moved from %s %s to %s", nb->path,
+			          bits ? "bit" : "offset", x, y);
 		}
 		if (na->size != nb->size)
 			diff_item(o, "member %s changes size from %llu to %llu %s", nb->path,
-				  (unsigned long long)(bits ? na->size : na->size / 8),
-				  (unsigned long long)(bits ? nb->size : nb->size / 8),
-				  bits ? "bits" : "bytes");
+			          (unsigned long long)(bits ? na->size : na->size / 8),
+			          (unsigned long long)(bits ? nb->size : nb->size / 8),
+			          bits ? "bits" : "bytes");
 	}
 	for (size_t i = 0; i < a->n; i++)
 		if (!field_by_path(b, a->v[i].path)) {
 			unit_fmt(x, sizeof(x), a->v[i].off, a->v[i].bits);
 			diff_item(o, "member %s (at %s %s) removed", a->v[i].path,
-				  a->v[i].bits ? "bit" : "offset", x);
+			          a->v[i].bits ? "bit" : "offset", x);
 		}
 	if (!o->shown && size_a != size_b)
 		diff_item(o, "its size changes");
@@ -604,7 +612,7 @@ static int check_type(const struct type *t, char *line, size_t len, bool *change
 	for (size_t i = 0; i < t->nusers && i < MAX_USERS_SHOWN; i++) {
 		const char *file = t->users[i].file;
 		bool last_of_file = i + 1 == t->nusers || i + 1 == MAX_USERS_SHOWN ||
-				    strcmp(t->users[i + 1].file, file);
+		                    strcmp(t->users[i + 1].file, file);
 
 		put(&o, "%s%s", i ? ", " : "", t->users[i].func);
 		if (last_of_file)
@@ -632,7 +640,7 @@ static bool allowed(const char *allow, const char *name)
 }
 
 static int check_types(const struct walk *w, const char *allow, size_t *nchanged, char *first,
-		       size_t len)
+                       size_t len)
 {
 	char line[2048];
 
@@ -683,8 +691,9 @@ int xb_check_layouts(struct xb_pair *pairs, size_t n, const char *allow)
 		if (rc)
 			break;
 		if (!dws[2 * i].dw || !dws[2 * i + 1].dw) {
-			xs_note("warning: %s has no DWARF (built without -g): the layouts of the structs its changed functions use are not checked",
-				p->rel_path);
+			xs_note(
+			    "warning: %s has no DWARF (built without -g): the layouts of the structs its changed functions use are not checked",
+			    p->rel_path);
 			continue;
 		}
 		w.patched = &dws[2 * i];
@@ -697,8 +706,10 @@ int xb_check_layouts(struct xb_pair *pairs, size_t n, const char *allow)
 	if (!rc && nchanged == 1)
 		rc = xs_fail(-EOPNOTSUPP, "%s", first);
 	else if (!rc && nchanged)
-		rc = xs_fail(-EOPNOTSUPP, "%zu structs or unions the changed code uses change their layout (listed above): the running process keeps its objects in the old one; add new state with a shadow variable (docs/builder.md)",
-			     nchanged);
+		rc = xs_fail(
+		    -EOPNOTSUPP,
+		    "%zu structs or unions the changed code uses change their layout (listed above): the running process keeps its objects in the old one; add new state with a shadow variable (docs/builder.md)",
+		    nchanged);
 	for (size_t i = 0; i < w.ntypes; i++) {
 		free(w.types[i].key);
 		free(w.types[i].users);

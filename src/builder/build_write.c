@@ -20,8 +20,8 @@ struct wsec {
 	GElf_Shdr sh;
 	unsigned char *buf; /* owned; NULL for NOBITS */
 	size_t nrel, caprel;
-	Elf64_Rela *rel;    /* r_info holds the symbol handle until written */
-	unsigned secsym;    /* handle of its section symbol, 0: none yet */
+	Elf64_Rela *rel; /* r_info holds the symbol handle until written */
+	unsigned secsym; /* handle of its section symbol, 0: none yet */
 };
 
 struct wsym {
@@ -117,7 +117,7 @@ unsigned char *xbw_section_data(struct xb_writer *w, unsigned sec)
 }
 
 unsigned xbw_symbol(struct xb_writer *w, const char *name, unsigned bind, unsigned type,
-		    unsigned sec, uint64_t value, uint64_t size)
+                    unsigned sec, uint64_t value, uint64_t size)
 {
 	struct wsym *s;
 
@@ -141,7 +141,7 @@ unsigned xbw_undef(struct xb_writer *w, const char *name, unsigned bind)
 		if (w->sym[i].s.st_shndx == SHN_UNDEF && !strcmp(w->sym[i].name, name))
 			return (unsigned)i;
 	return xbw_symbol(w, name, bind == STB_WEAK ? STB_WEAK : STB_GLOBAL, STT_NOTYPE, SHN_UNDEF,
-			  0, 0);
+	                  0, 0);
 }
 
 unsigned xbw_section_symbol(struct xb_writer *w, unsigned sec)
@@ -152,7 +152,7 @@ unsigned xbw_section_symbol(struct xb_writer *w, unsigned sec)
 }
 
 int xbw_reloc(struct xb_writer *w, unsigned sec, uint64_t off, uint32_t type, unsigned sym,
-	      int64_t addend)
+              int64_t addend)
 {
 	struct wsec *s = &w->sec[sec];
 
@@ -246,14 +246,18 @@ static int lay_out(struct xb_writer *w, struct layout *l)
 }
 
 static int write_rela(struct xb_writer *w, Elf *elf, struct layout *l, size_t i, char **shnames,
-		      size_t *nnames)
+                      size_t *nnames)
 {
 	struct wsec *s = &w->sec[i];
 	Elf64_Rela *r = malloc(s->nrel * sizeof(*r));
 	char *name = malloc(strlen(s->name) + 6);
-	GElf_Shdr sh = { .sh_type = SHT_RELA, .sh_flags = SHF_INFO_LINK, .sh_entsize = sizeof(*r),
-			 .sh_addralign = 8, .sh_size = s->nrel * sizeof(*r),
-			 .sh_link = (Elf64_Word)l->symtab, .sh_info = (Elf64_Word)i };
+	GElf_Shdr sh = { .sh_type = SHT_RELA,
+		         .sh_flags = SHF_INFO_LINK,
+		         .sh_entsize = sizeof(*r),
+		         .sh_addralign = 8,
+		         .sh_size = s->nrel * sizeof(*r),
+		         .sh_link = (Elf64_Word)l->symtab,
+		         .sh_info = (Elf64_Word)i };
 
 	if (!r || !name) {
 		free(r);
@@ -263,7 +267,7 @@ static int write_rela(struct xb_writer *w, Elf *elf, struct layout *l, size_t i,
 	for (size_t k = 0; k < s->nrel; k++) {
 		r[k] = s->rel[k];
 		r[k].r_info = ELF64_R_INFO(w->sym[ELF64_R_SYM(s->rel[k].r_info)].final,
-					   ELF64_R_TYPE(s->rel[k].r_info));
+		                           ELF64_R_TYPE(s->rel[k].r_info));
 	}
 	sprintf(name, ".rela%s", s->name);
 	shnames[(*nnames)++] = name;
@@ -307,7 +311,8 @@ static int write_elf(struct xb_writer *w, Elf *elf, struct layout *l)
 		struct wsec *s = &w->sec[i];
 
 		shnames[n++] = s->name;
-		rc = add_scn(elf, &s->sh, s->buf, s->sh.sh_size, ELF_T_BYTE); /* NOBITS: no buffer */
+		rc =
+		    add_scn(elf, &s->sh, s->buf, s->sh.sh_size, ELF_T_BYTE); /* NOBITS: no buffer */
 	}
 	for (size_t i = 1; i < w->nsec && !rc; i++)
 		if (w->sec[i].nrel)
@@ -319,11 +324,18 @@ static int write_elf(struct xb_writer *w, Elf *elf, struct layout *l)
 	if (!rc && !l->shstr)
 		rc = -ENOMEM;
 	if (!rc) {
-		GElf_Shdr st = { .sh_type = SHT_SYMTAB, .sh_entsize = sizeof(Elf64_Sym), .sh_addralign = 8,
-				 .sh_size = w->nsym * sizeof(Elf64_Sym),
-				 .sh_link = (Elf64_Word)l->strtab, .sh_info = (Elf64_Word)l->nlocal };
-		GElf_Shdr ss = { .sh_type = SHT_STRTAB, .sh_addralign = 1, .sh_size = l->symstr_size };
-		GElf_Shdr sx = { .sh_type = SHT_STRTAB, .sh_addralign = 1, .sh_size = l->shstr_size };
+		GElf_Shdr st = { .sh_type = SHT_SYMTAB,
+			         .sh_entsize = sizeof(Elf64_Sym),
+			         .sh_addralign = 8,
+			         .sh_size = w->nsym * sizeof(Elf64_Sym),
+			         .sh_link = (Elf64_Word)l->strtab,
+			         .sh_info = (Elf64_Word)l->nlocal };
+		GElf_Shdr ss = { .sh_type = SHT_STRTAB,
+			         .sh_addralign = 1,
+			         .sh_size = l->symstr_size };
+		GElf_Shdr sx = { .sh_type = SHT_STRTAB,
+			         .sh_addralign = 1,
+			         .sh_size = l->shstr_size };
 
 		rc = add_scn(elf, &st, l->syms, st.sh_size, ELF_T_SYM);
 		if (!rc)

@@ -13,7 +13,7 @@
 #include "cli/cli.h"
 #include "common/error.h"
 
-#define BUILD_USAGE                                                                               \
+#define BUILD_USAGE                                                                                \
 	"usage: xsplice build --src DIR --patch FIX.diff --target BIN (-o OUT.xsp | --id NAME) [--build CMD] [--work DIR] [--keep] [--allow-layout T,...] [--skip FUNC]... [--include FUNC]... [--cache DIR [--cache-keep N]]"
 
 /* Every value of a repeatable option, in order; *n of them. */
@@ -55,7 +55,10 @@ int cmd_build(int argc, char **argv)
 		unsigned long n = strtoul(v, &end, 10);
 
 		if (!o.cache || !*v || *end || n < 1 || n > 1000) {
-			rc = xs_fail_kind(XS_FAIL_USAGE, -EINVAL, "--cache-keep '%s': a number of entries from 1 to 1000, with --cache", v);
+			rc = xs_fail_kind(
+			    XS_FAIL_USAGE, -EINVAL,
+			    "--cache-keep '%s': a number of entries from 1 to 1000, with --cache",
+			    v);
 			goto out;
 		}
 		o.cache_keep = (unsigned)n;
@@ -72,7 +75,8 @@ int cmd_build(int argc, char **argv)
 	if ((v = cli_take_option(&argc, argv, "--id"))) {
 		rc = -ENOMEM;
 		if (!v[0] || strchr(v, '/'))
-			rc = xs_fail_kind(XS_FAIL_USAGE, -EINVAL, "--id '%s': a payload name, without '/'", v);
+			rc = xs_fail_kind(XS_FAIL_USAGE, -EINVAL,
+			                  "--id '%s': a payload name, without '/'", v);
 		else if (o.out || asprintf(&out, "%s.xsp", v) >= 0)
 			rc = 0;
 		if (rc)
@@ -81,7 +85,8 @@ int cmd_build(int argc, char **argv)
 			o.out = out;
 	}
 	if (argc > 1)
-		rc = xs_fail_kind(XS_FAIL_USAGE, -EINVAL, "unexpected argument '%s'; " BUILD_USAGE, argv[1]);
+		rc = xs_fail_kind(XS_FAIL_USAGE, -EINVAL, "unexpected argument '%s'; " BUILD_USAGE,
+		                  argv[1]);
 	else if (!o.src || !o.patch || !o.target || !o.out)
 		rc = xs_fail_kind(XS_FAIL_USAGE, -EINVAL, BUILD_USAGE);
 	else

@@ -24,14 +24,14 @@
 /* Flags every payload object needs: position independent (GOT for far data),
  * one section per function, unwind tables so stacks unwind through it. */
 static const char *const payload_cflags[] = {
-    "-O2",
-    "-g",
-    "-fPIC",
-    "-fno-common",
-    "-ffunction-sections",
-    "-fdata-sections",
-    "-fasynchronous-unwind-tables",
-    "-std=gnu11",
+	"-O2",
+	"-g",
+	"-fPIC",
+	"-fno-common",
+	"-ffunction-sections",
+	"-fdata-sections",
+	"-fasynchronous-unwind-tables",
+	"-std=gnu11",
 };
 
 static int run(char *const argv[])
@@ -51,10 +51,10 @@ static int run(char *const argv[])
 		return xs_fail(-errno, "waiting for %s", argv[0]);
 	if (WIFSIGNALED(status))
 		return xs_fail(-EINTR, "%s was killed by SIG%s", argv[0],
-			       sigabbrev_np(WTERMSIG(status)) ?: "?");
+		               sigabbrev_np(WTERMSIG(status)) ?: "?");
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
 		return xs_fail(-XS_ERRNO__TOOL, "%s failed (status %d)", argv[0],
-			       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		               WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	return 0;
 }
 
@@ -86,14 +86,14 @@ void cli_include_dir(char *buf, size_t len)
 static void emit_note(FILE *f, int type, const struct xs_build_id *id)
 {
 	fprintf(f, ".balign 4\n.long %zu\n.long %zu\n.long %d\n.asciz \"%s\"\n.balign 4\n",
-		sizeof(XSPLICE_NOTE_NAME), id->len, type, XSPLICE_NOTE_NAME);
+	        sizeof(XSPLICE_NOTE_NAME), id->len, type, XSPLICE_NOTE_NAME);
 	for (size_t i = 0; i < id->len; i++)
 		fprintf(f, ".byte 0x%02x\n", id->bytes[i]);
 	fprintf(f, ".balign 4\n");
 }
 
 static int write_notes(const char *path, const struct xs_build_id *target,
-		       const struct xs_build_id *depends)
+                       const struct xs_build_id *depends)
 {
 	FILE *f = fopen(path, "we");
 
@@ -117,7 +117,7 @@ struct cc_args {
 };
 
 static int compile(const struct cc_args *a, const char *dir, const struct xs_build_id *tid,
-		   const struct xs_build_id *did)
+                   const struct xs_build_id *did)
 {
 	char inc[PATH_MAX], incflag[PATH_MAX + 4], obj[PATH_MAX], note_s[PATH_MAX],
 	    note_o[PATH_MAX];
@@ -147,10 +147,10 @@ static int compile(const struct cc_args *a, const char *dir, const struct xs_bui
 	rc = write_notes(note_s, tid, did);
 	if (!rc)
 		rc = run(
-		    (char *const[]){"gcc", "-c", "-x", "assembler", note_s, "-o", note_o, NULL});
+		    (char *const[]){ "gcc", "-c", "-x", "assembler", note_s, "-o", note_o, NULL });
 	if (!rc)
-		rc = run((char *const[]){"ld", "-r", "--build-id=sha1", obj, note_o, "-o",
-					 (char *)a->out, NULL});
+		rc = run((char *const[]){ "ld", "-r", "--build-id=sha1", obj, note_o, "-o",
+		                          (char *)a->out, NULL });
 	return rc;
 }
 
@@ -175,7 +175,8 @@ static int parse_cc(int argc, char **argv, struct cc_args *a)
 		else if (argv[i][0] != '-' && !a->src)
 			a->src = argv[i];
 		else
-			return xs_fail_kind(XS_FAIL_USAGE, -EINVAL, "unexpected argument '%s'", argv[i]);
+			return xs_fail_kind(XS_FAIL_USAGE, -EINVAL, "unexpected argument '%s'",
+			                    argv[i]);
 	}
 	if (!a->src || !a->out || (!a->target == !a->target_hex))
 		return xs_fail_kind(
@@ -194,8 +195,8 @@ static int check_copies(const struct cc_args *a, const struct xs_payload *p)
 	uint64_t *addrs = calloc(p->nfuncs ? p->nfuncs : 1, sizeof(*addrs));
 	struct xs_object *obj = NULL;
 	size_t n = 0;
-	int rc = names && addrs ? xs_object_open_file(a->target, &obj)
-				: xs_fail(-ENOMEM, "%s: no memory", a->out);
+	int rc = names && addrs ? xs_object_open_file(a->target, &obj) :
+	                          xs_fail(-ENOMEM, "%s: no memory", a->out);
 
 	for (size_t i = 0; !rc && i < p->nfuncs; i++) {
 		struct xs_symbol_info si;
@@ -220,8 +221,8 @@ static int check_copies(const struct cc_args *a, const struct xs_payload *p)
 
 int cmd_cc(int argc, char **argv)
 {
-	struct cc_args a = {0};
-	struct xs_build_id tid = {0}, did = {0};
+	struct cc_args a = { 0 };
+	struct xs_build_id tid = { 0 }, did = { 0 };
 	struct xs_payload *check = NULL;
 	const char *tmp = getenv("TMPDIR");
 	char dir[1024];
@@ -257,14 +258,15 @@ int cmd_cc(int argc, char **argv)
 	if (!mkdtemp(dir))
 		return xs_fail(-errno, "cannot create a temporary directory in %s (TMPDIR)", tmp);
 	rc = compile(&a, dir, &tid, &did);
-	run((char *const[]){"rm", "-rf", dir, NULL});
+	run((char *const[]){ "rm", "-rf", dir, NULL });
 	/* What the target has at each function, so check and apply can refuse
 	 * a process whose code there is anything else. */
 	if (!rc && a.target)
 		rc = xs_expect_record(a.out, a.target);
 	else if (!rc)
-		xs_note("warning: %s: no --target file: the bytes each function it patches must hold cannot be recorded, so check and apply will not compare them",
-			a.out);
+		xs_note(
+		    "warning: %s: no --target file: the bytes each function it patches must hold cannot be recorded, so check and apply will not compare them",
+		    a.out);
 	if (!rc)
 		rc = xs_payload_open(a.out, &check); /* refuse to leave a payload we would refuse */
 	if (!rc && a.target)

@@ -48,8 +48,9 @@ static void func_json(const struct xs_func_view *f)
 	} else {
 		printf(",\"expect\":null");
 	}
-	printf(f->applied < 0 ? ",\"applied\":null}" : f->applied ? ",\"applied\":true}"
-								   : ",\"applied\":false}");
+	printf(f->applied < 0 ? ",\"applied\":null}" :
+	       f->applied     ? ",\"applied\":true}" :
+	                        ",\"applied\":false}");
 }
 
 void cli_funcs_json(const struct xs_func_view *v, size_t n)

@@ -89,13 +89,13 @@ static int file_funcs(const struct xs_payload *p, struct xs_func_view **out)
 		const char *nn = new_name(p, f);
 
 		v[i] = (struct xs_func_view){
-		    .old = strdup(f->name),
-		    .new_name = nn ? strdup(nn) : NULL,
-		    .nop = !f->new_sym,
-		    .old_size = f->old_size,
-		    .new_size = f->new_sym ? 0 : f->new_size,
-		    .applied = -1,
-		    .expect = f->expect,
+			.old = strdup(f->name),
+			.new_name = nn ? strdup(nn) : NULL,
+			.nop = !f->new_sym,
+			.old_size = f->old_size,
+			.new_size = f->new_sym ? 0 : f->new_size,
+			.applied = -1,
+			.expect = f->expect,
 		};
 		if (!v[i].old || (nn && !v[i].new_name)) {
 			xs_func_views_free(v, p->nfuncs);
@@ -143,7 +143,8 @@ int cmd_info(int argc, char **argv)
 	int rc;
 
 	if (argc != 2)
-		return xs_fail_kind(XS_FAIL_USAGE, -EINVAL, "usage: xsplice info FILE.xsp [--json]");
+		return xs_fail_kind(XS_FAIL_USAGE, -EINVAL,
+		                    "usage: xsplice info FILE.xsp [--json]");
 	rc = xs_payload_open(argv[1], &p);
 	if (rc)
 		return rc;
@@ -157,7 +158,7 @@ int cmd_info(int argc, char **argv)
 
 int cmd_build_id(int argc, char **argv)
 {
-	struct xs_build_id id = {0};
+	struct xs_build_id id = { 0 };
 	char hex[2 * XS_BUILD_ID_MAX + 1];
 	pid_t pid;
 	int rc;

@@ -22,7 +22,7 @@ struct command {
 	int (*run)(int argc, char **argv); /* argv[0] is the command name */
 	const char *usage; /* its options are read from here: "--timeout MS" takes a value */
 	const char *desc;  /* one line, for help */
-	bool retry;	   /* takes --retry N: main runs it again while the process is busy */
+	bool retry;        /* takes --retry N: main runs it again while the process is busy */
 };
 
 /* A whole decimal number from 1 to max: digits only (no sign, space, exponent
@@ -93,8 +93,9 @@ static int take_timeout(int *argc, char **argv, long *ms)
 	*ms = XS_DEFAULT_TIMEOUT_MS;
 	if (!v || parse_count(v, XS_MAX_TIMEOUT_MS, ms))
 		return 0;
-	return xs_fail_kind(XS_FAIL_USAGE, -EINVAL, "usage: --timeout '%s': milliseconds, a whole number from 1 to %ld",
-		       v, XS_MAX_TIMEOUT_MS);
+	return xs_fail_kind(XS_FAIL_USAGE, -EINVAL,
+	                    "usage: --timeout '%s': milliseconds, a whole number from 1 to %ld", v,
+	                    XS_MAX_TIMEOUT_MS);
 }
 
 /* One line on success, so a log of commands reads as what happened. */
@@ -117,8 +118,8 @@ static int cmd_upload(int argc, char **argv)
 
 	if (argc != 4)
 		return usage_error();
-	return cli_parse_pid(argv[1], &pid)
-		   ?: done(xs_upload(pid, argv[2], argv[3], flags), argv[2], "uploaded to", pid);
+	return cli_parse_pid(argv[1], &pid) ?:
+	           done(xs_upload(pid, argv[2], argv[3], flags), argv[2], "uploaded to", pid);
 }
 
 /* check and unload: PID ID */
@@ -133,20 +134,18 @@ static int cmd_check(int argc, char **argv)
 {
 	pid_t pid;
 
-	return pid_id(argc, argv, &pid)
-		   ?: done(xs_check(pid, argv[2]), argv[2], "checked in", pid);
+	return pid_id(argc, argv, &pid) ?: done(xs_check(pid, argv[2]), argv[2], "checked in", pid);
 }
 
 static int cmd_unload(int argc, char **argv)
 {
 	pid_t pid;
 
-	return pid_id(argc, argv, &pid)
-		   ?: done(xs_unload(pid, argv[2]), argv[2], "unloaded from", pid);
+	return pid_id(argc, argv, &pid) ?:
+	           done(xs_unload(pid, argv[2]), argv[2], "unloaded from", pid);
 }
 
-static int timed(int argc, char **argv, int (*fn)(pid_t, const char *, long),
-		 const char *what)
+static int timed(int argc, char **argv, int (*fn)(pid_t, const char *, long), const char *what)
 {
 	long ms;
 	pid_t pid;
@@ -169,8 +168,7 @@ static int cmd_revert(int argc, char **argv)
 
 static int cmd_replace(int argc, char **argv)
 {
-	return timed(argc, argv, xs_replace,
-		     "replaced every applied payload in");
+	return timed(argc, argv, xs_replace, "replaced every applied payload in");
 }
 
 static int cmd_load(int argc, char **argv)
@@ -238,7 +236,7 @@ static void payload_json(const struct xs_state_payload *p, const struct xs_func_
 }
 
 static void get_text(const struct xs_state *st, const struct xs_state_payload *p,
-		     const struct xs_func_view *funcs)
+                     const struct xs_func_view *funcs)
 {
 	printf("id: %.*s\nstatus: %s\nrc: %d\nfuncs: %u\n", (int)sizeof(p->id), p->id,
 	       xs_status_name(p->status), p->rc, p->nfuncs);
@@ -258,7 +256,7 @@ static void get_text(const struct xs_state *st, const struct xs_state_payload *p
 }
 
 static void get_json(const struct xs_state *st, const struct xs_state_payload *p,
-		     const struct xs_func_view *funcs)
+                     const struct xs_func_view *funcs)
 {
 	payload_json(p, funcs);
 	printf(",\"address\":\"0x%llx-0x%llx\",\"version\":%u}\n", (unsigned long long)p->base,
@@ -356,10 +354,12 @@ static int cmd_list(int argc, char **argv)
 		}
 	}
 	if (!rc && xs_interrupted(st, &running))
-		fprintf(stderr,
-			running ? "xsplice: list: an action by xsplice pid %d is in progress\n"
-				: "xsplice: list: an action by xsplice pid %d was cut short: 'xsplice recover %d' (or any change) undoes it\n",
-			st->journal.owner, pid);
+		fprintf(
+		    stderr,
+		    running ?
+		        "xsplice: list: an action by xsplice pid %d is in progress\n" :
+		        "xsplice: list: an action by xsplice pid %d was cut short: 'xsplice recover %d' (or any change) undoes it\n",
+		    st->journal.owner, pid);
 	free(st);
 	return rc;
 }
@@ -376,32 +376,37 @@ static int cmd_recover(int argc, char **argv)
 }
 
 static const struct command commands[] = {
-    {"build", cmd_build,
-     "build --src DIR --patch FIX.diff --target BIN (-o OUT.xsp | --id NAME) [--build CMD] [--work DIR] [--keep] [--allow-layout T,...] [--skip FUNC]... [--include FUNC]... [--cache DIR [--cache-keep N]]",
-     "build payloads from a source diff, one per changed object (main and constructors, run at start-up, left out unless --include names them)",
-     false},
-    {"cc", cmd_cc,
-     "cc --target BIN|--target-build-id HEX -o OUT.xsp FILE.c [--depends DEP.xsp] [--allow-inlined] [-- CFLAGS...]",
-     "compile a payload from C for the binary BIN", false},
-    {"info", cmd_info, "info FILE.xsp [--json]",
-     "what a payload patches, its build-ids, dependency and hooks", false},
-    {"upload", cmd_upload, "upload PID ID FILE.xsp [--allow-inlined]",
-     "load a payload into the process as ID (status LOADED)", false},
-    {"list", cmd_list, "list PID [--json]", "the payloads in the process, one row each", false},
-    {"get", cmd_get, "get PID ID [--json]", "one payload's fields, one 'key: value' line each", false},
-    {"check", cmd_check, "check PID ID", "check that payload ID fits the process (CHECKED)", false},
-    {"apply", cmd_apply, "apply PID ID [--timeout MS] [--retry N]",
-     "switch the process to payload ID's code (APPLIED)", true},
-    {"revert", cmd_revert, "revert PID ID [--timeout MS] [--retry N]",
-     "switch back from the most recently applied payload (REVERTED)", true},
-    {"unload", cmd_unload, "unload PID ID", "free a payload that is not applied", false},
-    {"replace", cmd_replace, "replace PID ID [--timeout MS] [--retry N]",
-     "revert every applied payload and apply ID in one stop", true},
-    {"recover", cmd_recover, "recover PID", "undo an action a killed xsplice left half done", false},
-    {"load", cmd_load, "load PID FILE.xsp [--id ID] [--timeout MS] [--retry N] [--allow-inlined]",
-     "upload, check and apply in one go", true},
-    {"build-id", cmd_build_id, "build-id PID|FILE",
-     "the build-id of the process's executable or of an ELF file", false},
+	{ "build", cmd_build,
+	  "build --src DIR --patch FIX.diff --target BIN (-o OUT.xsp | --id NAME) [--build CMD] [--work DIR] [--keep] [--allow-layout T,...] [--skip FUNC]... [--include FUNC]... [--cache DIR [--cache-keep N]]",
+	  "build payloads from a source diff, one per changed object (main and constructors, run at start-up, left out unless --include names them)",
+	  false },
+	{ "cc", cmd_cc,
+	  "cc --target BIN|--target-build-id HEX -o OUT.xsp FILE.c [--depends DEP.xsp] [--allow-inlined] [-- CFLAGS...]",
+	  "compile a payload from C for the binary BIN", false },
+	{ "info", cmd_info, "info FILE.xsp [--json]",
+	  "what a payload patches, its build-ids, dependency and hooks", false },
+	{ "upload", cmd_upload, "upload PID ID FILE.xsp [--allow-inlined]",
+	  "load a payload into the process as ID (status LOADED)", false },
+	{ "list", cmd_list, "list PID [--json]", "the payloads in the process, one row each",
+	  false },
+	{ "get", cmd_get, "get PID ID [--json]", "one payload's fields, one 'key: value' line each",
+	  false },
+	{ "check", cmd_check, "check PID ID", "check that payload ID fits the process (CHECKED)",
+	  false },
+	{ "apply", cmd_apply, "apply PID ID [--timeout MS] [--retry N]",
+	  "switch the process to payload ID's code (APPLIED)", true },
+	{ "revert", cmd_revert, "revert PID ID [--timeout MS] [--retry N]",
+	  "switch back from the most recently applied payload (REVERTED)", true },
+	{ "unload", cmd_unload, "unload PID ID", "free a payload that is not applied", false },
+	{ "replace", cmd_replace, "replace PID ID [--timeout MS] [--retry N]",
+	  "revert every applied payload and apply ID in one stop", true },
+	{ "recover", cmd_recover, "recover PID", "undo an action a killed xsplice left half done",
+	  false },
+	{ "load", cmd_load,
+	  "load PID FILE.xsp [--id ID] [--timeout MS] [--retry N] [--allow-inlined]",
+	  "upload, check and apply in one go", true },
+	{ "build-id", cmd_build_id, "build-id PID|FILE",
+	  "the build-id of the process's executable or of an ELF file", false },
 };
 
 static void usage(FILE *out)
@@ -464,15 +469,18 @@ static int normalize_args(const struct command *c, int argc, char **argv, int *n
 		size_t len = eq ? (size_t)(eq - a) : strlen(a);
 		bool value = false;
 
-		if (i == 0 || a[0] != '-' || !a[1] || (a[1] != '-' && !known_option(c, a, len, &value))) {
+		if (i == 0 || a[0] != '-' || !a[1] ||
+		    (a[1] != '-' && !known_option(c, a, len, &value))) {
 			out[n++] = argv[i]; /* a word, or "-5" (a pid the handler refuses) */
 			continue;
 		}
 		if (!known_option(c, a, len, &value))
-			return xs_fail_kind(XS_FAIL_USAGE, -EINVAL, "unknown option '%.*s'; usage: xsplice %s",
-					    (int)len, a, c->usage);
+			return xs_fail_kind(XS_FAIL_USAGE, -EINVAL,
+			                    "unknown option '%.*s'; usage: xsplice %s", (int)len, a,
+			                    c->usage);
 		if (eq && !value)
-			return xs_fail_kind(XS_FAIL_USAGE, -EINVAL, "option '%.*s' takes no value", (int)len, a);
+			return xs_fail_kind(XS_FAIL_USAGE, -EINVAL, "option '%.*s' takes no value",
+			                    (int)len, a);
 		if (eq) { /* split in place: argv's strings are ours to change */
 			argv[i][len] = '\0';
 			out[n++] = argv[i];
@@ -498,12 +506,13 @@ static int take_retry(int *argc, char **argv, long *retries)
 	*retries = 0;
 	if (!v || parse_count(v, 1000, retries))
 		return 0;
-	return xs_fail_kind(XS_FAIL_USAGE, -EINVAL, "usage: --retry '%s': a whole number from 1 to 1000", v);
+	return xs_fail_kind(XS_FAIL_USAGE, -EINVAL,
+	                    "usage: --retry '%s': a whole number from 1 to 1000", v);
 }
 
 static void sleep_ms(long ms)
 {
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
@@ -528,7 +537,7 @@ static int run_command(const struct command *c, int argc, char **argv)
 		if (!rc || xs_error_kind() != XS_FAIL_BUSY || try >= retries)
 			break;
 		xs_note("%s: %s; retry %ld of %ld in %ld ms", xs_error_message(), xs_strerror(-rc),
-			try + 1, retries, pause);
+		        try + 1, retries, pause);
 		xs_error_clear();
 		xs_error_details_clear(); /* the stacks go with the last try's line only */
 		sleep_ms(pause);
@@ -552,16 +561,19 @@ static int help(int argc, char **argv)
 		command_help(c);
 		return 0;
 	}
-	fprintf(stderr, argc > 3 ? "xsplice: help: usage: xsplice help [COMMAND]\n"
-				 : "xsplice: help: unknown command '%s'\n",
-		argv[2]);
+	fprintf(stderr,
+	        argc > 3 ? "xsplice: help: usage: xsplice help [COMMAND]\n" :
+	                   "xsplice: help: unknown command '%s'\n",
+	        argv[2]);
 	return 2;
 }
 
 /* The exit codes: 0 done, 1 refused, 2 usage, 75 (EX_TEMPFAIL) busy for now. */
 static int exit_code(int rc)
 {
-	static const int codes[] = {[XS_FAIL_REFUSED] = 1, [XS_FAIL_USAGE] = 2, [XS_FAIL_BUSY] = 75};
+	static const int codes[] = {
+		[XS_FAIL_REFUSED] = 1, [XS_FAIL_USAGE] = 2, [XS_FAIL_BUSY] = 75
+	};
 
 	return rc ? codes[xs_error_kind()] : 0;
 }
@@ -611,8 +623,8 @@ int main(int argc, char **argv)
 	snprintf(prefix, sizeof(prefix), "xsplice: %s", current->name);
 	xs_set_line_prefix(prefix);
 	args = calloc((size_t)argc * 2 + 1, sizeof(*args));
-	rc = args ? normalize_args(current, argc - 1, argv + 1, &nargs, args)
-		  : xs_fail(-ENOMEM, "no memory");
+	rc = args ? normalize_args(current, argc - 1, argv + 1, &nargs, args) :
+	            xs_fail(-ENOMEM, "no memory");
 	if (!rc)
 		rc = run_command(current, nargs, args);
 	if (rc) {
@@ -628,7 +640,7 @@ int main(int argc, char **argv)
 			d += n + (d[n] == '\n');
 		}
 		fprintf(stderr, "xsplice: %s: %s%s%s\n", current->name, msg, msg[0] ? ": " : "",
-			xs_strerror(-rc));
+		        xs_strerror(-rc));
 	}
 	free(args);
 	return exit_code(rc);

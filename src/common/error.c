@@ -99,7 +99,8 @@ void xs_error_detail(const char *fmt, ...)
 		details[details_len] = '\0';
 		return;
 	}
-	memcpy(details + details_len, cut, sizeof(cut)); /* one that does not fit, or not one line */
+	memcpy(details + details_len, cut,
+	       sizeof(cut)); /* one that does not fit, or not one line */
 	details_len += sizeof(cut) - 1;
 	details_full = true;
 }
@@ -110,10 +111,10 @@ const char *xs_error_details(void)
 }
 
 static const char *const project_errors[XS_ERRNO__END - XS_ERRNO__START] = {
-    [XS_ERRNO__BUILD_ID - XS_ERRNO__START] = "Build-id mismatch",
-    [XS_ERRNO__NO_OBJECT - XS_ERRNO__START] = "Object not loaded",
-    [XS_ERRNO__NO_SYMBOL - XS_ERRNO__START] = "Symbol not found",
-    [XS_ERRNO__TOOL - XS_ERRNO__START] = "Tool failed",
+	[XS_ERRNO__BUILD_ID - XS_ERRNO__START] = "Build-id mismatch",
+	[XS_ERRNO__NO_OBJECT - XS_ERRNO__START] = "Object not loaded",
+	[XS_ERRNO__NO_SYMBOL - XS_ERRNO__START] = "Symbol not found",
+	[XS_ERRNO__TOOL - XS_ERRNO__START] = "Tool failed",
 };
 
 const char *xs_strerror(int err)
@@ -188,7 +189,7 @@ void xs_marks_print(const char *title)
 
 	for (size_t i = 0; i < nmarks && len < sizeof(line); i++)
 		len += (size_t)snprintf(line + len, sizeof(line) - len, " %s +%lld", marks[i].what,
-					marks[i].us - marks[0].us);
+		                        marks[i].us - marks[0].us);
 	if (nmarks) /* the first mark in CLOCK_MONOTONIC too, to line up with other tools */
 		xs_debug("%s (from %lld):%s", title, marks[0].us, line);
 	nmarks = 0;
@@ -284,8 +285,7 @@ int xs_check_output(const char *what, const char *path)
 	return 0;
 }
 
-int xs_read_file(const char *what, const char *path, size_t max, unsigned char **buf,
-		 size_t *len)
+int xs_read_file(const char *what, const char *path, size_t max, unsigned char **buf, size_t *len)
 {
 	unsigned char *data;
 	size_t size, done = 0;
@@ -296,7 +296,7 @@ int xs_read_file(const char *what, const char *path, size_t max, unsigned char *
 		return rc;
 	if (size > max) {
 		rc = xs_fail(-EFBIG, "%s %s: %zu bytes, over the limit of %zu", what, path, size,
-			     max);
+		             max);
 		goto out;
 	}
 	data = malloc(size ? size : 1);

@@ -38,9 +38,9 @@ void xs_error_details_clear(void);
 enum {
 	XS_ERRNO__START = 4000,
 	XS_ERRNO__BUILD_ID = XS_ERRNO__START, /* no object in the process has its build-id */
-	XS_ERRNO__NO_OBJECT,		      /* the object it patched is gone from the process */
-	XS_ERRNO__NO_SYMBOL,		      /* a symbol it needs is not in the process */
-	XS_ERRNO__TOOL,			      /* a program we ran (gcc, ld) said no; its output says why */
+	XS_ERRNO__NO_OBJECT,                  /* the object it patched is gone from the process */
+	XS_ERRNO__NO_SYMBOL,                  /* a symbol it needs is not in the process */
+	XS_ERRNO__TOOL, /* a program we ran (gcc, ld) said no; its output says why */
 	XS_ERRNO__END,
 };
 /* strerror, knowing the project's codes (err positive, as for strerror). */
@@ -81,7 +81,7 @@ void xs_marks_print(const char *title);
 void xs_crash_point(const char *name);
 
 #define XS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define XS_ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
+#define XS_ALIGN_UP(x, a) (((x) + ((a)-1)) & ~((__typeof__(x))(a)-1))
 
 /* In a child, before exec: the signals the CLI blocks or ignores for itself
  * (SIGINT, SIGTERM, ..., SIGPIPE) back to the defaults, which exec keeps;
@@ -106,8 +106,7 @@ int xs_open_file(const char *what, const char *path, int *fd, size_t *size);
 int xs_check_output(const char *what, const char *path);
 /* Read a whole regular file into a malloc'd buffer (limit: max bytes); what
  * names it in messages ("payload", "target", ...). */
-int xs_read_file(const char *what, const char *path, size_t max, unsigned char **buf,
-		 size_t *len);
+int xs_read_file(const char *what, const char *path, size_t max, unsigned char **buf, size_t *len);
 
 /* Hex <-> bytes for build-ids. hex must hold 2*len+1. */
 void xs_hex(const unsigned char *bytes, size_t len, char *hex);

@@ -53,8 +53,8 @@ static void add_func(struct xs_busy *b, int slot, uint32_t func)
 }
 
 void xs_busy_add(struct xs_busy *b, struct xs_busy_thread *th, pid_t tid, bool unwound,
-		 const struct xs_frame *frames, size_t n, size_t hit, uint64_t pc, int slot,
-		 uint32_t func)
+                 const struct xs_frame *frames, size_t n, size_t hit, uint64_t pc, int slot,
+                 uint32_t func)
 {
 	struct xs_busy_thread *d = th;
 
@@ -95,9 +95,9 @@ void xs_busy_done(struct xs_busy *b)
 
 static const struct xs_busy_payload *payload_of(const struct xs_busy *b, int slot)
 {
-	return slot >= 0 && slot < XS_STATE_MAX_PAYLOADS && b->payloads[slot].used
-		       ? &b->payloads[slot]
-		       : NULL;
+	return slot >= 0 && slot < XS_STATE_MAX_PAYLOADS && b->payloads[slot].used ?
+	           &b->payloads[slot] :
+	           NULL;
 }
 
 static void payload_id(const struct xs_busy *b, int slot, char *buf, size_t len)
@@ -164,7 +164,7 @@ static void frame_text(struct xs_busy *b, uint64_t pc, bool ret, char *buf, size
 		if (p->used && pc - p->base < p->size) {
 			payload_id(b, i, id, sizeof(id));
 			snprintf(buf, len, "0x%llx (payload %s+0x%llx)", (unsigned long long)pc, id,
-				 (unsigned long long)(pc - p->base));
+			         (unsigned long long)(pc - p->base));
 			return;
 		}
 	}
@@ -194,7 +194,7 @@ void xs_busy_wait_note(struct xs_busy *b)
 	frame_text(b, t->hit_pc, t->hit > 0, at, sizeof(at));
 	left = b->timeout_ms - (long)(xs_now_ms() - b->start_ms);
 	xs_note("pid %d: waiting up to %ld ms for thread %d to leave %s, at %s", b->pid,
-		left > 0 ? left : 0, t->tid, fn, at);
+	        left > 0 ? left : 0, t->tid, fn, at);
 	keep_message(had);
 }
 
@@ -206,12 +206,14 @@ static void thread_lines(struct xs_busy *b, const struct xs_busy_thread *t)
 		code_name(b, t->slot, t->func, what, sizeof(what));
 		xs_error_detail("thread %d is in %s%s:", t->tid, t->func ? "function " : "", what);
 	} else {
-		xs_error_detail("thread %d could not be unwound past frame #%u, so it is not known to be safe:",
-				t->tid, t->nframes - 1);
+		xs_error_detail(
+		    "thread %d could not be unwound past frame #%u, so it is not known to be safe:",
+		    t->tid, t->nframes - 1);
 	}
 	for (uint32_t k = 0; k < t->nframes; k++) {
 		frame_text(b, t->frames[k], k > 0, line, sizeof(line));
-		xs_error_detail("  #%u %s%s", k, line, t->unwound && k == t->hit ? "  <- here" : "");
+		xs_error_detail("  #%u %s%s", k, line,
+		                t->unwound && k == t->hit ? "  <- here" : "");
 	}
 	if (t->unwound && t->hit >= t->nframes) {
 		frame_text(b, t->hit_pc, true, line, sizeof(line));
@@ -241,7 +243,7 @@ int xs_busy_report(struct xs_busy *b)
 		thread_lines(b, &b->th[i]);
 	if (b->nin + b->nunwound > b->nthreads)
 		xs_error_detail("and %zu more thread(s) like these, not listed",
-				b->nin + b->nunwound - b->nthreads);
+		                b->nin + b->nunwound - b->nthreads);
 	for (size_t i = 0; i < b->nfuncs; i++) {
 		const struct xs_busy_func *f = &b->funcs[i];
 		bool seen = false;
@@ -272,5 +274,8 @@ int xs_busy_report(struct xs_busy *b)
 	    XS_FAIL_BUSY, -EBUSY,
 	    "pid %d: payload %s: %zu thread%s still in %s%s after %ld ms%s; try a longer --timeout, or, if it never returns, also patch the caller that loops",
 	    b->pid, ids, b->nin, b->nin == 1 ? "" : "s",
-	    named == 1 ? "function " : named > 1 ? "functions " : "", funcs, b->waited_ms, more);
+	    named == 1 ? "function " :
+	    named > 1  ? "functions " :
+	                 "",
+	    funcs, b->waited_ms, more);
 }

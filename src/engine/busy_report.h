@@ -34,8 +34,8 @@ struct xs_busy_thread {
 	uint32_t total;   /* frames walked */
 	uint32_t hit;     /* the outermost frame in code being replaced */
 	uint64_t hit_pc;
-	int slot;         /* the payload whose code it is in (-1: not unwound) */
-	uint32_t func;    /* as in xs_busy_func */
+	int slot;      /* the payload whose code it is in (-1: not unwound) */
+	uint32_t func; /* as in xs_busy_func */
 	uint64_t frames[XS_BUSY_FRAMES];
 };
 
@@ -52,11 +52,11 @@ struct xs_busy {
 	pid_t pid;
 	long long start_ms; /* the action's start (xs_now_ms) */
 	long timeout_ms;
-	bool set;            /* an EBUSY of xs_quiesce: report it */
+	bool set; /* an EBUSY of xs_quiesce: report it */
 	long waited_ms;
-	size_t nin;          /* threads in code being replaced */
-	size_t nunwound;     /* threads whose stack could not be walked */
-	size_t nthreads;     /* in th: the first of both kinds */
+	size_t nin;      /* threads in code being replaced */
+	size_t nunwound; /* threads whose stack could not be walked */
+	size_t nthreads; /* in th: the first of both kinds */
 	struct xs_busy_thread th[XS_BUSY_THREADS];
 	size_t nfuncs, more_funcs;
 	struct xs_busy_func funcs[XS_BUSY_FUNCS];
@@ -82,8 +82,8 @@ void xs_busy_begin(struct xs_busy *b, pid_t pid, const struct xs_state *st);
  * listed in b->th while there is room; with th, only written to *th.
  */
 void xs_busy_add(struct xs_busy *b, struct xs_busy_thread *th, pid_t tid, bool unwound,
-		 const struct xs_frame *frames, size_t n, size_t hit, uint64_t pc, int slot,
-		 uint32_t func);
+                 const struct xs_frame *frames, size_t n, size_t hit, uint64_t pc, int slot,
+                 uint32_t func);
 /* Free what the report and the note made (not b). */
 void xs_busy_done(struct xs_busy *b);
 

@@ -38,8 +38,8 @@ static bool running(const struct xs_target *t, uint64_t stack, uint64_t len)
 
 /* 1 when coroutine k (its context at ctx) is in a range or cannot be unwound. */
 static int check_one(struct xs_target *t, struct xs_unwinder *u, uint32_t k, uint64_t ctx,
-		     const struct xs_range *r, size_t n, struct xs_frame *frames, size_t max,
-		     struct xs_coroutine_hit *hit)
+                     const struct xs_range *r, size_t n, struct xs_frame *frames, size_t max,
+                     struct xs_coroutine_hit *hit)
 {
 	unsigned char uc[1024];
 	size_t len = xs_arch_ucontext_len(), nf = 0, lend = 0;
@@ -51,8 +51,10 @@ static int check_one(struct xs_target *t, struct xs_unwinder *u, uint32_t k, uin
 		return xs_fail(-EOVERFLOW, "pid %d: a ucontext_t of %zu bytes", t->pid, len);
 	rc = xs_target_read(t, ctx, uc, len);
 	if (rc)
-		return xs_fail_override(rc, "pid %d: " XSPLICE_COROUTINES_SYMBOL " entry %" PRIu32 ": cannot read its ucontext_t at 0x%" PRIx64,
-					t->pid, k, ctx);
+		return xs_fail_override(rc,
+		                        "pid %d: " XSPLICE_COROUTINES_SYMBOL " entry %" PRIu32
+		                        ": cannot read its ucontext_t at 0x%" PRIx64,
+		                        t->pid, k, ctx);
 	xs_arch_ucontext_regs(uc, &regs, &stack, &stack_len);
 	if (running(t, stack, stack_len))
 		return 0;
@@ -61,12 +63,14 @@ static int check_one(struct xs_target *t, struct xs_unwinder *u, uint32_t k, uin
 		lend++; /* the walk borrows a stopped thread's identity */
 	if (stack_len >= 2 * ENTRY_ROOM && stack + stack_len > stack)
 		rc = xs_unwind_regs(u, t, lend, &regs, stack + stack_len - ENTRY_ROOM,
-				    stack + stack_len, frames, max, &nf);
+		                    stack + stack_len, frames, max, &nf);
 	else
 		rc = xs_unwind_regs(u, t, lend, &regs, 0, 0, frames, max, &nf);
 	if (rc) {
-		xs_debug("pid %d: coroutine %" PRIu32 " (ucontext_t at 0x%" PRIx64 ", stack 0x%" PRIx64 "+0x%" PRIx64 ", last frame sp 0x%" PRIx64 "): %s",
-			 t->pid, k, ctx, stack, stack_len, nf ? frames[nf - 1].sp : 0, xs_error_message());
+		xs_debug("pid %d: coroutine %" PRIu32 " (ucontext_t at 0x%" PRIx64
+		         ", stack 0x%" PRIx64 "+0x%" PRIx64 ", last frame sp 0x%" PRIx64 "): %s",
+		         t->pid, k, ctx, stack, stack_len, nf ? frames[nf - 1].sp : 0,
+		         xs_error_message());
 		xs_error_clear();
 		return 1;
 	}
@@ -84,8 +88,8 @@ static int check_one(struct xs_target *t, struct xs_unwinder *u, uint32_t k, uin
 }
 
 int xs_coroutines_check(struct xs_target *t, struct xs_unwinder *u, uint64_t list,
-			const struct xs_range *r, size_t n, struct xs_frame *frames, size_t max,
-			struct xs_coroutine_hit *hit)
+                        const struct xs_range *r, size_t n, struct xs_frame *frames, size_t max,
+                        struct xs_coroutine_hit *hit)
 {
 	struct xsplice_coroutines head;
 	uint64_t *ctx;
@@ -95,22 +99,29 @@ int xs_coroutines_check(struct xs_target *t, struct xs_unwinder *u, uint64_t lis
 		return 0;
 	rc = xs_target_read(t, list, &head, sizeof(head));
 	if (rc)
-		return xs_fail_override(rc, "pid %d: cannot read " XSPLICE_COROUTINES_SYMBOL " at 0x%" PRIx64,
-					t->pid, list);
+		return xs_fail_override(
+		    rc, "pid %d: cannot read " XSPLICE_COROUTINES_SYMBOL " at 0x%" PRIx64, t->pid,
+		    list);
 	if (head.magic != XSPLICE_COROUTINES_MAGIC || head.version != XSPLICE_COROUTINES_VERSION ||
 	    head.count > XSPLICE_COROUTINES_MAX)
-		return xs_fail(-EINVAL, "pid %d: " XSPLICE_COROUTINES_SYMBOL " at 0x%" PRIx64 ": magic 0x%08" PRIx32 " version %" PRIu32 " count %" PRIu32 ": not a list of version %d of at most %d coroutines",
-			       t->pid, list, head.magic, head.version, head.count,
-			       XSPLICE_COROUTINES_VERSION, XSPLICE_COROUTINES_MAX);
+		return xs_fail(-EINVAL,
+		               "pid %d: " XSPLICE_COROUTINES_SYMBOL " at 0x%" PRIx64
+		               ": magic 0x%08" PRIx32 " version %" PRIu32 " count %" PRIu32
+		               ": not a list of version %d of at most %d coroutines",
+		               t->pid, list, head.magic, head.version, head.count,
+		               XSPLICE_COROUTINES_VERSION, XSPLICE_COROUTINES_MAX);
 	if (!head.count)
 		return 0;
 	ctx = malloc(head.count * sizeof(*ctx));
 	if (!ctx)
-		return xs_fail(-ENOMEM, "pid %d: no memory for %" PRIu32 " coroutines", t->pid, head.count);
+		return xs_fail(-ENOMEM, "pid %d: no memory for %" PRIu32 " coroutines", t->pid,
+		               head.count);
 	rc = xs_target_read(t, (uintptr_t)head.ctx, ctx, head.count * sizeof(*ctx));
 	if (rc)
-		rc = xs_fail_override(rc, "pid %d: " XSPLICE_COROUTINES_SYMBOL ": cannot read its %" PRIu32 " entries at 0x%" PRIxPTR,
-				      t->pid, head.count, (uintptr_t)head.ctx);
+		rc = xs_fail_override(rc,
+		                      "pid %d: " XSPLICE_COROUTINES_SYMBOL
+		                      ": cannot read its %" PRIu32 " entries at 0x%" PRIxPTR,
+		                      t->pid, head.count, (uintptr_t)head.ctx);
 	for (uint32_t k = 0; !rc && k < head.count; k++)
 		if (ctx[k])
 			rc = check_one(t, u, k, ctx[k], r, n, frames, max, hit);

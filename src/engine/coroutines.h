@@ -34,7 +34,7 @@ struct xs_coroutine_hit {
  * list) when the list cannot be read or is malformed.
  */
 int xs_coroutines_check(struct xs_target *t, struct xs_unwinder *u, uint64_t list,
-			const struct xs_range *r, size_t n, struct xs_frame *frames, size_t max,
-			struct xs_coroutine_hit *hit);
+                        const struct xs_range *r, size_t n, struct xs_frame *frames, size_t max,
+                        struct xs_coroutine_hit *hit);
 
 #endif

@@ -37,14 +37,16 @@ static const struct {
 	unsigned from;
 	const char *from_text;
 } ops[] = {
-    [OP_CHECK] = {"check", BIT(XS_STATUS_LOADED) | BIT(XS_STATUS_CHECKED), "LOADED or CHECKED"},
-    [OP_APPLY] = {"apply", BIT(XS_STATUS_CHECKED) | BIT(XS_STATUS_REVERTED), "CHECKED or REVERTED"},
-    [OP_REVERT] = {"revert", BIT(XS_STATUS_APPLIED), "APPLIED"},
-    [OP_REPLACE] = {"replace with", BIT(XS_STATUS_CHECKED) | BIT(XS_STATUS_REVERTED),
-		    "CHECKED or REVERTED"},
-    [OP_UNLOAD] = {"unload",
-		   BIT(XS_STATUS_LOADED) | BIT(XS_STATUS_CHECKED) | BIT(XS_STATUS_REVERTED),
-		   "LOADED, CHECKED or REVERTED"},
+	[OP_CHECK] = { "check", BIT(XS_STATUS_LOADED) | BIT(XS_STATUS_CHECKED),
+	               "LOADED or CHECKED" },
+	[OP_APPLY] = { "apply", BIT(XS_STATUS_CHECKED) | BIT(XS_STATUS_REVERTED),
+	               "CHECKED or REVERTED" },
+	[OP_REVERT] = { "revert", BIT(XS_STATUS_APPLIED), "APPLIED" },
+	[OP_REPLACE] = { "replace with", BIT(XS_STATUS_CHECKED) | BIT(XS_STATUS_REVERTED),
+	                 "CHECKED or REVERTED" },
+	[OP_UNLOAD] = { "unload",
+	                BIT(XS_STATUS_LOADED) | BIT(XS_STATUS_CHECKED) | BIT(XS_STATUS_REVERTED),
+	                "LOADED, CHECKED or REVERTED" },
 };
 
 static int allowed(struct xs_session *s, int slot, enum op op)
@@ -54,7 +56,7 @@ static int allowed(struct xs_session *s, int slot, enum op op)
 	if (ops[op].from & BIT(p->status))
 		return 0;
 	return xs_fail(-EINVAL, "payload %s is %s: cannot %s it (allowed when %s)", p->id,
-		       xs_status_name(p->status), ops[op].name, ops[op].from_text);
+	               xs_status_name(p->status), ops[op].name, ops[op].from_text);
 }
 
 int xs_funcs_read(struct xs_session *s, int slot, struct xsplice_func *funcs)
@@ -107,12 +109,12 @@ static int check_depends(struct xs_session *s, int slot)
 	}
 	xs_hex(p->depends_id.bytes, p->depends_id.len, hex);
 	return xs_fail(-EINVAL, "payload %s depends on payload build-id %s, which is not applied",
-		       p->id, hex);
+	               p->id, hex);
 }
 
 static int check_func(struct xs_session *s, const struct xs_state_payload *p,
-		      const struct xsplice_func *f, struct xs_objects *objs, struct xs_object *home,
-		      const struct xs_layers *layers)
+                      const struct xsplice_func *f, struct xs_objects *objs, struct xs_object *home,
+                      const struct xs_layers *layers)
 {
 	unsigned char jump[XS_ARCH_PATCH_SIZE];
 	struct xs_site_view v;
@@ -124,7 +126,7 @@ static int check_func(struct xs_session *s, const struct xs_state_payload *p,
 	/* The funcs table is in the target: its addresses must be the patched object's. */
 	if (xs_objects_by_addr(objs, (uintptr_t)f->old_addr) != home)
 		return xs_fail(-EPROTO, "payload %s: function %s at 0x%llx is not in %s", p->id,
-			       name, (unsigned long long)(uintptr_t)f->old_addr, p->object);
+		               name, (unsigned long long)(uintptr_t)f->old_addr, p->object);
 	rc = xs_site_view(s, layers, (uintptr_t)f->old_addr, &v);
 	if (rc)
 		return xs_fail(rc, "payload %s: cannot read function %s", p->id, name);
@@ -132,15 +134,15 @@ static int check_func(struct xs_session *s, const struct xs_state_payload *p,
 	need = f->new_addr ? XS_ARCH_PATCH_SIZE : f->new_size;
 	if (f->old_size < po + need)
 		return xs_fail(-EINVAL,
-			       "payload %s: function %s is %u bytes, too small for a %u-byte patch",
-			       p->id, name, f->old_size, po + need);
+		               "payload %s: function %s is %u bytes, too small for a %u-byte patch",
+		               p->id, name, f->old_size, po + need);
 	rc = xs_site_expect(s, &v, po, &f->expect, p->id, name);
 	if (rc)
 		return rc;
 	if (f->new_addr &&
 	    xs_arch_encode_jump((uintptr_t)f->old_addr + po, (uintptr_t)f->new_addr, jump))
 		return xs_fail(-ERANGE, "payload %s: new code of %s out of jump reach", p->id,
-			       name);
+		               name);
 	return 0;
 }
 
@@ -158,8 +160,9 @@ static int check_code(struct xs_session *s, int slot)
 		return xs_fail(-ENOMEM, "payload %s: no memory", p->id);
 	rc = xs_objects_scan(s->pid, &objs);
 	if (!rc && !(home = xs_objects_by_build_id(objs, &p->target_id)))
-		rc = xs_fail(-XS_ERRNO__NO_OBJECT, "payload %s: the object it patches (%s) is no longer loaded",
-			     p->id, p->object);
+		rc = xs_fail(-XS_ERRNO__NO_OBJECT,
+		             "payload %s: the object it patches (%s) is no longer loaded", p->id,
+		             p->object);
 	if (!rc)
 		rc = xs_funcs_read(s, slot, funcs);
 	if (!rc)
@@ -183,10 +186,10 @@ static int fail_action(struct xs_session *s, int slot, int rc)
 }
 
 static int open_payload(pid_t pid, const char *id, enum op op, bool attach, long timeout_ms,
-			struct xs_session *before, struct xs_session **s, int *slot)
+                        struct xs_session *before, struct xs_session **s, int *slot)
 {
-	int rc = before ? xs_session_open_again(pid, timeout_ms, before, s)
-			: xs_session_open(pid, attach, timeout_ms, s);
+	int rc = before ? xs_session_open_again(pid, timeout_ms, before, s) :
+	                  xs_session_open(pid, attach, timeout_ms, s);
 
 	*slot = -1;
 	if (rc)
@@ -220,7 +223,8 @@ int xs_check(pid_t pid, const char *id)
 {
 	struct xs_session *s = NULL, *before;
 	uint32_t version = 0;
-	int slot, rc = open_payload(pid, id, OP_CHECK, false, XS_DEFAULT_TIMEOUT_MS, NULL, &s, &slot);
+	int slot,
+	    rc = open_payload(pid, id, OP_CHECK, false, XS_DEFAULT_TIMEOUT_MS, NULL, &s, &slot);
 
 	/* The checks only read: the process keeps running while they do. */
 	if (!rc)
@@ -265,7 +269,7 @@ int xs_unwinder_add_payloads(struct xs_session *s, struct xs_unwinder *u)
 		rc = xs_proc_read(s->pid, p->eh_frame_addr, eh, p->eh_frame_size);
 		if (!rc)
 			rc = xs_unwinder_add_code(u, p->text_start, p->text_end, p->eh_frame_addr,
-						  eh, p->eh_frame_size);
+			                          eh, p->eh_frame_size);
 		free(eh);
 		if (rc)
 			return rc;
@@ -276,7 +280,7 @@ int xs_unwinder_add_payloads(struct xs_session *s, struct xs_unwinder *u)
 /* Code no thread may be in: a revert's payload code; an apply's old functions
  * (from its prepared sites when there are, else from its funcs table). */
 static int add_ranges(struct xs_session *s, int slot, bool applying, const struct xs_sites *x,
-		      struct xs_range **r, size_t *n)
+                      struct xs_range **r, size_t *n)
 {
 	const struct xs_state_payload *p = &s->state->payloads[slot];
 	size_t need = applying ? p->nfuncs : 1;
@@ -293,8 +297,8 @@ static int add_ranges(struct xs_session *s, int slot, bool applying, const struc
 	}
 	if (!x) {
 		funcs = calloc(p->nfuncs ? p->nfuncs : 1, sizeof(*funcs));
-		rc = funcs ? xs_funcs_read(s, slot, funcs)
-			   : xs_fail(-ENOMEM, "payload %s: no memory", p->id);
+		rc = funcs ? xs_funcs_read(s, slot, funcs) :
+		             xs_fail(-ENOMEM, "payload %s: no memory", p->id);
 	}
 	for (uint32_t i = 0; !rc && i < p->nfuncs; i++) {
 		uint64_t at = x ? x->fs[i].old_addr : (uintptr_t)funcs[i].old_addr;
@@ -352,8 +356,8 @@ static int switch_payload(struct xs_session *s, int slot, bool apply, struct xs_
 
 		xs_crash_point(apply ? "apply-after-journal" : "revert-after-journal");
 		rc = xs_patch_write(s, slot, x, apply,
-				    apply ? "apply-after-first-write" : "revert-after-first-write",
-				    &untouched);
+		                    apply ? "apply-after-first-write" : "revert-after-first-write",
+		                    &untouched);
 		/* Refused before any write (a site not as expected): the undo
 		 * must not rewrite sites someone else changed. */
 		if (rc && untouched)
@@ -378,7 +382,7 @@ static size_t applied_stack(struct xs_session *s, int *slots)
 			slots[n++] = i;
 	for (size_t a = 1; a < n; a++) /* insertion sort by apply_seq, descending */
 		for (size_t b = a; b > 0 && s->state->payloads[slots[b]].apply_seq >
-						s->state->payloads[slots[b - 1]].apply_seq;
+		                                s->state->payloads[slots[b - 1]].apply_seq;
 		     b--) {
 			int tmp = slots[b];
 
@@ -392,7 +396,7 @@ static size_t applied_stack(struct xs_session *s, int *slots)
 struct plan {
 	int revert[XS_STATE_MAX_PAYLOADS]; /* in this order */
 	size_t nrevert;
-	int apply; /* -1: none */
+	int apply;               /* -1: none */
 	struct xs_range *ranges; /* code no thread may be in, sorted */
 	size_t nranges;
 	/* A lone apply's or revert's sites, made ready (nothing else in the
@@ -429,7 +433,7 @@ static int plan_ahead(struct xs_session *s, struct plan *pl)
 		rc = add_ranges(s, pl->revert[i], false, NULL, &pl->ranges, &pl->nranges);
 	if (!rc && pl->apply >= 0)
 		rc = add_ranges(s, pl->apply, true, pl->apply == pl->sites_slot ? &pl->sites : NULL,
-				&pl->ranges, &pl->nranges);
+		                &pl->ranges, &pl->nranges);
 	if (!rc)
 		xs_ranges_sort(pl->ranges, pl->nranges);
 	return rc;
@@ -450,7 +454,7 @@ static int after_switch(struct xs_session *s, int slot, int kind, struct xs_hook
 }
 
 static int run_plan(struct xs_session *s, struct plan *pl, struct xs_unwinder *u,
-		    struct xs_conflict *c, long long deadline, long timeout_ms)
+                    struct xs_conflict *c, long long deadline, long timeout_ms)
 {
 	int rc = xs_quiesce(s, u, c, pl->ranges, pl->nranges, deadline);
 	struct xs_hook_time ht;
@@ -464,9 +468,9 @@ static int run_plan(struct xs_session *s, struct plan *pl, struct xs_unwinder *u
 	if (rc)
 		return rc;
 
-	s->state->journal.action = pl->apply < 0 ? XS_ACTION_REVERT
-				   : pl->nrevert ? XS_ACTION_REPLACE
-						 : XS_ACTION_APPLY;
+	s->state->journal.action = pl->apply < 0 ? XS_ACTION_REVERT :
+	                           pl->nrevert   ? XS_ACTION_REPLACE :
+	                                           XS_ACTION_APPLY;
 	s->state->journal.owner = pl->owner;
 	s->state->journal.owner_start = pl->owner_start;
 	for (size_t i = 0; !rc && i < pl->nrevert; i++)
@@ -481,10 +485,10 @@ static int run_plan(struct xs_session *s, struct plan *pl, struct xs_unwinder *u
 	}
 	for (size_t i = 0; !rc && i < pl->nrevert; i++)
 		rc = after_switch(s, pl->revert[i], XS_HOOK_REVERT, &ht) ?:
-		     after_switch(s, pl->revert[i], XS_HOOK_POST_REVERT, &ht);
+		         after_switch(s, pl->revert[i], XS_HOOK_POST_REVERT, &ht);
 	if (!rc && pl->apply >= 0)
 		rc = after_switch(s, pl->apply, XS_HOOK_APPLY, &ht) ?:
-		     after_switch(s, pl->apply, XS_HOOK_POST_APPLY, &ht);
+		         after_switch(s, pl->apply, XS_HOOK_POST_APPLY, &ht);
 	if (rc) {
 		/* Hooks left unrun (an apply hook may set up what the new code
 		 * needs): back to the old code, from the journal, as above. */
@@ -513,8 +517,8 @@ static int prepare_plan(struct xs_session *s, const char *id, enum op op, int sl
 	if (op == OP_REVERT) {
 		if (stack[0] != slot)
 			return xs_fail(-EBUSY,
-				       "payload %s: %s was applied after it: revert that first", id,
-				       s->state->payloads[stack[0]].id);
+			               "payload %s: %s was applied after it: revert that first", id,
+			               s->state->payloads[stack[0]].id);
 		pl->revert[pl->nrevert++] = slot;
 		return plan_ahead(s, pl);
 	}
@@ -542,7 +546,7 @@ static void warm_records(struct xs_session *s, int slot)
 
 /* What the stop will read and write, read just before it (warm_pages.h). */
 static void list_warm_pages(struct xs_session *s, const struct plan *pl,
-			    const struct xs_pages *stacks, int loading)
+                            const struct xs_pages *stacks, int loading)
 {
 	const char *env = getenv("XSPLICE_WARM");
 	const struct xs_fstate *fs = pl->sites.fs;
@@ -553,7 +557,8 @@ static void list_warm_pages(struct xs_session *s, const struct plan *pl,
 		xs_pages_add_range(&s->warm, stacks->addr[i], 1);
 	/* The header and the slots a commit writes. */
 	xs_pages_add_range(&s->warm, s->state_addr,
-			   offsetof(struct xs_state, payloads) + s->span * sizeof(s->state->payloads[0]));
+	                   offsetof(struct xs_state, payloads) +
+	                       s->span * sizeof(s->state->payloads[0]));
 	for (size_t i = 0; i < pl->nrevert; i++)
 		warm_records(s, pl->revert[i]);
 	if (pl->apply >= 0 && pl->apply != loading) /* a load's are not mapped yet */
@@ -567,7 +572,7 @@ struct ahead {
 	struct xs_session *planned; /* its registry copy is the one the stop takes over */
 	struct xs_sites *sites;     /* a lone apply's or revert's; NULL: neither */
 	uint64_t state_addr;
-	uint64_t fstate_addr;       /* a lone apply's records; 0: not a lone apply */
+	uint64_t fstate_addr; /* a lone apply's records; 0: not a lone apply */
 	uint32_t version;
 };
 
@@ -656,7 +661,8 @@ static int unreferenced(struct xs_session *s, int slot)
 {
 	const struct xs_state_payload *p = &s->state->payloads[slot];
 	struct xsplice_func *funcs = calloc(p->nfuncs ? p->nfuncs : 1, sizeof(*funcs));
-	int rc = funcs ? xs_funcs_read(s, slot, funcs) : xs_fail(-ENOMEM, "payload %s: no memory", p->id);
+	int rc = funcs ? xs_funcs_read(s, slot, funcs) :
+	                 xs_fail(-ENOMEM, "payload %s: no memory", p->id);
 
 	for (uint32_t i = 0; !rc && i < p->nfuncs; i++) {
 		unsigned char entry[2 * XSPLICE_EXPECT_MAX];
@@ -671,12 +677,11 @@ static int unreferenced(struct xs_session *s, int slot)
 		if (xs_arch_decode_jump(entry + off, XS_ARCH_PATCH_SIZE, at + off, &to) &&
 		    to >= p->base && to - p->base < p->size)
 			rc = xs_fail(-EBUSY, "payload %s: the code at 0x%llx still jumps into it",
-				     p->id, (unsigned long long)(at + off));
+			             p->id, (unsigned long long)(at + off));
 	}
 	free(funcs);
 	return rc;
 }
-
 
 /*
  * Out of the registry first, then unmapped: a run killed in between leaves
@@ -695,7 +700,8 @@ static int drop_payload(struct xs_session *s, int slot, bool one)
 
 	/* One thread held: its filters must allow the munmap before the record goes. */
 	if (one && xs_target_syscalls_allowed(s->t, &unmap, 1, &why) == -EPERM)
-		return xs_fail(-EPERM, "payload %s: the held thread may not munmap", s->state->payloads[slot].id);
+		return xs_fail(-EPERM, "payload %s: the held thread may not munmap",
+		               s->state->payloads[slot].id);
 	xs_hook_time_init(&ht, XS_DEFAULT_TIMEOUT_MS);
 	rc = xs_run_hooks(s, slot, XS_HOOK_UNLOAD, false, &ht);
 	if (rc)
@@ -813,8 +819,8 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms, struct xs
 		bool lone_apply = pl.apply >= 0 && !pl.nrevert && pl.sites_slot == pl.apply && !up;
 
 		ahead = (struct ahead){ s, pl.sites_slot >= 0 ? &pl.sites : NULL, s->state_addr,
-					lone_apply ? s->state->payloads[pl.apply].fstate_addr : 0,
-					version };
+			                lone_apply ? s->state->payloads[pl.apply].fstate_addr : 0,
+			                version };
 		s->hooks.before_stop = check_before_stop;
 		s->hooks.before_arg = &ahead;
 	}
@@ -872,18 +878,19 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms, struct xs
 	s = NULL;
 	if (rc == -EBUSY && busy && busy->set)
 		rc = xs_busy_report(busy); /* names and stacks, now that the threads run */
-	xs_debug("%s %s: all threads stopped in %lld us, patched at %lld, released at %lld, after %lld page faults of ours",
-		 ops[op].name, id, stopped_us, patched_us, xs_now_us() - t0,
-		 minor_faults() - faults);
+	xs_debug(
+	    "%s %s: all threads stopped in %lld us, patched at %lld, released at %lld, after %lld page faults of ours",
+	    ops[op].name, id, stopped_us, patched_us, xs_now_us() - t0, minor_faults() - faults);
 	xs_marks_print("stop timeline, us");
 	if (u) {
 		size_t by_rules, by_dwfl, tops_helper, tops_us;
 
 		xs_unwinder_counts(u, &by_rules, &by_dwfl);
 		xs_unwinder_tops_counts(u, &tops_helper, &tops_us);
-		xs_debug("%s %s: stacks walked: %zu by frame rules, %zu by libdwfl; %zu CFI rows looked up in all, %zu stack pages read past the tops; %zu tops read ahead by the helper, %zu by us, %zu in the wait for registers",
-			 ops[op].name, id, by_rules, by_dwfl, xs_unwinder_lookups(u),
-			 xs_unwinder_page_reads(u), tops_helper, tops_us, xs_unwinder_snap_tops(u));
+		xs_debug(
+		    "%s %s: stacks walked: %zu by frame rules, %zu by libdwfl; %zu CFI rows looked up in all, %zu stack pages read past the tops; %zu tops read ahead by the helper, %zu by us, %zu in the wait for registers",
+		    ops[op].name, id, by_rules, by_dwfl, xs_unwinder_lookups(u),
+		    xs_unwinder_page_reads(u), tops_helper, tops_us, xs_unwinder_snap_tops(u));
 	}
 out:
 	plan_free(&pl);
@@ -913,7 +920,7 @@ int xs_replace(pid_t pid, const char *id, long timeout_ms)
 static int unload_checks(struct xs_session *s, int slot)
 {
 	return xs_state_region_check(&s->state->payloads[slot], s->maps, s->pid) ?:
-	       unreferenced(s, slot);
+	           unreferenced(s, slot);
 }
 
 /*
@@ -931,7 +938,7 @@ static int unload_pass(pid_t pid, const char *id, bool one, bool *held)
 	struct ahead ahead = { 0 };
 	uint32_t version = 0;
 	int slot, rc = open_payload(pid, id, OP_UNLOAD, false, XS_DEFAULT_TIMEOUT_MS, NULL, &before,
-				    &slot);
+	                            &slot);
 
 	if (!rc)
 		rc = unload_checks(before, slot);
@@ -947,8 +954,8 @@ static int unload_pass(pid_t pid, const char *id, bool one, bool *held)
 	ahead = (struct ahead){ before, NULL, before->state_addr, 0, version };
 	before->hooks.before_stop = check_before_stop;
 	before->hooks.before_arg = &ahead;
-	rc = one ? xs_session_open_one(pid, XS_DEFAULT_TIMEOUT_MS, before, &s)
-		 : open_payload(pid, id, OP_UNLOAD, true, XS_DEFAULT_TIMEOUT_MS, before, &s, &slot);
+	rc = one ? xs_session_open_one(pid, XS_DEFAULT_TIMEOUT_MS, before, &s) :
+	           open_payload(pid, id, OP_UNLOAD, true, XS_DEFAULT_TIMEOUT_MS, before, &s, &slot);
 	*held = s && s->t;
 	if (!rc && one && (slot = xs_session_find(s, id)) < 0)
 		rc = slot;
@@ -960,9 +967,9 @@ static int unload_pass(pid_t pid, const char *id, bool one, bool *held)
 	if (!rc)
 		rc = xs_session_maps_fresh(s);
 	if (!rc)
-		rc = s->state->version == version
-			 ? xs_state_region_check(&s->state->payloads[slot], s->maps, pid)
-			 : unload_checks(s, slot);
+		rc = s->state->version == version ?
+		         xs_state_region_check(&s->state->payloads[slot], s->maps, pid) :
+		         unload_checks(s, slot);
 	xs_mark("checked");
 	if (!rc)
 		rc = drop_payload(s, slot, one);
@@ -983,7 +990,7 @@ int xs_unload(pid_t pid, const char *id)
 	/* -ETIMEDOUT: the thread to hold did not stop in time; nothing was done. */
 	if (rc == -EPERM || rc == -EAGAIN || (!held && rc == -ETIMEDOUT)) {
 		xs_debug("payload %s: with one thread held: %s; again with all", id,
-			 xs_error_message());
+		         xs_error_message());
 		xs_error_clear();
 		rc = unload_pass(pid, id, false, &held);
 	}

@@ -50,14 +50,14 @@ int xs_snapshot(pid_t pid, struct xs_state *out);
  * the CLI's info (file).
  */
 struct xs_func_view {
-	char *old;           /* the function it patches, "sym" or "file.c#sym" (malloc'd) */
-	char *new_name;      /* the replacement's symbol (malloc'd); NULL: a NOP, or unknown */
-	bool nop;            /* NOP new_size bytes in place instead of a jump */
-	bool placed;         /* old_addr, new_addr, old_size known (in a process) */
+	char *old;      /* the function it patches, "sym" or "file.c#sym" (malloc'd) */
+	char *new_name; /* the replacement's symbol (malloc'd); NULL: a NOP, or unknown */
+	bool nop;       /* NOP new_size bytes in place instead of a jump */
+	bool placed;    /* old_addr, new_addr, old_size known (in a process) */
 	uint64_t old_addr, new_addr;
-	uint32_t old_size;   /* in a file: 0 unless the author gave it */
-	uint32_t new_size;   /* bytes a NOP patch overwrites (0 for a replacement) */
-	int applied;         /* 1 or 0 in a process (its bytes are in place), -1 unknown */
+	uint32_t old_size; /* in a file: 0 unless the author gave it */
+	uint32_t new_size; /* bytes a NOP patch overwrites (0 for a replacement) */
+	int applied;       /* 1 or 0 in a process (its bytes are in place), -1 unknown */
 	struct xsplice_expect expect;
 };
 /* A loaded payload's functions, read from the process (view[i].old NULL

@@ -72,7 +72,7 @@ struct xs_busy *xs_conflict_busy(struct xs_conflict *c);
  * with every unsafe thread noted in xs_conflict_busy(c), for the report.
  */
 int xs_quiesce(struct xs_session *s, struct xs_unwinder *u, struct xs_conflict *c,
-	       const struct xs_range *ranges, size_t n, long long deadline_ms);
+               const struct xs_range *ranges, size_t n, long long deadline_ms);
 
 /* Register the code of every loaded payload with the unwinder. */
 int xs_unwinder_add_payloads(struct xs_session *s, struct xs_unwinder *u);

@@ -74,14 +74,14 @@ int xs_payload_funcs(pid_t pid, const struct xs_state_payload *p, struct xs_func
 		const struct xsplice_func *f = &funcs[i];
 
 		v[i] = (struct xs_func_view){
-		    .old = name_of(pid, f),
-		    .nop = !f->new_addr,
-		    .placed = true,
-		    .old_addr = (uintptr_t)f->old_addr,
-		    .new_addr = (uintptr_t)f->new_addr,
-		    .old_size = f->old_size,
-		    .new_size = f->new_addr ? 0 : f->new_size,
-		    .expect = f->expect,
+			.old = name_of(pid, f),
+			.nop = !f->new_addr,
+			.placed = true,
+			.old_addr = (uintptr_t)f->old_addr,
+			.new_addr = (uintptr_t)f->new_addr,
+			.old_size = f->old_size,
+			.new_size = f->new_addr ? 0 : f->new_size,
+			.expect = f->expect,
 		};
 		if (!v[i].old)
 			rc = xs_fail(-ENOMEM, "payload %.*s: no memory", (int)sizeof(p->id), p->id);

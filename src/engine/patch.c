@@ -18,25 +18,26 @@
 
 /* One span per function: its entry (prepare) or its patch site (write). */
 static struct xs_span *spans_of(const struct xs_fstate *fs, const struct xsplice_func *funcs,
-				uint32_t n)
+                                uint32_t n)
 {
 	struct xs_span *v = malloc((n ? n : 1) * sizeof(*v));
 
 	for (uint32_t i = 0; v && i < n; i++)
-		v[i] = funcs ? (struct xs_span){(uintptr_t)funcs[i].old_addr, XSPLICE_EXPECT_MAX * 2}
-			     : (struct xs_span){fs[i].old_addr + fs[i].patch_offset, fs[i].len};
+		v[i] = funcs ? (struct xs_span){ (uintptr_t)funcs[i].old_addr,
+			                         XSPLICE_EXPECT_MAX * 2 } :
+		               (struct xs_span){ fs[i].old_addr + fs[i].patch_offset, fs[i].len };
 	return v;
 }
 
 /* fs[] for applying payload slot, from its functions and their entries. */
 static int prepare_apply(struct xs_session *s, int slot, const struct xsplice_func *funcs,
-			 struct xs_fstate *fs)
+                         struct xs_fstate *fs)
 {
 	const struct xs_state_payload *p = &s->state->payloads[slot];
 	struct xs_span *spans = spans_of(NULL, funcs, p->nfuncs);
 	struct xs_runs *code = NULL;
-	int rc = spans ? xs_runs_new(spans, p->nfuncs, &code)
-		       : xs_fail(-ENOMEM, "payload %s: no memory", p->id);
+	int rc = spans ? xs_runs_new(spans, p->nfuncs, &code) :
+	                 xs_fail(-ENOMEM, "payload %s: no memory", p->id);
 
 	if (!rc)
 		rc = xs_runs_fill(code, s->pid, s->t);
@@ -54,13 +55,13 @@ static int prepare_apply(struct xs_session *s, int slot, const struct xsplice_fu
 		st->len = st->new_addr ? XS_ARCH_PATCH_SIZE : st->new_size;
 		if (st->len > XSPLICE_EXPECT_MAX || st->patch_offset + st->len > spans[i].len) {
 			rc = xs_fail(-EINVAL, "payload %s: func %u: patch of %u bytes too long",
-				     p->id, i, st->len);
+			             p->id, i, st->len);
 			break;
 		}
 		memcpy(st->saved, entry + st->patch_offset, st->len);
 		if (st->new_addr)
 			rc = xs_arch_encode_jump(st->old_addr + st->patch_offset, st->new_addr,
-						 st->written);
+			                         st->written);
 		else
 			xs_arch_encode_nops(st->written, st->len);
 		if (rc)
@@ -80,7 +81,8 @@ static int prepare_apply(struct xs_session *s, int slot, const struct xsplice_fu
 int xs_sites_prepare(struct xs_session *s, int slot, bool apply, struct xs_sites *x)
 {
 	const struct xs_state_payload *p = &s->state->payloads[slot];
-	struct xsplice_func *funcs = apply ? calloc(p->nfuncs ? p->nfuncs : 1, sizeof(*funcs)) : NULL;
+	struct xsplice_func *funcs =
+	    apply ? calloc(p->nfuncs ? p->nfuncs : 1, sizeof(*funcs)) : NULL;
 	struct xs_span *spans = NULL;
 	int rc;
 
@@ -135,9 +137,10 @@ static int edit_sites(const struct xs_state_payload *p, struct xs_sites *x, bool
 		uint64_t at = fs[i].old_addr + fs[i].patch_offset;
 
 		if (memcmp(xs_runs_at(x->code, at, fs[i].len), apply ? fs[i].saved : fs[i].written,
-			   fs[i].len))
-			return xs_fail(-EIO, "payload %s: code at 0x%llx changed behind xsplice's back",
-				       p->id, (unsigned long long)at);
+		           fs[i].len))
+			return xs_fail(-EIO,
+			               "payload %s: code at 0x%llx changed behind xsplice's back",
+			               p->id, (unsigned long long)at);
 	}
 	for (uint32_t k = 0; k < n; k++) {
 		/* Revert in reverse order, so a function patched twice unwinds cleanly. */
@@ -192,7 +195,7 @@ void xs_sites_reread_stopped(struct xs_target *t, void *arg)
  * leaves some sites done, which the journal's byte-by-byte recovery undoes.
  */
 int xs_patch_write(struct xs_session *s, int slot, struct xs_sites *x, bool apply,
-		   const char *crash_point, bool *untouched)
+                   const char *crash_point, bool *untouched)
 {
 	const struct xs_state_payload *p = &s->state->payloads[slot];
 	int rc;

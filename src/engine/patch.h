@@ -23,7 +23,7 @@ struct xs_sites {
 	struct xs_fstate *fs;
 	struct xs_runs *code;
 	bool records_written; /* an apply's records, written before the stop */
-	bool edited; /* the code runs checked and changed before the stop */
+	bool edited;          /* the code runs checked and changed before the stop */
 	/* xs_sites_reread_stopped's result, good while the target's era is this */
 	int reread;
 	unsigned long reread_era;
@@ -50,6 +50,6 @@ void xs_sites_reread_stopped(struct xs_target *t, void *arg);
  * were: a REVERTED payload's records are read by no one). *untouched: it
  * failed before writing anything. */
 int xs_patch_write(struct xs_session *s, int slot, struct xs_sites *x, bool apply,
-		   const char *crash_point, bool *untouched);
+                   const char *crash_point, bool *untouched);
 
 #endif

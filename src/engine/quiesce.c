@@ -16,15 +16,15 @@
 #include "engine/engine_int.h"
 #include "common/error.h"
 
-#define MAX_FRAMES    256
+#define MAX_FRAMES 256
 #define QUICK_RETRIES 3 /* resume-and-look-again rounds before running a thread out */
-#define NUDGE_STEPS   16 /* instructions a thread stopped without CFI is stepped, at most */
-#define NUDGE_MS      2  /* ... and for how long */
-#define MAX_NUDGES    16 /* threads stepped in one stop, at most */
-#define ALONE_MS      3  /* without a breakpoint of its own: how long a thread runs alone */
-#define BETWEEN_MS    10 /* ... and how long everyone runs before the next try */
-#define STOP_MIN_MS   50 /* bound for stopping every thread again, at least */
-#define NOTE_MS       1000 /* a wait that may last longer says what it waits for */
+#define NUDGE_STEPS 16  /* instructions a thread stopped without CFI is stepped, at most */
+#define NUDGE_MS 2      /* ... and for how long */
+#define MAX_NUDGES 16   /* threads stepped in one stop, at most */
+#define ALONE_MS 3      /* without a breakpoint of its own: how long a thread runs alone */
+#define BETWEEN_MS 10   /* ... and how long everyone runs before the next try */
+#define STOP_MIN_MS 50  /* bound for stopping every thread again, at least */
+#define NOTE_MS 1000    /* a wait that may last longer says what it waits for */
 
 struct xs_conflict {
 	size_t thread;
@@ -33,10 +33,10 @@ struct xs_conflict {
 	uint64_t pc;
 	struct xs_frame frames[MAX_FRAMES];
 	size_t nframes;
-	int unwind_rc; /* non-zero: the stack could not be unwound */
+	int unwind_rc;       /* non-zero: the stack could not be unwound */
 	struct xs_busy busy; /* what an EBUSY (or a long wait) will say */
-	uint64_t coroutines;            /* the process's xsplice_coroutines, 0: none */
-	bool in_coroutine;              /* the conflict is a coroutine's (co) */
+	uint64_t coroutines; /* the process's xsplice_coroutines, 0: none */
+	bool in_coroutine;   /* the conflict is a coroutine's (co) */
 	struct xs_coroutine_hit co;
 };
 
@@ -130,7 +130,7 @@ static int nudge(struct xs_session *s, struct xs_unwinder *u, size_t t, unsigned
 		return rc;
 	if (rc)
 		xs_debug("pid %d: thread %d at 0x%llx, without CFI, not moved to code with CFI: %s",
-			 s->pid, tid, (unsigned long long)pc, xs_error_message());
+		         s->pid, tid, (unsigned long long)pc, xs_error_message());
 	xs_error_clear();
 	return rc == 0;
 }
@@ -154,7 +154,7 @@ static void find_range(struct xs_conflict *c, const struct xs_range *r, size_t n
 /* 1 and fills c when some thread is unsafe, 0 when all are safe, -ECANCELED
  * when the process ran execve under us. */
 static int find_conflict(struct xs_session *s, struct xs_unwinder *u, const struct xs_range *r,
-			 size_t n, struct xs_conflict *c)
+                         size_t n, struct xs_conflict *c)
 {
 	unsigned budget = MAX_NUDGES;
 
@@ -190,10 +190,10 @@ static void note(struct xs_session *s, struct xs_conflict *c, struct xs_busy_thr
 
 	if (c->unwind_rc) /* the frames walked, else its PC */
 		xs_busy_add(&c->busy, th, t->tid, false, c->frames, c->nframes, 0,
-			    xs_arch_pc(&t->regs), -1, 0);
+		            xs_arch_pc(&t->regs), -1, 0);
 	else
 		xs_busy_add(&c->busy, th, t->tid, true, c->frames, c->nframes, c->frame, c->pc,
-			    c->range->slot, c->range->func);
+		            c->range->slot, c->range->func);
 }
 
 /*
@@ -203,7 +203,7 @@ static void note(struct xs_session *s, struct xs_conflict *c, struct xs_busy_thr
  * case that report cannot be made, reads nothing more of the process.
  */
 static int busy(struct xs_session *s, struct xs_unwinder *u, const struct xs_range *r, size_t n,
-		struct xs_conflict *c)
+                struct xs_conflict *c)
 {
 	pid_t first = s->t->threads[c->thread].tid;
 
@@ -221,7 +221,8 @@ static int busy(struct xs_session *s, struct xs_unwinder *u, const struct xs_ran
 				c->unwind_rc = -EIO;
 				break;
 			}
-			c->unwind_rc = xs_unwind_thread(u, s->t, t, c->frames, MAX_FRAMES, &c->nframes);
+			c->unwind_rc =
+			    xs_unwind_thread(u, s->t, t, c->frames, MAX_FRAMES, &c->nframes);
 			if (c->unwind_rc)
 				break;
 			find_range(c, r, n);
@@ -232,14 +233,15 @@ static int busy(struct xs_session *s, struct xs_unwinder *u, const struct xs_ran
 done:
 	xs_error_clear();
 	c->busy.set = true;
-	return xs_fail_kind(XS_FAIL_BUSY, -EBUSY,
-			    "pid %d: %zu thread(s) still in code being replaced, %zu not known to be safe, after %ld ms (thread %d first)",
-			    s->pid, c->busy.nin, c->busy.nunwound, c->busy.waited_ms, first);
+	return xs_fail_kind(
+	    XS_FAIL_BUSY, -EBUSY,
+	    "pid %d: %zu thread(s) still in code being replaced, %zu not known to be safe, after %ld ms (thread %d first)",
+	    s->pid, c->busy.nin, c->busy.nunwound, c->busy.waited_ms, first);
 }
 
 /* After the threads: the process's listed coroutines (coroutines.h). */
-static int coroutine_conflict(struct xs_session *s, struct xs_unwinder *u,
-			      const struct xs_range *r, size_t n, struct xs_conflict *c)
+static int coroutine_conflict(struct xs_session *s, struct xs_unwinder *u, const struct xs_range *r,
+                              size_t n, struct xs_conflict *c)
 {
 	int rc = xs_coroutines_check(s->t, u, c->coroutines, r, n, c->frames, MAX_FRAMES, &c->co);
 
@@ -254,15 +256,21 @@ static int coroutine_busy(struct xs_session *s, const struct xs_conflict *c)
 
 	xs_error_clear();
 	if (!h->range)
-		return xs_fail_kind(XS_FAIL_BUSY, -EBUSY, "pid %d: coroutine %u of xsplice_coroutines (ucontext_t at 0x%llx, resuming at 0x%llx) could not be unwound, so it is not known to be safe",
-				    s->pid, h->index, (unsigned long long)h->ctx, (unsigned long long)h->pc);
+		return xs_fail_kind(
+		    XS_FAIL_BUSY, -EBUSY,
+		    "pid %d: coroutine %u of xsplice_coroutines (ucontext_t at 0x%llx, resuming at 0x%llx) could not be unwound, so it is not known to be safe",
+		    s->pid, h->index, (unsigned long long)h->ctx, (unsigned long long)h->pc);
 	if (!h->range->func)
-		return xs_fail_kind(XS_FAIL_BUSY, -EBUSY, "pid %d: coroutine %u of xsplice_coroutines (ucontext_t at 0x%llx) is suspended in the code of payload %s (pc 0x%llx)",
-				    s->pid, h->index, (unsigned long long)h->ctx,
-				    s->state->payloads[h->range->slot].id, (unsigned long long)h->pc);
+		return xs_fail_kind(
+		    XS_FAIL_BUSY, -EBUSY,
+		    "pid %d: coroutine %u of xsplice_coroutines (ucontext_t at 0x%llx) is suspended in the code of payload %s (pc 0x%llx)",
+		    s->pid, h->index, (unsigned long long)h->ctx,
+		    s->state->payloads[h->range->slot].id, (unsigned long long)h->pc);
 	xs_func_name(s, h->range->slot, h->range->func - 1, name, sizeof(name));
-	return xs_fail_kind(XS_FAIL_BUSY, -EBUSY, "pid %d: coroutine %u of xsplice_coroutines (ucontext_t at 0x%llx) is suspended in function %s (pc 0x%llx)",
-			    s->pid, h->index, (unsigned long long)h->ctx, name, (unsigned long long)h->pc);
+	return xs_fail_kind(
+	    XS_FAIL_BUSY, -EBUSY,
+	    "pid %d: coroutine %u of xsplice_coroutines (ucontext_t at 0x%llx) is suspended in function %s (pc 0x%llx)",
+	    s->pid, h->index, (unsigned long long)h->ctx, name, (unsigned long long)h->pc);
 }
 
 /*
@@ -277,11 +285,11 @@ static int run_out(struct xs_session *s, const struct xs_conflict *c, long left,
 	int rc;
 
 	xs_debug("pid %d: running thread %d out of %s", s->pid, s->t->threads[c->thread].tid,
-		 c->range->func ? "a function being patched" : "the payload's code");
+	         c->range->func ? "a function being patched" : "the payload's code");
 	rc = xs_target_run_out(s->t, c->thread, caller->pc, caller->sp, left, stop_ms);
 	if (rc == -EOPNOTSUPP) {
 		rc = xs_target_run_until_return(s->t, c->thread, caller->pc, caller->sp,
-						left < ALONE_MS ? left : ALONE_MS);
+		                                left < ALONE_MS ? left : ALONE_MS);
 		if (rc == -ETIMEDOUT) {
 			xs_error_clear();
 			rc = xs_target_run_for(s->t, BETWEEN_MS, stop_ms);
@@ -295,7 +303,7 @@ static int run_out(struct xs_session *s, const struct xs_conflict *c, long left,
 }
 
 int xs_quiesce(struct xs_session *s, struct xs_unwinder *u, struct xs_conflict *c,
-	       const struct xs_range *ranges, size_t n, long long deadline_ms)
+               const struct xs_range *ranges, size_t n, long long deadline_ms)
 {
 	int round = 0, rc = 0;
 

@@ -21,26 +21,27 @@ static int file_bytes(struct xs_session *s, uint64_t site, uint32_t len, uint8_t
 	if (!m || len > m->end - site || m->perms[2] != 'x' || m->perms[3] != 'p' || !m->inode ||
 	    m->path[0] != '/' || !strncmp(m->path, "/memfd:", 7))
 		return xs_fail(-EPROTO, "pid %d: 0x%llx is not in the code of one of its files",
-			       s->pid, (unsigned long long)site);
+		               s->pid, (unsigned long long)site);
 	if (s->site_fd < 0 || s->site_fd_start != m->start) {
 		if (s->site_fd >= 0)
 			close(s->site_fd);
 		snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", s->pid,
-			 (unsigned long long)m->start, (unsigned long long)m->end);
+		         (unsigned long long)m->start, (unsigned long long)m->end);
 		s->site_fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 		if (s->site_fd < 0)
-			return xs_fail(-errno, "pid %d: cannot open %s (%s)", s->pid, path, m->path);
+			return xs_fail(-errno, "pid %d: cannot open %s (%s)", s->pid, path,
+			               m->path);
 		s->site_fd_start = m->start;
 	}
 	if (pread(s->site_fd, out, len, (off_t)(m->offset + (site - m->start))) != (ssize_t)len)
 		return xs_fail(-EIO, "pid %d: cannot read %u bytes of %s at 0x%llx", s->pid, len,
-			       m->path, (unsigned long long)site);
+		               m->path, (unsigned long long)site);
 	return 0;
 }
 
 /* A jump from site into the text of a loaded payload other than slot `not`. */
 static bool jump_into_payload(struct xs_session *s, uint64_t site, const uint8_t *b, uint32_t len,
-			      int not)
+                              int not )
 {
 	uint64_t to;
 
@@ -49,7 +50,7 @@ static bool jump_into_payload(struct xs_session *s, uint64_t site, const uint8_t
 	for (int i = 0; i < XS_STATE_MAX_PAYLOADS; i++) {
 		const struct xs_state_payload *q = &s->state->payloads[i];
 
-		if (i != not && q->used && to >= q->text_start && to < q->text_end &&
+		if (i != not &&q->used && to >= q->text_start && to < q->text_end &&
 		    !xs_state_region_check(q, s->maps, s->pid))
 			return true;
 	}
@@ -66,17 +67,22 @@ static int check_record(struct xs_session *s, int slot, uint32_t i, const struct
 
 	if (rc)
 		return xs_fail(rc, "payload %s: function %u: its site is not in the process's code",
-			       p->id, i);
+		               p->id, i);
 	if (f->new_addr)
-		rc = f->len == XS_ARCH_PATCH_SIZE ? xs_arch_encode_jump(site, f->new_addr, want) : -EINVAL;
+		rc = f->len == XS_ARCH_PATCH_SIZE ? xs_arch_encode_jump(site, f->new_addr, want) :
+		                                    -EINVAL;
 	else
 		xs_arch_encode_nops(want, f->len);
 	if (rc || memcmp(want, f->written, f->len))
-		return xs_fail(-EPROTO, "payload %s: function %u at 0x%llx: its record holds bytes to write that xsplice would not write",
-			       p->id, i, (unsigned long long)site);
+		return xs_fail(
+		    -EPROTO,
+		    "payload %s: function %u at 0x%llx: its record holds bytes to write that xsplice would not write",
+		    p->id, i, (unsigned long long)site);
 	if (memcmp(orig, f->saved, f->len) && !jump_into_payload(s, site, f->saved, f->len, slot))
-		return xs_fail(-EPROTO, "payload %s: function %u at 0x%llx: the bytes to restore are neither the code of %s nor a jump into a loaded payload",
-			       p->id, i, (unsigned long long)site, xs_maps_find(s->maps, site)->path);
+		return xs_fail(
+		    -EPROTO,
+		    "payload %s: function %u at 0x%llx: the bytes to restore are neither the code of %s nor a jump into a loaded payload",
+		    p->id, i, (unsigned long long)site, xs_maps_find(s->maps, site)->path);
 	return 0;
 }
 

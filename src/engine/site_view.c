@@ -39,9 +39,10 @@ int xs_layers_load(struct xs_session *s, struct xs_layers **out)
 
 		if (!p->used || p->status != XS_STATUS_APPLIED || !p->nfuncs)
 			continue;
-		*y = (struct layer){i, p->apply_seq, p->nfuncs, calloc(p->nfuncs, sizeof(*y->fs))};
-		rc = y->fs ? xs_fstate_read(s, i, y->fs)
-			   : xs_fail(-ENOMEM, "payload %s: no memory", p->id);
+		*y =
+		    (struct layer){ i, p->apply_seq, p->nfuncs, calloc(p->nfuncs, sizeof(*y->fs)) };
+		rc = y->fs ? xs_fstate_read(s, i, y->fs) :
+		             xs_fail(-ENOMEM, "payload %s: no memory", p->id);
 		l->n++;
 	}
 	if (!rc)
@@ -75,7 +76,7 @@ static const struct xs_fstate *record_at(const struct layer *y, uint64_t addr)
 }
 
 int xs_site_view(struct xs_session *s, const struct xs_layers *l, uint64_t addr,
-		 struct xs_site_view *v)
+                 struct xs_site_view *v)
 {
 	int rc = xs_session_read(s, addr, v->live, sizeof(v->live));
 
@@ -103,7 +104,7 @@ int xs_site_view(struct xs_session *s, const struct xs_layers *l, uint64_t addr,
 }
 
 int xs_site_expect(struct xs_session *s, const struct xs_site_view *v, unsigned po,
-		   const struct xsplice_expect *e, const char *id, const char *name)
+                   const struct xsplice_expect *e, const char *id, const char *name)
 {
 	char what[128];
 	size_t at;
@@ -114,7 +115,7 @@ int xs_site_expect(struct xs_session *s, const struct xs_site_view *v, unsigned 
 		xs_expect_describe(v->orig + po, e->data, e->len, what, sizeof(what), &at);
 		if (v->top < 0)
 			return xs_fail(-EINVAL, "payload %s: function %s at 0x%llx: %s", id, name,
-				       (unsigned long long)(v->addr + po + at), what);
+			               (unsigned long long)(v->addr + po + at), what);
 		return xs_fail(
 		    -EINVAL, "payload %s: function %s at 0x%llx: %s (before payload %s patched it)",
 		    id, name, (unsigned long long)(v->addr + po + at), what,
@@ -123,11 +124,11 @@ int xs_site_expect(struct xs_session *s, const struct xs_site_view *v, unsigned 
 	/* The payloads applied here left it as they say they did. */
 	if (memcmp(v->live + po, v->want + po, sizeof(v->live) - po)) {
 		xs_expect_describe(v->live + po, v->want + po, sizeof(v->live) - po, what,
-				   sizeof(what), &at);
+		                   sizeof(what), &at);
 		return xs_fail(-EINVAL,
-			       "payload %s: function %s at 0x%llx: %s (as payload %s left it)", id,
-			       name, (unsigned long long)(v->addr + po + at), what,
-			       s->state->payloads[v->top].id);
+		               "payload %s: function %s at 0x%llx: %s (as payload %s left it)", id,
+		               name, (unsigned long long)(v->addr + po + at), what,
+		               s->state->payloads[v->top].id);
 	}
 	return 0;
 }

@@ -33,7 +33,7 @@ struct xs_site_view {
 };
 
 int xs_site_view(struct xs_session *s, const struct xs_layers *l, uint64_t addr,
-		 struct xs_site_view *v);
+                 struct xs_site_view *v);
 
 /*
  * Payload id's function name (at v->addr) expects e (after the prefix of po
@@ -42,6 +42,6 @@ int xs_site_view(struct xs_session *s, const struct xs_layers *l, uint64_t addr,
  * its address and what is there against what was expected.
  */
 int xs_site_expect(struct xs_session *s, const struct xs_site_view *v, unsigned po,
-		   const struct xsplice_expect *e, const char *id, const char *name);
+                   const struct xsplice_expect *e, const char *id, const char *name);
 
 #endif

@@ -35,16 +35,16 @@ struct xs_upload {
 	struct xs_object *home;
 	struct xs_image img;
 	uint64_t *symval;
-	unsigned anchor; /* symbol XSPLICE_SHADOW_ANCHOR, 0: not used */
-	const char **symobj; /* by symbol: the object it resolved in (for messages) */
+	unsigned anchor;      /* symbol XSPLICE_SHADOW_ANCHOR, 0: not used */
+	const char **symobj;  /* by symbol: the object it resolved in (for messages) */
 	unsigned char *ifunc; /* by symbol: value is a resolver to call */
 	bool has_ifunc;
 	struct xsplice_func *resolved; /* old_addr, old_size of each function */
-	struct xs_session *s; /* attached, in the stop */
-	uint64_t hint;  /* where it goes (xs_upload_plan) */
-	bool linked;    /* the image is linked at hint */
-	int way;        /* how its text is made executable (enum way, plan) */
-	uint64_t base;  /* 0 until mapped */
+	struct xs_session *s;          /* attached, in the stop */
+	uint64_t hint;                 /* where it goes (xs_upload_plan) */
+	bool linked;                   /* the image is linked at hint */
+	int way;                       /* how its text is made executable (enum way, plan) */
+	uint64_t base;                 /* 0 until mapped */
 };
 
 /*
@@ -63,17 +63,25 @@ static void payload_calls(const struct xs_upload *u, int way, struct xs_syscall 
 {
 	const uint64_t base = u->hint, text = u->img.text_size;
 	const struct xs_syscall text_call[NWAYS] = {
-	    [WAY_MPROTECT] = {SYS_mprotect, {base, text, PROT_READ | PROT_EXEC}, "to make its text executable"},
-	    [WAY_MMAP] = {SYS_mmap, {base, text, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, (uint64_t)-1, 0},
-			  "to map its text executable"},
+		[WAY_MPROTECT] = { SYS_mprotect,
+		                   { base, text, PROT_READ | PROT_EXEC },
+		                   "to make its text executable" },
+		[WAY_MMAP] = { SYS_mmap,
+		               { base, text, PROT_READ | PROT_EXEC,
+		                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, (uint64_t)-1, 0 },
+		               "to map its text executable" },
 	};
 	const struct xs_syscall calls[PC_NCALLS] = {
-	    [PC_MAP] = {SYS_mmap, {base, u->img.size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, (uint64_t)-1, 0},
-			"to map the payload"},
-	    [PC_TEXT] = text_call[way],
-	    [PC_DATA] = {SYS_mprotect, {base + u->img.rw_off, u->img.rw_size + u->img.fstate_size, PROT_READ | PROT_WRITE},
-			 "to make its data writable"},
-	    [PC_UNMAP] = {SYS_munmap, {base, u->img.size}, "to unmap it"},
+		[PC_MAP] = { SYS_mmap,
+		             { base, u->img.size, PROT_READ,
+		               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, (uint64_t)-1, 0 },
+		             "to map the payload" },
+		[PC_TEXT] = text_call[way],
+		[PC_DATA] = { SYS_mprotect,
+		              { base + u->img.rw_off, u->img.rw_size + u->img.fstate_size,
+		                PROT_READ | PROT_WRITE },
+		              "to make its data writable" },
+		[PC_UNMAP] = { SYS_munmap, { base, u->img.size }, "to unmap it" },
 	};
 
 	memcpy(c, calls, sizeof(calls));
@@ -95,7 +103,7 @@ static int resolve_funcs(struct xs_upload *u, struct xsplice_func *out)
 		rc = xs_object_lookup(u->home, fd->name, &si);
 		if (rc)
 			return xs_fail(rc, "payload %s: function to patch '%s' not found in %s",
-				       u->id, fd->name, u->home->path);
+			               u->id, fd->name, u->home->path);
 		if (si.type == STT_GNU_IFUNC)
 			return xs_fail(
 			    -EOPNOTSUPP,
@@ -103,7 +111,7 @@ static int resolve_funcs(struct xs_upload *u, struct xsplice_func *out)
 			    u->id, fd->name);
 		if (si.type != STT_FUNC)
 			return xs_fail(-EINVAL, "payload %s: '%s' in %s is not a function", u->id,
-				       fd->name, u->home->path);
+			               fd->name, u->home->path);
 		out[i].old_addr = (void *)(uintptr_t)si.addr;
 		out[i].old_size = fd->old_size ? fd->old_size : (uint32_t)si.size;
 	}
@@ -131,7 +139,7 @@ static int resolve_symbols(struct xs_upload *u)
 		}
 		if (rc)
 			return xs_fail(rc, "payload %s: undefined symbol '%s' not found in pid %d",
-				       u->id, sym->name, u->pid);
+			               u->id, sym->name, u->pid);
 		if (si.type == STT_TLS)
 			return xs_fail(
 			    -EOPNOTSUPP,
@@ -159,7 +167,7 @@ static int call_resolvers(struct xs_upload *u)
 		rc = xs_target_call(u->s->t, u->symval[i], NULL, 0, stub, 1000, &impl);
 		if (rc)
 			return xs_fail(rc, "payload %s: IFUNC resolver of '%s' failed", u->id,
-				       u->p->syms[i].name);
+			               u->p->syms[i].name);
 		u->symval[i] = impl;
 	}
 	return 0;
@@ -190,7 +198,7 @@ static int check_copies(struct xs_upload *u, const struct xsplice_func *resolved
 static int find_place(struct xs_upload *u)
 {
 	int rc = xs_find_gap(u->pid, u->home->start, u->home->end, u->img.size,
-			     xs_arch_jump_range(), &u->hint);
+	                     xs_arch_jump_range(), &u->hint);
 
 	return rc ? xs_fail(rc, "payload %s: no room near %s", u->id, u->home->path) : 0;
 }
@@ -238,13 +246,17 @@ static int pick_way(struct xs_upload *u)
 		what[w] = why[w].refused->what ? why[w].refused->what : "";
 	}
 	if (!strcmp(text[WAY_MPROTECT], text[WAY_MMAP]))
-		return xs_fail(-EPERM, "payload %s: pid %d: no thread's seccomp filter allows %s (%s; verdict %s in thread %d)",
-			       u->id, u->pid, text[WAY_MMAP], what[WAY_MMAP], why[WAY_MMAP].verdict,
-			       why[WAY_MMAP].tid);
-	return xs_fail(-EPERM, "payload %s: pid %d: no thread's seccomp filter allows %s (%s; verdict %s in thread %d), nor %s (%s; verdict %s in thread %d)",
-		       u->id, u->pid, text[WAY_MPROTECT], what[WAY_MPROTECT], why[WAY_MPROTECT].verdict,
-		       why[WAY_MPROTECT].tid, text[WAY_MMAP], what[WAY_MMAP], why[WAY_MMAP].verdict,
-		       why[WAY_MMAP].tid);
+		return xs_fail(
+		    -EPERM,
+		    "payload %s: pid %d: no thread's seccomp filter allows %s (%s; verdict %s in thread %d)",
+		    u->id, u->pid, text[WAY_MMAP], what[WAY_MMAP], why[WAY_MMAP].verdict,
+		    why[WAY_MMAP].tid);
+	return xs_fail(
+	    -EPERM,
+	    "payload %s: pid %d: no thread's seccomp filter allows %s (%s; verdict %s in thread %d), nor %s (%s; verdict %s in thread %d)",
+	    u->id, u->pid, text[WAY_MPROTECT], what[WAY_MPROTECT], why[WAY_MPROTECT].verdict,
+	    why[WAY_MPROTECT].tid, text[WAY_MMAP], what[WAY_MMAP], why[WAY_MMAP].verdict,
+	    why[WAY_MMAP].tid);
 }
 
 /*
@@ -313,11 +325,11 @@ static int map_payload(struct xs_upload *u, bool *moved)
 	}
 	if (rc)
 		return xs_fail(rc, "payload %s: mmap of %zu bytes at 0x%llx in pid %d failed",
-			       u->id, u->img.size, (unsigned long long)u->hint, u->s->pid);
+		               u->id, u->img.size, (unsigned long long)u->hint, u->s->pid);
 	u->base = (uint64_t)ret;
 	if (u->base != u->hint)
 		return xs_fail(-ENOMEM, "payload %s: mmap placed it at 0x%llx, not 0x%llx", u->id,
-			       (unsigned long long)u->base, (unsigned long long)u->hint);
+		               (unsigned long long)u->base, (unsigned long long)u->hint);
 	xs_mark("mmap");
 	rc = xs_session_run(u->s, &c[PC_TEXT], &ret);
 	xs_mark("text");
@@ -327,12 +339,13 @@ static int map_payload(struct xs_upload *u, bool *moved)
 		rc = -ENOMEM; /* MAP_FIXED: cannot happen */
 	if (rc)
 		return xs_fail(rc, "payload %s: cannot make its text executable in pid %d", u->id,
-			       u->s->pid);
+		               u->s->pid);
 	/* The records (fstate) after it are zeros: the mapping is new. */
 	rc = xs_target_write(u->s->t, u->base, u->img.bytes, u->img.fstate_off);
 	if (!rc && u->has_ifunc) /* the resolvers return into its stub */
-		rc = call_resolvers(u) ?: link_at_hint(u) ?:
-		     xs_target_write(u->s->t, u->base, u->img.bytes, u->img.fstate_off);
+		rc = call_resolvers(u)   ?:
+		         link_at_hint(u) ?:
+		         xs_target_write(u->s->t, u->base, u->img.bytes, u->img.fstate_off);
 	xs_mark("written");
 	if (!rc)
 		rc = xs_session_run(u->s, &c[PC_DATA], &ret);
@@ -342,7 +355,7 @@ static int map_payload(struct xs_upload *u, bool *moved)
 }
 
 static void fill_record(struct xs_upload *u, uint64_t base, int status,
-			struct xs_state_payload *rec)
+                        struct xs_state_payload *rec)
 {
 	const struct xs_payload *p = u->p;
 
@@ -382,13 +395,13 @@ static int free_slot(struct xs_session *s, const char *id)
 	for (int i = 0; i < XS_STATE_MAX_PAYLOADS; i++) {
 		if (s->state->payloads[i].used && !strcmp(s->state->payloads[i].id, id))
 			return xs_fail(-EEXIST, "pid %d: payload '%s' is already loaded", s->pid,
-				       id);
+			               id);
 		if (!s->state->payloads[i].used && slot < 0)
 			slot = i;
 	}
 	if (slot < 0)
 		return xs_fail(-ENOSPC, "pid %d: already %d payloads loaded", s->pid,
-			       XS_STATE_MAX_PAYLOADS);
+		               XS_STATE_MAX_PAYLOADS);
 	return slot;
 }
 
@@ -406,8 +419,8 @@ static int prepare(struct xs_upload *u, const char *path, pid_t pid)
 
 		xs_hex(u->p->target_id.bytes, u->p->target_id.len, want);
 		return xs_fail(-XS_ERRNO__BUILD_ID,
-			       "payload %s: built for build-id %s, which no object in pid %d has",
-			       u->id, want, pid);
+		               "payload %s: built for build-id %s, which no object in pid %d has",
+		               u->id, want, pid);
 	}
 	u->symval = calloc(u->p->nsyms, sizeof(*u->symval));
 	u->symobj = calloc(u->p->nsyms, sizeof(*u->symobj));
@@ -422,7 +435,7 @@ static int prepare(struct xs_upload *u, const char *path, pid_t pid)
 }
 
 int xs_upload_prepare(pid_t pid, const char *id, const char *path, unsigned flags,
-		      struct xs_upload **out)
+                      struct xs_upload **out)
 {
 	struct xs_upload *u = calloc(1, sizeof(*u));
 	int rc = u ? xs_id_check(id) : xs_fail(-ENOMEM, "payload %s: no memory", id);
@@ -463,7 +476,8 @@ const char *xs_upload_func_name(const void *arg, const char *id, uint32_t func)
 {
 	const struct xs_upload *u = arg;
 
-	return !strcmp(u->id, id) && func && func <= u->p->nfuncs ? u->p->funcs[func - 1].name : NULL;
+	return !strcmp(u->id, id) && func && func <= u->p->nfuncs ? u->p->funcs[func - 1].name :
+	                                                            NULL;
 }
 
 int xs_upload_plan(struct xs_upload *u, struct xs_session *before, int *slot, bool preview)
@@ -496,8 +510,7 @@ void xs_upload_unpreview(struct xs_upload *u, struct xs_session *before, int slo
 	before->overlay_len = 0;
 }
 
-int xs_upload_place(struct xs_upload *u, struct xs_session *s, bool checked, int *slot,
-		    bool *moved)
+int xs_upload_place(struct xs_upload *u, struct xs_session *s, bool checked, int *slot, bool *moved)
 {
 	int rc = free_slot(s, u->id), planned = *slot;
 
@@ -524,7 +537,7 @@ int xs_upload_place(struct xs_upload *u, struct xs_session *s, bool checked, int
 
 		xs_hook_time_init(&ht, XS_DEFAULT_TIMEOUT_MS);
 		fill_record(u, u->base, checked ? XS_STATUS_CHECKED : XS_STATUS_LOADED,
-			    &s->state->payloads[*slot]);
+		            &s->state->payloads[*slot]);
 		rc = xs_run_hooks(s, *slot, XS_HOOK_LOAD, true, &ht);
 	}
 	if (!rc)
@@ -569,8 +582,8 @@ int xs_upload(pid_t pid, const char *id, const char *path, unsigned flags)
 		if (!rc)
 			rc = xs_upload_plan(u, before, &slot, false);
 		if (!rc)
-			rc = one ? xs_session_open_one(pid, XS_DEFAULT_TIMEOUT_MS, before, &s)
-				 : xs_session_open_again(pid, XS_DEFAULT_TIMEOUT_MS, before, &s);
+			rc = one ? xs_session_open_one(pid, XS_DEFAULT_TIMEOUT_MS, before, &s) :
+			           xs_session_open_again(pid, XS_DEFAULT_TIMEOUT_MS, before, &s);
 		held = !rc;
 		xs_mark("stopped");
 		if (!rc)
@@ -581,7 +594,8 @@ int xs_upload(pid_t pid, const char *id, const char *path, unsigned flags)
 		xs_marks_print("upload stop timeline, us");
 		if (!one || (rc != -EPERM && rc != -EAGAIN && (held || rc != -ETIMEDOUT)))
 			break;
-		xs_debug("payload %s: with one thread held: %s; again with all", id, xs_error_message());
+		xs_debug("payload %s: with one thread held: %s; again with all", id,
+		         xs_error_message());
 		xs_error_clear();
 		rc = 0;
 	}

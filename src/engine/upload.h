@@ -18,7 +18,7 @@ struct xs_upload;
 /* Read the payload, resolve what it patches and references, check copies:
  * nothing touches the process. */
 int xs_upload_prepare(pid_t pid, const char *id, const char *path, unsigned flags,
-		      struct xs_upload **out);
+                      struct xs_upload **out);
 void xs_upload_free(struct xs_upload *u);
 /* The name of function func (1 + index) of payload id, as its file has it;
  * NULL when u is not that payload (busy_report.h's name_of). */
@@ -40,6 +40,6 @@ void xs_upload_unpreview(struct xs_upload *u, struct xs_session *before, int slo
  * the preview no longer holds. On failure nothing of it stays.
  */
 int xs_upload_place(struct xs_upload *u, struct xs_session *s, bool checked, int *slot,
-		    bool *moved);
+                    bool *moved);
 
 #endif

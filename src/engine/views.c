@@ -12,7 +12,8 @@
 
 bool xs_interrupted(const struct xs_state *st, bool *owner_running)
 {
-	*owner_running = st->journal.action != XS_ACTION_NONE && xs_journal_owner_alive(&st->journal);
+	*owner_running =
+	    st->journal.action != XS_ACTION_NONE && xs_journal_owner_alive(&st->journal);
 	return st->journal.action != XS_ACTION_NONE;
 }
 

@@ -47,7 +47,7 @@ static void count_slots(const struct xs_payload *p, struct xs_image *img)
 }
 
 static void layout_kind(const struct xs_payload *p, struct xs_image *img, size_t *cursor,
-			enum xs_sec_kind kind)
+                        enum xs_sec_kind kind)
 {
 	for (size_t s = 1; s < p->nsections; s++)
 		if (p->sections[s].kind == kind)
@@ -125,7 +125,7 @@ static int symbol_values(const struct xs_payload *p, const struct xs_image *img,
 }
 
 static int link_section(const struct xs_payload *p, struct xs_image *img, unsigned s,
-			const uint64_t *symval)
+                        const uint64_t *symval)
 {
 	const struct xs_section *sec = &p->sections[s];
 	uint64_t got = img->base + img->got_off;
@@ -149,7 +149,7 @@ static int link_section(const struct xs_payload *p, struct xs_image *img, unsign
 		rc = xs_arch_reloc_apply(rel->type, loc, P, S, rel->addend, G, got);
 		if (rc == -ERANGE && img->sym_veneer[rel->sym]) {
 			uint64_t veneer = img->base + img->veneer_off +
-					XS_ARCH_VENEER_SIZE * (img->sym_veneer[rel->sym] - 1);
+			                  XS_ARCH_VENEER_SIZE * (img->sym_veneer[rel->sym] - 1);
 
 			rc = xs_arch_reloc_apply(rel->type, loc, P, veneer, rel->addend, G, got);
 		}
@@ -157,7 +157,8 @@ static int link_section(const struct xs_payload *p, struct xs_image *img, unsign
 		if (rc == -ERANGE && sym->shndx == SHN_UNDEF && !img->sym_veneer[rel->sym] &&
 		    img->sym_obj && img->sym_obj[rel->sym])
 			return xs_fail(
-			    rc, "%s: section %s+0x%llx: %s against '%s' (0x%llx in %s) does not fit: the code reaches it directly and the payload is out of reach of that object; compile the code so that other objects' data goes through the GOT (-fPIC, or gcc's -mno-direct-extern-access)",
+			    rc,
+			    "%s: section %s+0x%llx: %s against '%s' (0x%llx in %s) does not fit: the code reaches it directly and the payload is out of reach of that object; compile the code so that other objects' data goes through the GOT (-fPIC, or gcc's -mno-direct-extern-access)",
 			    p->name, sec->name, (unsigned long long)rel->offset,
 			    xs_arch_reloc_name(rel->type), sym->name, (unsigned long long)S,
 			    img->sym_obj[rel->sym]);
@@ -195,8 +196,8 @@ int xs_image_link(const struct xs_payload *p, struct xs_image *img, uint64_t bas
 			       8);
 		if (img->sym_veneer[i])
 			xs_arch_encode_veneer(symval[i],
-					    img->bytes + img->veneer_off +
-						XS_ARCH_VENEER_SIZE * (img->sym_veneer[i] - 1));
+			                      img->bytes + img->veneer_off +
+			                          XS_ARCH_VENEER_SIZE * (img->sym_veneer[i] - 1));
 	}
 	memcpy(img->bytes + img->stub_off, xs_arch_return_stub, XS_ARCH_STUB_SIZE);
 

@@ -12,9 +12,9 @@
 #include "target/maps.h"
 #include "common/page.h"
 
-#define PAGE	  ((uint64_t)xs_page_size())
-#define GUARD	  PAGE		 /* keep one free page on each side */
-#define LOW_LIMIT 0x10000ull	 /* vm.mmap_min_addr default */
+#define PAGE ((uint64_t)xs_page_size())
+#define GUARD PAGE               /* keep one free page on each side */
+#define LOW_LIMIT 0x10000ull     /* vm.mmap_min_addr default */
 #define HEAP_ROOM (256ull << 20) /* leave the brk heap room to grow */
 
 static int fits(uint64_t addr, size_t size, uint64_t obj_start, uint64_t obj_end, uint64_t reach)
@@ -26,7 +26,7 @@ static int fits(uint64_t addr, size_t size, uint64_t obj_start, uint64_t obj_end
 }
 
 int xs_find_gap(pid_t pid, uint64_t obj_start, uint64_t obj_end, size_t size, uint64_t reach,
-		uint64_t *addr)
+                uint64_t *addr)
 {
 	struct xs_maps *maps;
 	const struct xs_map *m;
@@ -70,8 +70,8 @@ int xs_find_gap(pid_t pid, uint64_t obj_start, uint64_t obj_end, size_t size, ui
 	xs_maps_free(maps);
 	if (!best)
 		return xs_fail(-ENOMEM,
-			       "pid %d: no free %zu bytes within jump reach of 0x%llx-0x%llx", pid,
-			       size, (unsigned long long)obj_start, (unsigned long long)obj_end);
+		               "pid %d: no free %zu bytes within jump reach of 0x%llx-0x%llx", pid,
+		               size, (unsigned long long)obj_start, (unsigned long long)obj_end);
 	*addr = best;
 	return 0;
 }

@@ -13,6 +13,6 @@
  * Prefers the highest gap below the object (above it lie brk and the heap).
  */
 int xs_find_gap(pid_t pid, uint64_t obj_start, uint64_t obj_end, size_t size, uint64_t reach,
-		uint64_t *addr);
+                uint64_t *addr);
 
 #endif

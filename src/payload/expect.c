@@ -50,7 +50,7 @@ static void shown(const unsigned char *b, size_t from, size_t n, char *buf)
 }
 
 void xs_expect_describe(const unsigned char *have, const unsigned char *want, size_t n, char *buf,
-			size_t len, size_t *at)
+                        size_t len, size_t *at)
 {
 	char h[3 * SHOWN + 8], w[3 * SHOWN + 8];
 	size_t d = 0;

@@ -32,7 +32,7 @@ void xs_expect_make(const unsigned char *code, uint64_t size, struct xsplice_exp
  * *at: the offset of the first byte shown.
  */
 void xs_expect_describe(const unsigned char *have, const unsigned char *want, size_t n, char *buf,
-			size_t len, size_t *at);
+                        size_t len, size_t *at);
 
 /* n bytes as "8d 04 3f c3" into buf (3 * n bytes). */
 void xs_expect_hex(const unsigned char *b, size_t n, char *buf);

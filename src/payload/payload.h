@@ -55,12 +55,12 @@ struct xs_reloc {
 };
 
 struct xs_section {
-	const char *name;    /* NUL-terminated, inside .shstrtab (checked) */
+	const char *name; /* NUL-terminated, inside .shstrtab (checked) */
 	GElf_Shdr shdr;
 	const unsigned char *data; /* sh_size bytes inside the file; NULL for NOBITS */
 	enum xs_sec_kind kind;
-	int hook;            /* enum xs_hook_kind, or -1 */
-	size_t nrelocs;      /* relocations applying to this section */
+	int hook;       /* enum xs_hook_kind, or -1 */
+	size_t nrelocs; /* relocations applying to this section */
 	struct xs_reloc *relocs;
 };
 
@@ -75,23 +75,23 @@ struct xs_symbol {
 
 /* One validated .xsplice.funcs entry, decoded (pointers resolved to symbols). */
 struct xs_func_desc {
-	const char *name;          /* old symbol, NUL-terminated inside its section */
-	uint32_t new_sym;          /* symbol index of new_addr, 0 when NULL (NOP) */
+	const char *name; /* old symbol, NUL-terminated inside its section */
+	uint32_t new_sym; /* symbol index of new_addr, 0 when NULL (NOP) */
 	int64_t new_addend;
-	uint64_t old_addr;         /* as written by the author (usually 0) */
+	uint64_t old_addr; /* as written by the author (usually 0) */
 	uint32_t new_size, old_size;
 	struct xsplice_expect expect;
 };
 
 struct xs_payload {
-	char *name;               /* for messages: the path or id given */
-	unsigned char *image;     /* the raw file, owned */
+	char *name;           /* for messages: the path or id given */
+	unsigned char *image; /* the raw file, owned */
 	size_t size;
 	Elf *elf;
-	size_t nsections;         /* including section 0 */
+	size_t nsections;            /* including section 0 */
 	struct xs_section *sections; /* by ELF section index */
 	size_t nsyms;
-	struct xs_symbol *syms;   /* by symbol index; syms[0] is the null symbol */
+	struct xs_symbol *syms;        /* by symbol index; syms[0] is the null symbol */
 	struct xs_build_id build_id;   /* the payload's own (NT_GNU_BUILD_ID), required */
 	struct xs_build_id target_id;  /* XSPLICE_NOTE_TARGET, required */
 	struct xs_build_id depends_id; /* XSPLICE_NOTE_DEPENDS, optional */
@@ -113,6 +113,6 @@ void xs_payload_free(struct xs_payload *p);
  * relocation: *sym gets the symbol index (0 when the slot holds no relocation
  * and is zero), *addend the addend. -EINVAL if the slot is not a plain pointer. */
 int xs_payload_pointer_at(const struct xs_payload *p, unsigned shndx, uint64_t offset,
-			  uint32_t *sym, int64_t *addend);
+                          uint32_t *sym, int64_t *addend);
 
 #endif

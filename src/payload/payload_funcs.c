@@ -24,8 +24,10 @@ static int find_section(const struct xs_payload *p, const char *name, unsigned *
 		if (strcmp(p->sections[i].name, name))
 			continue;
 		if (*out)
-			return xs_fail(-EINVAL, "%s: section [%u] %s: a second section of that name (the first is [%u])",
-				       p->name, i, name, *out);
+			return xs_fail(
+			    -EINVAL,
+			    "%s: section [%u] %s: a second section of that name (the first is [%u])",
+			    p->name, i, name, *out);
 		*out = i;
 	}
 	return 0;
@@ -76,13 +78,15 @@ static int read_hook_slot(const struct xs_payload *p, unsigned i, size_t j)
 
 	why = xs_pl_slot(p, i, j * XS_ARCH_PTR_SIZE, &sym, &addend);
 	if (why)
-		return xs_fail(-EINVAL, "%s: section [%u] %s: hook %zu: %s", p->name, i, sname, j, why);
+		return xs_fail(-EINVAL, "%s: section [%u] %s: hook %zu: %s", p->name, i, sname, j,
+		               why);
 	if (sym == 0)
-		return xs_fail(-EINVAL, "%s: section [%u] %s: hook %zu is NULL", p->name, i, sname, j);
+		return xs_fail(-EINVAL, "%s: section [%u] %s: hook %zu is NULL", p->name, i, sname,
+		               j);
 	why = xs_pl_code_target(p, sym, addend);
 	if (why)
-		return xs_fail(-EINVAL, "%s: section [%u] %s: hook %zu: symbol %s%+lld %s", p->name, i,
-			       sname, j, sym_label(p, sym), (long long)addend, why);
+		return xs_fail(-EINVAL, "%s: section [%u] %s: hook %zu: symbol %s%+lld %s", p->name,
+		               i, sname, j, sym_label(p, sym), (long long)addend, why);
 	return 0;
 }
 
@@ -95,17 +99,20 @@ static int read_hook_section(struct xs_payload *p, unsigned i)
 
 	if (k < 0)
 		return xs_fail(-EINVAL, "%s: section [%u] %s: unknown hook kind \"%s\"", p->name, i,
-			       s->name, kind);
+		               s->name, kind);
 	if (!is_loaded_progbits(s))
-		return xs_fail(-EINVAL, "%s: section [%u] %s: a hook table must be allocated PROGBITS data",
-			       p->name, i, s->name);
+		return xs_fail(-EINVAL,
+		               "%s: section [%u] %s: a hook table must be allocated PROGBITS data",
+		               p->name, i, s->name);
 	if (p->hook_shndx[k])
-		return xs_fail(-EINVAL, "%s: section [%u] %s: a second table for %s hooks (the first is [%u])",
-			       p->name, i, s->name, kind, p->hook_shndx[k]);
+		return xs_fail(
+		    -EINVAL, "%s: section [%u] %s: a second table for %s hooks (the first is [%u])",
+		    p->name, i, s->name, kind, p->hook_shndx[k]);
 	if (s->shdr.sh_size % XS_ARCH_PTR_SIZE)
-		return xs_fail(-EINVAL, "%s: section [%u] %s: size %llu is not a multiple of %d (function pointers)",
-			       p->name, i, s->name, (unsigned long long)s->shdr.sh_size,
-			       XS_ARCH_PTR_SIZE);
+		return xs_fail(
+		    -EINVAL,
+		    "%s: section [%u] %s: size %llu is not a multiple of %d (function pointers)",
+		    p->name, i, s->name, (unsigned long long)s->shdr.sh_size, XS_ARCH_PTR_SIZE);
 	n = s->shdr.sh_size / XS_ARCH_PTR_SIZE;
 	for (size_t j = 0; j < n; j++) {
 		int rc = read_hook_slot(p, i, j);
@@ -154,22 +161,27 @@ static int next_note(const struct xs_payload *p, unsigned i, uint64_t *off, stru
 	uint64_t namepad, descpad;
 
 	if (left < sizeof(hdr))
-		return xs_fail(-EINVAL, "%s: section [%u] %s: truncated note header at offset 0x%llx",
-			       p->name, i, s->name, (unsigned long long)*off);
+		return xs_fail(-EINVAL,
+		               "%s: section [%u] %s: truncated note header at offset 0x%llx",
+		               p->name, i, s->name, (unsigned long long)*off);
 	memcpy(hdr, s->data + *off, sizeof(hdr));
 	left -= sizeof(hdr);
 	namepad = XS_ALIGN_UP((uint64_t)hdr[0], NOTE_ALIGN);
 	descpad = XS_ALIGN_UP((uint64_t)hdr[1], NOTE_ALIGN);
 	/* ld leaves the last descriptor unpadded (a 70-byte build-id ends the section): pad only between notes. */
 	if (namepad > left || hdr[1] > left - namepad)
-		return xs_fail(-EINVAL, "%s: section [%u] %s: note at offset 0x%llx: name size %u and descriptor size %u run past the section end",
-			       p->name, i, s->name, (unsigned long long)*off, hdr[0], hdr[1]);
+		return xs_fail(
+		    -EINVAL,
+		    "%s: section [%u] %s: note at offset 0x%llx: name size %u and descriptor size %u run past the section end",
+		    p->name, i, s->name, (unsigned long long)*off, hdr[0], hdr[1]);
 	n->name = (const char *)s->data + *off + sizeof(hdr);
 	if (hdr[0] == 0)
 		n->name = "";
 	else if (n->name[hdr[0] - 1] != '\0')
-		return xs_fail(-EINVAL, "%s: section [%u] %s: note at offset 0x%llx: name is not NUL-terminated",
-			       p->name, i, s->name, (unsigned long long)*off);
+		return xs_fail(
+		    -EINVAL,
+		    "%s: section [%u] %s: note at offset 0x%llx: name is not NUL-terminated",
+		    p->name, i, s->name, (unsigned long long)*off);
 	n->type = hdr[2];
 	n->desc = s->data + *off + sizeof(hdr) + namepad;
 	n->descsz = hdr[1];
@@ -177,16 +189,17 @@ static int next_note(const struct xs_payload *p, unsigned i, uint64_t *off, stru
 	return 0;
 }
 
-static int store_id(const struct xs_payload *p, unsigned i, const char *what,
-		    const struct note *n, struct xs_build_id *id)
+static int store_id(const struct xs_payload *p, unsigned i, const char *what, const struct note *n,
+                    struct xs_build_id *id)
 {
 	const char *sname = p->sections[i].name;
 
 	if (id->len)
-		return xs_fail(-EINVAL, "%s: section [%u] %s: a second %s note", p->name, i, sname, what);
+		return xs_fail(-EINVAL, "%s: section [%u] %s: a second %s note", p->name, i, sname,
+		               what);
 	if (n->descsz == 0 || n->descsz > XS_BUILD_ID_MAX)
-		return xs_fail(-EINVAL, "%s: section [%u] %s: %s of %u bytes, expected 1..%d", p->name,
-			       i, sname, what, n->descsz, XS_BUILD_ID_MAX);
+		return xs_fail(-EINVAL, "%s: section [%u] %s: %s of %u bytes, expected 1..%d",
+		               p->name, i, sname, what, n->descsz, XS_BUILD_ID_MAX);
 	memcpy(id->bytes, n->desc, n->descsz);
 	id->len = n->descsz;
 	return 0;
@@ -197,8 +210,10 @@ static int note_section(const struct xs_payload *p, const char *name, unsigned *
 {
 	int rc = find_section(p, name, shndx);
 
-	if (!rc && *shndx && (p->sections[*shndx].shdr.sh_type != SHT_NOTE || !p->sections[*shndx].data))
-		return xs_fail(-EINVAL, "%s: section [%u] %s: not a note section", p->name, *shndx, name);
+	if (!rc && *shndx &&
+	    (p->sections[*shndx].shdr.sh_type != SHT_NOTE || !p->sections[*shndx].data))
+		return xs_fail(-EINVAL, "%s: section [%u] %s: not a note section", p->name, *shndx,
+		               name);
 	return rc;
 }
 
@@ -233,21 +248,24 @@ static int read_xsplice_notes(struct xs_payload *p)
 		if (rc)
 			break;
 		if (strcmp(n.name, XSPLICE_NOTE_NAME))
-			rc = xs_fail(-EINVAL, "%s: section [%u] %s: note named \"%s\", expected \"%s\"",
-				     p->name, i, XSPLICE_NOTE_SECTION,
-				     xs_pl_printable(n.name) ? n.name : "(control characters)",
-				     XSPLICE_NOTE_NAME);
+			rc = xs_fail(-EINVAL,
+			             "%s: section [%u] %s: note named \"%s\", expected \"%s\"",
+			             p->name, i, XSPLICE_NOTE_SECTION,
+			             xs_pl_printable(n.name) ? n.name : "(control characters)",
+			             XSPLICE_NOTE_NAME);
 		else if (n.type == XSPLICE_NOTE_TARGET)
 			rc = store_id(p, i, "target build-id", &n, &p->target_id);
 		else if (n.type == XSPLICE_NOTE_DEPENDS)
 			rc = store_id(p, i, "dependency build-id", &n, &p->depends_id);
 		else
-			rc = xs_fail(-EINVAL, "%s: section [%u] %s: unknown note type %u", p->name, i,
-				     XSPLICE_NOTE_SECTION, n.type);
+			rc = xs_fail(-EINVAL, "%s: section [%u] %s: unknown note type %u", p->name,
+			             i, XSPLICE_NOTE_SECTION, n.type);
 	}
 	if (!rc && !p->target_id.len)
-		rc = xs_fail(-EINVAL, "%s: no target build-id note (type %d in %s): nothing says what the payload patches",
-			     p->name, XSPLICE_NOTE_TARGET, XSPLICE_NOTE_SECTION);
+		rc = xs_fail(
+		    -EINVAL,
+		    "%s: no target build-id note (type %d in %s): nothing says what the payload patches",
+		    p->name, XSPLICE_NOTE_TARGET, XSPLICE_NOTE_SECTION);
 	return rc;
 }
 
@@ -262,7 +280,7 @@ int xs_pl_read_notes(struct xs_pl_ctx *c)
 
 /* NULL when sym+addend is a non-empty NUL-terminated string in loaded data. */
 static const char *string_at(const struct xs_payload *p, uint32_t sym, int64_t addend,
-			     const char **out)
+                             const char **out)
 {
 	const struct xs_symbol *s = &p->syms[sym];
 	const struct xs_section *sec;
@@ -294,38 +312,43 @@ static int decode_name(const struct xs_payload *p, unsigned shndx, size_t i, con
 	int64_t addend;
 
 	why = xs_pl_slot(p, shndx, i * FUNC_SIZE + offsetof(struct xsplice_func, name), &sym,
-			 &addend);
+	                 &addend);
 	if (why)
 		return xs_fail(-EINVAL, "%s: section [%u] %s: func %zu: name: %s", p->name, shndx,
-			       sname, i, why);
+		               sname, i, why);
 	if (sym == 0)
-		return xs_fail(-EINVAL, "%s: section [%u] %s: func %zu: name is NULL", p->name, shndx,
-			       sname, i);
+		return xs_fail(-EINVAL, "%s: section [%u] %s: func %zu: name is NULL", p->name,
+		               shndx, sname, i);
 	why = string_at(p, sym, addend, name);
 	if (why)
 		return xs_fail(-EINVAL, "%s: section [%u] %s: func %zu: name (symbol %s%+lld) %s",
-			       p->name, shndx, sname, i, sym_label(p, sym), (long long)addend, why);
+		               p->name, shndx, sname, i, sym_label(p, sym), (long long)addend, why);
 	return 0;
 }
 
 static int check_expect(const struct xs_payload *p, unsigned shndx, size_t i,
-			const struct xs_func_desc *d)
+                        const struct xs_func_desc *d)
 {
 	const struct xsplice_expect *e = &d->expect;
 	const char *sname = p->sections[shndx].name;
 
 	if (e->enabled > 1)
-		return xs_fail(-EINVAL, "%s: section [%u] %s: func %zu (%s): expect.enabled %u, expected 0 or 1",
-			       p->name, shndx, sname, i, d->name, e->enabled);
+		return xs_fail(
+		    -EINVAL,
+		    "%s: section [%u] %s: func %zu (%s): expect.enabled %u, expected 0 or 1",
+		    p->name, shndx, sname, i, d->name, e->enabled);
 	if (e->enabled && (e->len < 1 || e->len > XSPLICE_EXPECT_MAX))
-		return xs_fail(-EINVAL, "%s: section [%u] %s: func %zu (%s): expect.len %u, expected 1..%d",
-			       p->name, shndx, sname, i, d->name, e->len, XSPLICE_EXPECT_MAX);
+		return xs_fail(-EINVAL,
+		               "%s: section [%u] %s: func %zu (%s): expect.len %u, expected 1..%d",
+		               p->name, shndx, sname, i, d->name, e->len, XSPLICE_EXPECT_MAX);
 	if (!e->enabled && e->len)
-		return xs_fail(-EINVAL, "%s: section [%u] %s: func %zu (%s): expect.len %u with expect disabled, expected 0",
-			       p->name, shndx, sname, i, d->name, e->len);
+		return xs_fail(
+		    -EINVAL,
+		    "%s: section [%u] %s: func %zu (%s): expect.len %u with expect disabled, expected 0",
+		    p->name, shndx, sname, i, d->name, e->len);
 	if (!all_zero(e->pad, sizeof(e->pad)))
 		return xs_fail(-EINVAL, "%s: section [%u] %s: func %zu (%s): non-zero expect.pad",
-			       p->name, shndx, sname, i, d->name);
+		               p->name, shndx, sname, i, d->name);
 	return 0;
 }
 
@@ -335,22 +358,24 @@ static int decode_new(const struct xs_payload *p, unsigned shndx, size_t i, stru
 	const char *why;
 
 	why = xs_pl_slot(p, shndx, i * FUNC_SIZE + offsetof(struct xsplice_func, new_addr),
-			 &d->new_sym, &d->new_addend);
+	                 &d->new_sym, &d->new_addend);
 	if (why)
 		return xs_fail(-EINVAL, "%s: section [%u] %s: func %zu (%s): new_addr: %s", p->name,
-			       shndx, sname, i, d->name, why);
+		               shndx, sname, i, d->name, why);
 	if (d->new_sym == 0) {
 		if (d->new_size < 1 || d->new_size > XSPLICE_EXPECT_MAX)
-			return xs_fail(-EINVAL, "%s: section [%u] %s: func %zu (%s): NOP entry (new_addr NULL) with new_size %u, expected 1..%d",
-				       p->name, shndx, sname, i, d->name, d->new_size,
-				       XSPLICE_EXPECT_MAX);
+			return xs_fail(
+			    -EINVAL,
+			    "%s: section [%u] %s: func %zu (%s): NOP entry (new_addr NULL) with new_size %u, expected 1..%d",
+			    p->name, shndx, sname, i, d->name, d->new_size, XSPLICE_EXPECT_MAX);
 		return 0;
 	}
 	why = xs_pl_code_target(p, d->new_sym, d->new_addend);
 	if (why)
-		return xs_fail(-EINVAL, "%s: section [%u] %s: func %zu (%s): new_addr symbol %s%+lld %s",
-			       p->name, shndx, sname, i, d->name, sym_label(p, d->new_sym),
-			       (long long)d->new_addend, why);
+		return xs_fail(-EINVAL,
+		               "%s: section [%u] %s: func %zu (%s): new_addr symbol %s%+lld %s",
+		               p->name, shndx, sname, i, d->name, sym_label(p, d->new_sym),
+		               (long long)d->new_addend, why);
 	return 0;
 }
 
@@ -363,10 +388,11 @@ static int decode_func(const struct xs_payload *p, unsigned shndx, size_t i, str
 	memcpy(&f, p->sections[shndx].data + i * FUNC_SIZE, sizeof(f));
 	if (f.version != XSPLICE_FUNC_VERSION)
 		return xs_fail(-EINVAL, "%s: section [%u] %s: func %zu: version %u, expected %d",
-			       p->name, shndx, sname, i, f.version, XSPLICE_FUNC_VERSION);
+		               p->name, shndx, sname, i, f.version, XSPLICE_FUNC_VERSION);
 	if (!all_zero(f.pad, sizeof(f.pad)) || !all_zero(f.pad2, sizeof(f.pad2)))
-		return xs_fail(-EINVAL, "%s: section [%u] %s: func %zu: non-zero padding (pad/pad2)",
-			       p->name, shndx, sname, i);
+		return xs_fail(-EINVAL,
+		               "%s: section [%u] %s: func %zu: non-zero padding (pad/pad2)",
+		               p->name, shndx, sname, i);
 	rc = decode_name(p, shndx, i, &d->name);
 	if (rc)
 		return rc;
@@ -390,10 +416,12 @@ static int check_func_relocs(const struct xs_payload *p, unsigned shndx)
 
 		if (at != offsetof(struct xsplice_func, name) &&
 		    at != offsetof(struct xsplice_func, new_addr))
-			return xs_fail(-EINVAL, "%s: section [%u] %s: func %llu: relocation %s at entry offset %llu (only name and new_addr are relocated)",
-				       p->name, shndx, s->name,
-				       (unsigned long long)(s->relocs[k].offset / FUNC_SIZE),
-				       xs_arch_reloc_name(s->relocs[k].type), (unsigned long long)at);
+			return xs_fail(
+			    -EINVAL,
+			    "%s: section [%u] %s: func %llu: relocation %s at entry offset %llu (only name and new_addr are relocated)",
+			    p->name, shndx, s->name,
+			    (unsigned long long)(s->relocs[k].offset / FUNC_SIZE),
+			    xs_arch_reloc_name(s->relocs[k].type), (unsigned long long)at);
 	}
 	return 0;
 }
@@ -434,8 +462,10 @@ static int check_duplicates(const struct xs_payload *p, unsigned shndx)
 	}
 	free(v);
 	if (dup)
-		return xs_fail(-EINVAL, "%s: section [%u] %s: func %zu: %s patched twice in one payload (also func %zu)",
-			       p->name, shndx, p->sections[shndx].name, dup, p->funcs[dup].name, first);
+		return xs_fail(
+		    -EINVAL,
+		    "%s: section [%u] %s: func %zu: %s patched twice in one payload (also func %zu)",
+		    p->name, shndx, p->sections[shndx].name, dup, p->funcs[dup].name, first);
 	return 0;
 }
 
@@ -450,18 +480,21 @@ int xs_pl_read_funcs(struct xs_pl_ctx *c)
 		return rc;
 	if (!i)
 		return xs_fail(-EINVAL, "%s: no %s section: nothing to patch", p->name,
-			       XSPLICE_FUNCS_SECTION);
+		               XSPLICE_FUNCS_SECTION);
 	s = &p->sections[i];
 	if (!is_loaded_progbits(s))
-		return xs_fail(-EINVAL, "%s: section [%u] %s: must be allocated PROGBITS data", p->name,
-			       i, s->name);
+		return xs_fail(-EINVAL, "%s: section [%u] %s: must be allocated PROGBITS data",
+		               p->name, i, s->name);
 	if (s->shdr.sh_size == 0 || s->shdr.sh_size % FUNC_SIZE)
-		return xs_fail(-EINVAL, "%s: section [%u] %s: size %llu is not a non-zero multiple of %zu (struct xsplice_func)",
-			       p->name, i, s->name, (unsigned long long)s->shdr.sh_size, FUNC_SIZE);
+		return xs_fail(
+		    -EINVAL,
+		    "%s: section [%u] %s: size %llu is not a non-zero multiple of %zu (struct xsplice_func)",
+		    p->name, i, s->name, (unsigned long long)s->shdr.sh_size, FUNC_SIZE);
 	if (s->shdr.sh_size / FUNC_SIZE > XS_PAYLOAD_MAX_FUNCS)
 		return xs_fail(-EFBIG, "%s: section [%u] %s: %llu functions, over the limit of %d",
-			       p->name, i, s->name, (unsigned long long)(s->shdr.sh_size / FUNC_SIZE),
-			       XS_PAYLOAD_MAX_FUNCS);
+		               p->name, i, s->name,
+		               (unsigned long long)(s->shdr.sh_size / FUNC_SIZE),
+		               XS_PAYLOAD_MAX_FUNCS);
 	rc = check_func_relocs(p, i);
 	if (rc)
 		return rc;

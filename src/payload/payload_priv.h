@@ -40,7 +40,7 @@ int xs_pl_read_relocs(struct xs_pl_ctx *c);
  * without recording a message: returns NULL, or why the slot is refused.
  */
 const char *xs_pl_slot(const struct xs_payload *p, unsigned shndx, uint64_t off, uint32_t *sym,
-		       int64_t *addend);
+                       int64_t *addend);
 /* NULL when sym+addend is code defined in the payload, else why not. */
 const char *xs_pl_code_target(const struct xs_payload *p, uint32_t sym, int64_t addend);
 

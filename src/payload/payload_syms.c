@@ -24,18 +24,25 @@ static int check_shndx(const struct xs_payload *p, size_t i, const struct xs_sym
 	if (s->shndx == SHN_UNDEF || s->shndx == SHN_ABS)
 		return 0;
 	if (s->shndx == SHN_COMMON)
-		return xs_fail(-EINVAL, "%s: symbol [%zu] %s: common symbol: compile the payload with -fno-common",
-			       n, i, sn);
+		return xs_fail(
+		    -EINVAL,
+		    "%s: symbol [%zu] %s: common symbol: compile the payload with -fno-common", n,
+		    i, sn);
 	if (s->shndx == SHN_XINDEX)
-		return xs_fail(-EINVAL, "%s: symbol [%zu] %s: extended section index (SHN_XINDEX) is not supported",
-			       n, i, sn);
+		return xs_fail(
+		    -EINVAL,
+		    "%s: symbol [%zu] %s: extended section index (SHN_XINDEX) is not supported", n,
+		    i, sn);
 	/* Processor-specific ones too (x86-64's large common, ...). */
 	if (s->shndx >= SHN_LORESERVE)
-		return xs_fail(-EINVAL, "%s: symbol [%zu] %s: special section index 0x%x is not supported (for a common symbol: compile with -fno-common)",
-			       n, i, sn, s->shndx);
+		return xs_fail(
+		    -EINVAL,
+		    "%s: symbol [%zu] %s: special section index 0x%x is not supported (for a common symbol: compile with -fno-common)",
+		    n, i, sn, s->shndx);
 	if (s->shndx >= p->nsections)
-		return xs_fail(-EINVAL, "%s: symbol [%zu] %s: section index %u out of range (%zu sections)",
-			       n, i, sn, s->shndx, p->nsections);
+		return xs_fail(-EINVAL,
+		               "%s: symbol [%zu] %s: section index %u out of range (%zu sections)",
+		               n, i, sn, s->shndx, p->nsections);
 	return 0;
 }
 
@@ -48,13 +55,15 @@ static int check_symbol(struct xs_pl_ctx *c, size_t i, const GElf_Sym *sym)
 	int rc;
 
 	if (sym->st_name >= str->shdr.sh_size)
-		return xs_fail(-EINVAL, "%s: symbol [%zu]: name offset %u is outside [%u] %s (%llu bytes)",
-			       p->name, i, sym->st_name, c->strtab, str->name,
-			       (unsigned long long)str->shdr.sh_size);
+		return xs_fail(-EINVAL,
+		               "%s: symbol [%zu]: name offset %u is outside [%u] %s (%llu bytes)",
+		               p->name, i, sym->st_name, c->strtab, str->name,
+		               (unsigned long long)str->shdr.sh_size);
 	/* The string table ends with NUL (checked), so the name is terminated. */
 	s->name = (const char *)str->data + sym->st_name;
 	if (!xs_pl_printable(s->name))
-		return xs_fail(-EINVAL, "%s: symbol [%zu]: name contains control characters", p->name, i);
+		return xs_fail(-EINVAL, "%s: symbol [%zu]: name contains control characters",
+		               p->name, i);
 	s->value = sym->st_value;
 	s->size = sym->st_size;
 	s->type = GELF_ST_TYPE(sym->st_info);
@@ -65,10 +74,12 @@ static int check_symbol(struct xs_pl_ctx *c, size_t i, const GElf_Sym *sym)
 		return rc;
 	sh = &p->sections[s->shndx].shdr;
 	if (s->value > sh->sh_size || s->size > sh->sh_size - s->value)
-		return xs_fail(-EINVAL, "%s: symbol [%zu] %s: value 0x%llx size 0x%llx is outside section [%u] %s (size 0x%llx)",
-			       p->name, i, sym_label(s), (unsigned long long)s->value,
-			       (unsigned long long)s->size, s->shndx, xs_pl_secname(p, s->shndx),
-			       (unsigned long long)sh->sh_size);
+		return xs_fail(
+		    -EINVAL,
+		    "%s: symbol [%zu] %s: value 0x%llx size 0x%llx is outside section [%u] %s (size 0x%llx)",
+		    p->name, i, sym_label(s), (unsigned long long)s->value,
+		    (unsigned long long)s->size, s->shndx, xs_pl_secname(p, s->shndx),
+		    (unsigned long long)sh->sh_size);
 	return 0;
 }
 
@@ -79,8 +90,8 @@ static Elf_Data *section_entries(const struct xs_payload *p, unsigned i, Elf_Typ
 
 	if (!d || d->d_type != type || d->d_size != p->sections[i].shdr.sh_size ||
 	    (d->d_size && !d->d_buf)) {
-		xs_fail(-EINVAL, "%s: section [%u] %s: libelf cannot read its entries: %s", p->name, i,
-			p->sections[i].name, elf_errmsg(-1));
+		xs_fail(-EINVAL, "%s: section [%u] %s: libelf cannot read its entries: %s", p->name,
+		        i, p->sections[i].name, elf_errmsg(-1));
 		return NULL;
 	}
 	return d;
@@ -103,8 +114,8 @@ int xs_pl_read_symbols(struct xs_pl_ctx *c)
 		GElf_Sym sym;
 
 		if (!gelf_getsym(d, (int)i, &sym))
-			return xs_fail(-EINVAL, "%s: symbol [%zu]: libelf cannot read it: %s", p->name,
-				       i, elf_errmsg(-1));
+			return xs_fail(-EINVAL, "%s: symbol [%zu]: libelf cannot read it: %s",
+			               p->name, i, elf_errmsg(-1));
 		rc = check_symbol(c, i, &sym);
 	}
 	return rc;
@@ -118,28 +129,36 @@ static int check_rela_header(struct xs_pl_ctx *c, unsigned i)
 	unsigned type;
 
 	if (s->shdr.sh_link != c->symtab)
-		return xs_fail(-EINVAL, "%s: section [%u] %s: sh_link %u is not the symbol table [%u]",
-			       p->name, i, s->name, s->shdr.sh_link, c->symtab);
+		return xs_fail(-EINVAL,
+		               "%s: section [%u] %s: sh_link %u is not the symbol table [%u]",
+		               p->name, i, s->name, s->shdr.sh_link, c->symtab);
 	if (to == 0 || to >= p->nsections)
-		return xs_fail(-EINVAL, "%s: section [%u] %s: applies to section %u, out of range (%zu sections)",
-			       p->name, i, s->name, to, p->nsections);
+		return xs_fail(
+		    -EINVAL,
+		    "%s: section [%u] %s: applies to section %u, out of range (%zu sections)",
+		    p->name, i, s->name, to, p->nsections);
 	type = p->sections[to].shdr.sh_type;
 	if (type == SHT_RELA || type == SHT_REL || type == SHT_SYMTAB || type == SHT_NOBITS ||
 	    type == SHT_NULL)
-		return xs_fail(-EINVAL, "%s: section [%u] %s: applies to section [%u] %s of type %u, which cannot be relocated",
-			       p->name, i, s->name, to, p->sections[to].name, type);
+		return xs_fail(
+		    -EINVAL,
+		    "%s: section [%u] %s: applies to section [%u] %s of type %u, which cannot be relocated",
+		    p->name, i, s->name, to, p->sections[to].name, type);
 	if (s->shdr.sh_entsize != sizeof(Elf64_Rela) || s->shdr.sh_size % sizeof(Elf64_Rela))
-		return xs_fail(-EINVAL, "%s: section [%u] %s: entry size %llu and size %llu do not make an array of %zu-byte relocations",
-			       p->name, i, s->name, (unsigned long long)s->shdr.sh_entsize,
-			       (unsigned long long)s->shdr.sh_size, sizeof(Elf64_Rela));
+		return xs_fail(
+		    -EINVAL,
+		    "%s: section [%u] %s: entry size %llu and size %llu do not make an array of %zu-byte relocations",
+		    p->name, i, s->name, (unsigned long long)s->shdr.sh_entsize,
+		    (unsigned long long)s->shdr.sh_size, sizeof(Elf64_Rela));
 	if (p->sections[to].relocs)
-		return xs_fail(-EINVAL, "%s: section [%u] %s: a second relocation section for [%u] %s",
-			       p->name, i, s->name, to, p->sections[to].name);
+		return xs_fail(-EINVAL,
+		               "%s: section [%u] %s: a second relocation section for [%u] %s",
+		               p->name, i, s->name, to, p->sections[to].name);
 	return 0;
 }
 
 static int check_rela(struct xs_pl_ctx *c, unsigned i, size_t k, const GElf_Rela *r,
-		      struct xs_reloc *out)
+                      struct xs_reloc *out)
 {
 	struct xs_payload *p = c->p;
 	const struct xs_section *s = &p->sections[i];
@@ -149,19 +168,25 @@ static int check_rela(struct xs_pl_ctx *c, unsigned i, size_t k, const GElf_Rela
 	int width = xs_arch_reloc_width(type);
 
 	if (sym >= p->nsyms)
-		return xs_fail(-EINVAL, "%s: section [%u] %s: relocation %zu at offset 0x%llx: symbol index %llu out of range (%zu symbols)",
-			       p->name, i, s->name, k, (unsigned long long)r->r_offset,
-			       (unsigned long long)sym, p->nsyms);
+		return xs_fail(
+		    -EINVAL,
+		    "%s: section [%u] %s: relocation %zu at offset 0x%llx: symbol index %llu out of range (%zu symbols)",
+		    p->name, i, s->name, k, (unsigned long long)r->r_offset,
+		    (unsigned long long)sym, p->nsyms);
 	if (width < 0) /* name the symbol: "tls_counter" says more than TLSGD */
-		return xs_fail(-EOPNOTSUPP, "%s: section [%u] %s: relocation %zu at offset 0x%llx of %s against '%s': unsupported type %s (%u)",
-			       p->name, i, s->name, k, (unsigned long long)r->r_offset, to->name,
-			       p->syms && p->syms[sym].name ? p->syms[sym].name : "?",
-			       xs_arch_reloc_name(type), type);
+		return xs_fail(
+		    -EOPNOTSUPP,
+		    "%s: section [%u] %s: relocation %zu at offset 0x%llx of %s against '%s': unsupported type %s (%u)",
+		    p->name, i, s->name, k, (unsigned long long)r->r_offset, to->name,
+		    p->syms && p->syms[sym].name ? p->syms[sym].name : "?",
+		    xs_arch_reloc_name(type), type);
 	if (r->r_offset > to->shdr.sh_size || (uint64_t)width > to->shdr.sh_size - r->r_offset)
-		return xs_fail(-EINVAL, "%s: section [%u] %s: relocation %zu (%s) at offset 0x%llx + %d bytes is outside [%u] %s (size 0x%llx)",
-			       p->name, i, s->name, k, xs_arch_reloc_name(type),
-			       (unsigned long long)r->r_offset, width, s->shdr.sh_info, to->name,
-			       (unsigned long long)to->shdr.sh_size);
+		return xs_fail(
+		    -EINVAL,
+		    "%s: section [%u] %s: relocation %zu (%s) at offset 0x%llx + %d bytes is outside [%u] %s (size 0x%llx)",
+		    p->name, i, s->name, k, xs_arch_reloc_name(type),
+		    (unsigned long long)r->r_offset, width, s->shdr.sh_info, to->name,
+		    (unsigned long long)to->shdr.sh_size);
 	*out = (struct xs_reloc){ r->r_offset, type, (uint32_t)sym, r->r_addend };
 	return 0;
 }
@@ -184,10 +209,11 @@ static int check_reloc_overlaps(const struct xs_payload *p, unsigned rela, unsig
 		const struct xs_reloc *a = &s->relocs[k - 1], *b = &s->relocs[k];
 
 		if (a->offset + (uint64_t)xs_arch_reloc_width(a->type) > b->offset)
-			return xs_fail(-EINVAL, "%s: section [%u] %s: relocations at offsets 0x%llx and 0x%llx of [%u] %s overlap",
-				       p->name, rela, p->sections[rela].name,
-				       (unsigned long long)a->offset, (unsigned long long)b->offset,
-				       to, s->name);
+			return xs_fail(
+			    -EINVAL,
+			    "%s: section [%u] %s: relocations at offsets 0x%llx and 0x%llx of [%u] %s overlap",
+			    p->name, rela, p->sections[rela].name, (unsigned long long)a->offset,
+			    (unsigned long long)b->offset, to, s->name);
 	}
 	return 0;
 }
@@ -210,13 +236,15 @@ static int read_rela(struct xs_pl_ctx *c, unsigned i)
 	to->relocs = calloc(n ? n : 1, sizeof(*to->relocs));
 	if (!to->relocs)
 		return xs_fail(-ENOMEM, "%s: section [%u] %s: cannot allocate %zu relocations",
-			       p->name, i, p->sections[i].name, n);
+		               p->name, i, p->sections[i].name, n);
 	for (size_t k = 0; k < n; k++) {
 		GElf_Rela r;
 
 		if (!gelf_getrela(d, (int)k, &r))
-			return xs_fail(-EINVAL, "%s: section [%u] %s: relocation %zu: libelf cannot read it: %s",
-				       p->name, i, p->sections[i].name, k, elf_errmsg(-1));
+			return xs_fail(
+			    -EINVAL,
+			    "%s: section [%u] %s: relocation %zu: libelf cannot read it: %s",
+			    p->name, i, p->sections[i].name, k, elf_errmsg(-1));
 		rc = check_rela(c, i, k, &r, &to->relocs[k]);
 		if (rc)
 			return rc;
@@ -237,8 +265,11 @@ int xs_pl_read_relocs(struct xs_pl_ctx *c)
 		const struct xs_section *s = &p->sections[i];
 
 		if (s->shdr.sh_type == SHT_REL)
-			rc = xs_fail(-EOPNOTSUPP, "%s: section [%u] %s: SHT_REL relocations are not supported (" XS_ARCH_LABEL " payloads use SHT_RELA)",
-				     p->name, i, s->name);
+			rc = xs_fail(
+			    -EOPNOTSUPP,
+			    "%s: section [%u] %s: SHT_REL relocations are not supported (" XS_ARCH_LABEL
+			    " payloads use SHT_RELA)",
+			    p->name, i, s->name);
 		else if (s->shdr.sh_type == SHT_RELA)
 			rc = read_rela(c, i);
 	}
@@ -262,7 +293,7 @@ static size_t reloc_lower_bound(const struct xs_section *s, uint64_t off)
 }
 
 const char *xs_pl_slot(const struct xs_payload *p, unsigned shndx, uint64_t off, uint32_t *sym,
-		       int64_t *addend)
+                       int64_t *addend)
 {
 	const struct xs_section *s;
 	const struct xs_reloc *found = NULL;
@@ -305,13 +336,14 @@ const char *xs_pl_slot(const struct xs_payload *p, unsigned shndx, uint64_t off,
 }
 
 int xs_payload_pointer_at(const struct xs_payload *p, unsigned shndx, uint64_t offset,
-			  uint32_t *sym, int64_t *addend)
+                          uint32_t *sym, int64_t *addend)
 {
 	const char *why = xs_pl_slot(p, shndx, offset, sym, addend);
 
 	if (why)
-		return xs_fail(-EINVAL, "%s: section [%u] %s: pointer at offset 0x%llx: %s", p->name,
-			       shndx, xs_pl_secname(p, shndx), (unsigned long long)offset, why);
+		return xs_fail(-EINVAL, "%s: section [%u] %s: pointer at offset 0x%llx: %s",
+		               p->name, shndx, xs_pl_secname(p, shndx), (unsigned long long)offset,
+		               why);
 	return 0;
 }
 

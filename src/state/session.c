@@ -25,10 +25,10 @@
 #define STATE_SIZE XS_ALIGN_UP(sizeof(struct xs_state) + XS_STATE_PAYLOAD_AREA, xs_page_size())
 
 static const char *const status_names[] = {
-    [XS_STATUS_LOADED] = "LOADED",
-    [XS_STATUS_CHECKED] = "CHECKED",
-    [XS_STATUS_APPLIED] = "APPLIED",
-    [XS_STATUS_REVERTED] = "REVERTED",
+	[XS_STATUS_LOADED] = "LOADED",
+	[XS_STATUS_CHECKED] = "CHECKED",
+	[XS_STATUS_APPLIED] = "APPLIED",
+	[XS_STATUS_REVERTED] = "REVERTED",
 };
 
 const char *xs_status_name(int status)
@@ -66,11 +66,11 @@ static int verify_memfd(pid_t pid, const struct xs_map *m)
 	int fd, seals, rc = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", pid,
-		 (unsigned long long)m->start, (unsigned long long)m->end);
+	         (unsigned long long)m->start, (unsigned long long)m->end);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
-		return xs_fail(errno == ENOENT ? -ESRCH : -errno, "pid %d: cannot open its registry's file %s",
-			       pid, path);
+		return xs_fail(errno == ENOENT ? -ESRCH : -errno,
+		               "pid %d: cannot open its registry's file %s", pid, path);
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	n = readlink(path, link, sizeof(link));
 	seals = fcntl(fd, F_GET_SEALS);
@@ -78,9 +78,10 @@ static int verify_memfd(pid_t pid, const struct xs_map *m)
 	    (uint64_t)st.st_size != STATE_SIZE || st.st_ino != m->inode ||
 	    n != (ssize_t)strlen(STATE_PATH) || memcmp(link, STATE_PATH, n) ||
 	    seals != XS_STATE_SEALS)
-		rc = xs_fail(-EPROTO,
-			     "pid %d: the mapping at 0x%llx named %s is not a registry xsplice made (not a sealed memfd of %zu bytes)",
-			     pid, (unsigned long long)m->start, STATE_PATH, (size_t)STATE_SIZE);
+		rc = xs_fail(
+		    -EPROTO,
+		    "pid %d: the mapping at 0x%llx named %s is not a registry xsplice made (not a sealed memfd of %zu bytes)",
+		    pid, (unsigned long long)m->start, STATE_PATH, (size_t)STATE_SIZE);
 	close(fd);
 	return rc;
 }
@@ -97,10 +98,12 @@ static int find_state(pid_t pid, const struct xs_maps *maps, uint64_t *addr)
 
 		if (strcmp(m->path, STATE_PATH))
 			continue;
-		if (found || strcmp(m->perms, "rw-p") || m->offset || m->end - m->start != STATE_SIZE)
-			return xs_fail(-EPROTO,
-				       "pid %d: its mapping at 0x%llx named %s is not one registry as xsplice maps it",
-				       pid, (unsigned long long)m->start, STATE_PATH);
+		if (found || strcmp(m->perms, "rw-p") || m->offset ||
+		    m->end - m->start != STATE_SIZE)
+			return xs_fail(
+			    -EPROTO,
+			    "pid %d: its mapping at 0x%llx named %s is not one registry as xsplice maps it",
+			    pid, (unsigned long long)m->start, STATE_PATH);
 		found = m;
 	}
 	if (!found)
@@ -215,7 +218,7 @@ static void claim(struct xs_session *s)
 
 /* before: a session of moments ago whose registry (state) this one takes over. */
 static int open_session(pid_t pid, bool attach, bool one, long timeout_ms,
-			struct xs_session *before, struct xs_session **out)
+                        struct xs_session *before, struct xs_session **out)
 {
 	struct xs_session *s = calloc(1, sizeof(*s));
 	uint64_t known_addr = 0;
@@ -260,8 +263,10 @@ static int open_session(pid_t pid, bool attach, bool one, long timeout_ms,
 	 * report it (xs_session_interrupted).
 	 */
 	if (!rc && one && s->state->journal.action != XS_ACTION_NONE)
-		rc = xs_fail(-EAGAIN, "pid %d: an action left half done is undone only with every thread stopped",
-			     pid);
+		rc = xs_fail(
+		    -EAGAIN,
+		    "pid %d: an action left half done is undone only with every thread stopped",
+		    pid);
 	else if (!rc && s->t && s->state->journal.action != XS_ACTION_NONE)
 		rc = xs_session_recover(s);
 	if (rc) {
@@ -278,13 +283,13 @@ int xs_session_open(pid_t pid, bool attach, long timeout_ms, struct xs_session *
 }
 
 int xs_session_open_again(pid_t pid, long timeout_ms, struct xs_session *before,
-			  struct xs_session **out)
+                          struct xs_session **out)
 {
 	return open_session(pid, true, false, timeout_ms, before, out);
 }
 
 int xs_session_open_one(pid_t pid, long timeout_ms, struct xs_session *before,
-			struct xs_session **out)
+                        struct xs_session **out)
 {
 	return open_session(pid, true, true, timeout_ms, before, out);
 }
@@ -316,9 +321,9 @@ int xs_session_maps_fresh(struct xs_session *s)
 }
 
 int xs_session_syscall(struct xs_session *s, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
-		       uint64_t a3, uint64_t a4, uint64_t a5, long *ret)
+                       uint64_t a3, uint64_t a4, uint64_t a5, long *ret)
 {
-	const struct xs_syscall c = {nr, {a0, a1, a2, a3, a4, a5}, NULL};
+	const struct xs_syscall c = { nr, { a0, a1, a2, a3, a4, a5 }, NULL };
 
 	return xs_session_run(s, &c, ret);
 }
@@ -333,7 +338,7 @@ int xs_session_run(struct xs_session *s, const struct xs_syscall *c, long *ret)
 	if (*ret < 0 && *ret > -4096) {
 		xs_syscall_text(c, what, sizeof(what));
 		return xs_fail((int)*ret, "pid %d: %s in the target failed%s%s", s->pid, what,
-			       c->what ? " " : "", c->what ? c->what : "");
+		               c->what ? " " : "", c->what ? c->what : "");
 	}
 	return 0;
 }
@@ -344,15 +349,23 @@ enum { ST_SCRATCH, ST_MEMFD, ST_SIZE, ST_SEAL, ST_MAP, ST_CLOSE, ST_UNSCRATCH, S
 static void state_calls(struct xs_syscall c[ST_NCALLS], uint64_t scratch, uint64_t fd)
 {
 	const struct xs_syscall calls[ST_NCALLS] = {
-	    [ST_SCRATCH] = {SYS_mmap, {0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0},
-			    "to hold the registry's name"},
-	    [ST_MEMFD] = {SYS_memfd_create, {scratch, MFD_CLOEXEC | MFD_ALLOW_SEALING}, "to create the registry"},
-	    [ST_SIZE] = {SYS_ftruncate, {fd, STATE_SIZE}, "to size the registry"},
-	    [ST_SEAL] = {SYS_fcntl, {fd, F_ADD_SEALS, XS_STATE_SEALS}, "to seal the registry"},
-	    /* Private: a forked child gets a copy of the records with its copy of the code. */
-	    [ST_MAP] = {SYS_mmap, {0, STATE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0}, "to map the registry"},
-	    [ST_CLOSE] = {SYS_close, {fd}, "to close the registry's file"},
-	    [ST_UNSCRATCH] = {SYS_munmap, {scratch, 4096}, "to unmap the registry's name"},
+		[ST_SCRATCH] = { SYS_mmap,
+		                 { 0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		                   (uint64_t)-1, 0 },
+		                 "to hold the registry's name" },
+		[ST_MEMFD] = { SYS_memfd_create,
+		               { scratch, MFD_CLOEXEC | MFD_ALLOW_SEALING },
+		               "to create the registry" },
+		[ST_SIZE] = { SYS_ftruncate, { fd, STATE_SIZE }, "to size the registry" },
+		[ST_SEAL] = { SYS_fcntl,
+		              { fd, F_ADD_SEALS, XS_STATE_SEALS },
+		              "to seal the registry" },
+		/* Private: a forked child gets a copy of the records with its copy of the code. */
+		[ST_MAP] = { SYS_mmap,
+		             { 0, STATE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0 },
+		             "to map the registry" },
+		[ST_CLOSE] = { SYS_close, { fd }, "to close the registry's file" },
+		[ST_UNSCRATCH] = { SYS_munmap, { scratch, 4096 }, "to unmap the registry's name" },
 	};
 
 	memcpy(c, calls, sizeof(calls));
@@ -469,8 +482,10 @@ int xs_session_read(struct xs_session *s, uint64_t addr, void *buf, size_t len)
 
 	if (!s->t && s->overlay && addr >= s->overlay_addr && off < s->overlay_len) {
 		if (len > s->overlay_len - off)
-			return xs_fail(-EFAULT, "pid %d: read of %zu bytes at 0x%llx runs past the payload planned there",
-				       s->pid, len, (unsigned long long)addr);
+			return xs_fail(
+			    -EFAULT,
+			    "pid %d: read of %zu bytes at 0x%llx runs past the payload planned there",
+			    s->pid, len, (unsigned long long)addr);
 		memcpy(buf, s->overlay + off, len);
 		return 0;
 	}

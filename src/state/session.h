@@ -17,17 +17,17 @@
 
 struct xs_session {
 	pid_t pid;
-	struct xs_target *t;   /* NULL when not attached */
-	uint64_t state_addr;   /* 0: the process has no registry yet */
-	struct xs_state *state;/* local copy; written back by xs_session_commit */
-	bool created_state;    /* this session made the registry */
-	size_t span;           /* slots in use when read: commits write at least these */
-	struct xs_pages warm;  /* for the stop a later session makes: warm_pages.h */
+	struct xs_target *t;        /* NULL when not attached */
+	uint64_t state_addr;        /* 0: the process has no registry yet */
+	struct xs_state *state;     /* local copy; written back by xs_session_commit */
+	bool created_state;         /* this session made the registry */
+	size_t span;                /* slots in use when read: commits write at least these */
+	struct xs_pages warm;       /* for the stop a later session makes: warm_pages.h */
 	struct xs_stop_hooks hooks; /* for it too (warm is taken from above) */
-	bool head_unchanged;   /* hooks.before_stop saw the registry as this session read it */
-	uint64_t start;        /* the process's start time: with pid, its identity */
-	struct xs_maps *maps;  /* its mappings, read at the open (xs_session_maps_fresh) */
-	int site_fd;           /* site_check.c: the file of the mapping below, or -1 */
+	bool head_unchanged;        /* hooks.before_stop saw the registry as this session read it */
+	uint64_t start;             /* the process's start time: with pid, its identity */
+	struct xs_maps *maps;       /* its mappings, read at the open (xs_session_maps_fresh) */
+	int site_fd;                /* site_check.c: the file of the mapping below, or -1 */
 	uint64_t site_fd_start;
 	/* Unattached: reads of [overlay_addr, +overlay_len) see these bytes, a
 	 * payload planned but not mapped yet (upload.h's preview). */
@@ -43,14 +43,14 @@ int xs_session_open(pid_t pid, bool attach, long timeout_ms, struct xs_session *
 /* Attach, taking over the registry an unattached session (before) read
  * moments ago: only its header is read again unless its version changed. */
 int xs_session_open_again(pid_t pid, long timeout_ms, struct xs_session *before,
-			  struct xs_session **out);
+                          struct xs_session **out);
 /* The same, holding one thread only (xs_target_attach_one), the others
  * running: for changes no thread can see until they are done (a payload
  * mapped, written and registered, or unmapped once nothing refers to it).
  * -EAGAIN when a journal needs undoing (that needs the whole stop), or no
  * thread waits (xs_target_attach_one). */
 int xs_session_open_one(pid_t pid, long timeout_ms, struct xs_session *before,
-			struct xs_session **out);
+                        struct xs_session **out);
 void xs_session_close(struct xs_session *s);
 /* Read the process's mappings again (after the attach, for what the stop maps
  * or unmaps). */
@@ -72,7 +72,7 @@ uint64_t xs_session_shadow_anchor_at(const struct xs_session *s);
 size_t xs_session_state_calls(const struct xs_session *s, struct xs_syscall out[XS_STATE_CALLS]);
 /* Run a system call in the target (attached); a -errno result is an error. */
 int xs_session_syscall(struct xs_session *s, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
-		       uint64_t a3, uint64_t a4, uint64_t a5, long *ret);
+                       uint64_t a3, uint64_t a4, uint64_t a5, long *ret);
 int xs_session_run(struct xs_session *s, const struct xs_syscall *c, long *ret);
 /* Remove a registry this session created that holds no payload. */
 void xs_session_drop_empty_state(struct xs_session *s);

@@ -47,13 +47,13 @@ const char *xs_status_name(int status);
  * revert leaves them as they were (applied still set); the next apply makes
  * them anew. */
 struct xs_fstate {
-	uint64_t old_addr;      /* resolved old function */
-	uint64_t new_addr;      /* replacement, 0 for a NOP patch */
+	uint64_t old_addr; /* resolved old function */
+	uint64_t new_addr; /* replacement, 0 for a NOP patch */
 	uint32_t old_size;
 	uint32_t new_size;
-	uint32_t patch_offset;  /* bytes skipped at entry (endbr64) */
-	uint32_t len;           /* bytes written at old_addr + patch_offset */
-	uint8_t applied;        /* 1 while our bytes are in place */
+	uint32_t patch_offset; /* bytes skipped at entry (endbr64) */
+	uint32_t len;          /* bytes written at old_addr + patch_offset */
+	uint8_t applied;       /* 1 while our bytes are in place */
 	uint8_t pad[7];
 	uint8_t saved[XSPLICE_EXPECT_MAX];   /* the bytes we replaced */
 	uint8_t written[XSPLICE_EXPECT_MAX]; /* the bytes we wrote */
@@ -62,10 +62,10 @@ struct xs_fstate {
 struct xs_state_payload {
 	char id[XS_ID_MAX];
 	int32_t used;
-	int32_t status;         /* enum xs_status */
-	int32_t rc;             /* result of the last action: 0 or -errno */
+	int32_t status; /* enum xs_status */
+	int32_t rc;     /* result of the last action: 0 or -errno */
 	uint32_t nfuncs;
-	uint64_t apply_seq;     /* position in the applied stack, 0 when not applied */
+	uint64_t apply_seq;            /* position in the applied stack, 0 when not applied */
 	struct xs_build_id build_id;   /* the payload's own */
 	struct xs_build_id target_id;  /* the object it patches */
 	struct xs_build_id depends_id; /* len 0: none */
@@ -75,8 +75,8 @@ struct xs_state_payload {
 	uint64_t funcs_addr;           /* read-only struct xsplice_func[nfuncs] */
 	uint64_t fstate_addr;          /* struct xs_fstate[nfuncs], rw */
 	uint64_t eh_frame_addr, eh_frame_size; /* to unwind through its code */
-	uint64_t stub_addr;            /* the return stub in its text, for hooks (xs_target_call) */
-	uint64_t hooks_addr[XS_HOOK_COUNT];    /* arrays of hook pointers, in the target */
+	uint64_t stub_addr; /* the return stub in its text, for hooks (xs_target_call) */
+	uint64_t hooks_addr[XS_HOOK_COUNT]; /* arrays of hook pointers, in the target */
 	uint32_t nhooks[XS_HOOK_COUNT];
 };
 
@@ -89,13 +89,13 @@ enum xs_action {
 
 /* The action in progress: enough to put every involved payload back. */
 struct xs_journal {
-	uint32_t action;        /* enum xs_action; NONE when idle */
-	int32_t owner;          /* pid of the xsplice run doing it */
-	uint64_t owner_start;   /* and its start time: the pid may be reused */
+	uint32_t action;      /* enum xs_action; NONE when idle */
+	int32_t owner;        /* pid of the xsplice run doing it */
+	uint64_t owner_start; /* and its start time: the pid may be reused */
 	uint32_t count;
 	uint32_t pad;
 	struct {
-		int32_t slot;       /* payload slot */
+		int32_t slot; /* payload slot */
 		int32_t prev_status;
 		uint64_t prev_seq;
 	} entries[XS_STATE_MAX_PAYLOADS];
@@ -104,9 +104,9 @@ struct xs_journal {
 struct xs_state {
 	uint64_t magic;
 	uint32_t abi;
-	uint32_t version;       /* bumped on every change: tells a stale snapshot;
+	uint32_t version;  /* bumped on every change: tells a stale snapshot;
 				 * starts at random when the registry is made */
-	uint64_t next_seq;      /* next apply_seq */
+	uint64_t next_seq; /* next apply_seq */
 	/* The process the records describe (pid, start time): a forked child
 	 * finds its parent's here, and claims its copy at its first change. */
 	int32_t owner_pid;

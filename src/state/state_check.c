@@ -43,10 +43,13 @@ static int check_layout(const struct xs_state_payload *p, int slot, pid_t pid)
 
 	if (p->base % page || !p->size || p->size % page || p->size > XS_STATE_MAX_REGION ||
 	    hi < lo)
-		return BAD(pid, "slot %d (%s): region 0x%llx+0x%llx is not a page-aligned range of at most %llu bytes",
-			   slot, p->id, (unsigned long long)p->base, (unsigned long long)p->size,
-			   XS_STATE_MAX_REGION);
-	if (p->text_start >= p->text_end || !inside(p->text_start, p->text_end - p->text_start, lo, hi))
+		return BAD(
+		    pid,
+		    "slot %d (%s): region 0x%llx+0x%llx is not a page-aligned range of at most %llu bytes",
+		    slot, p->id, (unsigned long long)p->base, (unsigned long long)p->size,
+		    XS_STATE_MAX_REGION);
+	if (p->text_start >= p->text_end ||
+	    !inside(p->text_start, p->text_end - p->text_start, lo, hi))
 		return BAD(pid, "slot %d (%s): text outside its region", slot, p->id);
 	if (!inside(p->stub_addr, XS_ARCH_STUB_SIZE, p->text_start, p->text_end))
 		return BAD(pid, "slot %d (%s): return stub outside its text", slot, p->id);
@@ -56,15 +59,15 @@ static int check_layout(const struct xs_state_payload *p, int slot, pid_t pid)
 	if (p->fstate_addr % 8 ||
 	    !inside(p->fstate_addr, (uint64_t)p->nfuncs * sizeof(struct xs_fstate), lo, hi))
 		return BAD(pid, "slot %d (%s): function records outside its region", slot, p->id);
-	if (p->eh_frame_size &&
-	    (p->eh_frame_size > XS_STATE_MAX_EH_FRAME || !inside(p->eh_frame_addr, p->eh_frame_size, lo, hi)))
+	if (p->eh_frame_size && (p->eh_frame_size > XS_STATE_MAX_EH_FRAME ||
+	                         !inside(p->eh_frame_addr, p->eh_frame_size, lo, hi)))
 		return BAD(pid, "slot %d (%s): .eh_frame outside its region", slot, p->id);
 	for (int k = 0; k < XS_HOOK_COUNT; k++)
 		if (p->nhooks[k] > XS_STATE_MAX_HOOKS ||
 		    (p->nhooks[k] && (p->hooks_addr[k] % 8 ||
-				      !inside(p->hooks_addr[k], 8ull * p->nhooks[k], lo, hi))))
+		                      !inside(p->hooks_addr[k], 8ull * p->nhooks[k], lo, hi))))
 			return BAD(pid, "slot %d (%s): %u %s hooks: over %d or outside its region",
-				   slot, p->id, p->nhooks[k], xs_hook_names[k], XS_STATE_MAX_HOOKS);
+			           slot, p->id, p->nhooks[k], xs_hook_names[k], XS_STATE_MAX_HOOKS);
 	return 0;
 }
 
@@ -73,22 +76,22 @@ static int check_payload(const struct xs_state *st, int slot, pid_t pid)
 	const struct xs_state_payload *p = &st->payloads[slot];
 
 	if (!valid_id(p->id))
-		return BAD(pid, "slot %d: id is not 1 to %d printable characters", slot, XS_ID_MAX - 1);
+		return BAD(pid, "slot %d: id is not 1 to %d printable characters", slot,
+		           XS_ID_MAX - 1);
 	if (!valid_status(p->status))
 		return BAD(pid, "slot %d (%s): status %d", slot, p->id, p->status);
 	if (p->rc > 0 || p->rc < -4095)
 		return BAD(pid, "slot %d (%s): rc %d is not 0 or -errno", slot, p->id, p->rc);
 	if (p->nfuncs > XS_STATE_MAX_FUNCS)
 		return BAD(pid, "slot %d (%s): %u functions, over %d", slot, p->id, p->nfuncs,
-			   XS_STATE_MAX_FUNCS);
-	if ((p->status == XS_STATUS_APPLIED) != (p->apply_seq != 0) ||
-	    p->apply_seq >= st->next_seq)
+		           XS_STATE_MAX_FUNCS);
+	if ((p->status == XS_STATUS_APPLIED) != (p->apply_seq != 0) || p->apply_seq >= st->next_seq)
 		return BAD(pid, "slot %d (%s): apply sequence %llu does not fit status %d", slot,
-			   p->id, (unsigned long long)p->apply_seq, p->status);
+		           p->id, (unsigned long long)p->apply_seq, p->status);
 	if (p->build_id.len > XS_BUILD_ID_MAX || p->target_id.len > XS_BUILD_ID_MAX ||
 	    p->depends_id.len > XS_BUILD_ID_MAX)
 		return BAD(pid, "slot %d (%s): build-id longer than %d bytes", slot, p->id,
-			   XS_BUILD_ID_MAX);
+		           XS_BUILD_ID_MAX);
 	if (!memchr(p->object, '\0', sizeof(p->object)))
 		return BAD(pid, "slot %d (%s): object path not terminated", slot, p->id);
 	return check_layout(p, slot, pid);
@@ -109,7 +112,7 @@ static int check_pairs(const struct xs_state *st, pid_t pid)
 				return BAD(pid, "slots %d and %d both hold '%s'", i, j, a->id);
 			if (a->apply_seq && a->apply_seq == b->apply_seq)
 				return BAD(pid, "slots %d and %d share apply sequence %llu", i, j,
-					   (unsigned long long)a->apply_seq);
+				           (unsigned long long)a->apply_seq);
 			if (a->base < b->base + b->size && b->base < a->base + a->size)
 				return BAD(pid, "the regions of %s and %s overlap", a->id, b->id);
 		}
@@ -133,14 +136,16 @@ static int check_journal(const struct xs_state *st, pid_t pid)
 
 		if (slot < 0 || slot >= XS_STATE_MAX_PAYLOADS || !st->payloads[slot].used ||
 		    seen[slot])
-			return BAD(pid, "journal entry %u names slot %d: not a payload, or twice", e,
-				   slot);
+			return BAD(pid, "journal entry %u names slot %d: not a payload, or twice",
+			           e, slot);
 		seen[slot] = true;
 		if (!valid_status(j->entries[e].prev_status) ||
-		    (j->entries[e].prev_status == XS_STATUS_APPLIED) != (j->entries[e].prev_seq != 0) ||
+		    (j->entries[e].prev_status == XS_STATUS_APPLIED) !=
+		        (j->entries[e].prev_seq != 0) ||
 		    j->entries[e].prev_seq >= st->next_seq)
 			return BAD(pid, "journal entry %u: status %d, sequence %llu", e,
-				   j->entries[e].prev_status, (unsigned long long)j->entries[e].prev_seq);
+			           j->entries[e].prev_status,
+			           (unsigned long long)j->entries[e].prev_seq);
 	}
 	return 0;
 }
@@ -150,7 +155,8 @@ int xs_state_check(const struct xs_state *st, pid_t pid)
 	int rc;
 
 	if (st->magic != XS_STATE_MAGIC || st->abi != XS_STATE_ABI)
-		return BAD(pid, "magic 0x%llx abi %u, not ours", (unsigned long long)st->magic, st->abi);
+		return BAD(pid, "magic 0x%llx abi %u, not ours", (unsigned long long)st->magic,
+		           st->abi);
 	if (st->next_seq == 0 || st->next_seq > (1ull << 62))
 		return BAD(pid, "next sequence %llu", (unsigned long long)st->next_seq);
 	for (int i = 0; i < XS_STATE_MAX_PAYLOADS; i++) {
@@ -164,7 +170,7 @@ int xs_state_check(const struct xs_state *st, pid_t pid)
 }
 
 int xs_fstate_check(const struct xs_state_payload *p, const struct xs_fstate *fs, uint32_t n,
-		    pid_t pid)
+                    pid_t pid)
 {
 	for (uint32_t i = 0; i < n; i++) {
 		const struct xs_fstate *f = &fs[i];
@@ -172,10 +178,11 @@ int xs_fstate_check(const struct xs_state_payload *p, const struct xs_fstate *fs
 		if (f->len > XSPLICE_EXPECT_MAX || f->patch_offset > XSPLICE_EXPECT_MAX ||
 		    f->applied > 1 || f->old_addr + f->patch_offset + f->len < f->old_addr)
 			return BAD(pid, "%s: function record %u: length %u, offset %u, applied %u",
-				   p->id, i, f->len, f->patch_offset, f->applied);
+			           p->id, i, f->len, f->patch_offset, f->applied);
 		if (f->new_addr && !inside(f->new_addr, 1, p->text_start, p->text_end))
-			return BAD(pid, "%s: function record %u: new code at 0x%llx is outside its text",
-				   p->id, i, (unsigned long long)f->new_addr);
+			return BAD(pid,
+			           "%s: function record %u: new code at 0x%llx is outside its text",
+			           p->id, i, (unsigned long long)f->new_addr);
 	}
 	return 0;
 }
@@ -193,10 +200,11 @@ int xs_state_region_check(const struct xs_state_payload *p, const struct xs_maps
 	if (!xs_maps_covered(maps, p->base, p->base + p->size, anon_private, NULL) ||
 	    !xs_maps_covered(maps, p->text_start, p->text_end, anon_private, (void *)"r-xp") ||
 	    (records && !xs_maps_covered(maps, p->fstate_addr, p->fstate_addr + records,
-					 anon_private, (void *)"rw-p")))
-		return xs_fail(-EPROTO,
-			       "pid %d: payload %s: its region 0x%llx+0x%llx is not mapped as xsplice maps a payload",
-			       pid, p->id, (unsigned long long)p->base, (unsigned long long)p->size);
+	                                 anon_private, (void *)"rw-p")))
+		return xs_fail(
+		    -EPROTO,
+		    "pid %d: payload %s: its region 0x%llx+0x%llx is not mapped as xsplice maps a payload",
+		    pid, p->id, (unsigned long long)p->base, (unsigned long long)p->size);
 	return 0;
 }
 
@@ -206,7 +214,7 @@ int xs_id_check(const char *id)
 
 	if (n == 0 || n >= XS_ID_MAX)
 		return xs_fail(-EINVAL, "payload id '%s': must be 1 to %d characters", id,
-			       XS_ID_MAX - 1);
+		               XS_ID_MAX - 1);
 	for (size_t i = 0; i < n; i++)
 		if (!isgraph((unsigned char)id[i]) || strchr("/\"\\", id[i]))
 			return xs_fail(

@@ -16,20 +16,20 @@
 #include "symbols/debuginfo.h"
 #include "common/error.h"
 
-#define MAX_DEPTH 256  /* nested DIEs followed (hostile DWARF) */
-#define MAX_KEPT  4096 /* copies kept in out->v; past it only counted */
-#define MAX_VIA	  4    /* inlined-through functions named */
+#define MAX_DEPTH 256 /* nested DIEs followed (hostile DWARF) */
+#define MAX_KEPT 4096 /* copies kept in out->v; past it only counted */
+#define MAX_VIA 4     /* inlined-through functions named */
 
 /* What identifies one function in DWARF. */
 struct ident {
 	const void *root; /* its abstract DIE (or its only, concrete one); NULL: not described */
 	const char
-	    *ext_name;	  /* external: its instances in other units (C99 inline) match by name */
+	    *ext_name;    /* external: its instances in other units (C99 inline) match by name */
 	Dwarf_Addr entry; /* link-time entry */
-	Dwarf_Word inl;	  /* DW_AT_inline of its abstract DIE (DW_INL_not_inlined if none) */
+	Dwarf_Word inl;   /* DW_AT_inline of its abstract DIE (DW_INL_not_inlined if none) */
 	const void *unit; /* the unit of its concrete DIE */
 	char *unit_name;  /* and its source file */
-	size_t found;	  /* instances and clones seen, kept or not */
+	size_t found;     /* instances and clones seen, kept or not */
 };
 
 /* A concrete instance of a function at another address: a clone. */
@@ -61,7 +61,7 @@ struct walk {
 
 /* Whether an instance whose origin is root (at r) is one of function i. */
 static bool is_of(struct walk *w, size_t i, const void *r, Dwarf_Die *root, const char **name,
-		  bool *named)
+                  bool *named)
 {
 	if (w->id[i].root && w->id[i].root == r)
 		return true;
@@ -139,7 +139,7 @@ static void add(struct walk *w, struct xs_copy *c)
 
 		if (!v) {
 			w->rc = xs_fail(-ENOMEM, "%s: out of memory listing copies of functions",
-					w->obj->path);
+			                w->obj->path);
 			goto drop;
 		}
 		o->v = v;
@@ -165,7 +165,7 @@ static char *via_names(struct walk *w, int from)
 		const char *name = xs_die_name(&w->scope[i]);
 
 		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s", n ? ", " : "",
-					name ? name : "?");
+		                        name ? name : "?");
 		if (len >= sizeof(buf))
 			break;
 	}
@@ -183,7 +183,7 @@ static int innermost_subprogram(struct walk *w)
 static void on_inlined(struct walk *w, Dwarf_Die *die)
 {
 	int f = match(w, die, DW_AT_abstract_origin), caller;
-	struct xs_copy c = {.kind = XS_COPY_INLINED};
+	struct xs_copy c = { .kind = XS_COPY_INLINED };
 	Dwarf_Addr pc;
 
 	if (f < 0)
@@ -223,7 +223,8 @@ static struct clone *clone_of(struct walk *w, Dwarf_Die *die, size_t func)
 	w->id[func].found++;
 	xs_die_code_addr(die, &pc);
 	v[w->nclones] = (struct clone){
-	    .die = die->addr, .entry = pc, .func = func, .replaced = covers_replaced(w, die)};
+		.die = die->addr, .entry = pc, .func = func, .replaced = covers_replaced(w, die)
+	};
 	return &v[w->nclones++];
 }
 
@@ -269,7 +270,7 @@ static void on_call_site(struct walk *w, Dwarf_Die *die)
 {
 	unsigned attr =
 	    dwarf_hasattr(die, DW_AT_call_origin) ? DW_AT_call_origin : DW_AT_abstract_origin;
-	struct xs_copy c = {.kind = XS_COPY_CALL};
+	struct xs_copy c = { .kind = XS_COPY_CALL };
 	Dwarf_Attribute a;
 	Dwarf_Die callee;
 	Dwarf_Addr ret, entry;
@@ -316,7 +317,7 @@ static void visit_children(struct walk *w, Dwarf_Die *parent, bool scope)
 
 	if (w->depth >= MAX_DEPTH - 1) {
 		xs_debug("%s: DWARF nested deeper than %d at DIE %#llx: not followed", w->obj->path,
-			 MAX_DEPTH, (unsigned long long)dwarf_dieoffset(parent));
+		         MAX_DEPTH, (unsigned long long)dwarf_dieoffset(parent));
 		return;
 	}
 	if (dwarf_child(parent, &c) != 0)
@@ -394,9 +395,9 @@ static void identify(struct walk *w, struct xs_copy_func *funcs)
 			w->id[i].inl = xs_die_inline(&root);
 		w->id[i].unit = xs_die_unit(&die, &w->id[i].unit_name);
 		xs_debug("%s: %s is DIE %#llx (abstract %#llx)%s", w->obj->path, funcs[i].name,
-			 (unsigned long long)dwarf_dieoffset(&die),
-			 (unsigned long long)dwarf_dieoffset(&root),
-			 w->id[i].ext_name ? ", external" : "");
+		         (unsigned long long)dwarf_dieoffset(&die),
+		         (unsigned long long)dwarf_dieoffset(&root),
+		         w->id[i].ext_name ? ", external" : "");
 	}
 }
 
@@ -428,8 +429,9 @@ static void hidden_copies(struct walk *w)
 {
 	for (size_t i = 0; i < w->nid && !w->rc; i++) {
 		struct ident *id = &w->id[i];
-		struct xs_copy c = {
-		    .kind = XS_COPY_HIDDEN, .func = i, .addr = id->entry + w->obj->bias};
+		struct xs_copy c = { .kind = XS_COPY_HIDDEN,
+			             .func = i,
+			             .addr = id->entry + w->obj->bias };
 
 		if (!is_hidden(id))
 			continue;
@@ -442,7 +444,7 @@ static void hidden_copies(struct walk *w)
 /* --- clones by name ---------------------------------------------------------------- */
 
 /* GCC's suffixes for a copy of a function's body, each followed by ".N". */
-static const char *const copy_suffixes[] = {"constprop", "isra", "part", "clone", "specialized"};
+static const char *const copy_suffixes[] = { "constprop", "isra", "part", "clone", "specialized" };
 
 /*
  * Whether what follows "sym." names a copy: a chain of those suffixes and
@@ -484,7 +486,7 @@ static int on_suffixed(void *ctx, const char *copy, const char *suffix, uint64_t
 	struct by_name *b = ctx;
 	struct walk *w = b->w;
 	Dwarf_Addr a = addr - w->obj->bias;
-	struct xs_copy c = {.kind = XS_COPY_CLONE, .func = b->func, .addr = addr};
+	struct xs_copy c = { .kind = XS_COPY_CLONE, .func = b->func, .addr = addr };
 	Dwarf_Die die;
 
 	if (!is_copy_suffix(suffix))
@@ -510,7 +512,7 @@ static void uncalled_clones(struct walk *w)
 {
 	for (size_t i = 0; i < w->nclones && !w->rc; i++) {
 		struct clone *cl = &w->clones[i];
-		struct xs_copy c = {.kind = XS_COPY_CLONE, .func = cl->func};
+		struct xs_copy c = { .kind = XS_COPY_CLONE, .func = cl->func };
 
 		if (cl->replaced || cl->calls)
 			continue;
@@ -521,29 +523,29 @@ static void uncalled_clones(struct walk *w)
 }
 
 int xs_copies_find(struct xs_object *obj, struct xs_copy_func *funcs, size_t nfuncs,
-		   const uint64_t *replaced, size_t nreplaced, struct xs_copies *out)
+                   const uint64_t *replaced, size_t nreplaced, struct xs_copies *out)
 {
 	struct walk *w = calloc(1, sizeof(*w));
 	Dwarf_Addr *rep = calloc(nreplaced ? nreplaced : 1, sizeof(*rep));
 	struct ident *id = calloc(nfuncs ? nfuncs : 1, sizeof(*id));
-	struct xs_debuginfo d = {.fd = -1};
-	long long t[5] = {xs_now_us()};
+	struct xs_debuginfo d = { .fd = -1 };
+	long long t[5] = { xs_now_us() };
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (!w || !rep || !id) {
 		rc = xs_fail(-ENOMEM, "%s: out of memory looking for copies of functions",
-			     obj->path);
+		             obj->path);
 		goto out;
 	}
 	for (size_t i = 0; i < nreplaced; i++)
 		rep[i] = replaced[i] - obj->bias;
-	*w = (struct walk){.obj = obj,
-			   .id = id,
-			   .nid = nfuncs,
-			   .replaced = rep,
-			   .nreplaced = nreplaced,
-			   .out = out};
+	*w = (struct walk){ .obj = obj,
+		            .id = id,
+		            .nid = nfuncs,
+		            .replaced = rep,
+		            .nreplaced = nreplaced,
+		            .out = out };
 	for (size_t i = 0; i < nfuncs; i++)
 		funcs[i].described = false;
 	rc = xs_debuginfo_open(obj, &d);
@@ -558,7 +560,7 @@ int xs_copies_find(struct xs_object *obj, struct xs_copy_func *funcs, size_t nfu
 		t[3] = xs_now_us();
 	}
 	for (size_t i = 0; !rc && i < nfuncs; i++) {
-		struct by_name b = {.w = w, .func = i};
+		struct by_name b = { .w = w, .func = i };
 
 		rc = xs_object_each_suffixed(obj, funcs[i].name, on_suffixed, &b);
 		if (rc == -ENOENT) /* no such name in .symtab: nothing to find */
@@ -570,7 +572,7 @@ int xs_copies_find(struct xs_object *obj, struct xs_copy_func *funcs, size_t nfu
 	}
 	t[4] = xs_now_us();
 	xs_debug("%s: copies: open %lld us, own DIEs %lld us, walk %lld us, clone names %lld us",
-		 obj->path, t[1] - t[0], t[2] - t[1], t[3] - t[2], t[4] - t[3]);
+	         obj->path, t[1] - t[0], t[2] - t[1], t[3] - t[2], t[4] - t[3]);
 	if (!rc && d.dw) {
 		out->dwarf = d.path;
 		d.path = NULL;

@@ -18,15 +18,15 @@
 /* One function a payload replaces. The caller fills name and addr. */
 struct xs_copy_func {
 	const char *name; /* as the payload names it: "sym" or "file.c#sym" */
-	uint64_t addr;	  /* runtime address of its entry */
-	bool described;	  /* set by xs_copies_find: DWARF describes the code at addr */
+	uint64_t addr;    /* runtime address of its entry */
+	bool described;   /* set by xs_copies_find: DWARF describes the code at addr */
 };
 
 enum xs_copy_kind {
 	XS_COPY_INLINED, /* its body inlined into `holder` (perhaps folded away) */
-	XS_COPY_CALL,	 /* `holder` calls `copy`, a clone of it */
-	XS_COPY_CLONE,	 /* `copy`, a clone of it, with no call DWARF tells of */
-	XS_COPY_HIDDEN,	 /* GCC says it inlined it (DW_AT_inline) in `file`'s unit, and
+	XS_COPY_CALL,    /* `holder` calls `copy`, a clone of it */
+	XS_COPY_CLONE,   /* `copy`, a clone of it, with no call DWARF tells of */
+	XS_COPY_HIDDEN,  /* GCC says it inlined it (DW_AT_inline) in `file`'s unit, and
 			  * no DIE shows where: folded into callers' code */
 };
 
@@ -50,9 +50,9 @@ struct xs_copy {
 struct xs_copies {
 	size_t n;
 	struct xs_copy *v;
-	size_t more;	/* copies found past the ones kept in v (a bound on output) */
+	size_t more;    /* copies found past the ones kept in v (a bound on output) */
 	size_t skipped; /* copies in code the same payload replaces too (not in v) */
-	char *dwarf;	/* the file whose DWARF was read; NULL: none */
+	char *dwarf;    /* the file whose DWARF was read; NULL: none */
 	char *no_dwarf; /* when dwarf is NULL: why, naming what was looked for */
 };
 
@@ -64,7 +64,7 @@ struct xs_copies {
  * error: out->dwarf stays NULL, and only clone symbols are looked for.
  */
 int xs_copies_find(struct xs_object *obj, struct xs_copy_func *funcs, size_t nfuncs,
-		   const uint64_t *replaced, size_t nreplaced, struct xs_copies *out);
+                   const uint64_t *replaced, size_t nreplaced, struct xs_copies *out);
 void xs_copies_free(struct xs_copies *c);
 
 #endif

@@ -22,7 +22,8 @@ static int find_importer(struct xs_objects *objs, const char **who, const char *
 {
 	*who = NULL;
 	for (size_t i = 0; i < objs->n; i++) {
-		int rc = xs_object_imports(&objs->v[i], ucontext_calls, XS_ARRAY_SIZE(ucontext_calls), call);
+		int rc = xs_object_imports(&objs->v[i], ucontext_calls,
+		                           XS_ARRAY_SIZE(ucontext_calls), call);
 
 		if (rc == -ENOMEM)
 			return rc;
@@ -41,8 +42,10 @@ static int find_importer(struct xs_objects *objs, const char **who, const char *
 
 static void warn(const char *who, const char *call)
 {
-	xs_note("warning: %s links %s: functions on coroutine stacks (ucontext) are not seen by the stack check unless the program lists them in " XSPLICE_COROUTINES_SYMBOL " (docs/cli.md)",
-		who, call);
+	xs_note(
+	    "warning: %s links %s: functions on coroutine stacks (ucontext) are not seen by the stack check unless the program lists them in " XSPLICE_COROUTINES_SYMBOL
+	    " (docs/cli.md)",
+	    who, call);
 }
 
 int xs_coroutines_find(pid_t pid, uint64_t *list)
@@ -57,8 +60,9 @@ int xs_coroutines_find(pid_t pid, uint64_t *list)
 	rc = xs_objects_scan(pid, &objs);
 	if (!rc && !xs_objects_resolve(objs, NULL, XSPLICE_COROUTINES_SYMBOL, &si)) {
 		*list = si.addr;
-		xs_debug("pid %d: coroutine list " XSPLICE_COROUTINES_SYMBOL " at 0x%" PRIx64 " in %s", pid,
-			 si.addr, si.obj->path);
+		xs_debug("pid %d: coroutine list " XSPLICE_COROUTINES_SYMBOL " at 0x%" PRIx64
+		         " in %s",
+		         pid, si.addr, si.obj->path);
 	}
 	xs_error_clear(); /* not found: the usual case */
 	if (!rc && !*list)
@@ -66,7 +70,7 @@ int xs_coroutines_find(pid_t pid, uint64_t *list)
 	if (!rc && who)
 		warn(who, call);
 	xs_debug("pid %d: coroutine list and ucontext imports looked for in %zu objects", pid,
-		 objs ? objs->n : 0);
+	         objs ? objs->n : 0);
 	xs_objects_free(objs);
 	return rc;
 }

@@ -17,7 +17,7 @@
 #include "symbols/objects_priv.h"
 
 #define MAX_ORIGIN_HOPS 8 /* DW_AT_abstract_origin chain (LTO makes two) */
-#define MAX_NESTING	8 /* namespaces searched for a subprogram */
+#define MAX_NESTING 8     /* namespaces searched for a subprogram */
 
 /* --- opening ------------------------------------------------------------------------ */
 
@@ -57,12 +57,12 @@ int xs_debuginfo_open(struct xs_object *obj, struct xs_debuginfo *d)
 		d->fd = -1;
 		d->elf = NULL;
 		rc = xs_obj_debug_open(obj, obj->pid, has_debug_info, &d->path, &d->fd, &d->elf,
-				       &tried);
+		                       &tried);
 		if (rc == -ENOENT)
 			rc = asprintf(&d->why, "no .debug_info in it, no debug file %s",
-				      tried ? tried : "(it has no build-id)") < 0
-				 ? -ENOMEM
-				 : 0;
+			              tried ? tried : "(it has no build-id)") < 0 ?
+			         -ENOMEM :
+			         0;
 		free(tried);
 		if (rc || !d->path)
 			return rc ? xs_fail(rc, "%s: out of memory", obj->path) : 0;

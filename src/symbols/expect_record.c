@@ -46,14 +46,14 @@ static int record_one(const struct xs_payload *p, struct xs_object *obj, size_t 
 	if (rc) {
 		snprintf(why, sizeof(why), "%s", xs_error_message());
 		return xs_fail_override(rc, "%s: function %s: cannot read its code: %s", p->name,
-					f->name, why);
+		                        f->name, why);
 	}
 	xs_expect_make(code, size, &e);
 	at = (off_t)(p->sections[p->funcs_shndx].shdr.sh_offset + i * sizeof(struct xsplice_func) +
-		     offsetof(struct xsplice_func, expect));
+	             offsetof(struct xsplice_func, expect));
 	if (e.enabled && pwrite(fd, &e, sizeof(e), at) != (ssize_t)sizeof(e))
 		return xs_fail(-EIO, "%s: function %s: cannot write its expected bytes", p->name,
-			       f->name);
+		               f->name);
 	return 0;
 }
 

@@ -18,7 +18,7 @@ int xs_file_code(const char *path, uint64_t vaddr, unsigned char *buf, size_t le
 
 	if (rc)
 		return xs_fail(rc, rc == -ENOEXEC ? "%s: not an ELF file" : "%s: cannot open",
-			       path);
+		               path);
 	rc = -ENOENT;
 	if (elf_getphdrnum(elf, &nph))
 		nph = 0;
@@ -34,11 +34,11 @@ int xs_file_code(const char *path, uint64_t vaddr, unsigned char *buf, size_t le
 			rc = 0;
 		else
 			rc = xs_fail(-EIO, "%s: cannot read %zu bytes of code at 0x%llx", path, len,
-				     (unsigned long long)vaddr);
+			             (unsigned long long)vaddr);
 	}
 	if (rc == -ENOENT)
 		rc = xs_fail(rc, "%s: no code at 0x%llx (%zu bytes) in its executable segments",
-			     path, (unsigned long long)vaddr, len);
+		             path, (unsigned long long)vaddr, len);
 	xs_obj_elf_close(fd, elf);
 	return rc;
 }

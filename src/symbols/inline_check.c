@@ -55,7 +55,7 @@ static void print_copy(const char *func, const struct xs_copy *c, bool warn)
 			    w, func, holder, clean(c->via, via, sizeof(via)), at);
 		else
 			xs_note("%s%s: inlined into %s at %s: that copy keeps the old code", w,
-				func, holder, at);
+			        func, holder, at);
 		break;
 	case XS_COPY_CALL:
 		if (c->via)
@@ -69,7 +69,7 @@ static void print_copy(const char *func, const struct xs_copy *c, bool warn)
 		break;
 	case XS_COPY_CLONE:
 		xs_note("%s%s: %s at %#llx is a copy of it that keeps the old code", w, func, copy,
-			(unsigned long long)c->addr);
+		        (unsigned long long)c->addr);
 		break;
 	case XS_COPY_HIDDEN:
 		clean(c->file, holder, sizeof(holder));
@@ -88,7 +88,7 @@ static void print_copy(const char *func, const struct xs_copy *c, bool warn)
 /* One line per copy (at most MAX_LINES_PER_FUNC a function); the count of
  * those that prove a copy left. */
 static size_t print_copies(const struct xs_copies *cs, const char *const *names, size_t n,
-			   bool warn)
+                           bool warn)
 {
 	size_t maybe = 0;
 
@@ -107,7 +107,7 @@ static size_t print_copies(const struct xs_copies *cs, const char *const *names,
 		}
 		if (total > shown)
 			xs_note("%s%s: and %zu more copies", warn ? "warning: " : "", names[f],
-				total - shown);
+			        total - shown);
 	}
 	if (cs->more)
 		xs_note("%sand %zu more copies past those", warn ? "warning: " : "", cs->more);
@@ -116,7 +116,7 @@ static size_t print_copies(const struct xs_copies *cs, const char *const *names,
 
 /* The functions DWARF could not speak for: inlining there is not seen. */
 static void warn_blind(const struct xs_object *obj, const struct xs_copies *cs,
-		       const struct xs_copy_func *funcs, size_t n)
+                       const struct xs_copy_func *funcs, size_t n)
 {
 	char list[512];
 	size_t len = 0, k = 0;
@@ -126,7 +126,7 @@ static void warn_blind(const struct xs_object *obj, const struct xs_copies *cs,
 		if (funcs[i].described)
 			continue;
 		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", k++ ? ", " : "",
-					funcs[i].name);
+		                        funcs[i].name);
 	}
 	if (!k)
 		return;
@@ -141,7 +141,7 @@ static void warn_blind(const struct xs_object *obj, const struct xs_copies *cs,
 }
 
 int xs_inline_check(struct xs_object *obj, const char *who, const char *const *names,
-		    const uint64_t *addrs, size_t n, bool allow)
+                    const uint64_t *addrs, size_t n, bool allow)
 {
 	struct xs_copy_func *funcs;
 	struct xs_copies cs;

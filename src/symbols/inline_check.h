@@ -23,6 +23,6 @@
  * DWARF it warns that it cannot see inlining, and checks clone names only.
  */
 int xs_inline_check(struct xs_object *obj, const char *who, const char *const *names,
-		    const uint64_t *addrs, size_t n, bool allow);
+                    const uint64_t *addrs, size_t n, bool allow);
 
 #endif

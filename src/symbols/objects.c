@@ -34,7 +34,7 @@ struct mapping {
 	unsigned dev_major, dev_minor;
 	uint64_t inode;
 	const char *path; /* in the struct xs_maps read */
-	size_t group; /* index of the object candidate it belongs to */
+	size_t group;     /* index of the object candidate it belongs to */
 };
 
 /* An object while scanning: what the final list needs plus scan-only facts. */
@@ -127,7 +127,7 @@ int xs_obj_elf_build_id(Elf *elf, struct xs_build_id *out)
 		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_NOTE)
 			continue;
 		data = elf_getdata_rawchunk(elf, ph.p_offset, ph.p_filesz,
-					    ph.p_align == 8 ? ELF_T_NHDR8 : ELF_T_NHDR);
+		                            ph.p_align == 8 ? ELF_T_NHDR8 : ELF_T_NHDR);
 		if (!notes_build_id(data, out))
 			return 0;
 	}
@@ -155,7 +155,7 @@ int xs_file_build_id(const char *path, struct xs_build_id *out)
 
 /* 0 when the file at path is an ELF file with obj's build-id that want accepts. */
 static int open_debug_candidate(const struct xs_object *obj, const char *path,
-				bool (*want)(Elf *elf), int *fd, Elf **elf)
+                                bool (*want)(Elf *elf), int *fd, Elf **elf)
 {
 	struct xs_build_id id;
 
@@ -165,15 +165,15 @@ static int open_debug_candidate(const struct xs_object *obj, const char *path,
 	    !memcmp(id.bytes, obj->build_id.bytes, id.len) && (!want || want(*elf)))
 		return 0;
 	xs_debug("%s: %s is not its debug file (another build-id, or not what we look for)",
-		 obj->path, path);
+	         obj->path, path);
 	xs_obj_elf_close(*fd, *elf);
 	*fd = -1;
 	*elf = NULL;
 	return -ENOENT;
 }
 
-int xs_obj_debug_open(const struct xs_object *obj, pid_t pid, bool (*want)(Elf *elf),
-		      char **path, int *fd, Elf **elf, char **tried)
+int xs_obj_debug_open(const struct xs_object *obj, pid_t pid, bool (*want)(Elf *elf), char **path,
+                      int *fd, Elf **elf, char **tried)
 {
 	const char *root = getenv("XSPLICE_DEBUG_ROOT");
 	char hex[2 * XS_BUILD_ID_MAX + 1], *p = NULL;
@@ -189,11 +189,11 @@ int xs_obj_debug_open(const struct xs_object *obj, pid_t pid, bool (*want)(Elf *
 	for (int i = 0; i < 2; i++) {
 		if (i == 1 && !pid)
 			break;
-		if ((i == 0 ? asprintf(&p, "%s/.build-id/%.2s/%s.debug", root, hex, hex + 2)
-			    : asprintf(&p, "/proc/%d/root%s/.build-id/%.2s/%s.debug", (int)pid, root,
-				       hex, hex + 2)) < 0)
+		if ((i == 0 ? asprintf(&p, "%s/.build-id/%.2s/%s.debug", root, hex, hex + 2) :
+		              asprintf(&p, "/proc/%d/root%s/.build-id/%.2s/%s.debug", (int)pid,
+		                       root, hex, hex + 2)) < 0)
 			return xs_fail(-ENOMEM, "%s: out of memory looking for its debug file",
-				       obj->path);
+			               obj->path);
 		if (!open_debug_candidate(obj, p, want, fd, elf)) {
 			*path = p;
 			return 0;
@@ -228,10 +228,13 @@ static int file_maps(pid_t pid, const struct xs_maps *all, struct mapping **out,
 		const struct xs_map *m = &all->v[i];
 
 		if (maybe_object(m))
-			maps[n++] = (struct mapping){ .start = m->start, .end = m->end,
-						      .offset = m->offset, .dev_major = m->dev_major,
-						      .dev_minor = m->dev_minor, .inode = m->inode,
-						      .path = m->path };
+			maps[n++] = (struct mapping){ .start = m->start,
+				                      .end = m->end,
+				                      .offset = m->offset,
+				                      .dev_major = m->dev_major,
+				                      .dev_minor = m->dev_minor,
+				                      .inode = m->inode,
+				                      .path = m->path };
 	}
 	*out = maps;
 	*nout = n;
@@ -279,7 +282,7 @@ static size_t group_maps(struct mapping *maps, size_t n)
  * without it, try the path inside the target's root, then our own.
  */
 static int open_mapped_file(pid_t pid, const struct mapping *m, char **open_path, int *fd,
-			    Elf **elf)
+                            Elf **elf)
 {
 	size_t len = strlen(m->path), sl = strlen(DELETED_SUFFIX);
 	int deleted = len > sl && !strcmp(m->path + len - sl, DELETED_SUFFIX);
@@ -287,7 +290,7 @@ static int open_mapped_file(pid_t pid, const struct mapping *m, char **open_path
 	int rc = -ENOENT;
 
 	if (asprintf(&tries[0], "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, m->start,
-		     m->end) < 0)
+	             m->end) < 0)
 		return -ENOMEM;
 	if (!deleted) {
 		if (asprintf(&tries[1], "/proc/%d/root%s", (int)pid, m->path) < 0)
@@ -313,7 +316,7 @@ static int open_mapped_file(pid_t pid, const struct mapping *m, char **open_path
 
 /* The mapping of this group at a file offset (lowest address), or NULL. */
 static const struct mapping *group_mapping_at(const struct mapping *maps, size_t n, size_t g,
-					      uint64_t offset)
+                                              uint64_t offset)
 {
 	for (size_t i = 0; i < n; i++)
 		if (maps[i].group == g && maps[i].offset == offset)
@@ -585,7 +588,8 @@ int xs_objects_scan(pid_t pid, struct xs_objects **out)
 		}
 		c[g].ok = rc == 0;
 		if (rc)
-			xs_debug("pid %d: skipping mapped file (not a loaded ELF object): rc %d", (int)pid, rc);
+			xs_debug("pid %d: skipping mapped file (not a loaded ELF object): rc %d",
+			         (int)pid, rc);
 	}
 	rc = 0;
 	order_scope(pid, c, ng);

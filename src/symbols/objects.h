@@ -17,13 +17,13 @@
 struct xs_symtab; /* private to objects.c */
 
 struct xs_object {
-	char *path;         /* as shown in /proc/<pid>/maps */
-	char *open_path;    /* what we open to read it */
-	uint64_t bias;      /* load bias: runtime address = st_value + bias */
-	uint64_t start, end;/* lowest and highest mapped address (end exclusive) */
+	char *path;          /* as shown in /proc/<pid>/maps */
+	char *open_path;     /* what we open to read it */
+	uint64_t bias;       /* load bias: runtime address = st_value + bias */
+	uint64_t start, end; /* lowest and highest mapped address (end exclusive) */
 	struct xs_build_id build_id;
-	bool is_main;       /* the executable */
-	pid_t pid;          /* the process it is mapped in; 0 for xs_object_open_file */
+	bool is_main;             /* the executable */
+	pid_t pid;                /* the process it is mapped in; 0 for xs_object_open_file */
 	struct xs_symtab *symtab; /* loaded on first lookup */
 };
 
@@ -35,9 +35,9 @@ struct xs_objects {
 
 /* Where a symbol lives in the running process. */
 struct xs_symbol_info {
-	uint64_t addr;   /* runtime address (for IFUNC: of the resolver) */
+	uint64_t addr; /* runtime address (for IFUNC: of the resolver) */
 	uint64_t size;
-	unsigned type;   /* STT_FUNC, STT_OBJECT, STT_GNU_IFUNC, STT_TLS, ... */
+	unsigned type; /* STT_FUNC, STT_OBJECT, STT_GNU_IFUNC, STT_TLS, ... */
 	unsigned bind;
 	struct xs_object *obj;
 };
@@ -68,7 +68,7 @@ int xs_object_lookup(struct xs_object *obj, const char *name, struct xs_symbol_i
  * reported as they are: callers refuse or handle them.
  */
 int xs_objects_resolve(struct xs_objects *objs, struct xs_object *home, const char *name,
-		       struct xs_symbol_info *out);
+                       struct xs_symbol_info *out);
 
 /*
  * An ELF file on disk as an object (bias 0: runtime addresses are link-time
@@ -94,8 +94,9 @@ int xs_object_func_at(struct xs_object *obj, uint64_t addr, const char **name, u
  * address; a non-zero return stops the walk and is returned.
  */
 int xs_object_each_suffixed(struct xs_object *obj, const char *name,
-			    int (*fn)(void *ctx, const char *sym, const char *suffix, uint64_t addr),
-			    void *ctx);
+                            int (*fn)(void *ctx, const char *sym, const char *suffix,
+                                      uint64_t addr),
+                            void *ctx);
 
 /* Does obj import (an undefined .dynsym entry) one of names? *hit: that
  * name, or NULL. */

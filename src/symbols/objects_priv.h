@@ -31,8 +31,8 @@ int xs_obj_elf_build_id(Elf *elf, struct xs_build_id *out);
  * (malloc'd, may be NULL; tried may be NULL) naming the first path looked at;
  * -ENOMEM with a message.
  */
-int xs_obj_debug_open(const struct xs_object *obj, pid_t pid, bool (*want)(Elf *elf),
-		      char **path, int *fd, Elf **elf, char **tried);
+int xs_obj_debug_open(const struct xs_object *obj, pid_t pid, bool (*want)(Elf *elf), char **path,
+                      int *fd, Elf **elf, char **tried);
 
 /* The per-object symbol cache (symtab.c); pid lets it look for debug files
  * under /proc/<pid>/root too (0: only in our own root). Nothing is read yet. */

@@ -17,7 +17,7 @@
 #include "symbols/objects_priv.h"
 
 #define MAX_SYMS (16u << 20) /* entries in one symbol table */
-#define NO_SYM UINT32_MAX     /* end of a hash chain */
+#define NO_SYM UINT32_MAX    /* end of a hash chain */
 #define MAX_VERSIONS 0x7fff  /* versym indexes are 15 bits */
 
 enum {
@@ -40,12 +40,12 @@ struct symset {
 	size_t n;
 	uint32_t *bucket; /* first entry of each chain; nbuckets is a power of two */
 	uint32_t nbuckets;
-	char *strs;       /* our copy of the string table the names point into */
-	char *from;       /* file read, for messages; NULL when there was none */
+	char *strs;        /* our copy of the string table the names point into */
+	char *from;        /* file read, for messages; NULL when there was none */
 	uint32_t *by_addr; /* functions by address, made on the first xs_object_func_at */
 	size_t nfuncs;
 	bool loaded;
-	int rc;           /* result of loading, returned again on every later use */
+	int rc; /* result of loading, returned again on every later use */
 };
 
 struct xs_symtab {
@@ -175,7 +175,7 @@ static void set_version(struct xs_sym *e, size_t i, const struct versions *vs)
 
 /* 1: keep entry e for symbol i; 0: not a definition we index. */
 static int fill_entry(struct xs_sym *e, const GElf_Sym *s, size_t i, char *strs, size_t strsz,
-		      const char **file, const struct versions *vs)
+                      const char **file, const struct versions *vs)
 {
 	unsigned type = GELF_ST_TYPE(s->st_info), bind = GELF_ST_BIND(s->st_info);
 
@@ -240,7 +240,7 @@ static int index_symbols(struct symset *set)
  * every entry is read: the string table shares strings between symbols.
  */
 static int read_symbols(Elf *elf, Elf_Scn *scn, Elf_Scn *versym, Elf_Scn *verdef,
-			struct symset *set)
+                        struct symset *set)
 {
 	size_t entsz = gelf_fsize(elf, ELF_T_SYM, 1, EV_CURRENT), strsz = 0, n, k = 0;
 	struct versions vs = { 0 };
@@ -278,13 +278,14 @@ static int read_symbols(Elf *elf, Elf_Scn *scn, Elf_Scn *versym, Elf_Scn *verdef
 	free(vs.names);
 	for (size_t i = 0; i < k; i++)
 		if (set->v[i].flags & SYM_CUT)
-			((char *)set->v[i].ver)[(set->v[i].flags & SYM_HIDDEN_VER) ? -1 : -2] = '\0';
+			((char *)set->v[i].ver)[(set->v[i].flags & SYM_HIDDEN_VER) ? -1 : -2] =
+			    '\0';
 	set->n = k;
 	return index_symbols(set);
 }
 
 static void find_sections(Elf *elf, Elf_Scn **symtab, Elf_Scn **dynsym, Elf_Scn **versym,
-			  Elf_Scn **verdef)
+                          Elf_Scn **verdef)
 {
 	Elf_Scn *scn = NULL;
 
@@ -326,7 +327,7 @@ static int load_dyn(struct xs_object *obj, struct xs_symtab *st)
 	rc = xs_obj_elf_open(obj->open_path, &fd, &elf);
 	if (rc)
 		return st->dyn.rc = xs_fail(rc, "%s: cannot read its symbols from %s", obj->path,
-					    obj->open_path);
+		                            obj->open_path);
 	find_sections(elf, &symtab, &dynsym, &versym, &verdef);
 	if (dynsym) /* a static executable has none */
 		rc = read_symbols(elf, dynsym, versym, verdef, &st->dyn);
@@ -386,7 +387,7 @@ static int load_full(struct xs_object *obj, struct xs_symtab *st)
 	rc = xs_obj_elf_open(obj->open_path, &fd, &elf);
 	if (rc)
 		return st->full.rc = xs_fail(rc, "%s: cannot read its symbols from %s", obj->path,
-					     obj->open_path);
+		                             obj->open_path);
 	find_sections(elf, &symtab, &dynsym, &versym, &verdef);
 	if (symtab) {
 		rc = read_symbols(elf, symtab, NULL, NULL, &st->full);
@@ -404,8 +405,8 @@ static int load_full(struct xs_object *obj, struct xs_symtab *st)
 /* --- lookup ------------------------------------------------------------------------- */
 
 struct query {
-	char *buf;         /* owned copy the fields point into */
-	const char *file;  /* "file.c" of "file.c#sym", or NULL */
+	char *buf;        /* owned copy the fields point into */
+	const char *file; /* "file.c" of "file.c#sym", or NULL */
 	const char *sym;
 	const char *ver;   /* "VER" of "sym@VER" or "sym@@VER", or NULL */
 	bool want_default; /* "@@" */
@@ -419,7 +420,7 @@ static int parse_query(const char *name, struct query *q)
 	memset(q, 0, sizeof(*q));
 	if (!name || !(q->buf = strdup(name)))
 		return xs_fail(name ? -ENOMEM : -EINVAL, "symbol '%s': cannot look it up",
-			       name ? name : "(null)");
+		               name ? name : "(null)");
 	q->sym = q->buf;
 	hash = strrchr(q->buf, '#'); /* file names may hold '#', symbols do not */
 	if (hash) {
@@ -436,8 +437,9 @@ static int parse_query(const char *name, struct query *q)
 	if (!q->sym[0] || (q->file && !q->file[0]) || (q->ver && !q->ver[0])) {
 		free(q->buf);
 		q->buf = NULL;
-		return xs_fail(-EINVAL, "symbol '%s': malformed name (expected sym, file.c#sym or sym@VERSION)",
-			       name);
+		return xs_fail(
+		    -EINVAL,
+		    "symbol '%s': malformed name (expected sym, file.c#sym or sym@VERSION)", name);
 	}
 	q->hash = name_hash(q->sym);
 	return 0;
@@ -445,7 +447,7 @@ static int parse_query(const char *name, struct query *q)
 
 /* The entry after prev (NULL: the first) called q->sym, or NULL. */
 static const struct xs_sym *next_named(const struct symset *set, const struct xs_sym *prev,
-				       const struct query *q)
+                                       const struct query *q)
 {
 	uint32_t i;
 
@@ -499,8 +501,8 @@ static uint64_t runtime_addr(const struct xs_object *obj, const struct xs_sym *s
 }
 
 /* A unique local (under q->file if given): 0, -ENOENT (no message), -ENOTUNIQ. */
-static int find_local(const struct xs_object *obj, const struct symset *set,
-		      const struct query *q, const char *name, const struct xs_sym **out)
+static int find_local(const struct xs_object *obj, const struct symset *set, const struct query *q,
+                      const char *name, const struct xs_sym **out)
 {
 	const struct xs_sym *s, *first = NULL, *other = NULL;
 
@@ -515,19 +517,21 @@ static int find_local(const struct xs_object *obj, const struct symset *set,
 	if (!first)
 		return -ENOENT;
 	if (other)
-		return xs_fail(-ENOTUNIQ, "symbol '%s' is ambiguous in %s: a local one in %s at %#llx, another in %s at %#llx; name one as '%s#%s'",
-			       name, obj->path, first->file ? first->file : "(no file)",
-			       (unsigned long long)runtime_addr(obj, first),
-			       other->file ? other->file : "(no file)",
-			       (unsigned long long)runtime_addr(obj, other),
-			       first->file ? first->file : "FILE", q->sym);
+		return xs_fail(
+		    -ENOTUNIQ,
+		    "symbol '%s' is ambiguous in %s: a local one in %s at %#llx, another in %s at %#llx; name one as '%s#%s'",
+		    name, obj->path, first->file ? first->file : "(no file)",
+		    (unsigned long long)runtime_addr(obj, first),
+		    other->file ? other->file : "(no file)",
+		    (unsigned long long)runtime_addr(obj, other),
+		    first->file ? first->file : "FILE", q->sym);
 	*out = first;
 	return 0;
 }
 
 /* Everything xs_object_lookup finds, without a message for -ENOENT. */
 static int lookup_in(struct xs_object *obj, const struct query *q, const char *name,
-		     const struct xs_sym **out)
+                     const struct xs_sym **out)
 {
 	struct xs_symtab *st = symtab_of(obj);
 	int rc;
@@ -555,9 +559,10 @@ static int not_found(struct xs_object *obj, const char *name)
 	struct xs_symtab *st = obj->symtab;
 
 	if (st && st->full.loaded && !st->full.from)
-		return xs_fail(-XS_ERRNO__NO_SYMBOL, "symbol '%s' not found in %s (stripped: no .symtab, and no debug file %s)",
-			       name, obj->path,
-			       st->debug_tried ? st->debug_tried : "(it has no build-id)");
+		return xs_fail(
+		    -XS_ERRNO__NO_SYMBOL,
+		    "symbol '%s' not found in %s (stripped: no .symtab, and no debug file %s)",
+		    name, obj->path, st->debug_tried ? st->debug_tried : "(it has no build-id)");
 	return xs_fail(-XS_ERRNO__NO_SYMBOL, "symbol '%s' not found in %s", name, obj->path);
 }
 
@@ -577,7 +582,8 @@ int xs_object_lookup(struct xs_object *obj, const char *name, struct xs_symbol_i
 	int rc;
 
 	if (!obj)
-		return xs_fail(-EINVAL, "symbol '%s': no object to look in", name ? name : "(null)");
+		return xs_fail(-EINVAL, "symbol '%s': no object to look in",
+		               name ? name : "(null)");
 	rc = parse_query(name, &q);
 	if (rc)
 		return rc;
@@ -595,8 +601,7 @@ int xs_object_lookup(struct xs_object *obj, const char *name, struct xs_symbol_i
  * for the executable also its .symtab globals (a non-PIE executable exports
  * little). NULL in *out when it has none.
  */
-static int scope_definition(struct xs_object *obj, const struct query *q,
-			    const struct xs_sym **out)
+static int scope_definition(struct xs_object *obj, const struct query *q, const struct xs_sym **out)
 {
 	struct xs_symtab *st = symtab_of(obj);
 	int rc;
@@ -614,7 +619,7 @@ static int scope_definition(struct xs_object *obj, const struct query *q,
 }
 
 int xs_objects_resolve(struct xs_objects *objs, struct xs_object *home, const char *name,
-		       struct xs_symbol_info *out)
+                       struct xs_symbol_info *out)
 {
 	const struct xs_sym *s = NULL;
 	struct query q;
@@ -624,9 +629,10 @@ int xs_objects_resolve(struct xs_objects *objs, struct xs_object *home, const ch
 	if (rc)
 		return rc;
 	if (q.file) {
-		rc = home ? xs_object_lookup(home, name, out)
-			  : xs_fail(-EINVAL, "symbol '%s': a file-qualified name needs the object it is in",
-				    name);
+		rc = home ? xs_object_lookup(home, name, out) :
+		            xs_fail(-EINVAL,
+		                    "symbol '%s': a file-qualified name needs the object it is in",
+		                    name);
 		goto out;
 	}
 	/* First definition in scope order wins, as for the dynamic linker:
@@ -644,9 +650,11 @@ int xs_objects_resolve(struct xs_objects *objs, struct xs_object *home, const ch
 	if (!rc)
 		fill(home, s, out);
 	else if (rc == -ENOENT)
-		rc = xs_fail(-XS_ERRNO__NO_SYMBOL, "symbol '%s' not found in pid %d: none of its %zu objects exports it%s%s",
-			     name, objs ? (int)objs->pid : 0, objs ? objs->n : 0,
-			     home ? " and it is not defined in " : "", home ? home->path : "");
+		rc = xs_fail(
+		    -XS_ERRNO__NO_SYMBOL,
+		    "symbol '%s' not found in pid %d: none of its %zu objects exports it%s%s", name,
+		    objs ? (int)objs->pid : 0, objs ? objs->n : 0,
+		    home ? " and it is not defined in " : "", home ? home->path : "");
 out:
 	free(q.buf);
 	return rc;
@@ -661,7 +669,8 @@ static int by_value(const void *a, const void *b, void *set)
 
 	if (x->value != y->value)
 		return x->value < y->value ? -1 : 1;
-	return (*(const uint32_t *)a > *(const uint32_t *)b) - (*(const uint32_t *)a < *(const uint32_t *)b);
+	return (*(const uint32_t *)a > *(const uint32_t *)b) -
+	       (*(const uint32_t *)a < *(const uint32_t *)b);
 }
 
 static bool is_code(const struct xs_sym *e)
@@ -708,7 +717,8 @@ static const struct xs_sym *func_in(const struct symset *set, uint64_t v)
 
 		if (best && e->value != best->value)
 			break;
-		if (v < e->value + (e->size ? e->size : 1) && (!best || alias_rank(e) > alias_rank(best)))
+		if (v < e->value + (e->size ? e->size : 1) &&
+		    (!best || alias_rank(e) > alias_rank(best)))
 			best = e;
 		if (!best && lo - i > 64) /* nothing near holds it */
 			break;
@@ -747,8 +757,9 @@ int xs_object_func_at(struct xs_object *obj, uint64_t addr, const char **name, u
 }
 
 int xs_object_each_suffixed(struct xs_object *obj, const char *name,
-			    int (*fn)(void *ctx, const char *sym, const char *suffix, uint64_t addr),
-			    void *ctx)
+                            int (*fn)(void *ctx, const char *sym, const char *suffix,
+                                      uint64_t addr),
+                            void *ctx)
 {
 	struct xs_symtab *st = symtab_of(obj);
 	struct query q;
@@ -787,7 +798,8 @@ int xs_object_imports(struct xs_object *obj, const char *const *names, size_t n,
 	*hit = NULL;
 	rc = xs_obj_elf_open(obj->open_path, &fd, &elf);
 	if (rc)
-		return xs_fail(rc, "%s: cannot read its symbols from %s", obj->path, obj->open_path);
+		return xs_fail(rc, "%s: cannot read its symbols from %s", obj->path,
+		               obj->open_path);
 	find_sections(elf, &symtab, &dynsym, &versym, &verdef);
 	d = dynsym ? elf_getdata(dynsym, NULL) : NULL;
 	if (d && gelf_getshdr(dynsym, &sh) && sh.sh_entsize) {

@@ -71,7 +71,7 @@ static int plan_runs(const struct xs_span *s, size_t n, struct xs_runs *r)
 				cur->len = end - cur->start;
 			continue;
 		}
-		r->v[r->n++] = (struct run){.start = s[i].addr, .len = s[i].len};
+		r->v[r->n++] = (struct run){ .start = s[i].addr, .len = s[i].len };
 	}
 	return 0;
 }
@@ -108,8 +108,8 @@ int xs_runs_fill(struct xs_runs *r, pid_t pid, struct xs_target *t)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		const struct run *run = &r->v[i];
-		int rc = t ? xs_target_read(t, run->start, run->buf, run->len)
-			   : xs_proc_read(pid, run->start, run->buf, run->len);
+		int rc = t ? xs_target_read(t, run->start, run->buf, run->len) :
+		             xs_proc_read(pid, run->start, run->buf, run->len);
 
 		if (rc)
 			return rc;
@@ -160,7 +160,8 @@ int xs_runs_own_pages(struct xs_target *t, const struct xs_runs *r)
 	for (size_t i = 0; i < r->n; i++) {
 		const struct run *run = &r->v[i];
 
-		for (uint64_t a = run->start; a < run->start + run->len; a = (a & ~(page - 1)) + page) {
+		for (uint64_t a = run->start; a < run->start + run->len;
+		     a = (a & ~(page - 1)) + page) {
 			unsigned char byte;
 			int rc;
 
@@ -199,7 +200,7 @@ unsigned char *xs_runs_at(struct xs_runs *r, uint64_t addr, size_t len)
 }
 
 int xs_runs_write(struct xs_target *t, const struct xs_runs *r, void (*after_first)(const char *),
-		  const char *arg)
+                  const char *arg)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		int rc = xs_target_write(t, r->v[i].start, r->v[i].buf, r->v[i].len);

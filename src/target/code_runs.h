@@ -48,7 +48,7 @@ int xs_runs_own_pages(struct xs_target *t, const struct xs_runs *r);
 unsigned char *xs_runs_at(struct xs_runs *r, uint64_t addr, size_t len);
 /* Write every run back, in address order; after_first(arg) runs after the first. */
 int xs_runs_write(struct xs_target *t, const struct xs_runs *r, void (*after_first)(const char *),
-		  const char *arg);
+                  const char *arg);
 void xs_runs_free(struct xs_runs *r);
 
 #endif

@@ -71,8 +71,8 @@ int xs_maps_parse_line(char *line, struct xs_map *out)
 
 	memset(out, 0, sizeof(*out));
 	if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %x:%x %" SCNu64 "%n", &out->start,
-		   &out->end, out->perms, &out->offset, &out->dev_major, &out->dev_minor,
-		   &out->inode, &n) != 7 ||
+	           &out->end, out->perms, &out->offset, &out->dev_major, &out->dev_minor,
+	           &out->inode, &n) != 7 ||
 	    n < 0 || out->end <= out->start || strlen(out->perms) != 4)
 		return -EINVAL;
 	line += n;
@@ -190,7 +190,7 @@ const struct xs_map *xs_maps_find(const struct xs_maps *m, uint64_t addr)
 }
 
 bool xs_maps_covered(const struct xs_maps *m, uint64_t start, uint64_t end,
-		     bool (*ok)(const struct xs_map *, void *), void *arg)
+                     bool (*ok)(const struct xs_map *, void *), void *arg)
 {
 	while (start < end) {
 		const struct xs_map *v = xs_maps_find(m, start);

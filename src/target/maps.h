@@ -13,17 +13,17 @@
 #include <sys/types.h>
 
 struct xs_map {
-	uint64_t start, end;  /* end exclusive */
-	uint64_t offset;      /* file offset of start */
-	uint64_t inode;       /* 0: anonymous */
+	uint64_t start, end; /* end exclusive */
+	uint64_t offset;     /* file offset of start */
+	uint64_t inode;      /* 0: anonymous */
 	unsigned dev_major, dev_minor;
-	char perms[5];        /* "r-xp" */
-	char *path;           /* "" when anonymous; "[heap]", "/memfd:x (deleted)", ... */
+	char perms[5]; /* "r-xp" */
+	char *path;    /* "" when anonymous; "[heap]", "/memfd:x (deleted)", ... */
 };
 
 struct xs_maps {
 	size_t n;
-	struct xs_map *v;     /* ascending, as the kernel lists them */
+	struct xs_map *v; /* ascending, as the kernel lists them */
 };
 
 /* A whole /proc text file, NUL-terminated (st_size is 0 there: read to EOF);
@@ -44,7 +44,7 @@ void xs_maps_free(struct xs_maps *m);
 const struct xs_map *xs_maps_find(const struct xs_maps *m, uint64_t addr);
 /* Whether [start, end) is covered, without gaps, by mappings that all pass ok. */
 bool xs_maps_covered(const struct xs_maps *m, uint64_t start, uint64_t end,
-		     bool (*ok)(const struct xs_map *, void *), void *arg);
+                     bool (*ok)(const struct xs_map *, void *), void *arg);
 /* Parse one line (no newline); 0 or -EINVAL. path points into line. */
 int xs_maps_parse_line(char *line, struct xs_map *out);
 

@@ -26,26 +26,39 @@
 
 /* One thread's view, kept until the threads run again (g->sc, a list). */
 struct xs_seccomp {
-	pid_t tid;   /* whose filters (they are per thread) */
-	int mode;    /* 0 none, 1 strict, 2 filter */
-	unsigned n;  /* filters, newest first like the kernel walks them */
+	pid_t tid;  /* whose filters (they are per thread) */
+	int mode;   /* 0 none, 1 strict, 2 filter */
+	unsigned n; /* filters, newest first like the kernel walks them */
 	struct sock_filter **prog;
 	unsigned *len;
 	struct xs_seccomp *next;
 };
 
 static const char *const names[] = {
-	[SYS_read] = "read", [SYS_write] = "write", [SYS_mmap] = "mmap",
-	[SYS_mprotect] = "mprotect", [SYS_munmap] = "munmap", [SYS_madvise] = "madvise",
-	[SYS_getpid] = "getpid", [SYS_gettid] = "gettid", [SYS_rt_sigaction] = "rt_sigaction",
-	[SYS_rt_sigprocmask] = "rt_sigprocmask", [SYS_memfd_create] = "memfd_create",
+	[SYS_read] = "read",
+	[SYS_write] = "write",
+	[SYS_mmap] = "mmap",
+	[SYS_mprotect] = "mprotect",
+	[SYS_munmap] = "munmap",
+	[SYS_madvise] = "madvise",
+	[SYS_getpid] = "getpid",
+	[SYS_gettid] = "gettid",
+	[SYS_rt_sigaction] = "rt_sigaction",
+	[SYS_rt_sigprocmask] = "rt_sigprocmask",
+	[SYS_memfd_create] = "memfd_create",
 #ifdef SYS_open /* not on aarch64 */
 	[SYS_open] = "open",
 #endif
-	[SYS_openat] = "openat", [SYS_close] = "close",
-	[SYS_mremap] = "mremap", [SYS_membarrier] = "membarrier", [SYS_msync] = "msync",
-	[SYS_prctl] = "prctl", [SYS_getrandom] = "getrandom", [SYS_exit] = "exit",
-	[SYS_ftruncate] = "ftruncate", [SYS_fcntl] = "fcntl",
+	[SYS_openat] = "openat",
+	[SYS_close] = "close",
+	[SYS_mremap] = "mremap",
+	[SYS_membarrier] = "membarrier",
+	[SYS_msync] = "msync",
+	[SYS_prctl] = "prctl",
+	[SYS_getrandom] = "getrandom",
+	[SYS_exit] = "exit",
+	[SYS_ftruncate] = "ftruncate",
+	[SYS_fcntl] = "fcntl",
 	[SYS_pkey_mprotect] = "pkey_mprotect",
 };
 
@@ -55,7 +68,8 @@ void xs_syscall_text(const struct xs_syscall *c, char *buf, size_t len)
 	int n = name ? snprintf(buf, len, "%s(", name) : snprintf(buf, len, "syscall %ld(", c->nr);
 
 	for (int i = 0; i < 6 && n > 0 && (size_t)n < len; i++)
-		n += snprintf(buf + n, len - n, "%s0x%llx", i ? ", " : "", (unsigned long long)c->args[i]);
+		n += snprintf(buf + n, len - n, "%s0x%llx", i ? ", " : "",
+		              (unsigned long long)c->args[i]);
 	if (n > 0 && (size_t)n < len)
 		snprintf(buf + n, len - n, ")");
 }
@@ -63,15 +77,24 @@ void xs_syscall_text(const struct xs_syscall *c, char *buf, size_t len)
 static const char *action_name(uint32_t action)
 {
 	switch (action) {
-	case SECCOMP_RET_KILL_PROCESS: return "KILL_PROCESS";
-	case SECCOMP_RET_KILL_THREAD: return "KILL_THREAD";
-	case SECCOMP_RET_TRAP: return "TRAP";
-	case SECCOMP_RET_ERRNO: return "ERRNO";
-	case SECCOMP_RET_USER_NOTIF: return "USER_NOTIF";
-	case SECCOMP_RET_TRACE: return "TRACE";
-	case SECCOMP_RET_LOG: return "LOG";
-	case SECCOMP_RET_ALLOW: return "ALLOW";
-	default: return "unknown";
+	case SECCOMP_RET_KILL_PROCESS:
+		return "KILL_PROCESS";
+	case SECCOMP_RET_KILL_THREAD:
+		return "KILL_THREAD";
+	case SECCOMP_RET_TRAP:
+		return "TRAP";
+	case SECCOMP_RET_ERRNO:
+		return "ERRNO";
+	case SECCOMP_RET_USER_NOTIF:
+		return "USER_NOTIF";
+	case SECCOMP_RET_TRACE:
+		return "TRACE";
+	case SECCOMP_RET_LOG:
+		return "LOG";
+	case SECCOMP_RET_ALLOW:
+		return "ALLOW";
+	default:
+		return "unknown";
 	}
 }
 
@@ -79,18 +102,45 @@ static const char *action_name(uint32_t action)
 static int alu(uint16_t code, uint32_t *a, uint32_t v)
 {
 	switch (BPF_OP(code)) {
-	case BPF_ADD: *a += v; break;
-	case BPF_SUB: *a -= v; break;
-	case BPF_MUL: *a *= v; break;
-	case BPF_DIV: if (!v) return 1; *a /= v; break;
-	case BPF_MOD: if (!v) return 1; *a %= v; break;
-	case BPF_OR: *a |= v; break;
-	case BPF_AND: *a &= v; break;
-	case BPF_XOR: *a ^= v; break;
-	case BPF_LSH: *a <<= v & 31; break;
-	case BPF_RSH: *a >>= v & 31; break;
-	case BPF_NEG: *a = -*a; break;
-	default: return -EINVAL;
+	case BPF_ADD:
+		*a += v;
+		break;
+	case BPF_SUB:
+		*a -= v;
+		break;
+	case BPF_MUL:
+		*a *= v;
+		break;
+	case BPF_DIV:
+		if (!v)
+			return 1;
+		*a /= v;
+		break;
+	case BPF_MOD:
+		if (!v)
+			return 1;
+		*a %= v;
+		break;
+	case BPF_OR:
+		*a |= v;
+		break;
+	case BPF_AND:
+		*a &= v;
+		break;
+	case BPF_XOR:
+		*a ^= v;
+		break;
+	case BPF_LSH:
+		*a <<= v & 31;
+		break;
+	case BPF_RSH:
+		*a >>= v & 31;
+		break;
+	case BPF_NEG:
+		*a = -*a;
+		break;
+	default:
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -98,11 +148,20 @@ static int alu(uint16_t code, uint32_t *a, uint32_t v)
 static int jump(uint16_t code, uint32_t a, uint32_t v, bool *taken)
 {
 	switch (BPF_OP(code)) {
-	case BPF_JEQ: *taken = a == v; break;
-	case BPF_JGT: *taken = a > v; break;
-	case BPF_JGE: *taken = a >= v; break;
-	case BPF_JSET: *taken = (a & v) != 0; break;
-	default: return -EINVAL;
+	case BPF_JEQ:
+		*taken = a == v;
+		break;
+	case BPF_JGT:
+		*taken = a > v;
+		break;
+	case BPF_JGE:
+		*taken = a >= v;
+		break;
+	case BPF_JSET:
+		*taken = (a & v) != 0;
+		break;
+	default:
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -113,7 +172,7 @@ static int jump(uint16_t code, uint32_t a, uint32_t v, bool *taken)
  * out of the program: the caller then refuses the call.
  */
 int xs_seccomp_run(const struct sock_filter *prog, size_t len, const struct seccomp_data *d,
-		   uint32_t *verdict)
+                   uint32_t *verdict)
 {
 	uint32_t A = 0, X = 0, M[BPF_MEMWORDS] = { 0 };
 	const unsigned char *data = (const unsigned char *)d;
@@ -131,14 +190,30 @@ int xs_seccomp_run(const struct sock_filter *prog, size_t len, const struct secc
 				return -EINVAL;
 			memcpy(&A, data + k, 4);
 			continue;
-		case BPF_LD | BPF_W | BPF_LEN: A = sizeof(*d); continue;
-		case BPF_LDX | BPF_W | BPF_LEN: X = sizeof(*d); continue;
-		case BPF_LD | BPF_IMM: A = k; continue;
-		case BPF_LDX | BPF_IMM: X = k; continue;
-		case BPF_MISC | BPF_TAX: X = A; continue;
-		case BPF_MISC | BPF_TXA: A = X; continue;
-		case BPF_RET | BPF_K: *verdict = k; return 0;
-		case BPF_RET | BPF_A: *verdict = A; return 0;
+		case BPF_LD | BPF_W | BPF_LEN:
+			A = sizeof(*d);
+			continue;
+		case BPF_LDX | BPF_W | BPF_LEN:
+			X = sizeof(*d);
+			continue;
+		case BPF_LD | BPF_IMM:
+			A = k;
+			continue;
+		case BPF_LDX | BPF_IMM:
+			X = k;
+			continue;
+		case BPF_MISC | BPF_TAX:
+			X = A;
+			continue;
+		case BPF_MISC | BPF_TXA:
+			A = X;
+			continue;
+		case BPF_RET | BPF_K:
+			*verdict = k;
+			return 0;
+		case BPF_RET | BPF_A:
+			*verdict = A;
+			return 0;
 		case BPF_LD | BPF_MEM:
 		case BPF_LDX | BPF_MEM:
 		case BPF_ST:
@@ -200,11 +275,15 @@ void xs_seccomp_forget(struct xs_tgt *g)
 
 static int fetch_error(pid_t pid, pid_t tid, int err)
 {
-	const char *why = err == EACCES ? "needs CAP_SYS_ADMIN and no seccomp filter of our own"
-			: "the kernel lacks PTRACE_SECCOMP_GET_FILTER (CONFIG_CHECKPOINT_RESTORE)";
+	const char *why =
+	    err == EACCES ?
+	        "needs CAP_SYS_ADMIN and no seccomp filter of our own" :
+	        "the kernel lacks PTRACE_SECCOMP_GET_FILTER (CONFIG_CHECKPOINT_RESTORE)";
 
-	return xs_fail(-EPERM, "pid %d: thread %d runs under a seccomp filter we cannot read (%s), so no system call is run in it",
-		       pid, tid, why);
+	return xs_fail(
+	    -EPERM,
+	    "pid %d: thread %d runs under a seccomp filter we cannot read (%s), so no system call is run in it",
+	    pid, tid, why);
 }
 
 static int fetch_filters(struct xs_tgt *g, struct xs_seccomp *sc)
@@ -230,10 +309,12 @@ static int fetch_filters(struct xs_tgt *g, struct xs_seccomp *sc)
 			return xs_fail(-ENOMEM, "pid %d: no memory for seccomp filters", pid);
 		sc->len[k] = (unsigned)n;
 		sc->n = k + 1;
-		if (ptrace(PTRACE_SECCOMP_GET_FILTER, tid, (void *)(unsigned long)k, sc->prog[k]) != n)
+		if (ptrace(PTRACE_SECCOMP_GET_FILTER, tid, (void *)(unsigned long)k, sc->prog[k]) !=
+		    n)
 			return fetch_error(pid, tid, errno);
 	}
-	return xs_fail(-EPERM, "pid %d: thread %d has over %d seccomp filters", pid, tid, MAX_FILTERS);
+	return xs_fail(-EPERM, "pid %d: thread %d has over %d seccomp filters", pid, tid,
+	               MAX_FILTERS);
 }
 
 /* Mode and filters of thread i: read once, kept until the threads run again. */
@@ -298,11 +379,14 @@ static int thread_verdict(struct xs_tgt *g, size_t i, const struct xs_syscall *c
 
 		if (xs_seccomp_run(sc->prog[k], sc->len[k], &d, &v)) {
 			xs_syscall_text(c, what, sizeof(what));
-			return xs_fail(-EPERM, "pid %d: cannot evaluate seccomp filter %u of thread %d: refusing to run %s",
-				       g->pub.pid, k, sc->tid, what);
+			return xs_fail(
+			    -EPERM,
+			    "pid %d: cannot evaluate seccomp filter %u of thread %d: refusing to run %s",
+			    g->pub.pid, k, sc->tid, what);
 		}
 		/* Like the kernel: the lowest action, compared signed, wins. */
-		if ((int32_t)(v & SECCOMP_RET_ACTION_FULL) < (int32_t)(worst & SECCOMP_RET_ACTION_FULL))
+		if ((int32_t)(v & SECCOMP_RET_ACTION_FULL) <
+		    (int32_t)(worst & SECCOMP_RET_ACTION_FULL))
 			worst = v;
 	}
 	worst &= SECCOMP_RET_ACTION_FULL;
@@ -318,7 +402,7 @@ static int thread_verdict(struct xs_tgt *g, size_t i, const struct xs_syscall *c
  * thread without a signal frame yet, the frame's own (target_frame.c).
  */
 static const struct xs_syscall *nth_call(struct xs_tgt *g, size_t i, const struct xs_syscall *calls,
-					 size_t n, bool frame, size_t j)
+                                         size_t n, bool frame, size_t j)
 {
 	if (j < n)
 		return &calls[j];
@@ -328,7 +412,7 @@ static const struct xs_syscall *nth_call(struct xs_tgt *g, size_t i, const struc
 }
 
 static int pick(struct xs_tgt *g, size_t first, bool others, const struct xs_syscall *calls,
-		size_t n, bool frame, struct xs_syscall_denial *why)
+                size_t n, bool frame, struct xs_syscall_denial *why)
 {
 	bool had_message = xs_error_message()[0] != '\0';
 	size_t tries = others ? g->pub.nthreads : 1;
@@ -337,7 +421,8 @@ static int pick(struct xs_tgt *g, size_t first, bool others, const struct xs_sys
 	why->verdict = NULL;
 	why->refused = NULL;
 	if (first >= g->pub.nthreads)
-		return xs_fail(-ESRCH, "pid %d: no thread #%zu (it has %zu)", g->pub.pid, first, g->pub.nthreads);
+		return xs_fail(-ESRCH, "pid %d: no thread #%zu (it has %zu)", g->pub.pid, first,
+		               g->pub.nthreads);
 	for (size_t k = 0; k < tries && found < 0; k++) {
 		size_t i = (first + k) % g->pub.nthreads, j;
 		const struct xs_syscall *c = NULL;
@@ -353,8 +438,10 @@ static int pick(struct xs_tgt *g, size_t first, bool others, const struct xs_sys
 		else if (rc < 0)
 			err = err ? err : rc;
 		else if (!why->verdict || j - 1 > why->call)
-			*why = (struct xs_syscall_denial){ .call = j - 1, .refused = c,
-							   .tid = g->pub.threads[i].tid, .verdict = v };
+			*why = (struct xs_syscall_denial){ .call = j - 1,
+				                           .refused = c,
+				                           .tid = g->pub.threads[i].tid,
+				                           .verdict = v };
 	}
 	if (found >= 0) {
 		why->verdict = NULL;
@@ -373,7 +460,7 @@ static int pick(struct xs_tgt *g, size_t first, bool others, const struct xs_sys
 }
 
 int xs_seccomp_pick(struct xs_tgt *g, size_t first, bool others, const struct xs_syscall *calls,
-		    size_t n, struct xs_syscall_denial *why)
+                    size_t n, struct xs_syscall_denial *why)
 {
 	return pick(g, first, others, calls, n, true, why);
 }
@@ -387,6 +474,7 @@ int xs_seccomp_permits(struct xs_tgt *g, size_t i, const struct xs_syscall *c)
 	if (rc != -EPERM || !why.verdict)
 		return rc < 0 ? rc : 0;
 	xs_syscall_text(c, what, sizeof(what));
-	return xs_fail(-EPERM, "pid %d: the seccomp filter of thread %d forbids %s%s%s (verdict %s)",
-		       g->pub.pid, why.tid, what, c->what ? " " : "", c->what ? c->what : "", why.verdict);
+	return xs_fail(
+	    -EPERM, "pid %d: the seccomp filter of thread %d forbids %s%s%s (verdict %s)",
+	    g->pub.pid, why.tid, what, c->what ? " " : "", c->what ? c->what : "", why.verdict);
 }

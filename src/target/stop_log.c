@@ -46,7 +46,7 @@ void xs_stop_log_flush(void)
 	} else {
 		for (size_t i = 0; i < nstops; i++)
 			fprintf(f, XS_STOPS_FMT, (unsigned long long)stops[i].begin,
-				(unsigned long long)stops[i].end);
+			        (unsigned long long)stops[i].end);
 		fclose(f);
 	}
 	nstops = 0;

@@ -72,11 +72,13 @@ int xs_tgt_add(struct xs_tgt *g, pid_t tid, bool awaiting)
 		struct xs_tstate *ts;
 
 		if (!th)
-			return xs_fail(-ENOMEM, "pid %d: no memory for %zu threads", g->pub.pid, cap);
+			return xs_fail(-ENOMEM, "pid %d: no memory for %zu threads", g->pub.pid,
+			               cap);
 		g->pub.threads = th;
 		ts = realloc(g->ts, cap * sizeof(*ts));
 		if (!ts)
-			return xs_fail(-ENOMEM, "pid %d: no memory for %zu threads", g->pub.pid, cap);
+			return xs_fail(-ENOMEM, "pid %d: no memory for %zu threads", g->pub.pid,
+			               cap);
 		g->ts = ts;
 		g->cap = cap;
 		/* The kernel writes registers and signal details here in the stop. */
@@ -127,9 +129,10 @@ static bool ignored(struct xs_tgt *g, pid_t tid)
 static int already_traced(pid_t pid, pid_t tid, pid_t tracer)
 {
 	if (tid == pid)
-		return xs_fail(-EBUSY, "pid %d is already traced by pid %d (a debugger?)", pid, tracer);
+		return xs_fail(-EBUSY, "pid %d is already traced by pid %d (a debugger?)", pid,
+		               tracer);
 	return xs_fail(-EBUSY, "pid %d: thread %d is already traced by pid %d (a debugger?)", pid,
-		       tid, tracer);
+	               tid, tracer);
 }
 
 static int not_permitted(pid_t pid)
@@ -146,15 +149,17 @@ static int not_permitted(pid_t pid)
 	}
 	snprintf(path, sizeof(path), "/proc/%d", pid);
 	if (scope == 3)
-		snprintf(why, sizeof(why), "kernel.yama.ptrace_scope is 3: attaching is disabled until reboot");
+		snprintf(why, sizeof(why),
+		         "kernel.yama.ptrace_scope is 3: attaching is disabled until reboot");
 	else if (geteuid() && stat(path, &st) == 0 && st.st_uid != geteuid())
 		snprintf(why, sizeof(why), "it belongs to uid %u: run as that user or as root",
-			 (unsigned)st.st_uid);
+		         (unsigned)st.st_uid);
 	else if (geteuid() && scope > 0)
-		snprintf(why, sizeof(why), "kernel.yama.ptrace_scope is %d: run as root or set it to 0",
-			 scope);
+		snprintf(why, sizeof(why),
+		         "kernel.yama.ptrace_scope is %d: run as root or set it to 0", scope);
 	else
-		snprintf(why, sizeof(why), "no CAP_SYS_PTRACE over it, or it is not dumpable: run as root");
+		snprintf(why, sizeof(why),
+		         "no CAP_SYS_PTRACE over it, or it is not dumpable: run as root");
 	return xs_fail(-EPERM, "pid %d: ptrace not permitted (%s)", pid, why);
 }
 
@@ -214,7 +219,7 @@ static int seize_one(struct xs_tgt *g, pid_t tid)
  */
 static void run_realtime(struct xs_tgt *g)
 {
-	struct sched_param rt = {.sched_priority = 10};
+	struct sched_param rt = { .sched_priority = 10 };
 
 	if (g->saved_policy >= 0)
 		return;
@@ -262,7 +267,7 @@ static int interrupt_fresh(struct xs_tgt *g, long long deadline)
 	for (size_t i = 0; i < g->pub.nthreads && first; i++)
 		first = !g->pub.threads[i].stopped && !g->ts[i].awaiting;
 	if (first && xs_tgt_exec_mark_check(g))
-		return -ECANCELED; /* nothing interrupted: detach lets every thread go */
+		return -ECANCELED;   /* nothing interrupted: detach lets every thread go */
 	if (first && g->before_stop) /* still at our own priority: see run_realtime */
 		g->before_stop(&g->pub, g->before_arg);
 	g->before_stop = NULL; /* once */
@@ -324,7 +329,7 @@ static int seize_new(struct xs_tgt *g, long long deadline)
 
 	if (rc == 0 && g->one && !g->pub.nthreads)
 		rc = xs_fail(-EAGAIN, "pid %d: every thread is running: none to hold alone",
-			     g->pub.pid);
+		             g->pub.pid);
 	return rc;
 }
 
@@ -424,8 +429,8 @@ static int check_process(pid_t pid, pid_t *tracer_out)
 	if (flags & PF_KTHREAD)
 		return xs_fail(-EINVAL, "pid %d: is a kernel thread: nothing to patch", pid);
 	if (tgid != pid)
-		return xs_fail(-EINVAL, "pid %d is a thread of process %ld: attach to %ld instead", pid,
-			       tgid, tgid);
+		return xs_fail(-EINVAL, "pid %d is a thread of process %ld: attach to %ld instead",
+		               pid, tgid, tgid);
 	/* A leader that called pthread_exit is a zombie too, with threads alive. */
 	if (state == 'Z' && threads <= 1)
 		return xs_fail(-ESRCH, "pid %d: is a zombie (exited, not reaped)", pid);
@@ -491,8 +496,10 @@ static int precheck_wait(pid_t pid, long long deadline, long timeout_ms)
 		rc = precheck(pid, &tracer);
 	}
 	if (rc == -EBUSY && same_program(tracer))
-		rc = xs_fail_kind(XS_FAIL_BUSY, rc, "pid %d: another xsplice run (pid %d) still holds it after %ld ms",
-				      pid, tracer, timeout_ms);
+		rc =
+		    xs_fail_kind(XS_FAIL_BUSY, rc,
+		                 "pid %d: another xsplice run (pid %d) still holds it after %ld ms",
+		                 pid, tracer, timeout_ms);
 	return rc;
 }
 
@@ -507,8 +514,8 @@ static int open_mem(struct xs_tgt *g, pid_t tid)
 		return 0;
 	if (errno == ENOENT || errno == ESRCH)
 		return xs_fail(-ESRCH, "pid %d: no such process", g->pub.pid);
-	return xs_fail(errno == EACCES ? -EPERM : -errno, "pid %d: cannot open %s for writing", g->pub.pid,
-		       path);
+	return xs_fail(errno == EACCES ? -EPERM : -errno, "pid %d: cannot open %s for writing",
+	               g->pub.pid, path);
 }
 
 static bool sigchld_ignored(void)
@@ -521,7 +528,7 @@ static bool sigchld_ignored(void)
 }
 
 static int attach(pid_t pid, long timeout_ms, const struct xs_stop_hooks *hooks, bool one,
-		  struct xs_target **out);
+                  struct xs_target **out);
 
 int xs_target_attach(pid_t pid, long timeout_ms, struct xs_target **out)
 {
@@ -534,13 +541,13 @@ int xs_target_attach_one(pid_t pid, long timeout_ms, struct xs_target **out)
 }
 
 int xs_target_attach_hooked(pid_t pid, long timeout_ms, const struct xs_stop_hooks *hooks,
-			    struct xs_target **out)
+                            struct xs_target **out)
 {
 	return attach(pid, timeout_ms, hooks, false, out);
 }
 
 static int attach(pid_t pid, long timeout_ms, const struct xs_stop_hooks *hooks, bool one,
-		  struct xs_target **out)
+                  struct xs_target **out)
 {
 	const struct xs_pages *warm = hooks ? hooks->warm : NULL;
 	long long deadline = xs_tgt_deadline(timeout_ms);
@@ -794,7 +801,7 @@ static void release_all(struct xs_tgt *g)
 			continue;
 		if (g->ts[i].awaiting)
 			xs_debug("pid %d: thread %d never stopped; it stays traced until we exit",
-				 g->pub.pid, g->pub.threads[i].tid);
+			         g->pub.pid, g->pub.threads[i].tid);
 		else
 			reap(g->pub.threads[i].tid);
 	}
@@ -804,7 +811,7 @@ static void release_all(struct xs_tgt *g)
 
 		if (g->pub.threads[i].stopped && xs_tgt_prepare_release(g, i, deadline, &sig))
 			xs_debug("pid %d: thread %d: %s", g->pub.pid, g->pub.threads[i].tid,
-				 xs_error_message());
+			         xs_error_message());
 	}
 	xs_mark("prepared");
 	for (i = 0; i < g->pub.nthreads; i++)

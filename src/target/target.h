@@ -24,10 +24,10 @@ struct xs_thread {
 
 struct xs_target {
 	pid_t pid;
-	int mem_fd;             /* /proc/<pid>/mem, O_RDWR */
+	int mem_fd; /* /proc/<pid>/mem, O_RDWR */
 	size_t nthreads;
 	struct xs_thread *threads;
-	uint64_t syscall_insn;  /* "syscall; ret" in the target's code (xs_arch_syscall_ret) */
+	uint64_t syscall_insn;   /* "syscall; ret" in the target's code (xs_arch_syscall_ret) */
 	uint64_t sigreturn_insn; /* a signal return there (xs_arch_sigreturn_seqs) */
 	bool attached;
 	/* New whenever a thread runs, the thread list changes or we write
@@ -54,7 +54,7 @@ int xs_proc_read(pid_t pid, uint64_t addr, void *buf, size_t len);
  */
 struct iovec;
 long xs_proc_readv(pid_t pid, const struct iovec *local, const struct iovec *remote, size_t n,
-		   bool *ok);
+                   bool *ok);
 
 /*
  * Whether pid is a process there is anything to patch in, reported when not:
@@ -105,7 +105,7 @@ struct xs_stop_hooks {
 };
 /* The same, with hooks (may be NULL). */
 int xs_target_attach_hooked(pid_t pid, long timeout_ms, const struct xs_stop_hooks *hooks,
-			    struct xs_target **out);
+                            struct xs_target **out);
 /*
  * Seize and stop one thread of pid (the first listed that waits: -EAGAIN
  * when every thread is runnable), the others running on: for system calls and memory writes that need a stopped
@@ -141,10 +141,10 @@ struct xs_syscall {
 
 /* Why no thread may run a list of system calls (xs_target_syscalls_allowed). */
 struct xs_syscall_denial {
-	size_t call;         /* how far the thread that got furthest got: the call it refused */
+	size_t call; /* how far the thread that got furthest got: the call it refused */
 	const struct xs_syscall *refused; /* that call: one of the list, or (call >= n) one of
 					   * the signal frame's own that the thread still needs */
-	pid_t tid;           /* that thread */
+	pid_t tid;                        /* that thread */
 	const char *verdict; /* its filters' action ("ERRNO", "KILL_PROCESS"), or "strict mode" */
 };
 
@@ -169,7 +169,7 @@ int xs_target_syscall(struct xs_target *t, long nr, const uint64_t args[6], long
  * -errno (with a message) when a filter could not be read.
  */
 int xs_target_syscalls_allowed(struct xs_target *t, const struct xs_syscall *calls, size_t n,
-			       struct xs_syscall_denial *why);
+                               struct xs_syscall_denial *why);
 
 /* "mmap(0x0, 0x1000, 0x5, 0x22, 0xffffffffffffffff, 0x0)", for messages. */
 void xs_syscall_text(const struct xs_syscall *c, char *buf, size_t len);
@@ -179,7 +179,7 @@ void xs_syscall_text(const struct xs_syscall *c, char *buf, size_t len);
  * stub_addr. -ETIMEDOUT after timeout_ms (the thread is then stopped), -EFAULT
  * when it crashed; its registers and FPU state are put back either way. */
 int xs_target_call(struct xs_target *t, uint64_t fn, const uint64_t *args, unsigned nargs,
-		   uint64_t stub_addr, long timeout_ms, uint64_t *ret);
+                   uint64_t stub_addr, long timeout_ms, uint64_t *ret);
 
 /*
  * Let one thread run, alone, until it returns to ret_addr with its stack
@@ -188,7 +188,7 @@ int xs_target_call(struct xs_target *t, uint64_t fn, const uint64_t *args, unsig
  * the thread stopped and the code restored.
  */
 int xs_target_run_until_return(struct xs_target *t, size_t thread_index, uint64_t ret_addr,
-			       uint64_t sp, long timeout_ms);
+                               uint64_t sp, long timeout_ms);
 
 /*
  * Let every thread run for ms, still attached, then stop them all again
@@ -209,7 +209,7 @@ int xs_target_run_for(struct xs_target *t, long ms, long stop_ms);
  * XSPLICE_HW_BREAK=0), or the thread blocks SIGTRAP.
  */
 int xs_target_run_out(struct xs_target *t, size_t i, uint64_t ret_addr, uint64_t sp,
-		      long timeout_ms, long stop_ms);
+                      long timeout_ms, long stop_ms);
 
 /*
  * Single-step thread i, the others staying as they are, until done(arg, pc)
@@ -220,6 +220,6 @@ int xs_target_run_out(struct xs_target *t, size_t i, uint64_t ret_addr, uint64_t
  */
 typedef bool xs_pc_test_fn(void *arg, uint64_t pc);
 int xs_target_step_to(struct xs_target *t, size_t i, unsigned max_steps, long timeout_ms,
-		      xs_pc_test_fn *done, void *arg);
+                      xs_pc_test_fn *done, void *arg);
 
 #endif

@@ -72,8 +72,8 @@ bool xs_tgt_alarm_prepare(void)
 bool xs_tgt_alarm_arm(long long deadline_us)
 {
 	struct itimerspec its = {
-		.it_interval = {0, ALARM_REPEAT_NS},
-		.it_value = {deadline_us / 1000000, (deadline_us % 1000000) * 1000},
+		.it_interval = { 0, ALARM_REPEAT_NS },
+		.it_value = { deadline_us / 1000000, (deadline_us % 1000000) * 1000 },
 	};
 
 	if (armed_for == deadline_us)

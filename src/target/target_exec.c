@@ -23,7 +23,7 @@
 #define SCRATCH_BELOW 512 /* our scratch bytes: this far below the signal frame */
 #define MAX_FORCED 12     /* highest signal number in FORCED_SIGS, plus one */
 #ifndef TRAP_PERF
-#define TRAP_PERF 6       /* si_code of a perf event's SIGTRAP */
+#define TRAP_PERF 6 /* si_code of a perf event's SIGTRAP */
 #endif
 
 static inline uint64_t bit(int sig)
@@ -42,10 +42,10 @@ static int need_stopped(struct xs_tgt *g, size_t i)
 		return xs_fail(-ESRCH, "pid %d has exited", g->pub.pid);
 	if (i >= g->pub.nthreads)
 		return xs_fail(-EINVAL, "pid %d: no thread #%zu (it has %zu)", g->pub.pid, i,
-			       g->pub.nthreads);
+		               g->pub.nthreads);
 	if (!g->pub.attached || !g->pub.threads[i].stopped)
 		return xs_fail(-EINVAL, "pid %d: thread %d is not stopped", g->pub.pid,
-			       g->pub.threads[i].tid);
+		               g->pub.threads[i].tid);
 	return 0;
 }
 
@@ -63,8 +63,8 @@ static int give_up(struct xs_tgt *g, size_t i, const char *what, long ms)
 	    ev == XS_EV_SIGNAL && !ptrace(PTRACE_GETSIGINFO, g->pub.threads[i].tid, 0, &si) &&
 	    si.si_code <= 0)
 		xs_tgt_record_signal(g, i, sig, &si);
-	return xs_fail(-ETIMEDOUT, "pid %d: %s in thread %d did not finish within %ld ms", g->pub.pid,
-		       what, g->pub.threads[i].tid, ms);
+	return xs_fail(-ETIMEDOUT, "pid %d: %s in thread %d did not finish within %ld ms",
+	               g->pub.pid, what, g->pub.threads[i].tid, ms);
 }
 
 /*
@@ -91,12 +91,14 @@ int xs_tgt_inject_framed(struct xs_tgt *g, size_t i, long nr, const uint64_t arg
 		xs_crash_point("syscall-regs-set");
 	while (!rc && stops < 2) { /* entry stop, then exit stop */
 		if (xs_tgt_resume_one(g, i, PTRACE_SYSCALL, 0))
-			return xs_fail(-errno, "pid %d: cannot run system call %ld in thread %d", pid, nr, tid);
+			return xs_fail(-errno, "pid %d: cannot run system call %ld in thread %d",
+			               pid, nr, tid);
 		rc = xs_tgt_wait_stop(g, i, deadline, &ev, &sig);
 		if (rc == -ETIMEDOUT)
 			return give_up(g, i, "an injected system call", XS_TGT_STEP_MS);
 		if (!rc && ev == XS_EV_GONE)
-			rc = xs_fail(-ESRCH, "pid %d: thread %d exited during system call %ld", pid, tid, nr);
+			rc = xs_fail(-ESRCH, "pid %d: thread %d exited during system call %ld", pid,
+			             tid, nr);
 		else if (!rc && ev == XS_EV_SYSCALL)
 			xs_crash_point(++stops == 1 ? "syscall-entry" : "syscall-exit");
 		else if (!rc && ev == XS_EV_SIGNAL)
@@ -107,8 +109,9 @@ int xs_tgt_inject_framed(struct xs_tgt *g, size_t i, long nr, const uint64_t arg
 	if (rc)
 		return rc;
 	if (xs_arch_pc(&r) != insn + XS_ARCH_SYSCALL_SIZE)
-		return xs_fail(-EIO, "pid %d: system call %ld in thread %d ended at 0x%llx, not after 0x%llx",
-			       pid, nr, tid, (unsigned long long)xs_arch_pc(&r), (unsigned long long)insn);
+		return xs_fail(
+		    -EIO, "pid %d: system call %ld in thread %d ended at 0x%llx, not after 0x%llx",
+		    pid, nr, tid, (unsigned long long)xs_arch_pc(&r), (unsigned long long)insn);
 	*ret = xs_arch_syscall_result(&r);
 	return 0;
 }
@@ -128,8 +131,10 @@ static int need_syscall_insn(struct xs_tgt *g)
 	int rc = xs_tgt_find_syscall(g);
 
 	if (rc)
-		return xs_fail(rc, "pid %d: no \"syscall; ret\" or no signal return found in its executable mappings",
-			       g->pub.pid);
+		return xs_fail(
+		    rc,
+		    "pid %d: no \"syscall; ret\" or no signal return found in its executable mappings",
+		    g->pub.pid);
 	return 0;
 }
 
@@ -139,9 +144,9 @@ static int denied(struct xs_tgt *g, const struct xs_syscall_denial *why)
 	char what[192];
 
 	xs_syscall_text(c, what, sizeof(what));
-	return xs_fail(-EPERM, "pid %d: no thread's seccomp filter allows %s%s%s (verdict %s in thread %d)",
-		       g->pub.pid, what, c->what ? " " : "", c->what ? c->what : "", why->verdict,
-		       why->tid);
+	return xs_fail(
+	    -EPERM, "pid %d: no thread's seccomp filter allows %s%s%s (verdict %s in thread %d)",
+	    g->pub.pid, what, c->what ? " " : "", c->what ? c->what : "", why->verdict, why->tid);
 }
 
 /* Where the next system call is tried first: the thread the last one ran in. */
@@ -201,7 +206,7 @@ int xs_target_syscall(struct xs_target *t, long nr, const uint64_t args[6], long
 }
 
 int xs_target_syscalls_allowed(struct xs_target *t, const struct xs_syscall *calls, size_t n,
-			       struct xs_syscall_denial *why)
+                               struct xs_syscall_denial *why)
 {
 	struct xs_tgt *g = xs_tgt(t);
 	int rc = g->gone || !t->attached ? need_stopped(g, 0) : need_syscall_insn(g);
@@ -238,8 +243,9 @@ static int guard_syscall(struct xs_tgt *g, size_t i, long nr, uint64_t a0, uint6
 	int rc = checked_inject(g, i, nr, args, &ret);
 
 	if (!rc && ret)
-		rc = xs_fail(-EIO, "pid %d: saving signal state of thread %d: system call %ld returned %ld",
-			     g->pub.pid, g->pub.threads[i].tid, nr, ret);
+		rc = xs_fail(
+		    -EIO, "pid %d: saving signal state of thread %d: system call %ld returned %ld",
+		    g->pub.pid, g->pub.threads[i].tid, nr, ret);
 	return rc;
 }
 
@@ -256,7 +262,8 @@ static int guard_begin(struct xs_tgt *g, size_t i, uint64_t sigs, struct guard *
 
 	gd->blocked = gd->saved = 0;
 	if (xs_tgt_sigmasks(g->pub.pid, g->pub.threads[i].tid, &blk, &ign, &cgt))
-		return xs_fail(-ESRCH, "pid %d: thread %d is gone", g->pub.pid, g->pub.threads[i].tid);
+		return xs_fail(-ESRCH, "pid %d: thread %d is gone", g->pub.pid,
+		               g->pub.threads[i].tid);
 	/*
 	 * Only when it matters, and then with the frame made (free for a call,
 	 * which has one already; run-until-return has none and usually needs
@@ -269,7 +276,7 @@ static int guard_begin(struct xs_tgt *g, size_t i, uint64_t sigs, struct guard *
 			return rc;
 		if (xs_tgt_sigmasks(g->pub.pid, g->pub.threads[i].tid, &blk, &ign, &cgt))
 			return xs_fail(-ESRCH, "pid %d: thread %d is gone", g->pub.pid,
-				       g->pub.threads[i].tid);
+			               g->pub.threads[i].tid);
 	}
 	gd->blocked = sigs & blk;
 	/* Blocked with SIG_DFL needs no saved action: the reset changes nothing. */
@@ -334,9 +341,10 @@ static int call_signal(struct xs_tgt *g, uint64_t fn, int s, uint64_t *forced)
 	rc = xs_tgt_getregs(g, 0, &r);
 	if (rc)
 		return rc;
-	return xs_fail(-EFAULT, "pid %d: call to 0x%llx crashed with SIG%s at 0x%llx (address 0x%llx)",
-		       pid, (unsigned long long)fn, sigabbrev_np(s),
-		       (unsigned long long)xs_arch_pc(&r), (unsigned long long)(uintptr_t)si.si_addr);
+	return xs_fail(-EFAULT,
+	               "pid %d: call to 0x%llx crashed with SIG%s at 0x%llx (address 0x%llx)", pid,
+	               (unsigned long long)fn, sigabbrev_np(s), (unsigned long long)xs_arch_pc(&r),
+	               (unsigned long long)(uintptr_t)si.si_addr);
 }
 
 /*
@@ -345,7 +353,7 @@ static int call_signal(struct xs_tgt *g, uint64_t fn, int s, uint64_t *forced)
  * on). 0: returned, *ret set, the thread in the exit stop of that getpid.
  */
 static int run_call(struct xs_tgt *g, uint64_t fn, uint64_t stub, long timeout_ms, uint64_t *ret,
-		    uint64_t *forced)
+                    uint64_t *forced)
 {
 	long long deadline = xs_tgt_deadline(timeout_ms);
 	pid_t pid = g->pub.pid, tid = g->pub.threads[0].tid;
@@ -363,14 +371,15 @@ static int run_call(struct xs_tgt *g, uint64_t fn, uint64_t stub, long timeout_m
 		rc = xs_tgt_wait_stop(g, 0, deadline, &ev, &sig);
 		if (rc == -ETIMEDOUT) {
 			give_up(g, 0, "a function call", timeout_ms);
-			return xs_fail_override(-ETIMEDOUT, "pid %d: call to 0x%llx did not return within %ld ms",
-						pid, (unsigned long long)fn, timeout_ms);
+			return xs_fail_override(
+			    -ETIMEDOUT, "pid %d: call to 0x%llx did not return within %ld ms", pid,
+			    (unsigned long long)fn, timeout_ms);
 		}
 		if (rc)
 			return rc;
 		if (ev == XS_EV_GONE)
-			return xs_fail(-ESRCH, "pid %d: thread %d exited during the call to 0x%llx", pid,
-				       tid, (unsigned long long)fn);
+			return xs_fail(-ESRCH, "pid %d: thread %d exited during the call to 0x%llx",
+			               pid, tid, (unsigned long long)fn);
 		if (ev == XS_EV_SIGNAL) {
 			rc = call_signal(g, fn, sig, forced);
 			if (rc)
@@ -383,7 +392,8 @@ static int run_call(struct xs_tgt *g, uint64_t fn, uint64_t stub, long timeout_m
 		rc = xs_tgt_getregs(g, 0, &r);
 		if (rc)
 			return rc;
-		if (xs_arch_pc(&r) == stub + XS_ARCH_STUB_STOP && xs_arch_syscall_nr(&r) == XS_ARCH_STUB_NR) {
+		if (xs_arch_pc(&r) == stub + XS_ARCH_STUB_STOP &&
+		    xs_arch_syscall_nr(&r) == XS_ARCH_STUB_NR) {
 			*ret = xs_arch_call_result(&r);
 			returned = true;
 			xs_crash_point("call-returned");
@@ -398,8 +408,9 @@ static int check_stub(struct xs_tgt *g, uint64_t stub)
 	int rc = xs_target_read(&g->pub, stub, code, sizeof(code));
 
 	if (!rc && memcmp(code, xs_arch_return_stub, sizeof(code)))
-		rc = xs_fail(-ENOEXEC, "pid %d: no return stub at 0x%llx (a payload from an older xsplice?)",
-			     g->pub.pid, (unsigned long long)stub);
+		rc = xs_fail(-ENOEXEC,
+		             "pid %d: no return stub at 0x%llx (a payload from an older xsplice?)",
+		             g->pub.pid, (unsigned long long)stub);
 	return rc;
 }
 
@@ -438,10 +449,11 @@ static int settle_children(struct xs_tgt *g)
  * the frame) until the call is over, then back to the signal return itself.
  */
 int xs_target_call(struct xs_target *t, uint64_t fn, const uint64_t *args, unsigned nargs,
-		   uint64_t stub_addr, long timeout_ms, uint64_t *ret)
+                   uint64_t stub_addr, long timeout_ms, uint64_t *ret)
 {
-	static const struct xs_syscall stub_call = { XS_ARCH_STUB_NR, { 0 },
-						     "to return from an injected call" };
+	static const struct xs_syscall stub_call = { XS_ARCH_STUB_NR,
+		                                     { 0 },
+		                                     "to return from an injected call" };
 	struct xs_tgt *g = xs_tgt(t);
 	struct xs_tgt_fpu fpu = { 0 };
 	uint64_t slot, forced = 0;
@@ -468,7 +480,7 @@ int xs_target_call(struct xs_target *t, uint64_t fn, const uint64_t *args, unsig
 	rc = xs_arch_setup_call(&r, fn, args, nargs, &g->ts[0].frame);
 	if (rc) {
 		rc = xs_fail(rc, "pid %d: cannot set up a call to 0x%llx with %u arguments", t->pid,
-			     (unsigned long long)fn, nargs);
+		             (unsigned long long)fn, nargs);
 		goto guarded;
 	}
 	slot = g->ts[0].frame.base;
@@ -561,7 +573,9 @@ static int take_deliverable_trap(struct xs_tgt *g, size_t i)
 			return -errno;
 		rc = xs_tgt_wait_stop(g, i, deadline, &ev, &sig);
 		if (rc)
-			return rc == -ETIMEDOUT ? give_up(g, i, "taking back a SIGTRAP", XS_TGT_STEP_MS) : rc;
+			return rc == -ETIMEDOUT ?
+			           give_up(g, i, "taking back a SIGTRAP", XS_TGT_STEP_MS) :
+			           rc;
 		if (ev == XS_EV_GONE)
 			return -ESRCH;
 		if (ev != XS_EV_SIGNAL)
@@ -598,7 +612,8 @@ int xs_tgt_take_back_trap(struct xs_tgt *g, size_t i)
 	if (!rc)
 		rc = blk & bit(SIGTRAP) ? take_blocked_trap(g, i) : take_deliverable_trap(g, i);
 	if (rc)
-		return xs_fail(rc, "pid %d: thread %d: cannot take back a SIGTRAP of ours", pid, tid);
+		return xs_fail(rc, "pid %d: thread %d: cannot take back a SIGTRAP of ours", pid,
+		               tid);
 	return 0;
 }
 
@@ -673,7 +688,7 @@ static int trap_guarded(struct xs_tgt *g, size_t i, struct guard *gd)
 }
 
 int xs_target_step_to(struct xs_target *t, size_t i, unsigned max_steps, long timeout_ms,
-		      xs_pc_test_fn *done, void *arg)
+                      xs_pc_test_fn *done, void *arg)
 {
 	struct xs_tgt *g = xs_tgt(t);
 	long long deadline = xs_tgt_deadline(timeout_ms);
@@ -696,9 +711,9 @@ int xs_target_step_to(struct xs_target *t, size_t i, unsigned max_steps, long ti
 		xs_tgt_frame_forget(g, i);
 	while (!rc && !done(arg, xs_arch_pc(&t->threads[i].regs))) {
 		if (n++ == max_steps) {
-			rc = xs_fail(-EAGAIN, "pid %d: thread %d is at 0x%llx after %u single steps",
-				     t->pid, tid, (unsigned long long)xs_arch_pc(&t->threads[i].regs),
-				     max_steps);
+			rc = xs_fail(
+			    -EAGAIN, "pid %d: thread %d is at 0x%llx after %u single steps", t->pid,
+			    tid, (unsigned long long)xs_arch_pc(&t->threads[i].regs), max_steps);
 			break;
 		}
 		rc = step_once(g, i, deadline, timeout_ms, &forced);
@@ -753,7 +768,8 @@ static int step_over(struct xs_tgt *g, struct until *u, xs_regs *r, long long de
 			return xs_fail(-errno, "pid %d: cannot step thread %d", g->pub.pid, tid);
 		rc = xs_tgt_wait_stop(g, u->i, deadline, &ev, &sig);
 		if (rc || ev == XS_EV_GONE)
-			return rc ? rc : xs_fail(-ESRCH, "pid %d: thread %d exited", g->pub.pid, tid);
+			return rc ? rc :
+			            xs_fail(-ESRCH, "pid %d: thread %d exited", g->pub.pid, tid);
 		if (ev == XS_EV_SIGNAL && sig == SIGTRAP) {
 			u->forced |= bit(SIGTRAP);
 			break;
@@ -765,7 +781,8 @@ static int step_over(struct xs_tgt *g, struct until *u, xs_regs *r, long long de
 			xs_tgt_record_signal(g, u->i, sig, NULL);
 		}
 	}
-	return rc ? rc : xs_target_write(&g->pub, u->ret_addr, xs_arch_trap_insn, XS_ARCH_TRAP_SIZE);
+	return rc ? rc :
+	            xs_target_write(&g->pub, u->ret_addr, xs_arch_trap_insn, XS_ARCH_TRAP_SIZE);
 }
 
 /* 1: returned for good (regs saved); 0: keep going; <0: error. */
@@ -818,8 +835,9 @@ static int run_until(struct xs_tgt *g, struct until *u, long timeout_ms)
 		if (rc)
 			return rc;
 		if (ev == XS_EV_GONE)
-			return xs_fail(-ESRCH, "pid %d: thread %d exited before returning to 0x%llx", pid,
-				       tid, (unsigned long long)u->ret_addr);
+			return xs_fail(-ESRCH,
+			               "pid %d: thread %d exited before returning to 0x%llx", pid,
+			               tid, (unsigned long long)u->ret_addr);
 		if (ev != XS_EV_SIGNAL)
 			continue;
 		if (sig == SIGTRAP) {
@@ -827,7 +845,8 @@ static int run_until(struct xs_tgt *g, struct until *u, long timeout_ms)
 			if (rc)
 				return rc < 0 ? rc : 0;
 		} else if (stop_signal(sig)) {
-			xs_tgt_record_signal(g, u->i, sig, NULL); /* stopping now would hang us: at resume */
+			xs_tgt_record_signal(g, u->i, sig,
+			                     NULL); /* stopping now would hang us: at resume */
 		} else {
 			u->deliver = sig; /* its own code runs: its signals are delivered */
 		}
@@ -856,11 +875,12 @@ static int until_timeout(struct xs_tgt *g, struct until *u, long timeout_ms)
 	if (rc)
 		return rc;
 	return xs_fail(-ETIMEDOUT, "pid %d: thread %d did not return to 0x%llx within %ld ms",
-		       g->pub.pid, g->pub.threads[i].tid, (unsigned long long)u->ret_addr, timeout_ms);
+	               g->pub.pid, g->pub.threads[i].tid, (unsigned long long)u->ret_addr,
+	               timeout_ms);
 }
 
 int xs_target_run_until_return(struct xs_target *t, size_t i, uint64_t ret_addr, uint64_t sp,
-			       long timeout_ms)
+                               long timeout_ms)
 {
 	struct xs_tgt *g = xs_tgt(t);
 	struct until u = { .i = i, .ret_addr = ret_addr, .sp = sp };

@@ -24,9 +24,9 @@
 int xs_tgt_execed(struct xs_tgt *g)
 {
 	g->execed = true;
-	return xs_fail_override(-ECANCELED,
-				"pid %d: ran execve while stopped: its code is new, nothing was changed",
-				g->pub.pid);
+	return xs_fail_override(
+	    -ECANCELED, "pid %d: ran execve while stopped: its code is new, nothing was changed",
+	    g->pub.pid);
 }
 
 /*
@@ -167,9 +167,9 @@ static int exec_mark_gone(pid_t pid)
 {
 	if (!execed_since_mark(pid))
 		return 0;
-	return xs_fail_override(-ECANCELED,
-				"pid %d: ran execve during this command: its code is new, nothing was changed",
-				pid);
+	return xs_fail_override(
+	    -ECANCELED,
+	    "pid %d: ran execve during this command: its code is new, nothing was changed", pid);
 }
 
 /* Opened by a command's first step; its later steps check it (load: upload, check, apply). */

@@ -25,8 +25,8 @@ int xs_tgt_fpu_read(struct xs_tgt *g, size_t i, struct xs_tgt_fpu *fpu)
 	memset(fpu, 0, sizeof(*fpu));
 	fpu->buf = malloc(XS_ARCH_FPU_MAX);
 	if (!fpu->buf)
-		return xs_fail(-ENOMEM, "pid %d: no memory for the FPU state of thread %d", g->pub.pid,
-			       tid);
+		return xs_fail(-ENOMEM, "pid %d: no memory for the FPU state of thread %d",
+		               g->pub.pid, tid);
 	/* The legacy form only where the CPU has no other (no XSAVE). */
 	for (size_t k = 0; k < XS_ARRAY_SIZE(notes); k++) {
 		struct iovec iov = { fpu->buf, XS_ARCH_FPU_MAX };
@@ -48,7 +48,8 @@ int xs_tgt_fpu_write(struct xs_tgt *g, size_t i, const struct xs_tgt_fpu *fpu)
 	pid_t tid = g->pub.threads[i].tid;
 
 	if (ptrace(PTRACE_SETREGSET, tid, (void *)(uintptr_t)fpu->note, &iov) < 0)
-		return xs_fail(-errno, "pid %d: cannot write the FPU state of thread %d", g->pub.pid, tid);
+		return xs_fail(-errno, "pid %d: cannot write the FPU state of thread %d",
+		               g->pub.pid, tid);
 	return 0;
 }
 
@@ -64,18 +65,19 @@ static int make_failed(struct xs_tgt *g, size_t i, int rc)
 
 	if (rc == -EFAULT)
 		return xs_fail(rc, "pid %d: thread %d has no stack below 0x%llx for a signal frame",
-			       g->pub.pid, th->tid, (unsigned long long)xs_arch_sp(&th->regs));
+		               g->pub.pid, th->tid, (unsigned long long)xs_arch_sp(&th->regs));
 	if (rc == -EINVAL)
-		return xs_fail(rc, "pid %d: thread %d: FPU state in a form we do not know", g->pub.pid,
-			       th->tid);
+		return xs_fail(rc, "pid %d: thread %d: FPU state in a form we do not know",
+		               g->pub.pid, th->tid);
 	return xs_fail(rc, "pid %d: no memory for a signal frame", g->pub.pid);
 }
 
 enum { FC_MASK, FC_SIGRETURN };
 
 const struct xs_syscall xs_tgt_frame_calls[XS_TGT_FRAME_CALLS] = {
-	[FC_MASK] = { SYS_rt_sigprocmask, { SIG_BLOCK, 0, 0, XS_ARCH_SIGSET_SIZE, 0, 0 },
-		      "to read the thread's signal mask into its signal frame" },
+	[FC_MASK] = { SYS_rt_sigprocmask,
+	              { SIG_BLOCK, 0, 0, XS_ARCH_SIGSET_SIZE, 0, 0 },
+	              "to read the thread's signal mask into its signal frame" },
 	[FC_SIGRETURN] = { SYS_rt_sigreturn, { 0 }, "to return through the thread's signal frame" },
 };
 
@@ -85,8 +87,10 @@ static int can_frame(struct xs_tgt *g, size_t i)
 	int rc = xs_tgt_find_syscall(g);
 
 	if (rc)
-		return xs_fail(-ENOENT, "pid %d: no \"syscall; ret\" or no signal return found in its executable mappings",
-			       g->pub.pid);
+		return xs_fail(
+		    -ENOENT,
+		    "pid %d: no \"syscall; ret\" or no signal return found in its executable mappings",
+		    g->pub.pid);
 	return xs_seccomp_permits(g, i, &xs_tgt_frame_calls[FC_SIGRETURN]);
 }
 
@@ -120,8 +124,8 @@ int xs_tgt_frame(struct xs_tgt *g, size_t i)
 	if (!rc)
 		rc = xs_tgt_fpu_read(g, i, &fpu);
 	if (!rc) {
-		rc = xs_arch_frame_make(&th->regs, fpu.buf, fpu.len, blk, g->pub.sigreturn_insn, &bytes,
-					&f);
+		rc = xs_arch_frame_make(&th->regs, fpu.buf, fpu.len, blk, g->pub.sigreturn_insn,
+		                        &bytes, &f);
 		rc = rc ? make_failed(g, i, rc) : 0;
 	}
 	xs_tgt_fpu_free(&fpu);
@@ -137,8 +141,8 @@ int xs_tgt_frame(struct xs_tgt *g, size_t i)
 	ts->frame = f;
 	rc = xs_tgt_inject_framed(g, i, mask.nr, mask.args, &ret);
 	if (!rc && ret)
-		rc = xs_fail(-EIO, "pid %d: reading the signal mask of thread %d returned %ld", g->pub.pid,
-			     th->tid, ret);
+		rc = xs_fail(-EIO, "pid %d: reading the signal mask of thread %d returned %ld",
+		             g->pub.pid, th->tid, ret);
 	return rc;
 }
 

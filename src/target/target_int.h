@@ -37,22 +37,22 @@ enum xs_stop {
 
 /* Per thread, same index as xs_target.threads (filled by target*.c only). */
 struct xs_tstate {
-	xs_regs live;         /* what the kernel holds now, when live_ok */
+	xs_regs live; /* what the kernel holds now, when live_ok */
 	bool live_ok;
 	enum xs_stop stop;
-	bool awaiting;        /* a stop report is due: interrupted, or new thread */
-	bool fresh;           /* seized, not interrupted yet */
-	bool need_regs;       /* stopped, registers not read yet (xs_tgt_collect) */
-	bool listening;       /* left group-stopped with PTRACE_LISTEN */
-	bool si_valid;        /* si describes pending_signal */
-	bool si_current;      /* ... and is the signal of the stop we are in now */
+	bool awaiting;   /* a stop report is due: interrupted, or new thread */
+	bool fresh;      /* seized, not interrupted yet */
+	bool need_regs;  /* stopped, registers not read yet (xs_tgt_collect) */
+	bool listening;  /* left group-stopped with PTRACE_LISTEN */
+	bool si_valid;   /* si describes pending_signal */
+	bool si_current; /* ... and is the signal of the stop we are in now */
 	siginfo_t si;
 	int extra[XS_TGT_EXTRA_SIGS]; /* more dequeued signals; re-sent at detach */
 	unsigned nextra;
 	/* The signal frame on its stack that anything we run in it returns
 	 * through (target_frame.c); base 0: none in this stop. */
 	struct xs_arch_frame frame;
-	bool exited;          /* its exit was reaped early (reap_exited): status holds it */
+	bool exited; /* its exit was reaped early (reap_exited): status holds it */
 	int status;
 };
 
@@ -63,32 +63,34 @@ struct xs_tgt {
 	struct xs_target pub;
 	struct xs_tstate *ts;
 	size_t cap;
-	int task_fd;           /* /proc/<pid>/task, re-read at every stop */
-	bool counted_all;      /* its link count was ours when the last stop was in */
-	struct xs_pages warm;  /* read just before interrupting running threads */
+	int task_fd;                    /* /proc/<pid>/task, re-read at every stop */
+	bool counted_all;               /* its link count was ours when the last stop was in */
+	struct xs_pages warm;           /* read just before interrupting running threads */
 	xs_before_stop_fn *before_stop; /* called once, before the first interrupt */
 	void *before_arg;
-	xs_regs_read_fn *regs_read;     /* told of each stopped thread's registers */
+	xs_regs_read_fn *regs_read; /* told of each stopped thread's registers */
 	void *regs_arg;
 	xs_all_stopped_fn *all_stopped; /* told when a stop has every thread */
 	void *stopped_arg;
-	xs_all_stopped_fn *released;    /* told when run_for let every thread go */
+	xs_all_stopped_fn *released; /* told when run_for let every thread go */
 	void *released_arg;
-	pid_t *ignored;        /* tids we cannot trace: io_uring workers, zombie leader */
+	pid_t *ignored; /* tids we cannot trace: io_uring workers, zombie leader */
 	size_t nignored;
 	size_t cursor;         /* where the last tid lookup matched */
 	bool poll_wait;        /* SIGCHLD is ignored here: poll instead of sigtimedwait */
 	bool gone;             /* the process exited under us */
 	struct xs_seccomp *sc; /* seccomp view of the threads looked at; forgotten when they run */
-	pid_t sys_tid;         /* the thread that ran the last system call, or was chosen for the next (0: none) */
-	bool one;              /* xs_target_attach_one: one thread held, the rest run */
-	bool execed;           /* it ran execve under us: threads, memory, registers are new */
-	bool block_wait;       /* xs_tgt_wait may block in waitpid (xs_tgt_collect) */
-	long long spin_until;  /* xs_now_us: before then, watch for a due stop, do not sleep */
-	long long wait_step;   /* xs_now_us: every wait for a stop wakes then at the latest */
-	int saved_policy;      /* ours before the first interrupt; -1: not changed */
+	pid_t
+	    sys_tid; /* the thread that ran the last system call, or was chosen for the next (0: none) */
+	bool one;             /* xs_target_attach_one: one thread held, the rest run */
+	bool execed;          /* it ran execve under us: threads, memory, registers are new */
+	bool block_wait;      /* xs_tgt_wait may block in waitpid (xs_tgt_collect) */
+	long long spin_until; /* xs_now_us: before then, watch for a due stop, do not sleep */
+	long long wait_step;  /* xs_now_us: every wait for a stop wakes then at the latest */
+	int saved_policy;     /* ours before the first interrupt; -1: not changed */
 	struct sched_param saved_param;
-	uint64_t trap_cookie;  /* si_perf_data of our breakpoints' SIGTRAP (target_run.c); 0: none yet */
+	uint64_t
+	    trap_cookie; /* si_perf_data of our breakpoints' SIGTRAP (target_run.c); 0: none yet */
 };
 
 static inline struct xs_tgt *xs_tgt(struct xs_target *t)
@@ -157,7 +159,7 @@ int xs_tgt_reenter(struct xs_tgt *g, size_t i);
 int xs_tgt_make_clean(struct xs_tgt *g, size_t i);
 int xs_tgt_prepare_release(struct xs_tgt *g, size_t i, long long deadline_us, int *sig);
 int xs_tgt_collect(struct xs_tgt *g, long long deadline_us, long timeout_ms, bool all,
-		   bool whole_stop);
+                   bool whole_stop);
 void xs_tgt_take_unsolicited(struct xs_tgt *g);
 
 int xs_tgt_status_field(pid_t pid, pid_t tid, const char *key, char *val, size_t len);
@@ -180,7 +182,7 @@ bool xs_tgt_our_trap(const struct xs_tgt *g, const siginfo_t *si);
 struct sock_filter;
 struct seccomp_data;
 int xs_seccomp_run(const struct sock_filter *prog, size_t len, const struct seccomp_data *d,
-		   uint32_t *verdict);
+                   uint32_t *verdict);
 /*
  * The index of a stopped thread whose filters allow every call of
  * calls[0..n), then, if it has no signal frame yet, the frame's own
@@ -191,7 +193,7 @@ int xs_seccomp_run(const struct sock_filter *prog, size_t len, const struct secc
  * read or run, or no thread is stopped.
  */
 int xs_seccomp_pick(struct xs_tgt *g, size_t first, bool others, const struct xs_syscall *calls,
-		    size_t n, struct xs_syscall_denial *why);
+                    size_t n, struct xs_syscall_denial *why);
 /* Does thread i's filter allow c, exactly (nothing else)? -EPERM with a message if not. */
 int xs_seccomp_permits(struct xs_tgt *g, size_t i, const struct xs_syscall *c);
 void xs_seccomp_forget(struct xs_tgt *g);
@@ -222,7 +224,7 @@ extern const struct xs_syscall xs_tgt_frame_calls[XS_TGT_FRAME_CALLS];
 int xs_tgt_park(struct xs_tgt *g, size_t i);
 /* FPU and vector state of a thread, as ptrace reads and writes it. */
 struct xs_tgt_fpu {
-	void *buf;     /* malloc'd */
+	void *buf; /* malloc'd */
 	size_t len;
 	unsigned note; /* XS_ARCH_FPU_NOTE or XS_ARCH_FPU_NOTE_LEGACY */
 };

@@ -182,21 +182,23 @@ static int mem_rw(int fd, pid_t pid, uint64_t addr, void *buf, size_t len, bool 
 	size_t done = 0;
 
 	if (len && end < a)
-		return xs_fail(-EFAULT, "pid %d: address range 0x%llx+%zu wraps around", pid, a, len);
+		return xs_fail(-EFAULT, "pid %d: address range 0x%llx+%zu wraps around", pid, a,
+		               len);
 	while (done < len) {
 		/* The offset is the address: /proc/<pid>/mem takes "negative" ones too. */
 		off_t off = (off_t)(addr + done);
-		ssize_t n = write ? pwrite(fd, (const char *)buf + done, len - done, off)
-				  : pread(fd, (char *)buf + done, len - done, off);
+		ssize_t n = write ? pwrite(fd, (const char *)buf + done, len - done, off) :
+		                    pread(fd, (char *)buf + done, len - done, off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n == 0)
 			return xs_fail(-ESRCH, "pid %d: process has exited (%s 0x%llx-0x%llx)", pid,
-				       write ? "writing" : "reading", a, end);
+			               write ? "writing" : "reading", a, end);
 		if (n < 0)
-			return xs_fail(-EFAULT, "pid %d: cannot %s memory at 0x%llx-0x%llx (fails at 0x%llx)",
-				       pid, write ? "write" : "read", a, end, a + done);
+			return xs_fail(
+			    -EFAULT, "pid %d: cannot %s memory at 0x%llx-0x%llx (fails at 0x%llx)",
+			    pid, write ? "write" : "read", a, end, a + done);
 		done += n;
 	}
 	return 0;
@@ -231,7 +233,8 @@ int xs_proc_read(pid_t pid, uint64_t addr, void *buf, size_t len)
 		if (errno == ENOENT || errno == ESRCH)
 			return xs_fail(-ESRCH, "pid %d: no such process", pid);
 		return xs_fail(errno == EACCES ? -EPERM : -errno,
-			       "pid %d: cannot open /proc/%d/mem (not allowed to read its memory)", pid, pid);
+		               "pid %d: cannot open /proc/%d/mem (not allowed to read its memory)",
+		               pid, pid);
 	}
 	rc = mem_rw(fd, pid, addr, buf, len, false);
 	close(fd);
@@ -239,7 +242,7 @@ int xs_proc_read(pid_t pid, uint64_t addr, void *buf, size_t len)
 }
 
 long xs_proc_readv(pid_t pid, const struct iovec *local, const struct iovec *remote, size_t n,
-		   bool *ok)
+                   bool *ok)
 {
 	long whole = 0;
 
@@ -365,7 +368,8 @@ int xs_tgt_find_syscall(struct xs_tgt *g)
 		return -EBADF;
 	/* Through a live thread: a leader that called pthread_exit shows no maps. */
 	if (g->pub.nthreads)
-		snprintf(path, sizeof(path), "/proc/%d/task/%d/maps", g->pub.pid, g->pub.threads[0].tid);
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/maps", g->pub.pid,
+		         g->pub.threads[0].tid);
 	else
 		snprintf(path, sizeof(path), "/proc/%d/maps", g->pub.pid);
 	rc = xs_maps_load(path, &maps, NULL);

@@ -102,7 +102,7 @@ static int arm(struct xs_tgt *g, size_t i, uint64_t addr)
 	fd = (int)syscall(SYS_perf_event_open, &a, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
 	if (fd < 0) {
 		xs_debug("pid %d: no hardware breakpoint for thread %d: perf_event_open: %s",
-			 g->pub.pid, tid, strerror(errno));
+		         g->pub.pid, tid, strerror(errno));
 		return -EOPNOTSUPP;
 	}
 	return fd;
@@ -322,7 +322,7 @@ static int catch_watched(struct xs_tgt *g, struct watch *w)
 		if (ev == XS_EV_CLONE) { /* on its way to the interrupt */
 			if (xs_tgt_resume_one(g, (size_t)i, PTRACE_CONT, 0))
 				return xs_fail(-ESRCH, "pid %d: thread %d is gone", g->pub.pid,
-					       w->tid);
+				               w->tid);
 			continue;
 		}
 		if (ev == XS_EV_SIGNAL) {
@@ -345,7 +345,7 @@ static int catch_watched(struct xs_tgt *g, struct watch *w)
 }
 
 int xs_target_run_out(struct xs_target *t, size_t i, uint64_t ret_addr, uint64_t sp,
-		      long timeout_ms, long stop_ms)
+                      long timeout_ms, long stop_ms)
 {
 	struct xs_tgt *g = xs_tgt(t);
 	struct watch w;
@@ -390,5 +390,5 @@ int xs_target_run_out(struct xs_target *t, size_t i, uint64_t ret_addr, uint64_t
 	if (rc || w.hit || w.gone)
 		return rc;
 	return xs_fail(-ETIMEDOUT, "pid %d: thread %d did not return to 0x%llx within %ld ms",
-		       t->pid, w.tid, (unsigned long long)ret_addr, timeout_ms);
+	               t->pid, w.tid, (unsigned long long)ret_addr, timeout_ms);
 }

@@ -254,7 +254,8 @@ static void reap_exited(struct xs_tgt *g, pid_t tid)
 			continue;
 		memset(&si, 0, sizeof(si));
 		if (waitid(P_PID, t, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) < 0 || !si.si_pid ||
-		    (si.si_code != CLD_EXITED && si.si_code != CLD_KILLED && si.si_code != CLD_DUMPED))
+		    (si.si_code != CLD_EXITED && si.si_code != CLD_KILLED &&
+		     si.si_code != CLD_DUMPED))
 			continue;
 		if (waitpid(t, &st, __WALL | WNOHANG) == t) {
 			g->ts[j].exited = true;
@@ -275,7 +276,8 @@ int xs_tgt_wait_stop(struct xs_tgt *g, size_t i, long long deadline_us, enum xs_
 	}
 	rc = xs_tgt_wait(g, g->pub.threads[i].tid, &st, deadline_us);
 
-	if (rc == -ECHILD && g->pub.threads[i].tid != g->pub.pid && xs_tgt_exec_follows(g, deadline_us))
+	if (rc == -ECHILD && g->pub.threads[i].tid != g->pub.pid &&
+	    xs_tgt_exec_follows(g, deadline_us))
 		return xs_tgt_execed(g); /* its tid went to the leader's */
 	if (rc == -ECHILD) {
 		g->pub.threads[i].stopped = false;
@@ -311,7 +313,7 @@ int xs_tgt_getregs(struct xs_tgt *g, size_t i, xs_regs *r)
 
 	if (rc)
 		return xs_fail(rc, "pid %d: cannot read the registers of thread %d", g->pub.pid,
-			       g->pub.threads[i].tid);
+		               g->pub.threads[i].tid);
 	return 0;
 }
 
@@ -323,7 +325,8 @@ int xs_tgt_setregs(struct xs_tgt *g, size_t i, const xs_regs *r)
 	if (g->execed) /* registers of the old program: never into the new one */
 		return xs_tgt_execed(g);
 	if (ptrace(PTRACE_SETREGSET, tid, (void *)NT_PRSTATUS, &iov) < 0)
-		return xs_fail(-errno, "pid %d: cannot write the registers of thread %d", g->pub.pid, tid);
+		return xs_fail(-errno, "pid %d: cannot write the registers of thread %d",
+		               g->pub.pid, tid);
 	g->ts[i].live = *r;
 	g->ts[i].live_ok = true;
 	return 0;
@@ -371,8 +374,8 @@ void xs_tgt_record_signal(struct xs_tgt *g, size_t i, int sig, const siginfo_t *
 	if (ts->nextra < XS_TGT_EXTRA_SIGS)
 		ts->extra[ts->nextra++] = sig;
 	else
-		xs_debug("pid %d: thread %d: more than %d signals held, signal %d lost",
-			 g->pub.pid, th->tid, XS_TGT_EXTRA_SIGS + 1, sig);
+		xs_debug("pid %d: thread %d: more than %d signals held, signal %d lost", g->pub.pid,
+		         th->tid, XS_TGT_EXTRA_SIGS + 1, sig);
 }
 
 /* Leave a stop with req (PTRACE_CONT, _SYSCALL, _SINGLESTEP, _LISTEN). */
@@ -394,7 +397,7 @@ int xs_tgt_interrupt(struct xs_tgt *g, size_t i)
 	/* ESRCH: it exited; the wait that follows reports that. */
 	if (ptrace(PTRACE_INTERRUPT, g->pub.threads[i].tid, 0, 0) < 0 && errno != ESRCH)
 		return xs_fail(-errno, "pid %d: cannot interrupt thread %d", g->pub.pid,
-			       g->pub.threads[i].tid);
+		               g->pub.threads[i].tid);
 	g->ts[i].awaiting = true;
 	g->ts[i].listening = false;
 	return 0;
@@ -415,13 +418,14 @@ int xs_tgt_reenter(struct xs_tgt *g, size_t i)
 	int sig, rc;
 
 	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0 || xs_tgt_resume_one(g, i, PTRACE_CONT, 0))
-		return xs_fail(-errno, "pid %d: cannot move thread %d back to a stop", g->pub.pid, tid);
+		return xs_fail(-errno, "pid %d: cannot move thread %d back to a stop", g->pub.pid,
+		               tid);
 	xs_crash_point("reenter");
 	for (;;) {
 		rc = xs_tgt_wait_stop(g, i, deadline, &ev, &sig);
 		if (rc == -ETIMEDOUT)
 			return xs_fail(rc, "pid %d: thread %d did not stop again within %d ms",
-				       g->pub.pid, tid, XS_TGT_STEP_MS);
+			               g->pub.pid, tid, XS_TGT_STEP_MS);
 		if (rc)
 			return rc;
 		if (ev == XS_EV_GONE)
@@ -433,7 +437,8 @@ int xs_tgt_reenter(struct xs_tgt *g, size_t i)
 			break;
 		}
 		if (xs_tgt_resume_one(g, i, PTRACE_CONT, 0))
-			return xs_fail(-errno, "pid %d: cannot continue thread %d", g->pub.pid, tid);
+			return xs_fail(-errno, "pid %d: cannot continue thread %d", g->pub.pid,
+			               tid);
 	}
 	/* Inside clone the registers were not final (rax): take the finished ones. */
 	return was_event ? xs_tgt_getregs(g, i, &g->pub.threads[i].regs) : 0;
@@ -468,7 +473,8 @@ static int to_signal_stop(struct xs_tgt *g, size_t i, long long deadline)
 	enum xs_ev ev;
 
 	if (syscall(SYS_tgkill, pid, tid, sig) < 0)
-		return xs_fail(-errno, "pid %d: cannot re-send signal %d to thread %d", pid, sig, tid);
+		return xs_fail(-errno, "pid %d: cannot re-send signal %d to thread %d", pid, sig,
+		               tid);
 	if (signal_blocked(pid, tid, sig)) {
 		th->pending_signal = 0; /* stays queued in the kernel until unblocked */
 		g->ts[i].si_valid = false;
@@ -479,7 +485,8 @@ static int to_signal_stop(struct xs_tgt *g, size_t i, long long deadline)
 			return xs_fail(-errno, "pid %d: cannot continue thread %d", pid, tid);
 		rc = xs_tgt_wait_stop(g, i, deadline, &ev, &s);
 		if (rc)
-			return xs_fail(rc, "pid %d: thread %d did not take signal %d back", pid, tid, sig);
+			return xs_fail(rc, "pid %d: thread %d did not take signal %d back", pid,
+			               tid, sig);
 		if (ev == XS_EV_GONE)
 			return xs_fail(-ESRCH, "pid %d: thread %d exited", pid, tid);
 		if (ev == XS_EV_SIGNAL && s == sig)
@@ -583,9 +590,9 @@ static int stop_timeout(struct xs_tgt *g, size_t i, long timeout_ms)
 	char s = xs_tgt_thread_state(g->pub.pid, tid);
 
 	/* Busy for now (exit 75): a loaded machine or a thread in the kernel. */
-	return xs_fail_kind(XS_FAIL_BUSY, -ETIMEDOUT, "pid %d: thread %d did not stop within %ld ms (state %c%s)",
-			    g->pub.pid, tid, timeout_ms, s ? s : '?',
-			    s == 'D' ? ", uninterruptible sleep" : "");
+	return xs_fail_kind(
+	    XS_FAIL_BUSY, -ETIMEDOUT, "pid %d: thread %d did not stop within %ld ms (state %c%s)",
+	    g->pub.pid, tid, timeout_ms, s ? s : '?', s == 'D' ? ", uninterruptible sleep" : "");
 }
 
 /* Book the report wait_thread brought for thread i; false when it is gone (dropped). */
@@ -618,10 +625,10 @@ static int read_booked_regs(struct xs_tgt *g, bool *again)
 		}
 		if (rc)
 			return xs_fail(rc, "pid %d: cannot read the registers of thread %d",
-				       g->pub.pid, g->pub.threads[i].tid);
+			               g->pub.pid, g->pub.threads[i].tid);
 		if (g->regs_read)
 			g->regs_read(g->regs_arg, i, g->pub.threads[i].tid, &g->pub.threads[i].regs,
-				     g->pub.era);
+			             g->pub.era);
 	}
 	return 0;
 }
@@ -659,7 +666,7 @@ static bool holding_all(struct xs_tgt *g)
 }
 
 static int collect(struct xs_tgt *g, long long deadline_us, long timeout_ms, bool all,
-		   bool whole_stop)
+                   bool whole_stop)
 {
 	int first = 0, rc;
 	bool again = true;
@@ -719,7 +726,7 @@ static int collect(struct xs_tgt *g, long long deadline_us, long timeout_ms, boo
  * once every stop is in, before the registers are read.
  */
 int xs_tgt_collect(struct xs_tgt *g, long long deadline_us, long timeout_ms, bool all,
-		   bool whole_stop)
+                   bool whole_stop)
 {
 	int rc;
 
@@ -742,7 +749,8 @@ void xs_tgt_take_unsolicited(struct xs_tgt *g)
 	siginfo_t si;
 
 	memset(&si, 0, sizeof(si));
-	if (waitid(P_ALL, 0, &si, WEXITED | WSTOPPED | WNOHANG | WNOWAIT | __WALL) < 0 || !si.si_pid)
+	if (waitid(P_ALL, 0, &si, WEXITED | WSTOPPED | WNOHANG | WNOWAIT | __WALL) < 0 ||
+	    !si.si_pid)
 		return;
 	for (size_t i = 0; i < g->pub.nthreads;) {
 		struct xs_thread *th = &g->pub.threads[i];

@@ -14,9 +14,9 @@
 #include "common/page.h"
 
 #define PAGE ((uint64_t)xs_page_size()) /* pagemap has one entry a page */
-#define TOP_PAGES 4       /* per stack: a busy thread's frames rarely go deeper */
-#define MAX_PAGES 16384   /* a bound (4096 threads' stacks); pages past it are read cold */
-#define TOUCH_BATCH 512   /* pages per xs_proc_readv */
+#define TOP_PAGES 4                     /* per stack: a busy thread's frames rarely go deeper */
+#define MAX_PAGES 16384      /* a bound (4096 threads' stacks); pages past it are read cold */
+#define TOUCH_BATCH 512      /* pages per xs_proc_readv */
 #define PRESENT (1ull << 63) /* /proc/pid/pagemap: page in memory */
 
 static bool add_page(struct xs_pages *p, uint64_t addr)
@@ -47,11 +47,12 @@ bool xs_pages_add_range(struct xs_pages *p, uint64_t addr, size_t len)
 /* The resident ones among the top pages of [start, end). */
 static bool add_top(struct xs_pages *p, int pagemap, uint64_t start, uint64_t end)
 {
-	uint64_t first = end / PAGE >= start / PAGE + TOP_PAGES ? end / PAGE - TOP_PAGES
-								  : start / PAGE;
+	uint64_t first =
+	    end / PAGE >= start / PAGE + TOP_PAGES ? end / PAGE - TOP_PAGES : start / PAGE;
 	uint64_t entry[TOP_PAGES];
 	size_t n = end / PAGE - first;
-	ssize_t got = pread(pagemap, entry, n * sizeof(entry[0]), (off_t)(first * sizeof(entry[0])));
+	ssize_t got =
+	    pread(pagemap, entry, n * sizeof(entry[0]), (off_t)(first * sizeof(entry[0])));
 
 	for (size_t k = 0; got > 0 && k < (size_t)got / sizeof(entry[0]); k++)
 		if ((entry[k] & PRESENT) && !add_page(p, (first + k) * PAGE))
@@ -75,8 +76,8 @@ void xs_pages_add_stacks(pid_t pid, struct xs_pages *out)
 		const struct xs_map *m = &maps->v[i];
 		bool anon = !m->inode && m->path[0] != '/';
 		bool stack = !strncmp(m->path, "[stack]", 7) ||
-			     (guard_end == m->start && !strcmp(m->perms, "rw-p") && anon &&
-			      m->path[0] != '[');
+		             (guard_end == m->start && !strcmp(m->perms, "rw-p") && anon &&
+		              m->path[0] != '[');
 
 		if (stack && !add_top(out, pagemap, m->start, m->end))
 			break;

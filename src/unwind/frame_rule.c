@@ -40,14 +40,34 @@ static bool cfa_op(const Dwarf_Op *op, unsigned *reg, int64_t *num)
 		*reg = (unsigned)op->number;
 		*num = (int64_t)op->number2;
 		return fits_int32(*num);
-	case DW_OP_const1u: case DW_OP_const1s: case DW_OP_const2u: case DW_OP_const2s:
-	case DW_OP_const4s: case DW_OP_plus_uconst:
+	case DW_OP_const1u:
+	case DW_OP_const1s:
+	case DW_OP_const2u:
+	case DW_OP_const2s:
+	case DW_OP_const4s:
+	case DW_OP_plus_uconst:
 		*num = (int64_t)op->number;
 		return fits_int32(*num);
-	case DW_OP_and: case DW_OP_or: case DW_OP_xor: case DW_OP_plus: case DW_OP_minus:
-	case DW_OP_mul: case DW_OP_shl: case DW_OP_shr: case DW_OP_shra: case DW_OP_ge:
-	case DW_OP_gt: case DW_OP_le: case DW_OP_lt: case DW_OP_eq: case DW_OP_ne:
-	case DW_OP_neg: case DW_OP_not: case DW_OP_dup: case DW_OP_drop: case DW_OP_swap:
+	case DW_OP_and:
+	case DW_OP_or:
+	case DW_OP_xor:
+	case DW_OP_plus:
+	case DW_OP_minus:
+	case DW_OP_mul:
+	case DW_OP_shl:
+	case DW_OP_shr:
+	case DW_OP_shra:
+	case DW_OP_ge:
+	case DW_OP_gt:
+	case DW_OP_le:
+	case DW_OP_lt:
+	case DW_OP_eq:
+	case DW_OP_ne:
+	case DW_OP_neg:
+	case DW_OP_not:
+	case DW_OP_dup:
+	case DW_OP_drop:
+	case DW_OP_swap:
 	case DW_OP_over:
 		return true;
 	default:
@@ -149,22 +169,53 @@ void xs_frame_rule_from(Dwarf_Frame *frame, unsigned nregs, struct xs_frame_rule
 static bool binary(uint8_t atom, uint64_t b, uint64_t a, uint64_t *out)
 {
 	switch (atom) {
-	case DW_OP_and: *out = b & a; return true;
-	case DW_OP_or: *out = b | a; return true;
-	case DW_OP_xor: *out = b ^ a; return true;
-	case DW_OP_plus: *out = b + a; return true;
-	case DW_OP_minus: *out = b - a; return true;
-	case DW_OP_mul: *out = b * a; return true;
-	case DW_OP_shl: *out = a < 64 ? b << a : 0; return a < 64;
-	case DW_OP_shr: *out = a < 64 ? b >> a : 0; return a < 64;
-	case DW_OP_shra: *out = a < 64 ? (uint64_t)((int64_t)b >> a) : 0; return a < 64;
-	case DW_OP_ge: *out = (int64_t)b >= (int64_t)a; return true;
-	case DW_OP_gt: *out = (int64_t)b > (int64_t)a; return true;
-	case DW_OP_le: *out = (int64_t)b <= (int64_t)a; return true;
-	case DW_OP_lt: *out = (int64_t)b < (int64_t)a; return true;
-	case DW_OP_eq: *out = b == a; return true;
-	case DW_OP_ne: *out = b != a; return true;
-	default: return false;
+	case DW_OP_and:
+		*out = b & a;
+		return true;
+	case DW_OP_or:
+		*out = b | a;
+		return true;
+	case DW_OP_xor:
+		*out = b ^ a;
+		return true;
+	case DW_OP_plus:
+		*out = b + a;
+		return true;
+	case DW_OP_minus:
+		*out = b - a;
+		return true;
+	case DW_OP_mul:
+		*out = b * a;
+		return true;
+	case DW_OP_shl:
+		*out = a < 64 ? b << a : 0;
+		return a < 64;
+	case DW_OP_shr:
+		*out = a < 64 ? b >> a : 0;
+		return a < 64;
+	case DW_OP_shra:
+		*out = a < 64 ? (uint64_t)((int64_t)b >> a) : 0;
+		return a < 64;
+	case DW_OP_ge:
+		*out = (int64_t)b >= (int64_t)a;
+		return true;
+	case DW_OP_gt:
+		*out = (int64_t)b > (int64_t)a;
+		return true;
+	case DW_OP_le:
+		*out = (int64_t)b <= (int64_t)a;
+		return true;
+	case DW_OP_lt:
+		*out = (int64_t)b < (int64_t)a;
+		return true;
+	case DW_OP_eq:
+		*out = b == a;
+		return true;
+	case DW_OP_ne:
+		*out = b != a;
+		return true;
+	default:
+		return false;
 	}
 }
 
@@ -185,7 +236,7 @@ static bool eval_cfa(const struct xs_frame_rule *rule, const struct xs_regset *i
 		} else if (a >= DW_OP_lit0 && a <= DW_OP_lit31) {
 			st[n++] = a - DW_OP_lit0;
 		} else if (a == DW_OP_plus_uconst || a == DW_OP_neg || a == DW_OP_not ||
-			   a == DW_OP_dup || a == DW_OP_drop) {
+		           a == DW_OP_dup || a == DW_OP_drop) {
 			if (n < 1)
 				return false;
 			if (a == DW_OP_plus_uconst)
@@ -229,7 +280,7 @@ static bool eval_cfa(const struct xs_frame_rule *rule, const struct xs_regset *i
  * libdwfl, which reports it.
  */
 enum xs_step xs_frame_rule_step(const struct xs_frame_rule *rule, const struct xs_regset *in,
-				struct xs_regset *out, xs_read_word read, void *arg)
+                                struct xs_regset *out, xs_read_word read, void *arg)
 {
 	uint64_t ra_bit = 1ull << rule->ra, cfa;
 	bool ra_restored = rule->same & ra_bit;

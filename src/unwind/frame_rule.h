@@ -66,6 +66,6 @@ enum xs_step {
 typedef bool (*xs_read_word)(void *arg, uint64_t addr, uint64_t *val);
 
 enum xs_step xs_frame_rule_step(const struct xs_frame_rule *rule, const struct xs_regset *in,
-				struct xs_regset *out, xs_read_word read, void *arg);
+                                struct xs_regset *out, xs_read_word read, void *arg);
 
 #endif

@@ -49,8 +49,7 @@ void xs_snap_take(struct xs_stack_snap *s, struct xs_target *t)
 	s->era = t->era;
 }
 
-const unsigned char *xs_snap_page(const struct xs_stack_snap *s, uint64_t addr,
-				  unsigned long era)
+const unsigned char *xs_snap_page(const struct xs_stack_snap *s, uint64_t addr, unsigned long era)
 {
 	if (!s->era || s->era != era)
 		return NULL;

@@ -21,7 +21,8 @@ struct xs_pages;
 struct xs_target;
 
 #define XS_SNAP_PAGES 8 /* two threads' top pages; more would outlast the wait */
-#define XS_SNAP_PAGE XS_PAGE_MIN /* bytes kept of each page warm_pages.h lists (all of it with 4 KiB pages) */
+#define XS_SNAP_PAGE                                                                               \
+	XS_PAGE_MIN /* bytes kept of each page warm_pages.h lists (all of it with 4 KiB pages) */
 
 struct xs_stack_snap {
 	uint64_t addr[XS_SNAP_PAGES]; /* page addresses, ascending */
@@ -37,8 +38,7 @@ int xs_snap_plan(struct xs_stack_snap *s, const struct xs_pages *stacks);
 /* Read them from t now, in t's era. Best effort: a page not read is missed. */
 void xs_snap_take(struct xs_stack_snap *s, struct xs_target *t);
 /* Page at addr (page-aligned) as read in era, or NULL. */
-const unsigned char *xs_snap_page(const struct xs_stack_snap *s, uint64_t addr,
-				  unsigned long era);
+const unsigned char *xs_snap_page(const struct xs_stack_snap *s, uint64_t addr, unsigned long era);
 void xs_snap_free(struct xs_stack_snap *s);
 
 #endif

@@ -24,10 +24,10 @@
 #include "target/target.h"
 #include "target/warm_pages.h"
 
-#define HELPER_BATCH 8  /* tops per read by the helper: the caller may take the next ones */
-#define STEAL_BATCH 8   /* by the caller, when the helper is behind: back to walking soon */
-#define IDLE_US 300     /* the helper spins this long without work, then sleeps */
-#define WAIT_US 5000    /* a caller waits this long for a top being read, then goes without */
+#define HELPER_BATCH 8 /* tops per read by the helper: the caller may take the next ones */
+#define STEAL_BATCH 8  /* by the caller, when the helper is behind: back to walking soon */
+#define IDLE_US 300    /* the helper spins this long without work, then sleeps */
+#define WAIT_US 5000   /* a caller waits this long for a top being read, then goes without */
 
 enum slot_state { EMPTY, QUEUED, DONE, FAILED };
 enum mode { SLEEPING, RUNNING, CLOSED, QUIT }; /* the helper's futex word */
@@ -41,11 +41,11 @@ struct slot {
 struct xs_tops {
 	pid_t pid;
 	size_t cap;
-	struct slot *slot;         /* by thread index */
-	struct xs_stack_top *top;  /* by thread index */
-	size_t *queue;             /* job k: a thread index */
+	struct slot *slot;        /* by thread index */
+	struct xs_stack_top *top; /* by thread index */
+	size_t *queue;            /* job k: a thread index */
 	_Atomic size_t queued, taken;
-	_Atomic uint32_t mode;     /* CLOSED is set by the queueing thread and kept */
+	_Atomic uint32_t mode; /* CLOSED is set by the queueing thread and kept */
 	bool have_helper;
 	pthread_t helper;
 	_Atomic size_t by_helper, by_caller;
@@ -100,7 +100,7 @@ static bool take(struct xs_tops *p, size_t max, _Atomic size_t *count)
 		size_t i = p->queue[k];
 
 		atomic_store_explicit(&p->slot[i].state, p->top[i].len ? DONE : FAILED,
-				      memory_order_release);
+		                      memory_order_release);
 	}
 	atomic_fetch_add(count, to - from);
 	return true;
@@ -210,7 +210,7 @@ void xs_tops_queue(struct xs_tops *p, size_t i, pid_t tid, uint64_t addr, unsign
 }
 
 const struct xs_stack_top *xs_tops_get(struct xs_tops *p, size_t i, pid_t tid, uint64_t addr,
-				       unsigned long era)
+                                       unsigned long era)
 {
 	size_t batch;
 	long long deadline = 0;

@@ -78,7 +78,7 @@ void xs_tops_queue(struct xs_tops *p, size_t i, pid_t tid, uint64_t addr, unsign
 /* Thread i's top as queued with tid, addr and era, reading it now if nobody
  * has; NULL when it was not queued so, or could not be read. */
 const struct xs_stack_top *xs_tops_get(struct xs_tops *p, size_t i, pid_t tid, uint64_t addr,
-				       unsigned long era);
+                                       unsigned long era);
 
 /* No more queueing: the helper goes back to sleep, for good. */
 void xs_tops_close(struct xs_tops *p);

@@ -28,7 +28,7 @@
 #include "unwind/unwind_int.h"
 #include "target/warm_pages.h"
 
-#define AROUND_ROWS 8  /* rows learnt ahead on each side of a likely one */
+#define AROUND_ROWS 8      /* rows learnt ahead on each side of a likely one */
 #define AHEAD_LOOKUPS 4096 /* libdw lookups made ahead, at most */
 
 /* --- thread callbacks: one thread at a time, registers from the stop --------------- */
@@ -92,7 +92,7 @@ const Dwfl_Thread_Callbacks xs_unwind_thread_callbacks = {
 
 /* The row at addr; with ranged, for every address libdw says it covers. */
 static bool cfi_rule(Dwarf_CFI *cfi, Dwarf_Addr addr, Dwarf_Addr bias, unsigned nregs, bool ranged,
-		     struct xs_rule_row *row)
+                     struct xs_rule_row *row)
 {
 	Dwarf_Addr start, end;
 	Dwarf_Frame *frame;
@@ -120,8 +120,7 @@ static bool cfi_rule(Dwarf_CFI *cfi, Dwarf_Addr addr, Dwarf_Addr bias, unsigned 
  * falls back to following %rbp, which means nothing in code built without
  * frame pointers: such a frame is refused, not guessed.
  */
-static bool lookup_rule(struct xs_unwinder *u, Dwarf_Addr addr, bool ahead,
-			struct xs_rule_row *row)
+static bool lookup_rule(struct xs_unwinder *u, Dwarf_Addr addr, bool ahead, struct xs_rule_row *row)
 {
 	Dwfl_Module *mod = dwfl_addrmodule(u->dwfl, addr);
 	Dwarf_Addr bias;
@@ -142,7 +141,8 @@ static bool lookup_rule(struct xs_unwinder *u, Dwarf_Addr addr, bool ahead,
 	cfi = dwfl_module_dwarf_cfi(mod, &bias);
 	if (cfi_rule(cfi, addr - bias, bias, u->nregs, false, row))
 		return true;
-	xs_unwind_why(u, "no CFI for it in %s", dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL));
+	xs_unwind_why(u, "no CFI for it in %s",
+	              dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL));
 	return false;
 }
 
@@ -179,11 +179,11 @@ void xs_unwind_learn_around(struct xs_unwinder *u, uint64_t addr, unsigned aroun
 		return;
 	lo = row->start;
 	hi = row->end;
-	for (unsigned k = 0; k < around && u->lookups < AHEAD_LOOKUPS && (row = row_at(u, hi, true)); k++)
+	for (unsigned k = 0;
+	     k < around && u->lookups < AHEAD_LOOKUPS && (row = row_at(u, hi, true)); k++)
 		hi = row->end;
-	for (unsigned k = 0; k < around && lo && u->lookups < AHEAD_LOOKUPS &&
-			     (row = row_at(u, lo - 1, true));
-	     k++)
+	for (unsigned k = 0;
+	     k < around && lo && u->lookups < AHEAD_LOOKUPS && (row = row_at(u, lo - 1, true)); k++)
 		lo = row->start;
 	xs_rows_reserve(&u->rows, ROWS_FREE);
 }
@@ -212,7 +212,8 @@ void xs_unwinder_learn_words(struct xs_unwinder *u, const uint64_t *words, size_
 {
 	for (size_t i = 0; i < n && u->lookups < AHEAD_LOOKUPS; i++)
 		if (words[i] && in_code(&u->files, words[i]))
-			xs_unwind_learn_around(u, words[i] - 1, AROUND_ROWS); /* the call before it */
+			xs_unwind_learn_around(u, words[i] - 1,
+			                       AROUND_ROWS); /* the call before it */
 }
 
 bool xs_unwinder_knows_pc(const struct xs_unwinder *u, uint64_t pc)
@@ -230,7 +231,8 @@ bool xs_unwinder_has_cfi(struct xs_unwinder *u, uint64_t pc)
 
 	/* .debug_frame means reading the object's debug information (~40 ms
 	 * for libc): only when its own file has that section. */
-	if (!found && (mod = dwfl_addrmodule(u->dwfl, pc)) && (elf = dwfl_module_getelf(mod, &bias)) &&
+	if (!found && (mod = dwfl_addrmodule(u->dwfl, pc)) &&
+	    (elf = dwfl_module_getelf(mod, &bias)) &&
 	    xs_unwind_section_named(elf, ".debug_frame", &sh))
 		found = row_at(u, pc, false) != NULL;
 	u->why[0] = '\0'; /* a lookup outside a walk leaves no reason behind */
@@ -382,7 +384,7 @@ void xs_unwinder_snap_take(struct xs_unwinder *u, struct xs_target *t)
 
 /* The top at addr from the snapshot of this era, as far as it holds it. */
 static const struct xs_stack_top *top_from_snap(struct xs_unwinder *u, const struct xs_target *t,
-						uint64_t addr)
+                                                uint64_t addr)
 {
 	struct xs_stack_top *top = &u->snap_top;
 	size_t len = 0;
@@ -426,7 +428,7 @@ static const struct xs_stack_top *top_of(struct xs_unwinder *u, struct xs_target
 }
 
 static void begin_walk(struct xs_unwinder *u, struct xs_target *t, size_t i,
-		       struct xs_frame *frames, size_t max)
+                       struct xs_frame *frames, size_t max)
 {
 	u->top = u->no_top ? NULL : top_of(u, t, i);
 	u->t = t;
@@ -474,7 +476,8 @@ static int walk_rules(struct xs_unwinder *u)
 		rule = rule_at(u, exact ? pc : pc - 1);
 		if (!rule)
 			return 1;
-		switch (xs_frame_rule_step(rule, &regs[cur], &regs[cur ^ 1], xs_unwind_read_word, u)) {
+		switch (
+		    xs_frame_rule_step(rule, &regs[cur], &regs[cur ^ 1], xs_unwind_read_word, u)) {
 		case XS_STEP_NEXT:
 			break;
 		case XS_STEP_END:
@@ -497,15 +500,15 @@ static int walk_dwfl(struct xs_unwinder *u)
 
 /* Thread i walked again by libdwfl alone, reading its stack afresh (unwind_check.c). */
 int xs_unwind_walk_dwfl_afresh(struct xs_unwinder *u, struct xs_target *t, size_t i,
-			       struct xs_frame *frames, size_t max)
+                               struct xs_frame *frames, size_t max)
 {
 	begin_walk(u, t, i, frames, max);
 	u->top = NULL; /* a stale stack top shows too */
 	return walk_dwfl(u);
 }
 
-int xs_unwind_thread(struct xs_unwinder *u, struct xs_target *t, size_t i,
-		     struct xs_frame *frames, size_t max, size_t *n)
+int xs_unwind_thread(struct xs_unwinder *u, struct xs_target *t, size_t i, struct xs_frame *frames,
+                     size_t max, size_t *n)
 {
 	bool by_rules;
 	uint64_t pc;
@@ -518,7 +521,7 @@ int xs_unwind_thread(struct xs_unwinder *u, struct xs_target *t, size_t i,
 		return xs_fail(-EINVAL, "pid %d: unwinder was set up for pid %d", t->pid, u->pid);
 	if (!t->threads[i].stopped)
 		return xs_fail(-EINVAL, "thread %d: not stopped, its saved registers are stale",
-			       (int)t->threads[i].tid);
+		               (int)t->threads[i].tid);
 	if (t->mem_fd < 0)
 		return xs_fail(-EBADF, "pid %d: target memory is not open", t->pid);
 	begin_walk(u, t, i, frames, max);
@@ -546,12 +549,12 @@ int xs_unwind_thread(struct xs_unwinder *u, struct xs_target *t, size_t i,
 		xs_unwind_why(u, "%s", dwfl_errmsg(-1));
 	pc = u->n ? u->frames[u->n - 1].pc : xs_arch_pc(&t->threads[i].regs);
 	return xs_fail(-EIO, "thread %d: cannot unwind past PC 0x%" PRIx64 ": %s", (int)u->tid, pc,
-		       u->why);
+	               u->why);
 }
 
 int xs_unwind_regs(struct xs_unwinder *u, struct xs_target *t, size_t i, const xs_regs *regs,
-		   uint64_t entry_lo, uint64_t entry_hi, struct xs_frame *frames, size_t max,
-		   size_t *n)
+                   uint64_t entry_lo, uint64_t entry_hi, struct xs_frame *frames, size_t max,
+                   size_t *n)
 {
 	xs_regs saved;
 	int rc;
@@ -582,4 +585,3 @@ void xs_unwinder_tops_counts(const struct xs_unwinder *u, size_t *by_helper, siz
 {
 	xs_tops_counts(u->pre, by_helper, by_us);
 }
-

@@ -20,7 +20,7 @@ int xs_unwinder_new(pid_t pid, struct xs_unwinder **out);
 /* Code loaded by us: [start, end) unwound with the .eh_frame bytes `eh`
  * (already relocated) that live at eh_addr in the target. Bytes are copied. */
 int xs_unwinder_add_code(struct xs_unwinder *u, uint64_t start, uint64_t end, uint64_t eh_addr,
-			 const unsigned char *eh, size_t eh_len);
+                         const unsigned char *eh, size_t eh_len);
 
 struct xs_frame {
 	uint64_t pc; /* frame 0: the thread's PC; then return addresses */
@@ -52,8 +52,8 @@ size_t xs_unwinder_snap_tops(const struct xs_unwinder *u);
  * max frames. -EIO (message names tid and PC) when a frame cannot be
  * unwound: callers treat that as unsafe rather than guess.
  */
-int xs_unwind_thread(struct xs_unwinder *u, struct xs_target *t, size_t i,
-		     struct xs_frame *frames, size_t max, size_t *n);
+int xs_unwind_thread(struct xs_unwinder *u, struct xs_target *t, size_t i, struct xs_frame *frames,
+                     size_t max, size_t *n);
 
 /*
  * The same walk from registers regs (a coroutine's saved context), with
@@ -64,8 +64,8 @@ int xs_unwind_thread(struct xs_unwinder *u, struct xs_target *t, size_t i,
  * (entry_hi 0: no such place).
  */
 int xs_unwind_regs(struct xs_unwinder *u, struct xs_target *t, size_t i, const xs_regs *regs,
-		   uint64_t entry_lo, uint64_t entry_hi, struct xs_frame *frames, size_t max,
-		   size_t *n);
+                   uint64_t entry_lo, uint64_t entry_hi, struct xs_frame *frames, size_t max,
+                   size_t *n);
 
 /*
  * Before the stop: look up now the CFI rows the walks in it will likely

@@ -20,8 +20,8 @@
 #include "unwind/unwind.h"
 #include "target/warm_pages.h"
 
-#define PAGE XS_PAGE_MIN /* bytes read at each stack page listed (all of it with 4 KiB pages) */
-#define BATCH 32          /* pages per xs_proc_readv */
+#define PAGE XS_PAGE_MIN   /* bytes read at each stack page listed (all of it with 4 KiB pages) */
+#define BATCH 32           /* pages per xs_proc_readv */
 #define BLOCKED_STACK 2048 /* bytes read above a blocked thread's SP */
 
 static uint64_t words[BATCH][PAGE / sizeof(uint64_t)];

@@ -13,7 +13,7 @@
 
 /* The rules' frames must be libdwfl's, frame for frame. */
 int xs_unwind_check_rules(struct xs_unwinder *u, struct xs_target *t, size_t i,
-			  struct xs_frame *frames, size_t max)
+                          struct xs_frame *frames, size_t max)
 {
 	size_t n = u->n, k;
 	struct xs_frame *mine = malloc(n * sizeof(*mine) + 1);
@@ -27,12 +27,16 @@ int xs_unwind_check_rules(struct xs_unwinder *u, struct xs_target *t, size_t i,
 		if (mine[k].pc != frames[k].pc || mine[k].sp != frames[k].sp)
 			break;
 	if (!rc && (k < n || k < u->n))
-		rc = xs_fail(-EIO, "thread %d: frame rules and libdwfl disagree at frame %zu of %zu/%zu: pc 0x%" PRIx64 " sp 0x%" PRIx64 " vs pc 0x%" PRIx64 " sp 0x%" PRIx64,
-			     (int)u->tid, k, n, u->n, k < n ? mine[k].pc : 0, k < n ? mine[k].sp : 0,
-			     k < u->n ? frames[k].pc : 0, k < u->n ? frames[k].sp : 0);
+		rc = xs_fail(
+		    -EIO,
+		    "thread %d: frame rules and libdwfl disagree at frame %zu of %zu/%zu: pc 0x%" PRIx64
+		    " sp 0x%" PRIx64 " vs pc 0x%" PRIx64 " sp 0x%" PRIx64,
+		    (int)u->tid, k, n, u->n, k < n ? mine[k].pc : 0, k < n ? mine[k].sp : 0,
+		    k < u->n ? frames[k].pc : 0, k < u->n ? frames[k].sp : 0);
 	else if (rc)
-		rc = xs_fail(-EIO, "thread %d: frame rules walked %zu frames where libdwfl fails: %s",
-			     (int)u->tid, n, u->why[0] ? u->why : dwfl_errmsg(-1));
+		rc = xs_fail(-EIO,
+		             "thread %d: frame rules walked %zu frames where libdwfl fails: %s",
+		             (int)u->tid, n, u->why[0] ? u->why : dwfl_errmsg(-1));
 	free(mine);
 	return rc;
 }

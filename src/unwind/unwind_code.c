@@ -26,8 +26,8 @@ static const char shstrtab[] = "\0.eh_frame\0.shstrtab"; /* names at 1 and 11 */
  * its target address (so pc-relative pointers in it decode as in the target).
  */
 static unsigned char *code_image(const struct xs_unwinder *u, uint64_t start, uint64_t end,
-				 uint64_t eh_addr, const unsigned char *eh, size_t eh_len,
-				 size_t *len)
+                                 uint64_t eh_addr, const unsigned char *eh, size_t eh_len,
+                                 size_t *len)
 {
 	size_t eh_off = sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr);
 	size_t str_off = eh_off + eh_len;
@@ -55,10 +55,18 @@ static unsigned char *code_image(const struct xs_unwinder *u, uint64_t start, ui
 		.p_align = 1,
 	};
 	Elf64_Shdr shdr[3] = {
-		[1] = { .sh_name = 1, .sh_type = SHT_PROGBITS, .sh_flags = SHF_ALLOC,
-			.sh_addr = eh_addr, .sh_offset = eh_off, .sh_size = eh_len, .sh_addralign = 8 },
-		[2] = { .sh_name = 11, .sh_type = SHT_STRTAB, .sh_offset = str_off,
-			.sh_size = sizeof(shstrtab), .sh_addralign = 1 },
+		[1] = { .sh_name = 1,
+		        .sh_type = SHT_PROGBITS,
+		        .sh_flags = SHF_ALLOC,
+		        .sh_addr = eh_addr,
+		        .sh_offset = eh_off,
+		        .sh_size = eh_len,
+		        .sh_addralign = 8 },
+		[2] = { .sh_name = 11,
+		        .sh_type = SHT_STRTAB,
+		        .sh_offset = str_off,
+		        .sh_size = sizeof(shstrtab),
+		        .sh_addralign = 1 },
 	};
 
 	if (!img)
@@ -87,8 +95,9 @@ static int check_eh_frame(const struct xs_code *c, uint64_t eh_addr)
 	int r = 0, rc = 0;
 
 	if (!elf)
-		return xs_fail(-ENOMEM, "payload code 0x%" PRIx64 ": cannot build its ELF image: %s",
-			       c->start, elf_errmsg(-1));
+		return xs_fail(-ENOMEM,
+		               "payload code 0x%" PRIx64 ": cannot build its ELF image: %s",
+		               c->start, elf_errmsg(-1));
 	data = elf_rawdata(elf_getscn(elf, 1), NULL);
 	while (data && (r = dwarf_next_cfi(c->image, data, true, off, &next, &entry)) == 0) {
 		fdes += !dwarf_cfi_cie_p(&entry);
@@ -96,11 +105,15 @@ static int check_eh_frame(const struct xs_code *c, uint64_t eh_addr)
 	}
 	cfi = data ? dwarf_getcfi_elf(elf) : NULL;
 	if (!data || r < 0 || !cfi)
-		rc = xs_fail(-EINVAL, "payload code 0x%" PRIx64 ": .eh_frame at 0x%" PRIx64 " is malformed near offset %" PRIu64 ": %s",
-			     c->start, eh_addr, (uint64_t)off, dwarf_errmsg(-1));
+		rc = xs_fail(-EINVAL,
+		             "payload code 0x%" PRIx64 ": .eh_frame at 0x%" PRIx64
+		             " is malformed near offset %" PRIu64 ": %s",
+		             c->start, eh_addr, (uint64_t)off, dwarf_errmsg(-1));
 	else if (!fdes)
-		rc = xs_fail(-EINVAL, "payload code 0x%" PRIx64 ": .eh_frame at 0x%" PRIx64 " describes no function",
-			     c->start, eh_addr);
+		rc = xs_fail(-EINVAL,
+		             "payload code 0x%" PRIx64 ": .eh_frame at 0x%" PRIx64
+		             " describes no function",
+		             c->start, eh_addr);
 	if (cfi)
 		dwarf_cfi_end(cfi);
 	elf_end(elf);
@@ -113,7 +126,7 @@ struct overlap {
 };
 
 static int find_overlap(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr start,
-			void *arg)
+                        void *arg)
 {
 	struct overlap *o = arg;
 	Dwarf_Addr lo, hi;
@@ -129,25 +142,31 @@ static int find_overlap(Dwfl_Module *mod, void **userdata, const char *name, Dwa
 }
 
 static int check_args(struct xs_unwinder *u, uint64_t start, uint64_t end, uint64_t eh_addr,
-		      const unsigned char *eh, size_t eh_len)
+                      const unsigned char *eh, size_t eh_len)
 {
 	struct overlap o = { start, end, NULL };
 
 	if (start >= end)
-		return xs_fail(-EINVAL, "payload code 0x%" PRIx64 "-0x%" PRIx64 ": empty range", start, end);
+		return xs_fail(-EINVAL, "payload code 0x%" PRIx64 "-0x%" PRIx64 ": empty range",
+		               start, end);
 	if (!eh || !eh_len || eh_len > MAX_EH_LEN || eh_addr + eh_len < eh_addr)
-		return xs_fail(-EINVAL, "payload code 0x%" PRIx64 ": .eh_frame at 0x%" PRIx64 " of %zu bytes is out of bounds",
-			       start, eh_addr, eh_len);
+		return xs_fail(-EINVAL,
+		               "payload code 0x%" PRIx64 ": .eh_frame at 0x%" PRIx64
+		               " of %zu bytes is out of bounds",
+		               start, eh_addr, eh_len);
 	if (u->ident[EI_CLASS] != ELFCLASS64)
-		return xs_fail(-EOPNOTSUPP, "pid %d: payload code unwinding supports 64-bit targets only", u->pid);
+		return xs_fail(-EOPNOTSUPP,
+		               "pid %d: payload code unwinding supports 64-bit targets only",
+		               u->pid);
 	dwfl_getmodules(u->dwfl, find_overlap, &o, 0);
 	if (o.name)
-		return xs_fail(-EEXIST, "payload code 0x%" PRIx64 "-0x%" PRIx64 ": overlaps %s", start, end, o.name);
+		return xs_fail(-EEXIST, "payload code 0x%" PRIx64 "-0x%" PRIx64 ": overlaps %s",
+		               start, end, o.name);
 	return 0;
 }
 
 int xs_unwinder_add_code(struct xs_unwinder *u, uint64_t start, uint64_t end, uint64_t eh_addr,
-			 const unsigned char *eh, size_t eh_len)
+                         const unsigned char *eh, size_t eh_len)
 {
 	struct xs_code *c;
 	char name[64];
@@ -160,8 +179,9 @@ int xs_unwinder_add_code(struct xs_unwinder *u, uint64_t start, uint64_t end, ui
 	c = calloc(1, sizeof(*c));
 	if (!c || !(c->image = code_image(u, start, end, eh_addr, eh, eh_len, &c->image_len))) {
 		free(c);
-		return xs_fail(-ENOMEM, "payload code 0x%" PRIx64 ": no memory for its %zu bytes of .eh_frame",
-			       start, eh_len);
+		return xs_fail(
+		    -ENOMEM, "payload code 0x%" PRIx64 ": no memory for its %zu bytes of .eh_frame",
+		    start, eh_len);
 	}
 	c->magic = CODE_MAGIC;
 	c->start = start;
@@ -173,8 +193,8 @@ int xs_unwinder_add_code(struct xs_unwinder *u, uint64_t start, uint64_t end, ui
 	dwfl_report_begin_add(u->dwfl);
 	c->mod = dwfl_report_module(u->dwfl, name, start, end);
 	if (dwfl_report_end(u->dwfl, NULL, NULL) != 0 || !c->mod) {
-		rc = xs_fail(-ENOMEM, "payload code 0x%" PRIx64 ": libdwfl cannot add it: %s", start,
-			     dwfl_errmsg(-1));
+		rc = xs_fail(-ENOMEM, "payload code 0x%" PRIx64 ": libdwfl cannot add it: %s",
+		             start, dwfl_errmsg(-1));
 		goto fail;
 	}
 	dwfl_module_info(c->mod, &userdata, NULL, NULL, NULL, NULL, NULL, NULL);
@@ -183,8 +203,9 @@ int xs_unwinder_add_code(struct xs_unwinder *u, uint64_t start, uint64_t end, ui
 	u->code = c;
 	/* Load it now rather than during a walk (this may run while stopped). */
 	if (!dwfl_module_eh_cfi(c->mod, &bias))
-		return xs_fail(-EIO, "payload code 0x%" PRIx64 ": libdwfl cannot use its .eh_frame: %s",
-			       start, dwfl_errmsg(-1));
+		return xs_fail(-EIO,
+		               "payload code 0x%" PRIx64 ": libdwfl cannot use its .eh_frame: %s",
+		               start, dwfl_errmsg(-1));
 	dwfl_addrmodule(u->dwfl, start);
 	return 0;
 fail:

@@ -19,11 +19,11 @@
 #include "unwind/stack_tops.h"
 #include "unwind/unwind.h"
 
-#define CODE_MAGIC 0x78736377u  /* "xscw": userdata of payload code modules */
+#define CODE_MAGIC 0x78736377u /* "xscw": userdata of payload code modules */
 #define MAX_DWARF_REGS 64
 #define CACHE_PAGE XS_PAGE_MIN /* a block, never across a page */
-#define CACHE_PAGES 8 /* a stack walk touches one to a few pages */
-#define ROWS_FREE 512 /* rows the stop may add without allocating */
+#define CACHE_PAGES 8          /* a stack walk touches one to a few pages */
+#define ROWS_FREE 512          /* rows the stop may add without allocating */
 
 /* Payload code registered by xs_unwinder_add_code. */
 struct xs_code {
@@ -71,12 +71,12 @@ struct xs_unwinder {
 	pid_t tid;
 	struct xs_frame *frames;
 	size_t max, n;
-	char why[160];     /* first reason the walk cannot go on */
-	bool read_failed;  /* a stack read failed: CFI values are not trustworthy */
-	bool exact_pc;     /* the next frame's PC is exact (initial or after a signal frame) */
+	char why[160];    /* first reason the walk cannot go on */
+	bool read_failed; /* a stack read failed: CFI values are not trustworthy */
+	bool exact_pc;    /* the next frame's PC is exact (initial or after a signal frame) */
 
-	size_t warm_budget; /* FDEs warm_fdes may still parse */
-	unsigned nregs;     /* the architecture's frame registers (DWARF numbering) */
+	size_t warm_budget;       /* FDEs warm_fdes may still parse */
+	unsigned nregs;           /* the architecture's frame registers (DWARF numbering) */
 	size_t by_rules, by_dwfl; /* stacks walked each way */
 	enum { WALK_RULES, WALK_DWFL, WALK_BOTH } how; /* XSPLICE_UNWIND: (unset), dwfl, check */
 
@@ -84,7 +84,7 @@ struct xs_unwinder {
 	 * move); spare holds a row the table could not keep. */
 	struct xs_rule_rows rows;
 	struct xs_rule_row spare;
-	size_t lookups; /* in libdw, all told */
+	size_t lookups;    /* in libdw, all told */
 	size_t page_reads; /* stack pages read past the stack tops */
 
 	/* Target memory does not change while it is stopped: cache per walk. */
@@ -99,26 +99,26 @@ struct xs_unwinder {
 	 */
 	struct xs_tops *pre;
 	struct xs_stack_top *tops;
-	size_t ntops;                 /* allocated */
+	size_t ntops; /* allocated */
 	const struct xs_target *tops_of;
 	unsigned long tops_era;
-	const struct xs_stack_top *top;  /* the walked thread's, or NULL */
-	bool no_top;                     /* a walk from other registers (xs_unwind_regs) */
-	uint64_t entry_lo, entry_hi;     /* ... whose outermost frame may sit there */
-	bool at_entry;                   /* the walk ended there */
-	struct xs_stack_snap snap;       /* a small process's stacks, read in the wait */
-	struct xs_stack_top snap_top;    /* the walked thread's top, from snap */
-	size_t snap_tops;                /* tops taken from snap, all told */
+	const struct xs_stack_top *top; /* the walked thread's, or NULL */
+	bool no_top;                    /* a walk from other registers (xs_unwind_regs) */
+	uint64_t entry_lo, entry_hi;    /* ... whose outermost frame may sit there */
+	bool at_entry;                  /* the walk ended there */
+	struct xs_stack_snap snap;      /* a small process's stacks, read in the wait */
+	struct xs_stack_top snap_top;   /* the walked thread's top, from snap */
+	size_t snap_tops;               /* tops taken from snap, all told */
 };
 
 /* unwind.c */
 extern const Dwfl_Thread_Callbacks xs_unwind_thread_callbacks;
 void xs_unwind_why(struct xs_unwinder *u, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 void xs_unwind_learn_around(struct xs_unwinder *u, uint64_t addr, unsigned around);
 bool xs_unwind_grow_tops(struct xs_unwinder *u, size_t n);
 int xs_unwind_walk_dwfl_afresh(struct xs_unwinder *u, struct xs_target *t, size_t i,
-			       struct xs_frame *frames, size_t max);
+                               struct xs_frame *frames, size_t max);
 
 /* unwind_mem.c: the walked thread's stack, for libdwfl and for the rules */
 bool xs_unwind_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *arg);
@@ -126,7 +126,7 @@ bool xs_unwind_read_word(void *arg, uint64_t addr, uint64_t *val);
 
 /* unwind_check.c */
 int xs_unwind_check_rules(struct xs_unwinder *u, struct xs_target *t, size_t i,
-			  struct xs_frame *frames, size_t max);
+                          struct xs_frame *frames, size_t max);
 
 /* unwind_objects.c */
 Elf_Scn *xs_unwind_section_named(Elf *elf, const char *want, GElf_Shdr *sh);

@@ -26,10 +26,10 @@
 #include "target/warm_pages.h"
 
 #define FILES_MAGIC 0x78736677u /* "xsfw": userdata of the process's file modules */
-#define VDSO_ROWS 64   /* rows after each FDE start of the vDSO, at most */
-#define PLT_ROWS 8     /* rows of each PLT section, at most (3 in the usual .plt) */
-#define WARM_FDES_MAX 200000 /* FDEs parsed ahead, over all objects */
-#define TOPS_HELPER_MIN 64   /* threads from which a helper reads stack tops (stack_tops.h) */
+#define VDSO_ROWS 64            /* rows after each FDE start of the vDSO, at most */
+#define PLT_ROWS 8              /* rows of each PLT section, at most (3 in the usual .plt) */
+#define WARM_FDES_MAX 200000    /* FDEs parsed ahead, over all objects */
+#define TOPS_HELPER_MIN 64      /* threads from which a helper reads stack tops (stack_tops.h) */
 
 /* --- module callbacks ------------------------------------------------------------- */
 
@@ -46,7 +46,7 @@ static struct xs_code *code_of(void **userdata, Dwfl_Module *mod)
  * in its maps need not exist, or be the same file, in our mount namespace.
  */
 static int open_through_proc(const struct proc_files *pf, const char *name, uint64_t base,
-			     char **file_name)
+                             char **file_name)
 {
 	char path[4200];
 	int fd = -1;
@@ -55,7 +55,7 @@ static int open_through_proc(const struct proc_files *pf, const char *name, uint
 		if (pf->v[i].start < base || strcmp(pf->v[i].path, name))
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pf->pid,
-			 pf->v[i].start, pf->v[i].end);
+		         pf->v[i].start, pf->v[i].end);
 		fd = open(path, O_RDONLY | O_CLOEXEC); /* needs CAP_SYS_ADMIN on older kernels */
 		break;
 	}
@@ -68,7 +68,7 @@ static int open_through_proc(const struct proc_files *pf, const char *name, uint
 }
 
 static int find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base,
-		    char **file_name, Elf **elfp)
+                    char **file_name, Elf **elfp)
 {
 	struct xs_code *c = code_of(userdata, mod);
 	struct proc_files *pf = *userdata;
@@ -94,13 +94,13 @@ static int find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_A
 }
 
 static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base,
-			  const char *file_name, const char *debuglink, GElf_Word crc,
-			  char **debuginfo_file_name)
+                          const char *file_name, const char *debuglink, GElf_Word crc,
+                          char **debuginfo_file_name)
 {
 	if (code_of(userdata, mod))
 		return -1; /* payload code has its .eh_frame and nothing else */
 	return dwfl_standard_find_debuginfo(mod, userdata, name, base, file_name, debuglink, crc,
-					    debuginfo_file_name);
+	                                    debuginfo_file_name);
 }
 
 static const Dwfl_Callbacks module_callbacks = {
@@ -134,7 +134,7 @@ Elf_Scn *xs_unwind_section_named(Elf *elf, const char *want, GElf_Shdr *sh)
 
 static void touch_unwind_tables(Elf *elf)
 {
-	static const char *const names[] = {".eh_frame_hdr", ".eh_frame"};
+	static const char *const names[] = { ".eh_frame_hdr", ".eh_frame" };
 	volatile unsigned char sink = 0;
 
 	for (size_t k = 0; k < XS_ARRAY_SIZE(names); k++) {
@@ -195,7 +195,7 @@ static void warm_fdes(struct xs_unwinder *u, Elf *elf, Dwarf_CFI *cfi, Dwarf_Add
  */
 static void learn_plts(struct xs_unwinder *u, Elf *elf, Dwarf_Addr bias)
 {
-	static const char *const names[] = {".plt", ".plt.sec", ".plt.got"};
+	static const char *const names[] = { ".plt", ".plt.sec", ".plt.got" };
 
 	for (size_t k = 0; k < XS_ARRAY_SIZE(names); k++) {
 		GElf_Shdr sh;
@@ -232,7 +232,7 @@ static void read_vdso(struct proc_files *pf)
  * when first needed.
  */
 static int preload_module(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr start,
-			  void *arg)
+                          void *arg)
 {
 	struct xs_unwinder *u = arg;
 	Dwarf_Addr bias;
@@ -255,7 +255,7 @@ static int preload_module(Dwfl_Module *mod, void **userdata, const char *name, D
 	}
 	touch_unwind_tables(elf);
 	warm_fdes(u, elf, dwfl_module_eh_cfi(mod, &bias), bias,
-		  u->files.vdso && start == u->files.vdso_start);
+	          u->files.vdso && start == u->files.vdso_start);
 	learn_plts(u, elf, bias);
 	return DWARF_CB_OK;
 }
@@ -281,8 +281,8 @@ static int read_maps(struct xs_unwinder *u)
 	snprintf(path, sizeof(path), "/proc/%d/maps", u->pid);
 	rc = xs_maps_load(path, &maps, NULL);
 	if (rc)
-		return rc == -ENOENT ? xs_fail(-ESRCH, "pid %d: no such process", u->pid)
-				     : xs_fail(rc, "pid %d: cannot read %s", u->pid, path);
+		return rc == -ENOENT ? xs_fail(-ESRCH, "pid %d: no such process", u->pid) :
+		                       xs_fail(rc, "pid %d: cannot read %s", u->pid, path);
 	for (size_t i = 0; i < maps->n; i++)
 		nfiles += maps->v[i].path[0] == '/';
 	u->files.v = calloc(nfiles ? nfiles : 1, sizeof(*u->files.v));
@@ -389,7 +389,8 @@ int xs_unwinder_new(pid_t pid, struct xs_unwinder **out)
 		goto fail;
 	}
 	nthreads = count_threads(pid);
-	u->pre = xs_tops_new(pid, nthreads + 16, nthreads >= TOPS_HELPER_MIN && tops_helper_wanted());
+	u->pre =
+	    xs_tops_new(pid, nthreads + 16, nthreads >= TOPS_HELPER_MIN && tops_helper_wanted());
 	if (!u->pre || !xs_unwind_grow_tops(u, nthreads + 16)) {
 		rc = xs_fail(-ENOMEM, "pid %d: no memory for the unwinder", pid);
 		goto fail;
@@ -406,12 +407,13 @@ int xs_unwinder_new(pid_t pid, struct xs_unwinder **out)
 	dwfl_report_begin(u->dwfl);
 	rc = dwfl_linux_proc_report(u->dwfl, pid);
 	if (rc > 0) {
-		rc = rc == ENOENT ? xs_fail(-ESRCH, "pid %d: no such process", pid)
-				  : xs_fail(-rc, "pid %d: cannot read /proc/%d/maps", pid, pid);
+		rc = rc == ENOENT ? xs_fail(-ESRCH, "pid %d: no such process", pid) :
+		                    xs_fail(-rc, "pid %d: cannot read /proc/%d/maps", pid, pid);
 		goto fail;
 	}
 	if (rc < 0 || dwfl_report_end(u->dwfl, NULL, NULL) != 0) {
-		rc = xs_fail(-EIO, "pid %d: libdwfl cannot list the objects: %s", pid, dwfl_errmsg(-1));
+		rc = xs_fail(-EIO, "pid %d: libdwfl cannot list the objects: %s", pid,
+		             dwfl_errmsg(-1));
 		goto fail;
 	}
 	dwfl_getmodules(u->dwfl, preload_module, u, 0);
@@ -422,7 +424,8 @@ int xs_unwinder_new(pid_t pid, struct xs_unwinder **out)
 	}
 	/* Once per unwinder: our callbacks serve whichever thread is being walked. */
 	if (!dwfl_attach_state(u->dwfl, NULL, pid, &xs_unwind_thread_callbacks, u)) {
-		rc = xs_fail(-EIO, "pid %d: libdwfl cannot set up unwinding: %s", pid, dwfl_errmsg(-1));
+		rc = xs_fail(-EIO, "pid %d: libdwfl cannot set up unwinding: %s", pid,
+		             dwfl_errmsg(-1));
 		goto fail;
 	}
 	*out = u;

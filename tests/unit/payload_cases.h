@@ -7,9 +7,21 @@
 
 /* --- ELF header ------------------------------------------------------------------- */
 
-static int m_trunc_10(struct img *m) { m->len = 10; return 0; }
-static int m_trunc_63(struct img *m) { m->len = 63; return 0; }
-static int m_trunc_half(struct img *m) { m->len /= 2; return 0; }
+static int m_trunc_10(struct img *m)
+{
+	m->len = 10;
+	return 0;
+}
+static int m_trunc_63(struct img *m)
+{
+	m->len = 63;
+	return 0;
+}
+static int m_trunc_half(struct img *m)
+{
+	m->len /= 2;
+	return 0;
+}
 
 static int m_trunc_shdrs(struct img *m)
 {
@@ -19,10 +31,26 @@ static int m_trunc_shdrs(struct img *m)
 	return 0;
 }
 
-static int m_magic(struct img *m) { m->b[1] = 'X'; return 0; }
-static int m_class32(struct img *m) { m->b[EI_CLASS] = ELFCLASS32; return 0; }
-static int m_msb(struct img *m) { m->b[EI_DATA] = ELFDATA2MSB; return 0; }
-static int m_ident_version(struct img *m) { m->b[EI_VERSION] = 2; return 0; }
+static int m_magic(struct img *m)
+{
+	m->b[1] = 'X';
+	return 0;
+}
+static int m_class32(struct img *m)
+{
+	m->b[EI_CLASS] = ELFCLASS32;
+	return 0;
+}
+static int m_msb(struct img *m)
+{
+	m->b[EI_DATA] = ELFDATA2MSB;
+	return 0;
+}
+static int m_ident_version(struct img *m)
+{
+	m->b[EI_VERSION] = 2;
+	return 0;
+}
 
 #define EHDR_MUTATION(fn, field, value)                                                            \
 	static int fn(struct img *m)                                                               \
@@ -73,7 +101,8 @@ static int m_shnum_big(struct img *m)
 
 SHDR_MUTATION(m_sec_past_eof, ".text.new_compute", s.sh_offset = m->len + 100)
 SHDR_MUTATION(m_sec_size_wrap, ".text.new_compute", s.sh_size = UINT64_MAX - 8)
-SHDR_MUTATION(m_sec_overlap, ".text.new_parse", s.sh_offset = sh_get(m, sec_find(m, ".text.new_compute")).sh_offset)
+SHDR_MUTATION(m_sec_overlap, ".text.new_parse",
+              s.sh_offset = sh_get(m, sec_find(m, ".text.new_compute")).sh_offset)
 SHDR_MUTATION(m_sec_on_shdrs, ".comment", s.sh_offset = eh_get(m).e_shoff + 8)
 SHDR_MUTATION(m_sec_on_ehdr, ".comment", s.sh_offset = 16)
 SHDR_MUTATION(m_sec_name_oob, ".comment", s.sh_name = 100000)
@@ -83,8 +112,8 @@ SHDR_MUTATION(m_tls, ".data.data_var", s.sh_flags |= SHF_TLS)
 SHDR_MUTATION(m_symtab_entsize, ".symtab", s.sh_entsize = 16)
 SHDR_MUTATION(m_symtab_link, ".symtab", s.sh_link = sec_find(m, ".text.new_compute"))
 SHDR_MUTATION(m_no_symtab, ".symtab", s.sh_type = SHT_PROGBITS)
-SHDR_MUTATION(m_two_symtabs, ".comment", Elf64_Word nm = s.sh_name; s = sh_get(m, sec_find(m, ".symtab"));
-	      s.sh_name = nm; s.sh_size = 0; s.sh_offset = 0)
+SHDR_MUTATION(m_two_symtabs, ".comment", Elf64_Word nm = s.sh_name;
+              s = sh_get(m, sec_find(m, ".symtab")); s.sh_name = nm; s.sh_size = 0; s.sh_offset = 0)
 SHDR_MUTATION(m_sht_rel, ".rela.eh_frame", s.sh_type = SHT_REL)
 SHDR_MUTATION(m_rela_link, ".rela.eh_frame", s.sh_link = sec_find(m, ".strtab"))
 SHDR_MUTATION(m_rela_info, ".rela.eh_frame", s.sh_info = eh_get(m).e_shnum)
@@ -134,14 +163,21 @@ static int rename_sec(struct img *m, const char *from, size_t at, char c)
 	return 0;
 }
 
-static int m_no_funcs(struct img *m) { return rename_sec(m, XSPLICE_FUNCS_SECTION, 13, 'z'); }
-static int m_hook_kind(struct img *m) { return rename_sec(m, ".xsplice.hooks.load", 16, 'x'); }
+static int m_no_funcs(struct img *m)
+{
+	return rename_sec(m, XSPLICE_FUNCS_SECTION, 13, 'z');
+}
+static int m_hook_kind(struct img *m)
+{
+	return rename_sec(m, ".xsplice.hooks.load", 16, 'x');
+}
 
 /* A funcs section of 65537 entries, in zeroes appended to the file. */
 static int m_funcs_too_many(struct img *m)
 {
 	int i = sec_find(m, XSPLICE_FUNCS_SECTION);
-	size_t at = XS_ALIGN_UP(m->len, 8), size = (XS_PAYLOAD_MAX_FUNCS + 1) * sizeof(struct xsplice_func);
+	size_t at = XS_ALIGN_UP(m->len, 8),
+	       size = (XS_PAYLOAD_MAX_FUNCS + 1) * sizeof(struct xsplice_func);
 	Elf64_Shdr s = sh_get(m, i);
 
 	if (grow(m, at + size))
@@ -204,13 +240,18 @@ static int first_rela(const struct img *m, const char *target, size_t *fo)
 		return 0;                                                                          \
 	}
 
-RELA_MUTATION(m_reloc_tpoff32, ".text.new_compute", r.r_info = ELF64_R_INFO(ELF64_R_SYM(r.r_info), 23))
-RELA_MUTATION(m_reloc_type200, ".text.new_compute", r.r_info = ELF64_R_INFO(ELF64_R_SYM(r.r_info), 200))
+RELA_MUTATION(m_reloc_tpoff32, ".text.new_compute",
+              r.r_info = ELF64_R_INFO(ELF64_R_SYM(r.r_info), 23))
+RELA_MUTATION(m_reloc_type200, ".text.new_compute",
+              r.r_info = ELF64_R_INFO(ELF64_R_SYM(r.r_info), 200))
 RELA_MUTATION(m_reloc_offset_oob, ".text.new_compute", r.r_offset = 0x10000)
-RELA_MUTATION(m_reloc_offset_edge, ".eh_frame", r.r_offset = sh_get(m, sec_find(m, ".eh_frame")).sh_size - 2)
-RELA_MUTATION(m_reloc_sym_oob, ".text.new_compute", r.r_info = ELF64_R_INFO(100000, ELF64_R_TYPE(r.r_info)))
+RELA_MUTATION(m_reloc_offset_edge, ".eh_frame",
+              r.r_offset = sh_get(m, sec_find(m, ".eh_frame")).sh_size - 2)
+RELA_MUTATION(m_reloc_sym_oob, ".text.new_compute",
+              r.r_info = ELF64_R_INFO(100000, ELF64_R_TYPE(r.r_info)))
 /* The hook's only relocation now points at data. */
-RELA_MUTATION(m_hook_to_data, ".xsplice.hooks.load", r.r_info = ELF64_R_INFO(sym_find(m, "data_var"), R_X86_64_64))
+RELA_MUTATION(m_hook_to_data, ".xsplice.hooks.load",
+              r.r_info = ELF64_R_INFO(sym_find(m, "data_var"), R_X86_64_64))
 
 /* Two relocations writing the same bytes. */
 static int m_reloc_overlap(struct img *m)
@@ -261,7 +302,8 @@ static size_t func_rela(const struct img *m, const char *name, size_t slot)
 {
 	int k = func_find(m, name);
 
-	return k < 0 ? 0 : rela_find(m, XSPLICE_FUNCS_SECTION, k * sizeof(struct xsplice_func) + slot);
+	return k < 0 ? 0 :
+	               rela_find(m, XSPLICE_FUNCS_SECTION, k * sizeof(struct xsplice_func) + slot);
 }
 
 #define FUNC_RELA_MUTATION(fn, funcname, slot, stmt)                                               \
@@ -279,13 +321,17 @@ static size_t func_rela(const struct img *m, const char *name, size_t slot)
 
 /* "server.c#parse" entry renamed to the string of the "compute" entry. */
 FUNC_RELA_MUTATION(m_duplicate, "server.c#parse", 0, r = rela_get(m, func_rela(m, "compute", 0));
-		   r.r_offset = func_find(m, "server.c#parse") * sizeof(struct xsplice_func))
-FUNC_RELA_MUTATION(m_name_pc32, "compute", 0, r.r_info = ELF64_R_INFO(ELF64_R_SYM(r.r_info), R_X86_64_PC32))
+                   r.r_offset = func_find(m, "server.c#parse") * sizeof(struct xsplice_func))
+FUNC_RELA_MUTATION(m_name_pc32, "compute", 0,
+                   r.r_info = ELF64_R_INFO(ELF64_R_SYM(r.r_info), R_X86_64_PC32))
 FUNC_RELA_MUTATION(m_name_outside, "compute", 0, r.r_addend = 1 << 20)
 FUNC_RELA_MUTATION(m_name_negative, "compute", 0, r.r_addend = INT64_MIN)
 FUNC_RELA_MUTATION(m_name_null_sym, "compute", 0, r.r_info = ELF64_R_INFO(0, R_X86_64_64))
-FUNC_RELA_MUTATION(m_name_in_code, "compute", 0, r.r_info = ELF64_R_INFO(sym_find(m, "new_parse"), R_X86_64_64); r.r_addend = 0)
-FUNC_RELA_MUTATION(m_new_undefined, "compute", 8, r.r_info = ELF64_R_INFO(sym_find(m, "counter"), R_X86_64_64))
+FUNC_RELA_MUTATION(m_name_in_code, "compute", 0,
+                   r.r_info = ELF64_R_INFO(sym_find(m, "new_parse"), R_X86_64_64);
+                   r.r_addend = 0)
+FUNC_RELA_MUTATION(m_new_undefined, "compute", 8,
+                   r.r_info = ELF64_R_INFO(sym_find(m, "counter"), R_X86_64_64))
 FUNC_RELA_MUTATION(m_new_outside, "compute", 8, r.r_addend = 4096)
 FUNC_RELA_MUTATION(m_reloc_old_addr, "compute", 8, r.r_offset += 8)
 
@@ -302,12 +348,30 @@ static int set_note_word(struct img *m, const char *sec, int word, uint32_t v)
 	return 0;
 }
 
-static int m_target_type(struct img *m) { return set_note_word(m, ".note.xsplice", 2, XSPLICE_NOTE_DEPENDS); }
-static int m_target_unknown(struct img *m) { return set_note_word(m, ".note.xsplice", 2, 7); }
-static int m_note_descsz(struct img *m) { return set_note_word(m, ".note.xsplice", 1, 0xfffffff0); }
-static int m_note_namesz(struct img *m) { return set_note_word(m, ".note.xsplice", 0, 5); }
-static int m_buildid_type(struct img *m) { return set_note_word(m, ".note.gnu.build-id", 2, 4); }
-static int m_buildid_empty(struct img *m) { return set_note_word(m, ".note.gnu.build-id", 1, 0); }
+static int m_target_type(struct img *m)
+{
+	return set_note_word(m, ".note.xsplice", 2, XSPLICE_NOTE_DEPENDS);
+}
+static int m_target_unknown(struct img *m)
+{
+	return set_note_word(m, ".note.xsplice", 2, 7);
+}
+static int m_note_descsz(struct img *m)
+{
+	return set_note_word(m, ".note.xsplice", 1, 0xfffffff0);
+}
+static int m_note_namesz(struct img *m)
+{
+	return set_note_word(m, ".note.xsplice", 0, 5);
+}
+static int m_buildid_type(struct img *m)
+{
+	return set_note_word(m, ".note.gnu.build-id", 2, 4);
+}
+static int m_buildid_empty(struct img *m)
+{
+	return set_note_word(m, ".note.gnu.build-id", 1, 0);
+}
 SHDR_MUTATION(m_note_not_note, ".note.xsplice", s.sh_type = SHT_PROGBITS)
 
 struct mut_case {
@@ -340,30 +404,40 @@ static const struct mut_case mut_cases[] = {
 	{ "sec-overlap", m_sec_overlap, -EINVAL, "overlaps section [" },
 	{ "sec-on-shdrs", m_sec_on_shdrs, -EINVAL, ".comment overlaps the section header table" },
 	{ "sec-on-ehdr", m_sec_on_ehdr, -EINVAL, ".comment overlaps the ELF header" },
-	{ "sec-name-oob", m_sec_name_oob, -EINVAL, "name offset 100000 is outside the section name table" },
+	{ "sec-name-oob", m_sec_name_oob, -EINVAL,
+	  "name offset 100000 is outside the section name table" },
 	{ "align-3", m_align3, -EINVAL, ".text.new_compute: alignment 3 is not a power of two" },
-	{ "align-8192", m_align8192, -EOPNOTSUPP, ".text.new_compute: alignment 8192 is over the supported 4096" },
-	{ "tls", m_tls, -EOPNOTSUPP, ".data.data_var: thread-local data in a payload is not supported" },
-	{ "strtab-unterminated", m_strtab_unterminated, -EINVAL, ".strtab: string table does not end with NUL" },
+	{ "align-8192", m_align8192, -EOPNOTSUPP,
+	  ".text.new_compute: alignment 8192 is over the supported 4096" },
+	{ "tls", m_tls, -EOPNOTSUPP,
+	  ".data.data_var: thread-local data in a payload is not supported" },
+	{ "strtab-unterminated", m_strtab_unterminated, -EINVAL,
+	  ".strtab: string table does not end with NUL" },
 	{ "no-symtab", m_no_symtab, -EINVAL, "no symbol table" },
 	{ "two-symtabs", m_two_symtabs, -EINVAL, ".symtab: a second symbol table (the first is [" },
 	{ "symtab-entsize", m_symtab_entsize, -EINVAL, ".symtab: entry size 16" },
 	{ "symtab-link", m_symtab_link, -EINVAL, ".symtab: sh_link" },
 	{ "sym-name-oob", m_sym_name_oob, -EINVAL, "name offset 2147483647 is outside [" },
 	{ "sym-shndx-oob", m_sym_shndx_oob, -EINVAL, "new_compute: section index" },
-	{ "sym-common", m_sym_common, -EINVAL, "new_compute: common symbol: compile the payload with -fno-common" },
+	{ "sym-common", m_sym_common, -EINVAL,
+	  "new_compute: common symbol: compile the payload with -fno-common" },
 	{ "sym-xindex", m_sym_xindex, -EINVAL, "new_compute: extended section index (SHN_XINDEX)" },
 	{ "sym-value-oob", m_sym_value_oob, -EINVAL, "new_compute: value 0x100000" },
-	{ "sym-size-wrap", m_sym_size_wrap, -EINVAL, "new_compute: value 0x0 size 0xffffffffffffffff is outside section" },
-	{ "sht-rel", m_sht_rel, -EOPNOTSUPP, ".rela.eh_frame: SHT_REL relocations are not supported" },
+	{ "sym-size-wrap", m_sym_size_wrap, -EINVAL,
+	  "new_compute: value 0x0 size 0xffffffffffffffff is outside section" },
+	{ "sht-rel", m_sht_rel, -EOPNOTSUPP,
+	  ".rela.eh_frame: SHT_REL relocations are not supported" },
 	{ "rela-link", m_rela_link, -EINVAL, ".rela.eh_frame: sh_link" },
 	{ "rela-info", m_rela_info, -EINVAL, ".rela.eh_frame: applies to section" },
 	{ "rela-info-symtab", m_rela_info_self, -EINVAL, "which cannot be relocated" },
 	{ "rela-entsize", m_rela_entsize, -EINVAL, ".rela.eh_frame: entry size 16" },
-	{ "reloc-tpoff32", m_reloc_tpoff32, -EOPNOTSUPP, ".rela.text.new_compute: relocation 0 at offset 0x" },
-	{ "reloc-type-23-name", m_reloc_tpoff32, -EOPNOTSUPP, "unsupported type R_X86_64_TPOFF32 (23)" },
+	{ "reloc-tpoff32", m_reloc_tpoff32, -EOPNOTSUPP,
+	  ".rela.text.new_compute: relocation 0 at offset 0x" },
+	{ "reloc-type-23-name", m_reloc_tpoff32, -EOPNOTSUPP,
+	  "unsupported type R_X86_64_TPOFF32 (23)" },
 	{ "reloc-type-200", m_reloc_type200, -EOPNOTSUPP, "(200)" },
-	{ "reloc-offset-oob", m_reloc_offset_oob, -EINVAL, "at offset 0x10000 + 4 bytes is outside [" },
+	{ "reloc-offset-oob", m_reloc_offset_oob, -EINVAL,
+	  "at offset 0x10000 + 4 bytes is outside [" },
 	{ "reloc-offset-edge", m_reloc_offset_edge, -EINVAL, "+ 4 bytes is outside [" },
 	{ "reloc-sym-oob", m_reloc_sym_oob, -EINVAL, "symbol index 100000 out of range" },
 	{ "reloc-overlap", m_reloc_overlap, -EINVAL, ".rela.eh_frame: relocations at offsets" },
@@ -376,11 +450,14 @@ static const struct mut_case mut_cases[] = {
 	{ "note-descsz", m_note_descsz, -EINVAL, ".note.xsplice: note at offset 0x0" },
 	{ "note-namesz", m_note_namesz, -EINVAL, "name is not NUL-terminated" },
 	{ "note-not-note", m_note_not_note, -EINVAL, ".note.xsplice: not a note section" },
-	{ "buildid-missing", m_buildid_type, -EINVAL, "no build-id note (link with ld --build-id)" },
+	{ "buildid-missing", m_buildid_type, -EINVAL,
+	  "no build-id note (link with ld --build-id)" },
 	{ "buildid-empty", m_buildid_empty, -EINVAL, "build-id of 0 bytes" },
 	{ "no-funcs", m_no_funcs, -EINVAL, "no .xsplice.funcs section: nothing to patch" },
-	{ "funcs-nobits", m_funcs_nobits, -EINVAL, ".xsplice.funcs of type 8, which cannot be relocated" },
-	{ "funcs-not-alloc", m_funcs_not_alloc, -EINVAL, ".xsplice.funcs: must be allocated PROGBITS" },
+	{ "funcs-nobits", m_funcs_nobits, -EINVAL,
+	  ".xsplice.funcs of type 8, which cannot be relocated" },
+	{ "funcs-not-alloc", m_funcs_not_alloc, -EINVAL,
+	  ".xsplice.funcs: must be allocated PROGBITS" },
 	{ "funcs-size", m_funcs_size, -EINVAL, "size 504 is not a non-zero multiple of 128" },
 	{ "funcs-too-many", m_funcs_too_many, -EFBIG, "65537 functions, over the limit of 65536" },
 	{ "funcs-version", m_version2, -EINVAL, "version 2, expected 1" },
@@ -390,17 +467,23 @@ static const struct mut_case mut_cases[] = {
 	{ "expect-len-0", m_expect_len0, -EINVAL, "(checksum): expect.len 0" },
 	{ "expect-enabled-2", m_expect_enabled2, -EINVAL, "(checksum): expect.enabled 2" },
 	{ "expect-pad", m_expect_pad, -EINVAL, "(checksum): non-zero expect.pad" },
-	{ "nop-size-0", m_nop_size0, -EINVAL, "(debug_hook): NOP entry (new_addr NULL) with new_size 0" },
-	{ "nop-size-33", m_nop_size33, -EINVAL, "(debug_hook): NOP entry (new_addr NULL) with new_size 33" },
-	{ "new-absolute", m_absolute_new, -EINVAL, "(debug_hook): new_addr: a non-zero value without a relocation" },
+	{ "nop-size-0", m_nop_size0, -EINVAL,
+	  "(debug_hook): NOP entry (new_addr NULL) with new_size 0" },
+	{ "nop-size-33", m_nop_size33, -EINVAL,
+	  "(debug_hook): NOP entry (new_addr NULL) with new_size 33" },
+	{ "new-absolute", m_absolute_new, -EINVAL,
+	  "(debug_hook): new_addr: a non-zero value without a relocation" },
 	{ "duplicate", m_duplicate, -EINVAL, "compute patched twice in one payload" },
 	{ "name-pc32", m_name_pc32, -EINVAL, "name: a relocation other than an absolute pointer" },
 	{ "name-outside", m_name_outside, -EINVAL, "points outside its section" },
 	{ "name-negative", m_name_negative, -EINVAL, "points outside its section" },
 	{ "name-null-sym", m_name_null_sym, -EINVAL, "name: a relocation against the null symbol" },
-	{ "name-unterminated", m_name_in_code, -EINVAL, "name (symbol new_parse+0) is not NUL-terminated" },
-	{ "new-undefined", m_new_undefined, -EINVAL, "(compute): new_addr symbol counter+0 is not defined in the payload" },
-	{ "new-outside", m_new_outside, -EINVAL, "(compute): new_addr symbol new_compute+4096 points outside" },
+	{ "name-unterminated", m_name_in_code, -EINVAL,
+	  "name (symbol new_parse+0) is not NUL-terminated" },
+	{ "new-undefined", m_new_undefined, -EINVAL,
+	  "(compute): new_addr symbol counter+0 is not defined in the payload" },
+	{ "new-outside", m_new_outside, -EINVAL,
+	  "(compute): new_addr symbol new_compute+4096 points outside" },
 	{ "new-is-object", m_new_is_object, -EINVAL, "new_compute+0 is not a function" },
 	{ "reloc-in-old-addr", m_reloc_old_addr, -EINVAL, "only name and new_addr are relocated" },
 };

@@ -79,9 +79,9 @@ static int fx_write(const struct fx *f, const char *name, const char *text)
 static void fx_note_asm(char *out, size_t size, int type, const unsigned char *id, size_t len)
 {
 	size_t n = snprintf(out, size,
-			    ".section .note.xsplice,\"a\",@note\n.balign 4\n.long 8\n.long %zu\n"
-			    ".long %d\n.asciz \"XSPLICE\"\n.balign 4\n",
-			    len, type);
+	                    ".section .note.xsplice,\"a\",@note\n.balign 4\n.long 8\n.long %zu\n"
+	                    ".long %d\n.asciz \"XSPLICE\"\n.balign 4\n",
+	                    len, type);
 
 	for (size_t i = 0; i < len && n < size; i++)
 		n += snprintf(out + n, size - n, ".byte 0x%02x\n", id[i]);
@@ -94,15 +94,16 @@ static void fx_note_asm(char *out, size_t size, int type, const unsigned char *i
  * them into base.xsp with ld -r --build-id plus ldflags. 0 on success.
  */
 static int fx_build(const struct fx *f, const char *base, const char *source, const char *notes,
-		    const char *cflags, const char *ldflags)
+                    const char *cflags, const char *ldflags)
 {
 	char name[128], notes_obj[300] = "";
 
 	snprintf(name, sizeof(name), "%s.c", base);
 	if (fx_write(f, name, source))
 		return -1;
-	if (fx_sh("cd %s && gcc -O2 -fPIC -ffunction-sections -fdata-sections -fasynchronous-unwind-tables %s -I%s -c %s.c -o %s.o",
-		  f->dir, cflags ? cflags : "", f->inc, base, base))
+	if (fx_sh(
+	        "cd %s && gcc -O2 -fPIC -ffunction-sections -fdata-sections -fasynchronous-unwind-tables %s -I%s -c %s.c -o %s.o",
+	        f->dir, cflags ? cflags : "", f->inc, base, base))
 		return -1;
 	if (notes) {
 		snprintf(name, sizeof(name), "%s_note.s", base);
@@ -112,7 +113,9 @@ static int fx_build(const struct fx *f, const char *base, const char *source, co
 		snprintf(notes_obj, sizeof(notes_obj), "%s_note.o", base);
 	}
 	return fx_sh("cd %s && ld -r %s %s.o %s -o %s.xsp 2>/dev/null", f->dir,
-		     ldflags ? ldflags : "--build-id=sha1", base, notes_obj, base) ? -1 : 0;
+	             ldflags ? ldflags : "--build-id=sha1", base, notes_obj, base) ?
+	           -1 :
+	           0;
 }
 
 /* Path of a built file, for xs_payload_open. */
@@ -131,26 +134,27 @@ static int fx_read(const struct fx *f, const char *file, unsigned char **buf, si
 
 /* The fixture every test starts from: all features the reader decodes. */
 static const char fx_good_source[] =
-	"#include <xsplice/payload.h>\n"
-	"extern int counter;\n"
-	"static int state;\n"
-	"int data_var = 7;\n"
-	"int new_compute(int x) { counter++; state++; return x * 3 + data_var; }\n"
-	"int new_parse(const char *s) { return s[0] + 1; }\n"
-	"static int on_load(void) { return state; }\n"
-	"static int on_pre(void) { return counter; }\n"
-	"static int on_post(void) { return data_var; }\n"
-	"XSPLICE_REPLACE(compute, new_compute);\n"
-	"XSPLICE_REPLACE_LOCAL(\"server.c\", parse, new_parse);\n"
-	"XSPLICE_NOP(debug_hook, 5);\n"
-	"XSPLICE_REPLACE_EXPECT(checksum, new_compute, 0x55, 0x48, 0x89, 0xe5);\n"
-	"XSPLICE_LOAD_HOOK(on_load);\n"
-	"XSPLICE_PRE_APPLY_HOOK(on_pre);\n"
-	"XSPLICE_PRE_APPLY_HOOK(on_post);\n"
-	"XSPLICE_POST_APPLY_HOOK(on_post);\n";
+    "#include <xsplice/payload.h>\n"
+    "extern int counter;\n"
+    "static int state;\n"
+    "int data_var = 7;\n"
+    "int new_compute(int x) { counter++; state++; return x * 3 + data_var; }\n"
+    "int new_parse(const char *s) { return s[0] + 1; }\n"
+    "static int on_load(void) { return state; }\n"
+    "static int on_pre(void) { return counter; }\n"
+    "static int on_post(void) { return data_var; }\n"
+    "XSPLICE_REPLACE(compute, new_compute);\n"
+    "XSPLICE_REPLACE_LOCAL(\"server.c\", parse, new_parse);\n"
+    "XSPLICE_NOP(debug_hook, 5);\n"
+    "XSPLICE_REPLACE_EXPECT(checksum, new_compute, 0x55, 0x48, 0x89, 0xe5);\n"
+    "XSPLICE_LOAD_HOOK(on_load);\n"
+    "XSPLICE_PRE_APPLY_HOOK(on_pre);\n"
+    "XSPLICE_PRE_APPLY_HOOK(on_post);\n"
+    "XSPLICE_POST_APPLY_HOOK(on_post);\n";
 
 static const unsigned char fx_target_id[20] = { 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde,
-						0xf0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
+	                                        0xf0, 1,    2,    3,    4,    5,    6,
+	                                        7,    8,    9,    10,   11,   12 };
 
 /* Builds good.xsp; returns its bytes (malloc'd). */
 static int fx_build_good(const struct fx *f, unsigned char **buf, size_t *len)

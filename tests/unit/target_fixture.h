@@ -59,7 +59,6 @@ static struct shared *sh;
 static pid_t children[64];
 static int nchildren;
 
-
 static __attribute__((unused)) long long now_us(void)
 {
 	struct timespec ts;
@@ -77,13 +76,13 @@ static __attribute__((unused)) void sleep_us(long us)
 }
 
 /* Poll expr every 0.5 ms for at most ms milliseconds; true when it held. */
-#define WAIT_FOR(expr, ms)                                                         \
-	({                                                                         \
-		long long _end = now_us() + (ms) * 1000LL;                         \
-		bool _ok;                                                          \
-		while (!(_ok = (expr)) && now_us() < _end)                         \
-			sleep_us(500);                                             \
-		_ok;                                                               \
+#define WAIT_FOR(expr, ms)                                                                         \
+	({                                                                                         \
+		long long _end = now_us() + (ms)*1000LL;                                           \
+		bool _ok;                                                                          \
+		while (!(_ok = (expr)) && now_us() < _end)                                         \
+			sleep_us(500);                                                             \
+		_ok;                                                                               \
 	})
 
 static __attribute__((unused)) pid_t spawn(void (*fn)(void))
@@ -127,7 +126,8 @@ static __attribute__((unused)) void finish_all(void)
 		finish(children[0]);
 }
 
-static __attribute__((unused)) int read_proc(pid_t pid, pid_t tid, const char *file, char *buf, size_t size)
+static __attribute__((unused)) int read_proc(pid_t pid, pid_t tid, const char *file, char *buf,
+                                             size_t size)
 {
 	char path[96];
 	FILE *f;
@@ -156,7 +156,8 @@ static __attribute__((unused)) char proc_state(pid_t pid, pid_t tid)
 }
 
 /* Hex masks (SigBlk...) or decimal fields (TracerPid) of /proc/.../status. */
-static __attribute__((unused)) unsigned long long status_num(pid_t pid, pid_t tid, const char *key, int base)
+static __attribute__((unused)) unsigned long long status_num(pid_t pid, pid_t tid, const char *key,
+                                                             int base)
 {
 	char buf[8192], *p;
 	size_t klen = strlen(key);

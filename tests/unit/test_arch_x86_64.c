@@ -19,8 +19,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-
-
 /* --- executable scratch memory ----------------------------------------------------- */
 #define CODE_SIZE 8192
 static unsigned char *code;
@@ -75,14 +73,18 @@ static void test_jump_bytes(void)
 	int rc;
 
 	rc = xs_arch_encode_jump(0x400000, 0x401000, insn);
-	check(rc == 0 && !memcmp(insn, fwd, 5), "jump forward 0x400000->0x401000 is e9 fb 0f 00 00");
+	check(rc == 0 && !memcmp(insn, fwd, 5),
+	      "jump forward 0x400000->0x401000 is e9 fb 0f 00 00");
 	rc = xs_arch_encode_jump(0x401000, 0x400000, insn);
-	check(rc == 0 && !memcmp(insn, back, 5), "jump backward 0x401000->0x400000 is e9 fb ef ff ff");
+	check(rc == 0 && !memcmp(insn, back, 5),
+	      "jump backward 0x401000->0x400000 is e9 fb ef ff ff");
 	rc = xs_arch_encode_jump(from, from, insn);
-	check(rc == 0 && insn[0] == 0xe9 && insn[1] == 0xfb && insn[4] == 0xff, "jump to itself is rel -5");
+	check(rc == 0 && insn[0] == 0xe9 && insn[1] == 0xfb && insn[4] == 0xff,
+	      "jump to itself is rel -5");
 
 	rc = xs_arch_encode_jump(from, from + 5 + INT32_MAX, insn);
-	check(rc == 0 && insn[0] == 0xe9 && insn[1] == 0xff && insn[2] == 0xff && insn[3] == 0xff && insn[4] == 0x7f,
+	check(rc == 0 && insn[0] == 0xe9 && insn[1] == 0xff && insn[2] == 0xff && insn[3] == 0xff &&
+	          insn[4] == 0x7f,
 	      "jump at +2GiB limit (rel 0x7fffffff) encodes");
 	memcpy(insn, sentinel, 5);
 	rc = xs_arch_encode_jump(from, from + 5 + INT32_MAX + 1ull, insn);
@@ -99,7 +101,8 @@ static void test_jump_bytes(void)
 	uint64_t range = xs_arch_jump_range();
 	check(range >= 0x7f000000ull && range <= 0x80000000ull - 5,
 	      "jump range 0x%" PRIx64 " is about 2GiB and encodable", range);
-	check(!xs_arch_encode_jump(from, from + range, insn) && !xs_arch_encode_jump(from, from - range, insn),
+	check(!xs_arch_encode_jump(from, from + range, insn) &&
+	          !xs_arch_encode_jump(from, from - range, insn),
 	      "jumps of exactly +-jump_range encode");
 }
 
@@ -163,15 +166,8 @@ static size_t decode_nop(const unsigned char *p, size_t avail)
 
 /* The SDM's table, as hex text so it is written independently of arch.c. */
 static const char *const sdm_nops[9] = {
-	"90",
-	"6690",
-	"0f1f00",
-	"0f1f4000",
-	"0f1f440000",
-	"660f1f440000",
-	"0f1f8000000000",
-	"0f1f840000000000",
-	"660f1f840000000000",
+	"90",           "6690",           "0f1f00",           "0f1f4000",           "0f1f440000",
+	"660f1f440000", "0f1f8000000000", "0f1f840000000000", "660f1f840000000000",
 };
 
 static bool bytes_are_hex(const unsigned char *p, const char *hex)
@@ -204,7 +200,8 @@ static void test_nops_one(size_t len)
 		insns++;
 	}
 	check(off == len && buf[len] == 0xaa && patterns && insns == (len + 8) / 9,
-	      "nops len %zu: decodes to %zu SDM NOPs covering %zu bytes, byte after untouched", len, insns, off);
+	      "nops len %zu: decodes to %zu SDM NOPs covering %zu bytes, byte after untouched", len,
+	      insns, off);
 }
 
 /* NOPs followed by mov eax, len; ret: a misdecode would not return len. */
@@ -229,8 +226,10 @@ static void test_nops_exec(void)
 		if (got != (int)len)
 			break;
 	}
-	check(len > 40, "executed nops of lengths 1..40 fall through to the next instruction (len %zu got %d)",
-	      len > 40 ? (size_t)40 : len, got);
+	check(
+	    len > 40,
+	    "executed nops of lengths 1..40 fall through to the next instruction (len %zu got %d)",
+	    len > 40 ? (size_t)40 : len, got);
 }
 
 static void test_nops(void)
@@ -258,7 +257,8 @@ static void test_misc(void)
 	check(xs_arch_patch_offset(endbr32, sizeof(endbr32)) == 0, "endbr32 entry: offset 0");
 	check(xs_arch_patch_offset(push, sizeof(push)) == 0, "push %%rbp entry: offset 0");
 	check(xs_arch_trap_insn[0] == 0xcc, "trap insn is int3 (cc)");
-	check(xs_arch_syscall_insn[0] == 0x0f && xs_arch_syscall_insn[1] == 0x05, "syscall insn is 0f 05");
+	check(xs_arch_syscall_insn[0] == 0x0f && xs_arch_syscall_insn[1] == 0x05,
+	      "syscall insn is 0f 05");
 	check(xs_arch_pc_after_trap(0x401000) == 0x401001, "pc after trap at 0x401000 is 0x401001");
 }
 
@@ -335,11 +335,12 @@ static void test_reloc_info(void)
 		const struct xs_arch_reloc_info *ri = xs_arch_reloc_info(builder_facts[i].type);
 
 		check(ri && ri->name == xs_arch_reloc_name(builder_facts[i].type) &&
-			      ri->width == builder_facts[i].width && ri->kind == builder_facts[i].kind &&
-			      ri->pc_relative == builder_facts[i].pc &&
-			      ri->sign_extended == builder_facts[i].sext &&
-			      ri->pc_bias == builder_facts[i].bias &&
-			      ri->relax_before == builder_facts[i].relax,
+		          ri->width == builder_facts[i].width &&
+		          ri->kind == builder_facts[i].kind &&
+		          ri->pc_relative == builder_facts[i].pc &&
+		          ri->sign_extended == builder_facts[i].sext &&
+		          ri->pc_bias == builder_facts[i].bias &&
+		          ri->relax_before == builder_facts[i].relax,
 		      "reloc info %s: width %u kind %u pc %d sext %d bias %u relax %u",
 		      ri ? ri->name : "(null)", ri ? ri->width : 0, ri ? ri->kind : 0,
 		      ri && ri->pc_relative, ri && ri->sign_extended, ri ? ri->pc_bias : 0,
@@ -368,15 +369,19 @@ static void test_reloc_facts(void)
 		const char *name = xs_arch_reloc_name(t);
 		const char *want = reloc_facts[i].name ? reloc_facts[i].name : unknown;
 
-		check(name && !strcmp(name, want) && xs_arch_reloc_width(t) == reloc_facts[i].width &&
-			      xs_arch_reloc_needs_got(t) == reloc_facts[i].got,
-		      "reloc type %" PRIu32 ": name %s, width %d, needs_got %d", t, name ? name : "(null)",
-		      xs_arch_reloc_width(t), xs_arch_reloc_needs_got(t));
+		check(name && !strcmp(name, want) &&
+		          xs_arch_reloc_width(t) == reloc_facts[i].width &&
+		          xs_arch_reloc_needs_got(t) == reloc_facts[i].got,
+		      "reloc type %" PRIu32 ": name %s, width %d, needs_got %d", t,
+		      name ? name : "(null)", xs_arch_reloc_width(t), xs_arch_reloc_needs_got(t));
 	}
-	check(unknown && !strncmp(unknown, "R_X86_64_", 9) && unknown == xs_arch_reloc_name(UINT32_MAX),
+	check(unknown && !strncmp(unknown, "R_X86_64_", 9) &&
+	          unknown == xs_arch_reloc_name(UINT32_MAX),
 	      "unknown types share one constant name \"%s\"", unknown ? unknown : "(null)");
-	check(xs_arch_reloc_is_abs_pointer(R_X86_64_64) && !xs_arch_reloc_is_abs_pointer(R_X86_64_PC64) &&
-		      !xs_arch_reloc_is_abs_pointer(R_X86_64_32) && !xs_arch_reloc_is_abs_pointer(R_X86_64_NONE),
+	check(xs_arch_reloc_is_abs_pointer(R_X86_64_64) &&
+	          !xs_arch_reloc_is_abs_pointer(R_X86_64_PC64) &&
+	          !xs_arch_reloc_is_abs_pointer(R_X86_64_32) &&
+	          !xs_arch_reloc_is_abs_pointer(R_X86_64_NONE),
 	      "only R_X86_64_64 is the absolute pointer relocation");
 }
 
@@ -394,13 +399,15 @@ static const struct {
 } reloc_cases[] = {
 	{ R_X86_64_NONE, PP, 0x1234, 0, 0, 0, 0, 0, "NONE writes nothing" },
 	{ R_X86_64_64, PP, 0x7f1234567890ull, 0x10, 0, 0, 0, 0x7f12345678a0ull, "64 S+A" },
-	{ R_X86_64_64, PP, 0x1000, -0x2000, 0, 0, 0, 0xfffffffffffff000ull, "64 wraps, never overflows" },
+	{ R_X86_64_64, PP, 0x1000, -0x2000, 0, 0, 0, 0xfffffffffffff000ull,
+	  "64 wraps, never overflows" },
 	{ R_X86_64_PC32, PP, PP + 0x1000, -4, 0, 0, 0, 0xffc, "PC32 forward" },
 	{ R_X86_64_PC32, PP, PP - 0x1000, -4, 0, 0, 0, 0xffffeffc, "PC32 backward" },
 	{ R_X86_64_PC32, PP, PP + 0x7fffffff, 0, 0, 0, 0, 0x7fffffff, "PC32 at INT32_MAX" },
 	{ R_X86_64_PC32, PP, PP + 0x80000000ull, 0, 0, 0, -ERANGE, 0, "PC32 at INT32_MAX+1" },
 	{ R_X86_64_PC32, PP, PP - 0x80000000ull, 0, 0, 0, 0, 0x80000000, "PC32 at INT32_MIN" },
-	{ R_X86_64_PC32, PP, PP - 0x80000000ull, -1, 0, 0, -ERANGE, 0, "PC32 at INT32_MIN-1 (via addend)" },
+	{ R_X86_64_PC32, PP, PP - 0x80000000ull, -1, 0, 0, -ERANGE, 0,
+	  "PC32 at INT32_MIN-1 (via addend)" },
 	{ R_X86_64_PC32, PP, 0x401000, -4, 0, 0, -ERANGE, 0, "PC32 to a far symbol" },
 	{ R_X86_64_PLT32, PP, PP + 0x2000, -4, 0, 0, 0, 0x1ffc, "PLT32 is a direct PC32" },
 	{ R_X86_64_PLT32, PP, PP + 0x80000004ull, -4, 0, 0, -ERANGE, 0, "PLT32 overflow" },
@@ -415,22 +422,34 @@ static const struct {
 	{ R_X86_64_32S, PP, 0x80000000ull, 0, 0, 0, -ERANGE, 0, "32S at INT32_MAX+1" },
 	{ R_X86_64_32S, PP, 0xffffffff7fffffffull, 0, 0, 0, -ERANGE, 0, "32S at INT32_MIN-1" },
 	{ R_X86_64_32S, PP, PP, 0, 0, 0, -ERANGE, 0, "32S with a high address" },
-	{ R_X86_64_PC64, 0x1000, 0x7fff00000000ull, -4, 0, 0, 0, 0x7ffeffffeffcull, "PC64 forward" },
-	{ R_X86_64_PC64, 0x7fff00000000ull, 0x1000, 0, 0, 0, 0, 0xffff800100001000ull, "PC64 backward" },
-	{ R_X86_64_GOTPCREL, PP, 0x401000, -4, PP + 0x100, GOTB, 0, 0xfc, "GOTPCREL uses G, not S" },
-	{ R_X86_64_GOTPCREL, PP, PP, -4, PP + 0x80000004ull, GOTB, -ERANGE, 0, "GOTPCREL overflow" },
-	{ R_X86_64_GOTPCRELX, PP, 0x401000, -4, PP - 0x100, GOTB, 0, 0xfffffefc, "GOTPCRELX backward" },
-	{ R_X86_64_GOTPCRELX, PP, PP, -4, PP - 0x7ffffffdull, GOTB, -ERANGE, 0, "GOTPCRELX overflow" },
+	{ R_X86_64_PC64, 0x1000, 0x7fff00000000ull, -4, 0, 0, 0, 0x7ffeffffeffcull,
+	  "PC64 forward" },
+	{ R_X86_64_PC64, 0x7fff00000000ull, 0x1000, 0, 0, 0, 0, 0xffff800100001000ull,
+	  "PC64 backward" },
+	{ R_X86_64_GOTPCREL, PP, 0x401000, -4, PP + 0x100, GOTB, 0, 0xfc,
+	  "GOTPCREL uses G, not S" },
+	{ R_X86_64_GOTPCREL, PP, PP, -4, PP + 0x80000004ull, GOTB, -ERANGE, 0,
+	  "GOTPCREL overflow" },
+	{ R_X86_64_GOTPCRELX, PP, 0x401000, -4, PP - 0x100, GOTB, 0, 0xfffffefc,
+	  "GOTPCRELX backward" },
+	{ R_X86_64_GOTPCRELX, PP, PP, -4, PP - 0x7ffffffdull, GOTB, -ERANGE, 0,
+	  "GOTPCRELX overflow" },
 	{ R_X86_64_REX_GOTPCRELX, PP, 0x401000, -4, PP + 0x7fffffffull + 4, GOTB, 0, 0x7fffffff,
 	  "REX_GOTPCRELX at INT32_MAX" },
-	{ R_X86_64_REX_GOTPCRELX, PP, PP, -4, PP + 0x80000000ull + 4, GOTB, -ERANGE, 0, "REX_GOTPCRELX overflow" },
-	{ R_X86_64_GOTPCREL64, PP, 0x401000, -4, PP + 0x123456789ull, GOTB, 0, 0x123456785ull, "GOTPCREL64" },
-	{ R_X86_64_GOT64, PP, 0x401000, 0, GOTB + 0x18, GOTB, 0, 0x18, "GOT64 is the slot's offset" },
+	{ R_X86_64_REX_GOTPCRELX, PP, PP, -4, PP + 0x80000000ull + 4, GOTB, -ERANGE, 0,
+	  "REX_GOTPCRELX overflow" },
+	{ R_X86_64_GOTPCREL64, PP, 0x401000, -4, PP + 0x123456789ull, GOTB, 0, 0x123456785ull,
+	  "GOTPCREL64" },
+	{ R_X86_64_GOT64, PP, 0x401000, 0, GOTB + 0x18, GOTB, 0, 0x18,
+	  "GOT64 is the slot's offset" },
 	{ R_X86_64_GOT64, PP, 0x401000, 8, GOTB + 0x18, GOTB, 0, 0x20, "GOT64 plus addend" },
-	{ R_X86_64_GOTOFF64, PP, GOTB - 0x100, 0x10, 0, GOTB, 0, 0xffffffffffffff10ull, "GOTOFF64 S+A-GOT" },
+	{ R_X86_64_GOTOFF64, PP, GOTB - 0x100, 0x10, 0, GOTB, 0, 0xffffffffffffff10ull,
+	  "GOTOFF64 S+A-GOT" },
 	{ R_X86_64_GOTPC32, PP, 0x401000, 3, 0, PP + 0x2000, 0, 0x2003, "GOTPC32 GOT+A-P" },
-	{ R_X86_64_GOTPC32, PP, 0x401000, 0, 0, PP + 0x80000000ull, -ERANGE, 0, "GOTPC32 overflow" },
-	{ R_X86_64_GOTPC64, PP, 0x401000, 0, 0, PP + 0x100000000ull, 0, 0x100000000ull, "GOTPC64 GOT+A-P" },
+	{ R_X86_64_GOTPC32, PP, 0x401000, 0, 0, PP + 0x80000000ull, -ERANGE, 0,
+	  "GOTPC32 overflow" },
+	{ R_X86_64_GOTPC64, PP, 0x401000, 0, 0, PP + 0x100000000ull, 0, 0x100000000ull,
+	  "GOTPC64 GOT+A-P" },
 	{ R_X86_64_TPOFF32, PP, 0x10, 0, 0, 0, -EOPNOTSUPP, 0, "TPOFF32 unsupported" },
 	{ R_X86_64_GOTTPOFF, PP, 0x10, 0, 0, 0, -EOPNOTSUPP, 0, "GOTTPOFF unsupported" },
 	{ R_X86_64_COPY, PP, 0x10, 0, 0, 0, -EOPNOTSUPP, 0, "COPY unsupported" },
@@ -449,8 +468,9 @@ static void test_reloc_apply(void)
 
 		memset(buf, 0xa5, sizeof(buf));
 		/* Field at an odd offset: apply must not assume alignment. */
-		rc = xs_arch_reloc_apply(reloc_cases[i].type, buf + 1, reloc_cases[i].P, reloc_cases[i].S,
-					 reloc_cases[i].A, reloc_cases[i].G, reloc_cases[i].GOT);
+		rc = xs_arch_reloc_apply(reloc_cases[i].type, buf + 1, reloc_cases[i].P,
+		                         reloc_cases[i].S, reloc_cases[i].A, reloc_cases[i].G,
+		                         reloc_cases[i].GOT);
 		for (int b = 0; b < (int)sizeof(buf) && ok; b++) {
 			unsigned want = 0xa5;
 
@@ -459,7 +479,8 @@ static void test_reloc_apply(void)
 			ok = buf[b] == want;
 		}
 		check(rc == reloc_cases[i].rc && ok, "reloc %s: %s (rc %d, want %d)",
-		      xs_arch_reloc_name(reloc_cases[i].type), reloc_cases[i].what, rc, reloc_cases[i].rc);
+		      xs_arch_reloc_name(reloc_cases[i].type), reloc_cases[i].what, rc,
+		      reloc_cases[i].rc);
 	}
 }
 
@@ -492,8 +513,9 @@ static bool others_kept(const xs_regs *a, const xs_regs *b, const size_t *skip, 
 
 static void test_setup_call(void)
 {
-	static const size_t changed[] = { OFF(rdi), OFF(rsi), OFF(rdx), OFF(rcx), OFF(r8), OFF(r9),
-					  OFF(rsp), OFF(rip), OFF(rax), OFF(orig_rax), OFF(eflags) };
+	static const size_t changed[] = { OFF(rdi), OFF(rsi),      OFF(rdx),   OFF(rcx),
+		                          OFF(r8),  OFF(r9),       OFF(rsp),   OFF(rip),
+		                          OFF(rax), OFF(orig_rax), OFF(eflags) };
 	const uint64_t args[7] = { 1, 2, 3, 4, 5, 6, 7 };
 	struct xs_arch_frame f = { .base = 0x7ffc00000f08ull };
 	xs_regs r, old;
@@ -502,50 +524,58 @@ static void test_setup_call(void)
 	fill_regs(&r);
 	old = r;
 	rc = xs_arch_setup_call(&r, 0x401230, args, 6, &f);
-	check(rc == 0 && r.rsp == f.base && r.rip == 0x401230 && r.rdi == 1 && r.rsi == 2 && r.rdx == 3 &&
-		      r.rcx == 4 && r.r8 == 5 && r.r9 == 6 && r.rax == 0 && r.orig_rax == (uint64_t)-1 &&
-		      r.eflags == 0x246 && others_kept(&r, &old, changed, sizeof(changed) / sizeof(changed[0])),
-	      "setup_call: rsp at the frame's return slot, rip, args, rax=0, orig_rax=-1, DF clear, rest kept");
+	check(
+	    rc == 0 && r.rsp == f.base && r.rip == 0x401230 && r.rdi == 1 && r.rsi == 2 &&
+	        r.rdx == 3 && r.rcx == 4 && r.r8 == 5 && r.r9 == 6 && r.rax == 0 &&
+	        r.orig_rax == (uint64_t)-1 && r.eflags == 0x246 &&
+	        others_kept(&r, &old, changed, sizeof(changed) / sizeof(changed[0])),
+	    "setup_call: rsp at the frame's return slot, rip, args, rax=0, orig_rax=-1, DF clear, rest kept");
 	fill_regs(&r);
 	old = r;
 	rc = xs_arch_setup_call(&r, 0x401230, args, 7, &f);
-	check(rc == -E2BIG && !memcmp(&r, &old, sizeof(r)), "setup_call with 7 args is -E2BIG, regs untouched");
+	check(rc == -E2BIG && !memcmp(&r, &old, sizeof(r)),
+	      "setup_call with 7 args is -E2BIG, regs untouched");
 	f.base += 8;
 	rc = xs_arch_setup_call(&r, 0x401230, args, 2, &f);
 	check(rc == -EINVAL && !memcmp(&r, &old, sizeof(r)),
 	      "setup_call with a return slot not 8 off 16 is -EINVAL, regs untouched");
 	f.base -= 8;
 	rc = xs_arch_setup_call(&r, 0x401230, args, 2, &f);
-	check(rc == 0 && r.rdi == 1 && r.rsi == 2 && r.rdx == old.rdx && r.rcx == old.rcx && r.r9 == old.r9,
+	check(rc == 0 && r.rdi == 1 && r.rsi == 2 && r.rdx == old.rdx && r.rcx == old.rcx &&
+	          r.r9 == old.r9,
 	      "setup_call with 2 args leaves rdx, rcx, r9 alone");
 	r.rdi = 0xfeedull;
-	check(xs_arch_call_result(&r) == 0xfeed, "call result is rdi, where the return stub puts rax");
+	check(xs_arch_call_result(&r) == 0xfeed,
+	      "call result is rdi, where the return stub puts rax");
 }
 
 static void test_syscall_regs(void)
 {
 	static const size_t changed[] = { OFF(rip), OFF(rsp), OFF(rax), OFF(orig_rax), OFF(rdi),
-					  OFF(rsi), OFF(rdx), OFF(r10), OFF(r8), OFF(r9) };
+		                          OFF(rsi), OFF(rdx), OFF(r10), OFF(r8),       OFF(r9) };
 	const uint64_t args[6] = { 11, 22, 33, 44, 55, 66 };
 	struct xs_arch_frame f = { .base = 0x7ffc00000f08ull };
 	xs_regs r, old;
 
 	fill_regs(&r);
-	r.orig_rax = 0; /* as if stopped inside read() */
+	r.orig_rax = 0;         /* as if stopped inside read() */
 	r.rax = (uint64_t)-512; /* -ERESTARTSYS */
 	old = r;
 	xs_arch_setup_syscall(&r, 0x7f0000001234ull, 9, args, &f);
-	check(r.rip == 0x7f0000001234ull && r.rsp == f.base && r.rax == 9 && r.orig_rax == (uint64_t)-1 &&
-		      r.rdi == 11 && r.rsi == 22 && r.rdx == 33 && r.r10 == 44 && r.r8 == 55 && r.r9 == 66 &&
-		      r.rcx == old.rcx && others_kept(&r, &old, changed, sizeof(changed) / sizeof(changed[0])),
-	      "setup_syscall: rip, rsp at the return slot, rax=nr, rdi rsi rdx r10 r8 r9, orig_rax=-1, rcx and rest kept");
+	check(
+	    r.rip == 0x7f0000001234ull && r.rsp == f.base && r.rax == 9 &&
+	        r.orig_rax == (uint64_t)-1 && r.rdi == 11 && r.rsi == 22 && r.rdx == 33 &&
+	        r.r10 == 44 && r.r8 == 55 && r.r9 == 66 && r.rcx == old.rcx &&
+	        others_kept(&r, &old, changed, sizeof(changed) / sizeof(changed[0])),
+	    "setup_syscall: rip, rsp at the return slot, rax=nr, rdi rsi rdx r10 r8 r9, orig_rax=-1, rcx and rest kept");
 	r.rax = (uint64_t)-EINTR;
 	check(xs_arch_syscall_result(&r) == -EINTR, "syscall result -EINTR read back as negative");
 	r.rax = 0x7f0000200000ull;
 	check(xs_arch_syscall_result(&r) == 0x7f0000200000l, "syscall result mmap address");
 	xs_arch_set_pc(&r, 0x4010);
 	r.rsp = 0x7ffc0000;
-	check(xs_arch_pc(&r) == 0x4010 && r.rip == 0x4010 && xs_arch_sp(&r) == 0x7ffc0000, "pc/sp are rip/rsp");
+	check(xs_arch_pc(&r) == 0x4010 && r.rip == 0x4010 && xs_arch_sp(&r) == 0x7ffc0000,
+	      "pc/sp are rip/rsp");
 }
 
 /* --- signal frames and the code around them ------------------------------------------- */
@@ -568,7 +598,9 @@ static uint32_t u32_at(const unsigned char *p, size_t off)
 /* Offsets in the kernel's rt_sigframe (pretcode, then struct ucontext). */
 #define UC 8
 #define MC (UC + 40)
-#define MC_REG(n) (MC + 8 * (n)) /* r8..r15 0-7, rdi 8, rsi, rbp, rbx, rdx, rax 13, rcx, rsp 15, rip 16, eflags 17 */
+#define MC_REG(n)                                                                                  \
+	(MC +                                                                                      \
+	 8 * (n)) /* r8..r15 0-7, rdi 8, rsi, rbp, rbx, rdx, rax 13, rcx, rsp 15, rip 16, eflags 17 */
 
 static void test_frame_layout(void)
 {
@@ -586,39 +618,44 @@ static void test_frame_layout(void)
 	r.orig_rax = (uint64_t)-1;
 	rc = xs_arch_frame_make(&r, fpu, sizeof(fpu), 0x4000, 0x7f0000004050ull, &b, &f);
 	fp = rc ? 0 : u64_at(b, MC + 184);
-	check(rc == 0 && f.base + f.len <= r.rsp - 128 && (f.base + 8) % 16 == 0 && fp % 64 == 0 &&
-		      fp >= f.base + 440 && fp + 576 + 4 == f.base + f.len,
-	      "frame below the red zone, return slot 8 off 16, FPU area 64-aligned above the frame (base 0x%llx, len %zu)",
-	      (unsigned long long)f.base, f.len);
+	check(
+	    rc == 0 && f.base + f.len <= r.rsp - 128 && (f.base + 8) % 16 == 0 && fp % 64 == 0 &&
+	        fp >= f.base + 440 && fp + 576 + 4 == f.base + f.len,
+	    "frame below the red zone, return slot 8 off 16, FPU area 64-aligned above the frame (base 0x%llx, len %zu)",
+	    (unsigned long long)f.base, f.len);
 	if (rc)
 		return;
-	check(u64_at(b, 0) == 0x7f0000004050ull && u64_at(b, UC) == 7 && u64_at(b, UC + 8) == 0 &&
-		      u32_at(b, UC + 24) == 0x7fffffff && f.mask == f.base + UC + 296 &&
-		      u64_at(b, UC + 296) == 0x4000,
-	      "return slot, uc_flags FP_XSTATE|SIGCONTEXT_SS|STRICT_RESTORE_SS, no link, altstack left alone, mask");
-	check(u64_at(b, MC_REG(0)) == r.r8 && u64_at(b, MC_REG(8)) == r.rdi && u64_at(b, MC_REG(13)) == r.rax &&
-		      u64_at(b, MC_REG(15)) == r.rsp && u64_at(b, MC_REG(16)) == r.rip &&
-		      u64_at(b, MC_REG(17)) == r.eflags && (uint16_t)u64_at(b, MC + 144) == (uint16_t)r.cs,
+	check(
+	    u64_at(b, 0) == 0x7f0000004050ull && u64_at(b, UC) == 7 && u64_at(b, UC + 8) == 0 &&
+	        u32_at(b, UC + 24) == 0x7fffffff && f.mask == f.base + UC + 296 &&
+	        u64_at(b, UC + 296) == 0x4000,
+	    "return slot, uc_flags FP_XSTATE|SIGCONTEXT_SS|STRICT_RESTORE_SS, no link, altstack left alone, mask");
+	check(u64_at(b, MC_REG(0)) == r.r8 && u64_at(b, MC_REG(8)) == r.rdi &&
+	          u64_at(b, MC_REG(13)) == r.rax && u64_at(b, MC_REG(15)) == r.rsp &&
+	          u64_at(b, MC_REG(16)) == r.rip && u64_at(b, MC_REG(17)) == r.eflags &&
+	          (uint16_t)u64_at(b, MC + 144) == (uint16_t)r.cs,
 	      "saved registers are the thread's (not in a system call: as they are)");
-	check(u32_at(b, fp - f.base + 464) == 0x46505853 && u32_at(b, fp - f.base + 468) == 580 &&
-		      u32_at(b, fp - f.base + 480) == 576 && u32_at(b, fp - f.base + 576) == 0x46505845 &&
-		      b[fp - f.base + 100] == 0x5a,
-	      "XSAVE area: magic1, extended and used size for x87+SSE, magic2 after it, the state copied");
+	check(
+	    u32_at(b, fp - f.base + 464) == 0x46505853 && u32_at(b, fp - f.base + 468) == 580 &&
+	        u32_at(b, fp - f.base + 480) == 576 && u32_at(b, fp - f.base + 576) == 0x46505845 &&
+	        b[fp - f.base + 100] == 0x5a,
+	    "XSAVE area: magic1, extended and used size for x87+SSE, magic2 after it, the state copied");
 	free(b);
 
-	r.orig_rax = 0;                 /* stopped in read() */
-	r.rax = (uint64_t)-512;         /* -ERESTARTSYS */
+	r.orig_rax = 0;         /* stopped in read() */
+	r.rax = (uint64_t)-512; /* -ERESTARTSYS */
 	rc = xs_arch_frame_make(&r, fpu, sizeof(fpu), 0, 1, &b, &f);
-	check(rc == 0 && u64_at(b, MC_REG(13)) == 0 && u64_at(b, MC_REG(16)) == r.rip - 2,
-	      "interrupted read(): the frame runs it again (rax = orig_rax, rip back over the syscall)");
+	check(
+	    rc == 0 && u64_at(b, MC_REG(13)) == 0 && u64_at(b, MC_REG(16)) == r.rip - 2,
+	    "interrupted read(): the frame runs it again (rax = orig_rax, rip back over the syscall)");
 	free(b);
-	r.orig_rax = 35;                /* nanosleep */
-	r.rax = (uint64_t)-516;         /* -ERESTART_RESTARTBLOCK */
+	r.orig_rax = 35;        /* nanosleep */
+	r.rax = (uint64_t)-516; /* -ERESTART_RESTARTBLOCK */
 	rc = xs_arch_frame_make(&r, fpu, sizeof(fpu), 0, 1, &b, &f);
 	check(rc == 0 && u64_at(b, MC_REG(13)) == 35 && u64_at(b, MC_REG(16)) == r.rip - 2,
 	      "interrupted nanosleep(): the original call again, not restart_syscall");
 	free(b);
-	r.rax = (uint64_t)-4;           /* -EINTR: a result, not a restart */
+	r.rax = (uint64_t)-4; /* -EINTR: a result, not a restart */
 	rc = xs_arch_frame_make(&r, fpu, sizeof(fpu), 0, 1, &b, &f);
 	check(rc == 0 && u64_at(b, MC_REG(13)) == (uint64_t)-4 && u64_at(b, MC_REG(16)) == r.rip,
 	      "a finished system call's result is kept");
@@ -627,7 +664,7 @@ static void test_frame_layout(void)
 	rc = xs_arch_frame_make(&r, fpu, 512, 0, 1, &b, &f);
 	fp = rc ? 0 : u64_at(b, MC + 184);
 	check(rc == 0 && u64_at(b, UC) == 6 && fp + 512 == f.base + f.len &&
-		      u32_at(b, fp - f.base + 464) == 0,
+	          u32_at(b, fp - f.base + 464) == 0,
 	      "FXSAVE-only state: no UC_FP_XSTATE, no magic1, 512 bytes");
 	free(b);
 	rc = xs_arch_frame_make(&r, fpu, 300, 0, 1, &b, &f);
@@ -650,14 +687,16 @@ static void test_borrowed_code(void)
 {
 	static const unsigned char sysret[] = { 0x0f, 0x05, 0xc3 };
 	static const unsigned char rt_rax[] = { 0x48, 0xc7, 0xc0, 0x0f, 0, 0, 0, 0x0f, 0x05 };
-	static const unsigned char stub[] = { 0x48, 0x89, 0xc7, 0xb8, 0x27, 0, 0, 0, 0x0f, 0x05,
-					      0xb8, 0x0f, 0, 0, 0, 0x0f, 0x05 };
+	static const unsigned char stub[] = { 0x48, 0x89, 0xc7, 0xb8, 0x27, 0, 0,    0,   0x0f,
+		                              0x05, 0xb8, 0x0f, 0,    0,    0, 0x0f, 0x05 };
 
 	check(has(&xs_arch_syscall_ret, sysret, 3), "syscall; ret is 0f 05 c3");
-	check(xs_arch_nsigreturn_seqs >= 1 && has(&xs_arch_sigreturn_seqs[0], rt_rax, sizeof(rt_rax)),
+	check(xs_arch_nsigreturn_seqs >= 1 &&
+	          has(&xs_arch_sigreturn_seqs[0], rt_rax, sizeof(rt_rax)),
 	      "glibc's __restore_rt (mov $15, %%rax; syscall) is looked for first");
-	check(XS_ARCH_STUB_SIZE == sizeof(stub) && !memcmp(xs_arch_return_stub, stub, sizeof(stub)) &&
-		      XS_ARCH_STUB_STOP == 10 && XS_ARCH_STUB_NR == 39,
+	check(XS_ARCH_STUB_SIZE == sizeof(stub) &&
+	          !memcmp(xs_arch_return_stub, stub, sizeof(stub)) && XS_ARCH_STUB_STOP == 10 &&
+	          XS_ARCH_STUB_NR == 39,
 	      "return stub: mov %%rax,%%rdi; getpid (stops at +10); rt_sigreturn");
 }
 
@@ -672,7 +711,7 @@ static void test_sigreturn_regs(void)
 	old = r;
 	xs_arch_setup_sigreturn(&r, 0x7f0000004050ull, &f);
 	check(r.rip == 0x7f0000004050ull && r.rsp == f.base + 8 && r.orig_rax == (uint64_t)-1 &&
-		      others_kept(&r, &old, (const size_t[]){ OFF(rip), OFF(rsp), OFF(orig_rax) }, 3),
+	          others_kept(&r, &old, (const size_t[]){ OFF(rip), OFF(rsp), OFF(orig_rax) }, 3),
 	      "setup_sigreturn: rip at the sequence, rsp just above the return slot, orig_rax=-1");
 }
 

@@ -19,13 +19,13 @@
 static int failures;
 static char dir[] = "/tmp/xs-test-build.XXXXXX";
 
-#define CHECK(cond, ...)                                                                 \
-	do {                                                                             \
-		printf("%s: ", (cond) ? "ok" : "FAIL");                                 \
-		printf(__VA_ARGS__);                                                    \
-		printf("\n");                                                           \
-		if (!(cond))                                                            \
-			failures++;                                                     \
+#define CHECK(cond, ...)                                                                           \
+	do {                                                                                       \
+		printf("%s: ", (cond) ? "ok" : "FAIL");                                            \
+		printf(__VA_ARGS__);                                                               \
+		printf("\n");                                                                      \
+		if (!(cond))                                                                       \
+			failures++;                                                                \
 	} while (0)
 
 static void test_stems(void)
@@ -39,8 +39,10 @@ static void test_stems(void)
 
 static void test_writer(void)
 {
-	GElf_Shdr sh = { .sh_type = SHT_PROGBITS, .sh_flags = SHF_ALLOC | SHF_EXECINSTR,
-			 .sh_addralign = 16, .sh_size = 8 };
+	GElf_Shdr sh = { .sh_type = SHT_PROGBITS,
+		         .sh_flags = SHF_ALLOC | SHF_EXECINSTR,
+		         .sh_addralign = 16,
+		         .sh_size = 8 };
 	static const unsigned char code[8] = { 0xe8, 0, 0, 0, 0, 0xc3, 0x90, 0x90 };
 	char path[64];
 	struct xb_writer *w;
@@ -71,7 +73,8 @@ static void test_writer(void)
 		const struct xb_sym *s = &o->sym[o->sec[1].rel[0].sym];
 
 		CHECK(!strcmp(s->name, "main.c#helper") && s->s.st_shndx == SHN_UNDEF &&
-			      s->bind == STB_GLOBAL, "relocation names main.c#helper, undefined global");
+		          s->bind == STB_GLOBAL,
+		      "relocation names main.c#helper, undefined global");
 	}
 	CHECK(o->sec[1].func && !strcmp(o->sym[o->sec[1].func].name, "f"), "function f found");
 	xb_obj_free(o);
@@ -93,13 +96,13 @@ static int compile(const char *sub, const char *src)
 		return -errno;
 	fputs(src, f);
 	fclose(f);
-	snprintf(cmd, sizeof(cmd), "cd %s/%s && gcc -O2 -c -ffunction-sections -fdata-sections x.c -o x.o",
-		 dir, sub);
+	snprintf(cmd, sizeof(cmd),
+	         "cd %s/%s && gcc -O2 -c -ffunction-sections -fdata-sections x.c -o x.o", dir, sub);
 	return system(cmd) ? -EINVAL : 0;
 }
 
-#define BASE                                                                           \
-	"int g = 1;\n"                                                                  \
+#define BASE                                                                                       \
+	"int g = 1;\n"                                                                             \
 	"static __attribute__((noinline)) int bump(void) { static int count; return count += g; }\n"
 
 static int diff_of(const char *a, const char *b, struct xb_pair *p)
@@ -126,7 +129,7 @@ static enum xb_state state_of(const struct xb_pair *p, const char *fn)
 		if (s->func && !strcmp(p->patched->sym[s->func].name, fn))
 			return s->state;
 	}
-	return (enum xb_state)-1;
+	return (enum xb_state) - 1;
 }
 
 static void free_pair(struct xb_pair *p)
@@ -140,34 +143,39 @@ static void test_diff(void)
 	struct xb_pair p;
 	int rc;
 
-	rc = diff_of(BASE "int f(void) { return bump() + 1; }\nint h(void) { return 7; }\n",
-		     "int g = 1;\n"
-		     "static __attribute__((noinline)) int ping(void) { static int count; return count += 2; }\n"
-		     "static __attribute__((noinline)) int bump(void) { static int count; return count += g; }\n"
-		     "int f(void) { return bump() + ping() + 2; }\nint h(void) { return 7; }\n",
-		     &p);
+	rc = diff_of(
+	    BASE "int f(void) { return bump() + 1; }\nint h(void) { return 7; }\n",
+	    "int g = 1;\n"
+	    "static __attribute__((noinline)) int ping(void) { static int count; return count += 2; }\n"
+	    "static __attribute__((noinline)) int bump(void) { static int count; return count += g; }\n"
+	    "int f(void) { return bump() + ping() + 2; }\nint h(void) { return 7; }\n",
+	    &p);
 	CHECK(rc == 0, "diff runs (rc %d: %s)", rc, xs_error_message());
 	CHECK(state_of(&p, "f") == XB_CHANGED, "f changed");
 	CHECK(state_of(&p, "h") == XB_SAME, "h unchanged");
 	CHECK(state_of(&p, "ping") == XB_NEW, "ping new");
 	CHECK(state_of(&p, "bump") == XB_SAME, "bump unchanged though its count.0 is now count.1");
-	CHECK(p.nchanged == 1 && p.nnew == 1, "1 changed, 1 new (got %zu, %zu)", p.nchanged, p.nnew);
+	CHECK(p.nchanged == 1 && p.nnew == 1, "1 changed, 1 new (got %zu, %zu)", p.nchanged,
+	      p.nnew);
 	free_pair(&p);
 
 	rc = diff_of(BASE "const char *s(void) { return \"old\"; }\n",
-		     BASE "const char *s(void) { return \"new\"; }\n", &p);
+	             BASE "const char *s(void) { return \"new\"; }\n", &p);
 	CHECK(rc == 0 && state_of(&p, "s") == XB_CHANGED, "a changed string literal changes s");
 	free_pair(&p);
 
-	rc = diff_of(BASE "int f(void) { return bump(); }\n", "int g = 2;\n"
-		     "static __attribute__((noinline)) int bump(void) { static int count; return count += g; }\n"
-		     "int f(void) { return bump(); }\n", &p);
+	rc = diff_of(
+	    BASE "int f(void) { return bump(); }\n",
+	    "int g = 2;\n"
+	    "static __attribute__((noinline)) int bump(void) { static int count; return count += g; }\n"
+	    "int f(void) { return bump(); }\n",
+	    &p);
 	CHECK(rc == -EOPNOTSUPP && strstr(xs_error_message(), "g: initial value"),
 	      "changed initial value refused: %s", xs_error_message());
 	free_pair(&p);
 
 	rc = diff_of(BASE "long arr[2];\nlong f(void) { return arr[1]; }\n",
-		     BASE "long arr[3];\nlong f(void) { return arr[1]; }\n", &p);
+	             BASE "long arr[3];\nlong f(void) { return arr[1]; }\n", &p);
 	CHECK(rc == -EOPNOTSUPP && strstr(xs_error_message(), "arr: existing data changes size"),
 	      "changed size refused: %s", xs_error_message());
 	free_pair(&p);
@@ -220,11 +228,12 @@ static int diff_with_got(const char *a, const char *b, const char *got, struct x
 
 static void test_got(void)
 {
-	const char *a = "#include <stdio.h>\nvolatile int v;\n"
-			"int f(int x) { v = x; v += 2; return x + 1; }\nint h(void) { return 7; }\n";
+	const char *a =
+	    "#include <stdio.h>\nvolatile int v;\n"
+	    "int f(int x) { v = x; v += 2; return x + 1; }\nint h(void) { return 7; }\n";
 	const char *b = "#include <stdio.h>\nvolatile int v;\n"
-			"int f(int x) { v = x; fprintf(stderr, \"%d\\n\", x); return x + 1; }\n"
-			"int h(void) { return 7; }\n";
+	                "int f(int x) { v = x; fprintf(stderr, \"%d\\n\", x); return x + 1; }\n"
+	                "int h(void) { return 7; }\n";
 	struct xb_pair p, use;
 	int rc;
 
@@ -245,7 +254,8 @@ static void test_got(void)
 	free_pair(&p);
 
 	/* The GOT build does not hold the changed function: not used. */
-	rc = diff_with_got(a, b, "volatile int v;\nint g2(int x) { return x; }\nint h(void) { return 7; }\n", &p);
+	rc = diff_with_got(
+	    a, b, "volatile int v;\nint g2(int x) { return x; }\nint h(void) { return 7; }\n", &p);
 	use = p;
 	rc = rc ? rc : xb_got_use(&use);
 	CHECK(rc == 0 && use.patched == p.patched, "a GOT build without f is not used");
@@ -253,8 +263,11 @@ static void test_got(void)
 	free_pair(&p);
 
 	/* No direct reference to other objects' data: the ordinary build stays. */
-	rc = diff_with_got(a, "volatile int v;\nint f(int x) { v = x; v += 3; return x + 1; }\nint h(void) { return 7; }\n",
-			   "volatile int v;\nint f(int x) { v = x; v += 3; return x + 1; }\nint h(void) { return 7; }\n", &p);
+	rc = diff_with_got(
+	    a,
+	    "volatile int v;\nint f(int x) { v = x; v += 3; return x + 1; }\nint h(void) { return 7; }\n",
+	    "volatile int v;\nint f(int x) { v = x; v += 3; return x + 1; }\nint h(void) { return 7; }\n",
+	    &p);
 	use = p;
 	rc = rc ? rc : xb_got_use(&use);
 	CHECK(rc == 0 && !p.got && use.patched == p.patched,

@@ -63,8 +63,8 @@ int main(void)
 {
 	const uint64_t base = (uintptr_t)region;
 	struct xs_span spans[] = {
-		{ base + 4000, 5 }, { base + 16, 5 }, { base + 64, 8 }, { base + 66, 4 },
-		{ base + 5000, 5 }, /* 1000 past the others: a run of its own */
+		{ base + 4000, 5 }, { base + 16, 5 },   { base + 64, 8 },
+		{ base + 66, 4 },   { base + 5000, 5 }, /* 1000 past the others: a run of its own */
 	};
 	const unsigned char jump[5] = { 0xe9, 1, 2, 3, 4 };
 	struct xs_target *t = NULL;
@@ -88,7 +88,8 @@ int main(void)
 	rc = rc ? rc : xs_runs_fill(r, pid, t);
 	check(rc == 0, "runs read");
 	if (!rc) {
-		check(xs_runs_at(r, base + 16, 5) && !memcmp(xs_runs_at(r, base + 16, 5), region + 16, 5),
+		check(xs_runs_at(r, base + 16, 5) &&
+		          !memcmp(xs_runs_at(r, base + 16, 5), region + 16, 5),
 		      "a span's bytes are the child's");
 		check(xs_runs_at(r, base + 66, 4) == xs_runs_at(r, base + 64, 8) + 2,
 		      "overlapping spans share their bytes");
@@ -126,7 +127,7 @@ int main(void)
 		check(rc == 0, "changed again: reread says so (%d)", rc);
 		xs_runs_take_reread(r);
 		check(!memcmp(xs_runs_at(r, base + 16, 5), region + 16, 5) &&
-			      xs_runs_at(r, base + 40, 1)[0] == other,
+		          xs_runs_at(r, base + 40, 1)[0] == other,
 		      "and our copy is what the child now holds, our change gone");
 		memcpy(xs_runs_at(r, base + 16, 5), jump, 5);
 		memcpy(xs_runs_at(r, base + 5000, 5), jump, 5);
@@ -134,7 +135,8 @@ int main(void)
 		check(rc == 0, "runs written");
 		check(child_holds(t, base + 16, jump, 5) && child_holds(t, base + 5000, jump, 5),
 		      "both runs' changes are in the child");
-		check(child_holds(t, base + 40, &other, 1) && child_holds(t, base + 21, region + 21, 19),
+		check(child_holds(t, base + 40, &other, 1) &&
+		          child_holds(t, base + 21, region + 21, 19),
 		      "the bytes between spans are as the child had them");
 	}
 	xs_runs_free(r);
@@ -149,13 +151,14 @@ int main(void)
 
 		rc = xs_target_read(t, code, before, sizeof(before));
 		rc = rc ? rc : xs_runs_new(&probe, 1, &r);
-		check(rc == 0 && dirty == 0, "a text page shared with the file (dirty %ld kB)", dirty);
+		check(rc == 0 && dirty == 0, "a text page shared with the file (dirty %ld kB)",
+		      dirty);
 		rc = rc ? rc : xs_runs_own_pages(t, r);
 		check(rc == 0, "its page made the child's own (%d)", rc);
 		dirty = private_dirty_kb(pid, code);
 		check(dirty > 0, "the child now has a private copy (dirty %ld kB)", dirty);
 		check(child_holds(t, code, before, sizeof(before)) &&
-			      !memcmp(before, (const void *)(uintptr_t)code, sizeof(before)),
+		          !memcmp(before, (const void *)(uintptr_t)code, sizeof(before)),
 		      "with the same code in it");
 		xs_runs_free(r);
 	}

@@ -24,35 +24,35 @@ static char dir[64];
 /* checksum() is inlined into serve(), through mid() into top(), and through
  * both into main(). */
 static const char srv_c[] = "#include <stdio.h>\n"
-			    "int checksum(const char *s, int n)\n"
-			    "{\n"
-			    "	int sum = 0;\n"
-			    "	for (int i = 0; i <= n; i++)\n"
-			    "		sum += s[i];\n"
-			    "	return sum;\n"
-			    "}\n"
-			    "void serve(const char *b, int n)\n"
-			    "{\n"
-			    "	printf(\"%d\\n\", checksum(b, n)); /* line 11 */\n"
-			    "}\n"
-			    "static void mid(const char *b, int n)\n"
-			    "{\n"
-			    "	printf(\"mid %d\\n\", checksum(b, n)); /* line 15 */\n"
-			    "}\n"
-			    "void top(const char *b, int n)\n"
-			    "{\n"
-			    "	mid(b, n);\n"
-			    "}\n"
-			    "__attribute__((noipa)) int plain(int x)\n"
-			    "{\n"
-			    "	return x * 3 + 7;\n"
-			    "}\n"
-			    "int main(int argc, char **argv)\n"
-			    "{\n"
-			    "	serve(argv[0], argc);\n"
-			    "	top(argv[0], argc);\n"
-			    "	return plain(argc);\n"
-			    "}\n";
+                            "int checksum(const char *s, int n)\n"
+                            "{\n"
+                            "	int sum = 0;\n"
+                            "	for (int i = 0; i <= n; i++)\n"
+                            "		sum += s[i];\n"
+                            "	return sum;\n"
+                            "}\n"
+                            "void serve(const char *b, int n)\n"
+                            "{\n"
+                            "	printf(\"%d\\n\", checksum(b, n)); /* line 11 */\n"
+                            "}\n"
+                            "static void mid(const char *b, int n)\n"
+                            "{\n"
+                            "	printf(\"mid %d\\n\", checksum(b, n)); /* line 15 */\n"
+                            "}\n"
+                            "void top(const char *b, int n)\n"
+                            "{\n"
+                            "	mid(b, n);\n"
+                            "}\n"
+                            "__attribute__((noipa)) int plain(int x)\n"
+                            "{\n"
+                            "	return x * 3 + 7;\n"
+                            "}\n"
+                            "int main(int argc, char **argv)\n"
+                            "{\n"
+                            "	serve(argv[0], argc);\n"
+                            "	top(argv[0], argc);\n"
+                            "	return plain(argc);\n"
+                            "}\n";
 
 /* Built -O2 -fipa-cp-clone (-O3 does it too): main calls scale.constprop.0 and
  * pick.constprop.0.isra.0. */
@@ -160,7 +160,7 @@ static void find(struct found *fd, const char *prog, size_t nfunc, const char *n
 
 		fd->rc = xs_object_lookup(fd->obj, names[i], &si);
 		if (i < nfunc)
-			fd->f[fd->n++] = (struct xs_copy_func){.name = names[i], .addr = si.addr};
+			fd->f[fd->n++] = (struct xs_copy_func){ .name = names[i], .addr = si.addr };
 		fd->rep[fd->nrep++] = si.addr;
 	}
 	if (!fd->rc)
@@ -183,7 +183,7 @@ static void done(struct found *fd)
 }
 
 static const struct xs_copy *has(const struct found *fd, enum xs_copy_kind kind, const char *holder,
-				 const char *copy, unsigned line)
+                                 const char *copy, unsigned line)
 {
 	for (size_t i = 0; i < fd->c.n; i++) {
 		const struct xs_copy *c = &fd->c.v[i];
@@ -202,7 +202,7 @@ static void test_inlined(void)
 	struct found fd;
 	const struct xs_copy *c;
 
-	find(&fd, "srv", 1, (const char *[]){"checksum", NULL});
+	find(&fd, "srv", 1, (const char *[]){ "checksum", NULL });
 	check(fd.c.dwarf != NULL && fd.f[0].described, "srv: DWARF read, checksum described");
 	c = has(&fd, XS_COPY_INLINED, "serve", NULL, 11);
 	check(c && c->file && !strcmp(c->file, "srv.c") && !c->via,
@@ -217,13 +217,13 @@ static void test_inlined(void)
 	done(&fd);
 
 	/* Replacing serve too takes that copy with it; top and main keep theirs. */
-	find(&fd, "srv", 1, (const char *[]){"checksum", "serve", NULL});
+	find(&fd, "srv", 1, (const char *[]){ "checksum", "serve", NULL });
 	check(fd.c.n == 2 && !has(&fd, XS_COPY_INLINED, "serve", NULL, 0) && fd.c.skipped == 1,
 	      "with serve replaced: top's and main's copies (%zu copies, %zu skipped)", fd.c.n,
 	      fd.c.skipped);
 	done(&fd);
 
-	find(&fd, "srv", 1, (const char *[]){"plain", NULL});
+	find(&fd, "srv", 1, (const char *[]){ "plain", NULL });
 	check(fd.c.n == 0 && fd.f[0].described, "plain (noipa): no copy");
 	done(&fd);
 }
@@ -232,7 +232,7 @@ static void test_clones(void)
 {
 	struct found fd;
 
-	find(&fd, "clones", 2, (const char *[]){"scale", "pick", NULL});
+	find(&fd, "clones", 2, (const char *[]){ "scale", "pick", NULL });
 	check(has(&fd, XS_COPY_CALL, "main", "scale.constprop.0", 11) != NULL,
 	      "scale: main calls scale.constprop.0 at clones.c:11");
 	check(has(&fd, XS_COPY_CALL, "main", "pick.constprop.0.isra.0", 11) != NULL,
@@ -241,18 +241,18 @@ static void test_clones(void)
 	done(&fd);
 
 	/* The clone replaced too: that call goes. */
-	find(&fd, "clones", 1, (const char *[]){"scale", "scale.constprop.0", NULL});
+	find(&fd, "clones", 1, (const char *[]){ "scale", "scale.constprop.0", NULL });
 	check(fd.c.n == 0 && fd.c.skipped >= 1, "scale with its clone replaced: no copy (%zu)",
 	      fd.c.n);
 	done(&fd);
 
 	/* Without DWARF the clones are still seen by name. */
-	find(&fd, "clones_nodebug", 2, (const char *[]){"scale", "pick", NULL});
+	find(&fd, "clones_nodebug", 2, (const char *[]){ "scale", "pick", NULL });
 	check(!fd.c.dwarf && fd.c.no_dwarf && strstr(fd.c.no_dwarf, ".build-id/"),
 	      "clones_nodebug: no DWARF, says which debug file it looked for: %s",
 	      fd.c.no_dwarf ? fd.c.no_dwarf : "(null)");
 	check(has(&fd, XS_COPY_CLONE, NULL, "scale.constprop.0", 0) &&
-		  has(&fd, XS_COPY_CLONE, NULL, "pick.constprop.0.isra.0", 0) && fd.c.n == 2,
+	          has(&fd, XS_COPY_CLONE, NULL, "pick.constprop.0.isra.0", 0) && fd.c.n == 2,
 	      "clones_nodebug: both clones by name (%zu)", fd.c.n);
 	check(!fd.f[0].described && !fd.f[1].described, "clones_nodebug: nothing described");
 	done(&fd);
@@ -262,7 +262,7 @@ static void test_part(void)
 {
 	struct found fd;
 
-	find(&fd, "part", 1, (const char *[]){"lookup", NULL});
+	find(&fd, "part", 1, (const char *[]){ "lookup", NULL });
 	check(has(&fd, XS_COPY_INLINED, "main", NULL, 17) != NULL,
 	      "lookup: its head inlined into main at part.c:17");
 	check(
@@ -276,13 +276,13 @@ static void test_folded(void)
 	struct found fd;
 	const struct xs_copy *c;
 
-	find(&fd, "fold", 1, (const char *[]){"twice", NULL});
+	find(&fd, "fold", 1, (const char *[]){ "twice", NULL });
 	c = has(&fd, XS_COPY_HIDDEN, NULL, NULL, 0);
 	check(c && c->file && !strcmp(c->file, "fold.c") && !c->maybe,
 	      "twice: inlined where no DIE shows it: one copy for fold.c");
 	done(&fd);
 
-	find(&fd, "fold", 1, (const char *[]){"twice", "use_fold", NULL});
+	find(&fd, "fold", 1, (const char *[]){ "twice", "use_fold", NULL });
 	c = has(&fd, XS_COPY_HIDDEN, NULL, NULL, 0);
 	check(c && c->maybe, "with use_fold replaced too: only a 'maybe'");
 	done(&fd);
@@ -295,7 +295,7 @@ static void test_debug_file(void)
 
 	snprintf(root, sizeof(root), "%s/dbg", dir);
 	setenv("XSPLICE_DEBUG_ROOT", root, 1);
-	find(&fd, "srv_stripped", 1, (const char *[]){"checksum", NULL});
+	find(&fd, "srv_stripped", 1, (const char *[]){ "checksum", NULL });
 	check(fd.c.dwarf && strstr(fd.c.dwarf, "/dbg/.build-id/"), "srv_stripped: DWARF from %s",
 	      fd.c.dwarf ? fd.c.dwarf : "(none)");
 	check(has(&fd, XS_COPY_INLINED, "serve", NULL, 11) != NULL,
@@ -323,8 +323,8 @@ static int collect(void *ctx, const char *sym, const char *suffix, uint64_t addr
 static void test_names(void)
 {
 	struct xs_object *obj = NULL;
-	struct xs_symbol_info si = {0};
-	struct names n = {{0}};
+	struct xs_symbol_info si = { 0 };
+	struct names n = { { 0 } };
 	const char *name = NULL;
 	struct found fd;
 	uint64_t start = 0;
@@ -337,9 +337,9 @@ static void test_names(void)
 		rc = xs_object_each_suffixed(obj, "f", collect, &n);
 	check(
 	    rc == 0 &&
-		!strcmp(
-		    n.seen,
-		    "f.localalias f.constprop.0 f.isra.1 f.part.2 f.constprop.0.isra.0 f.cold f.constprop.0.cold f.lto_priv.0 "),
+	        !strcmp(
+	            n.seen,
+	            "f.localalias f.constprop.0 f.isra.1 f.part.2 f.constprop.0.isra.0 f.cold f.constprop.0.cold f.lto_priv.0 "),
 	    "f.* in .symtab: '%s' (not fx.*)", n.seen);
 	n.seen[0] = '\0';
 	rc = xs_object_each_suffixed(obj, "names.c#f", collect, &n);
@@ -357,10 +357,10 @@ static void test_names(void)
 	xs_error_clear();
 
 	/* Which of them are copies (no DWARF here: by name only). */
-	find(&fd, "names", 1, (const char *[]){"f", NULL});
+	find(&fd, "names", 1, (const char *[]){ "f", NULL });
 	for (size_t i = 0; i < fd.c.n; i++) {
 		strncat(seen, fd.c.v[i].kind == XS_COPY_CLONE ? fd.c.v[i].copy : "(not a clone)",
-			sizeof(seen) - strlen(seen) - 2);
+		        sizeof(seen) - strlen(seen) - 2);
 		strcat(seen, " ");
 	}
 	check(!strcmp(seen, "f.constprop.0 f.isra.1 f.part.2 f.constprop.0.isra.0 "),

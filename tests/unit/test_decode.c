@@ -14,7 +14,7 @@
 static struct xs_arch_dec *dec;
 
 static struct xs_arch_insn one(const unsigned char *b, size_t n, uint64_t addr, int want_rc,
-			       const char *what)
+                               const char *what)
 {
 	struct xs_arch_insn i;
 	int rc = xs_arch_decode(dec, b, n, addr, &i);
@@ -23,7 +23,8 @@ static struct xs_arch_insn one(const unsigned char *b, size_t n, uint64_t addr, 
 	return i;
 }
 
-#define B(...) (const unsigned char[]){ __VA_ARGS__ }, sizeof((const unsigned char[]){ __VA_ARGS__ })
+#define B(...)                                                                                     \
+	(const unsigned char[]){ __VA_ARGS__ }, sizeof((const unsigned char[]){ __VA_ARGS__ })
 
 int main(void)
 {
@@ -49,21 +50,23 @@ int main(void)
 	check(c.branch && c.op != s.op, "jle is not jg");
 
 	c = one(B(0xe8, 0x00, 0x00, 0x00, 0x00), 0x3000, 0, "call rel32");
-	check(c.branch && c.op != l.op && c.target == 0x3005, "call: a branch of its own to 0x3005");
+	check(c.branch && c.op != l.op && c.target == 0x3005,
+	      "call: a branch of its own to 0x3005");
 	c = one(B(0xff, 0xe0), 0, 0, "jmp *%rax");
 	check(!c.branch, "an indirect jump has no target");
 
 	c = one(B(0xff, 0x15, 0x10, 0x00, 0x00, 0x00), 0x4000, 0, "call *0x10(%rip)");
-	check(!c.branch && c.pc_mem && c.mem == 0x4016, "call through a GOT slot: the slot 0x4016 (0x%llx)",
-	      (unsigned long long)c.mem);
+	check(!c.branch && c.pc_mem && c.mem == 0x4016,
+	      "call through a GOT slot: the slot 0x4016 (0x%llx)", (unsigned long long)c.mem);
 	c = one(B(0x48, 0x8b, 0x04, 0xc5, 0x00, 0x00, 0x00, 0x00), 0, 0, "mov rax, [rax*8]");
 	check(!c.pc_mem, "an absolute operand is not PC-relative");
 
 	check(one(B(0x90), 0, 0, "nop").nop, "nop is padding");
 	check(one(B(0x66, 0x90), 0, 0, "xchg ax,ax").nop, "66 90 is padding");
 	check(one(B(0x0f, 0x1f, 0x44, 0x00, 0x00), 0, 0, "nopl").nop, "0f 1f is padding");
-	check(one(B(0x66, 0x2e, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00), 0, 0, "cs nopw").nop,
-	      "66 2e 0f 1f is padding");
+	check(
+	    one(B(0x66, 0x2e, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00), 0, 0, "cs nopw").nop,
+	    "66 2e 0f 1f is padding");
 	check(!one(B(0xf3, 0x90), 0, 0, "pause").nop, "pause is not padding");
 	c = one(B(0xf3, 0x0f, 0x1e, 0xfa), 0, 0, "endbr64");
 	check(!c.nop && !c.branch && c.len == 4, "endbr64 is neither padding nor a branch");

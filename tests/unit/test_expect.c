@@ -10,19 +10,19 @@
 #include "payload/expect.h"
 
 static void made(const unsigned char *code, uint64_t size, unsigned want_len,
-		 const unsigned char *want, const char *what)
+                 const unsigned char *want, const char *what)
 {
 	struct xsplice_expect e;
 
 	memset(&e, 0xff, sizeof(e));
 	xs_expect_make(code, size, &e);
 	check(e.enabled == (want_len > 0) && e.len == want_len && !memcmp(e.data, want, want_len) &&
-		  !e.pad[0] && !e.pad[5],
+	          !e.pad[0] && !e.pad[5],
 	      "%s: enabled %u, len %u (want %u)", what, e.enabled, e.len, want_len);
 }
 
 static void described(const unsigned char *have, const unsigned char *want, size_t n,
-		      const char *text, size_t at, const char *what)
+                      const char *text, size_t at, const char *what)
 {
 	char buf[128];
 	size_t got_at = 99;
@@ -35,7 +35,7 @@ static void described(const unsigned char *have, const unsigned char *want, size
 int main(void)
 {
 	unsigned char code[XS_EXPECT_READ], other[XS_EXPECT_READ];
-	static const unsigned char cet[] = {0xf3, 0x0f, 0x1e, 0xfa, 0x8d, 0x04, 0x3f, 0xc3, 0x90};
+	static const unsigned char cet[] = { 0xf3, 0x0f, 0x1e, 0xfa, 0x8d, 0x04, 0x3f, 0xc3, 0x90 };
 
 	for (size_t i = 0; i < sizeof(code); i++)
 		code[i] = (unsigned char)(0x40 + i);
@@ -51,19 +51,19 @@ int main(void)
 	memcpy(other, code, sizeof(other));
 	memcpy(other, "\xe9\x12\x34\x56\x78", 5);
 	described(other, code, 5, "holds e9 12 34 56 78, expected 90 90 90 90 90", 0,
-		  "5 bytes, all shown");
+	          "5 bytes, all shown");
 	described(other, code, 32,
-		  "holds e9 12 34 56 78 90 90 90 ..., expected 90 90 90 90 90 90 90 90 ...", 0,
-		  "32 bytes: the first 8 and \"...\"");
+	          "holds e9 12 34 56 78 90 90 90 ..., expected 90 90 90 90 90 90 90 90 ...", 0,
+	          "32 bytes: the first 8 and \"...\"");
 	memcpy(other, code, sizeof(other));
 	other[20] = 0x04;
 	described(other, code, 24, "holds 04 90 90 90, expected 90 90 90 90", 20,
-		  "differing at 20: shown from there");
+	          "differing at 20: shown from there");
 	other[20] = 0x90;
 	other[5] = 0x01;
 	described(other, code, 32,
-		  "holds 90 90 90 90 90 01 90 90 ..., expected 90 90 90 90 90 90 90 90 ...", 0,
-		  "differing at 5: shown from the start");
+	          "holds 90 90 90 90 90 01 90 90 ..., expected 90 90 90 90 90 90 90 90 ...", 0,
+	          "differing at 5: shown from the start");
 	printf("%d checks, %d failures\n", checks, failures);
 	return failures != 0;
 }

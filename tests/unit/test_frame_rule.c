@@ -39,7 +39,11 @@ static bool read_stack(void *arg, uint64_t addr, uint64_t *val)
 static struct xs_frame_rule typical(void)
 {
 	struct xs_frame_rule r = {
-		.simple = true, .ra = RA, .cfa_reg = SP, .cfa_off = 16, .nsaved = 3,
+		.simple = true,
+		.ra = RA,
+		.cfa_reg = SP,
+		.cfa_off = 16,
+		.nsaved = 3,
 		.same = 1ull << 3,
 		.saved = { { RA, XS_RULE_AT, -8 }, { BP, XS_RULE_AT, -16 }, { SP, XS_RULE_IS, 0 } },
 	};
@@ -63,7 +67,7 @@ static void test_steps(void)
 	enum xs_step st = xs_frame_rule_step(&r, &in, &out, read_stack, NULL);
 
 	check(st == XS_STEP_NEXT && out.v[RA] == 0x401234 && out.v[BP] == 0x1111 &&
-		      out.v[SP] == STACK_AT + 16 && out.v[3] == in.v[3],
+	          out.v[SP] == STACK_AT + 16 && out.v[3] == in.v[3],
 	      "step: RA and rbp loaded from the CFA, rsp = CFA, rbx kept (ra 0x%llx sp 0x%llx)",
 	      (unsigned long long)out.v[RA], (unsigned long long)out.v[SP]);
 	check(out.known == ((1ull << RA) | (1ull << BP) | (1ull << SP) | (1ull << 3)),
@@ -98,7 +102,7 @@ static void test_steps(void)
 	r.nsaved = 0;
 	in = regs_at(STACK_AT);
 	check(xs_frame_rule_step(&r, &in, &out, read_stack, NULL) == XS_STEP_NEXT &&
-		      out.v[RA] == in.v[RA],
+	          out.v[RA] == in.v[RA],
 	      "step: same-value return address is the callee's");
 	in.known &= ~(1ull << RA);
 	check(xs_frame_rule_step(&r, &in, &out, read_stack, NULL) == XS_STEP_SLOW,
@@ -115,11 +119,20 @@ static void test_steps(void)
 static struct xs_frame_rule plt_rule(void)
 {
 	struct xs_frame_rule r = {
-		.simple = true, .ra = RA, .nsaved = 1, .ncfa_ops = 9,
+		.simple = true,
+		.ra = RA,
+		.nsaved = 1,
+		.ncfa_ops = 9,
 		.saved = { { RA, XS_RULE_AT, -8 } },
-		.cfa_ops = { { DW_OP_breg7, SP, 8 }, { DW_OP_breg16, RA, 0 }, { DW_OP_lit15, 0, 0 },
-			     { DW_OP_and, 0, 0 }, { DW_OP_lit11, 0, 0 }, { DW_OP_ge, 0, 0 },
-			     { DW_OP_lit3, 0, 0 }, { DW_OP_shl, 0, 0 }, { DW_OP_plus, 0, 0 } },
+		.cfa_ops = { { DW_OP_breg7, SP, 8 },
+		             { DW_OP_breg16, RA, 0 },
+		             { DW_OP_lit15, 0, 0 },
+		             { DW_OP_and, 0, 0 },
+		             { DW_OP_lit11, 0, 0 },
+		             { DW_OP_ge, 0, 0 },
+		             { DW_OP_lit3, 0, 0 },
+		             { DW_OP_shl, 0, 0 },
+		             { DW_OP_plus, 0, 0 } },
 	};
 	return r;
 }
@@ -134,7 +147,8 @@ static void test_expression(void)
 	in.v[RA] = 0x1036; /* entry at 0x1030, before its push: CFA = rsp + 8 */
 	st = xs_frame_rule_step(&r, &in, &out, read_stack, NULL);
 	check(st == XS_STEP_NEXT && out.v[RA] == 0x1111,
-	      "expression: before the push, RA read at rsp (0x%llx)", (unsigned long long)out.v[RA]);
+	      "expression: before the push, RA read at rsp (0x%llx)",
+	      (unsigned long long)out.v[RA]);
 	in.v[RA] = 0x103b; /* after it: CFA = rsp + 16 */
 	st = xs_frame_rule_step(&r, &in, &out, read_stack, NULL);
 	check(st == XS_STEP_NEXT && out.v[RA] == 0x401234,
@@ -177,7 +191,8 @@ static uint64_t symbol_value(Elf *elf, const char *name)
 				const char *s;
 
 				if (gelf_getsym(d, (int)k, &sym) &&
-				    (s = elf_strptr(elf, sh.sh_link, sym.st_name)) && !strcmp(s, name))
+				    (s = elf_strptr(elf, sh.sh_link, sym.st_name)) &&
+				    !strcmp(s, name))
 					return sym.st_value;
 			}
 		}
@@ -221,12 +236,14 @@ static void test_plt(Elf *elf, Dwarf_CFI *cfi)
 		free(frame);
 		in.v[RA] = pc;
 		simple += r.simple;
-		right += r.simple && xs_frame_rule_step(&r, &in, &out, read_stack, NULL) ==
-					     XS_STEP_NEXT && out.v[RA] == want;
+		right += r.simple &&
+		         xs_frame_rule_step(&r, &in, &out, read_stack, NULL) == XS_STEP_NEXT &&
+		         out.v[RA] == want;
 	}
-	check(simple == 16 && right == 16,
-	      ".plt entry: all 16 addresses have simple rules (%d) that find the return address (%d)",
-	      simple, right);
+	check(
+	    simple == 16 && right == 16,
+	    ".plt entry: all 16 addresses have simple rules (%d) that find the return address (%d)",
+	    simple, right);
 }
 
 static void test_from_cfi(void)
@@ -248,7 +265,7 @@ static void test_from_cfi(void)
 #if defined(__x86_64__)
 		/* psABI: at entry the CFA is rsp + 8 and the return address is at CFA - 8. */
 		check(r.simple && r.cfa_reg == SP && r.cfa_off == 8 && r.ra == RA && ra_at &&
-			      !r.signal,
+		          !r.signal,
 		      "rule at entry: simple, CFA = rsp + %lld, RA (column %u) saved at the CFA",
 		      (long long)r.cfa_off, r.ra);
 #else

@@ -127,10 +127,12 @@ int main(void)
 	check(f.bind_now, "DT_FLAGS has BIND_NOW (-z now)");
 	check(f.stack_chk, "__stack_chk_fail referenced (-fstack-protector-strong)");
 	if (f.asan)
-		printf("skip - _FORTIFY_SOURCE: an ASan build, whose interceptors do those checks\n");
+		printf(
+		    "skip - _FORTIFY_SOURCE: an ASan build, whose interceptors do those checks\n");
 	else
-		check(f.fortified > 0, "__*_chk functions referenced (_FORTIFY_SOURCE): %d, e.g. %s",
-		      f.fortified, f.fortified ? f.chk_example : "none");
+		check(f.fortified > 0,
+		      "__*_chk functions referenced (_FORTIFY_SOURCE): %d, e.g. %s", f.fortified,
+		      f.fortified ? f.chk_example : "none");
 	printf("%s: %d failure(s)\n", failures ? "FAIL" : "PASS", failures);
 	return failures ? 1 : 0;
 }

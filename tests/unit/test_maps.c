@@ -36,27 +36,28 @@ int main(void)
 	memset(longpath, 'a', 10000);
 	longpath[0] = '/';
 	longpath[10000] = '\0';
-	if (asprintf(&text,
-		     "00400000-00401000 r-xp 00000000 08:01 1234                       /usr/bin/a b\n"
-		     "00401000-00402000 rw-p 00001000 08:01 1234 /usr/bin/a b (deleted)\n"
-		     "00402000-00403000 rw-p 00000000 00:00 0 \n"
-		     "7ffc0000-7ffc1000 rw-p 00000000 00:00 0                          [stack]\n"
-		     "7ffd0000-7ffd2000 r-xp 00000000 fd:02 99 %s\n"
-		     "ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0 [vsyscall]",
-		     longpath) < 0)
+	if (asprintf(
+	        &text,
+	        "00400000-00401000 r-xp 00000000 08:01 1234                       /usr/bin/a b\n"
+	        "00401000-00402000 rw-p 00001000 08:01 1234 /usr/bin/a b (deleted)\n"
+	        "00402000-00403000 rw-p 00000000 00:00 0 \n"
+	        "7ffc0000-7ffc1000 rw-p 00000000 00:00 0                          [stack]\n"
+	        "7ffd0000-7ffd2000 r-xp 00000000 fd:02 99 %s\n"
+	        "ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0 [vsyscall]",
+	        longpath) < 0)
 		return 1;
 	rc = load_text(text, &m, &bad);
 	check(rc == 0 && m && m->n == 6, "six lines, the last without a newline (rc %d, n %zu)", rc,
 	      m ? m->n : 0);
 	if (m && m->n == 6) {
 		check(m->v[0].start == 0x400000 && m->v[0].end == 0x401000 &&
-			      !strcmp(m->v[0].perms, "r-xp") && xs_map_exec(&m->v[0]) &&
-			      m->v[0].inode == 1234 && m->v[0].dev_major == 8 && m->v[0].dev_minor == 1,
+		          !strcmp(m->v[0].perms, "r-xp") && xs_map_exec(&m->v[0]) &&
+		          m->v[0].inode == 1234 && m->v[0].dev_major == 8 && m->v[0].dev_minor == 1,
 		      "fields of the first line");
-		check(!strcmp(m->v[0].path, "/usr/bin/a b"), "a path with a space, after the column padding: '%s'",
-		      m->v[0].path);
+		check(!strcmp(m->v[0].path, "/usr/bin/a b"),
+		      "a path with a space, after the column padding: '%s'", m->v[0].path);
 		check(!strcmp(m->v[1].path, "/usr/bin/a b (deleted)") && m->v[1].offset == 0x1000 &&
-			      !xs_map_exec(&m->v[1]),
+		          !xs_map_exec(&m->v[1]),
 		      "a deleted file keeps its suffix, its offset");
 		check(!m->v[2].path[0] && !m->v[2].inode, "an anonymous line has path \"\"");
 		check(!strcmp(m->v[3].path, "[stack]"), "[stack]");
@@ -64,7 +65,7 @@ int main(void)
 		check(m->v[5].end == 0xffffffffff601000ull && !strcmp(m->v[5].path, "[vsyscall]"),
 		      "the top of the address space");
 		check(xs_maps_find(m, 0x400fff) == &m->v[0] && !xs_maps_find(m, 0x403000) &&
-			      xs_maps_find(m, 0x7ffd1000) == &m->v[4],
+		          xs_maps_find(m, 0x7ffd1000) == &m->v[4],
 		      "xs_maps_find: inside, in a gap, in the last page");
 	}
 	xs_maps_free(m);
@@ -73,14 +74,15 @@ int main(void)
 
 	m = NULL;
 	rc = load_text("00400000-00401000 r-xp 00000000 08:01 1 /a\nnot a line\n", &m, &bad);
-	check(rc == -EPROTO && bad == 2 && !m, "a malformed line is refused with its number (rc %d, line %zu)",
-	      rc, bad);
+	check(rc == -EPROTO && bad == 2 && !m,
+	      "a malformed line is refused with its number (rc %d, line %zu)", rc, bad);
 	rc = load_text("00402000-00401000 r-xp 00000000 08:01 1 /a\n", &m, &bad);
 	check(rc == -EPROTO && bad == 1 && !m, "end before start is refused (rc %d)", rc);
 	rc = load_text("", &m, &bad);
 	check(rc == 0 && m && m->n == 0, "an empty file: no mappings (rc %d)", rc);
 	xs_maps_free(m);
-	check(xs_maps_load("/nonexistent/maps", &m, NULL) == -ENOENT && !m, "a missing file: -ENOENT");
+	check(xs_maps_load("/nonexistent/maps", &m, NULL) == -ENOENT && !m,
+	      "a missing file: -ENOENT");
 
 	rc = xs_maps_read(getpid(), &m);
 	check(rc == 0 && m && m->n > 0 && xs_maps_find(m, (uint64_t)(uintptr_t)&main),

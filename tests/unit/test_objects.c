@@ -28,71 +28,70 @@ extern char **environ;
 
 static char dir[64];
 
-
 /* --- the programs ------------------------------------------------------------------ */
 
 static const char lib_c[] =
-	"static int lib_fn_impl(int x) { return x + 1; }\n"
-	"int lib_fn(int x) __attribute__((alias(\"lib_fn_impl\")));\n"
-	"static int both_impl(void) { return 2; }\n"
-	"int both(void) __attribute__((alias(\"both_impl\")));\n"
-	"void *lib_fn_addr(void) { return (void *)lib_fn_impl; }\n"
-	"void *lib_both_addr(void) { return (void *)both_impl; }\n"
-	"static int lib_secret(void) { return 9; } /* made GLOBAL in .symtab only */\n"
-	"void *lib_secret_addr(void) { return (void *)lib_secret; }\n";
+    "static int lib_fn_impl(int x) { return x + 1; }\n"
+    "int lib_fn(int x) __attribute__((alias(\"lib_fn_impl\")));\n"
+    "static int both_impl(void) { return 2; }\n"
+    "int both(void) __attribute__((alias(\"both_impl\")));\n"
+    "void *lib_fn_addr(void) { return (void *)lib_fn_impl; }\n"
+    "void *lib_both_addr(void) { return (void *)both_impl; }\n"
+    "static int lib_secret(void) { return 9; } /* made GLOBAL in .symtab only */\n"
+    "void *lib_secret_addr(void) { return (void *)lib_secret; }\n";
 
 static const char a_c[] = "static int helper(void) { return 1; }\n"
-			  "void *a_helper(void) { return (void *)helper; }\n";
+                          "void *a_helper(void) { return (void *)helper; }\n";
 static const char b_c[] = "static int helper(void) { return 2; }\n"
-			  "void *b_helper(void) { return (void *)helper; }\n";
+                          "void *b_helper(void) { return (void *)helper; }\n";
 
 /* A third static helper whose STT_FILE carries a directory, as some builds do. */
 static const char c_s[] = "\t.file \"src/c.c\"\n\t.text\n"
-			  "\t.type helper, @function\nhelper:\tmovl $3, %eax\n\tret\n"
-			  "\t.size helper, .-helper\n"
-			  "\t.globl c_helper\n\t.type c_helper, @function\n"
-			  "c_helper:\tleaq helper(%rip), %rax\n\tret\n"
-			  "\t.size c_helper, .-c_helper\n"
-			  "\t.section .note.GNU-stack,\"\",@progbits\n";
+                          "\t.type helper, @function\nhelper:\tmovl $3, %eax\n\tret\n"
+                          "\t.size helper, .-helper\n"
+                          "\t.globl c_helper\n\t.type c_helper, @function\n"
+                          "c_helper:\tleaq helper(%rip), %rax\n\tret\n"
+                          "\t.size c_helper, .-c_helper\n"
+                          "\t.section .note.GNU-stack,\"\",@progbits\n";
 
 static const char main_c[] =
-	"#include <stdio.h>\n#include <string.h>\n#include <unistd.h>\n"
-	"void *a_helper(void); void *b_helper(void); void *c_helper(void);\n"
-	"#ifndef NOLIB\n"
-	"void *lib_fn_addr(void); void *lib_both_addr(void); void *lib_secret_addr(void);\n"
-	"int lib_fn(int);\n"
-	"#endif\n"
-	"int both(void) { return 1; }\n"
-	"int global_fn(int x) { return x * 3 + VARIANT; }\n"
-	"int global_var = 5;\n"
-	"char bss_blob[1 << 20]; /* .bss past the file: an anonymous mapping */\n"
-	"static void *volatile sink;\n"
-	"int main(int argc, char **argv) {\n"
-	"	char buf[64]; volatile size_t n = argc + 3;\n"
-	"	memcpy(buf, argv[0], n); sink = buf;\n"
-	"	printf(\"global_fn=%p\\n\", (void *)global_fn);\n"
-	"	printf(\"global_var=%p\\n\", (void *)&global_var);\n"
-	"	printf(\"bss_end=%p\\n\", (void *)&bss_blob[sizeof(bss_blob) - 1]);\n"
-	"	printf(\"a_helper=%p\\nb_helper=%p\\n\", a_helper(), b_helper());\n"
-	"	printf(\"c_helper=%p\\n\", c_helper());\n"
-	"	printf(\"main_both=%p\\n\", (void *)both);\n"
-	"	printf(\"stderr=%p\\n\", (void *)&stderr);\n"
-	"#ifndef NOLIB\n"
-	"	printf(\"lib_fn=%p\\nlib_both=%p\\n\", lib_fn_addr(), lib_both_addr());\n"
-	"	printf(\"lib_secret=%p\\ncall=%d\\n\", lib_secret_addr(), lib_fn(1));\n"
-	"#endif\n"
-	"	printf(\"READY\\n\"); fflush(stdout);\n"
-	"	alarm(120); /* never outlive a crashed test */\n"
-	"	for (;;) pause();\n"
-	"}\n";
+    "#include <stdio.h>\n#include <string.h>\n#include <unistd.h>\n"
+    "void *a_helper(void); void *b_helper(void); void *c_helper(void);\n"
+    "#ifndef NOLIB\n"
+    "void *lib_fn_addr(void); void *lib_both_addr(void); void *lib_secret_addr(void);\n"
+    "int lib_fn(int);\n"
+    "#endif\n"
+    "int both(void) { return 1; }\n"
+    "int global_fn(int x) { return x * 3 + VARIANT; }\n"
+    "int global_var = 5;\n"
+    "char bss_blob[1 << 20]; /* .bss past the file: an anonymous mapping */\n"
+    "static void *volatile sink;\n"
+    "int main(int argc, char **argv) {\n"
+    "	char buf[64]; volatile size_t n = argc + 3;\n"
+    "	memcpy(buf, argv[0], n); sink = buf;\n"
+    "	printf(\"global_fn=%p\\n\", (void *)global_fn);\n"
+    "	printf(\"global_var=%p\\n\", (void *)&global_var);\n"
+    "	printf(\"bss_end=%p\\n\", (void *)&bss_blob[sizeof(bss_blob) - 1]);\n"
+    "	printf(\"a_helper=%p\\nb_helper=%p\\n\", a_helper(), b_helper());\n"
+    "	printf(\"c_helper=%p\\n\", c_helper());\n"
+    "	printf(\"main_both=%p\\n\", (void *)both);\n"
+    "	printf(\"stderr=%p\\n\", (void *)&stderr);\n"
+    "#ifndef NOLIB\n"
+    "	printf(\"lib_fn=%p\\nlib_both=%p\\n\", lib_fn_addr(), lib_both_addr());\n"
+    "	printf(\"lib_secret=%p\\ncall=%d\\n\", lib_secret_addr(), lib_fn(1));\n"
+    "#endif\n"
+    "	printf(\"READY\\n\"); fflush(stdout);\n"
+    "	alarm(120); /* never outlive a crashed test */\n"
+    "	for (;;) pause();\n"
+    "}\n";
 
 static const char big_main_c[] =
-	"#include <stdio.h>\n#include <unistd.h>\n"
-	"void f0(void); void f99999(void);\n"
-	"int main(void) {\n"
-	"	printf(\"f0=%p\\nf99999=%p\\nREADY\\n\", (void *)f0, (void *)f99999);\n"
-	"	fflush(stdout); alarm(120); for (;;) pause();\n"
-	"}\n";
+    "#include <stdio.h>\n#include <unistd.h>\n"
+    "void f0(void); void f99999(void);\n"
+    "int main(void) {\n"
+    "	printf(\"f0=%p\\nf99999=%p\\nREADY\\n\", (void *)f0, (void *)f99999);\n"
+    "	fflush(stdout); alarm(120); for (;;) pause();\n"
+    "}\n";
 
 static int write_big_asm(void)
 {
@@ -105,7 +104,8 @@ static int write_big_asm(void)
 		return -1;
 	fputs("\t.section .note.GNU-stack,\"\",@progbits\n\t.text\n", f);
 	for (int i = 0; i < 100000; i++)
-		fprintf(f, "\t.globl f%d\n\t.type f%d,@function\nf%d:\tret\n\t.size f%d,1\n", i, i, i, i);
+		fprintf(f, "\t.globl f%d\n\t.type f%d,@function\nf%d:\tret\n\t.size f%d,1\n", i, i,
+		        i, i);
 	return fclose(f) ? -1 : 0;
 }
 
@@ -119,15 +119,17 @@ static int build_all(void)
 	    write_big_asm())
 		return -1;
 	snprintf(cc, sizeof(cc), "cd %s && timeout 120 gcc -O1 -g -Wl,--build-id", dir);
-	if (run("cd %s && timeout 120 gcc -O1 -g -fPIC -shared lib.c -o libfoo.so && objcopy --globalize-symbol=lib_secret libfoo.so", dir) ||
+	if (run("cd %s && timeout 120 gcc -O1 -g -fPIC -shared lib.c -o libfoo.so && objcopy --globalize-symbol=lib_secret libfoo.so",
+	        dir) ||
 	    run("%s -DVARIANT=1 -fPIE -pie main.c a.c b.c c.s -L. -lfoo -o prog_pie", cc) ||
 	    run("%s -DVARIANT=2 -fno-pie -no-pie main.c a.c b.c c.s -L. -lfoo -o prog_nopie", cc) ||
 	    run("%s -DVARIANT=3 -fPIE -pie main.c a.c b.c c.s -L. -lfoo -o prog_strip", cc) ||
 	    run("%s -DVARIANT=4 -DNOLIB -static main.c a.c b.c c.s -o prog_static", cc) ||
 	    run("%s -fPIE -pie big_main.c big.s -o prog_big", cc))
 		return -1;
-	return run("cd %s && objcopy --only-keep-debug prog_strip prog_strip.debug && strip --strip-all prog_strip && cp prog_pie prog_del && mkdir -p nodebug",
-		   dir);
+	return run(
+	    "cd %s && objcopy --only-keep-debug prog_strip prog_strip.debug && strip --strip-all prog_strip && cp prog_pie prog_del && mkdir -p nodebug",
+	    dir);
 }
 
 /* --- running a program ------------------------------------------------------------- */
@@ -280,7 +282,7 @@ static int readelf_dynsym(const char *lib, const char *name, uint64_t *val)
 }
 
 static int resolve(struct xs_objects *o, struct xs_object *home, const char *name,
-		   struct xs_symbol_info *si)
+                   struct xs_symbol_info *si)
 {
 	memset(si, 0, sizeof(*si));
 	xs_error_clear();
@@ -288,13 +290,14 @@ static int resolve(struct xs_objects *o, struct xs_object *home, const char *nam
 }
 
 static void expect_addr(struct xs_objects *o, struct xs_object *home, const char *name,
-			uint64_t want, const char *what)
+                        uint64_t want, const char *what)
 {
 	struct xs_symbol_info si;
 	int rc = resolve(o, home, name, &si);
 
-	check(rc == 0 && si.addr == want, "%s: '%s' resolves to %#" PRIx64 " (program: %#" PRIx64 ") rc %d %s",
-	      what, name, si.addr, want, rc, xs_error_message());
+	check(rc == 0 && si.addr == want,
+	      "%s: '%s' resolves to %#" PRIx64 " (program: %#" PRIx64 ") rc %d %s", what, name,
+	      si.addr, want, rc, xs_error_message());
 }
 
 static int scan(const struct child *c, struct xs_objects **o)
@@ -322,15 +325,15 @@ static void check_order_and_ids(struct xs_objects *o, const char *exe)
 
 	check(strstr(main->path, exe) != NULL, "executable first: %s", main->path);
 	in_order = find_obj(o, "/libfoo.so", &ifoo) && find_obj(o, "/libc.so", &ilibc) &&
-		   find_obj(o, "/ld-linux", &ild) && ifoo < ilibc && ilibc < ild;
+	           find_obj(o, "/ld-linux", &ild) && ifoo < ilibc && ilibc < ild;
 	check(in_order, "link-map order: libfoo %zu < libc %zu < ld.so %zu", ifoo, ilibc, ild);
 	snprintf(path, sizeof(path), "%s/%s", dir, exe);
 	xs_error_clear();
 	same_id = !xs_file_build_id(path, &file_id) && !readelf_build_id(path, &tool_id) &&
-		  file_id.len == 20 && file_id.len == tool_id.len &&
-		  !memcmp(file_id.bytes, tool_id.bytes, tool_id.len) &&
-		  main->build_id.len == file_id.len &&
-		  !memcmp(main->build_id.bytes, file_id.bytes, file_id.len);
+	          file_id.len == 20 && file_id.len == tool_id.len &&
+	          !memcmp(file_id.bytes, tool_id.bytes, tool_id.len) &&
+	          main->build_id.len == file_id.len &&
+	          !memcmp(main->build_id.bytes, file_id.bytes, file_id.len);
 	check(same_id, "build-id of %s: process = file = readelf -n (%zu bytes)", exe, file_id.len);
 	check(xs_objects_by_build_id(o, &file_id) == main, "by_build_id finds the executable");
 	check(xs_objects_by_build_id(o, &(struct xs_build_id){ .len = 3 }) == NULL,
@@ -349,11 +352,13 @@ static void check_names(struct xs_objects *o, const struct child *c)
 	expect_addr(o, main, "b.c#helper", child_val(c, "b_helper"), "static in b.c");
 	rc = resolve(o, main, "helper", &si);
 	check(rc == -ENOTUNIQ && strstr(xs_error_message(), "a.c") &&
-		      strstr(xs_error_message(), "b.c") && strstr(xs_error_message(), "#helper"),
+	          strstr(xs_error_message(), "b.c") && strstr(xs_error_message(), "#helper"),
 	      "plain 'helper' is ambiguous: rc %d, %s", rc, xs_error_message());
 	xs_error_clear();
-	expect_addr(o, main, "c.c#helper", child_val(c, "c_helper"), "static in src/c.c, by base name");
-	expect_addr(o, main, "src/c.c#helper", child_val(c, "c_helper"), "static in src/c.c, by full name");
+	expect_addr(o, main, "c.c#helper", child_val(c, "c_helper"),
+	            "static in src/c.c, by base name");
+	expect_addr(o, main, "src/c.c#helper", child_val(c, "c_helper"),
+	            "static in src/c.c, by full name");
 	xs_error_clear();
 	rc = xs_object_lookup(main, "d.c#helper", &si);
 	check(rc == -XS_ERRNO__NO_SYMBOL && strstr(xs_error_message(), "d.c#helper"),
@@ -367,9 +372,9 @@ static void check_names(struct xs_objects *o, const struct child *c)
 	rc = resolve(o, NULL, "a.c#helper", &si);
 	check(rc == -EINVAL, "file-qualified name without a home object refused: rc %d", rc);
 	check(xs_objects_by_addr(o, child_val(c, "global_fn")) == main &&
-		      xs_objects_by_addr(o, child_val(c, "global_var")) == main &&
-		      xs_objects_by_addr(o, child_val(c, "bss_end")) == main &&
-		      xs_objects_by_addr(o, 0) == NULL,
+	          xs_objects_by_addr(o, child_val(c, "global_var")) == main &&
+	          xs_objects_by_addr(o, child_val(c, "bss_end")) == main &&
+	          xs_objects_by_addr(o, 0) == NULL,
 	      "by_addr: function, variable and end of .bss in the executable, 0 in nothing");
 }
 
@@ -383,7 +388,7 @@ static void check_libs(struct xs_objects *o, const struct child *c, bool pie)
 
 	expect_addr(o, main, "lib_fn", child_val(c, "lib_fn"), "library function");
 	expect_addr(o, foo, "global_fn", child_val(c, "global_fn"),
-		    "executable's .symtab global, from the library as home");
+	            "executable's .symtab global, from the library as home");
 	expect_addr(o, main, "both", child_val(c, "main_both"), "defined in exe and lib: exe's");
 	xs_error_clear();
 	rc = foo ? xs_object_lookup(foo, "both", &si) : -1;
@@ -392,8 +397,10 @@ static void check_libs(struct xs_objects *o, const struct child *c, bool pie)
 	check(xs_objects_by_addr(o, child_val(c, "lib_fn")) == foo, "by_addr: lib_fn in libfoo");
 	/* A global of a library's .symtab that .dynsym does not export is not in scope. */
 	rc = resolve(o, main, "lib_secret", &si);
-	check(rc == -XS_ERRNO__NO_SYMBOL, "unexported library global not in the global scope: rc %d", rc);
-	expect_addr(o, foo, "lib_secret", child_val(c, "lib_secret"), "unexported global, from its own library");
+	check(rc == -XS_ERRNO__NO_SYMBOL,
+	      "unexported library global not in the global scope: rc %d", rc);
+	expect_addr(o, foo, "lib_secret", child_val(c, "lib_secret"),
+	            "unexported global, from its own library");
 	/* gcc's PIE code reaches extern data directly too: a copy relocation either way. */
 	rc = resolve(o, main, "stderr", &si);
 	check(rc == 0 && si.addr == child_val(c, "stderr") && si.obj == main,
@@ -401,13 +408,14 @@ static void check_libs(struct xs_objects *o, const struct child *c, bool pie)
 	      pie ? "PIE" : "non-PIE", rc, si.obj ? si.obj->path : "-");
 	rc = resolve(o, main, "memcpy", &si);
 	check(libc && rc == 0 && si.type == STT_GNU_IFUNC && si.obj == libc &&
-		      !readelf_dynsym(libc->path, "memcpy@@GLIBC_2.14", &v14) &&
-		      si.addr == libc->bias + v14,
-	      "memcpy: IFUNC resolver in libc at %#" PRIx64 " (rc %d, type %u)", si.addr, rc, si.type);
+	          !readelf_dynsym(libc->path, "memcpy@@GLIBC_2.14", &v14) &&
+	          si.addr == libc->bias + v14,
+	      "memcpy: IFUNC resolver in libc at %#" PRIx64 " (rc %d, type %u)", si.addr, rc,
+	      si.type);
 	rc = resolve(o, main, "memcpy@GLIBC_2.2.5", &si);
 	check(libc && rc == 0 && si.type == STT_FUNC &&
-		      !readelf_dynsym(libc->path, "memcpy@GLIBC_2.2.5", &v225) &&
-		      si.addr == libc->bias + v225 && v225 != v14,
+	          !readelf_dynsym(libc->path, "memcpy@GLIBC_2.2.5", &v225) &&
+	          si.addr == libc->bias + v225 && v225 != v14,
 	      "memcpy@GLIBC_2.2.5: the old version, a plain function (rc %d)", rc);
 }
 
@@ -430,8 +438,9 @@ static void time_libc(struct xs_objects *o)
 	snprintf(cmd, sizeof(cmd), "readelf --dyn-syms -W '%s'", libc->path);
 	f = popen(cmd, "r");
 	while (f && n < 1000 && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%*s %" SCNx64 " %*s %15s %15s %*s %15s %255s", &vals[n], type, bind,
-			   ndx, sym) == 5 && strcmp(ndx, "UND") && strlen(sym) < 128 &&
+		if (sscanf(line, "%*s %" SCNx64 " %*s %15s %15s %*s %15s %255s", &vals[n], type,
+		           bind, ndx, sym) == 5 &&
+		    strcmp(ndx, "UND") && strlen(sym) < 128 &&
 		    (!strcmp(bind, "GLOBAL") || !strcmp(bind, "WEAK")) &&
 		    (!strcmp(type, "FUNC") || !strcmp(type, "OBJECT") || !strcmp(type, "IFUNC")) &&
 		    (!(at = strchr(sym, '@')) || at[1] == '@')) {
@@ -450,16 +459,21 @@ static void time_libc(struct xs_objects *o)
 		if (rc == 0 && si.obj == libc && si.addr == (abs[i] ? 0 : libc->bias) + vals[i])
 			good++;
 		else if (i + 1 - good <= 5)
-			fprintf(stderr, "libc name %s: rc %d addr %#" PRIx64 " want %#" PRIx64 " %s\n", names[i], rc,
-				si.addr, (abs[i] ? 0 : libc->bias) + vals[i], si.obj ? si.obj->path : "-");
+			fprintf(stderr,
+			        "libc name %s: rc %d addr %#" PRIx64 " want %#" PRIx64 " %s\n",
+			        names[i], rc, si.addr, (abs[i] ? 0 : libc->bias) + vals[i],
+			        si.obj ? si.obj->path : "-");
 	}
 	t1 = xs_now_us();
 	xs_error_clear();
 	xs_object_lookup(libc, "no_such_local_xyz", &(struct xs_symbol_info){ 0 });
 	t2 = xs_now_us();
-	check(n == 1000 && good == n, "libc: %zu/%zu names resolve to readelf's addresses; 1000 resolves in %lld us (first ones load the .dynsyms)",
-	      good, n, t1 - t0);
-	check(t2 - t1 < 2000000, "libc: loading its debug-file .symtab + one lookup: %lld us", t2 - t1);
+	check(
+	    n == 1000 && good == n,
+	    "libc: %zu/%zu names resolve to readelf's addresses; 1000 resolves in %lld us (first ones load the .dynsyms)",
+	    good, n, t1 - t0);
+	check(t2 - t1 < 2000000, "libc: loading its debug-file .symtab + one lookup: %lld us",
+	      t2 - t1);
 }
 
 static void test_pie(void)
@@ -522,7 +536,8 @@ static void test_stripped(void)
 	}
 	xs_hex(id.bytes, id.len, hex);
 	if (run("cd %s && mkdir -p debug/.build-id/%.2s && cp prog_strip.debug debug/.build-id/%.2s/%s.debug",
-		dir, hex, hex, hex + 2) || child_start(&c, "prog_strip")) {
+	        dir, hex, hex, hex + 2) ||
+	    child_start(&c, "prog_strip")) {
 		check(0, "prog_strip runs");
 		child_stop(&c);
 		return;
@@ -531,19 +546,25 @@ static void test_stripped(void)
 	setenv("XSPLICE_DEBUG_ROOT", path, 1);
 	if (!scan(&c, &o)) {
 		rc = resolve(o, &o->v[0], "a.c#helper", &si);
-		check(rc == -XS_ERRNO__NO_SYMBOL && strstr(xs_error_message(), "nodebug/.build-id/"),
-		      "without its debug file: 'a.c#helper' not found: rc %d, %s", rc, xs_error_message());
+		check(rc == -XS_ERRNO__NO_SYMBOL &&
+		          strstr(xs_error_message(), "nodebug/.build-id/"),
+		      "without its debug file: 'a.c#helper' not found: rc %d, %s", rc,
+		      xs_error_message());
 		rc = resolve(o, &o->v[0], "global_fn", &si);
-		check(rc == -XS_ERRNO__NO_SYMBOL, "without its debug file: 'global_fn' not found either: rc %d", rc);
+		check(rc == -XS_ERRNO__NO_SYMBOL,
+		      "without its debug file: 'global_fn' not found either: rc %d", rc);
 	}
 	xs_objects_free(o);
 	o = NULL;
 	snprintf(path, sizeof(path), "%s/debug", dir);
 	setenv("XSPLICE_DEBUG_ROOT", path, 1);
 	if (!scan(&c, &o)) {
-		expect_addr(o, &o->v[0], "a.c#helper", child_val(&c, "a_helper"), "stripped + debug file");
-		expect_addr(o, &o->v[0], "global_fn", child_val(&c, "global_fn"), "stripped + debug file");
-		expect_addr(o, &o->v[0], "lib_fn", child_val(&c, "lib_fn"), "stripped + debug file");
+		expect_addr(o, &o->v[0], "a.c#helper", child_val(&c, "a_helper"),
+		            "stripped + debug file");
+		expect_addr(o, &o->v[0], "global_fn", child_val(&c, "global_fn"),
+		            "stripped + debug file");
+		expect_addr(o, &o->v[0], "lib_fn", child_val(&c, "lib_fn"),
+		            "stripped + debug file");
 	}
 	unsetenv("XSPLICE_DEBUG_ROOT");
 	xs_objects_free(o);
@@ -568,10 +589,12 @@ static void test_deleted(void)
 		size_t len = strlen(o->v[0].path);
 
 		check(len > 10 && !strcmp(o->v[0].path + len - 10, " (deleted)") &&
-			      !strncmp(o->v[0].open_path, "/proc/", 6),
+		          !strncmp(o->v[0].open_path, "/proc/", 6),
 		      "executable %s opened as %s", o->v[0].path, o->v[0].open_path);
-		expect_addr(o, &o->v[0], "global_fn", child_val(&c, "global_fn"), "deleted executable");
-		expect_addr(o, &o->v[0], "b.c#helper", child_val(&c, "b_helper"), "deleted executable");
+		expect_addr(o, &o->v[0], "global_fn", child_val(&c, "global_fn"),
+		            "deleted executable");
+		expect_addr(o, &o->v[0], "b.c#helper", child_val(&c, "b_helper"),
+		            "deleted executable");
 	}
 	xs_objects_free(o);
 	child_stop(&c);
@@ -627,11 +650,13 @@ static void test_big(void)
 		t1 = xs_now_us();
 		expect_addr(o, &o->v[0], "f99999", child_val(&c, "f99999"), "100k symbols");
 		t2 = xs_now_us();
-		printf("# scan %lld us, first lookup (reads 100k symbols) %lld us\n", t1 - t0, t2 - t1);
+		printf("# scan %lld us, first lookup (reads 100k symbols) %lld us\n", t1 - t0,
+		       t2 - t1);
 		t1 = xs_now_us();
 		for (int i = 0; i < 1000; i++) {
 			snprintf(name, sizeof(name), "f%d", i * 97);
-			if (!xs_objects_resolve(o, &o->v[0], name, &si) && si.addr == f0 + (uint64_t)i * 97)
+			if (!xs_objects_resolve(o, &o->v[0], name, &si) &&
+			    si.addr == f0 + (uint64_t)i * 97)
 				good++;
 		}
 		t2 = xs_now_us();
@@ -656,8 +681,8 @@ static void test_errors(void)
 	snprintf(path, sizeof(path), "%s/a.c", dir);
 	xs_error_clear();
 	rc = xs_file_build_id(path, &id);
-	check(rc == -ENOEXEC && strstr(xs_error_message(), "a.c"), "build-id of a C file: rc %d (%s)",
-	      rc, xs_error_message());
+	check(rc == -ENOEXEC && strstr(xs_error_message(), "a.c"),
+	      "build-id of a C file: rc %d (%s)", rc, xs_error_message());
 }
 
 int main(void)

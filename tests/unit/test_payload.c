@@ -14,8 +14,6 @@
 #include "payload/payload.h"
 #include "payload_fixture.h"
 
-
-
 /* --- reading and writing a raw image (memcpy: nothing need be aligned) ---------- */
 
 struct img {
@@ -51,7 +49,8 @@ static void sh_set(struct img *m, int i, const Elf64_Shdr *s)
 
 static const char *sec_name(const struct img *m, int i)
 {
-	return (const char *)m->b + sh_get(m, eh_get(m).e_shstrndx).sh_offset + sh_get(m, i).sh_name;
+	return (const char *)m->b + sh_get(m, eh_get(m).e_shstrndx).sh_offset +
+	       sh_get(m, i).sh_name;
 }
 
 static int sec_find(const struct img *m, const char *name)
@@ -151,8 +150,9 @@ static int func_find(const struct img *m, const char *name)
 			continue;
 		r = rela_get(m, fo);
 		s = sym_get(m, ELF64_R_SYM(r.r_info));
-		if (!strcmp((const char *)m->b + sh_get(m, s.st_shndx).sh_offset + s.st_value + r.r_addend,
-			    name))
+		if (!strcmp((const char *)m->b + sh_get(m, s.st_shndx).sh_offset + s.st_value +
+		                r.r_addend,
+		            name))
 			return (int)k;
 	}
 	return -1;
@@ -214,15 +214,17 @@ static void check_funcs(const struct xs_payload *p)
 
 	check(p->nfuncs == 4, "good: 4 funcs (got %zu)", p->nfuncs);
 	f = find_func(p, "compute");
-	check(f && !strcmp(new_name(p, f), "new_compute") && f->new_addend == 0 && !f->expect.enabled,
+	check(f && !strcmp(new_name(p, f), "new_compute") && f->new_addend == 0 &&
+	          !f->expect.enabled,
 	      "good: compute -> %s", new_name(p, f));
 	f = find_func(p, "server.c#parse");
-	check(f && !strcmp(new_name(p, f), "new_parse"), "good: server.c#parse -> %s", new_name(p, f));
+	check(f && !strcmp(new_name(p, f), "new_parse"), "good: server.c#parse -> %s",
+	      new_name(p, f));
 	f = find_func(p, "debug_hook");
 	check(f && f->new_sym == 0 && f->new_size == 5, "good: debug_hook is a NOP of 5 bytes");
 	f = find_func(p, "checksum");
-	check(f && !strcmp(new_name(p, f), "new_compute") && f->expect.enabled && f->expect.len == 4 &&
-		      !memcmp(f->expect.data, "\x55\x48\x89\xe5", 4),
+	check(f && !strcmp(new_name(p, f), "new_compute") && f->expect.enabled &&
+	          f->expect.len == 4 && !memcmp(f->expect.data, "\x55\x48\x89\xe5", 4),
 	      "good: checksum -> new_compute, expecting 55 48 89 e5");
 }
 
@@ -232,30 +234,37 @@ static void check_sections(const struct xs_payload *p)
 		const char *name;
 		enum xs_sec_kind kind;
 	} want[] = {
-		{ ".text.new_compute", XS_SEC_TEXT },  { ".data.data_var", XS_SEC_DATA },
-		{ ".bss.state", XS_SEC_BSS },	       { XSPLICE_FUNCS_SECTION, XS_SEC_RODATA },
-		{ ".xsplice.hooks.load", XS_SEC_RODATA }, { ".note.xsplice", XS_SEC_SKIP },
-		{ ".note.gnu.build-id", XS_SEC_SKIP }, { ".symtab", XS_SEC_SKIP },
+		{ ".text.new_compute", XS_SEC_TEXT },
+		{ ".data.data_var", XS_SEC_DATA },
+		{ ".bss.state", XS_SEC_BSS },
+		{ XSPLICE_FUNCS_SECTION, XS_SEC_RODATA },
+		{ ".xsplice.hooks.load", XS_SEC_RODATA },
+		{ ".note.xsplice", XS_SEC_SKIP },
+		{ ".note.gnu.build-id", XS_SEC_SKIP },
+		{ ".symtab", XS_SEC_SKIP },
 		{ ".eh_frame", XS_SEC_RODATA },
 	};
 
 	for (size_t i = 0; i < XS_ARRAY_SIZE(want); i++) {
 		int s = find_sec(p, want[i].name);
 
-		check(s > 0 && p->sections[s].kind == want[i].kind, "good: section %s is of kind %d (got %d)",
-		      want[i].name, want[i].kind, s > 0 ? (int)p->sections[s].kind : -1);
+		check(s > 0 && p->sections[s].kind == want[i].kind,
+		      "good: section %s is of kind %d (got %d)", want[i].name, want[i].kind,
+		      s > 0 ? (int)p->sections[s].kind : -1);
 	}
 	check(find_sec(p, ".text.new_compute") > 0 &&
-		      p->sections[find_sec(p, ".text.new_compute")].nrelocs >= 2,
+	          p->sections[find_sec(p, ".text.new_compute")].nrelocs >= 2,
 	      "good: .text.new_compute carries its relocations");
-	check(p->sections[p->funcs_shndx].nrelocs == 7, "good: .xsplice.funcs has 7 relocations (got %zu)",
+	check(p->sections[p->funcs_shndx].nrelocs == 7,
+	      "good: .xsplice.funcs has 7 relocations (got %zu)",
 	      p->sections[p->funcs_shndx].nrelocs);
 }
 
 static void check_hooks_and_ids(const struct xs_payload *p)
 {
-	static const size_t want[XS_HOOK_COUNT] = { [XS_HOOK_LOAD] = 1, [XS_HOOK_PRE_APPLY] = 2,
-						    [XS_HOOK_POST_APPLY] = 1 };
+	static const size_t want[XS_HOOK_COUNT] = {
+		[XS_HOOK_LOAD] = 1, [XS_HOOK_PRE_APPLY] = 2, [XS_HOOK_POST_APPLY] = 1
+	};
 	bool zero = true;
 
 	for (int k = 0; k < XS_HOOK_COUNT; k++)
@@ -320,7 +329,7 @@ static void test_good(const struct fx *f)
 
 /* A variant built from source: opens, or is refused with errno and text. */
 static void test_built(const struct fx *f, const char *base, const char *source, const char *notes,
-		       const char *cflags, const char *ldflags, int err, const char *want)
+                       const char *cflags, const char *ldflags, int err, const char *want)
 {
 	struct xs_payload *p = NULL;
 	char file[128], path[256];
@@ -334,8 +343,9 @@ static void test_built(const struct fx *f, const char *base, const char *source,
 	fx_path(f, file, path, sizeof(path));
 	xs_error_clear();
 	rc = xs_payload_open(path, &p);
-	check(rc == err && (rc ? !p && strstr(xs_error_message(), want) && strstr(xs_error_message(), path)
-			       : p != NULL),
+	check(rc == err &&
+	          (rc ? !p && strstr(xs_error_message(), want) && strstr(xs_error_message(), path) :
+	                p != NULL),
 	      "%s: %s (%d: %s)", base, err ? "refused" : "opens", rc, xs_error_message());
 	xs_payload_free(p);
 }
@@ -355,7 +365,7 @@ static void test_variants(const struct fx *f)
 	if (!fx_build(f, "depends", fx_good_source, notes, NULL, NULL)) {
 		fx_path(f, "depends.xsp", path, sizeof(path));
 		check(xs_payload_open(path, &p) == 0 && p->depends_id.len == 8 &&
-			      !memcmp(p->depends_id.bytes, dep, 8),
+		          !memcmp(p->depends_id.bytes, dep, 8),
 		      "depends: dependency build-id decoded");
 		xs_payload_free(p);
 	} else {
@@ -363,25 +373,38 @@ static void test_variants(const struct fx *f)
 	}
 	fx_note_asm(notes, sizeof(notes), 1, fx_target_id, 20);
 	test_built(f, "debuginfo", fx_good_source, notes, "-g", NULL, 0, "");
-	test_built(f, "notarget", fx_good_source, NULL, NULL, NULL, -EINVAL, "no target build-id note");
+	test_built(f, "notarget", fx_good_source, NULL, NULL, NULL, -EINVAL,
+	           "no target build-id note");
 	test_built(f, "nobuildid", fx_good_source, notes, NULL, "--build-id=none", -EINVAL,
-		   "no build-id note (link with ld --build-id)");
+	           "no build-id note (link with ld --build-id)");
 	for (int i = 0; i < 70; i++)
 		strcat(long_id, "ab");
-	test_built(f, "longid", fx_good_source, notes, NULL, long_id, -EINVAL, "build-id of 70 bytes");
-	test_built(f, "common", "#include <xsplice/payload.h>\nint shared;\nint n(void) { return shared; }\nXSPLICE_REPLACE(o, n);\n",
-		   notes, "-fcommon", NULL, -EINVAL, "shared: common symbol: compile the payload with -fno-common");
-	test_built(f, "tls", "#include <xsplice/payload.h>\n__thread int t;\nint n(void) { return t++; }\nXSPLICE_REPLACE(o, n);\n",
-		   notes, NULL, NULL, -EOPNOTSUPP, "thread-local data in a payload is not supported");
-	test_built(f, "twice", "#include <xsplice/payload.h>\nint n(void) { return 1; }\nint m(void) { return 2; }\nXSPLICE_REPLACE(o, n);\nXSPLICE_REPLACE(o, m);\n",
-		   notes, NULL, NULL, -EINVAL, "func 1: o patched twice in one payload");
+	test_built(f, "longid", fx_good_source, notes, NULL, long_id, -EINVAL,
+	           "build-id of 70 bytes");
+	test_built(
+	    f, "common",
+	    "#include <xsplice/payload.h>\nint shared;\nint n(void) { return shared; }\nXSPLICE_REPLACE(o, n);\n",
+	    notes, "-fcommon", NULL, -EINVAL,
+	    "shared: common symbol: compile the payload with -fno-common");
+	test_built(
+	    f, "tls",
+	    "#include <xsplice/payload.h>\n__thread int t;\nint n(void) { return t++; }\nXSPLICE_REPLACE(o, n);\n",
+	    notes, NULL, NULL, -EOPNOTSUPP, "thread-local data in a payload is not supported");
+	test_built(
+	    f, "twice",
+	    "#include <xsplice/payload.h>\nint n(void) { return 1; }\nint m(void) { return 2; }\nXSPLICE_REPLACE(o, n);\nXSPLICE_REPLACE(o, m);\n",
+	    notes, NULL, NULL, -EINVAL, "func 1: o patched twice in one payload");
 	test_built(f, "nofuncs", "int n(void) { return 1; }\n", notes, NULL, NULL, -EINVAL,
-		   "no .xsplice.funcs section: nothing to patch");
-	test_built(f, "ctor", "#include <xsplice/payload.h>\nint n(void) { return 1; }\nvolatile int cx;\n__attribute__((constructor)) static void c(void) { cx = 1; }\nXSPLICE_REPLACE(o, n);\n",
-		   notes, NULL, NULL, -EOPNOTSUPP, "XSPLICE_LOAD_HOOK");
-	test_built(f, "hookdata", "#include <xsplice/payload.h>\nint n(void) { return 1; }\nXSPLICE_REPLACE(o, n);\n"
-		   "static const xsplice_hook_fn h __attribute__((used, section(\".xsplice.hooks.unload\"))) = 0;\n",
-		   notes, NULL, NULL, -EINVAL, ".xsplice.hooks.unload: hook 0 is NULL");
+	           "no .xsplice.funcs section: nothing to patch");
+	test_built(
+	    f, "ctor",
+	    "#include <xsplice/payload.h>\nint n(void) { return 1; }\nvolatile int cx;\n__attribute__((constructor)) static void c(void) { cx = 1; }\nXSPLICE_REPLACE(o, n);\n",
+	    notes, NULL, NULL, -EOPNOTSUPP, "XSPLICE_LOAD_HOOK");
+	test_built(
+	    f, "hookdata",
+	    "#include <xsplice/payload.h>\nint n(void) { return 1; }\nXSPLICE_REPLACE(o, n);\n"
+	    "static const xsplice_hook_fn h __attribute__((used, section(\".xsplice.hooks.unload\"))) = 0;\n",
+	    notes, NULL, NULL, -EINVAL, ".xsplice.hooks.unload: hook 0 is NULL");
 }
 
 /* 1000 replaced functions: must open in well under a second, even under ASan. */
@@ -397,8 +420,9 @@ static void test_many(const struct fx *f)
 		return check(false, "many: allocate source");
 	n += snprintf(src + n, cap - n, "#include <xsplice/payload.h>\n");
 	for (int i = 0; i < 1000; i++)
-		n += snprintf(src + n, cap - n, "int n%d(int x) { return x + %d; }\nXSPLICE_REPLACE(f%d, n%d);\n",
-			      i, i, i, i);
+		n += snprintf(src + n, cap - n,
+		              "int n%d(int x) { return x + %d; }\nXSPLICE_REPLACE(f%d, n%d);\n", i,
+		              i, i, i);
 	fx_note_asm(notes, sizeof(notes), 1, fx_target_id, 20);
 	rc = fx_build(f, "many", src, notes, NULL, NULL);
 	free(src);
@@ -433,14 +457,15 @@ static void test_oversize(const struct fx *f, const struct img *good)
 	check(rc == -EFBIG && !p && strstr(xs_error_message(), path), "oversize file: -EFBIG (%s)",
 	      xs_error_message());
 	/* Anonymous memory is only touched where we copy: cheap however large. */
-	big = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	big = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+	           -1, 0);
 	if (big == MAP_FAILED)
 		return check(false, "oversize: mmap");
 	memcpy(big, good->b, good->len);
 	xs_error_clear();
 	rc = xs_payload_open_mem("big-mem", big, len, &p);
-	check(rc == -EFBIG && !p && strstr(xs_error_message(), "big-mem"), "oversize memory: -EFBIG (%s)",
-	      xs_error_message());
+	check(rc == -EFBIG && !p && strstr(xs_error_message(), "big-mem"),
+	      "oversize memory: -EFBIG (%s)", xs_error_message());
 	munmap(big, len);
 }
 

@@ -61,12 +61,19 @@ static void read_layout(const unsigned char *b, size_t len, struct layout *l)
 
 static uint64_t interesting(const struct layout *l)
 {
-	static const uint64_t v[] = { 0,	  1,	      2,	  3,	       4,
-				      7,	  8,	      16,	  24,	       64,
-				      0x7f,	  0x80,	      0xff,	  0x100,       0xfff,
-				      0x1000,	  0x7fff,     0xffff,	  0x7fffffff,  0x80000000,
-				      0xffffffff, 1ull << 32, INT64_MAX,  (uint64_t)INT64_MIN, UINT64_MAX,
-				      UINT64_MAX - 7 };
+	static const uint64_t v[] = { 0,          1,
+		                      2,          3,
+		                      4,          7,
+		                      8,          16,
+		                      24,         64,
+		                      0x7f,       0x80,
+		                      0xff,       0x100,
+		                      0xfff,      0x1000,
+		                      0x7fff,     0xffff,
+		                      0x7fffffff, 0x80000000,
+		                      0xffffffff, 1ull << 32,
+		                      INT64_MAX,  (uint64_t)INT64_MIN,
+		                      UINT64_MAX, UINT64_MAX - 7 };
 
 	switch (below(4)) {
 	case 0:
@@ -90,8 +97,9 @@ static void put(unsigned char *b, size_t len, uint64_t at, uint64_t val, unsigne
 static void mutate_shdr(unsigned char *b, size_t len, const struct layout *l)
 {
 	/* Offset and width of each Elf64_Shdr field. */
-	static const unsigned char field[][2] = { { 0, 4 },  { 4, 4 },	{ 8, 8 },  { 24, 8 }, { 32, 8 },
-						  { 40, 4 }, { 44, 4 }, { 48, 8 }, { 56, 8 } };
+	static const unsigned char field[][2] = { { 0, 4 },  { 4, 4 },  { 8, 8 },
+		                                  { 24, 8 }, { 32, 8 }, { 40, 4 },
+		                                  { 44, 4 }, { 48, 8 }, { 56, 8 } };
 	unsigned f = below(XS_ARRAY_SIZE(field));
 
 	put(b, len, l->shoff + below(l->shnum) * sizeof(Elf64_Shdr) + field[f][0], interesting(l),
@@ -175,7 +183,8 @@ static const char *broken_promise(const struct xs_payload *p)
 			return "section data outside the file";
 		for (size_t k = 0; k < s->nrelocs; k++) {
 			if (s->relocs[k].sym >= p->nsyms ||
-			    s->relocs[k].offset + xs_arch_reloc_width(s->relocs[k].type) > s->shdr.sh_size)
+			    s->relocs[k].offset + xs_arch_reloc_width(s->relocs[k].type) >
+			        s->shdr.sh_size)
 				return "relocation outside its section or symbol table";
 		}
 	}
@@ -183,7 +192,8 @@ static const char *broken_promise(const struct xs_payload *p)
 		if (!string_inside(p, p->syms[i].name))
 			return "symbol name outside the file";
 	}
-	if (p->nfuncs == 0 || p->funcs_shndx >= p->nsections || !p->build_id.len || !p->target_id.len)
+	if (p->nfuncs == 0 || p->funcs_shndx >= p->nsections || !p->build_id.len ||
+	    !p->target_id.len)
 		return "accepted without funcs or build-ids";
 	for (size_t i = 0; i < p->nfuncs; i++) {
 		const struct xs_func_desc *f = &p->funcs[i];
@@ -195,7 +205,8 @@ static const char *broken_promise(const struct xs_payload *p)
 	}
 	for (int k = 0; k < XS_HOOK_COUNT; k++) {
 		if (p->hook_shndx[k] >= p->nsections ||
-		    (p->hook_shndx[k] && p->hook_count[k] * 8 != p->sections[p->hook_shndx[k]].shdr.sh_size))
+		    (p->hook_shndx[k] &&
+		     p->hook_count[k] * 8 != p->sections[p->hook_shndx[k]].shdr.sh_size))
 			return "hook table out of range";
 	}
 	return NULL;
@@ -210,7 +221,8 @@ static void poke_pointers(const struct xs_payload *p)
 	for (uint64_t off = 0; off < p->sections[p->funcs_shndx].shdr.sh_size; off += 8)
 		xs_payload_pointer_at(p, p->funcs_shndx, off, &sym, &addend);
 	for (int i = 0; i < 8; i++)
-		xs_payload_pointer_at(p, (unsigned)below(p->nsections + 1), below(4096), &sym, &addend);
+		xs_payload_pointer_at(p, (unsigned)below(p->nsections + 1), below(4096), &sym,
+		                      &addend);
 	xs_error_clear();
 }
 
@@ -220,7 +232,7 @@ struct stats {
 };
 
 static void one(const unsigned char *good, const struct layout *l, unsigned char *buf, long iter,
-		struct stats *st)
+                struct stats *st)
 {
 	static const int errs[] = { -EINVAL, -ENOEXEC, -EFBIG, -EOPNOTSUPP };
 	size_t len = l->len;
@@ -255,7 +267,7 @@ static void one(const unsigned char *good, const struct layout *l, unsigned char
 		printf("     round %ld: %d %s\n", iter, rc, xs_error_message());
 	if (why || (iter == 0 && rc)) {
 		if (st->bad++ < 20)
-				printf("FAIL round %ld: rc %d: %s (%s)\n", iter, rc,
+			printf("FAIL round %ld: rc %d: %s (%s)\n", iter, rc,
 			       why ? why : "the fixture is refused", xs_error_message());
 	}
 	xs_payload_free(p);
@@ -274,7 +286,8 @@ int main(void)
 	if (getenv("XSPLICE_FUZZ_SEED"))
 		rng = strtoull(getenv("XSPLICE_FUZZ_SEED"), NULL, 0);
 	if (fx_init(&f) || fx_build_good(&f, &good, &len)) {
-		printf("FAIL build the good fixture (gcc, ld, include/ from the repository root)\n");
+		printf(
+		    "FAIL build the good fixture (gcc, ld, include/ from the repository root)\n");
 		fx_fini(&f);
 		free(good);
 		return 1;
@@ -286,9 +299,11 @@ int main(void)
 	for (long i = 0; i < iters && buf; i++)
 		one(good, &l, buf, i, &st);
 	t0 = xs_now_us() - t0;
-	printf("%s fuzz: %ld rounds in %.1f s (%.0f/s): %ld accepted, %ld refused (EINVAL %ld, ENOEXEC %ld, EFBIG %ld, EOPNOTSUPP %ld), %ld bad\n",
-	       st.bad || !buf ? "FAIL" : "ok  ", iters, t0 / 1e6, iters / (t0 / 1e6 + 1e-9), st.accepted,
-	       st.refused, st.by_errno[0], st.by_errno[1], st.by_errno[2], st.by_errno[3], st.bad);
+	printf(
+	    "%s fuzz: %ld rounds in %.1f s (%.0f/s): %ld accepted, %ld refused (EINVAL %ld, ENOEXEC %ld, EFBIG %ld, EOPNOTSUPP %ld), %ld bad\n",
+	    st.bad || !buf ? "FAIL" : "ok  ", iters, t0 / 1e6, iters / (t0 / 1e6 + 1e-9),
+	    st.accepted, st.refused, st.by_errno[0], st.by_errno[1], st.by_errno[2], st.by_errno[3],
+	    st.bad);
 	/* A fuzzer that never gets past the checks, or never trips one, tests nothing. */
 	printf("%s fuzz: both accepted and refused inputs seen\n",
 	       st.accepted > 1 && st.refused ? "ok  " : "FAIL");

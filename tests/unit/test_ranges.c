@@ -54,7 +54,7 @@ int main(void)
 	check(mismatches(fixed, sizeof(fixed) / sizeof(fixed[0])) == 0,
 	      "with a one-byte, an empty and a range over all the others");
 	check(xs_ranges_find(5, fixed, 7) == NULL && xs_ranges_find(95, fixed, 7) != NULL &&
-		      xs_ranges_find(15, fixed, 7) != NULL,
+	          xs_ranges_find(15, fixed, 7) != NULL,
 	      "below everything: none; inside the wide one: found");
 	check(xs_ranges_find(1, fixed, 0) == NULL, "no ranges: none");
 
@@ -63,12 +63,14 @@ int main(void)
 		for (size_t i = 0; i < 1000; i++) {
 			uint64_t at = (uint64_t)(rand() % 100000), len = (uint64_t)(rand() % 300);
 
-			many[i] = (struct xs_range){ .start = at, .end = at + len, .what = "random" };
+			many[i] =
+			    (struct xs_range){ .start = at, .end = at + len, .what = "random" };
 		}
 		bad = mismatches(many, 1000);
 		failed += bad != 0;
 		if (round == 49)
-			check(failed == 0, "50 rounds of 1000 random ranges agree with a scan (%d failed)",
+			check(failed == 0,
+			      "50 rounds of 1000 random ranges agree with a scan (%d failed)",
 			      failed);
 	}
 	printf("%s: %d failure(s)\n", failures ? "FAIL" : "PASS", failures);

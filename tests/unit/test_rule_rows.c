@@ -41,10 +41,10 @@ int main(void)
 	x = row(0x1010, 0x1020, 3);
 	check(xs_rows_add(&r, &x) != NULL, "adjacent row kept");
 	check(tag_at(&r, 0x1000) == 1 && tag_at(&r, 0x100f) == 1 && tag_at(&r, 0x1010) == 3 &&
-		      tag_at(&r, 0x201f) == 2 && tag_at(&r, 0x203f) == 2,
+	          tag_at(&r, 0x201f) == 2 && tag_at(&r, 0x203f) == 2,
 	      "each address inside a row finds that row");
 	check(tag_at(&r, 0xfff) == -1 && tag_at(&r, 0x1020) == -1 && tag_at(&r, 0x2040) == -1 &&
-		      tag_at(&r, 0x1fff) == -1,
+	          tag_at(&r, 0x1fff) == -1,
 	      "addresses in gaps and at ends find nothing");
 	x = row(0x2030, 0x2050, 4);
 	check(!xs_rows_add(&r, &x), "overlapping the end of a row: refused");
@@ -73,9 +73,9 @@ int main(void)
 		sorted &= r.row[k - 1].end <= r.row[k].start;
 	for (size_t k = 0; k < r.n; k++)
 		all_found &= tag_at(&r, r.row[k].start) == (int64_t)r.row[k].start &&
-			     tag_at(&r, r.row[k].end - 1) == (int64_t)r.row[k].start;
-	check(r.n > 500 && sorted && all_found, "%zu random rows: sorted, none overlapping, all found",
-	      r.n);
+		             tag_at(&r, r.row[k].end - 1) == (int64_t)r.row[k].start;
+	check(r.n > 500 && sorted && all_found,
+	      "%zu random rows: sorted, none overlapping, all found", r.n);
 	xs_rows_free(&r);
 	printf("%s: %d failure(s)\n", failures ? "FAIL" : "PASS", failures);
 	return failures ? 1 : 0;

@@ -17,9 +17,9 @@
 struct xsplice__shadow_table *xsplice__shadow_anchor;
 
 #define THREADS 8
-#define OBJS 512   /* per thread */
+#define OBJS 512 /* per thread */
 #define ROUNDS 50
-#define SHARED 64  /* objects every thread counts on */
+#define SHARED 64 /* objects every thread counts on */
 #define ID_OWN 1
 #define ID_SHARED 2
 
@@ -73,13 +73,16 @@ int main(void)
 
 	check(xsplice_shadow_get(&key, 7) == NULL, "no shadow before any is made");
 	big = xsplice_shadow_alloc(&key, 7, 100);
-	check(big && xsplice__shadow_anchor, "alloc makes the table and publishes it at the anchor");
+	check(big && xsplice__shadow_anchor,
+	      "alloc makes the table and publishes it at the anchor");
 	check(big && big[0] == 0 && big[99] == 0 && ((uintptr_t)big & 15) == 0,
 	      "a new shadow is zeroed and 16-byte aligned");
 	check(xsplice_shadow_get(&key, 7) == big && xsplice_shadow_get(&key, 8) == NULL,
 	      "get finds it by object and id, and only so");
-	check(xsplice_shadow_alloc(&key, 7, 100) == NULL, "a second alloc of the same one is refused");
-	check(xsplice_shadow_get_or_alloc(&key, 7, 50) == big, "get_or_alloc returns the one there");
+	check(xsplice_shadow_alloc(&key, 7, 100) == NULL,
+	      "a second alloc of the same one is refused");
+	check(xsplice_shadow_get_or_alloc(&key, 7, 50) == big,
+	      "get_or_alloc returns the one there");
 	check(xsplice_shadow_get_or_alloc(&key, 7, 200) == NULL,
 	      "get_or_alloc refuses one smaller than asked for");
 	xsplice_shadow_free(&key, 7);
@@ -100,8 +103,9 @@ int main(void)
 
 		counted += c && *c == THREADS * ROUNDS;
 	}
-	check(counted == SHARED, "every thread found the same shadow of each shared object (%d of %d)",
-	      counted, SHARED);
+	check(counted == SHARED,
+	      "every thread found the same shadow of each shared object (%d of %d)", counted,
+	      SHARED);
 	check(xsplice__shadow_anchor->count == SHARED, "only the shared shadows are left (%zu)",
 	      xsplice__shadow_anchor->count);
 	xsplice_shadow_free_all(ID_SHARED);

@@ -18,8 +18,8 @@
 
 int main(void)
 {
-	unsigned char *mem = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE,
-				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned char *mem =
+	    mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	uint64_t base = (uint64_t)(uintptr_t)mem;
 	uint64_t list[3] = { base + 2 * PAGE, base, base + 3 * PAGE };
 	struct xs_pages pages = { list, 3, 3 };
@@ -35,7 +35,7 @@ int main(void)
 	munmap(mem + 3 * PAGE, PAGE); /* listed, then gone: cannot be read */
 
 	check(xs_snap_plan(&s, &pages) == 0 && s.n == 3 && s.addr[0] == base &&
-		      s.addr[1] == base + 2 * PAGE && s.addr[2] == base + 3 * PAGE,
+	          s.addr[1] == base + 2 * PAGE && s.addr[2] == base + 3 * PAGE,
 	      "plan: three pages kept, in address order");
 	xs_target_new_era(&t);
 	era = t.era;
@@ -43,7 +43,8 @@ int main(void)
 	p0 = xs_snap_page(&s, base, era);
 	p2 = xs_snap_page(&s, base + 2 * PAGE, era);
 	p3 = xs_snap_page(&s, base + 3 * PAGE, era);
-	check(p0 && p0[0] == 'a' && p0[PAGE - 1] == 'a' && p2 && p2[0] == 'c' && p2[PAGE - 1] == 'c',
+	check(p0 && p0[0] == 'a' && p0[PAGE - 1] == 'a' && p2 && p2[0] == 'c' &&
+	          p2[PAGE - 1] == 'c',
 	      "take: the readable pages hold what the memory held");
 	check(!p3, "take: the unmapped page is missing, the others are not");
 	check(!xs_snap_page(&s, base + PAGE, era), "a page not planned is not there");
@@ -61,8 +62,8 @@ int main(void)
 
 		for (size_t k = 0; k < XS_SNAP_PAGES + 1; k++)
 			many[k] = base + k * PAGE;
-		check(xs_snap_plan(&s, &big) == 0 && s.n == 0, "plan: %d pages is too many, none kept",
-		      XS_SNAP_PAGES + 1);
+		check(xs_snap_plan(&s, &big) == 0 && s.n == 0,
+		      "plan: %d pages is too many, none kept", XS_SNAP_PAGES + 1);
 		xs_snap_take(&s, &t);
 		check(!xs_snap_page(&s, base, t.era), "nothing planned: nothing taken");
 	}

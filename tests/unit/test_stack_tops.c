@@ -39,7 +39,8 @@ static bool same(const struct xs_stack_top *top, size_t i)
 {
 	size_t len = xs_stack_top_len(addr_of(i));
 
-	return top && top->addr == addr_of(i) && top->len == len && !memcmp(top->data, stacks[i], len);
+	return top && top->addr == addr_of(i) && top->len == len &&
+	       !memcmp(top->data, stacks[i], len);
 }
 
 static void sleep_us(long us)
@@ -91,7 +92,7 @@ static void without_helper(void)
 	check(!xs_tops_get(p, 0, 100, addr_of(0), ERA), "nothing queued: no top");
 	for (size_t i = 0; i < 5; i++)
 		xs_tops_queue(p, i, 100 + (pid_t)i, addr_of(i), ERA);
-	xs_tops_queue(p, 5, 105, 64, ERA); /* unmapped */
+	xs_tops_queue(p, 5, 105, 64, ERA);              /* unmapped */
 	xs_tops_queue(p, 6, 106, UINT64_MAX - 64, ERA); /* would wrap */
 	xs_tops_queue(p, 8, 108, addr_of(8), ERA);
 	xs_tops_queue(p, 0, 100, addr_of(9), ERA); /* again: ignored */
@@ -99,10 +100,11 @@ static void without_helper(void)
 		all &= same(xs_tops_get(p, i, 100 + (pid_t)i, addr_of(i), ERA), i);
 	check(all, "5 tops queued: each read, byte for byte");
 	xs_tops_counts(p, &by_helper, &by_caller);
-	check(by_helper == 0 && by_caller == 6, "all read by the caller (%zu), none by a helper (%zu)",
-	      by_caller, by_helper);
+	check(by_helper == 0 && by_caller == 6,
+	      "all read by the caller (%zu), none by a helper (%zu)", by_caller, by_helper);
 	check(!xs_tops_get(p, 5, 105, 64, ERA), "an unreadable top: none");
-	check(same(xs_tops_get(p, 4, 104, addr_of(4), ERA), 4), "...and the others of its read still there");
+	check(same(xs_tops_get(p, 4, 104, addr_of(4), ERA), 4),
+	      "...and the others of its read still there");
 	check(!xs_tops_get(p, 0, 100, addr_of(9), ERA), "queued twice: the second was ignored");
 	check(!xs_tops_get(p, 8, 108, addr_of(8), ERA), "an index past cap: not queued");
 	check(!xs_tops_get(p, 1, 999, addr_of(1), ERA), "another tid: none");
@@ -124,7 +126,8 @@ static void with_helper(void)
 	bool all = true;
 
 	check(p != NULL && tid > 0, "tops for %d threads, with a helper thread (%d)", NSTACKS, tid);
-	check(tid > 0 && blocks_sigchld(tid), "the helper blocks SIGCHLD: the stops' reports are ours");
+	check(tid > 0 && blocks_sigchld(tid),
+	      "the helper blocks SIGCHLD: the stops' reports are ours");
 	/* Half queued and left to the helper (bounded wait), the rest read as they come. */
 	for (size_t i = 0; i < half; i++)
 		xs_tops_queue(p, i, (pid_t)(1000 + i), addr_of(i), ERA);
@@ -132,8 +135,8 @@ static void with_helper(void)
 		sleep_us(1000);
 		xs_tops_counts(p, &by_helper, &by_caller);
 	}
-	check(by_helper == half && by_caller == 0, "the helper read the first %zu tops alone (%zu)", half,
-	      by_helper);
+	check(by_helper == half && by_caller == 0, "the helper read the first %zu tops alone (%zu)",
+	      half, by_helper);
 	for (size_t i = half; i < NSTACKS; i++)
 		xs_tops_queue(p, i, (pid_t)(1000 + i), addr_of(i), ERA);
 	for (size_t i = 0; i < NSTACKS; i++)
@@ -160,18 +163,19 @@ static void top_lengths(void)
 	size_t pages = 0;
 
 	check(at_start == XS_STACK_TOP && at_half == XS_STACK_TOP,
-	      "a top with its page's half or more left: all %d bytes (%zu, %zu)", XS_STACK_TOP, at_start,
-	      at_half);
+	      "a top with its page's half or more left: all %d bytes (%zu, %zu)", XS_STACK_TOP,
+	      at_start, at_half);
 	check(busy == 448 && just_enough == XS_STACK_TOP_MIN,
 	      "a top with less than %d bytes but at least %d left: to the page's end (%zu, %zu)",
 	      XS_STACK_TOP, XS_STACK_TOP_MIN, busy, just_enough);
-	check(few_left == XS_STACK_TOP, "a top with 64 bytes left: on into the next page (%zu)", few_left);
+	check(few_left == XS_STACK_TOP, "a top with 64 bytes left: on into the next page (%zu)",
+	      few_left);
 	/* Over the 64 tops a page can hold: only the last few reach the next page
 	 * (2 KiB tops each would touch 95 pages). */
 	for (uint64_t a = page; a < page + 4096; a += 64)
 		pages += (a + xs_stack_top_len(a) - 1) / 4096 - a / 4096 + 1;
-	check(pages == 64 + XS_STACK_TOP_MIN / 64 - 1, "pages touched by the 64 tops of a page: %zu",
-	      pages);
+	check(pages == 64 + XS_STACK_TOP_MIN / 64 - 1,
+	      "pages touched by the 64 tops of a page: %zu", pages);
 }
 
 int main(void)

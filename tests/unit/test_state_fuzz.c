@@ -31,7 +31,7 @@ static uint64_t rnd(void) /* splitmix64 */
 }
 
 static void payload_at(struct xs_state_payload *p, const char *id, uint64_t base, int status,
-		       uint64_t seq)
+                       uint64_t seq)
 {
 	memset(p, 0, sizeof(*p));
 	snprintf(p->id, sizeof(p->id), "%s", id);
@@ -90,7 +90,14 @@ static void named(void)
 		const char *what;
 		void (*edit)(struct xs_state *);
 	} cases[] = {
-#define CASE(what, stmt) { what, ({ void f(struct xs_state *s) { stmt; } f; }) }
+#define CASE(what, stmt)                                                                           \
+	{ what, ({                                                                                 \
+		  void f(struct xs_state *s)                                                       \
+		  {                                                                                \
+			  stmt;                                                                    \
+		  }                                                                                \
+		  f;                                                                               \
+	  }) }
 		CASE("id without its NUL", memset(s->payloads[0].id, 'a', XS_ID_MAX)),
 		CASE("empty id", s->payloads[0].id[0] = 0),
 		CASE("id with a slash", s->payloads[0].id[1] = '/'),
@@ -124,7 +131,8 @@ static void named(void)
 		CASE("journal slot -5", s->journal.entries[0].slot = -5),
 		CASE("journal slot 9999", s->journal.entries[0].slot = 9999),
 		CASE("journal slot unused", s->journal.entries[0].slot = 9),
-		CASE("journal slot twice", s->journal.count = 2; s->journal.entries[1] = s->journal.entries[0]),
+		CASE("journal slot twice", s->journal.count = 2;
+		     s->journal.entries[1] = s->journal.entries[0]),
 		CASE("journal status 40", s->journal.entries[0].prev_status = 40),
 		CASE("magic", s->magic ^= 1),
 		CASE("abi 1", s->abi = 1),
@@ -148,7 +156,8 @@ static void named(void)
 	check(xs_fstate_check(&st.payloads[0], fs, 2, 42) == -EPROTO, "record length 4096 refused");
 	good_fs(fs);
 	fs[0].patch_offset = 0xfffffff0;
-	check(xs_fstate_check(&st.payloads[0], fs, 2, 42) == -EPROTO, "patch offset 2^32-16 refused");
+	check(xs_fstate_check(&st.payloads[0], fs, 2, 42) == -EPROTO,
+	      "patch offset 2^32-16 refused");
 	good_fs(fs);
 	fs[0].old_addr = -3ull;
 	check(xs_fstate_check(&st.payloads[0], fs, 2, 42) == -EPROTO, "site wrapping refused");
@@ -176,11 +185,14 @@ static bool keeps_promises(const struct xs_state *st)
 		if (!p->used)
 			continue;
 		if (!memchr(p->id, 0, XS_ID_MAX) || !memchr(p->object, 0, XS_PATH_MAX) ||
-		    !strcmp(xs_status_name(p->status), "UNKNOWN") || p->nfuncs > XS_STATE_MAX_FUNCS ||
-		    p->build_id.len > XS_BUILD_ID_MAX || p->target_id.len > XS_BUILD_ID_MAX ||
-		    p->depends_id.len > XS_BUILD_ID_MAX || end < p->base ||
-		    !inside(p->fstate_addr, (uint64_t)p->nfuncs * sizeof(struct xs_fstate), p->base, end) ||
-		    !inside(p->funcs_addr, (uint64_t)p->nfuncs * sizeof(struct xsplice_func), p->base, end) ||
+		    !strcmp(xs_status_name(p->status), "UNKNOWN") ||
+		    p->nfuncs > XS_STATE_MAX_FUNCS || p->build_id.len > XS_BUILD_ID_MAX ||
+		    p->target_id.len > XS_BUILD_ID_MAX || p->depends_id.len > XS_BUILD_ID_MAX ||
+		    end < p->base ||
+		    !inside(p->fstate_addr, (uint64_t)p->nfuncs * sizeof(struct xs_fstate), p->base,
+		            end) ||
+		    !inside(p->funcs_addr, (uint64_t)p->nfuncs * sizeof(struct xsplice_func),
+		            p->base, end) ||
 		    !inside(p->text_start, p->text_end - p->text_start, p->base, end))
 			return false;
 		for (int k = 0; k < XS_HOOK_COUNT; k++)
@@ -199,9 +211,31 @@ static bool keeps_promises(const struct xs_state *st)
 	return true;
 }
 
-static const uint64_t odd[] = { 0, 1, 2, 3, 4, 5, 31, 32, 33, 63, 64, 65, 255, 4095, 4096,
-				0x7fffffff, 0x80000000, 0xffffffff, 1ull << 32, 1ull << 62,
-				-1ull, -4096ull, BASE, BASE + 0x1000, BASE + 0x3ff8 };
+static const uint64_t odd[] = { 0,
+	                        1,
+	                        2,
+	                        3,
+	                        4,
+	                        5,
+	                        31,
+	                        32,
+	                        33,
+	                        63,
+	                        64,
+	                        65,
+	                        255,
+	                        4095,
+	                        4096,
+	                        0x7fffffff,
+	                        0x80000000,
+	                        0xffffffff,
+	                        1ull << 32,
+	                        1ull << 62,
+	                        -1ull,
+	                        -4096ull,
+	                        BASE,
+	                        BASE + 0x1000,
+	                        BASE + 0x3ff8 };
 
 static void mutate(unsigned char *b, size_t len)
 {
@@ -228,8 +262,10 @@ static void mutate(unsigned char *b, size_t len)
 			break;
 		default: /* a copy of one slot over another */
 			at = rnd() % XS_STATE_MAX_PAYLOADS;
-			memcpy(b + offsetof(struct xs_state, payloads) + (rnd() % 6) * sizeof(struct xs_state_payload),
-			       b + offsetof(struct xs_state, payloads) + at * sizeof(struct xs_state_payload),
+			memcpy(b + offsetof(struct xs_state, payloads) +
+			           (rnd() % 6) * sizeof(struct xs_state_payload),
+			       b + offsetof(struct xs_state, payloads) +
+			           at * sizeof(struct xs_state_payload),
 			       sizeof(struct xs_state_payload));
 		}
 	}
@@ -256,7 +292,7 @@ static void fuzz(long iters)
 				if (xs_fstate_check(&st.payloads[0], fs, 2, 42) == 0)
 					for (int f = 0; f < 2; f++)
 						broken += fs[f].len > XSPLICE_EXPECT_MAX ||
-							  fs[f].patch_offset > XSPLICE_EXPECT_MAX;
+						          fs[f].patch_offset > XSPLICE_EXPECT_MAX;
 				wrote += memcmp(fcopy, fs, sizeof(fs)) != 0;
 			}
 		} else if (!strstr(xs_error_message(), "registry")) {

@@ -71,8 +71,13 @@ static int pipe_read[2], pipe_poll[2], pipe_epoll[2], listen_fd;
 
 enum { B_SLEEP, B_READ, B_ACCEPT, B_FUTEX, B_POLL, B_EPOLL, B_COND, NBLOCK };
 static const char *const block_names[NBLOCK] = {
-	[B_SLEEP] = "nanosleep", [B_READ] = "read", [B_ACCEPT] = "accept", [B_FUTEX] = "futex",
-	[B_POLL] = "poll", [B_EPOLL] = "epoll_wait", [B_COND] = "pthread_cond_wait",
+	[B_SLEEP] = "nanosleep",
+	[B_READ] = "read",
+	[B_ACCEPT] = "accept",
+	[B_FUTEX] = "futex",
+	[B_POLL] = "poll",
+	[B_EPOLL] = "epoll_wait",
+	[B_COND] = "pthread_cond_wait",
 };
 
 static long do_block(int k)
@@ -91,10 +96,14 @@ static long do_block(int k)
 		r = syscall(SYS_nanosleep, &two, NULL);
 		sh->slept_ms = (now_us() - start) / 1000;
 		return r;
-	case B_READ: return syscall(SYS_read, pipe_read[0], &c, 1);
-	case B_ACCEPT: return syscall(SYS_accept, listen_fd, NULL, NULL);
-	case B_FUTEX: return syscall(SYS_futex, &sh->futex_word, FUTEX_WAIT, 0, NULL, NULL, 0);
-	case B_POLL: return syscall(SYS_poll, &pfd, 1, -1);
+	case B_READ:
+		return syscall(SYS_read, pipe_read[0], &c, 1);
+	case B_ACCEPT:
+		return syscall(SYS_accept, listen_fd, NULL, NULL);
+	case B_FUTEX:
+		return syscall(SYS_futex, &sh->futex_word, FUTEX_WAIT, 0, NULL, NULL, 0);
+	case B_POLL:
+		return syscall(SYS_poll, &pfd, 1, -1);
 	case B_EPOLL:
 		ep = epoll_create1(0);
 		epoll_ctl(ep, EPOLL_CTL_ADD, pipe_epoll[0], &ev);
@@ -266,7 +275,8 @@ static void test_pause(void)
 
 	reset_shared();
 	pid = spawn(child_busy);
-	check(WAIT_FOR(all_tids() && sh->counter[NT - 1] > 2, 10000), "busy target: %d threads running", NT);
+	check(WAIT_FOR(all_tids() && sh->counter[NT - 1] > 2, 10000),
+	      "busy target: %d threads running", NT);
 	sh->gap_gen++;
 	sleep_us(20000);
 	for (int k = 0; k < 50; k++) {
@@ -295,14 +305,18 @@ static void test_pause(void)
 	median(attach, 50);
 	median(pause, 50);
 	printf("  attach: median %lld us, max %lld us\n", attach[25], attach[49]);
-	printf("  attach+detach pause (tracer): median %lld us, max %lld us\n", pause[25], pause[49]);
+	printf("  attach+detach pause (tracer): median %lld us, max %lld us\n", pause[25],
+	       pause[49]);
 	printf("  longest gap a thread saw in its 1 ms sleep loop: %lld us\n", gap);
-	check(pause[25] < 50000, "median attach+detach pause under 50 ms, even on a loaded machine (%lld us)", pause[25]);
+	check(pause[25] < 50000,
+	      "median attach+detach pause under 50 ms, even on a loaded machine (%lld us)",
+	      pause[25]);
 
 	rc = xs_target_attach(pid, 1000, &t);
 	check(rc == 0, "attach for stop/resume cycles");
 	/* As root: real-time while the threads are held, as before once let go. */
-	check((sched_getscheduler(0) & ~SCHED_RESET_ON_FORK) == SCHED_FIFO, "the tracer runs at SCHED_FIFO while the target is stopped");
+	check((sched_getscheduler(0) & ~SCHED_RESET_ON_FORK) == SCHED_FIFO,
+	      "the tracer runs at SCHED_FIFO while the target is stopped");
 	all_ok = rc == 0;
 	for (int k = 0; k < 50 && all_ok; k++) {
 		long long t0;
@@ -317,11 +331,13 @@ static void test_pause(void)
 	check(all_ok, "50 stop/resume cycles");
 	if (all_ok) {
 		median(cycle, 50);
-		printf("  stop+resume pause (tracer): median %lld us, max %lld us\n", cycle[25], cycle[49]);
+		printf("  stop+resume pause (tracer): median %lld us, max %lld us\n", cycle[25],
+		       cycle[49]);
 	}
 	xs_target_detach(t);
 	check(sched_getscheduler(0) == SCHED_OTHER, "and at its own policy again after the detach");
-	check(alive(pid) && status_num(pid, 0, "TracerPid", 10) == 0, "busy target alive and untraced");
+	check(alive(pid) && status_num(pid, 0, "TracerPid", 10) == 0,
+	      "busy target alive and untraced");
 	finish(pid);
 }
 
@@ -411,10 +427,10 @@ static void test_stop_log(void)
 		n++;
 	check(n == 2, "two stops logged (%d)", n);
 	check((long long)b[0] >= before_ns && held_ns[0] > (long long)b[0] &&
-		      held_ns[0] < (long long)e[0] && (long long)e[0] <= between_ns,
+	          held_ns[0] < (long long)e[0] && (long long)e[0] <= between_ns,
 	      "the attach's stop spans its hold (%llu < %lld < %llu)", b[0], held_ns[0], e[0]);
 	check((long long)b[1] > between_ns && held_ns[1] > (long long)b[1] &&
-		      held_ns[1] < (long long)e[1],
+	          held_ns[1] < (long long)e[1],
 	      "the second stop spans its hold (%llu < %lld < %llu)", b[1], held_ns[1], e[1]);
 	if (f)
 		fclose(f);
@@ -440,8 +456,10 @@ static bool inject_some(struct xs_target *t, pid_t pid)
 	bool ok = true;
 
 	for (int k = 0; k < 10; k++) {
-		uint64_t a[6] = { 0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-				  (uint64_t)-1, 0 };
+		uint64_t a[6] = {
+			0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1,
+			0
+		};
 		long ret = 0, addr = 0;
 
 		if (k % 2 == 0) {
@@ -488,7 +506,8 @@ static void test_blocking(void)
 	}
 	sleep_us(50000);
 	check(all_ready(1), "no blocked call returned early after detach");
-	c = write(pipe_read[1], "x", 1) + write(pipe_poll[1], "x", 1) + write(pipe_epoll[1], "x", 1);
+	c = write(pipe_read[1], "x", 1) + write(pipe_poll[1], "x", 1) +
+	    write(pipe_epoll[1], "x", 1);
 	int cfd = socket(AF_UNIX, SOCK_STREAM, 0);
 
 	c += connect(cfd, (struct sockaddr *)&un, sizeof(un)) == 0;
@@ -499,17 +518,19 @@ static void test_blocking(void)
 	pthread_cond_signal(&sh->cond);
 	pthread_mutex_unlock(&sh->mtx);
 	check(c == 4, "woke the blocked threads");
-	check(WAIT_FOR(all_ready(2) && sh->ready[B_EPOLL] == 2, 10000), "every blocked call completed");
-	check(sh->result[B_EPOLL] == 1 || sh->err[B_EPOLL] == EINTR,
-	      "epoll_wait returned %ld, errno %d (EINTR is the kernel's rule for epoll after a stop)",
-	      sh->result[B_EPOLL], sh->err[B_EPOLL]);
+	check(WAIT_FOR(all_ready(2) && sh->ready[B_EPOLL] == 2, 10000),
+	      "every blocked call completed");
+	check(
+	    sh->result[B_EPOLL] == 1 || sh->err[B_EPOLL] == EINTR,
+	    "epoll_wait returned %ld, errno %d (EINTR is the kernel's rule for epoll after a stop)",
+	    sh->result[B_EPOLL], sh->err[B_EPOLL]);
 	for (int k = 0; k < NBLOCK; k++) {
 		if (k == B_EPOLL)
 			continue;
 		long want_min = k == B_POLL || k == B_EPOLL || k == B_READ ? 1 : 0;
 
 		check(sh->result[k] >= want_min && sh->err[k] == 0 &&
-			      (k == B_ACCEPT || sh->result[k] == want_min),
+		          (k == B_ACCEPT || sh->result[k] == want_min),
 		      "%s returned %ld (errno %d: %s)", block_names[k], sh->result[k], sh->err[k],
 		      sh->err[k] ? strerror(sh->err[k]) : "none");
 	}
@@ -549,7 +570,8 @@ static int stray_threads(struct xs_target *t, pid_t pid)
 		if (s == 'Z' || s == 'X' || s == 0)
 			continue; /* exiting untraced, gone any moment */
 		if (i < 0 || s != 't' || !t->threads[i].stopped) {
-			printf("  thread %d: state %c, %s\n", tid, s, i < 0 ? "not in the table" : "in the table");
+			printf("  thread %d: state %c, %s\n", tid, s,
+			       i < 0 ? "not in the table" : "in the table");
 			bad++;
 		}
 	}
@@ -577,10 +599,13 @@ static void test_spawner(void)
 		xs_target_detach(t);
 		sleep_us(300 + (k % 7) * 300);
 	}
-	check(!failed && !bad, "100 attaches: every thread in /proc/%d/task held and in state t (%d failures, %d strays)",
-	      pid, failed, bad);
+	check(
+	    !failed && !bad,
+	    "100 attaches: every thread in /proc/%d/task held and in state t (%d failures, %d strays)",
+	    pid, failed, bad);
 	before = sh->spawned;
-	check(WAIT_FOR(sh->spawned > before + 5, 10000) && alive(pid), "spawner still creates threads afterwards");
+	check(WAIT_FOR(sh->spawned > before + 5, 10000) && alive(pid),
+	      "spawner still creates threads afterwards");
 	finish(pid);
 }
 
@@ -606,9 +631,9 @@ static void test_signals(void)
 	ok = ok && sh->sig_count == 0;
 	xs_target_detach(t);
 	ok = ok && WAIT_FOR(sh->sig_count == 1, 10000);
-	check(ok && sh->sig_value == 1 && sh->sig_code == SI_QUEUE &&
-		      sh->sig_pid == getpid(),
-	      "signal sent while held: handler ran once after detach, siginfo intact (count %d)", sh->sig_count);
+	check(ok && sh->sig_value == 1 && sh->sig_code == SI_QUEUE && sh->sig_pid == getpid(),
+	      "signal sent while held: handler ran once after detach, siginfo intact (count %d)",
+	      sh->sig_count);
 
 	/* (b) dequeued by an injected syscall, re-delivered at detach */
 	ok = xs_target_attach(pid, 1000, &t) == 0;
@@ -618,9 +643,10 @@ static void test_signals(void)
 	ok = ok && inject_some(t, pid) && sh->sig_count == 1;
 	xs_target_detach(t);
 	ok = ok && WAIT_FOR(sh->sig_count == 2, 10000);
-	check(ok && sh->sig_value == 2 && sh->sig_code == SI_QUEUE,
-	      "signal taken during injected syscalls: delivered once at detach with its siginfo (count %d, code %d)",
-	      sh->sig_count, sh->sig_code);
+	check(
+	    ok && sh->sig_value == 2 && sh->sig_code == SI_QUEUE,
+	    "signal taken during injected syscalls: delivered once at detach with its siginfo (count %d, code %d)",
+	    sh->sig_count, sh->sig_code);
 
 	/* (c) arrives while resumed, collected by the next stop */
 	ok = xs_target_attach(pid, 1000, &t) == 0;
@@ -695,7 +721,7 @@ static void test_zombie_leader(void)
 		      "memory readable without the leader");
 		/* A page or more: process_vm_readv through the leader's pid fails. */
 		check(!xs_target_read(t, (uintptr_t)sh, page, sizeof(page)) &&
-			      ((struct shared *)page)->loops > 0,
+		          ((struct shared *)page)->loops > 0,
 		      "a whole page readable without the leader");
 		check(!xs_target_syscall(t, SYS_getpid, args, &ret) && ret == pid,
 		      "syscall runs in the live thread: getpid = %ld", ret);
@@ -803,15 +829,16 @@ static void test_refusals(void)
 		sh->worker = 0;
 		tracer_target = which ? sh->tid[5] : pid; /* whole process, then one thread */
 		helper = spawn(child_tracer);
-		check(WAIT_FOR(sh->worker != 0, 10000) && sh->worker == helper, "second tracer holds %s",
-		      which ? "one thread" : "the process");
+		check(WAIT_FOR(sh->worker != 0, 10000) && sh->worker == helper,
+		      "second tracer holds %s", which ? "one thread" : "the process");
 		rc = xs_target_attach(pid, 1000, &t);
 		snprintf(want, sizeof(want), "already traced by pid %d", helper);
-		check(rc == -EBUSY && strstr(xs_error_message(), want), "already traced: -EBUSY \"%s\"",
-		      xs_error_message());
+		check(rc == -EBUSY && strstr(xs_error_message(), want),
+		      "already traced: -EBUSY \"%s\"", xs_error_message());
 		xs_error_clear();
-		check(status_num(pid, 0, "TracerPid", 10) == (unsigned long long)(which ? 0 : helper) &&
-			      proc_state(pid, 0) != 't',
+		check(status_num(pid, 0, "TracerPid", 10) ==
+		              (unsigned long long)(which ? 0 : helper) &&
+		          proc_state(pid, 0) != 't',
 		      "the failed attach left nothing traced or stopped");
 		finish(helper);
 	}
@@ -844,14 +871,15 @@ static void test_no_sigchld(void)
 	sigaction(SIGCHLD, &sa, &old);
 	for (int k = 0; k < 10 && ok; k++) {
 		t0 = now_us();
-		ok = !xs_target_attach(pid, 1000, &t) && t->nthreads == NT + 1 && !xs_target_resume(t) &&
-		     !xs_target_stop(t, 1000);
+		ok = !xs_target_attach(pid, 1000, &t) && t->nthreads == NT + 1 &&
+		     !xs_target_resume(t) && !xs_target_stop(t, 1000);
 		xs_target_detach(t);
 		t = NULL;
 		worst = now_us() - t0 > worst ? now_us() - t0 : worst;
 	}
 	sigaction(SIGCHLD, &old, NULL);
-	check(ok && alive(pid), "10 attach/resume/stop/detach with SA_NOCLDSTOP (slowest %lld us)", worst);
+	check(ok && alive(pid), "10 attach/resume/stop/detach with SA_NOCLDSTOP (slowest %lld us)",
+	      worst);
 	finish(pid);
 }
 

@@ -17,8 +17,8 @@
 /* The return stub of injected calls (xs_arch_return_stub) in our text: children
  * are forks, so it is at the same address there. */
 __asm__(".pushsection .text\n.globl xs_test_stub\n.type xs_test_stub, @function\n"
-	"xs_test_stub:\n\tmov %rax, %rdi\n\tmov $39, %eax\n\tsyscall\n"
-	"\tmov $15, %eax\n\tsyscall\n.popsection\n");
+        "xs_test_stub:\n\tmov %rax, %rdi\n\tmov $39, %eax\n\tsyscall\n"
+        "\tmov $15, %eax\n\tsyscall\n.popsection\n");
 extern char xs_test_stub[];
 
 static int cmd_pipe[2];
@@ -33,7 +33,7 @@ __attribute__((noinline, used)) int add(int a, int b)
 }
 
 __attribute__((noinline, used)) uint64_t mix6(uint64_t a, uint64_t b, uint64_t c, uint64_t d,
-					     uint64_t e, uint64_t f)
+                                              uint64_t e, uint64_t f)
 {
 	return a + 2 * b + 3 * c + 4 * d + 5 * e + 6 * f;
 }
@@ -257,7 +257,8 @@ static bool in_maps(pid_t pid, uint64_t addr)
 
 	if (read_proc(pid, 0, "maps", buf, sizeof(buf)))
 		return false;
-	for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+	for (char *line = buf; line && *line;
+	     line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
 		unsigned long long lo, hi;
 
 		if (sscanf(line, "%llx-%llx", &lo, &hi) == 2 && addr >= lo && addr < hi)
@@ -268,7 +269,9 @@ static bool in_maps(pid_t pid, uint64_t addr)
 
 static void test_memory_and_syscalls(struct xs_target *t, pid_t pid)
 {
-	uint64_t a[6] = { 0, 16384, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0 };
+	uint64_t a[6] = {
+		0, 16384, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0
+	};
 	unsigned char text[2], patch[2] = { 0x90, 0x66 }, back[2];
 	char msg[16] = "hello, target", got[16] = "";
 	long addr = 0, ret = -1;
@@ -279,7 +282,7 @@ static void test_memory_and_syscalls(struct xs_target *t, pid_t pid)
 	check(rc == 0 && addr > 0 && !(addr & 4095) && in_maps(pid, (uint64_t)addr),
 	      "injected mmap: 0x%lx, listed in /proc/%d/maps", addr, pid);
 	check(!xs_target_write(t, (uint64_t)addr + 100, msg, sizeof(msg)) &&
-		      !xs_proc_read(pid, (uint64_t)addr + 100, got, sizeof(got)) && !strcmp(got, msg),
+	          !xs_proc_read(pid, (uint64_t)addr + 100, got, sizeof(got)) && !strcmp(got, msg),
 	      "write to the new mapping, read back without attaching");
 	a[0] = (uint64_t)addr;
 	rc = xs_target_syscall(t, SYS_munmap, a, &ret);
@@ -287,11 +290,12 @@ static void test_memory_and_syscalls(struct xs_target *t, pid_t pid)
 	rc = xs_target_read(t, (uintptr_t)xs_test_stub + 1, text, 2);
 	rc = rc ? rc : xs_target_write(t, (uintptr_t)xs_test_stub + 1, patch, 2);
 	rc = rc ? rc : xs_target_read(t, (uintptr_t)xs_test_stub + 1, back, 2);
-	check(!rc && !memcmp(back, patch, 2) && !xs_target_write(t, (uintptr_t)xs_test_stub + 1, text, 2),
+	check(!rc && !memcmp(back, patch, 2) &&
+	          !xs_target_write(t, (uintptr_t)xs_test_stub + 1, text, 2),
 	      "write to read-only text through /proc/pid/mem (and back)");
 	rc = xs_target_read(t, 8, got, 4);
-	check(rc == -EFAULT && strstr(xs_error_message(), "0x8-0xc"), "unmapped read: -EFAULT \"%s\"",
-	      xs_error_message());
+	check(rc == -EFAULT && strstr(xs_error_message(), "0x8-0xc"),
+	      "unmapped read: -EFAULT \"%s\"", xs_error_message());
 	xs_error_clear();
 	t0 = now_us();
 	for (n = 0; n < 100 && !xs_target_syscall(t, SYS_getpid, a, &ret) && ret == pid; n++)
@@ -340,13 +344,14 @@ static void test_calls(void)
 
 	t0 = now_us();
 	rc = xs_target_call(t, (uintptr_t)add, two, 2, stub, 1000, &ret);
-	check(rc == 0 && (int)ret == 42, "call add(40, 2) = %d in %lld us", (int)ret, now_us() - t0);
+	check(rc == 0 && (int)ret == 42, "call add(40, 2) = %d in %lld us", (int)ret,
+	      now_us() - t0);
 	rc = xs_target_call(t, (uintptr_t)mix6, six, 6, stub, 1000, &ret);
 	check(rc == 0 && ret == 91, "call mix6(1..6) = %llu", (unsigned long long)ret);
 
 	rc = xs_target_call(t, (uintptr_t)crash, NULL, 0, stub, 1000, &ret);
 	check(rc == -EFAULT && strstr(xs_error_message(), "crashed with SIGSEGV at 0x") &&
-		      strstr(xs_error_message(), "address 0x10"),
+	          strstr(xs_error_message(), "address 0x10"),
 	      "crashing call: -EFAULT \"%s\"", xs_error_message());
 	xs_error_clear();
 	rc = xs_target_call(t, (uintptr_t)add, two, 2, stub, 1000, &ret);
@@ -363,38 +368,42 @@ static void test_calls(void)
 
 	t0 = now_us();
 	rc = xs_target_call(t, (uintptr_t)spin, NULL, 0, stub, 100, &ret);
-	check(rc == -ETIMEDOUT && now_us() - t0 < 3000000, "spinning call: -ETIMEDOUT after %lld ms \"%s\"",
-	      (now_us() - t0) / 1000, xs_error_message());
+	check(rc == -ETIMEDOUT && now_us() - t0 < 3000000,
+	      "spinning call: -ETIMEDOUT after %lld ms \"%s\"", (now_us() - t0) / 1000,
+	      xs_error_message());
 	xs_error_clear();
 
 	sigqueue(pid, SIGUSR1, v);
 	sleep_us(5000);
 	rc = xs_target_call(t, (uintptr_t)add, two, 2, stub, 1000, &ret);
-	check(rc == 0 && (int)ret == 42 && sh->sig_count == 0, "call with a signal arriving: held for later");
+	check(rc == 0 && (int)ret == 42 && sh->sig_count == 0,
+	      "call with a signal arriving: held for later");
 
 	size_t nt = t->nthreads;
 
 	rc = xs_target_call(t, (uintptr_t)spawn_one, NULL, 0, stub, 2000, &ret);
 	pid_t born = t->nthreads == nt + 1 ? t->threads[nt].tid : 0;
 
-	check(rc == 0 && ret == 0 && born && t->threads[nt].stopped && proc_state(pid, born) == 't' &&
-		      sh->worker == 0,
+	check(rc == 0 && ret == 0 && born && t->threads[nt].stopped &&
+	          proc_state(pid, born) == 't' && sh->worker == 0,
 	      "thread created by the callee is held stopped before running (tid %d)", born);
 	xs_target_detach(t);
 	check(WAIT_FOR(sh->worker == born, 10000), "and runs after detach");
 
-	check(WAIT_FOR(sh->sig_count == 1, 10000) && sh->sig_value == 7, "held signal delivered once after detach");
+	check(WAIT_FOR(sh->sig_count == 1, 10000) && sh->sig_value == 7,
+	      "held signal delivered once after detach");
 	check(WAIT_FOR(sh->spawned > 3, 10000), "the new thread runs after detach");
 	w = write(cmd_pipe[1], "x", 1);
 	ok = w == 1 && WAIT_FOR(sh->loops == 1, 10000);
 	check(ok && sh->main_ret == 1 && sh->main_err == 0,
-	      "the read() the main thread was in returns 1, no EINTR (got %ld, errno %d)", sh->main_ret,
-	      sh->main_err);
+	      "the read() the main thread was in returns 1, no EINTR (got %ld, errno %d)",
+	      sh->main_ret, sh->main_err);
 	/* Standard signals only: glibc adds its own real-time handlers at pthread_create. */
-	check(status_num(pid, 0, "SigBlk", 16) == blk &&
-		      (status_num(pid, 0, "SigCgt", 16) & 0xffffffff) == (cgt & 0xffffffff),
-	      "blocked and handled SIGTRAP/SIGSEGV: mask and handlers unchanged after trap and crash (SigBlk %llx -> %llx, SigCgt %llx -> %llx)",
-	      blk, status_num(pid, 0, "SigBlk", 16), cgt, status_num(pid, 0, "SigCgt", 16));
+	check(
+	    status_num(pid, 0, "SigBlk", 16) == blk &&
+	        (status_num(pid, 0, "SigCgt", 16) & 0xffffffff) == (cgt & 0xffffffff),
+	    "blocked and handled SIGTRAP/SIGSEGV: mask and handlers unchanged after trap and crash (SigBlk %llx -> %llx, SigCgt %llx -> %llx)",
+	    blk, status_num(pid, 0, "SigBlk", 16), cgt, status_num(pid, 0, "SigCgt", 16));
 	check(sh->trap_count == 0 && alive(pid), "no SIGTRAP/SIGSEGV reached the target");
 out:
 	finish(pid);
@@ -415,7 +424,8 @@ static void test_steps(void)
 
 	reset_shared();
 	pid = spawn(child_sleeper);
-	check(WAIT_FOR(sh->loops > 0 && sh->in_sleep == 1, 10000), "steps: thread sleeps in a function");
+	check(WAIT_FOR(sh->loops > 0 && sh->in_sleep == 1, 10000),
+	      "steps: thread sleeps in a function");
 	rc = xs_target_attach(pid, 1000, &t);
 	i = rc ? -1 : thread_index(t, sh->worker);
 	if (i < 0) {
@@ -438,12 +448,13 @@ static void test_steps(void)
 	n = 100;
 	rc = xs_target_step_to(t, (size_t)i, 2, 1000, after_steps, &n);
 	check(rc == -EAGAIN && strstr(xs_error_message(), "after 2 single steps") &&
-		      t->threads[i].stopped,
+	          t->threads[i].stopped,
 	      "steps: -EAGAIN when they run out \"%s\"", xs_error_message());
 	xs_error_clear();
 	xs_target_detach(t);
 	loops = sh->loops;
-	check(WAIT_FOR(sh->loops > loops + 1, 10000) && alive(pid), "steps: thread loops on afterwards");
+	check(WAIT_FOR(sh->loops > loops + 1, 10000) && alive(pid),
+	      "steps: thread loops on afterwards");
 out:
 	finish(pid);
 }
@@ -465,7 +476,8 @@ static void run_until_case(void (*child)(void), long timeout_ms, const char *wha
 
 	reset_shared();
 	pid = spawn(child);
-	check(WAIT_FOR(sh->loops > 0 && sh->in_sleep == 1, 10000), "%s: thread sleeps 300 ms in a function", what);
+	check(WAIT_FOR(sh->loops > 0 && sh->in_sleep == 1, 10000),
+	      "%s: thread sleeps 300 ms in a function", what);
 	loops = sh->loops;
 	WAIT_FOR(fresh_sleep(loops), 10000);
 	rc = xs_target_attach(pid, 1000, &t);
@@ -481,27 +493,32 @@ static void run_until_case(void (*child)(void), long timeout_ms, const char *wha
 	xs_target_read(t, sh->ra, &after, 1);
 	if (timeout_ms > 300) {
 		check(rc == 0 && ms < 1000 && xs_arch_pc(&t->threads[i].regs) == sh->ra &&
-			      xs_arch_sp(&t->threads[i].regs) == sh->cfa,
-		      "%s: returned after %lld ms, pc at the return address, sp at the caller's", what, ms);
+		          xs_arch_sp(&t->threads[i].regs) == sh->cfa,
+		      "%s: returned after %lld ms, pc at the return address, sp at the caller's",
+		      what, ms);
 	} else {
-		check(rc == -ETIMEDOUT && ms >= timeout_ms && ms < 1000 &&
-			      t->threads[i].stopped,
-		      "%s: -ETIMEDOUT after %lld ms, thread stopped \"%s\"", what, ms, xs_error_message());
+		check(rc == -ETIMEDOUT && ms >= timeout_ms && ms < 1000 && t->threads[i].stopped,
+		      "%s: -ETIMEDOUT after %lld ms, thread stopped \"%s\"", what, ms,
+		      xs_error_message());
 		xs_error_clear();
 	}
 	check(before == after && after != 0xcc, "%s: code at the return address restored", what);
 	check(!xs_target_resume(t) && !xs_target_stop(t, 3000), "%s: resume and stop again", what);
 	xs_target_detach(t);
 	loops = sh->loops;
-	check(WAIT_FOR(sh->loops > loops + 1, 10000) && alive(pid), "%s: thread loops on afterwards", what);
+	check(WAIT_FOR(sh->loops > loops + 1, 10000) && alive(pid),
+	      "%s: thread loops on afterwards", what);
 out:
 	finish(pid);
 }
 
 static void test_seccomp_child(int kind, const char *verdict)
 {
-	uint64_t x[6] = { 0, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0 };
-	uint64_t rw[6] = { 0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0 };
+	uint64_t x[6] = { 0, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1,
+		          0 };
+	uint64_t rw[6] = {
+		0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0
+	};
 	char maps1[65536], maps2[65536];
 	struct xs_target *t = NULL;
 	long ret = 0, loops;
@@ -511,20 +528,24 @@ static void test_seccomp_child(int kind, const char *verdict)
 	reset_shared();
 	seccomp_kind = kind;
 	pid = spawn(child_seccomp);
-	check(WAIT_FOR(sh->ready[0] == 1 && sh->loops > 1, 10000), "seccomp target (%s) runs", verdict);
+	check(WAIT_FOR(sh->ready[0] == 1 && sh->loops > 1, 10000), "seccomp target (%s) runs",
+	      verdict);
 	rc = xs_target_attach(pid, 1000, &t);
 	read_proc(pid, 0, "maps", maps1, sizeof(maps1));
 	rc = rc ? rc : xs_target_syscall(t, SYS_mmap, x, &ret);
 	read_proc(pid, 0, "maps", maps2, sizeof(maps2));
-	check(rc == -EPERM && strstr(xs_error_message(), "no thread's seccomp filter allows mmap(0x0, 0x1000, 0x5") &&
-		      strstr(xs_error_message(), verdict) && !strcmp(maps1, maps2),
+	check(rc == -EPERM &&
+	          strstr(xs_error_message(),
+	                 "no thread's seccomp filter allows mmap(0x0, 0x1000, 0x5") &&
+	          strstr(xs_error_message(), verdict) && !strcmp(maps1, maps2),
 	      "mmap(PROT_EXEC) refused, not run: \"%s\"", xs_error_message());
 	xs_error_clear();
 	rc = xs_target_syscall(t, SYS_mmap, rw, &ret);
 	check(rc == 0 && ret > 0, "mmap without PROT_EXEC allowed: 0x%lx", ret);
 	xs_target_detach(t);
 	loops = sh->loops;
-	check(WAIT_FOR(sh->loops > loops + 2, 10000) && alive(pid), "seccomp target alive afterwards");
+	check(WAIT_FOR(sh->loops > loops + 2, 10000) && alive(pid),
+	      "seccomp target alive afterwards");
 	finish(pid);
 }
 
@@ -545,19 +566,22 @@ static void test_seccomp_frame(void)
 	reset_shared();
 	seccomp_kind = 3;
 	pid = spawn(child_seccomp);
-	check(WAIT_FOR(sh->ready[0] == 1 && sh->loops > 1, 10000), "seccomp target (no mask read) runs");
+	check(WAIT_FOR(sh->ready[0] == 1 && sh->loops > 1, 10000),
+	      "seccomp target (no mask read) runs");
 	rc = xs_target_attach(pid, 1000, &t);
 	read_proc(pid, 0, "maps", maps1, sizeof(maps1));
 	rc = rc ? rc : xs_target_syscall(t, SYS_getpid, none, &ret);
 	read_proc(pid, 0, "maps", maps2, sizeof(maps2));
-	check(rc == -EPERM && strstr(xs_error_message(), "allows rt_sigprocmask(0x0, 0x0, 0x0, 0x8") &&
-		      strstr(xs_error_message(), "signal frame") && strstr(xs_error_message(), "KILL_PROCESS") &&
-		      !strcmp(maps1, maps2),
+	check(rc == -EPERM &&
+	          strstr(xs_error_message(), "allows rt_sigprocmask(0x0, 0x0, 0x0, 0x8") &&
+	          strstr(xs_error_message(), "signal frame") &&
+	          strstr(xs_error_message(), "KILL_PROCESS") && !strcmp(maps1, maps2),
 	      "getpid refused for the frame's mask read: \"%s\"", xs_error_message());
 	xs_error_clear();
 	xs_target_detach(t);
 	loops = sh->loops;
-	check(WAIT_FOR(sh->loops > loops + 2, 10000) && alive(pid), "seccomp target (no mask read) alive afterwards");
+	check(WAIT_FOR(sh->loops > loops + 2, 10000) && alive(pid),
+	      "seccomp target (no mask read) alive afterwards");
 	finish(pid);
 }
 
@@ -582,8 +606,8 @@ static void test_seccomp(void)
 	sleep_us(50000);
 	rc = xs_target_attach(pid, 1000, &t);
 	rc = rc ? rc : xs_target_syscall(t, SYS_getpid, a, &ret);
-	check(rc == -EPERM && strstr(xs_error_message(), "strict mode"), "strict mode: -EPERM \"%s\"",
-	      xs_error_message());
+	check(rc == -EPERM && strstr(xs_error_message(), "strict mode"),
+	      "strict mode: -EPERM \"%s\"", xs_error_message());
 	xs_error_clear();
 	xs_target_detach(t);
 	check(write(cmd_pipe[1], "x", 1) == 1 && WAIT_FOR(sh->main_ret == 1, 10000),
@@ -597,17 +621,18 @@ static void test_bpf(void)
 {
 	struct seccomp_data d = { .nr = 9, .arch = AUDIT_ARCH_X86_64, .args = { 0, 0, 7 } };
 	struct sock_filter div0[] = { BPF_STMT(BPF_LDX | BPF_IMM, 0),
-				      BPF_STMT(BPF_ALU | BPF_DIV | BPF_X, 0),
-				      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW) };
+		                      BPF_STMT(BPF_ALU | BPF_DIV | BPF_X, 0),
+		                      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW) };
 	struct sock_filter out[] = { BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 5, 5),
-				     BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW) };
+		                     BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW) };
 	struct sock_filter odd[] = { BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 2),
-				     BPF_STMT(BPF_RET | BPF_A, 0) };
+		                     BPF_STMT(BPF_RET | BPF_A, 0) };
 	struct sock_filter end[] = { BPF_STMT(BPF_LD | BPF_IMM, 1) };
-	struct sock_filter mem[] = { BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 32), BPF_STMT(BPF_ST, 3),
-				     BPF_STMT(BPF_LDX | BPF_MEM, 3), BPF_STMT(BPF_MISC | BPF_TXA, 0),
-				     BPF_STMT(BPF_ALU | BPF_LSH | BPF_K, 16),
-				     BPF_STMT(BPF_RET | BPF_A, 0) };
+	struct sock_filter mem[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 32),  BPF_STMT(BPF_ST, 3),
+		BPF_STMT(BPF_LDX | BPF_MEM, 3),          BPF_STMT(BPF_MISC | BPF_TXA, 0),
+		BPF_STMT(BPF_ALU | BPF_LSH | BPF_K, 16), BPF_STMT(BPF_RET | BPF_A, 0)
+	};
 	uint32_t v = 1;
 
 	check(!xs_seccomp_run(div0, 3, &d, &v) && v == 0, "bpf: division by zero returns 0 (KILL)");

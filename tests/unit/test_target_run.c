@@ -230,7 +230,7 @@ static void finish_case(struct xs_target *t, pid_t pid, const char *what)
 	count = sh->counter[0];
 	check(none_traced(pid), "%s: no thread traced after the detach", what);
 	check(WAIT_FOR(sh->loops > loops + 1 && sh->counter[0] > count, 10000) &&
-		      sh->trap_count == 0 && alive(pid),
+	          sh->trap_count == 0 && alive(pid),
 	      "%s: threads go on, no SIGTRAP reached the child", what);
 	finish(pid);
 }
@@ -287,14 +287,16 @@ static void test_run_for_execve(void)
 	t0 = now_us();
 	rc = xs_target_run_for(t, 2000, 3000);
 	ms = (now_us() - t0) / 1000;
-	check(rc == -ECANCELED && ms < 1500 && strstr(xs_error_message(), "ran execve while stopped"),
+	check(rc == -ECANCELED && ms < 1500 &&
+	          strstr(xs_error_message(), "ran execve while stopped"),
 	      "%s: -ECANCELED after %lld ms, named \"%s\"", what, ms, xs_error_message());
 	xs_error_clear();
 	rc = xs_target_stop(t, 1000);
 	check(rc == -ECANCELED, "%s: a later stop fails the same way (rc %d)", what, rc);
 	xs_error_clear();
 	xs_target_detach(t);
-	ok = WAIT_FOR(!read_proc(pid, 0, "comm", comm, sizeof(comm)) && !strcmp(comm, "sleep\n"), 5000);
+	ok = WAIT_FOR(!read_proc(pid, 0, "comm", comm, sizeof(comm)) && !strcmp(comm, "sleep\n"),
+	              5000);
 	comm[strcspn(comm, "\n")] = '\0';
 	check(ok && none_traced(pid) && alive(pid), "%s: the new program runs, untraced (comm %s)",
 	      what, comm);
@@ -329,16 +331,18 @@ static void run_out_case(enum mode m, long timeout_ms, const char *what)
 		      "%s: -EOPNOTSUPP at once, every thread still stopped (rc %d)", what, rc);
 	} else if (m == BLOCK_INSIDE) {
 		check(rc == -ETIMEDOUT && all_stopped(t) &&
-			      !(status_num(pid, sh->worker, "SigPnd", 16) & (1ull << (SIGTRAP - 1))),
+		          !(status_num(pid, sh->worker, "SigPnd", 16) & (1ull << (SIGTRAP - 1))),
 		      "%s: -ETIMEDOUT, our SIGTRAP (sent while blocked) taken back", what);
 		xs_error_clear();
 	} else if (timeout_ms > 300) {
 		check(rc == 0 && ms < 1000 && i >= 0 && xs_arch_pc(&t->threads[i].regs) == sh->ra &&
-			      xs_arch_sp(&t->threads[i].regs) == sh->cfa && all_stopped(t),
-		      "%s: returned after %lld ms, pc at the return address, sp at the caller's", what, ms);
-		check(sh->counter[0] > count + 10 && sh->sig_count == 1,
-		      "%s: the others ran meanwhile (%ld counts), a signal sent then delivered then", what,
-		      sh->counter[0] - count);
+		          xs_arch_sp(&t->threads[i].regs) == sh->cfa && all_stopped(t),
+		      "%s: returned after %lld ms, pc at the return address, sp at the caller's",
+		      what, ms);
+		check(
+		    sh->counter[0] > count + 10 && sh->sig_count == 1,
+		    "%s: the others ran meanwhile (%ld counts), a signal sent then delivered then",
+		    what, sh->counter[0] - count);
 	} else {
 		check(rc == -ETIMEDOUT && ms >= timeout_ms && ms < 1000 && all_stopped(t),
 		      "%s: -ETIMEDOUT after %lld ms, every thread stopped \"%s\"", what, ms,

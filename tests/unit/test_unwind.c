@@ -31,14 +31,17 @@
 
 static char dir[] = "/tmp/xs-unwind-XXXXXX";
 
-
 /* --- target programs (sources in unwind_targets.h) --------------------------------------- */
 
 static int build_all(void)
 {
-	static const struct { const char *name, *text; } src[] = {
-		{ "chain.c", chain_c }, { "threads.c", threads_c },
-		{ "pl.c", pl_c }, { "payload.c", payload_c },
+	static const struct {
+		const char *name, *text;
+	} src[] = {
+		{ "chain.c", chain_c },
+		{ "threads.c", threads_c },
+		{ "pl.c", pl_c },
+		{ "payload.c", payload_c },
 	};
 	char cmd[1024];
 
@@ -54,13 +57,14 @@ static int build_all(void)
 		if (!f || fclose(f) || !ok)
 			return -EIO;
 	}
-	snprintf(cmd, sizeof(cmd),
-		 "cd %s && timeout 120 gcc -O2 -fomit-frame-pointer -o chain chain.c && "
-		 "timeout 120 gcc -O2 -fomit-frame-pointer -pthread -o threads threads.c && "
-		 "timeout 120 gcc -O2 -fPIC -shared -fasynchronous-unwind-tables -fomit-frame-pointer "
-		 "-fno-optimize-sibling-calls -Wl,-z,now -o pl.so pl.c && "
-		 "timeout 120 gcc -O2 -fno-omit-frame-pointer -pthread -rdynamic -o payload payload.c -ldl",
-		 dir);
+	snprintf(
+	    cmd, sizeof(cmd),
+	    "cd %s && timeout 120 gcc -O2 -fomit-frame-pointer -o chain chain.c && "
+	    "timeout 120 gcc -O2 -fomit-frame-pointer -pthread -o threads threads.c && "
+	    "timeout 120 gcc -O2 -fPIC -shared -fasynchronous-unwind-tables -fomit-frame-pointer "
+	    "-fno-optimize-sibling-calls -Wl,-z,now -o pl.so pl.c && "
+	    "timeout 120 gcc -O2 -fno-omit-frame-pointer -pthread -rdynamic -o payload payload.c -ldl",
+	    dir);
 	return system(cmd) == 0 ? 0 : -EIO;
 }
 
@@ -91,7 +95,8 @@ static struct range elf_range(const char *file, const char *name, uint64_t bias)
 		for (size_t i = 0; i < nph; i++) {
 			GElf_Phdr ph;
 
-			if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD && (ph.p_flags & PF_X))
+			if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD &&
+			    (ph.p_flags & PF_X))
 				r.lo = ph.p_vaddr, r.hi = ph.p_vaddr + ph.p_memsz;
 		}
 	while (elf && elf_getshdrstrndx(elf, &shstrndx) == 0 && (scn = elf_nextscn(elf, scn))) {
@@ -101,7 +106,8 @@ static struct range elf_range(const char *file, const char *name, uint64_t bias)
 
 		if (!gelf_getshdr(scn, &sh))
 			continue;
-		if (name[0] == '.' && (n = elf_strptr(elf, shstrndx, sh.sh_name)) && !strcmp(n, name))
+		if (name[0] == '.' && (n = elf_strptr(elf, shstrndx, sh.sh_name)) &&
+		    !strcmp(n, name))
 			r.lo = sh.sh_addr, r.hi = sh.sh_addr + sh.sh_size;
 		if (name[0] == '.' || sh.sh_type != SHT_SYMTAB || !(d = elf_getdata(scn, NULL)))
 			continue;
@@ -326,7 +332,8 @@ static bool sps_ok(const struct xs_target *t, size_t i, const struct xs_frame *f
 		uint64_t ra;
 
 		if (f[k].sp <= f[k - 1].sp ||
-		    pread(t->mem_fd, &ra, sizeof(ra), (off_t)(f[k].sp - 8)) != sizeof(ra) || ra != f[k].pc)
+		    pread(t->mem_fd, &ra, sizeof(ra), (off_t)(f[k].sp - 8)) != sizeof(ra) ||
+		    ra != f[k].pc)
 			return false;
 	}
 	return true;
@@ -341,7 +348,7 @@ static void dump(const char *what, const struct xs_frame *f, size_t n)
 }
 
 static int unwind(struct xs_unwinder *u, struct child *c, size_t i, struct xs_frame *f, size_t max,
-		  size_t *n)
+                  size_t *n)
 {
 	xs_error_clear();
 	return xs_unwind_thread(u, &c->t, i, f, max, n);
@@ -360,8 +367,8 @@ static const struct {
 	[VDSO_MODE] = { "chain(vdso)", "exec ./chain vdso" },
 	/* Its executable only exists in its own mount namespace. */
 	[MOUNT_NS] = { "chain(mount-ns)",
-		       "mkdir -p priv && exec unshare -m --propagation private sh -c "
-		       "'mount -t tmpfs xs-priv priv && cp chain priv/chain && exec ./priv/chain'" },
+	               "mkdir -p priv && exec unshare -m --propagation private sh -c "
+	               "'mount -t tmpfs xs-priv priv && cp chain priv/chain && exec ./priv/chain'" },
 	/* Its executable is deleted once it runs (see test_chain). */
 	[DELETED] = { "chain(deleted)", "cp chain chain-del && exec ./chain-del" },
 	/* Its frames reach past the stack top read in one batch (stack_tops.h). */
@@ -405,7 +412,7 @@ static struct range vdso_range(pid_t pid)
 
 /* inner, middle, outer, main in a row, under what the mode puts on top. */
 static bool chain_ok(struct child *c, enum chain_mode mode, const struct xs_frame *f, size_t n,
-		     const struct range *r)
+                     const struct range *r)
 {
 	long k = find(f, n, &r[INNER], 0);
 
@@ -455,13 +462,15 @@ static void check_walk_counts(struct xs_unwinder *u, const char *what, bool sign
 	if (how && !strcmp(how, "dwfl"))
 		check(rules == 0 && dwfl > 0, "%s: %zu stacks walked by libdwfl only", what, dwfl);
 	else if (signal_frames)
-		check(dwfl > 0, "%s: %zu stacks (with a signal frame) walked by libdwfl", what, dwfl);
+		check(dwfl > 0, "%s: %zu stacks (with a signal frame) walked by libdwfl", what,
+		      dwfl);
 	else if (how && !strcmp(how, "check"))
-		check(rules > 0 && dwfl >= rules, "%s: %zu stacks walked by rules, each checked by libdwfl (%zu)",
-		      what, rules, dwfl);
+		check(rules > 0 && dwfl >= rules,
+		      "%s: %zu stacks walked by rules, each checked by libdwfl (%zu)", what, rules,
+		      dwfl);
 	else
-		check(rules > 0 && dwfl == 0, "%s: %zu stacks walked by rules, %zu by libdwfl", what,
-		      rules, dwfl);
+		check(rules > 0 && dwfl == 0, "%s: %zu stacks walked by rules, %zu by libdwfl",
+		      what, rules, dwfl);
 }
 
 /*
@@ -542,9 +551,10 @@ static void check_restorer(struct child *c, struct xs_unwinder *u, const struct 
 		rc = unwind(u, c, 0, g, MAX_FRAMES, &m);
 		for (size_t k = 1; !rc && k < m && k + 2 < n; k++)
 			same = same && g[k].pc == f[k + 2].pc && g[k].sp == f[k + 2].sp;
-		check(xs_unwinder_has_cfi(u, f[2].pc + off) && rc == 0 && m + 2 == n && same,
-		      "chain(signal): stopped in the trampoline at +%u: it has CFI, and the walk goes on through the signal frame (%zu frames) %s",
-		      off, m, xs_error_message());
+		check(
+		    xs_unwinder_has_cfi(u, f[2].pc + off) && rc == 0 && m + 2 == n && same,
+		    "chain(signal): stopped in the trampoline at +%u: it has CFI, and the walk goes on through the signal frame (%zu frames) %s",
+		    off, m, xs_error_message());
 	}
 	c->t.threads[0].regs = saved;
 	xs_target_new_era(&c->t);
@@ -580,7 +590,8 @@ static void test_chain(enum chain_mode mode)
 	t0 = xs_now_us();
 	rc = xs_unwinder_new(c.pid, &u);
 	if (mode == PLAIN)
-		printf("  xs_unwinder_new (chain, libc only): %.2f ms\n", (xs_now_us() - t0) / 1000.0);
+		printf("  xs_unwinder_new (chain, libc only): %.2f ms\n",
+		       (xs_now_us() - t0) / 1000.0);
 	check(rc == 0, "%s: xs_unwinder_new (%s)", name, xs_error_message());
 	if (rc)
 		goto out;
@@ -595,9 +606,10 @@ static void test_chain(enum chain_mode mode)
 		usleep(10000);
 	}
 	dump(name, f, n);
-	check(rc == 0 && chain_ok(&c, mode, f, n, r),
-	      "%s: end of stack reached, frames (and SPs, but across a signal frame) as expected (%s)",
-	      name, xs_error_message());
+	check(
+	    rc == 0 && chain_ok(&c, mode, f, n, r),
+	    "%s: end of stack reached, frames (and SPs, but across a signal frame) as expected (%s)",
+	    name, xs_error_message());
 
 	/* Stop at many points of the spin: every walk must give the chain. */
 	for (int k = 0; k < rounds; k++) {
@@ -611,7 +623,8 @@ static void test_chain(enum chain_mode mode)
 		good += rc == 0 && chain_ok(&c, mode, f, n, r);
 		in_vdso += n && f[0].pc >= r[VDSO].lo && f[0].pc < r[VDSO].hi;
 	}
-	check(good == rounds, "%s: %d of %d stops at random points unwind correctly", name, good, rounds);
+	check(good == rounds, "%s: %d of %d stops at random points unwind correctly", name, good,
+	      rounds);
 	if (mode == VDSO_MODE)
 		check(in_vdso > 0, "%s: %d stops had the PC in the vDSO", name, in_vdso);
 	if (mode == PLAIN || mode == SIG)
@@ -635,7 +648,7 @@ out:
 /* --- (2) many threads in nanosleep (libc CFI) ----------------------------------------- */
 
 static void check_threads(struct child *c, struct xs_unwinder *u, int nthreads,
-			  const struct range *sleeper, const struct range *mainr)
+                          const struct range *sleeper, const struct range *mainr)
 {
 	struct xs_frame f[MAX_FRAMES];
 	size_t n;
@@ -655,13 +668,14 @@ static void check_threads(struct child *c, struct xs_unwinder *u, int nthreads,
 			ok_threads += find(f, n, mainr, 1) > 0 && sps_ok(&c->t, i, f, n);
 		else /* frame 0 is in libc; sleeper is found through libc's CFI */
 			ok_threads += !in(f, 0, sleeper) && find(f, n, sleeper, 1) > 0 &&
-				      sps_ok(&c->t, i, f, n);
+			              sps_ok(&c->t, i, f, n);
 	}
 	check(bad_rc == 0, "threads(%d): every thread unwinds to the end of its stack (%d failed)",
 	      nthreads, bad_rc);
-	check(ok_threads == nthreads + 1,
-	      "threads(%d): %d/%d threads show sleeper (workers, from inside libc) or main, with sane SPs",
-	      nthreads, ok_threads, nthreads + 1);
+	check(
+	    ok_threads == nthreads + 1,
+	    "threads(%d): %d/%d threads show sleeper (workers, from inside libc) or main, with sane SPs",
+	    nthreads, ok_threads, nthreads + 1);
 }
 
 static void test_threads(int nthreads)
@@ -691,8 +705,8 @@ static void test_threads(int nthreads)
 	xs_error_clear();
 	t0 = xs_now_us();
 	rc = xs_unwinder_new(c.pid, &u);
-	printf("  xs_unwinder_new (process with libc + libpthread, %d threads): %.2f ms\n", nthreads,
-	       (xs_now_us() - t0) / 1000.0);
+	printf("  xs_unwinder_new (process with libc + libpthread, %d threads): %.2f ms\n",
+	       nthreads, (xs_now_us() - t0) / 1000.0);
 	check(rc == 0, "threads(%d): xs_unwinder_new (%s)", nthreads, xs_error_message());
 	if (rc)
 		goto out;
@@ -720,9 +734,10 @@ static void test_threads(int nthreads)
 			unwind(u, &c, i, f[i], MAX_FRAMES, &n[i]);
 		rest += xs_now_us() - t0;
 	}
-	printf("  unwind time, %zu threads: first stop %.1f us per thread, then %.1f us per thread (mean of %d passes)\n",
-	       c.t.nthreads, (double)first / c.t.nthreads,
-	       (double)rest / passes / c.t.nthreads, passes);
+	printf(
+	    "  unwind time, %zu threads: first stop %.1f us per thread, then %.1f us per thread (mean of %d passes)\n",
+	    c.t.nthreads, (double)first / c.t.nthreads, (double)rest / passes / c.t.nthreads,
+	    passes);
 	check_walk_counts(u, "threads", false);
 out:
 	xs_unwinder_free(u);
@@ -759,8 +774,8 @@ static void check_plt_known(struct xs_unwinder *u, uint64_t bias)
 
 	for (uint64_t pc = plt.lo; pc < plt.hi; pc += 16, entries++)
 		known += xs_unwinder_knows_pc(u, pc) && xs_unwinder_knows_pc(u, pc + 6);
-	check(entries >= 2 && known == entries, "ahead: %zu of %zu PLT entries known from the start",
-	      known, entries);
+	check(entries >= 2 && known == entries,
+	      "ahead: %zu of %zu PLT entries known from the start", known, entries);
 }
 
 static void test_ahead(void)
@@ -814,11 +829,12 @@ static void test_ahead(void)
 		walk_all(cold, &c, &sleeper, &cold_ok);
 		cold_lookups = xs_unwinder_lookups(cold) - cold_lookups;
 	}
-	check(learnt > 0 && ok == 5 && in_stop == 0,
-	      "ahead: %zu rows learnt while running; the stop walked %d of 5 threads with %zu lookups",
-	      learnt, ok, in_stop);
-	check(cold_ok == 5 && cold_lookups > 0,
-	      "ahead: without it the same walks made %zu lookups", cold_lookups);
+	check(
+	    learnt > 0 && ok == 5 && in_stop == 0,
+	    "ahead: %zu rows learnt while running; the stop walked %d of 5 threads with %zu lookups",
+	    learnt, ok, in_stop);
+	check(cold_ok == 5 && cold_lookups > 0, "ahead: without it the same walks made %zu lookups",
+	      cold_lookups);
 out:
 	xs_unwinder_free(u);
 	xs_unwinder_free(cold);
@@ -849,18 +865,20 @@ static void check_payload_cfi(struct child *c, struct xs_unwinder *u, const stru
 	rc = unwind(u, c, mi, f, MAX_FRAMES, &n);
 	dump("payload main thread", f, n);
 	k = find(f, n, &r->target_sleep, 1);
-	check(rc == 0, "payload: main thread unwinds through payload code (%s)", xs_error_message());
-	check(k > 0 && (size_t)k + 3 < n && in(f, k + 1, &r->pl_func) && in(f, k + 2, &r->call_payload) &&
-	      find(f, n, &r->main, k + 3) > 0,
+	check(rc == 0, "payload: main thread unwinds through payload code (%s)",
+	      xs_error_message());
+	check(k > 0 && (size_t)k + 3 < n && in(f, k + 1, &r->pl_func) &&
+	          in(f, k + 2, &r->call_payload) && find(f, n, &r->main, k + 3) > 0,
 	      "payload: frames ... target_sleep, pl_func (anonymous), call_payload, ..., main");
 	check(sps_ok(&c->t, mi, f, n), "payload: main thread SPs consistent");
 
 	rc = unwind(u, c, si, f, MAX_FRAMES, &n);
 	dump("payload spinning thread", f, n);
-	check(rc == 0 && n >= 3 && in(f, 0, &r->pl_spin) && in(f, 1, &r->call_payload) &&
-	      in(f, 2, &r->spin_thr) && sps_ok(&c->t, si, f, n),
-	      "payload: thread with PC in anonymous pl_spin: pl_spin, call_payload, spin_thr, ... (rc %d %s)",
-	      rc, xs_error_message());
+	check(
+	    rc == 0 && n >= 3 && in(f, 0, &r->pl_spin) && in(f, 1, &r->call_payload) &&
+	        in(f, 2, &r->spin_thr) && sps_ok(&c->t, si, f, n),
+	    "payload: thread with PC in anonymous pl_spin: pl_spin, call_payload, spin_thr, ... (rc %d %s)",
+	    rc, xs_error_message());
 }
 
 static void check_payload_no_cfi(struct child *c, struct xs_unwinder *u, const struct pl_ranges *r)
@@ -874,15 +892,15 @@ static void check_payload_no_cfi(struct child *c, struct xs_unwinder *u, const s
 	rc = unwind(u, c, mi, f, MAX_FRAMES, &n);
 	k = find(f, n, &r->target_sleep, 1);
 	snprintf(want, sizeof(want), "thread %d: cannot unwind past PC 0x%" PRIx64, c->pid,
-		 n ? f[n - 1].pc : 0);
+	         n ? f[n - 1].pc : 0);
 	check(rc == -EIO && k > 0 && (size_t)k + 2 == n && in(f, k + 1, &r->pl_func) &&
-	      strstr(xs_error_message(), want),
+	          strstr(xs_error_message(), want),
 	      "no CFI: main thread stops at the return address into pl_func, -EIO: %s",
 	      xs_error_message());
 
 	rc = unwind(u, c, si, f, MAX_FRAMES, &n);
 	snprintf(want, sizeof(want), "thread %d: cannot unwind past PC 0x%" PRIx64,
-		 c->t.threads[si].tid, n ? f[0].pc : 0);
+	         c->t.threads[si].tid, n ? f[0].pc : 0);
 	check(rc == -EIO && n == 1 && in(f, 0, &r->pl_spin) && strstr(xs_error_message(), want),
 	      "no CFI: thread with PC in pl_spin -> -EIO: %s", xs_error_message());
 }
@@ -898,7 +916,8 @@ static void check_add_code_errors(struct xs_unwinder *u, const struct pl_ranges 
 	check(rc == -EINVAL, "add_code: garbage .eh_frame -> -EINVAL: %s", xs_error_message());
 	xs_error_clear();
 	rc = xs_unwinder_add_code(u, r->main.lo, r->main.hi, r->eh.lo, junk, sizeof(junk));
-	check(rc == -EEXIST, "add_code: range inside the executable -> -EEXIST: %s", xs_error_message());
+	check(rc == -EEXIST, "add_code: range inside the executable -> -EEXIST: %s",
+	      xs_error_message());
 }
 
 static void test_payload(void)
@@ -927,8 +946,8 @@ static void test_payload(void)
 	r.call_payload = elf_range("payload", "call_payload", bias);
 	r.main = elf_range("payload", "main", bias);
 	r.spin_thr = elf_range("payload", "spin_thr", bias);
-	check(c.t.nthreads == 2 && r.pl_func.lo && r.eh.lo, "payload: target running copied code at bias %#" PRIx64,
-	      plbias);
+	check(c.t.nthreads == 2 && r.pl_func.lo && r.eh.lo,
+	      "payload: target running copied code at bias %#" PRIx64, plbias);
 	xs_error_clear();
 	rc = xs_unwinder_new(c.pid, &with);
 	rc = rc ? rc : xs_unwinder_new(c.pid, &without);
@@ -937,13 +956,15 @@ static void test_payload(void)
 		goto out;
 	/* The .eh_frame bytes exactly as they lie in the target (the copy's). */
 	eh = malloc(r.eh.hi - r.eh.lo);
-	if (!eh || pread(c.t.mem_fd, eh, r.eh.hi - r.eh.lo, (off_t)r.eh.lo) != (ssize_t)(r.eh.hi - r.eh.lo)) {
+	if (!eh || pread(c.t.mem_fd, eh, r.eh.hi - r.eh.lo, (off_t)r.eh.lo) !=
+	               (ssize_t)(r.eh.hi - r.eh.lo)) {
 		check(false, "payload: read the copy's .eh_frame from the target");
 		goto out;
 	}
 	xs_error_clear();
 	rc = xs_unwinder_add_code(with, r.text.lo, r.text.hi, r.eh.lo, eh, r.eh.hi - r.eh.lo);
-	check(rc == 0, "payload: add_code [%#" PRIx64 ", %#" PRIx64 ") with %zu bytes of .eh_frame (%s)",
+	check(rc == 0,
+	      "payload: add_code [%#" PRIx64 ", %#" PRIx64 ") with %zu bytes of .eh_frame (%s)",
 	      r.text.lo, r.text.hi, (size_t)(r.eh.hi - r.eh.lo), xs_error_message());
 	/* Until the spinning thread has reached pl_spin. */
 	for (int tries = 0; tries < 100; tries++) {

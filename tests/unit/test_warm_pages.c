@@ -63,21 +63,24 @@ int main(void)
 	xs_pages_add_stacks(getpid(), &p);
 	for (int i = 0; i < n; i++)
 		found += listed(&p, frame_page[i]);
-	check(found == (size_t)n, "each parked thread's frame page is listed (%zu of %d)", found, n);
+	check(found == (size_t)n, "each parked thread's frame page is listed (%zu of %d)", found,
+	      n);
 	check(xs_pages_touch(getpid(), &p) == p.n, "every listed page can be read");
 	check(p.n >= (size_t)n && p.n <= 4u * (THREADS + 1) + 16,
 	      "a few pages per stack, not whole stacks (%zu pages)", p.n);
 	for (size_t i = 0; i < p.n; i++)
 		if (p.addr[i] % PAGE) {
-			check(false, "page 0x%llx is not page-aligned", (unsigned long long)p.addr[i]);
+			check(false, "page 0x%llx is not page-aligned",
+			      (unsigned long long)p.addr[i]);
 			break;
 		}
 
 	/* A page unmapped since it was listed: the touch goes on past it. */
 	{
-		void *gone = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		void *gone =
+		    mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		uint64_t list[3] = { p.n ? p.addr[0] : 0, (uint64_t)(uintptr_t)gone,
-				     p.n ? p.addr[p.n - 1] : 0 };
+			             p.n ? p.addr[p.n - 1] : 0 };
 		struct xs_pages some = { list, 3, 3 };
 
 		munmap(gone, PAGE);
@@ -88,17 +91,19 @@ int main(void)
 	{
 		struct xs_pages r = { 0 };
 		bool ok = xs_pages_add_range(&r, 0x1ff8, 16) && xs_pages_add_range(&r, 0x2000, 8) &&
-			  xs_pages_add_range(&r, 0x5000, 0) && xs_pages_add_range(&r, UINT64_MAX - 8, 64);
+		          xs_pages_add_range(&r, 0x5000, 0) &&
+		          xs_pages_add_range(&r, UINT64_MAX - 8, 64);
 
 		check(ok && r.n == 2 && r.addr[0] == 0x1000 && r.addr[1] == 0x2000,
-		      "ranges: each page once, empty and wrapping ranges add nothing (%zu pages)", r.n);
+		      "ranges: each page once, empty and wrapping ranges add nothing (%zu pages)",
+		      r.n);
 		xs_pages_free(&r);
 	}
 
 	/* Pieces of several sizes; one in an unmapped page, one running into it. */
 	{
 		unsigned char *two = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
-					  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		                          MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		unsigned char buf[5][64];
 		struct iovec local[5], remote[5];
 		bool ok[5];
@@ -109,15 +114,16 @@ int main(void)
 		for (int i = 0; i < 5; i++)
 			local[i] = (struct iovec){ buf[i], 16 + 8 * i };
 		remote[0] = (struct iovec){ two, 16 };
-		remote[1] = (struct iovec){ two + PAGE + 8, 24 };       /* unmapped */
+		remote[1] = (struct iovec){ two + PAGE + 8, 24 }; /* unmapped */
 		remote[2] = (struct iovec){ two + 100, 32 };
-		remote[3] = (struct iovec){ two + PAGE - 8, 40 };       /* runs into it */
+		remote[3] = (struct iovec){ two + PAGE - 8, 40 }; /* runs into it */
 		remote[4] = (struct iovec){ two + 200, 48 };
 		memset(buf, 0, sizeof(buf));
 		got = xs_proc_readv(getpid(), local, remote, 5, ok);
-		check(got == 3 && ok[0] && !ok[1] && ok[2] && !ok[3] && ok[4] && buf[4][47] == 7,
-		      "batched read: pieces 0, 2, 4 read, the unmapped and the straddling one not (%ld)",
-		      got);
+		check(
+		    got == 3 && ok[0] && !ok[1] && ok[2] && !ok[3] && ok[4] && buf[4][47] == 7,
+		    "batched read: pieces 0, 2, 4 read, the unmapped and the straddling one not (%ld)",
+		    got);
 		{
 			enum { MANY = 1100 }; /* more than one call's IOV_MAX */
 			struct iovec *l = calloc(MANY, sizeof(*l)), *r = calloc(MANY, sizeof(*r));
@@ -140,13 +146,14 @@ int main(void)
 	/* Our own memory: every page of the range reached, its bytes unchanged. */
 	{
 		unsigned char *fresh = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE,
-					    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		unsigned char in[4] = { 0 };
 		unsigned char *pat = malloc(3 * PAGE);
 		bool same = pat != NULL;
 
 		xs_pages_touch_ours(fresh + 100, 2 * PAGE + 50); /* pages 0-2, not 3 */
-		check(mincore(fresh, 4 * PAGE, in) == 0 && (in[0] & in[1] & in[2] & 1) && !(in[3] & 1),
+		check(mincore(fresh, 4 * PAGE, in) == 0 && (in[0] & in[1] & in[2] & 1) &&
+		          !(in[3] & 1),
 		      "own range: the kernel reached each of its pages and none past it");
 		for (size_t i = 0; pat && i < 3 * PAGE; i++)
 			pat[i] = (unsigned char)(i * 7 + 3);

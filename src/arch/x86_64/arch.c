@@ -9,20 +9,23 @@
 #include <errno.h>
 #include <string.h>
 
-const unsigned char xs_arch_trap_insn[XS_ARCH_TRAP_SIZE] = { 0xcc };	     /* int3 */
+const unsigned char xs_arch_trap_insn[XS_ARCH_TRAP_SIZE] = { 0xcc };             /* int3 */
 const unsigned char xs_arch_syscall_insn[XS_ARCH_SYSCALL_SIZE] = { 0x0f, 0x05 }; /* syscall */
 
 static const unsigned char syscall_ret[] = { 0x0f, 0x05, 0xc3 }; /* syscall; ret */
 const struct xs_arch_seq xs_arch_syscall_ret = { syscall_ret, sizeof(syscall_ret) };
 
 /* glibc's and musl's __restore_rt, Go's sigreturn: mov $15, %rax; syscall. */
-static const unsigned char sigreturn_rax[] = { 0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05 };
+static const unsigned char sigreturn_rax[] = {
+	0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05
+};
 static const unsigned char sigreturn_eax[] = { 0xb8, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05 };
 const struct xs_arch_seq xs_arch_sigreturn_seqs[] = {
 	{ sigreturn_rax, sizeof(sigreturn_rax) },
 	{ sigreturn_eax, sizeof(sigreturn_eax) },
 };
-const size_t xs_arch_nsigreturn_seqs = sizeof(xs_arch_sigreturn_seqs) / sizeof(xs_arch_sigreturn_seqs[0]);
+const size_t xs_arch_nsigreturn_seqs =
+    sizeof(xs_arch_sigreturn_seqs) / sizeof(xs_arch_sigreturn_seqs[0]);
 
 /*
  * The callee returns here with its result in %rax and %rsp just above the

@@ -68,7 +68,7 @@ static bool in_group(const cs_detail *dt, uint8_t g)
 }
 
 int xs_arch_decode(struct xs_arch_dec *d, const unsigned char *code, size_t len, uint64_t addr,
-		   struct xs_arch_insn *out)
+                   struct xs_arch_insn *out)
 {
 	const uint8_t *p = code;
 	size_t n = len;
@@ -90,12 +90,13 @@ int xs_arch_decode(struct xs_arch_dec *d, const unsigned char *code, size_t len,
 	for (unsigned k = 0; k < dt->x86.op_count; k++) {
 		const cs_x86_op *op = &dt->x86.operands[k];
 
-		if (op->type == X86_OP_MEM && op->mem.base == X86_REG_RIP && op->mem.index == X86_REG_INVALID) {
+		if (op->type == X86_OP_MEM && op->mem.base == X86_REG_RIP &&
+		    op->mem.index == X86_REG_INVALID) {
 			out->pc_mem = true;
 			out->mem = addr + out->len + (uint64_t)op->mem.disp;
 		}
 	}
 	snprintf(out->text, sizeof(out->text), "%s%s%s", d->insn->mnemonic,
-		 d->insn->op_str[0] ? " " : "", d->insn->op_str);
+	         d->insn->op_str[0] ? " " : "", d->insn->op_str);
 	return 0;
 }

@@ -47,7 +47,7 @@ uint64_t xs_arch_pc_after_trap(uint64_t trap_addr)
  * finds the frame just below the new rsp, as after a handler's return.
  */
 void xs_arch_setup_syscall(xs_regs *r, uint64_t insn_addr, long nr, const uint64_t args[6],
-			   const struct xs_arch_frame *f)
+                           const struct xs_arch_frame *f)
 {
 	r->rip = insn_addr;
 	r->rsp = f->base;
@@ -79,10 +79,12 @@ long xs_arch_syscall_nr(const xs_regs *r)
  * rsp. The other registers keep the caller's values; the frame has them all.
  */
 int xs_arch_setup_call(xs_regs *r, uint64_t fn, const uint64_t *args, unsigned nargs,
-		       const struct xs_arch_frame *f)
+                       const struct xs_arch_frame *f)
 {
 	/* user_regs_struct fields are unsigned long long, not uint64_t. */
-	__typeof__(r->rdi) *const argregs[] = { &r->rdi, &r->rsi, &r->rdx, &r->rcx, &r->r8, &r->r9 };
+	__typeof__(r->rdi) *const argregs[] = {
+		&r->rdi, &r->rsi, &r->rdx, &r->rcx, &r->r8, &r->r9
+	};
 
 	if (nargs > sizeof(argregs) / sizeof(argregs[0]))
 		return -E2BIG;
@@ -92,7 +94,7 @@ int xs_arch_setup_call(xs_regs *r, uint64_t fn, const uint64_t *args, unsigned n
 		*argregs[i] = args[i];
 	r->rsp = f->base;
 	r->rip = fn;
-	r->rax = 0; /* number of vector registers used, for variadic callees */
+	r->rax = 0;                 /* number of vector registers used, for variadic callees */
 	r->orig_rax = (uint64_t)-1; /* see xs_arch_setup_syscall */
 	/* The ABI requires DF clear at entry; the thread may have stopped mid-std. */
 	r->eflags &= ~EFLAGS_DF;

@@ -12,36 +12,42 @@
 /* What a relocation computes (psABI notation; G is the slot's address here). */
 enum reloc_value {
 	V_UNSUPPORTED = 0, /* named for messages, but we do not apply it */
-	V_NOTHING,	   /* R_X86_64_NONE */
-	V_S_A,		   /* S + A */
-	V_S_A_P,	   /* S + A - P */
-	V_G_A_P,	   /* G + A - P */
-	V_S_A_GOT,	   /* S + A - GOT */
-	V_GOT_A_P,	   /* GOT + A - P */
-	V_G_GOT_A,	   /* (G - GOT) + A: the slot's offset in the GOT */
+	V_NOTHING,         /* R_X86_64_NONE */
+	V_S_A,             /* S + A */
+	V_S_A_P,           /* S + A - P */
+	V_G_A_P,           /* G + A - P */
+	V_S_A_GOT,         /* S + A - GOT */
+	V_GOT_A_P,         /* GOT + A - P */
+	V_G_GOT_A,         /* (G - GOT) + A: the slot's offset in the GOT */
 };
 
 /* Which values fit the field. */
 enum reloc_check {
 	C_NONE = 0, /* 64-bit field: everything fits */
-	C_U32,	    /* zero-extended 32 bits */
-	C_S32,	    /* sign-extended 32 bits */
+	C_U32,      /* zero-extended 32 bits */
+	C_S32,      /* sign-extended 32 bits */
 };
 
 struct reloc_info {
 	struct xs_arch_reloc_info pub; /* what the builder reads */
-	unsigned char value; /* enum reloc_value */
-	unsigned char check; /* enum reloc_check */
+	unsigned char value;           /* enum reloc_value */
+	unsigned char check;           /* enum reloc_check */
 };
 
 #define PC_VALUE(v) ((v) == V_S_A_P || (v) == V_G_A_P || (v) == V_GOT_A_P)
 /* A type we apply: field width w, value v, range check c, kind k (DATA, ...). */
-#define RELOC(t, w, v, c, k, ...)                                                            \
-	[t] = { .pub = { .name = #t, .width = w, .kind = XS_ARCH_RELOC_##k,                  \
-			 .pc_relative = PC_VALUE(v), __VA_ARGS__ },                           \
-		.value = v, .check = c }
+/* clang-format off: one relocation a line */
+#define RELOC(t, w, v, c, k, ...)                                                                  \
+	[t] = { .pub = { .name = #t,                                                               \
+		         .width = w,                                                               \
+		         .kind = XS_ARCH_RELOC_##k,                                                \
+		         .pc_relative = PC_VALUE(v),                                               \
+		         __VA_ARGS__ },                                                            \
+		.value = v,                                                                        \
+		.check = c }
 /* A type we only name (and measure, for the builder's comparisons). */
-#define NAMED(t, w, ...) [t] = { .pub = { .name = #t, .width = w, __VA_ARGS__ }, .value = V_UNSUPPORTED }
+#define NAMED(t, w, ...)                                                                           \
+	[t] = { .pub = { .name = #t, .width = w, __VA_ARGS__ }, .value = V_UNSUPPORTED }
 /* In code, compilers count these from the end of the 4-byte field, which ends the
  * instruction (addend -4 for the symbol itself). */
 #define CODE_PC .pc_bias = 4
@@ -96,6 +102,7 @@ static const struct reloc_info relocs[] = {
 	NAMED(R_X86_64_IRELATIVE, 8),
 	NAMED(R_X86_64_RELATIVE64, 8),
 };
+/* clang-format on */
 
 /* NULL for types we know nothing about (gaps and numbers past the table). */
 static const struct reloc_info *lookup(uint32_t type)
@@ -147,7 +154,7 @@ int64_t xs_arch_insn_pc_bias(unsigned insn_len, unsigned field_off)
 }
 
 uint64_t xs_arch_reloc_read(uint32_t type, const unsigned char *field, uint64_t field_addr,
-			    int64_t pc_bias)
+                            int64_t pc_bias)
 {
 	const struct xs_arch_reloc_info *ri = xs_arch_reloc_info(type);
 	unsigned w = ri->width < 8 ? ri->width : 8;
@@ -173,7 +180,7 @@ bool xs_arch_reloc_is_abs_pointer(uint32_t type)
 }
 
 static uint64_t compute(enum reloc_value v, uint64_t P, uint64_t S, int64_t A, uint64_t G,
-			uint64_t GOT)
+                        uint64_t GOT)
 {
 	/* Unsigned arithmetic wraps as the psABI's modular formulas expect. */
 	switch (v) {
@@ -207,7 +214,7 @@ static bool fits(enum reloc_check c, uint64_t val)
 }
 
 int xs_arch_reloc_apply(uint32_t type, unsigned char *loc, uint64_t P, uint64_t S, int64_t A,
-			uint64_t G, uint64_t GOT)
+                        uint64_t G, uint64_t GOT)
 {
 	const struct reloc_info *ri = lookup_supported(type);
 	uint64_t val;

@@ -60,14 +60,14 @@ struct fpx_sw_bytes {
 #define UC_SIGCONTEXT_SS 0x2
 #define UC_STRICT_RESTORE_SS 0x4
 #define FXSAVE_SIZE 512
-#define SW_BYTES_OFF 464       /* fpx_sw_bytes, in the FXSAVE area's unused tail */
-#define XSTATE_BV_OFF 512      /* the XSAVE header's first word */
-#define XSAVE_MIN 576          /* FXSAVE area + XSAVE header */
+#define SW_BYTES_OFF 464  /* fpx_sw_bytes, in the FXSAVE area's unused tail */
+#define XSTATE_BV_OFF 512 /* the XSAVE header's first word */
+#define XSAVE_MIN 576     /* FXSAVE area + XSAVE header */
 #define FP_XSTATE_MAGIC1 0x46505853u
 #define FP_XSTATE_MAGIC2 0x46505845u
 #define MAGIC2_SIZE 4
 #define FEATURES_FP_SSE 3ull
-#define XSAVE_ALIGN 64         /* XRSTOR faults on a less aligned area */
+#define XSAVE_ALIGN 64 /* XRSTOR faults on a less aligned area */
 
 /*
  * No valid mode: the sigaltstack() inside rt_sigreturn refuses it with
@@ -142,7 +142,7 @@ static size_t xsave_used(uint64_t bv)
 
 /* The FPU part of the frame: fpu as ptrace gave it, told apart as the kernel expects. */
 static int fpu_area(const unsigned char *fpu, size_t fpu_len, size_t *used, size_t *area,
-		    uint64_t *xfeatures)
+                    uint64_t *xfeatures)
 {
 	struct fpx_sw_bytes sw;
 	uint64_t bv;
@@ -166,7 +166,7 @@ static int fpu_area(const unsigned char *fpu, size_t fpu_len, size_t *used, size
 }
 
 static void fill_context(struct k_ucontext *uc, const xs_regs *regs, uint64_t fpstate,
-			 uint64_t mask, bool xsave)
+                         uint64_t mask, bool xsave)
 {
 	xs_regs r = *regs;
 	struct k_sigcontext *sc = &uc->mcontext;
@@ -176,13 +176,28 @@ static void fill_context(struct k_ucontext *uc, const xs_regs *regs, uint64_t fp
 	uc->stack.flags = ALTSTACK_UNCHANGED;
 	uc->sigmask = mask;
 	*sc = (struct k_sigcontext){
-		.r8 = r.r8, .r9 = r.r9, .r10 = r.r10, .r11 = r.r11,
-		.r12 = r.r12, .r13 = r.r13, .r14 = r.r14, .r15 = r.r15,
-		.rdi = r.rdi, .rsi = r.rsi, .rbp = r.rbp, .rbx = r.rbx,
-		.rdx = r.rdx, .rax = r.rax, .rcx = r.rcx, .rsp = r.rsp,
-		.rip = r.rip, .eflags = r.eflags,
-		.cs = (uint16_t)r.cs, .ss = (uint16_t)r.ss,
-		.oldmask = mask, .fpstate = fpstate,
+		.r8 = r.r8,
+		.r9 = r.r9,
+		.r10 = r.r10,
+		.r11 = r.r11,
+		.r12 = r.r12,
+		.r13 = r.r13,
+		.r14 = r.r14,
+		.r15 = r.r15,
+		.rdi = r.rdi,
+		.rsi = r.rsi,
+		.rbp = r.rbp,
+		.rbx = r.rbx,
+		.rdx = r.rdx,
+		.rax = r.rax,
+		.rcx = r.rcx,
+		.rsp = r.rsp,
+		.rip = r.rip,
+		.eflags = r.eflags,
+		.cs = (uint16_t)r.cs,
+		.ss = (uint16_t)r.ss,
+		.oldmask = mask,
+		.fpstate = fpstate,
 	};
 }
 
@@ -192,7 +207,7 @@ static void fill_context(struct k_ucontext *uc, const xs_regs *regs, uint64_t fp
  * handler, or our callee, starts with the stack the ABI promises).
  */
 int xs_arch_frame_make(const xs_regs *r, const void *fpu, size_t fpu_len, uint64_t mask,
-		       uint64_t ret, unsigned char **bytes, struct xs_arch_frame *f)
+                       uint64_t ret, unsigned char **bytes, struct xs_arch_frame *f)
 {
 	struct k_rt_sigframe frame;
 	size_t used, area;
@@ -228,7 +243,8 @@ int xs_arch_frame_make(const xs_regs *r, const void *fpu, size_t fpu_len, uint64
 		memcpy(fpbuf + SW_BYTES_OFF, &sw, sizeof(sw));
 		memcpy(fpbuf + used, &magic2, sizeof(magic2));
 	} else {
-		memset(fpbuf + SW_BYTES_OFF, 0, sizeof(struct fpx_sw_bytes)); /* no magic1: FXSAVE only */
+		memset(fpbuf + SW_BYTES_OFF, 0,
+		       sizeof(struct fpx_sw_bytes)); /* no magic1: FXSAVE only */
 	}
 	*bytes = buf;
 	f->base = base;

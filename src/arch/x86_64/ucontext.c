@@ -11,18 +11,21 @@
 
 size_t xs_arch_ucontext_len(void)
 {
-	return offsetof(ucontext_t, uc_mcontext.gregs) + sizeof(((ucontext_t *)0)->uc_mcontext.gregs);
+	return offsetof(ucontext_t, uc_mcontext.gregs) +
+	       sizeof(((ucontext_t *)0)->uc_mcontext.gregs);
 }
 
 static uint64_t greg(const unsigned char *uc, int reg)
 {
 	uint64_t v;
 
-	memcpy(&v, uc + offsetof(ucontext_t, uc_mcontext.gregs) + (size_t)reg * sizeof(greg_t), sizeof(v));
+	memcpy(&v, uc + offsetof(ucontext_t, uc_mcontext.gregs) + (size_t)reg * sizeof(greg_t),
+	       sizeof(v));
 	return v;
 }
 
-void xs_arch_ucontext_regs(const unsigned char *uc, xs_regs *r, uint64_t *stack, uint64_t *stack_len)
+void xs_arch_ucontext_regs(const unsigned char *uc, xs_regs *r, uint64_t *stack,
+                           uint64_t *stack_len)
 {
 	memset(r, 0, sizeof(*r));
 	/* swapcontext saves the callee-saved registers, the argument ones, and

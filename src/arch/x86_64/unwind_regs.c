@@ -11,9 +11,8 @@ int xs_arch_dwarf_regs(const xs_regs *r, uint64_t *dwarf, unsigned max)
 {
 	/* Index = DWARF number: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip. */
 	const uint64_t v[] = {
-		r->rax, r->rdx, r->rcx, r->rbx, r->rsi, r->rdi, r->rbp, r->rsp,
-		r->r8,	r->r9,	r->r10, r->r11, r->r12, r->r13, r->r14, r->r15,
-		r->rip,
+		r->rax, r->rdx, r->rcx, r->rbx, r->rsi, r->rdi, r->rbp, r->rsp, r->r8,
+		r->r9,  r->r10, r->r11, r->r12, r->r13, r->r14, r->r15, r->rip,
 	};
 	unsigned n = sizeof(v) / sizeof(v[0]);
 
