@@ -453,20 +453,26 @@ static int after_switch(struct xs_session *s, int slot, int kind, struct xs_hook
 	return rc == -ETIMEDOUT ? rc : 0;
 }
 
-static int run_plan(struct xs_session *s, struct plan *pl, struct xs_unwinder *u,
-                    struct xs_conflict *c, long long deadline, long timeout_ms)
+/* Quiescence, then the hooks that may still refuse (all in the stop). */
+static int wait_until_safe(struct xs_session *s, struct plan *pl, struct xs_unwinder *u,
+                           struct xs_conflict *c, long long deadline, long timeout_ms,
+                           struct xs_hook_time *ht)
 {
 	int rc = xs_quiesce(s, u, c, pl->ranges, pl->nranges, deadline);
-	struct xs_hook_time ht;
 
 	xs_mark("walked");
-	xs_hook_time_init(&ht, timeout_ms);
+	xs_hook_time_init(ht, timeout_ms);
 	for (size_t i = 0; !rc && i < pl->nrevert; i++)
-		rc = xs_run_hooks(s, pl->revert[i], XS_HOOK_PRE_REVERT, true, &ht);
+		rc = xs_run_hooks(s, pl->revert[i], XS_HOOK_PRE_REVERT, true, ht);
 	if (!rc && pl->apply >= 0)
-		rc = xs_run_hooks(s, pl->apply, XS_HOOK_PRE_APPLY, true, &ht);
-	if (rc)
-		return rc;
+		rc = xs_run_hooks(s, pl->apply, XS_HOOK_PRE_APPLY, true, ht);
+	return rc;
+}
+
+/* Journal, patch, the hooks after the switch, commit; undone from the journal on failure. */
+static int switch_and_commit(struct xs_session *s, struct plan *pl, struct xs_hook_time *ht)
+{
+	int rc = 0;
 
 	s->state->journal.action = pl->apply < 0 ? XS_ACTION_REVERT :
 	                           pl->nrevert   ? XS_ACTION_REPLACE :
@@ -484,11 +490,11 @@ static int run_plan(struct xs_session *s, struct plan *pl, struct xs_unwinder *u
 		return undo ? undo : rc;
 	}
 	for (size_t i = 0; !rc && i < pl->nrevert; i++)
-		rc = after_switch(s, pl->revert[i], XS_HOOK_REVERT, &ht) ?:
-		         after_switch(s, pl->revert[i], XS_HOOK_POST_REVERT, &ht);
+		rc = after_switch(s, pl->revert[i], XS_HOOK_REVERT, ht) ?:
+		         after_switch(s, pl->revert[i], XS_HOOK_POST_REVERT, ht);
 	if (!rc && pl->apply >= 0)
-		rc = after_switch(s, pl->apply, XS_HOOK_APPLY, &ht) ?:
-		         after_switch(s, pl->apply, XS_HOOK_POST_APPLY, &ht);
+		rc = after_switch(s, pl->apply, XS_HOOK_APPLY, ht) ?:
+		         after_switch(s, pl->apply, XS_HOOK_POST_APPLY, ht);
 	if (rc) {
 		/* Hooks left unrun (an apply hook may set up what the new code
 		 * needs): back to the old code, from the journal, as above. */
@@ -754,133 +760,177 @@ static int find_coroutines(pid_t pid, struct xs_conflict *c)
 	return rc;
 }
 
-/*
- * With up (load): the payload is planned ahead as if uploaded (upload.h's
- * preview), and placed first thing in the apply's stop; if the apply fails,
- * it is taken out again in that stop.
- */
-static int act(pid_t pid, const char *id, enum op op, long timeout_ms, struct xs_upload *up)
-{
-	long long deadline = xs_now_ms() + (timeout_ms = bounded_timeout(timeout_ms));
-	struct xs_unwinder *u = NULL;
-	struct xs_conflict *conflict = xs_conflict_new();
-	struct xs_session *s = NULL, *before = NULL;
-	struct plan pl = { .apply = -1, .sites_slot = -1 };
-	struct ahead ahead = { 0 };
-	struct in_wait in_wait = { 0 };
-	uint32_t version = 0;
-	struct xs_busy *busy = xs_conflict_busy(conflict);
-	int slot = -1, planned_slot = -1, rc;
-	bool placed = false;
+/* One action's run: what its steps share. */
+struct run {
+	pid_t pid;
+	const char *id;
+	enum op op;
+	long timeout_ms;
+	long long deadline;
+	struct xs_upload *up; /* a load's payload; NULL: not a load */
+	struct xs_unwinder *u;
+	struct xs_conflict *conflict;
+	struct xs_busy *busy;
+	struct xs_session *s;      /* the stop's */
+	struct xs_session *before; /* the plan's: what the stop need not read again */
+	struct plan pl;
+	struct ahead ahead;
+	struct in_wait in_wait;
+	uint32_t version; /* the registry's, as planned */
+	int slot, planned_slot;
+	bool placed; /* a load's payload is in the process */
+	/* Debug output waits for the release: a line printed is a system call. */
+	long long t0, faults, stopped_us, patched_us;
+};
 
-	if (busy) {
-		busy->start_ms = deadline - timeout_ms;
-		busy->timeout_ms = timeout_ms;
-		if (up) { /* taken out before the report reads its names */
-			busy->name_of = xs_upload_func_name;
-			busy->name_arg = up;
+/* The time bound, and what a busy report needs. */
+static void run_start(struct run *r, long timeout_ms)
+{
+	r->timeout_ms = bounded_timeout(timeout_ms);
+	r->deadline = xs_now_ms() + r->timeout_ms;
+	r->conflict = xs_conflict_new();
+	r->busy = xs_conflict_busy(r->conflict);
+	if (r->busy) {
+		r->busy->start_ms = r->deadline - r->timeout_ms;
+		r->busy->timeout_ms = r->timeout_ms;
+		if (r->up) { /* taken out before the report reads its names */
+			r->busy->name_of = xs_upload_func_name;
+			r->busy->name_arg = r->up;
 		}
 	}
-	/* Everything slow while the process runs: unwind tables, symbols, checks. */
-	rc = xs_target_check(pid);
+}
+
+/* The stacks the stop will walk and the pages it will touch, read ahead. */
+static void read_ahead(struct run *r)
+{
+	struct xs_pages stacks = { 0 };
+
+	r->version = r->s->state->version;
+	xs_pages_add_stacks(r->pid, &stacks);
+	xs_unwind_ahead(r->u, r->pid, &stacks);
+	if (xs_unwinder_snap_plan(r->u, &stacks))
+		xs_error_clear(); /* only a head start */
+	list_warm_pages(r->s, &r->pl, &stacks, r->up ? r->slot : -1);
+	xs_pages_free(&stacks);
+}
+
+/* Everything slow while the process runs: unwind tables, symbols, checks, the plan. */
+static int plan_before_stop(struct run *r)
+{
+	int rc = xs_target_check(r->pid);
+
 	if (!rc)
-		rc = xs_unwinder_new(pid, &u);
+		rc = xs_unwinder_new(r->pid, &r->u);
 	if (!rc)
-		rc = find_coroutines(pid, conflict);
-	if (!rc && up) { /* no thread is in its code: not for the unwinder */
-		rc = xs_session_open(pid, false, timeout_ms, &s);
+		rc = find_coroutines(r->pid, r->conflict);
+	if (!rc && r->up) { /* no thread is in its code: not for the unwinder */
+		rc = xs_session_open(r->pid, false, r->timeout_ms, &r->s);
 		if (!rc)
-			rc = xs_unwinder_add_payloads(s, u);
+			rc = xs_unwinder_add_payloads(r->s, r->u);
 		if (!rc)
-			rc = xs_upload_plan(up, s, &slot, true);
-		planned_slot = slot;
+			rc = xs_upload_plan(r->up, r->s, &r->slot, true);
+		r->planned_slot = r->slot;
 	} else if (!rc) {
-		rc = open_payload(pid, id, op, false, timeout_ms, NULL, &s, &slot);
+		rc =
+		    open_payload(r->pid, r->id, r->op, false, r->timeout_ms, NULL, &r->s, &r->slot);
 		if (!rc)
-			rc = xs_unwinder_add_payloads(s, u);
+			rc = xs_unwinder_add_payloads(r->s, r->u);
 	}
 	if (!rc)
-		rc = prepare_plan(s, id, op, slot, &pl);
-	if (!rc) {
-		struct xs_pages stacks = { 0 };
+		rc = prepare_plan(r->s, r->id, r->op, r->slot, &r->pl);
+	if (!rc)
+		read_ahead(r);
+	if (r->up && r->s) /* the stop takes over the registry as the process has it */
+		xs_upload_unpreview(r->up, r->s, r->planned_slot);
+	return rc;
+}
 
-		version = s->state->version;
-		xs_pages_add_stacks(pid, &stacks);
-		xs_unwind_ahead(u, pid, &stacks);
-		if (xs_unwinder_snap_plan(u, &stacks))
-			xs_error_clear(); /* only a head start */
-		list_warm_pages(s, &pl, &stacks, up ? slot : -1);
-		xs_pages_free(&stacks);
-	}
-	if (up && s) /* the stop takes over the registry as the process has it */
-		xs_upload_unpreview(up, s, planned_slot);
-	if (!rc && s->state_addr) {
+/* What the stop does while it seizes and waits (target.h's hooks), from the plan. */
+static void hook_the_stop(struct run *r)
+{
+	struct xs_session *s = r->s;
+	struct plan *pl = &r->pl;
+
+	if (s->state_addr) {
 		/* A load's records go out with the rest of it, in the stop. */
-		bool lone_apply = pl.apply >= 0 && !pl.nrevert && pl.sites_slot == pl.apply && !up;
+		bool lone_apply =
+		    pl->apply >= 0 && !pl->nrevert && pl->sites_slot == pl->apply && !r->up;
 
-		ahead = (struct ahead){ s, pl.sites_slot >= 0 ? &pl.sites : NULL, s->state_addr,
-			                lone_apply ? s->state->payloads[pl.apply].fstate_addr : 0,
-			                version };
+		r->ahead =
+		    (struct ahead){ s, pl->sites_slot >= 0 ? &pl->sites : NULL, s->state_addr,
+			            lone_apply ? s->state->payloads[pl->apply].fstate_addr : 0,
+			            r->version };
 		s->hooks.before_stop = check_before_stop;
-		s->hooks.before_arg = &ahead;
+		s->hooks.before_arg = &r->ahead;
 	}
-	if (!rc) {
-		in_wait = (struct in_wait){ pl.sites_slot >= 0 ? &pl.sites : NULL, u };
-		s->hooks.all_stopped = read_in_wait;
-		s->hooks.stopped_arg = &in_wait;
-		s->hooks.regs_read = xs_unwinder_regs_read;
-		s->hooks.regs_arg = u;
-		s->hooks.released = wait_note;
-		s->hooks.released_arg = busy;
-	}
-	before = s; /* what the stop need not read again */
-	s = NULL;
-	if (rc) {
-		if (!up) /* a load's payload is not in the registry yet */
-			rc = record_failure(pid, id, slot, rc);
-		goto out;
-	}
-	/* Stopped from here on; plan again only if another run changed the registry. */
-	xs_pause_point("before-stop");
-	/* Debug output waits for the release: a line printed is a system call. */
-	long long t0 = xs_now_us(), faults = minor_faults(), stopped_us, patched_us;
-	if (up) {
+	r->in_wait = (struct in_wait){ pl->sites_slot >= 0 ? &pl->sites : NULL, r->u };
+	s->hooks.all_stopped = read_in_wait;
+	s->hooks.stopped_arg = &r->in_wait;
+	s->hooks.regs_read = xs_unwinder_regs_read;
+	s->hooks.regs_arg = r->u;
+	s->hooks.released = wait_note;
+	s->hooks.released_arg = r->busy;
+}
+
+/* Stop every thread; a load's payload placed first; planned again only if
+ * another run changed the registry (or the payload moved). */
+static int stop_and_place(struct run *r)
+{
+	int rc;
+
+	if (r->up) {
 		bool moved = false, changed;
 
-		rc = xs_session_open_again(pid, timeout_ms, before, &s);
+		rc = xs_session_open_again(r->pid, r->timeout_ms, r->before, &r->s);
 		xs_mark("registry");
-		changed = !rc && s->state->version != version;
+		changed = !rc && r->s->state->version != r->version;
 		if (!rc)
-			rc = xs_upload_place(up, s, true, &slot, &moved);
+			rc = xs_upload_place(r->up, r->s, true, &r->slot, &moved);
 		xs_mark("uploaded");
-		placed = !rc;
+		r->placed = !rc;
 		/* Planned from the preview unless the registry or the place changed. */
 		if (!rc && (changed || moved))
-			rc = xs_session_maps_fresh(s) ?: prepare_plan(s, id, op, slot, &pl);
+			rc = xs_session_maps_fresh(r->s) ?:
+			         prepare_plan(r->s, r->id, r->op, r->slot, &r->pl);
 	} else {
-		rc = open_payload(pid, id, op, true, timeout_ms, before, &s, &slot);
+		rc = open_payload(r->pid, r->id, r->op, true, r->timeout_ms, r->before, &r->s,
+		                  &r->slot);
 		xs_mark("registry");
-		if (!rc && s->state->version != version)
-			rc = prepare_plan(s, id, op, slot, &pl);
+		if (!rc && r->s->state->version != r->version)
+			rc = prepare_plan(r->s, r->id, r->op, r->slot, &r->pl);
 	}
-	stopped_us = xs_now_us() - t0;
-	if (!rc)
-		xs_pause_point("in-stop"); /* tests: the process held by this run */
-	if (!rc)
-		rc = run_plan(s, &pl, u, conflict, deadline, timeout_ms);
-	if (rc && placed)
-		take_out(s, slot, rc);
-	else if (rc && !up)
-		fail_action(s, slot, rc);
-	xs_unwinder_stop_walked(u); /* when the stop ended before any walk */
-	patched_us = xs_now_us() - t0;
-	xs_session_close(s);
-	s = NULL;
-	if (rc == -EBUSY && busy && busy->set)
-		rc = xs_busy_report(busy); /* names and stacks, now that the threads run */
+	r->stopped_us = xs_now_us() - r->t0;
+	return rc;
+}
+
+/* Quiescence, hooks, the switch and the commit, in the stop. */
+static int run_plan(struct run *r)
+{
+	struct xs_hook_time ht;
+
+	return wait_until_safe(r->s, &r->pl, r->u, r->conflict, r->deadline, r->timeout_ms, &ht) ?:
+	           switch_and_commit(r->s, &r->pl, &ht);
+}
+
+/* A failure, still in the stop: a placed payload taken out, else on record. */
+static void settle_failure(struct run *r, int rc)
+{
+	if (rc && r->placed)
+		take_out(r->s, r->slot, rc);
+	else if (rc && !r->up)
+		fail_action(r->s, r->slot, rc);
+}
+
+/* What the stop cost, once the threads run again (debug output only). */
+static void print_timing(struct run *r)
+{
+	const char *name = ops[r->op].name;
+	struct xs_unwinder *u = r->u;
+
 	xs_debug(
 	    "%s %s: all threads stopped in %lld us, patched at %lld, released at %lld, after %lld page faults of ours",
-	    ops[op].name, id, stopped_us, patched_us, xs_now_us() - t0, minor_faults() - faults);
+	    name, r->id, r->stopped_us, r->patched_us, xs_now_us() - r->t0,
+	    minor_faults() - r->faults);
 	xs_marks_print("stop timeline, us");
 	if (u) {
 		size_t by_rules, by_dwfl, tops_helper, tops_us;
@@ -889,15 +939,72 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms, struct xs
 		xs_unwinder_tops_counts(u, &tops_helper, &tops_us);
 		xs_debug(
 		    "%s %s: stacks walked: %zu by frame rules, %zu by libdwfl; %zu CFI rows looked up in all, %zu stack pages read past the tops; %zu tops read ahead by the helper, %zu by us, %zu in the wait for registers",
-		    ops[op].name, id, by_rules, by_dwfl, xs_unwinder_lookups(u),
+		    name, r->id, by_rules, by_dwfl, xs_unwinder_lookups(u),
 		    xs_unwinder_page_reads(u), tops_helper, tops_us, xs_unwinder_snap_tops(u));
 	}
+}
+
+/* The threads run again; a busy refusal says what held them. */
+static int release(struct run *r, int rc)
+{
+	xs_unwinder_stop_walked(r->u); /* when the stop ended before any walk */
+	r->patched_us = xs_now_us() - r->t0;
+	xs_session_close(r->s);
+	r->s = NULL;
+	if (rc == -EBUSY && r->busy && r->busy->set)
+		rc = xs_busy_report(r->busy); /* names and stacks, now that the threads run */
+	print_timing(r);
+	return rc;
+}
+
+static void run_free(struct run *r)
+{
+	plan_free(&r->pl);
+	xs_session_close(r->s);
+	xs_session_close(r->before);
+	xs_unwinder_free(r->u);
+	xs_conflict_free(r->conflict);
+}
+
+/*
+ * With up (load): the payload is planned ahead as if uploaded (upload.h's
+ * preview), and placed first thing in the apply's stop; if the apply fails,
+ * it is taken out again in that stop.
+ */
+static int act(pid_t pid, const char *id, enum op op, long timeout_ms, struct xs_upload *up)
+{
+	struct run r = { .pid = pid,
+		         .id = id,
+		         .op = op,
+		         .up = up,
+		         .slot = -1,
+		         .planned_slot = -1,
+		         .pl = { .apply = -1, .sites_slot = -1 } };
+	int rc;
+
+	run_start(&r, timeout_ms);
+	rc = plan_before_stop(&r);
+	if (!rc)
+		hook_the_stop(&r);
+	r.before = r.s;
+	r.s = NULL;
+	if (rc) {
+		if (!up) /* a load's payload is not in the registry yet */
+			rc = record_failure(pid, id, r.slot, rc);
+		goto out;
+	}
+	xs_pause_point("before-stop");
+	r.t0 = xs_now_us();
+	r.faults = minor_faults();
+	rc = stop_and_place(&r); /* stopped from here on */
+	if (!rc)
+		xs_pause_point("in-stop"); /* tests: the process held by this run */
+	if (!rc)
+		rc = run_plan(&r);
+	settle_failure(&r, rc);
+	rc = release(&r, rc);
 out:
-	plan_free(&pl);
-	xs_session_close(s);
-	xs_session_close(before);
-	xs_unwinder_free(u);
-	xs_conflict_free(conflict);
+	run_free(&r);
 	return xs_target_explain(pid, rc);
 }
 
