@@ -176,7 +176,7 @@ static int check_code(struct xs_session *s, int slot)
 }
 
 /* Record the outcome of a failed action on the payload; the code is unchanged. */
-static int fail_action(struct xs_session *s, int slot, int rc)
+int xs_fail_action(struct xs_session *s, int slot, int rc)
 {
 	if (slot >= 0 && s && s->t) {
 		s->state->payloads[slot].rc = rc;
@@ -202,8 +202,19 @@ static int open_payload(pid_t pid, const char *id, enum op op, bool attach, long
 	return allowed(*s, *slot, op);
 }
 
+int xs_open_to_unload(pid_t pid, const char *id, bool attach, struct xs_session *before,
+                      struct xs_session **s, int *slot)
+{
+	return open_payload(pid, id, OP_UNLOAD, attach, XS_DEFAULT_TIMEOUT_MS, before, s, slot);
+}
+
+int xs_unload_allowed(struct xs_session *s, int slot)
+{
+	return allowed(s, slot, OP_UNLOAD);
+}
+
 /* A failure found before stopping the process still goes on record (rc). */
-static int record_failure(pid_t pid, const char *id, int slot, int rc)
+int xs_record_failure(pid_t pid, const char *id, int slot, int rc)
 {
 	struct xs_session *s = NULL;
 	enum xs_fail_kind kind = xs_error_kind(); /* busy stays busy */
@@ -214,7 +225,7 @@ static int record_failure(pid_t pid, const char *id, int slot, int rc)
 	snprintf(msg, sizeof(msg), "%s", xs_error_message());
 	if (xs_session_open(pid, true, XS_DEFAULT_TIMEOUT_MS, &s) == 0 && s->state_addr &&
 	    (slot = xs_session_find(s, id)) >= 0)
-		fail_action(s, slot, rc);
+		xs_fail_action(s, slot, rc);
 	xs_session_close(s);
 	return xs_fail_kind(kind, rc, "%s", msg); /* the cause, not the bookkeeping */
 }
@@ -237,7 +248,7 @@ int xs_check(pid_t pid, const char *id)
 	s = NULL;
 	if (rc) {
 		xs_session_close(before);
-		return xs_target_explain(pid, record_failure(pid, id, slot, rc));
+		return xs_target_explain(pid, xs_record_failure(pid, id, slot, rc));
 	}
 	rc = open_payload(pid, id, OP_CHECK, true, XS_DEFAULT_TIMEOUT_MS, before, &s, &slot);
 	xs_session_close(before);
@@ -248,7 +259,7 @@ int xs_check(pid_t pid, const char *id)
 		s->state->payloads[slot].rc = 0;
 		rc = xs_session_commit(s);
 	} else {
-		fail_action(s, slot, rc);
+		xs_fail_action(s, slot, rc);
 	}
 	xs_session_close(s);
 	return xs_target_explain(pid, rc);
@@ -573,15 +584,6 @@ static void list_warm_pages(struct xs_session *s, const struct plan *pl,
 		xs_pages_add_range(&s->warm, fs[i].old_addr + fs[i].patch_offset, fs[i].len);
 }
 
-/* What the moment before the stop needs: the plan's registry, a lone apply's records. */
-struct ahead {
-	struct xs_session *planned; /* its registry copy is the one the stop takes over */
-	struct xs_sites *sites;     /* a lone apply's or revert's; NULL: neither */
-	uint64_t state_addr;
-	uint64_t fstate_addr; /* a lone apply's records; 0: not a lone apply */
-	uint32_t version;
-};
-
 /* What the stop reads while its threads leave their CPUs (target.h's
  * all_stopped hook): a lone action's code runs, and a small process's stacks. */
 struct in_wait {
@@ -607,9 +609,9 @@ static void read_in_wait(struct xs_target *t, void *arg)
  * are read by no one, so a run killed after this has changed nothing that
  * matters.
  */
-static void check_before_stop(struct xs_target *t, void *arg)
+void xs_check_before_stop(struct xs_target *t, void *arg)
 {
-	const struct ahead *a = arg;
+	const struct xs_ahead *a = arg;
 	struct xs_sites *x = a->sites;
 	unsigned char head[offsetof(struct xs_state, payloads)];
 	uint32_t version, action;
@@ -660,65 +662,6 @@ static long bounded_timeout(long ms)
 	return ms <= 0 ? XS_DEFAULT_TIMEOUT_MS : ms > XS_MAX_TIMEOUT_MS ? XS_MAX_TIMEOUT_MS : ms;
 }
 
-/* No function still jumps into the payload: its entries, as its funcs table
- * names them, hold nothing xsplice would write to reach its code. Reads
- * only: attached or not. */
-static int unreferenced(struct xs_session *s, int slot)
-{
-	const struct xs_state_payload *p = &s->state->payloads[slot];
-	struct xsplice_func *funcs = calloc(p->nfuncs ? p->nfuncs : 1, sizeof(*funcs));
-	int rc = funcs ? xs_funcs_read(s, slot, funcs) :
-	                 xs_fail(-ENOMEM, "payload %s: no memory", p->id);
-
-	for (uint32_t i = 0; !rc && i < p->nfuncs; i++) {
-		unsigned char entry[2 * XSPLICE_EXPECT_MAX];
-		uint64_t at = (uintptr_t)funcs[i].old_addr, to;
-		unsigned off;
-
-		if (xs_session_read(s, at, entry, sizeof(entry))) {
-			xs_error_clear(); /* not mapped: nothing there jumps anywhere */
-			continue;
-		}
-		off = xs_arch_patch_offset(entry, sizeof(entry));
-		if (xs_arch_decode_jump(entry + off, XS_ARCH_PATCH_SIZE, at + off, &to) &&
-		    to >= p->base && to - p->base < p->size)
-			rc = xs_fail(-EBUSY, "payload %s: the code at 0x%llx still jumps into it",
-			             p->id, (unsigned long long)(at + off));
-	}
-	free(funcs);
-	return rc;
-}
-
-/*
- * Out of the registry first, then unmapped: a run killed in between leaves
- * a mapping no one uses, where the other order would leave a record of
- * memory that is gone, or by then someone else's, for a later unload to
- * call hooks in and unmap. Attached; unload hooks run first.
- */
-static int drop_payload(struct xs_session *s, int slot, bool one)
-{
-	struct xs_hook_time ht;
-	uint64_t base = s->state->payloads[slot].base, size = s->state->payloads[slot].size;
-	const struct xs_syscall unmap = { SYS_munmap, { base, size }, "to unmap the payload" };
-	struct xs_syscall_denial why;
-	long ret;
-	int rc;
-
-	/* One thread held: its filters must allow the munmap before the record goes. */
-	if (one && xs_target_syscalls_allowed(s->t, &unmap, 1, &why) == -EPERM)
-		return xs_fail(-EPERM, "payload %s: the held thread may not munmap",
-		               s->state->payloads[slot].id);
-	xs_hook_time_init(&ht, XS_DEFAULT_TIMEOUT_MS);
-	rc = xs_run_hooks(s, slot, XS_HOOK_UNLOAD, false, &ht);
-	if (rc)
-		return rc;
-	memset(&s->state->payloads[slot], 0, sizeof(s->state->payloads[slot]));
-	rc = xs_session_commit(s);
-	if (!rc)
-		rc = xs_session_syscall(s, SYS_munmap, base, size, 0, 0, 0, 0, &ret);
-	return rc;
-}
-
 /*
  * A load that failed after its payload was placed, in the same stop: out
  * again, unless some code still jumps into it (an undo that failed); then
@@ -733,7 +676,7 @@ static void take_out(struct xs_session *s, int slot, int cause)
 
 	snprintf(msg, sizeof(msg), "%s", xs_error_message());
 	xs_error_clear();
-	rc = unreferenced(s, slot) ?: drop_payload(s, slot, false);
+	rc = xs_unreferenced(s, slot) ?: xs_drop_payload(s, slot, false);
 	/* Gone, or a new program after execve: nothing of ours is left. */
 	if (rc == -ESRCH || rc == -ECANCELED) {
 		xs_fail_kind(kind, cause, "%s", msg);
@@ -745,7 +688,7 @@ static void take_out(struct xs_session *s, int slot, int cause)
 		return;
 	}
 	snprintf(why, sizeof(why), "%s", xs_error_message());
-	fail_action(s, slot, cause);
+	xs_fail_action(s, slot, cause);
 	xs_fail_override(cause, "%s (and unloading it again failed: %s)", msg, why);
 }
 
@@ -774,7 +717,7 @@ struct run {
 	struct xs_session *s;      /* the stop's */
 	struct xs_session *before; /* the plan's: what the stop need not read again */
 	struct plan pl;
-	struct ahead ahead;
+	struct xs_ahead ahead;
 	struct in_wait in_wait;
 	uint32_t version; /* the registry's, as planned */
 	int slot, planned_slot;
@@ -857,10 +800,10 @@ static void hook_the_stop(struct run *r)
 		    pl->apply >= 0 && !pl->nrevert && pl->sites_slot == pl->apply && !r->up;
 
 		r->ahead =
-		    (struct ahead){ s, pl->sites_slot >= 0 ? &pl->sites : NULL, s->state_addr,
-			            lone_apply ? s->state->payloads[pl->apply].fstate_addr : 0,
-			            r->version };
-		s->hooks.before_stop = check_before_stop;
+		    (struct xs_ahead){ s, pl->sites_slot >= 0 ? &pl->sites : NULL, s->state_addr,
+			               lone_apply ? s->state->payloads[pl->apply].fstate_addr : 0,
+			               r->version };
+		s->hooks.before_stop = xs_check_before_stop;
 		s->hooks.before_arg = &r->ahead;
 	}
 	r->in_wait = (struct in_wait){ pl->sites_slot >= 0 ? &pl->sites : NULL, r->u };
@@ -918,7 +861,7 @@ static void settle_failure(struct run *r, int rc)
 	if (rc && r->placed)
 		take_out(r->s, r->slot, rc);
 	else if (rc && !r->up)
-		fail_action(r->s, r->slot, rc);
+		xs_fail_action(r->s, r->slot, rc);
 }
 
 /* What the stop cost, once the threads run again (debug output only). */
@@ -990,7 +933,7 @@ static int act(pid_t pid, const char *id, enum op op, long timeout_ms, struct xs
 	r.s = NULL;
 	if (rc) {
 		if (!up) /* a load's payload is not in the registry yet */
-			rc = record_failure(pid, id, r.slot, rc);
+			rc = xs_record_failure(pid, id, r.slot, rc);
 		goto out;
 	}
 	xs_pause_point("before-stop");
@@ -1021,87 +964,6 @@ int xs_revert(pid_t pid, const char *id, long timeout_ms)
 int xs_replace(pid_t pid, const char *id, long timeout_ms)
 {
 	return act(pid, id, OP_REPLACE, timeout_ms, NULL);
-}
-
-/* What an unload checks: only what xsplice maps as a payload, and unused. */
-static int unload_checks(struct xs_session *s, int slot)
-{
-	return xs_state_region_check(&s->state->payloads[slot], s->maps, s->pid) ?:
-	           unreferenced(s, slot);
-}
-
-/*
- * Checked while the process runs, and in the stop only the mapping again
- * (what is unmapped must be the payload), unless another run changed the
- * registry meanwhile: then everything. Nothing refers to the payload any
- * more, so one thread held is enough to unmap it (one), unless it has
- * unload hooks, the held thread's seccomp filters refuse munmap (-EPERM), a
- * journal needs undoing (-EAGAIN) or the thread did not stop in time: those
- * with every thread stopped.
- */
-static int unload_pass(pid_t pid, const char *id, bool one, bool *held)
-{
-	struct xs_session *s = NULL, *before = NULL;
-	struct ahead ahead = { 0 };
-	uint32_t version = 0;
-	int slot, rc = open_payload(pid, id, OP_UNLOAD, false, XS_DEFAULT_TIMEOUT_MS, NULL, &before,
-	                            &slot);
-
-	if (!rc)
-		rc = unload_checks(before, slot);
-	if (rc) {
-		xs_session_close(before);
-		return record_failure(pid, id, slot, rc);
-	}
-	if (one && before->state->payloads[slot].nhooks[XS_HOOK_UNLOAD]) {
-		xs_session_close(before);
-		return -EAGAIN;
-	}
-	version = before->state->version;
-	ahead = (struct ahead){ before, NULL, before->state_addr, 0, version };
-	before->hooks.before_stop = check_before_stop;
-	before->hooks.before_arg = &ahead;
-	rc = one ? xs_session_open_one(pid, XS_DEFAULT_TIMEOUT_MS, before, &s) :
-	           open_payload(pid, id, OP_UNLOAD, true, XS_DEFAULT_TIMEOUT_MS, before, &s, &slot);
-	*held = s && s->t;
-	if (!rc && one && (slot = xs_session_find(s, id)) < 0)
-		rc = slot;
-	if (!rc && one)
-		rc = allowed(s, slot, OP_UNLOAD);
-	if (!rc && one && s->state->payloads[slot].nhooks[XS_HOOK_UNLOAD])
-		rc = -EAGAIN;
-	xs_mark("stopped");
-	if (!rc)
-		rc = xs_session_maps_fresh(s);
-	if (!rc)
-		rc = s->state->version == version ?
-		         xs_state_region_check(&s->state->payloads[slot], s->maps, pid) :
-		         unload_checks(s, slot);
-	xs_mark("checked");
-	if (!rc)
-		rc = drop_payload(s, slot, one);
-	if (rc && !(one && (rc == -EPERM || rc == -EAGAIN)))
-		fail_action(s, slot, rc);
-	xs_session_close(s);
-	xs_session_close(before);
-	xs_mark("released");
-	xs_marks_print("unload stop timeline, us");
-	return rc;
-}
-
-int xs_unload(pid_t pid, const char *id)
-{
-	bool held = false;
-	int rc = unload_pass(pid, id, true, &held);
-
-	/* -ETIMEDOUT: the thread to hold did not stop in time; nothing was done. */
-	if (rc == -EPERM || rc == -EAGAIN || (!held && rc == -ETIMEDOUT)) {
-		xs_debug("payload %s: with one thread held: %s; again with all", id,
-		         xs_error_message());
-		xs_error_clear();
-		rc = unload_pass(pid, id, false, &held);
-	}
-	return xs_target_explain(pid, rc);
 }
 
 /* One action, in one stop: on failure nothing it uploaded stays. */
