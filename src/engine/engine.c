@@ -25,6 +25,7 @@
 #include "symbols/objects.h"
 #include "engine/patch.h"
 #include "engine/site_view.h"
+#include "engine/stop_ahead.h"
 #include "state/state_check.h"
 #include "engine/upload.h"
 
@@ -332,13 +333,6 @@ static void journal_add(struct xs_session *s, int slot)
 	j->count++;
 }
 
-/* An apply's records as they are written: before the sites, which they describe. */
-static void mark_applied(struct xs_sites *x)
-{
-	for (uint32_t i = 0; i < x->n; i++)
-		x->fs[i].applied = 1;
-}
-
 /*
  * Patch (or unpatch) one payload's sites, with every thread stopped and safe:
  * with the sites made ready before the stop (ready), or made here.
@@ -354,7 +348,7 @@ static int switch_payload(struct xs_session *s, int slot, bool apply, struct xs_
 	 * undo rewrites them from what the code then holds. A lone apply's went
 	 * out just before the stop (check_before_stop). */
 	if (!rc && apply && !x->records_written) {
-		mark_applied(x);
+		xs_sites_mark_applied(x);
 		rc = xs_fstate_write(s, slot, x->fs);
 	}
 	if (!rc) {
@@ -554,89 +548,6 @@ static int prepare_plan(struct xs_session *s, const char *id, enum op op, int sl
 	return rc ? rc : plan_ahead(s, pl);
 }
 
-static void warm_records(struct xs_session *s, int slot)
-{
-	const struct xs_state_payload *p = &s->state->payloads[slot];
-
-	xs_pages_add_range(&s->warm, p->fstate_addr, p->nfuncs * sizeof(struct xs_fstate));
-}
-
-/* What the stop will read and write, read just before it (warm_pages.h). */
-static void list_warm_pages(struct xs_session *s, const struct plan *pl,
-                            const struct xs_pages *stacks, int loading)
-{
-	const char *env = getenv("XSPLICE_WARM");
-	const struct xs_fstate *fs = pl->sites.fs;
-
-	if (env && !strcmp(env, "0"))
-		return;
-	for (size_t i = 0; i < stacks->n; i++)
-		xs_pages_add_range(&s->warm, stacks->addr[i], 1);
-	/* The header and the slots a commit writes. */
-	xs_pages_add_range(&s->warm, s->state_addr,
-	                   offsetof(struct xs_state, payloads) +
-	                       s->span * sizeof(s->state->payloads[0]));
-	for (size_t i = 0; i < pl->nrevert; i++)
-		warm_records(s, pl->revert[i]);
-	if (pl->apply >= 0 && pl->apply != loading) /* a load's are not mapped yet */
-		warm_records(s, pl->apply);
-	for (uint32_t i = 0; pl->sites_slot >= 0 && i < pl->sites.n; i++)
-		xs_pages_add_range(&s->warm, fs[i].old_addr + fs[i].patch_offset, fs[i].len);
-}
-
-/* What the stop reads while its threads leave their CPUs (target.h's
- * all_stopped hook): a lone action's code runs, and a small process's stacks. */
-struct in_wait {
-	struct xs_sites *sites; /* NULL: not a lone apply or revert */
-	struct xs_unwinder *u;
-};
-
-static void read_in_wait(struct xs_target *t, void *arg)
-{
-	struct in_wait *w = arg;
-
-	xs_unwinder_snap_take(w->u, t);
-	if (w->sites)
-		xs_sites_reread_stopped(t, w->sites);
-}
-
-/*
- * Called once every thread is seized and before any is interrupted: no other
- * run can change the registry now. If it is still as planned (same version,
- * no journal), the stop need not read its header again, and a lone apply's
- * records go out here instead of in the stop (104 KiB with 1000
- * functions). Records of a payload that is not APPLIED
- * are read by no one, so a run killed after this has changed nothing that
- * matters.
- */
-void xs_check_before_stop(struct xs_target *t, void *arg)
-{
-	const struct xs_ahead *a = arg;
-	struct xs_sites *x = a->sites;
-	unsigned char head[offsetof(struct xs_state, payloads)];
-	uint32_t version, action;
-
-	if (x && x->edited && xs_runs_own_pages(t, x->code))
-		xs_error_clear(); /* the stop's write then copies the pages */
-	if (xs_target_read(t, a->state_addr, head, sizeof(head))) {
-		xs_error_clear(); /* the stop reads it again and says why */
-		return;
-	}
-	memcpy(&version, head + offsetof(struct xs_state, version), sizeof(version));
-	memcpy(&action, head + offsetof(struct xs_state, journal.action), sizeof(action));
-	if (version != a->version || action != XS_ACTION_NONE)
-		return;
-	a->planned->head_unchanged = true;
-	if (!a->fstate_addr)
-		return;
-	mark_applied(x);
-	if (xs_target_write(t, a->fstate_addr, x->fs, x->n * sizeof(*x->fs)))
-		xs_error_clear(); /* written in the stop then */
-	else
-		x->records_written = true;
-	xs_crash_point("apply-after-prewrite");
-}
-
 /* Each costs microseconds on a VM: none should happen while threads wait. */
 static long long minor_faults(void)
 {
@@ -718,7 +629,7 @@ struct run {
 	struct xs_session *before; /* the plan's: what the stop need not read again */
 	struct plan pl;
 	struct xs_ahead ahead;
-	struct in_wait in_wait;
+	struct xs_in_wait in_wait;
 	uint32_t version; /* the registry's, as planned */
 	int slot, planned_slot;
 	bool placed; /* a load's payload is in the process */
@@ -753,7 +664,8 @@ static void read_ahead(struct run *r)
 	xs_unwind_ahead(r->u, r->pid, &stacks);
 	if (xs_unwinder_snap_plan(r->u, &stacks))
 		xs_error_clear(); /* only a head start */
-	list_warm_pages(r->s, &r->pl, &stacks, r->up ? r->slot : -1);
+	xs_warm_list(r->s, &stacks, r->pl.revert, r->pl.nrevert, r->pl.apply, r->up ? r->slot : -1,
+	             r->pl.sites_slot >= 0 ? &r->pl.sites : NULL);
 	xs_pages_free(&stacks);
 }
 
@@ -806,8 +718,8 @@ static void hook_the_stop(struct run *r)
 		s->hooks.before_stop = xs_check_before_stop;
 		s->hooks.before_arg = &r->ahead;
 	}
-	r->in_wait = (struct in_wait){ pl->sites_slot >= 0 ? &pl->sites : NULL, r->u };
-	s->hooks.all_stopped = read_in_wait;
+	r->in_wait = (struct xs_in_wait){ pl->sites_slot >= 0 ? &pl->sites : NULL, r->u };
+	s->hooks.all_stopped = xs_read_in_wait;
 	s->hooks.stopped_arg = &r->in_wait;
 	s->hooks.regs_read = xs_unwinder_regs_read;
 	s->hooks.regs_arg = r->u;

@@ -86,19 +86,6 @@ int xs_unload_allowed(struct xs_session *s, int slot);
 int xs_fail_action(struct xs_session *s, int slot, int rc);
 /* A failure found before stopping the process still goes on record (rc). */
 int xs_record_failure(pid_t pid, const char *id, int slot, int rc);
-/* What the moment before the stop needs: the plan's registry, a lone apply's records. */
-struct xs_ahead {
-	struct xs_session *planned; /* its registry copy is the one the stop takes over */
-	struct xs_sites *sites;     /* a lone apply's or revert's; NULL: neither */
-	uint64_t state_addr;
-	uint64_t fstate_addr; /* a lone apply's records; 0: not a lone apply */
-	uint32_t version;
-};
-
-/* The before_stop hook (target.h), arg a struct xs_ahead: the stop need not
- * read the registry header again if it is still as planned. */
-void xs_check_before_stop(struct xs_target *t, void *arg);
-
 /* unload.c's pieces a failed load uses to take its payload out again. */
 /* 0 when no function still jumps into the payload, else -EBUSY. */
 int xs_unreferenced(struct xs_session *s, int slot);

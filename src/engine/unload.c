@@ -14,6 +14,7 @@
 #include "common/error.h"
 #include "engine/engine.h"
 #include "engine/engine_int.h"
+#include "engine/stop_ahead.h"
 #include "state/state_check.h"
 
 /* No function still jumps into the payload: its entries, as its funcs table
@@ -154,4 +155,3 @@ int xs_unload(pid_t pid, const char *id)
 	}
 	return xs_target_explain(pid, rc);
 }
-
