@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The actions on loaded payloads: CHECK, APPLY, REVERT, REPLACE, UNLOAD, and
- * the read-only views. Each action is a short pipeline: open a session (stop
- * the process), check the state transition, check the payload, make the
- * process quiescent, journal, patch, run hooks, commit, resume.
+ * The actions on loaded payloads: CHECK, APPLY, REVERT, REPLACE, LOAD (the
+ * payload placed and applied in one stop), and the read-only views; UNLOAD is
+ * unload.c. act() reads as its steps: plan before the stop, hook the stop,
+ * stop and place, wait until safe, switch and commit, release.
  */
 #include "engine/engine.h"
 
